@@ -1,0 +1,172 @@
+// Typed configuration, read once at start from the environment (and an optional .env file).
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+export const ROLES = ['api', 'worker', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+const optionalUrl = (protocols: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || protocols.some((p) => v.startsWith(`${p}://`)), {
+      message: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    });
+
+const bool = (dflt: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? dflt : ['true', '1', 'yes'].includes(v)));
+
+const int = (dflt: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(dflt);
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+
+const envSchema = z.object({
+  APP_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  ROLE: z.enum(ROLES).default('all'),
+  NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(8000, 0, 65535),
+  OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  OPS_PORT: int(9464, 0, 65535),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
+  DATABASE_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
+  PG_POOL_MAX: int(10, 1, 500),
+  PG_STATEMENT_TIMEOUT_MS: int(10_000, 100),
+  MIGRATE_ON_START: bool(true).optional(),
+  EMBEDDED_DATA_DIR: z.string().default('.data/pglite'),
+
+  REDIS_URL: optionalUrl(['redis', 'rediss']),
+  CACHE_MAX_ENTRIES: int(10_000, 10),
+
+  JWT_PUBLIC_KEYS: z.string().optional(),
+  JWT_ISSUER: z.string().min(1).default('samaconso'),
+  JWT_AUDIENCE: z.string().min(1).default('samaconso-app'),
+
+  TRUSTED_PROXY_HOPS: int(0, 0, 10),
+  CORS_ORIGINS: csv,
+  JSON_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 64kb').default('64kb'),
+  QUERY_DEADLINE_MS: int(5_000, 10),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly env: Env['APP_ENV'];
+  readonly role: Role;
+  readonly nodeId: string;
+  readonly http: { host: string; port: number; opsHost: string; opsPort: number; trustedProxyHops: number; corsOrigins: string[]; jsonBodyLimit: string };
+  readonly log: { level: Env['LOG_LEVEL'] };
+  /** `embedded` when no DATABASE_URL is set: PGlite served over the PostgreSQL protocol. */
+  readonly postgres:
+    | { mode: 'external'; url: string; migrationUrl: string; poolMax: number; statementTimeoutMs: number; migrateOnStart: boolean }
+    | { mode: 'embedded'; dataDir: string; poolMax: number; statementTimeoutMs: number; migrateOnStart: true };
+  readonly cache: { mode: 'redis'; url: string; maxEntries: number } | { mode: 'memory'; maxEntries: number };
+  /** JWKS JSON with the verification keys, or undefined: then a development key is generated at start. */
+  readonly jwt: { publicKeys: string | undefined; issuer: string; audience: string };
+  readonly queryDeadlineMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+  }
+}
+
+/** Reads `--role=X` / `--role X` from argv; the flag wins over ROLE. */
+export function roleFromArgv(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--role=')) return a.slice('--role='.length);
+    if (a === '--role') return argv[i + 1];
+  }
+  return undefined;
+}
+
+/** Loads `.env` from the working directory when present; real environment variables win. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
+  const raw = { ...source };
+  const flagRole = roleFromArgv(argv);
+  if (flagRole !== undefined) raw.ROLE = flagRole;
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.APP_ENV === 'production') {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
+    if (!e.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process cache is for development only)');
+    if (!e.JWT_PUBLIC_KEYS) problems.push('JWT_PUBLIC_KEYS: required in production (a JWKS with the token verification keys)');
+  }
+  if (e.JWT_PUBLIC_KEYS) {
+    try {
+      const jwks = JSON.parse(e.JWT_PUBLIC_KEYS) as { keys?: Array<{ kid?: unknown }> };
+      if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) problems.push('JWT_PUBLIC_KEYS: must be a JWKS object with a non-empty "keys" array');
+      else if (jwks.keys.some((k) => typeof k.kid !== 'string' || k.kid === '')) problems.push('JWT_PUBLIC_KEYS: every key needs a "kid"');
+    } catch {
+      problems.push('JWT_PUBLIC_KEYS: is not valid JSON');
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const statementTimeoutMs = e.PG_STATEMENT_TIMEOUT_MS;
+  return {
+    env: e.APP_ENV,
+    role: e.ROLE,
+    nodeId: e.NODE_ID,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      opsHost: e.OPS_HOST,
+      opsPort: e.OPS_PORT,
+      trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+      corsOrigins: e.CORS_ORIGINS,
+      jsonBodyLimit: e.JSON_BODY_LIMIT,
+    },
+    log: { level: e.LOG_LEVEL },
+    postgres: e.DATABASE_URL
+      ? {
+          mode: 'external',
+          url: e.DATABASE_URL,
+          migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
+          poolMax: e.PG_POOL_MAX,
+          statementTimeoutMs,
+          // Production migrates as its own step on a direct connection (PgBouncer breaks session locks).
+          migrateOnStart: e.MIGRATE_ON_START ?? e.APP_ENV !== 'production',
+        }
+      : { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: Math.min(e.PG_POOL_MAX, 4), statementTimeoutMs, migrateOnStart: true },
+    cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
+    jwt: { publicKeys: e.JWT_PUBLIC_KEYS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    queryDeadlineMs: e.QUERY_DEADLINE_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** Removes credentials from a URL before it is logged. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

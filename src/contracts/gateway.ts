@@ -1,0 +1,25 @@
+// The one door from the HTTP layer into the actor system: a typed query with a deadline.
+import type { ControlMessage } from './control.js';
+import type { PayloadOf, ReplyOf } from './reply.js';
+
+/** Actor name → the message union it accepts. Later issues add their services here. */
+export interface ActorContracts {
+  control: ControlMessage;
+}
+
+export type ActorName = keyof ActorContracts;
+export type MessageOf<A extends ActorName, T extends ActorContracts[A]['type']> = Extract<ActorContracts[A], { type: T }>;
+
+export interface Gateway {
+  /**
+   * Sends one query to a named actor and resolves with its reply. Rejects with the callee's typed
+   * error, `QueryTimeoutError` (code QUERY_TIMEOUT) at the deadline, `ActorRestartingError` when the
+   * actor restarts while the query is pending, `ActorNotFoundError` when no such actor runs.
+   */
+  ask<A extends ActorName, T extends ActorContracts[A]['type']>(
+    actor: A,
+    type: T,
+    payload: PayloadOf<MessageOf<A, T>>,
+    options?: { deadlineMs?: number },
+  ): Promise<ReplyOf<MessageOf<A, T>>>;
+}

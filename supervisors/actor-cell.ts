@@ -1,0 +1,210 @@
+// One incarnation of an actor: a nact mailbox with our own crash handling, pending-reply tracking,
+// timers and cleanup. nact never sees an error: its supervision is never used (FACTS.md pitfalls).
+import { spawn, stop as nactStop, dispatch as nactDispatch, type Ref } from 'nact';
+import type { TimerHandle } from '../src/clock.js';
+import { ActorCrashedError } from '../src/errors/actor-errors.js';
+import { AppError, errorMessage } from '../src/errors/app-error.js';
+import type { Logger } from '../src/logger.js';
+import type { ActorBehaviour, ActorContext, ActorRef, Message, SelfReportedState } from './actor-behaviour.js';
+import { pendingReplyOf, replyOf, type PendingReply, type ReplyHolder } from './pending-reply.js';
+import type { Runtime } from './runtime.js';
+import type { StatsRecord } from './stats.js';
+
+/** How an incarnation ended, as told to its supervisor. */
+export type Exit = { kind: 'crash'; error: unknown } | { kind: 'normal' };
+
+/** Thrown into the crash path when a handler returns undefined (nact would silently wipe the state). */
+export class InvalidActorStateError extends AppError {
+  readonly code = 'INVALID_ACTOR_STATE';
+  constructor(readonly actor: string, readonly messageType: string) {
+    super(`handler of ${actor} returned undefined for ${messageType}; a handler must return the next state`);
+  }
+}
+
+type Phase = 'starting' | 'running' | 'crashed' | 'stopping' | 'stopped';
+
+export class ActorCell<S, M extends Message> implements ReplyHolder {
+  private phase: Phase = 'starting';
+  private state: S | undefined;
+  private nactRef: Ref<M> | undefined;
+  private readonly pending = new Set<PendingReply<unknown>>();
+  private readonly timers = new Set<TimerHandle>();
+  private readonly abort = new AbortController();
+  private readonly ctx: ActorContext<M>;
+  private initDone: Promise<void> | undefined;
+  private inFlight: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly runtime: Runtime,
+    readonly name: string,
+    private readonly behaviour: ActorBehaviour<S, M>,
+    private readonly stats: StatsRecord,
+    private readonly shutdownTimeoutMs: number,
+    private readonly log: Logger,
+    private readonly onExit: (cell: ActorCell<S, M>, exit: Exit) => void,
+  ) {
+    const self = runtime.ref<M>(name);
+    const clock = runtime.clock;
+    this.ctx = {
+      name,
+      self,
+      log,
+      clock,
+      signal: this.abort.signal,
+      ask: (to, type, payload, deadlineMs) => runtime.ask(to, type, payload, deadlineMs),
+      query: (to, build, deadlineMs) => runtime.query(to, build, deadlineMs),
+      ref: (n) => runtime.ref(n),
+      setTimer: (fn, ms) => {
+        const h: TimerHandle = clock.setTimeout(() => {
+          this.timers.delete(h);
+          if (this.phase === 'running') this.guard(fn);
+        }, ms);
+        this.timers.add(h);
+        return h;
+      },
+      clearTimer: (h) => {
+        if (!h) return;
+        clock.clearTimeout(h);
+        this.timers.delete(h);
+      },
+      setStatus: (state: SelfReportedState, detail?: string, error?: unknown) => {
+        if (this.phase !== 'running' && this.phase !== 'starting') return;
+        this.stats.state = state;
+        this.stats.detail = detail;
+        if (error !== undefined) this.stats.noteError(error, clock.now());
+      },
+      crash: (error) => this.crash(error, undefined),
+      stopSelf: () => {
+        if (this.phase === 'running' || this.phase === 'starting') this.onExit(this, { kind: 'normal' });
+      },
+    };
+  }
+
+  /** Spawns the mailbox and runs init; resolves when the actor runs (or has crashed in init). */
+  start(): Promise<void> {
+    this.stats.state = 'starting';
+    this.stats.detail = undefined;
+    this.nactRef = spawn(this.runtime.nactSystem, (nstate: number, msg: M) => this.receive(nstate, msg), this.name, { initialState: 0 });
+    this.initDone = (async () => {
+      try {
+        this.state = await this.behaviour.init(this.ctx);
+        if (this.phase === 'starting') {
+          this.phase = 'running';
+          if (this.stats.state === 'starting') this.stats.state = 'running';
+        }
+      } catch (error) {
+        this.crash(error, undefined);
+      }
+    })();
+    return this.initDone;
+  }
+
+  /** Queues a message; its reply (if a runtime query) is now pending on this incarnation. */
+  enqueue(msg: M): void {
+    const reply = pendingReplyOf(msg);
+    if (reply && !reply.settled) {
+      reply.holder = this;
+      this.pending.add(reply);
+    }
+    this.stats.mailboxDepth++;
+    nactDispatch(this.nactRef!, msg);
+  }
+
+  forget(reply: PendingReply<unknown>): void {
+    this.pending.delete(reply);
+  }
+
+  get isAlive(): boolean {
+    return this.phase === 'starting' || this.phase === 'running';
+  }
+
+  private async receive(nstate: number, msg: M): Promise<number> {
+    this.stats.mailboxDepth--;
+    if (this.phase === 'starting') await this.initDone;
+    if (this.phase !== 'running') {
+      // Left in the mailbox of a crashed or stopping incarnation: its reply was or will be failed.
+      return nstate;
+    }
+    let done!: () => void;
+    this.inFlight = new Promise<void>((r) => (done = r));
+    try {
+      const next = await this.behaviour.handle(this.state as S, msg, this.ctx);
+      if (next === undefined) throw new InvalidActorStateError(this.name, msg.type);
+      if (this.phase === 'running') this.state = next;
+      this.stats.handled++;
+    } catch (error) {
+      this.stats.handled++;
+      this.crash(error, msg);
+    } finally {
+      this.inFlight = undefined;
+      done();
+    }
+    return nstate;
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.crash(error, undefined);
+    }
+  }
+
+  /** Records a crash, answers the message that caused it, and tells the supervisor (which decides). */
+  private crash(error: unknown, msg: M | undefined): void {
+    if (this.phase !== 'running' && this.phase !== 'starting') return;
+    this.phase = 'crashed';
+    this.stats.crashes++;
+    this.stats.state = 'failed';
+    this.stats.noteError(error, this.runtime.clock.now());
+    this.log.error({ err: error, messageType: msg?.type }, 'actor crashed');
+    const reply = msg ? replyOf(msg) : undefined;
+    if (reply && !reply.settled) reply.fail(new ActorCrashedError(this.name, error));
+    if (this.behaviour.onCrash) {
+      // Every onCrash is contained: neither a throw nor a rejection can escape (nact pitfall 3).
+      try {
+        Promise.resolve(this.behaviour.onCrash(error, this.ctx)).catch((e: unknown) =>
+          this.log.error({ err: e }, 'onCrash hook rejected'),
+        );
+      } catch (e) {
+        this.log.error({ err: e }, 'onCrash hook threw');
+      }
+    }
+    this.onExit(this, { kind: 'crash', error });
+  }
+
+  /**
+   * Stops this incarnation for good: lets the in-flight message finish (bounded), fails every pending
+   * reply with `pendingError`, clears its timers, aborts its signal, stops the mailbox, runs cleanup.
+   */
+  stop(pendingError: (name: string) => Error): Promise<void> {
+    if (this.stopping) return this.stopping;
+    const wasRunning = this.phase === 'running' || this.phase === 'starting';
+    this.phase = 'stopping';
+    this.stopping = (async () => {
+      if (wasRunning && this.inFlight) await this.runtime.within(this.inFlight, this.shutdownTimeoutMs);
+      for (const h of this.timers) this.runtime.clock.clearTimeout(h);
+      this.timers.clear();
+      this.abort.abort();
+      const err = pendingError(this.name);
+      for (const r of [...this.pending]) r.fail(err);
+      this.pending.clear();
+      if (this.nactRef) nactStop(this.nactRef);
+      this.stats.mailboxDepth = 0;
+      if (this.behaviour.cleanup && this.state !== undefined) {
+        try {
+          const ok = await this.runtime.within(Promise.resolve(this.behaviour.cleanup(this.state, this.ctx)), this.shutdownTimeoutMs);
+          if (!ok) this.log.warn({ timeoutMs: this.shutdownTimeoutMs }, 'cleanup did not finish within the shutdown timeout');
+        } catch (error) {
+          this.log.error({ err: error }, `cleanup failed: ${errorMessage(error)}`);
+        }
+      }
+      this.phase = 'stopped';
+    })();
+    return this.stopping;
+  }
+}
+
+export type AnyCell = ActorCell<unknown, Message>;
+export type { ActorRef };
