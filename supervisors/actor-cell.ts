@@ -5,7 +5,7 @@ import type { TimerHandle } from '../src/clock.js';
 import { ActorCrashedError } from '../src/errors/actor-errors.js';
 import { AppError, errorMessage } from '../src/errors/app-error.js';
 import type { Logger } from '../src/logger.js';
-import type { ActorBehaviour, ActorContext, ActorRef, Message, SelfReportedState } from './actor-behaviour.js';
+import type { ActorBehaviour, ActorContext, ActorRef, Message, SelfReportedState } from '../src/actor-behaviour.js';
 import { pendingReplyOf, replyOf, type PendingReply, type ReplyHolder } from './pending-reply.js';
 import type { Runtime } from './runtime.js';
 import type { StatsRecord } from './stats.js';

@@ -1,5 +1,5 @@
 // Child specifications as data (OTP style): what to start, when to restart it, how long it may take to stop.
-import type { ActorBehaviour, Message } from './actor-behaviour.js';
+import type { ActorBehaviour, Message } from '../src/actor-behaviour.js';
 import type { BackoffPolicy, IntensityPolicy } from './restart-policy.js';
 
 /** permanent: always restarted; transient: restarted only after a crash; temporary: never restarted. */
@@ -19,8 +19,11 @@ export interface ActorSpec<S = unknown, M extends Message = Message> extends Com
   readonly kind: 'actor';
   /** Called for every incarnation, so each restart starts from a fresh behaviour. */
   readonly behaviour: () => ActorBehaviour<S, M>;
-  /** Counts for /health/ready when true. */
-  readonly readiness?: boolean;
+  /**
+   * Listed in /health/ready: `required` parts must run for the process to be ready; `optional` ones
+   * (a cache that is bypassed while down) are shown with their state but never make it unready.
+   */
+  readonly readiness?: 'required' | 'optional';
 }
 
 export interface SupervisorSpec extends CommonSpec {

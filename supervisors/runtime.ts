@@ -3,11 +3,11 @@
 import { start as nactStart, stop as nactStop } from 'nact';
 import type { Clock } from '../src/clock.js';
 import type { PayloadOf, Reply, ReplyOf } from '../src/contracts/reply.js';
-import type { ReadinessPart, ReadinessReport, TreeNode } from '../src/contracts/supervision.js';
+import type { ReadinessPart, ReadinessReport, SupervisionRegistry, TreeNode } from '../src/contracts/supervision.js';
 import { ActorNotFoundError, ActorRestartingError, ActorStoppedError } from '../src/errors/actor-errors.js';
 import { AppError } from '../src/errors/app-error.js';
 import type { Logger } from '../src/logger.js';
-import type { ActorRef, Asker, Message } from './actor-behaviour.js';
+import type { ActorRef, Asker, Message } from '../src/actor-behaviour.js';
 import type { AnyCell, Exit } from './actor-cell.js';
 import type { SupervisorSpec } from './child-spec.js';
 import { PendingReply, replyOf } from './pending-reply.js';
@@ -43,7 +43,7 @@ export type SupervisionEvent =
   | { type: 'stopped'; name: string; kind: 'actor' | 'supervisor' }
   | { type: 'gave-up'; name: string; error: unknown };
 
-export class Runtime implements Asker {
+export class Runtime implements Asker, SupervisionRegistry {
   readonly clock: Clock;
   readonly log: Logger;
   readonly random: () => number;
@@ -196,18 +196,18 @@ export class Runtime implements Asker {
     return this.root.tree();
   }
 
-  /** Readiness of the parts that declare it: ready when running (or paused on purpose). */
+  /** Readiness of the parts that declare it: each is ready when running (or paused on purpose). */
   readiness(role: string): ReadinessReport {
     const parts: ReadinessPart[] = [];
     const walk = (n: TreeNode): void => {
       if (n.kind === 'actor' && n.readiness) {
         const ready = n.stats.state === 'running' || n.stats.state === 'paused';
-        parts.push({ name: n.name, state: n.stats.state, ready, ...(n.stats.detail ? { detail: n.stats.detail } : {}) });
+        parts.push({ name: n.name, state: n.stats.state, ready, required: n.readiness === 'required', ...(n.stats.detail ? { detail: n.stats.detail } : {}) });
       }
       n.children?.forEach(walk);
     };
     walk(this.tree());
-    return { ready: parts.every((p) => p.ready), role, parts };
+    return { ready: parts.every((p) => p.ready || !p.required), role, parts };
   }
 
   /** Restarts one named supervisor and everything under it (the root restarts all its children). */

@@ -234,7 +234,7 @@ export class Supervisor {
         if (r.current instanceof Supervisor) return r.current.tree();
         const path = `${this.path}/${r.spec.name}`;
         if (r.spec.kind === 'supervisor') return { path, name: r.spec.name, kind: 'supervisor', stats: r.stats.snapshot() };
-        return { path, name: r.spec.name, kind: 'actor', readiness: r.spec.readiness === true, stats: r.stats.snapshot() };
+        return { path, name: r.spec.name, kind: 'actor', ...(r.spec.readiness ? { readiness: r.spec.readiness } : {}), stats: r.stats.snapshot() };
       }),
     };
   }

@@ -29,8 +29,8 @@ export interface TreeNode {
   readonly stats: ActorStats;
   /** Only on supervisors. */
   readonly strategy?: 'one-for-one' | 'rest-for-one';
-  /** Parts that count for readiness. */
-  readonly readiness?: boolean;
+  /** Parts listed in readiness, and whether they must run for the process to be ready. */
+  readonly readiness?: 'required' | 'optional';
   readonly children?: readonly TreeNode[];
 }
 
@@ -38,6 +38,8 @@ export interface ReadinessPart {
   readonly name: string;
   readonly state: ActorState;
   readonly ready: boolean;
+  /** A required part not ready makes the process unready; an optional one only degrades it. */
+  readonly required: boolean;
   readonly detail?: string;
 }
 
@@ -45,4 +47,12 @@ export interface ReadinessReport {
   readonly ready: boolean;
   readonly role: string;
   readonly parts: readonly ReadinessPart[];
+}
+
+/** The registry of this process's supervision tree, as the control actor uses it. */
+export interface SupervisionRegistry {
+  tree(): TreeNode;
+  readiness(role: string): ReadinessReport;
+  /** Stops and starts again one named supervisor and everything under it (no restart budget spent). */
+  restartSupervisor(name: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 // What an actor file declares: its state, the messages it takes, and how it starts, handles and cleans up.
-import type { Clock, TimerHandle } from '../src/clock.js';
-import type { PayloadOf, Reply, ReplyOf } from '../src/contracts/reply.js';
-import type { Logger } from '../src/logger.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { PayloadOf, Reply, ReplyOf } from './contracts/reply.js';
+import type { Logger } from './logger.js';
 
 export interface Message {
   readonly type: string;

@@ -1,0 +1,139 @@
+// The postgres resource actor: owns the pg pool, applies migrations when told to, probes the server,
+// and reports an outage as state (backing-off) with reconnect backoff — never as a crash.
+import pg from 'pg';
+import type { PgHandle, PostgresMessage } from '../src/contracts/postgres.js';
+import { ServiceUnavailableError, errorMessage } from '../src/errors/app-error.js';
+import { migrate } from '../src/db/migrate.js';
+import { isPostgresOutage } from '../src/db/pg-errors.js';
+import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
+import { backoffDelay, type BackoffPolicy } from '../src/backoff.js';
+
+export interface PostgresOptions {
+  /** Where to connect; asked at every start so an embedded server's port can change across restarts. */
+  readonly connection: () => Promise<{ url: string; migrationUrl: string }>;
+  readonly poolMax: number;
+  readonly statementTimeoutMs: number;
+  readonly migrateOnStart: boolean;
+  readonly applicationName: string;
+  /** Probe interval while up. @defaultValue 5_000 */
+  readonly probeIntervalMs?: number;
+  /** Reconnect backoff while down. */
+  readonly reconnect?: Partial<BackoffPolicy>;
+}
+
+type Internal = { type: 'check' } | { type: 'checked'; ok: true } | { type: 'checked'; ok: false; error: unknown };
+type Msg = PostgresMessage | Internal;
+
+interface State {
+  readonly pool: pg.Pool;
+  readonly handle: PgHandle;
+  readonly migrationUrl: string;
+  up: boolean;
+  checking: boolean;
+  migrated: boolean;
+  attempt: number;
+  lastError: string | undefined;
+}
+
+const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
+
+export function postgresActor(options: PostgresOptions): () => ActorBehaviour<State, Msg> {
+  const reconnect = { ...RECONNECT, ...options.reconnect };
+  const probeMs = options.probeIntervalMs ?? 5_000;
+
+  const check = (s: State, ctx: ActorContext<Msg>): void => {
+    if (s.checking) return;
+    s.checking = true;
+    const run = async () => {
+      await s.pool.query('SELECT 1');
+      if (!s.migrated && options.migrateOnStart) {
+        await migrate({ databaseUrl: s.migrationUrl, log: ctx.log });
+        s.migrated = true;
+      }
+    };
+    run().then(
+      () => ctx.self.tell({ type: 'checked', ok: true }),
+      (error: unknown) => ctx.self.tell({ type: 'checked', ok: false, error }),
+    );
+  };
+
+  return () => ({
+    async init(ctx) {
+      const { url, migrationUrl } = await options.connection();
+      const pool = new pg.Pool({
+        connectionString: url,
+        max: options.poolMax,
+        connectionTimeoutMillis: 5_000,
+        idleTimeoutMillis: 30_000,
+        statement_timeout: options.statementTimeoutMs,
+        application_name: options.applicationName,
+        keepAlive: true,
+      });
+      // An idle client losing its server is an outage signal, never an uncaught error.
+      pool.on('error', (err) => {
+        ctx.log.warn({ err }, 'idle PostgreSQL client failed');
+        ctx.self.tell({ type: 'check' });
+      });
+      const handle: PgHandle = {
+        query: (text, values) => pool.query(text, values),
+        transaction: async (fn) => {
+          const client = await pool.connect();
+          try {
+            await client.query('BEGIN');
+            const result = await fn(client);
+            await client.query('COMMIT');
+            return result;
+          } catch (e) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw e;
+          } finally {
+            client.release();
+          }
+        },
+      };
+      const state: State = { pool, handle, migrationUrl, up: false, checking: false, migrated: false, attempt: 0, lastError: undefined };
+      ctx.setStatus('backing-off', 'connecting to PostgreSQL');
+      check(state, ctx);
+      return state;
+    },
+
+    handle(s, msg, ctx) {
+      switch (msg.type) {
+        case 'handle':
+          if (s.up) msg.replyTo.ok(s.handle);
+          else
+            msg.replyTo.fail(
+              new ServiceUnavailableError('postgres', `PostgreSQL is unavailable${s.lastError ? `: ${s.lastError}` : ''}`, 1_000, 'DATABASE_UNAVAILABLE'),
+            );
+          return s;
+        case 'check':
+          check(s, ctx);
+          return s;
+        case 'checked':
+          s.checking = false;
+          if (msg.ok) {
+            if (!s.up) ctx.log.info('PostgreSQL is up');
+            s.up = true;
+            s.attempt = 0;
+            s.lastError = undefined;
+            ctx.setStatus('running');
+            ctx.setTimer(() => ctx.self.tell({ type: 'check' }), probeMs);
+            return s;
+          }
+          // A failing migration or SQL on a reachable server is a bug: crash, and let supervision decide.
+          if (!isPostgresOutage(msg.error)) throw msg.error;
+          s.up = false;
+          s.lastError = errorMessage(msg.error);
+          const delay = backoffDelay(reconnect, s.attempt++, Math.random());
+          ctx.log.warn({ err: msg.error, retryInMs: delay }, 'PostgreSQL unreachable');
+          ctx.setStatus('backing-off', `PostgreSQL unreachable (${s.lastError}); retrying in ${delay} ms`, msg.error);
+          ctx.setTimer(() => ctx.self.tell({ type: 'check' }), delay);
+          return s;
+      }
+    },
+
+    async cleanup(s) {
+      await s.pool.end();
+    },
+  });
+}

@@ -1,0 +1,74 @@
+// The HTTP bridge: Koa middleware around one router whose routes each send one query into the actor system.
+import { Router } from '@koa/router';
+import Koa from 'koa';
+import compress from 'koa-compress';
+import type { Config } from '../src/config.js';
+import type { Gateway } from '../src/contracts/gateway.js';
+import type { Logger } from '../src/logger.js';
+import type { TokenVerifier } from './auth.js';
+import { withDefaultDeadline } from './gateway-deadline.js';
+import type { HttpState } from './http-state.js';
+import { createJsonBodyReader } from './json-body.js';
+import { accessLog } from './middleware/access-log.js';
+import { corsAllowlist } from './middleware/cors-allowlist.js';
+import { etag } from './middleware/etag.js';
+import { problemResponse } from './middleware/problem-response.js';
+import { requestId } from './middleware/request-id.js';
+import { routeNotFound } from './middleware/route-not-found.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import { createOpenApiRegistry, generateOpenApiDocument, type OpenApiDocument } from './openapi.js';
+import { assertPublicRoutes } from './public-routes.js';
+import { mountRoutes, type RouteDefinition } from './route.js';
+import type { MetricsSource } from './routes/metrics.js';
+import { routesBySurface, type Surface } from './routes/route-catalogue.js';
+
+export interface HttpDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  /** The only way into the actor system. */
+  readonly gateway: Gateway;
+  readonly auth: TokenVerifier;
+  /** 'api': v1/admin, health, OpenAPI and docs. 'ops': health and metrics. */
+  readonly surface: Surface;
+  readonly metrics?: MetricsSource;
+  /** Routes added on top of the surface's own (tests); they obey the public-route list like any other. */
+  readonly extraRoutes?: readonly RouteDefinition[];
+}
+
+export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
+  const { config, log } = deps;
+  const registry = createOpenApiRegistry();
+  let document: OpenApiDocument | undefined;
+  const catalogue = routesBySurface({
+    gateway: withDefaultDeadline(deps.gateway, config.queryDeadlineMs),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    // Generated on first request: by then every route is registered.
+    openApiDocument: () => (document ??= generateOpenApiDocument(registry)),
+  });
+  const extraRoutes = deps.extraRoutes ?? [];
+  assertPublicRoutes([...catalogue.api, ...catalogue.ops, ...extraRoutes]);
+
+  const router = new Router<HttpState>();
+  mountRoutes([...catalogue[deps.surface], ...extraRoutes], {
+    router,
+    registry,
+    verifier: deps.auth,
+    readJsonBody: createJsonBodyReader(config.http.jsonBodyLimit),
+  });
+
+  // ctx.ip trusts X-Forwarded-For only through the configured number of proxy hops.
+  const hops = config.http.trustedProxyHops;
+  const app = new Koa<HttpState>({ proxy: hops > 0, maxIpsCount: hops });
+  app.on('error', (err: unknown) => log.error({ err }, 'http server error'));
+  app
+    .use(requestId(log))
+    .use(accessLog())
+    .use(securityHeaders())
+    .use(corsAllowlist(config.http.corsOrigins))
+    .use(problemResponse())
+    .use(compress({ threshold: 1024 }))
+    .use(etag())
+    .use(router.routes())
+    .use(routeNotFound(router));
+  return app;
+}

@@ -1,0 +1,33 @@
+// Reads a JSON request body for the routes that declare one, turning parser failures into typed errors.
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './http-errors.js';
+
+/** Parses the body into ctx.request.body; undefined when the request carries no body at all. */
+export type JsonBodyReader = (ctx: Context) => Promise<unknown>;
+
+export function createJsonBodyReader(limit: string): JsonBodyReader {
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: limit, jsonStrict: true, parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] });
+  return async (ctx) => {
+    // null: no body at all, which the route's schema then judges (usually "required").
+    const type = ctx.request.is('application/json', '+json');
+    if (type === null) return undefined;
+    if (type === false) throw new UnsupportedMediaTypeError(`This route takes application/json, not ${ctx.request.type || 'an untyped body'}.`);
+    try {
+      await parse(ctx, async () => {});
+    } catch (e) {
+      throw bodyError(e, limit);
+    }
+    return ctx.request.body;
+  };
+}
+
+function bodyError(e: unknown, limit: string): unknown {
+  const { type, status } = (e ?? {}) as { type?: unknown; status?: unknown };
+  if (type === 'entity.too.large') return new PayloadTooLargeError(limit);
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new UnsupportedMediaTypeError('The body uses an unsupported content encoding or charset.');
+  }
+  if (e instanceof SyntaxError || status === 400) return new MalformedJsonError('The body is not valid JSON (an object or an array).');
+  return e;
+}

@@ -1,0 +1,18 @@
+// One log line per request: method, path (never the query string, which may carry secrets), status, duration.
+import type { HttpMiddleware } from '../http-state.js';
+
+/** Probes and scrapes hit these every few seconds: logged at debug unless they fail. */
+const PROBE_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
+
+export function accessLog(): HttpMiddleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const line = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round((performance.now() - started) * 10) / 10 };
+      if (ctx.status < 400 && PROBE_PATHS.has(ctx.path)) ctx.state.log.debug(line, 'request');
+      else ctx.state.log.info(line, 'request');
+    }
+  };
+}

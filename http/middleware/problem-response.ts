@@ -1,0 +1,33 @@
+// Catches whatever the routes throw and answers with an application/problem+json body (see http/problem.ts).
+import type { Logger } from '../../src/logger.js';
+import type { HttpMiddleware } from '../http-state.js';
+import { toProblem, type Problem } from '../problem.js';
+
+export function problemResponse(): HttpMiddleware {
+  return async (ctx, next) => {
+    // Headers set before this point (request id, CORS, security) belong on the error response too.
+    const outerHeaders = { ...ctx.response.headers };
+    try {
+      await next();
+    } catch (error) {
+      const problem = toProblem(error, ctx.state.requestId);
+      logProblem(ctx.state.log, problem, error);
+      if (ctx.headerSent) return;
+      for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
+      for (const [name, value] of Object.entries(outerHeaders)) {
+        if (value !== undefined) ctx.set(name, typeof value === 'number' ? String(value) : value);
+      }
+      ctx.set({ ...problem.headers });
+      ctx.status = problem.status;
+      ctx.type = 'application/problem+json';
+      ctx.body = problem.body;
+    }
+  };
+}
+
+function logProblem(log: Logger, problem: Problem, error: unknown): void {
+  const { code, status } = problem.body;
+  if (problem.unexpected) log.error({ err: error, code, status }, 'request failed unexpectedly');
+  else if (status >= 500) log.warn({ code, status, detail: problem.body.detail }, 'request failed');
+  else log.debug({ code, status }, 'request refused');
+}

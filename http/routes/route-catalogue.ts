@@ -1,0 +1,33 @@
+// Every route of the HTTP layer, by surface: 'api' (clients and on-call) and 'ops' (a worker's small ops port).
+import type { Gateway } from '../../src/contracts/gateway.js';
+import type { OpenApiDocument } from '../openapi.js';
+import type { RouteDefinition } from '../route.js';
+import { docsRoutes } from './docs.js';
+import { healthRoutes } from './health.js';
+import { metricsRoute, type MetricsSource } from './metrics.js';
+import { openApiRoute } from './openapi-json.js';
+import { referenceRoutes } from './reference.js';
+import { supervisorRoutes } from './supervisors.js';
+
+export const SURFACES = ['api', 'ops'] as const;
+export type Surface = (typeof SURFACES)[number];
+
+export interface RouteDeps {
+  readonly gateway: Gateway;
+  readonly metrics?: MetricsSource;
+  readonly openApiDocument: () => OpenApiDocument;
+}
+
+export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
+  const health = healthRoutes(deps);
+  return {
+    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps)],
+    ops: [...health, metricsRoute(deps)],
+  };
+}
+
+/** Every distinct route across surfaces: what the public-route check and the route tests walk. */
+export function allRoutes(deps: RouteDeps): RouteDefinition[] {
+  const { api, ops } = routesBySurface(deps);
+  return [...new Map([...api, ...ops].map((r) => [r.key, r])).values()];
+}

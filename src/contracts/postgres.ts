@@ -1,0 +1,11 @@
+// Messages of the postgres resource actor: it owns the pool and hands out a handle while the database is up.
+import type { QueryResult, QueryResultRow, PoolClient } from 'pg';
+import type { Reply } from './reply.js';
+
+export interface PgHandle {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  /** Runs `fn` in one transaction on one connection (safe behind PgBouncer in transaction mode). */
+  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+}
+
+export type PostgresMessage = { type: 'handle'; replyTo: Reply<PgHandle> };

@@ -1,0 +1,56 @@
+// Applies the SQL migrations in src/migrations (dist/src/migrations once built) with node-pg-migrate.
+import { fileURLToPath } from 'node:url';
+import { runner, type RunnerOption } from 'node-pg-migrate';
+
+/** What migrate() logs through: a pino logger fits; warn/error are used when present. */
+export interface MigrateLog {
+  info(obj: object, msg?: string): void;
+  warn?(obj: object, msg?: string): void;
+  error?(obj: object, msg?: string): void;
+}
+
+export interface MigrateOptions {
+  /** A direct connection (not through PgBouncer): the advisory lock and the single transaction need one session. */
+  databaseUrl: string;
+  log?: MigrateLog;
+}
+
+/** Table where node-pg-migrate records applied migrations. */
+export const MIGRATIONS_TABLE = 'pgmigrations';
+
+/** Resolved from this module so the same code finds the files under src/ (tsx) and dist/src/ (built). */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+// node-pg-migrate anchors this as ^(...)$: skip dotfiles and anything that is not a .sql file.
+const IGNORE_NON_SQL = '\\..*|.*(?<!\\.sql)';
+
+export async function migrate(options: MigrateOptions): Promise<{ applied: string[] }> {
+  const { log } = options;
+  const ran = await runner({
+    databaseUrl: options.databaseUrl,
+    dir: MIGRATIONS_DIR,
+    ignorePattern: IGNORE_NON_SQL,
+    migrationsTable: MIGRATIONS_TABLE,
+    direction: 'up',
+    checkOrder: true,
+    singleTransaction: true,
+    noLock: false,
+    // Several nodes starting together queue on the lock instead of failing.
+    advisoryLockMode: 'wait',
+    logger: runnerLogger(log),
+  });
+  const applied = ran.map((migration) => migration.name);
+  log?.info({ applied }, applied.length > 0 ? 'migrations applied' : 'no migrations to apply');
+  return { applied };
+}
+
+// node-pg-migrate's progress lines duplicate our summary, so only its warnings and errors are passed on.
+function runnerLogger(log: MigrateLog | undefined): NonNullable<RunnerOption['logger']> {
+  const ignore = (): void => {};
+  if (!log) return { info: ignore, warn: ignore, error: ignore };
+  return {
+    info: ignore,
+    warn: (msg: string) => (log.warn ?? log.info).call(log, { component: 'migrate' }, msg),
+    error: (msg: string) => (log.error ?? log.info).call(log, { component: 'migrate' }, msg),
+  };
+}

@@ -1,0 +1,84 @@
+// One running SamaConso node: the actor runtime with the tree of its role, and its HTTP listeners.
+// This is the composition root, the one module that wires http/ to supervisors/ (see docs/ARCHITECTURE.md).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpApp } from '../http/app.js';
+import { tokenVerifierFromConfig, type DevelopmentKeys } from '../http/auth.js';
+import type { RouteDefinition } from '../http/route.js';
+import { rootSpec } from '../supervisors/root.js';
+import { Runtime } from '../supervisors/runtime.js';
+import { SystemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Gateway } from './contracts/gateway.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+export interface RunningNode {
+  readonly runtime: Runtime;
+  /** http://host:port of the API listener, when this role serves the API. */
+  readonly apiUrl: string | undefined;
+  /** http://host:port of the ops listener (health and metrics). */
+  readonly opsUrl: string;
+  /** Present when no JWKS is configured (development): the key the development login signs with. */
+  readonly developmentKeys: DevelopmentKeys | undefined;
+  /** Graceful stop: stop accepting, let in-flight requests finish (bounded), stop the tree in reverse order. */
+  stop(): Promise<void>;
+}
+
+export interface NodeOptions {
+  readonly clock?: Clock;
+  /** Called when the root supervisor gives up; the process exits non-zero. */
+  readonly onFatal?: (error: unknown) => void;
+  /** Extra routes on the API surface (tests). */
+  readonly extraRoutes?: readonly RouteDefinition[];
+}
+
+export async function startNode(config: Config, log: Logger, options: NodeOptions = {}): Promise<RunningNode> {
+  const runtime = new Runtime({ clock: options.clock ?? new SystemClock(), log, ...(options.onFatal ? { onRootGiveUp: options.onFatal } : {}) });
+  await runtime.start(rootSpec(config, runtime, () => runtime));
+
+  const gateway: Gateway = {
+    ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
+  };
+  const { verifier, developmentKeys } = await tokenVerifierFromConfig(config);
+  const metrics = createMetrics(runtime);
+  const common = { config, log, gateway, auth: verifier, metrics };
+
+  const servers: Server[] = [];
+  const listen = async (surface: 'api' | 'ops', host: string, port: number): Promise<string> => {
+    const app = createHttpApp({ ...common, surface, ...(surface === 'api' && options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}) });
+    const server = createServer(app.callback());
+    server.keepAliveTimeout = 65_000; // longer than a typical load balancer's idle timeout
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    servers.push(server);
+    const addr = server.address() as AddressInfo;
+    return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  };
+
+  let apiUrl: string | undefined;
+  let opsUrl: string;
+  try {
+    if (config.role !== 'worker') apiUrl = await listen('api', config.http.host, config.http.port);
+    opsUrl = await listen('ops', config.http.opsHost, config.http.opsPort);
+  } catch (e) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    await runtime.stop();
+    throw e;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const s of servers) s.closeIdleConnections();
+      const timer = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await runtime.stop();
+    })());
+
+  return { runtime, apiUrl, opsUrl, developmentKeys, stop };
+}

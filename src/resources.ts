@@ -1,0 +1,35 @@
+// How service actors reach the resource actors: a handle per use, so restarts and outages are seen at once.
+import type { Asker } from './actor-behaviour.js';
+import type { Cache } from './cache/cache.js';
+import type { CacheMessage } from './contracts/cache.js';
+import type { PgHandle, PostgresMessage } from './contracts/postgres.js';
+
+export interface Resources {
+  /** The database handle; rejects with DATABASE_UNAVAILABLE (503) while PostgreSQL is down. */
+  db(): Promise<PgHandle>;
+  /** Read-through cache that never fails the caller: with no cache at hand, `load` runs directly. */
+  cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
+  /** Count of reads served without the cache because the cache actor was not there. */
+  readonly bypassed: number;
+}
+
+export function resources(asker: Asker, deadlineMs = 1_000): Resources {
+  let bypassed = 0;
+  const cache = (): Promise<Cache> => asker.ask<CacheMessage, 'handle'>(asker.ref<CacheMessage>('cache'), 'handle', {}, deadlineMs);
+  return {
+    db: () => asker.ask<PostgresMessage, 'handle'>(asker.ref<PostgresMessage>('postgres'), 'handle', {}, deadlineMs),
+    async cached(key, ttlMs, load) {
+      let c: Cache;
+      try {
+        c = await cache();
+      } catch {
+        bypassed++;
+        return load();
+      }
+      return c.wrap(key, ttlMs, load);
+    },
+    get bypassed() {
+      return bypassed;
+    },
+  };
+}

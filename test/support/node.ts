@@ -1,0 +1,21 @@
+// Starts a whole node (runtime + HTTP) in the test process against the real services.
+import { loadConfig, type Config } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+import { startNode, type NodeOptions, type RunningNode } from '../../src/node.js';
+import { TEST_JWKS } from './tokens.js';
+
+export function testConfig(env: Record<string, string | undefined>): Config {
+  return loadConfig({
+    APP_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    OPS_PORT: '0',
+    LOG_LEVEL: 'silent',
+    JWT_PUBLIC_KEYS: JSON.stringify(TEST_JWKS),
+    ...env,
+  });
+}
+
+export function startTestNode(env: Record<string, string | undefined>, options: NodeOptions = {}): Promise<RunningNode> {
+  return startNode(testConfig(env), silentLogger(), options);
+}

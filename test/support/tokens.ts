@@ -1,0 +1,57 @@
+// Test signing keys and a token minter: a current ES256 key and a previous EdDSA key, both in the JWKS (rotation).
+import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JSONWebKeySet } from 'jose';
+import { createTokenVerifier, type TokenVerifier, type UserRole } from '../../http/auth.js';
+
+export const TEST_ISSUER = 'samaconso';
+export const TEST_AUDIENCE = 'samaconso-app';
+
+interface TestKey {
+  readonly kid: string;
+  readonly alg: 'ES256' | 'EdDSA';
+  readonly privateKey: CryptoKey;
+}
+
+async function testKey(kid: string, alg: TestKey['alg']): Promise<{ key: TestKey; publicJwk: JSONWebKeySet['keys'][number] }> {
+  const { publicKey, privateKey } = await generateKeyPair(alg);
+  return { key: { kid, alg, privateKey }, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+}
+
+const current = await testKey('test-current', 'ES256');
+const previous = await testKey('test-previous', 'EdDSA');
+
+export const TEST_KEYS = { current: current.key, previous: previous.key } as const;
+
+/** Both public keys, as config.jwt.publicKeys would list them during a rotation. */
+export const TEST_JWKS: JSONWebKeySet = { keys: [current.publicJwk, previous.publicJwk] };
+
+export function testTokenVerifier(jwks: JSONWebKeySet = TEST_JWKS): TokenVerifier {
+  return createTokenVerifier({ jwks, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+}
+
+export interface MintOptions {
+  readonly role: UserRole;
+  readonly sub?: string;
+  /** Defaults to null, except for agents who get 'dakar-plateau'. */
+  readonly agency?: string | null;
+  /** jose time span ('15m', '-1h') or seconds since the epoch. Default '15m'. */
+  readonly expiresIn?: string | number;
+  /** Which key signs. Default 'current'. */
+  readonly key?: keyof typeof TEST_KEYS;
+  /** Overrides the kid in the header, e.g. to name a key the verifier does not know; null leaves it out. */
+  readonly kid?: string | null;
+  readonly audience?: string;
+  readonly issuer?: string;
+}
+
+export async function mintToken(options: MintOptions): Promise<string> {
+  const key = TEST_KEYS[options.key ?? 'current'];
+  const agency = options.agency !== undefined ? options.agency : options.role === 'agent' ? 'dakar-plateau' : null;
+  return new SignJWT({ role: options.role, agency })
+    .setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(options.kid === null ? {} : { kid: options.kid ?? key.kid }) })
+    .setSubject(options.sub ?? `user-${options.role}`)
+    .setIssuer(options.issuer ?? TEST_ISSUER)
+    .setAudience(options.audience ?? TEST_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '15m')
+    .sign(key.privateKey);
+}

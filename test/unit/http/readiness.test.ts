@@ -1,0 +1,52 @@
+// Liveness never touches the actor system; readiness asks the control actor and names what is not ready.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReadinessReport } from '../../../src/contracts/supervision.js';
+import { ActorRestartingError } from '../../../src/errors/actor-errors.js';
+import { fakeGateway, type Harness, readProblem, startHttp } from './http-harness.js';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const part = (name: string, ready: boolean, required = true) => ({ name, ready, required, state: ready ? ('running' as const) : ('backing-off' as const) });
+
+describe('health', () => {
+  it('answers /health/live without asking the actor system', async () => {
+    const gateway = fakeGateway();
+    harness = await startHttp({ gateway });
+    const res = await harness.fetch('/health/live');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'live' });
+    expect(gateway.calls).toEqual([]);
+  });
+
+  it('answers /health/ready with the readiness report when every required part is ready', async () => {
+    const report: ReadinessReport = { ready: true, role: 'api', parts: [part('postgres', true), part('sms', false, false)] };
+    harness = await startHttp({ gateway: fakeGateway({ 'control.readiness': () => report }) });
+    const res = await harness.fetch('/health/ready');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(report);
+  });
+
+  it('answers 503 NOT_READY naming the part that is not ready, with every part', async () => {
+    const report: ReadinessReport = { ready: false, role: 'api', parts: [part('postgres', false), part('cache', true)] };
+    harness = await startHttp({ gateway: fakeGateway({ 'control.readiness': () => report }) });
+    const res = await harness.fetch('/health/ready');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = await readProblem(res);
+    expect(body).toMatchObject({ code: 'NOT_READY', detail: 'Not ready: postgres.' });
+    expect(body.parts).toEqual(report.parts);
+  });
+
+  it('answers 503 NOT_READY naming control when the readiness query fails', async () => {
+    harness = await startHttp({ gateway: fakeGateway({ 'control.readiness': () => { throw new ActorRestartingError('control'); } }) });
+    const res = await harness.fetch('/health/ready');
+    expect(res.status).toBe(503);
+    const body = await readProblem(res);
+    expect(body).toMatchObject({ code: 'NOT_READY', detail: 'Not ready: control.' });
+    expect(body.parts).toEqual([{ name: 'control', ready: false, required: true, detail: 'ACTOR_RESTARTING' }]);
+  });
+});
