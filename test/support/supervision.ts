@@ -1,7 +1,7 @@
 // Test kit for the supervision layer: a runtime on a manual clock and waiting on events, never on sleeps.
 import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
-import type { ActorBehaviour, Message } from '../../supervisors/actor-behaviour.js';
+import type { ActorBehaviour, Message } from '../../src/actor-behaviour.js';
 import { Runtime, type SupervisionEvent } from '../../supervisors/runtime.js';
 import type { Reply } from '../../src/contracts/reply.js';
 

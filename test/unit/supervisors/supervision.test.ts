@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActorCrashedError, ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../../../src/errors/actor-errors.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
-import type { ActorBehaviour } from '../../../supervisors/actor-behaviour.js';
+import type { ActorBehaviour } from '../../../src/actor-behaviour.js';
 import type { Reply } from '../../../src/contracts/reply.js';
 import { counter, nextEvent, probe, RefusedError, testRuntime, type CounterMsg } from '../../support/supervision.js';
 
@@ -258,11 +258,11 @@ describe('supervision', () => {
       },
     });
     const { runtime, events } = testRuntime();
-    await runtime.start(supervisor({ name: 'root', intensity: { maxRestarts: 1, withinMs: 60_000 }, children: [actor({ name: 'db', behaviour: flaky, readiness: true })] }));
+    await runtime.start(supervisor({ name: 'root', intensity: { maxRestarts: 1, withinMs: 60_000 }, children: [actor({ name: 'db', behaviour: flaky, readiness: 'required' })] }));
     for (let k = 0; k < 50; k++) runtime.tell('db', { type: 'connect-failed' });
     await runtime.ask<ProbeMsg, 'ping'>('db', 'ping', {}, 1000);
     const report = runtime.readiness('api');
-    expect(report).toMatchObject({ ready: false, parts: [{ name: 'db', state: 'backing-off', ready: false, detail: 'connection refused' }] });
+    expect(report).toMatchObject({ ready: false, parts: [{ name: 'db', state: 'backing-off', ready: false, required: true, detail: 'connection refused' }] });
     expect(runtime.tree().children![0]!.stats).toMatchObject({ crashes: 0, restarts: 0, lastError: { message: 'ECONNREFUSED' } });
     expect(events.filter((e) => e.type === 'crashed' || e.type === 'gave-up')).toEqual([]);
     runtime.tell('db', { type: 'connected' });

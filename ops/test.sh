@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `npm test`: installs dependencies, typechecks, starts the real services, runs vitest (extra args passed through)
+# and always stops the services again, whatever vitest's outcome.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# npm rewrites node_modules/.package-lock.json on every install: older than the lockfile means out of date.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci
+fi
+npm run typecheck
+
+# Armed before start so a start that fails halfway still stops what it started.
+trap 'bash ops/services.sh stop' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+bash ops/services.sh start
+
+status=0
+npx vitest run "$@" || status=$?
+exit "$status"
