@@ -1,8 +1,7 @@
 // The injected clock: everything that expires, backs off or locks reads time and sets timers here.
 
-export interface TimerHandle {
-  readonly id: number;
-}
+/** Opaque: whatever the clock gave back from setTimeout. */
+export type TimerHandle = object;
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -13,31 +12,18 @@ export interface Clock {
 
 /** The real clock, backed by Date.now and Node timers (unref'd so timers never hold the process open). */
 export class SystemClock implements Clock {
-  private readonly timers = new Map<number, NodeJS.Timeout>();
-  private nextId = 1;
-
   now(): number {
     return Date.now();
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    const t = setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, Math.max(0, Math.min(ms, 2_147_483_647)));
+    const t = setTimeout(fn, Math.max(0, Math.min(ms, 2_147_483_647)));
     t.unref();
-    this.timers.set(id, t);
-    return { id };
+    return t;
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (!handle) return;
-    const t = this.timers.get(handle.id);
-    if (t) {
-      clearTimeout(t);
-      this.timers.delete(handle.id);
-    }
+    if (handle) clearTimeout(handle as NodeJS.Timeout);
   }
 }
 
@@ -73,7 +59,7 @@ export class ManualClock implements Clock {
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) this.timers.delete(handle.id);
+    if (handle) this.timers.delete((handle as { id: number }).id);
   }
 
   /** Number of timers waiting to fire. */

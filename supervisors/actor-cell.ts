@@ -32,8 +32,10 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
   private readonly abort = new AbortController();
   private readonly ctx: ActorContext<M>;
   private initDone: Promise<void> | undefined;
-  private inFlight: Promise<void> | undefined;
+  private inFlight: Promise<unknown> | undefined;
   private stopping: Promise<void> | undefined;
+  /** Set once cleanup has run: a state arriving later is cleaned up on its own. */
+  private cleanedUp = false;
 
   constructor(
     private readonly runtime: Runtime,
@@ -88,7 +90,9 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
     this.nactRef = spawn(this.runtime.nactSystem, (nstate: number, msg: M) => this.receive(nstate, msg), this.name, { initialState: 0 });
     this.initDone = (async () => {
       try {
-        this.state = await this.behaviour.init(this.ctx);
+        const state = await this.behaviour.init(this.ctx);
+        if (this.cleanedUp) return this.lateCleanup(state, 'init');
+        this.state = state;
         if (this.phase === 'starting') {
           this.phase = 'running';
           if (this.stats.state === 'starting') this.stats.state = 'running';
@@ -119,28 +123,65 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
     return this.phase === 'starting' || this.phase === 'running';
   }
 
-  private async receive(nstate: number, msg: M): Promise<number> {
+  private receive(nstate: number, msg: M): number | Promise<number> {
     this.stats.mailboxDepth--;
-    if (this.phase === 'starting') await this.initDone;
+    if (this.phase === 'starting') return this.initDone!.then(() => this.receiveStarted(nstate, msg));
+    return this.receiveStarted(nstate, msg);
+  }
+
+  private receiveStarted(nstate: number, msg: M): number | Promise<number> {
     if (this.phase !== 'running') {
-      // Left in the mailbox of a crashed or stopping incarnation: its reply was or will be failed.
+      // Left in the mailbox of a crashed or stopping incarnation: a query among them was failed already.
+      this.runtime.dropped(this.name, msg);
       return nstate;
     }
-    let done!: () => void;
-    this.inFlight = new Promise<void>((r) => (done = r));
+    let result: S | Promise<S>;
     try {
-      const next = await this.behaviour.handle(this.state as S, msg, this.ctx);
-      if (next === undefined) throw new InvalidActorStateError(this.name, msg.type);
-      if (this.phase === 'running') this.state = next;
-      this.stats.handled++;
+      result = this.behaviour.handle(this.state as S, msg, this.ctx);
     } catch (error) {
       this.stats.handled++;
       this.crash(error, msg);
-    } finally {
-      this.inFlight = undefined;
-      done();
+      return nstate;
     }
-    return nstate;
+    // A synchronous handler costs no promise; an async one is tracked so a stop can wait for it.
+    if (!(result instanceof Promise)) {
+      this.settle(result, msg);
+      return nstate;
+    }
+    const inFlight = result.then(
+      (next) => this.settle(next, msg),
+      (error: unknown) => {
+        this.stats.handled++;
+        this.crash(error, msg);
+      },
+    );
+    this.inFlight = inFlight;
+    return inFlight.then(() => {
+      if (this.inFlight === inFlight) this.inFlight = undefined;
+      return nstate;
+    });
+  }
+
+  /** Takes the state a handler returned — even after a crash or a stop began, so cleanup sees it. */
+  private settle(next: S, msg: M): void {
+    this.stats.handled++;
+    if (next === undefined) {
+      this.crash(new InvalidActorStateError(this.name, msg.type), msg);
+      return;
+    }
+    if (this.cleanedUp) this.lateCleanup(next, msg.type);
+    else this.state = next;
+  }
+
+  /** A state that arrived after cleanup ran (an init or handler slower than the shutdown timeout). */
+  private lateCleanup(state: S, what: string): void {
+    this.log.warn({ after: what }, 'state arrived after cleanup; cleaning it up late');
+    if (!this.behaviour.cleanup) return;
+    try {
+      Promise.resolve(this.behaviour.cleanup(state, this.ctx)).catch((e: unknown) => this.log.error({ err: e }, 'late cleanup failed'));
+    } catch (e) {
+      this.log.error({ err: e }, 'late cleanup failed');
+    }
   }
 
   private guard(fn: () => void): void {
@@ -180,10 +221,12 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
    */
   stop(pendingError: (name: string) => Error): Promise<void> {
     if (this.stopping) return this.stopping;
-    const wasRunning = this.phase === 'running' || this.phase === 'starting';
+    const wasStarting = this.phase === 'starting';
     this.phase = 'stopping';
     this.stopping = (async () => {
-      if (wasRunning && this.inFlight) await this.runtime.within(this.inFlight, this.shutdownTimeoutMs);
+      // What init or the in-flight handler opens must reach cleanup: wait for them (bounded).
+      if (wasStarting && this.initDone) await this.runtime.within(this.initDone, this.shutdownTimeoutMs);
+      if (this.inFlight) await this.runtime.within(this.inFlight, this.shutdownTimeoutMs);
       for (const h of this.timers) this.runtime.clock.clearTimeout(h);
       this.timers.clear();
       this.abort.abort();
@@ -192,6 +235,7 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
       this.pending.clear();
       if (this.nactRef) nactStop(this.nactRef);
       this.stats.mailboxDepth = 0;
+      this.cleanedUp = true;
       if (this.behaviour.cleanup && this.state !== undefined) {
         try {
           const ok = await this.runtime.within(Promise.resolve(this.behaviour.cleanup(this.state, this.ctx)), this.shutdownTimeoutMs);

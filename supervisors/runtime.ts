@@ -120,6 +120,13 @@ export class Runtime implements Asker, SupervisionRegistry {
     else this.undeliverable(name, msg);
   }
 
+  /** A message left in the mailbox of an incarnation that crashed or stopped: counted with the dead letters. */
+  dropped(name: string, msg: Message): void {
+    const reason = this.tombs.get(name) ?? 'stopped';
+    this.deadLetters[reason === 'restarting' ? 'restarting' : 'stopped']++;
+    this.log.debug({ actor: name, messageType: msg.type }, 'message dropped by a stopped incarnation');
+  }
+
   /** A message nobody can take: counted, logged, and its reply failed at once with the reason. */
   private undeliverable(name: string, msg: Message): void {
     const tomb = this.tombs.get(name);
