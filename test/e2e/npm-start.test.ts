@@ -19,7 +19,8 @@ interface Started {
 function start(command: string, args: string[], dataDir: string): Promise<Started> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', OPS_PORT: '0', EMBEDDED_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL', 'JWT_PUBLIC_KEYS', 'APP_ENV', 'ROLE']) delete env[k];
-  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so a signal can reach the whole tree as a terminal's Ctrl-C does.
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,10 +69,11 @@ describe('npm start (embedded mode)', () => {
       const docs = await fetch(`${app.url}/docs`);
       expect(docs.status).toBe(200);
     } finally {
-      app.child.kill('SIGTERM');
+      // npm's shell does not pass a signal on to the server: signal the group, as a terminal does.
+      process.kill(-app.child.pid!, 'SIGTERM');
     }
     await app.exited;
-    // npm forwards the signal and may report it as its own exit; the server's own exit code is in its log.
+    // npm may report the signal as its own exit; the server's own exit code is in its log.
     expect(app.output()).toMatch(/"exitCode":0,"msg":"stopped"/);
   }, 180_000);
 
