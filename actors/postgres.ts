@@ -6,13 +6,15 @@ import { ServiceUnavailableError, errorMessage } from '../src/errors/app-error.j
 import { migrate } from '../src/db/migrate.js';
 import { isPostgresOutage } from '../src/db/pg-errors.js';
 import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
+import type { TimerHandle } from '../src/clock.js';
 import { backoffDelay, type BackoffPolicy } from '../src/backoff.js';
 
 export interface PostgresOptions {
   /** Where to connect; asked at every start so an embedded server's port can change across restarts. */
   readonly connection: () => Promise<{ url: string; migrationUrl: string }>;
   readonly poolMax: number;
-  readonly statementTimeoutMs: number;
+  /** Client-side bound on one query (no startup parameter: PgBouncer refuses those; set statement_timeout on the role). */
+  readonly queryTimeoutMs: number;
   readonly migrateOnStart: boolean;
   readonly applicationName: string;
   /** Probe interval while up. @defaultValue 5_000 */
@@ -21,10 +23,12 @@ export interface PostgresOptions {
   readonly reconnect?: Partial<BackoffPolicy>;
 }
 
-type Internal = { type: 'check' } | { type: 'checked'; ok: true } | { type: 'checked'; ok: false; error: unknown };
+// `epoch` tells this incarnation's check results from those of the one it replaced (same name, same mailbox address).
+type Internal = { type: 'check' } | { type: 'checked'; epoch: symbol; ok: true } | { type: 'checked'; epoch: symbol; ok: false; error: unknown };
 type Msg = PostgresMessage | Internal;
 
 interface State {
+  readonly epoch: symbol;
   readonly pool: pg.Pool;
   readonly handle: PgHandle;
   readonly migrationUrl: string;
@@ -33,6 +37,7 @@ interface State {
   migrated: boolean;
   attempt: number;
   lastError: string | undefined;
+  nextCheck: TimerHandle | undefined;
 }
 
 const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
@@ -52,9 +57,14 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
       }
     };
     run().then(
-      () => ctx.self.tell({ type: 'checked', ok: true }),
-      (error: unknown) => ctx.self.tell({ type: 'checked', ok: false, error }),
+      () => ctx.self.tell({ type: 'checked', epoch: s.epoch, ok: true }),
+      (error: unknown) => ctx.self.tell({ type: 'checked', epoch: s.epoch, ok: false, error }),
     );
+  };
+
+  const scheduleCheck = (s: State, ctx: ActorContext<Msg>, ms: number): void => {
+    ctx.clearTimer(s.nextCheck);
+    s.nextCheck = ctx.setTimer(() => ctx.self.tell({ type: 'check' }), ms);
   };
 
   return () => ({
@@ -65,7 +75,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         max: options.poolMax,
         connectionTimeoutMillis: 5_000,
         idleTimeoutMillis: 30_000,
-        statement_timeout: options.statementTimeoutMs,
+        query_timeout: options.queryTimeoutMs,
         application_name: options.applicationName,
         keepAlive: true,
       });
@@ -91,7 +101,18 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
           }
         },
       };
-      const state: State = { pool, handle, migrationUrl, up: false, checking: false, migrated: false, attempt: 0, lastError: undefined };
+      const state: State = {
+        epoch: Symbol('postgres incarnation'),
+        pool,
+        handle,
+        migrationUrl,
+        up: false,
+        checking: false,
+        migrated: false,
+        attempt: 0,
+        lastError: undefined,
+        nextCheck: undefined,
+      };
       ctx.setStatus('backing-off', 'connecting to PostgreSQL');
       check(state, ctx);
       return state;
@@ -110,6 +131,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
           check(s, ctx);
           return s;
         case 'checked':
+          if (msg.epoch !== s.epoch) return s; // a result of the incarnation this one replaced
           s.checking = false;
           if (msg.ok) {
             if (!s.up) ctx.log.info('PostgreSQL is up');
@@ -117,7 +139,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
             s.attempt = 0;
             s.lastError = undefined;
             ctx.setStatus('running');
-            ctx.setTimer(() => ctx.self.tell({ type: 'check' }), probeMs);
+            scheduleCheck(s, ctx, probeMs);
             return s;
           }
           // A failing migration or SQL on a reachable server is a bug: crash, and let supervision decide.
@@ -127,7 +149,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
           const delay = backoffDelay(reconnect, s.attempt++, Math.random());
           ctx.log.warn({ err: msg.error, retryInMs: delay }, 'PostgreSQL unreachable');
           ctx.setStatus('backing-off', `PostgreSQL unreachable (${s.lastError}); retrying in ${delay} ms`, msg.error);
-          ctx.setTimer(() => ctx.self.tell({ type: 'check' }), delay);
+          scheduleCheck(s, ctx, delay);
           return s;
       }
     },

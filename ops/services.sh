@@ -89,7 +89,8 @@ terminate() {
 }
 
 as_postgres() {
-  if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the checkout (under /root, or a private tmp dir).
+  if ((EUID == 0)); then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # ---------------------------------------------------------------------------------------------- install

@@ -43,7 +43,7 @@ const envSchema = z.object({
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
   DATABASE_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
   PG_POOL_MAX: int(10, 1, 500),
-  PG_STATEMENT_TIMEOUT_MS: int(10_000, 100),
+  PG_QUERY_TIMEOUT_MS: int(10_000, 100),
   MIGRATE_ON_START: bool(true).optional(),
   EMBEDDED_DATA_DIR: z.string().default('.data/pglite'),
 
@@ -71,8 +71,8 @@ export interface Config {
   readonly log: { level: Env['LOG_LEVEL'] };
   /** `embedded` when no DATABASE_URL is set: PGlite served over the PostgreSQL protocol. */
   readonly postgres:
-    | { mode: 'external'; url: string; migrationUrl: string; poolMax: number; statementTimeoutMs: number; migrateOnStart: boolean }
-    | { mode: 'embedded'; dataDir: string; poolMax: number; statementTimeoutMs: number; migrateOnStart: true };
+    | { mode: 'external'; url: string; migrationUrl: string; poolMax: number; queryTimeoutMs: number; migrateOnStart: boolean }
+    | { mode: 'embedded'; dataDir: string; poolMax: number; queryTimeoutMs: number; migrateOnStart: true };
   readonly cache: { mode: 'redis'; url: string; maxEntries: number } | { mode: 'memory'; maxEntries: number };
   /** JWKS JSON with the verification keys, or undefined: then a development key is generated at start. */
   readonly jwt: { publicKeys: string | undefined; issuer: string; audience: string };
@@ -86,14 +86,38 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads `--role=X` / `--role X` from argv; the flag wins over ROLE. */
+/** Reads `--role=X` / `--role X` from argv; the flag wins over ROLE. A bare `--role` gives '' (then refused). */
 export function roleFromArgv(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--role=')) return a.slice('--role='.length);
-    if (a === '--role') return argv[i + 1];
+    if (a === '--role') {
+      const next = argv[i + 1];
+      return next === undefined || next.startsWith('--') ? '' : next;
+    }
   }
   return undefined;
+}
+
+/** Rules across variables, checked on the raw values so they are reported together with the type errors. */
+function crossProblems(raw: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const set = (k: string) => (raw[k] ?? '').trim() !== '';
+  if (raw.APP_ENV === 'production') {
+    if (!set('DATABASE_URL')) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
+    if (!set('REDIS_URL')) problems.push('REDIS_URL: required in production (the in-process cache is for development only)');
+    if (!set('JWT_PUBLIC_KEYS')) problems.push('JWT_PUBLIC_KEYS: required in production (a JWKS with the token verification keys)');
+  }
+  if (set('JWT_PUBLIC_KEYS')) {
+    try {
+      const jwks = JSON.parse(raw.JWT_PUBLIC_KEYS!) as { keys?: Array<{ kid?: unknown }> };
+      if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) problems.push('JWT_PUBLIC_KEYS: must be a JWKS object with a non-empty "keys" array');
+      else if (jwks.keys.some((k) => typeof k.kid !== 'string' || k.kid === '')) problems.push('JWT_PUBLIC_KEYS: every key needs a "kid"');
+    } catch {
+      problems.push('JWT_PUBLIC_KEYS: is not valid JSON');
+    }
+  }
+  return problems;
 }
 
 /** Loads `.env` from the working directory when present; real environment variables win. */
@@ -106,28 +130,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
   const flagRole = roleFromArgv(argv);
   if (flagRole !== undefined) raw.ROLE = flagRole;
   const parsed = envSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)),
+    ...crossProblems(raw),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
-  const problems: string[] = [];
-  if (e.APP_ENV === 'production') {
-    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
-    if (!e.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process cache is for development only)');
-    if (!e.JWT_PUBLIC_KEYS) problems.push('JWT_PUBLIC_KEYS: required in production (a JWKS with the token verification keys)');
-  }
-  if (e.JWT_PUBLIC_KEYS) {
-    try {
-      const jwks = JSON.parse(e.JWT_PUBLIC_KEYS) as { keys?: Array<{ kid?: unknown }> };
-      if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) problems.push('JWT_PUBLIC_KEYS: must be a JWKS object with a non-empty "keys" array');
-      else if (jwks.keys.some((k) => typeof k.kid !== 'string' || k.kid === '')) problems.push('JWT_PUBLIC_KEYS: every key needs a "kid"');
-    } catch {
-      problems.push('JWT_PUBLIC_KEYS: is not valid JSON');
-    }
-  }
-  if (problems.length) throw new ConfigError(problems);
 
-  const statementTimeoutMs = e.PG_STATEMENT_TIMEOUT_MS;
+  const queryTimeoutMs = e.PG_QUERY_TIMEOUT_MS;
   return {
     env: e.APP_ENV,
     role: e.ROLE,
@@ -148,11 +158,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
           url: e.DATABASE_URL,
           migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
           poolMax: e.PG_POOL_MAX,
-          statementTimeoutMs,
+          queryTimeoutMs,
           // Production migrates as its own step on a direct connection (PgBouncer breaks session locks).
           migrateOnStart: e.MIGRATE_ON_START ?? e.APP_ENV !== 'production',
         }
-      : { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: Math.min(e.PG_POOL_MAX, 4), statementTimeoutMs, migrateOnStart: true },
+      : { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: Math.min(e.PG_POOL_MAX, 4), queryTimeoutMs, migrateOnStart: true },
     cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
     jwt: { publicKeys: e.JWT_PUBLIC_KEYS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     queryDeadlineMs: e.QUERY_DEADLINE_MS,

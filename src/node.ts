@@ -1,6 +1,6 @@
 // One running SamaConso node: the actor runtime with the tree of its role, and its HTTP listeners.
 // This is the composition root, the one module that wires http/ to supervisors/ (see docs/ARCHITECTURE.md).
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../http/app.js';
 import { tokenVerifierFromConfig, type DevelopmentKeys } from '../http/auth.js';
@@ -45,10 +45,17 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const common = { config, log, gateway, auth: verifier, metrics };
 
   const servers: Server[] = [];
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
   const listen = async (surface: 'api' | 'ops', host: string, port: number): Promise<string> => {
     const app = createHttpApp({ ...common, surface, ...(surface === 'api' && options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}) });
     const server = createServer(app.callback());
     server.keepAliveTimeout = 65_000; // longer than a typical load balancer's idle timeout
+    server.on('request', (_req, res: ServerResponse) => {
+      if (draining) res.shouldKeepAlive = false;
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -72,8 +79,14 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      draining = true;
       const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       for (const s of servers) s.closeIdleConnections();
+      // A keep-alive connection whose request is in flight is closed once its response is out, not left idle.
+      for (const res of inFlight) {
+        if (!res.headersSent) res.shouldKeepAlive = false;
+        else res.once('finish', () => servers.forEach((s) => s.closeIdleConnections()));
+      }
       const timer = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);

@@ -119,6 +119,14 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
     this.pending.delete(reply);
   }
 
+  /** Fails every pending reply now (a restart was decided): callers must not wait for the stop to finish. */
+  failPending(error: (name: string) => Error): void {
+    if (this.pending.size === 0) return;
+    const err = error(this.name);
+    for (const r of [...this.pending]) r.fail(err);
+    this.pending.clear();
+  }
+
   get isAlive(): boolean {
     return this.phase === 'starting' || this.phase === 'running';
   }

@@ -31,7 +31,7 @@ function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {
       behaviour: postgresActor({
         connection,
         poolMax: pg.poolMax,
-        statementTimeoutMs: pg.statementTimeoutMs,
+        queryTimeoutMs: pg.queryTimeoutMs,
         migrateOnStart: pg.migrateOnStart,
         applicationName: `samaconso-${config.role}`,
       }),

@@ -217,7 +217,7 @@ export class Runtime implements Asker, SupervisionRegistry {
     return { ready: parts.every((p) => p.ready || !p.required), role, parts };
   }
 
-  /** Restarts one named supervisor and everything under it (the root restarts all its children). */
+  /** Restarts one named supervisor and everything under it (for the root: each of its child supervisors). */
   async restartSupervisor(name: string): Promise<void> {
     const sup = this.supervisors.get(name);
     if (!sup || !sup.isRunning) throw new SupervisorNotFoundError(name);

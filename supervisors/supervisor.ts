@@ -79,7 +79,11 @@ export class Supervisor {
     this.runtime.registerSupervisor(this);
     for (const rec of this.records) {
       if (this.phase !== 'running') return;
+      const generation = rec.generation;
       await this.startChild(rec);
+      // Under rest-for-one a child that failed to start takes its later siblings into its restart group:
+      // the restart starts them, in order, so this loop must not.
+      if (this.strategy === 'rest-for-one' && rec.generation !== generation) break;
     }
     if (this.phase === 'running') this.stats.state = 'running';
   }
@@ -132,6 +136,8 @@ export class Supervisor {
     const idx = this.records.indexOf(rec);
     const group = this.strategy === 'rest-for-one' ? this.records.slice(idx).filter((r) => !r.removed) : [rec];
     this.log.warn({ child: rec.spec.name, delayMs: delay, group: group.map((r) => r.spec.name), err: cause }, 'restarting after crash');
+    // Now, not once the (possibly slow) stops are done: nobody waits on a group that is going away.
+    for (const r of group) this.quiesce(r);
     void this.restartGroup(group, delay);
   }
 
@@ -162,6 +168,16 @@ export class Supervisor {
     }, delayMs);
     this.restartTimers.add(timer);
     this.runtime.emit({ type: 'restart-scheduled', name: group[0]!.spec.name, group: group.map((r) => r.spec.name), delayMs });
+  }
+
+  /** Takes a record's actors off the directory and fails their pending queries with ACTOR_RESTARTING. */
+  private quiesce(rec: ChildRecord): void {
+    const cur = rec.current;
+    if (cur instanceof Supervisor) for (const r of cur.records) cur.quiesce(r);
+    else if (cur) {
+      this.runtime.unregisterCell(cur, 'restarting');
+      cur.failPending(restartingError);
+    }
   }
 
   private async stopRecord(rec: ChildRecord, err: ErrorFactory, tomb: Tomb): Promise<void> {

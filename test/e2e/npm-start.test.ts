@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_JWKS, mintToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -16,9 +17,10 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function start(command: string, args: string[], dataDir: string): Promise<Started> {
+function start(command: string, args: string[], dataDir: string, extraEnv: Record<string, string> = {}): Promise<Started> {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', OPS_PORT: '0', EMBEDDED_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
-  for (const k of ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL', 'JWT_PUBLIC_KEYS', 'APP_ENV', 'ROLE']) delete env[k];
+  for (const k of ['DATABASE_URL', 'REDIS_URL', 'AMQP_URL', 'JWT_PUBLIC_KEYS', 'APP_ENV', 'ROLE', 'SHUTDOWN_TIMEOUT_MS']) delete env[k];
+  Object.assign(env, extraEnv);
   // Its own process group, so a signal can reach the whole tree as a terminal's Ctrl-C does.
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
@@ -77,34 +79,50 @@ describe('npm start (embedded mode)', () => {
     expect(app.output()).toMatch(/"exitCode":0,"msg":"stopped"/);
   }, 180_000);
 
-  it('on SIGTERM lets an in-flight request finish, then exits 0; a second signal exits 1 at once', async () => {
-    const app = await start(process.execPath, ['dist/src/main.js'], dataDir());
-    const { hostname: host, port } = new URL(app.url);
-    // A request whose headers are not finished yet is in flight: shutdown must wait for it.
-    const socket = connect({ host, port: Number(port) });
+  /** Starts the built server with the test keys and holds one admin request in flight (body not sent yet). */
+  async function startWithRequestInFlight() {
+    const app = await start(process.execPath, ['dist/src/main.js'], dataDir(), { JWT_PUBLIC_KEYS: JSON.stringify(TEST_JWKS), SHUTDOWN_TIMEOUT_MS: '600000' });
+    await waitFor('ready', async () => (await fetch(`${app.url}/health/ready`)).status === 200, 60_000);
+    const { hostname, port } = new URL(app.url);
+    const socket = connect({ host: hostname, port: Number(port) });
     await new Promise((r) => socket.once('connect', r));
     let response = '';
     socket.on('data', (d: Buffer) => (response += d.toString()));
-    socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n');
-    await waitFor('request seen', () => true);
+    const body = JSON.stringify({ reason: 'e2e shutdown test' });
+    const token = await mintToken({ role: 'admin' });
+    // Keep-alive (no Connection: close) and Expect: 100-continue: the server's "100 Continue" proves the
+    // request is in its hands, waiting for the body.
+    socket.write(
+      `POST /admin/supervisors/resources/restart HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    await waitFor('100 Continue', () => response.includes('100 Continue'));
+    return { app, socket, body, response: () => response };
+  }
+
+  it('on SIGTERM lets an in-flight keep-alive request finish, closes its connection, then exits 0', async () => {
+    const { app, socket, body, response } = await startWithRequestInFlight();
+    const ended = new Promise((r) => socket.once('close', r));
     app.child.kill('SIGTERM');
     await waitFor('shutting down', () => /shutting down/.test(app.output()));
-    socket.write('Connection: close\r\n\r\n');
-    await new Promise((r) => socket.once('end', r));
-    expect(response).toMatch(/^HTTP\/1\.1 200/);
+    expect((await fetch(`${app.url}/health/live`).catch((e: unknown) => e)) instanceof Error).toBe(true); // no new connections
+    socket.write(body);
+    await ended; // the server closed the keep-alive connection after the response, instead of idling
+    expect(response()).toMatch(/HTTP\/1\.1 202 Accepted/);
+    expect(response()).toMatch(/connection: close/i);
+    // SHUTDOWN_TIMEOUT_MS is ten minutes: exiting at all proves nothing waited for it.
     expect(await app.exited).toBe(0);
+  }, 90_000);
 
-    const again = await start(process.execPath, ['dist/src/main.js'], dataDir());
-    const held = connect({ host: new URL(again.url).hostname, port: Number(new URL(again.url).port) });
-    await new Promise((r) => held.once('connect', r));
-    held.write('GET /health/live HTTP/1.1\r\nHost: x\r\n');
-    again.child.kill('SIGTERM');
-    await waitFor('shutting down', () => /shutting down/.test(again.output()));
-    again.child.kill('SIGTERM');
-    expect(await again.exited).toBe(1);
-    expect(again.output()).toMatch(/second signal/);
-    held.destroy();
-  }, 60_000);
+  it('exits 1 at once on a second signal while a request is still in flight', async () => {
+    const { app, socket } = await startWithRequestInFlight();
+    app.child.kill('SIGTERM');
+    await waitFor('shutting down', () => /shutting down/.test(app.output()));
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toMatch(/second signal/);
+    socket.destroy();
+  }, 90_000);
 
   it('exits 2 with one line per configuration problem', async () => {
     const child = spawn(process.execPath, ['dist/src/main.js'], {

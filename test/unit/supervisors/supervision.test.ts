@@ -189,6 +189,56 @@ describe('supervision', () => {
     await runtime.stop();
   });
 
+  it('rest-for-one: a child failing its first start brings its later siblings up once, after it', async () => {
+    const { runtime, clock } = testRuntime();
+    const p = probe();
+    let failFirst = true;
+    const flaky = counter('a', p, {
+      init: () => {
+        if (failFirst) {
+          failFirst = false;
+          throw new Error('cannot start yet');
+        }
+        return 0;
+      },
+    });
+    const scheduled = nextEvent(runtime, 'restart-scheduled');
+    const bInits = probe();
+    await runtime.start(
+      supervisor({ name: 'root', strategy: 'rest-for-one', backoff: { minMs: 10, jitter: 0 }, children: [actor({ name: 'a', behaviour: flaky }), actor({ name: 'b', behaviour: counter('b', bInits) })] }),
+    );
+    expect((await scheduled).group).toEqual(['a', 'b']);
+    expect(bInits.inits).toBe(0); // not started behind the restart's back
+    const bUp = nextEvent(runtime, 'started', (e) => e.name === 'b');
+    clock.advance(10);
+    await bUp;
+    expect(bInits.inits).toBe(1);
+    expect(await get(runtime, 'b')).toBe(0);
+    expect(runtime.tree().children!.map((c) => c.stats.state)).toEqual(['running', 'running']);
+    await runtime.stop();
+    expect(bInits.cleanups).toEqual(['b']);
+  });
+
+  it('rest-for-one: queries on the crashed child fail at once, even while a later sibling takes long to stop', async () => {
+    const { runtime } = testRuntime();
+    const p = probe();
+    let releaseCleanup!: () => void;
+    const slowStop = counter('b', probe(), { cleanup: () => new Promise<void>((r) => (releaseCleanup = r)) });
+    await runtime.start(
+      supervisor({ name: 'root', strategy: 'rest-for-one', children: [actor({ name: 'a', behaviour: counter('a', p) }), actor({ name: 'b', behaviour: slowStop })] }),
+    );
+    const held = runtime.ask<CounterMsg, 'hold'>('a', 'hold', {}, 60_000).catch((e: unknown) => e);
+    await get(runtime, 'a');
+    const crashed = nextEvent(runtime, 'crashed');
+    runtime.tell('a', { type: 'boom' });
+    await crashed;
+    // b's cleanup has not finished (the manual clock never moves), yet a's callers already have their answer.
+    expect(await held).toBeInstanceOf(ActorRestartingError);
+    await expect(get(runtime, 'a')).rejects.toBeInstanceOf(ActorRestartingError);
+    releaseCleanup();
+    await runtime.stop();
+  });
+
   it('a failing query gets a typed error reply at once, not a timeout', async () => {
     const { runtime } = testRuntime();
     const p = probe();
