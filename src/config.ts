@@ -57,6 +57,18 @@ const envSchema = z.object({
   TRUSTED_PROXY_HOPS: int(0, 0, 10),
   CORS_ORIGINS: csv,
   JSON_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 64kb').default('64kb'),
+  SMS_GATEWAY_URL: optionalUrl(['http', 'https']),
+  SMS_GATEWAY_TIMEOUT_MS: int(5_000, 100),
+
+  LDAP_URL: optionalUrl(['ldap', 'ldaps']),
+  LDAP_BIND_DN: z.string().optional(),
+  LDAP_BIND_PASSWORD: z.string().optional(),
+  LDAP_BASE_DN: z.string().optional(),
+  LDAP_USER_FILTER: z.string().includes('{login}', { message: 'must contain {login}' }).default('(uid={login})'),
+  LDAP_AGENCY_ATTRIBUTE: z.string().min(1).default('departmentNumber'),
+  LDAP_CA_FILE: z.string().optional(),
+  LDAP_TIMEOUT_MS: int(5_000, 100),
+
   QUERY_DEADLINE_MS: int(5_000, 10),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
 });
@@ -76,6 +88,22 @@ export interface Config {
   readonly cache: { mode: 'redis'; url: string; maxEntries: number } | { mode: 'memory'; maxEntries: number };
   /** JWKS JSON with the verification keys, or undefined: then a development key is generated at start. */
   readonly jwt: { publicKeys: string | undefined; issuer: string; audience: string };
+  /** `sandbox` records messages (development and tests only); `gateway` calls the utility's SOAP service. */
+  readonly sms: { mode: 'sandbox' } | { mode: 'gateway'; url: string; timeoutMs: number };
+  /** The agents' directory, or undefined when none is configured (agent login then answers 503). */
+  readonly ldap:
+    | {
+        url: string;
+        bindDn: string;
+        bindPassword: string;
+        baseDn: string;
+        /** Search filter with `{login}` where the escaped login goes. */
+        userFilter: string;
+        agencyAttribute: string;
+        caFile: string | undefined;
+        timeoutMs: number;
+      }
+    | undefined;
   readonly queryDeadlineMs: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -107,6 +135,10 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
     if (!set('DATABASE_URL')) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
     if (!set('REDIS_URL')) problems.push('REDIS_URL: required in production (the in-process cache is for development only)');
     if (!set('JWT_PUBLIC_KEYS')) problems.push('JWT_PUBLIC_KEYS: required in production (a JWKS with the token verification keys)');
+    if (!set('SMS_GATEWAY_URL')) problems.push('SMS_GATEWAY_URL: required in production (the SMS sandbox is for development only)');
+  }
+  if (set('LDAP_URL')) {
+    for (const k of ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_BASE_DN']) if (!set(k)) problems.push(`${k}: required when LDAP_URL is set`);
   }
   if (set('JWT_PUBLIC_KEYS')) {
     try {
@@ -165,6 +197,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       : { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: Math.min(e.PG_POOL_MAX, 4), queryTimeoutMs, migrateOnStart: true },
     cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
     jwt: { publicKeys: e.JWT_PUBLIC_KEYS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    sms: e.SMS_GATEWAY_URL ? { mode: 'gateway', url: e.SMS_GATEWAY_URL, timeoutMs: e.SMS_GATEWAY_TIMEOUT_MS } : { mode: 'sandbox' },
+    ldap: e.LDAP_URL
+      ? {
+          url: e.LDAP_URL,
+          bindDn: e.LDAP_BIND_DN!,
+          bindPassword: e.LDAP_BIND_PASSWORD!,
+          baseDn: e.LDAP_BASE_DN!,
+          userFilter: e.LDAP_USER_FILTER,
+          agencyAttribute: e.LDAP_AGENCY_ATTRIBUTE,
+          caFile: e.LDAP_CA_FILE,
+          timeoutMs: e.LDAP_TIMEOUT_MS,
+        }
+      : undefined,
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
