@@ -69,6 +69,7 @@ export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<Pr
   const ini = join(dir, 'pgbouncer.ini');
   const users = join(dir, 'users.txt');
   const logFile = join(dir, 'pgbouncer.log');
+  const pidFile = join(dir, 'pgbouncer.pid');
   const name = target.database;
 
   writeFileSync(users, '"postgres" ""\n');
@@ -76,7 +77,7 @@ export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<Pr
     ini,
     [
       '[databases]',
-      `${name} = host=127.0.0.1 port=${target.port} dbname=${target.database}`,
+      `${name} = host=${target.host} port=${target.port} dbname=${target.database}`,
       '',
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
@@ -94,7 +95,7 @@ export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<Pr
       // as it would behind a stock PgBouncer.
       'ignore_startup_parameters =',
       `logfile = ${logFile}`,
-      `pidfile = ${join(dir, 'pgbouncer.pid')}`,
+      `pidfile = ${pidFile}`,
       'log_connections = 1',
       'log_disconnections = 1',
       '',
@@ -129,16 +130,29 @@ export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<Pr
   void exited.then(() => liveGroups.delete(pgid));
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
 
+  // PgBouncer's own pid (from its pid file): signalling it alone lets runuser reap it and exit at once, whereas a
+  // SIGTERM to runuser makes it wait 2 s before it gives up on its child.
+  const bouncerPid = (): number | undefined => {
+    try {
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       if (running()) {
-        killGroup(pgid, 'SIGTERM');
+        const pid = bouncerPid();
+        if (pid === undefined) killGroup(pgid, 'SIGTERM');
+        else process.kill(pid, 'SIGTERM');
         const timer = setTimeout(() => killGroup(pgid, 'SIGKILL'), 5_000);
         await exited;
         clearTimeout(timer);
       }
-      killGroup(pgid, 'SIGKILL'); // PgBouncer itself, should runuser have gone first
+      killGroup(pgid, 'SIGKILL'); // anything left of the group, should runuser have gone first
       liveGroups.delete(pgid);
       rmSync(dir, { recursive: true, force: true });
     })());
