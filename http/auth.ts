@@ -1,23 +1,14 @@
 // Who is calling: verifies bearer JWTs against a JWKS (key chosen by kid) and checks the route's roles.
-import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, errors as joseErrors, exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import type { Config } from '../src/config.js';
 import { ForbiddenError, UnauthenticatedError } from './http-errors.js';
 
-export const USER_ROLES = ['customer', 'agent', 'admin'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+import { USER_ROLES, type Caller, type UserRole } from '../src/contracts/caller.js';
+
+export { USER_ROLES, type Caller, type UserRole };
 
 /** Who a route may serve: anyone, or callers holding one of the roles. */
 export type RouteAuth = 'public' | readonly UserRole[];
-
-/** The authenticated caller, read from the token's claims. */
-export interface Caller {
-  readonly userId: string;
-  readonly role: UserRole;
-  /** The agent's agency; null for customers and admins. */
-  readonly agency: string | null;
-}
 
 export interface TokenVerifier {
   /** Resolves with the caller, or rejects with UnauthenticatedError. */
@@ -32,11 +23,13 @@ const claimsSchema = z
     sub: z.string().min(1),
     role: z.enum(USER_ROLES),
     agency: z.string().min(1).nullable().default(null),
+    sid: z.string().min(1).optional(),
   })
   // An agent's scope is their agency: a token without one must not pass as "all agencies".
   .refine((c) => c.role !== 'agent' || c.agency !== null, { message: 'an agent token needs an agency' });
 
-export function createTokenVerifier(options: { jwks: JSONWebKeySet; issuer: string; audience: string }): TokenVerifier {
+/** `now` is the injected clock (milliseconds): expiry is judged on the same time the tokens were issued on. */
+export function createTokenVerifier(options: { jwks: JSONWebKeySet; issuer: string; audience: string; now?: () => number }): TokenVerifier {
   const keySet = createLocalJWKSet(options.jwks);
   // Keys rotate by kid: a token that names no key is refused even when the set holds a single one.
   const getKey: JWTVerifyGetKey = (header, token) => {
@@ -53,6 +46,7 @@ export function createTokenVerifier(options: { jwks: JSONWebKeySet; issuer: stri
           algorithms: [...TOKEN_ALGORITHMS],
           requiredClaims: ['exp', 'sub'],
           clockTolerance: 5,
+          ...(options.now ? { currentDate: new Date(options.now()) } : {}),
         }));
       } catch (e) {
         if (e instanceof UnauthenticatedError) throw e;
@@ -61,7 +55,8 @@ export function createTokenVerifier(options: { jwks: JSONWebKeySet; issuer: stri
       }
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) throw new UnauthenticatedError('invalid', 'The token claims are not valid.');
-      return { userId: claims.data.sub, role: claims.data.role, agency: claims.data.agency };
+      const { sub, role, agency, sid } = claims.data;
+      return { userId: sub, role, agency, ...(sid ? { sessionId: sid } : {}) };
     },
   };
 }
@@ -84,32 +79,4 @@ export async function authenticate(authorization: string | undefined, auth: Rout
   const caller = await verifier.verify(match[1]);
   if (!auth.includes(caller.role)) throw new ForbiddenError(`This route is for: ${auth.join(', ')}.`);
   return caller;
-}
-
-export interface DevelopmentKeys {
-  readonly jwks: JSONWebKeySet;
-  readonly privateKey: CryptoKey;
-  readonly kid: string;
-}
-
-/** A fresh ES256 key pair for development, when no JWKS is configured (never in production). */
-export async function createDevelopmentKeys(): Promise<DevelopmentKeys> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256');
-  const kid = `dev-${randomUUID()}`;
-  const jwk = await exportJWK(publicKey);
-  return { jwks: { keys: [{ ...jwk, kid, alg: 'ES256', use: 'sig' }] }, privateKey, kid };
-}
-
-/**
- * The verifier for this process: from config.jwt.publicKeys, or from generated development keys
- * (returned so the development login can sign with them). Throws in production without keys.
- */
-export async function tokenVerifierFromConfig(config: Config): Promise<{ verifier: TokenVerifier; developmentKeys?: DevelopmentKeys }> {
-  const { publicKeys, issuer, audience } = config.jwt;
-  if (publicKeys !== undefined) {
-    return { verifier: createTokenVerifier({ jwks: JSON.parse(publicKeys) as JSONWebKeySet, issuer, audience }) };
-  }
-  if (config.env === 'production') throw new Error('JWT_PUBLIC_KEYS is required in production');
-  const developmentKeys = await createDevelopmentKeys();
-  return { verifier: createTokenVerifier({ jwks: developmentKeys.jwks, issuer, audience }), developmentKeys };
 }

@@ -9,6 +9,10 @@ export const PUBLIC_ROUTES: readonly string[] = [
   'GET /openapi.json',
   'GET /docs',
   'GET /docs/assets/:file',
+  'POST /v1/auth/register',
+  'POST /v1/auth/verify-phone',
+  'POST /v1/auth/login',
+  'POST /v1/auth/refresh',
 ];
 
 /** Throws naming every route declared public but not listed, and every listed route not declared public. */

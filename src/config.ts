@@ -51,6 +51,8 @@ const envSchema = z.object({
   CACHE_MAX_ENTRIES: int(10_000, 10),
 
   JWT_PUBLIC_KEYS: z.string().optional(),
+  JWT_SIGNING_KEY: z.string().optional(),
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_ISSUER: z.string().min(1).default('samaconso'),
   JWT_AUDIENCE: z.string().min(1).default('samaconso-app'),
 
@@ -87,7 +89,15 @@ export interface Config {
     | { mode: 'embedded'; dataDir: string; poolMax: number; queryTimeoutMs: number; migrateOnStart: true };
   readonly cache: { mode: 'redis'; url: string; maxEntries: number } | { mode: 'memory'; maxEntries: number };
   /** JWKS JSON with the verification keys, or undefined: then a development key is generated at start. */
-  readonly jwt: { publicKeys: string | undefined; issuer: string; audience: string };
+  readonly jwt: {
+    publicKeys: string | undefined;
+    /** Private JWK (with kid and alg) the API signs access tokens with; a worker needs none. */
+    signingKey: string | undefined;
+    issuer: string;
+    audience: string;
+  };
+  /** Secret for HMACs of refresh tokens and one-time codes; generated per process in development. */
+  readonly authSecret: string | undefined;
   /** `sandbox` records messages (development and tests only); `gateway` calls the utility's SOAP service. */
   readonly sms: { mode: 'sandbox' } | { mode: 'gateway'; url: string; timeoutMs: number };
   /** The agents' directory, or undefined when none is configured (agent login then answers 503). */
@@ -135,7 +145,19 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
     if (!set('DATABASE_URL')) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
     if (!set('REDIS_URL')) problems.push('REDIS_URL: required in production (the in-process cache is for development only)');
     if (!set('JWT_PUBLIC_KEYS')) problems.push('JWT_PUBLIC_KEYS: required in production (a JWKS with the token verification keys)');
+    if (!set('AUTH_SECRET')) problems.push('AUTH_SECRET: required in production (at least 32 random characters)');
+    if (raw.ROLE !== 'worker' && !set('JWT_SIGNING_KEY')) problems.push('JWT_SIGNING_KEY: required in production for the api role (a private JWK with kid and alg)');
     if (!set('SMS_GATEWAY_URL')) problems.push('SMS_GATEWAY_URL: required in production (the SMS sandbox is for development only)');
+  }
+  if (set('JWT_SIGNING_KEY')) {
+    try {
+      const jwk = JSON.parse(raw.JWT_SIGNING_KEY!) as { kid?: unknown; alg?: unknown; d?: unknown };
+      if (typeof jwk.kid !== 'string' || !jwk.kid) problems.push('JWT_SIGNING_KEY: the key needs a "kid"');
+      if (jwk.alg !== 'ES256' && jwk.alg !== 'EdDSA') problems.push('JWT_SIGNING_KEY: "alg" must be ES256 or EdDSA');
+      if (typeof jwk.d !== 'string') problems.push('JWT_SIGNING_KEY: must be a private key (JWK with "d")');
+    } catch {
+      problems.push('JWT_SIGNING_KEY: is not valid JSON');
+    }
   }
   if (set('LDAP_URL')) {
     for (const k of ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_BASE_DN']) if (!set(k)) problems.push(`${k}: required when LDAP_URL is set`);
@@ -196,7 +218,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
         }
       : { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: Math.min(e.PG_POOL_MAX, 4), queryTimeoutMs, migrateOnStart: true },
     cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
-    jwt: { publicKeys: e.JWT_PUBLIC_KEYS, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    jwt: { publicKeys: e.JWT_PUBLIC_KEYS, signingKey: e.JWT_SIGNING_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    authSecret: e.AUTH_SECRET,
     sms: e.SMS_GATEWAY_URL ? { mode: 'gateway', url: e.SMS_GATEWAY_URL, timeoutMs: e.SMS_GATEWAY_TIMEOUT_MS } : { mode: 'sandbox' },
     ldap: e.LDAP_URL
       ? {

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   });
   if (node.apiUrl) process.stdout.write(`SamaConso API (${config.role}) listening on ${node.apiUrl}  (docs: ${node.apiUrl}/docs)\n`);
   process.stdout.write(`ops (health, metrics) on ${node.opsUrl}\n`);
-  if (node.developmentKeys) log.warn('no JWT_PUBLIC_KEYS set: a development signing key was generated; tokens die with this process');
+  if (node.keys.generated) log.warn('no JWT_PUBLIC_KEYS set: a development signing key was generated; tokens die with this process');
 }
 
 main().catch((e: unknown) => {

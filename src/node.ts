@@ -3,10 +3,12 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../http/app.js';
-import { tokenVerifierFromConfig, type DevelopmentKeys } from '../http/auth.js';
+import { createTokenVerifier } from '../http/auth.js';
 import type { RouteDefinition } from '../http/route.js';
 import { rootSpec } from '../supervisors/root.js';
 import { Runtime } from '../supervisors/runtime.js';
+import type { PinHasher } from './accounts/pin-hasher.js';
+import { resolveTokenKeys, type TokenKeys } from './auth/token-keys.js';
 import { SystemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
@@ -19,8 +21,8 @@ export interface RunningNode {
   readonly apiUrl: string | undefined;
   /** http://host:port of the ops listener (health and metrics). */
   readonly opsUrl: string;
-  /** Present when no JWKS is configured (development): the key the development login signs with. */
-  readonly developmentKeys: DevelopmentKeys | undefined;
+  /** The token keys in use; `generated` when none were configured (development). */
+  readonly keys: TokenKeys;
   /** Graceful stop: stop accepting, let in-flight requests finish (bounded), stop the tree in reverse order. */
   stop(): Promise<void>;
 }
@@ -29,18 +31,22 @@ export interface NodeOptions {
   readonly clock?: Clock;
   /** Called when the root supervisor gives up; the process exits non-zero. */
   readonly onFatal?: (error: unknown) => void;
+  /** The PIN hasher (tests count its work). @defaultValue bcrypt, cost 10 */
+  readonly hasher?: PinHasher;
   /** Extra routes on the API surface (tests). */
   readonly extraRoutes?: readonly RouteDefinition[];
 }
 
 export async function startNode(config: Config, log: Logger, options: NodeOptions = {}): Promise<RunningNode> {
-  const runtime = new Runtime({ clock: options.clock ?? new SystemClock(), log, ...(options.onFatal ? { onRootGiveUp: options.onFatal } : {}) });
-  await runtime.start(rootSpec(config, runtime, () => runtime));
+  const keys = await resolveTokenKeys(config);
+  const clock = options.clock ?? new SystemClock();
+  const runtime = new Runtime({ clock, log, ...(options.onFatal ? { onRootGiveUp: options.onFatal } : {}) });
+  await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, ...(options.hasher ? { hasher: options.hasher } : {}) }));
 
   const gateway: Gateway = {
     ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
   };
-  const { verifier, developmentKeys } = await tokenVerifierFromConfig(config);
+  const verifier = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });
   const metrics = createMetrics(runtime);
   const common = { config, log, gateway, auth: verifier, metrics };
 
@@ -93,5 +99,5 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       await runtime.stop();
     })());
 
-  return { runtime, apiUrl, opsUrl, developmentKeys, stop };
+  return { runtime, apiUrl, opsUrl, keys, stop };
 }

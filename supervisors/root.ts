@@ -1,11 +1,21 @@
 // The supervision tree of one process, by role: what runs, in which order, under which policy.
+import { accountsActor } from '../actors/accounts.js';
 import { cacheActor } from '../actors/cache.js';
 import { controlActor } from '../actors/control.js';
 import { embeddedPostgresActor, type EmbeddedPostgresMessage } from '../actors/embedded-postgres.js';
 import { postgresActor } from '../actors/postgres.js';
 import { referenceActor } from '../actors/reference.js';
+import { smsActor } from '../actors/sms.js';
+import { AccountService, DEFAULT_LOCKOUT } from '../src/accounts/account-service.js';
+import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
+import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
+import { DEFAULT_SESSION_POLICY } from '../src/accounts/sessions.js';
+import type { TokenKeys } from '../src/auth/token-keys.js';
+import type { SmsMessage } from '../src/contracts/sms.js';
 import type { Asker } from '../src/actor-behaviour.js';
+import type { Clock } from '../src/clock.js';
 import type { Config } from '../src/config.js';
+import type { Logger } from '../src/logger.js';
 import type { SupervisionRegistry } from '../src/contracts/supervision.js';
 import { resources } from '../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from './child-spec.js';
@@ -46,12 +56,50 @@ function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {
   return supervisor({ name: 'resources', strategy: 'rest-for-one', intensity: { maxRestarts: 5, withinMs: 60_000 }, children });
 }
 
+/** What the services share that is built once per process. */
+export interface ServiceDeps {
+  readonly keys: TokenKeys;
+  readonly hasher: PinHasher;
+}
+
+function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: Clock, log: Logger): AccountService {
+  const res = resources(asker);
+  return new AccountService({
+    db: () => res.db(),
+    clock,
+    hasher: deps.hasher,
+    signing: deps.keys.signing,
+    secret: deps.keys.authSecret,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    sessions: DEFAULT_SESSION_POLICY,
+    codes: DEFAULT_CODE_POLICY,
+    lockout: DEFAULT_LOCKOUT,
+    sendSms: async (to, text) => {
+      // Retries live in the SMS actor; this deadline covers them.
+      await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
+    },
+    onAuditError: (err) => log.error({ err }, 'audit event not recorded'),
+  });
+}
+
 /** The tree for this role. `registry` is the runtime itself, given late because it is built first. */
-export function rootSpec(config: Config, asker: Asker, registry: () => SupervisionRegistry): SupervisorSpec {
+export function rootSpec(config: Config, asker: Asker, registry: () => SupervisionRegistry, options: { clock: Clock; log: Logger; keys: TokenKeys; hasher?: PinHasher }): SupervisorSpec {
   const children: ChildSpec[] = [actor({ name: 'control', readiness: 'required', behaviour: controlActor(registry, config.role, ROOT) }), resourcesSupervisor(config, asker)];
   if (config.role !== 'worker') {
     const res = resources(asker);
-    children.push(supervisor({ name: 'services', children: [actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) })] }));
+    const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys };
+    const sms = config.sms.mode === 'gateway' ? smsActor({ transport: 'gateway', url: config.sms.url, timeoutMs: config.sms.timeoutMs }) : smsActor({ transport: 'sandbox' });
+    children.push(
+      supervisor({
+        name: 'services',
+        children: [
+          actor({ name: 'sms', readiness: 'optional', behaviour: sms }),
+          actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) }),
+          actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => accountService(config, asker, deps, options.clock, options.log.child({ service: 'accounts' }))) }),
+        ],
+      }),
+    );
   }
   return supervisor({ name: ROOT, intensity: { maxRestarts: 3, withinMs: 60_000 }, children });
 }

@@ -2,8 +2,10 @@
 import type { Gateway } from '../../src/contracts/gateway.js';
 import type { OpenApiDocument } from '../openapi.js';
 import type { RouteDefinition } from '../route.js';
+import { authRoutes } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { healthRoutes } from './health.js';
+import { meRoutes } from './me.js';
 import { metricsRoute, type MetricsSource } from './metrics.js';
 import { openApiRoute } from './openapi-json.js';
 import { referenceRoutes } from './reference.js';
@@ -21,7 +23,7 @@ export interface RouteDeps {
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   const health = healthRoutes(deps);
   return {
-    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps)],
+    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps)],
     ops: [...health, metricsRoute(deps)],
   };
 }

@@ -2,7 +2,7 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { startNode, type NodeOptions, type RunningNode } from '../../src/node.js';
-import { TEST_JWKS } from './tokens.js';
+import { TEST_JWKS, TEST_SIGNING_JWK } from './tokens.js';
 
 export function testConfig(env: Record<string, string | undefined>): Config {
   return loadConfig({
@@ -12,6 +12,8 @@ export function testConfig(env: Record<string, string | undefined>): Config {
     OPS_PORT: '0',
     LOG_LEVEL: 'silent',
     JWT_PUBLIC_KEYS: JSON.stringify(TEST_JWKS),
+    JWT_SIGNING_KEY: TEST_SIGNING_JWK,
+    AUTH_SECRET: 'test-secret-test-secret-test-secret!',
     ...env,
   });
 }

@@ -11,15 +11,22 @@ interface TestKey {
   readonly privateKey: CryptoKey;
 }
 
-async function testKey(kid: string, alg: TestKey['alg']): Promise<{ key: TestKey; publicJwk: JSONWebKeySet['keys'][number] }> {
-  const { publicKey, privateKey } = await generateKeyPair(alg);
-  return { key: { kid, alg, privateKey }, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+async function testKey(kid: string, alg: TestKey['alg']): Promise<{ key: TestKey; publicJwk: JSONWebKeySet['keys'][number]; privateJwk: object }> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+  return {
+    key: { kid, alg, privateKey },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg },
+  };
 }
 
 const current = await testKey('test-current', 'ES256');
 const previous = await testKey('test-previous', 'EdDSA');
 
 export const TEST_KEYS = { current: current.key, previous: previous.key } as const;
+
+/** The current private key as JWT_SIGNING_KEY takes it: a node under test issues tokens the tests can verify. */
+export const TEST_SIGNING_JWK = JSON.stringify(current.privateJwk);
 
 /** Both public keys, as config.jwt.publicKeys would list them during a rotation. */
 export const TEST_JWKS: JSONWebKeySet = { keys: [current.publicJwk, previous.publicJwk] };

@@ -1,0 +1,67 @@
+// Typed errors of the accounts service; the HTTP status of each code is in http/problem.ts.
+import { AppError } from '../errors/app-error.js';
+
+/** Unknown phone or wrong PIN (or agent login): one answer for all, so nothing tells which. */
+export class InvalidCredentialsError extends AppError {
+  readonly code = 'INVALID_CREDENTIALS';
+  constructor() {
+    super('The phone number or PIN is not correct.');
+  }
+}
+
+export class AccountLockedError extends AppError {
+  readonly code = 'ACCOUNT_LOCKED';
+  constructor(readonly retryAfterMs: number) {
+    super('Too many wrong PINs: the account is locked for a while.');
+  }
+}
+
+export class PhoneNotVerifiedError extends AppError {
+  readonly code = 'PHONE_NOT_VERIFIED';
+  constructor() {
+    super('The phone number is not verified yet: enter the code sent by SMS.');
+  }
+}
+
+export class PhoneAlreadyRegisteredError extends AppError {
+  readonly code = 'PHONE_ALREADY_REGISTERED';
+  constructor() {
+    super('An account already uses this phone number.');
+  }
+}
+
+/** No valid code: wrong, expired, burnt after too many tries, or never sent. */
+export class InvalidCodeError extends AppError {
+  readonly code = 'INVALID_CODE';
+  constructor(readonly attemptsLeft: number) {
+    super(attemptsLeft > 0 ? `The code is not valid (${attemptsLeft} tries left).` : 'The code is not valid; ask for a new one.');
+  }
+}
+
+export class CodeCooldownError extends AppError {
+  readonly code = 'CODE_COOLDOWN';
+  constructor(readonly retryAfterMs: number) {
+    super('A code was sent moments ago; wait before asking for another.');
+  }
+}
+
+export class SmsBudgetExceededError extends AppError {
+  readonly code = 'SMS_BUDGET_EXCEEDED';
+  constructor(readonly retryAfterMs: number) {
+    super('No more SMS can be sent to this number today.');
+  }
+}
+
+export class InvalidRefreshTokenError extends AppError {
+  readonly code = 'INVALID_REFRESH_TOKEN';
+  constructor() {
+    super('The refresh token is not valid; sign in again.');
+  }
+}
+
+export class TokenIssuingUnavailableError extends AppError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor() {
+    super('This process holds no signing key and cannot issue tokens.');
+  }
+}

@@ -1,0 +1,47 @@
+// Messages of the accounts service, and the shapes the HTTP layer validates them with.
+import { z } from 'zod';
+import { phoneField } from '../accounts/phone.js';
+import { pinField } from '../accounts/pin-hasher.js';
+import type { Profile } from '../accounts/account-service.js';
+import type { TokenPair } from '../accounts/sessions.js';
+import type { Caller } from './caller.js';
+import type { Reply } from './reply.js';
+
+const name = z.string().trim().min(1).max(80);
+export const deviceFields = {
+  deviceModel: z.string().trim().min(1).max(120).meta({ example: 'Samsung Galaxy A14' }),
+  platform: z.enum(['android', 'ios', 'web']),
+  pushToken: z.string().min(1).max(4096).optional().meta({ description: 'FCM registration token of this device' }),
+};
+
+export const registerBody = z.object({ phone: phoneField, firstName: name, lastName: name, pin: pinField });
+export const verifyPhoneBody = z.object({ phone: phoneField, code: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits') });
+export const loginBody = z.object({ phone: phoneField, pin: z.string().min(1).max(64), ...deviceFields });
+export const refreshBody = z.object({ refreshToken: z.string().min(16).max(256) });
+export const logoutBody = z.object({ all: z.boolean().default(false) });
+export const profilePatchBody = z
+  .object({ firstName: name.optional(), lastName: name.optional(), email: z.email().max(254).nullable().optional() })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'give at least one field to change' });
+export const pushTokenBody = z.object({ pushToken: z.string().min(1).max(4096).nullable() });
+
+export const profileSchema = z.object({
+  id: z.string(),
+  phone: z.string().nullable(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  email: z.string().nullable(),
+  role: z.enum(['customer', 'agent', 'admin']),
+  agency: z.string().nullable(),
+  phoneVerified: z.boolean(),
+});
+export const tokenPairSchema = z.object({ accessToken: z.string(), refreshToken: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.number().int() });
+
+export type AccountsMessage =
+  | { type: 'register'; input: z.output<typeof registerBody>; replyTo: Reply<{ phone: string; codeExpiresInSeconds: number }> }
+  | { type: 'verify-phone'; input: z.output<typeof verifyPhoneBody>; replyTo: Reply<{ verified: true }> }
+  | { type: 'login'; input: z.output<typeof loginBody>; replyTo: Reply<TokenPair & { user: Profile }> }
+  | { type: 'refresh'; refreshToken: string; replyTo: Reply<TokenPair> }
+  | { type: 'logout'; caller: Caller; all: boolean; replyTo: Reply<{ ended: number }> }
+  | { type: 'profile'; caller: Caller; replyTo: Reply<Profile> }
+  | { type: 'update-profile'; caller: Caller; patch: z.output<typeof profilePatchBody>; replyTo: Reply<Profile> }
+  | { type: 'set-push-token'; caller: Caller; pushToken: string | null; replyTo: Reply<{ pushToken: string | null }> };

@@ -1,0 +1,22 @@
+// Messages of the SMS actor: send one text now, and (sandbox only) read what was recorded.
+import type { Reply } from './reply.js';
+
+/** One message as the sandbox recorded it. */
+export interface SentSms {
+  readonly id: string;
+  /** E.164, e.g. +221771234567. */
+  readonly to: string;
+  readonly text: string;
+  /** ISO time from the injected clock. */
+  readonly at: string;
+}
+
+export type SmsMessage =
+  /**
+   * Sends at once (no queue). Replies `{ id }` once the gateway accepted it; fails with
+   * ValidationError (bad `to`/`text`), SmsRejectedError (the gateway refused it for good) or
+   * SmsUnavailableError (gateway down after the retries).
+   */
+  | { type: 'send'; to: string; text: string; replyTo: Reply<{ id: string }> }
+  /** What the sandbox recorded, newest last, optionally for one phone; SmsSandboxOnlyError in gateway mode. */
+  | { type: 'sandbox-outbox'; to?: string; replyTo: Reply<SentSms[]> };

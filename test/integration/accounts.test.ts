@@ -1,0 +1,177 @@
+// Accounts against the real PostgreSQL, on the manual clock: registration with SMS proof, PIN login with
+// lockout, the two-device limit, refresh rotation with its grace window and reuse detection, push tokens.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
+import { ManualClock } from '../../src/clock.js';
+import type { SmsMessage } from '../../src/contracts/sms.js';
+import type { RunningNode } from '../../src/node.js';
+import { startTestNode } from '../support/node.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
+
+const clock = new ManualClock(Date.UTC(2026, 10, 25, 8));
+const hasher = bcryptPinHasher(4); // cost 4: the same code path, fast enough for a test
+let db: TestDatabase;
+let node: RunningNode;
+let sql: pg.Client;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined }, { clock, hasher });
+  await waitFor('ready', () => node.runtime.readiness('test').ready);
+  sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+});
+afterAll(async () => {
+  await sql?.end();
+  await node?.stop();
+  await db?.drop();
+});
+
+const call = async (method: string, path: string, body?: unknown, token?: string) => {
+  const res = await fetch(`${node.apiUrl}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, any> };
+};
+const lastCode = async (phone: string) => {
+  const sent = await node.runtime.ask<SmsMessage, 'sandbox-outbox'>('sms', 'sandbox-outbox', { to: phone }, 1000);
+  return /(\d{6})/.exec(sent.at(-1)!.text)![1]!;
+};
+const device = (n: number) => ({ deviceModel: `Phone ${n}`, platform: 'android' as const });
+
+/** Registers and verifies a customer; returns its E.164 phone. */
+async function customer(local: string, pin = '4821'): Promise<string> {
+  const reg = await call('POST', '/v1/auth/register', { phone: local, firstName: 'Awa', lastName: 'Diop', pin });
+  expect(reg.status).toBe(202);
+  const phone = reg.body.phone as string;
+  expect((await call('POST', '/v1/auth/verify-phone', { phone, code: await lastCode(phone) })).status).toBe(200);
+  return phone;
+}
+
+describe('registration and phone proof', () => {
+  it('registers, sends a code by SMS, refuses login until verified, then logs in', async () => {
+    const reg = await call('POST', '/v1/auth/register', { phone: '77 100 00 01', firstName: 'Awa', lastName: 'Diop', pin: '4821' });
+    expect(reg).toMatchObject({ status: 202, body: { phone: '+221771000001', codeExpiresInSeconds: 600 } });
+    const code = await lastCode('+221771000001');
+
+    const early = await call('POST', '/v1/auth/login', { phone: '+221771000001', pin: '4821', ...device(1) });
+    expect(early).toMatchObject({ status: 403, body: { code: 'PHONE_NOT_VERIFIED' } });
+
+    const wrong = await call('POST', '/v1/auth/verify-phone', { phone: '+221771000001', code: code === '000000' ? '111111' : '000000' });
+    expect(wrong).toMatchObject({ status: 400, body: { code: 'INVALID_CODE' } });
+    expect((await call('POST', '/v1/auth/verify-phone', { phone: '771000001', code })).status).toBe(200);
+
+    const login = await call('POST', '/v1/auth/login', { phone: '+221 77 100 00 01', pin: '4821', ...device(1) });
+    expect(login.status).toBe(200);
+    expect(login.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 900, user: { phone: '+221771000001', phoneVerified: true, role: 'customer' } });
+    const me = await call('GET', '/v1/me', undefined, login.body.accessToken);
+    expect(me).toMatchObject({ status: 200, body: { phone: '+221771000001', firstName: 'Awa' } });
+  });
+
+  it('burns a code after five wrong tries and expires codes after ten minutes', async () => {
+    const phone = '+221771000002';
+    await call('POST', '/v1/auth/register', { phone, firstName: 'Moussa', lastName: 'Fall', pin: '1357' });
+    const code = await lastCode(phone);
+    const wrongCode = code === '999999' ? '888888' : '999999';
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/v1/auth/verify-phone', { phone, code: wrongCode })).status).toBe(400);
+    expect(await call('POST', '/v1/auth/verify-phone', { phone, code })).toMatchObject({ status: 400, body: { code: 'INVALID_CODE' } });
+
+    clock.advance(61_000); // past the resend cooldown
+    await call('POST', '/v1/auth/register', { phone, firstName: 'Moussa', lastName: 'Fall', pin: '1357' });
+    const second = await lastCode(phone);
+    clock.advance(10 * 60_000 + 1);
+    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: second })).status).toBe(400);
+  });
+
+  it('rejects an invalid phone number with a 400 naming the field', async () => {
+    const res = await call('POST', '/v1/auth/register', { phone: '12', firstName: 'A', lastName: 'B', pin: '1234' });
+    expect(res.status).toBe(400);
+    expect(res.body.fields.map((f: { path: string }) => f.path)).toEqual(['body.phone']);
+  });
+});
+
+describe('login', () => {
+  it('gives an unknown phone and a wrong PIN the same answer and the same hash work', async () => {
+    const phone = await customer('771000003');
+    const before = hasher.counts.verify;
+    const wrongPin = await call('POST', '/v1/auth/login', { phone, pin: '0000', ...device(1) });
+    const afterWrong = hasher.counts.verify;
+    const unknown = await call('POST', '/v1/auth/login', { phone: '+221779999999', pin: '0000', ...device(1) });
+    const afterUnknown = hasher.counts.verify;
+    expect(wrongPin.status).toBe(401);
+    expect(unknown.status).toBe(wrongPin.status);
+    const { requestId: _a, ...w } = wrongPin.body;
+    const { requestId: _b, ...u } = unknown.body;
+    expect(u).toEqual(w);
+    expect(afterWrong - before).toBe(1);
+    expect(afterUnknown - afterWrong).toBe(1);
+  });
+
+  it('locks the account after five wrong PINs, even for the right PIN, and unlocks after the delay', async () => {
+    const phone = await customer('771000004', '2468');
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/v1/auth/login', { phone, pin: '0000', ...device(1) })).status).toBe(401);
+    const locked = await call('POST', '/v1/auth/login', { phone, pin: '2468', ...device(1) });
+    expect(locked).toMatchObject({ status: 429, body: { code: 'ACCOUNT_LOCKED' } });
+    clock.advance(60_000);
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '2468', ...device(1) })).status).toBe(200);
+  });
+
+  it('ends the oldest session when a third device logs in', async () => {
+    const phone = await customer('771000005');
+    const sessions = [];
+    for (let i = 1; i <= 3; i++) {
+      sessions.push((await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(i) })).body);
+      clock.advance(1_000);
+    }
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: sessions[0]!.refreshToken })).status).toBe(401);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: sessions[1]!.refreshToken })).status).toBe(200);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: sessions[2]!.refreshToken })).status).toBe(200);
+  });
+});
+
+describe('refresh tokens', () => {
+  it('rotates, replays the same pair within the grace window, and revokes the session on reuse after it', async () => {
+    const phone = await customer('771000006');
+    const login = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).body;
+    const first = await call('POST', '/v1/auth/refresh', { refreshToken: login.refreshToken });
+    expect(first.status).toBe(200);
+    expect(first.body.refreshToken).not.toBe(login.refreshToken);
+
+    clock.advance(3_000); // the reply was lost; the app retries with the old token
+    const replay = await call('POST', '/v1/auth/refresh', { refreshToken: login.refreshToken });
+    expect(replay.status).toBe(200);
+    expect(replay.body.refreshToken).toBe(first.body.refreshToken);
+    expect(replay.body.accessToken.split('.')[1]).toBe(first.body.accessToken.split('.')[1]); // same claims
+
+    clock.advance(10_000);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: login.refreshToken })).status).toBe(401);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: first.body.refreshToken })).status).toBe(401);
+    const userId = login.user.id as string;
+    await waitFor('audit event', async () => (await sql.query(`SELECT 1 FROM audit_log WHERE user_id = $1 AND event = 'refresh_token_reused'`, [userId])).rowCount === 1);
+  });
+});
+
+describe('push tokens', () => {
+  it('moves a push token between sessions, keeps it on an expired session, removes it on logout', async () => {
+    const phone = await customer('771000007');
+    const a = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1), pushToken: 'fcm-token-1' })).body;
+    const b = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(2) })).body;
+    expect((await call('PUT', '/v1/me/push-token', { pushToken: 'fcm-token-1' }, b.accessToken)).status).toBe(200);
+    const holders = await sql.query(`SELECT device_model FROM device_sessions WHERE push_token = 'fcm-token-1'`);
+    expect(holders.rows).toEqual([{ device_model: 'Phone 2' }]);
+
+    clock.advance(31 * 86_400_000); // every session of this user expires
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: b.refreshToken })).status).toBe(401);
+    expect((await sql.query(`SELECT 1 FROM device_sessions WHERE push_token = 'fcm-token-1'`)).rowCount).toBe(1);
+
+    const c = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(3), pushToken: 'fcm-token-3' })).body;
+    expect((await call('POST', '/v1/auth/logout', {}, c.accessToken)).status).toBe(200);
+    expect((await sql.query(`SELECT 1 FROM device_sessions WHERE push_token = 'fcm-token-3'`)).rowCount).toBe(0);
+    void a;
+  });
+});

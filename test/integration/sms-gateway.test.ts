@@ -1,0 +1,218 @@
+// The SOAP transport of the SMS actor against a local server that speaks the sendOneSMS envelope
+// (the utility's gateway cannot run here). Real clock, small backoff; waits on replies, never on sleeps.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { smsActor } from '../../actors/sms.js';
+import { SystemClock } from '../../src/clock.js';
+import type { SmsMessage } from '../../src/contracts/sms.js';
+import { createLogger } from '../../src/logger.js';
+import { actor, supervisor } from '../../supervisors/child-spec.js';
+import { Runtime } from '../../supervisors/runtime.js';
+
+const PHONE = '+221771234567';
+const SOAP_ACTION = 'urn:SmsPro#sendOneSMS';
+
+/** What the gateway does with one call; the last step of a script repeats. */
+type Step = 'ok' | 'busy' | 'refuse' | 'http-500' | 'reset' | 'hang' | 'fault-server' | 'fault-client' | 'refuse-echo';
+
+interface Call {
+  readonly soapAction: string | undefined;
+  readonly contentType: string | undefined;
+  readonly telephone: string | undefined;
+  readonly message: string | undefined;
+}
+
+const unescape = (s: string) =>
+  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const field = (xml: string, name: string) => {
+  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml);
+  return m ? unescape(m[1]!) : undefined;
+};
+
+const envelope = (body: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body>${body}</S:Body></S:Envelope>`;
+const status = (code: string, text: string) =>
+  envelope(`<ns2:sendOneSMSResponse xmlns:ns2="urn:SmsPro"><return><statusCode>${code}</statusCode><statusText>${text}</statusText></return></ns2:sendOneSMSResponse>`);
+const fault = (code: string, text: string) => envelope(`<S:Fault><faultcode>S:${code}</faultcode><faultstring>${text}</faultstring></S:Fault>`);
+
+class FakeGateway {
+  readonly calls: Call[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly script: Step[]) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => this.answer(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/smspro/ws`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const xml = Buffer.concat(chunks).toString('utf8');
+      const call: Call = {
+        soapAction: req.headers.soapaction as string | undefined,
+        contentType: req.headers['content-type'],
+        telephone: field(xml, 'telephone'),
+        message: field(xml, 'message'),
+      };
+      this.calls.push(call);
+      const wellFormed = req.method === 'POST' && /<sms:sendOneSMS xmlns:sms="urn:SmsPro">/.test(xml) && call.soapAction === `"${SOAP_ACTION}"`;
+      const step = wellFormed ? this.script[Math.min(this.calls.length - 1, this.script.length - 1)]! : 'fault-client';
+      const xmlReply = (code: number, body: string) => {
+        res.writeHead(code, { 'content-type': 'text/xml; charset=utf-8' });
+        res.end(body);
+      };
+      switch (step) {
+        case 'ok':
+          return xmlReply(200, status('0', 'Message envoyé'));
+        case 'busy':
+          return xmlReply(200, status('503', 'Service momentanément indisponible'));
+        case 'refuse':
+          return xmlReply(200, status('400', 'Numéro invalide'));
+        case 'refuse-echo':
+          // A gateway that echoes what it got: the text and the number must still stay out of the logs.
+          return xmlReply(200, status('400', `Numéro ${call.telephone} invalide pour le message « ${call.message} »`));
+        case 'http-500':
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          return void res.end('Internal Server Error');
+        case 'reset':
+          return void req.socket.destroy();
+        case 'hang':
+          return; // never answers
+        case 'fault-server':
+          return xmlReply(500, fault('Server', 'Backend SMSC indisponible'));
+        case 'fault-client':
+          return xmlReply(500, fault('Client', 'Requête invalide'));
+      }
+    });
+  }
+}
+
+let gateway: FakeGateway | undefined;
+let runtime: Runtime | undefined;
+let logLines: string[] = [];
+
+afterEach(async () => {
+  await runtime?.stop();
+  await gateway?.stop();
+  runtime = undefined;
+  gateway = undefined;
+});
+
+async function start(script: Step[], options: { attempts?: number; timeoutMs?: number } = {}) {
+  gateway = new FakeGateway(script);
+  await gateway.start();
+  logLines = [];
+  const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } });
+  runtime = new Runtime({ clock: new SystemClock(), log });
+  await runtime.start(
+    supervisor({
+      name: 'root',
+      children: [
+        actor({
+          name: 'sms',
+          behaviour: smsActor({
+            transport: 'gateway',
+            url: gateway.url,
+            timeoutMs: options.timeoutMs ?? 2_000,
+            attempts: options.attempts ?? 3,
+            retry: { minMs: 10, maxMs: 20, jitter: 0 },
+            soapAction: SOAP_ACTION,
+          }),
+        }),
+      ],
+    }),
+  );
+  const rt = runtime;
+  const send = (text: string, to = PHONE) => rt.ask<SmsMessage, 'send'>('sms', 'send', { to, text }, 20_000);
+  const stats = () => rt.tree().children![0]!.stats;
+  return { gateway, send, stats };
+}
+
+/** The text must never be logged, nor the whole phone number; the masked number must be. */
+function expectLogsClean(secrets: string[]): void {
+  const all = logLines.join('');
+  expect(logLines.length).toBeGreaterThan(0);
+  for (const s of secrets) expect(all).not.toContain(s);
+  expect(all).not.toContain('771234567');
+  expect(all).toContain('***567');
+}
+
+describe('sms actor over the SOAP gateway', () => {
+  it('sends one SMS: the envelope carries the phone without + and the escaped text, the reply its id', async () => {
+    const { gateway, send, stats } = await start(['ok']);
+    const text = `Code <SamaConso> & "vous" : 583920 — l'été`;
+    const { id } = await send(text);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(gateway.calls).toEqual([{ soapAction: `"${SOAP_ACTION}"`, contentType: 'text/xml; charset=utf-8', telephone: '221771234567', message: text }]);
+    expect(stats().state).toBe('running');
+    expectLogsClean([text, '583920']);
+  });
+
+  it('retries transport errors (HTTP 500, connection reset) and then succeeds', async () => {
+    const { gateway, send, stats } = await start(['http-500', 'reset', 'ok']);
+    await expect(send('Code 104857')).resolves.toMatchObject({ id: expect.any(String) });
+    expect(gateway.calls).toHaveLength(3);
+    expect(stats().state).toBe('running');
+    expectLogsClean(['104857']);
+  });
+
+  it('fails with SMS_UNAVAILABLE after the last attempt, shows backing-off, and is running again after a success', async () => {
+    const { gateway, send, stats } = await start(['busy', 'fault-server', 'http-500', 'ok']);
+    await expect(send('Code 662211')).rejects.toMatchObject({ code: 'SMS_UNAVAILABLE' });
+    expect(gateway.calls).toHaveLength(3);
+    expect(stats()).toMatchObject({ state: 'backing-off', crashes: 0, restarts: 0, lastError: { code: 'SMS_UNAVAILABLE' } });
+    expect(stats().detail).toContain('HTTP 500');
+
+    await expect(send('Code 662212')).resolves.toMatchObject({ id: expect.any(String) });
+    expect(gateway.calls).toHaveLength(4);
+    expect(stats().state).toBe('running');
+    expectLogsClean(['662211', '662212']);
+  });
+
+  it('answers a definitive refusal with SMS_REJECTED at once, without retrying', async () => {
+    const { gateway, send, stats } = await start(['refuse', 'ok']);
+    await expect(send('Code 300400')).rejects.toMatchObject({ code: 'SMS_REJECTED', statusCode: '400' });
+    expect(gateway.calls).toHaveLength(1);
+    expect(stats().state).toBe('running'); // the gateway answered: a bad number is no outage
+    expectLogsClean(['300400']);
+  });
+
+  it('does not retry a SOAP Client fault (our request is wrong) and reports SMS_UNAVAILABLE', async () => {
+    const { gateway, send, stats } = await start(['fault-client']);
+    await expect(send('Code 777001')).rejects.toMatchObject({ code: 'SMS_UNAVAILABLE' });
+    expect(gateway.calls).toHaveLength(1);
+    expect(stats().state).toBe('backing-off');
+    expectLogsClean(['777001']);
+  });
+
+  it('handles a hung gateway with its timeout: every attempt times out and the actor still replies', async () => {
+    const { gateway, send, stats } = await start(['hang'], { attempts: 2, timeoutMs: 150 });
+    const error = await send('Code 909090').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SMS_UNAVAILABLE', message: expect.stringContaining('no answer within 150 ms') });
+    expect(gateway.calls).toHaveLength(2);
+    expect(stats().state).toBe('backing-off');
+    expectLogsClean(['909090']);
+  });
+
+  it('keeps the text and the number out of the logs even when the gateway echoes them', async () => {
+    const text = 'Votre code de vérification SamaConso est 246813';
+    const { send } = await start(['refuse-echo']);
+    const error = await send(text).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SMS_REJECTED' });
+    expect((error as Error).message).not.toContain('246813');
+    expect(logLines.some((l) => l.includes('SMS refused by the gateway'))).toBe(true);
+    expectLogsClean([text, '246813']);
+  });
+});
