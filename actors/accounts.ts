@@ -7,9 +7,13 @@ import type { Reply } from '../src/contracts/reply.js';
 type Operations = { [K in AccountsMessage['type']]: (s: AccountService, m: Extract<AccountsMessage, { type: K }>) => Promise<unknown> };
 
 const operations: Operations = {
-  register: (s, m) => s.register(m.input),
+  register: (s, m) => s.register(m.input, m.ip),
+  'pin-reset': (s, m) => s.requestPinReset(m.input, m.ip),
+  'pin-reset-confirm': (s, m) => s.confirmPinReset(m.input),
+  'change-pin': (s, m) => s.changePin(m.caller, m.input),
+  'delete-account': (s, m) => s.deleteAccount(m.caller, m.input),
   'verify-phone': (s, m) => s.verifyPhone(m.input),
-  login: (s, m) => s.login(m.input),
+  login: (s, m) => s.login(m.input, m.ip),
   refresh: (s, m) => s.refresh(m.refreshToken),
   logout: (s, m) => s.logout(m.caller, m.all),
   profile: (s, m) => s.profile(m.caller),

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Cache } from '../src/cache/cache.js';
 import { MemoryCache } from '../src/cache/memory-cache.js';
 import { RedisCache } from '../src/cache/redis-cache.js';
+import { createIpLimiter, type IpLimiter } from '../src/limits/ip-limiter.js';
 import type { CacheMessage } from '../src/contracts/cache.js';
 import { errorMessage } from '../src/errors/app-error.js';
 import type { ActorBehaviour } from '../src/actor-behaviour.js';
@@ -19,6 +20,8 @@ type Msg = CacheMessage | Internal;
 interface State {
   readonly cache: Cache;
   readonly redis: Redis | undefined;
+  /** Shares the Redis client; falls back to in-memory counters while Redis is down. */
+  readonly limiter: IpLimiter;
 }
 
 const RECONNECT: BackoffPolicy = { minMs: 100, maxMs: 5_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
@@ -26,7 +29,7 @@ const RECONNECT: BackoffPolicy = { minMs: 100, maxMs: 5_000, factor: 2, jitter: 
 export function cacheActor(options: CacheOptions): () => ActorBehaviour<State, Msg> {
   return () => ({
     init(ctx) {
-      if (options.mode === 'memory') return { cache: new MemoryCache(ctx.clock, options.maxEntries), redis: undefined };
+      if (options.mode === 'memory') return { cache: new MemoryCache(ctx.clock, options.maxEntries), redis: undefined, limiter: createIpLimiter(undefined) };
       const reconnect = { ...RECONNECT, ...options.reconnect };
       const redis = new Redis(options.url, {
         // Fail fast while disconnected: a caller is served from the source instead of waiting.
@@ -51,13 +54,16 @@ export function cacheActor(options: CacheOptions): () => ActorBehaviour<State, M
         ctx.self.tell({ type: 'redis-down', error: 'connection closed' });
       });
       ctx.setStatus('backing-off', 'connecting to Redis (cache bypassed)');
-      return { cache: new RedisCache(redis), redis };
+      return { cache: new RedisCache(redis), redis, limiter: createIpLimiter(redis) };
     },
 
     handle(s, msg, ctx) {
       switch (msg.type) {
         case 'handle':
           msg.replyTo.ok(s.cache);
+          return s;
+        case 'ip-limiter':
+          msg.replyTo.ok(s.limiter);
           return s;
         case 'redis-up':
           ctx.log.info('Redis is up');

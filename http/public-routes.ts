@@ -13,6 +13,8 @@ export const PUBLIC_ROUTES: readonly string[] = [
   'POST /v1/auth/verify-phone',
   'POST /v1/auth/login',
   'POST /v1/auth/refresh',
+  'POST /v1/auth/pin-reset',
+  'POST /v1/auth/pin-reset/confirm',
 ];
 
 /** Throws naming every route declared public but not listed, and every listed route not declared public. */

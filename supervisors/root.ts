@@ -12,6 +12,8 @@ import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
 import { DEFAULT_SESSION_POLICY } from '../src/accounts/sessions.js';
 import type { TokenKeys } from '../src/auth/token-keys.js';
 import type { SmsMessage } from '../src/contracts/sms.js';
+import type { CacheMessage } from '../src/contracts/cache.js';
+import { createIpLimiter, type IpLimiter } from '../src/limits/ip-limiter.js';
 import type { Asker } from '../src/actor-behaviour.js';
 import type { Clock } from '../src/clock.js';
 import type { Config } from '../src/config.js';
@@ -62,6 +64,8 @@ export interface ServiceDeps {
   readonly hasher: PinHasher;
 }
 
+const fallbackLimiter = createIpLimiter(undefined);
+
 function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: Clock, log: Logger): AccountService {
   const res = resources(asker);
   return new AccountService({
@@ -80,6 +84,15 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
       await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
     },
     onAuditError: (err) => log.error({ err }, 'audit event not recorded'),
+    limit: async (action, ip) => {
+      let limiter: IpLimiter;
+      try {
+        limiter = await asker.ask(asker.ref<CacheMessage>('cache'), 'ip-limiter', {}, 1_000);
+      } catch {
+        limiter = fallbackLimiter; // the cache actor is restarting: this process counts alone meanwhile
+      }
+      await limiter.consume(action, ip);
+    },
   });
 }
 

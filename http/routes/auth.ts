@@ -1,6 +1,6 @@
 // Sign-up, phone proof, sign-in and token rotation: the public door of the accounts service.
 import { z } from 'zod';
-import { loginBody, logoutBody, profileSchema, refreshBody, registerBody, tokenPairSchema, verifyPhoneBody } from '../../src/contracts/accounts.js';
+import { loginBody, logoutBody, pinResetBody, pinResetConfirmBody, profileSchema, refreshBody, registerBody, tokenPairSchema, verifyPhoneBody } from '../../src/contracts/accounts.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
@@ -16,7 +16,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 202: z.object({ phone: z.string(), codeExpiresInSeconds: z.number().int() }) },
       async handler(ctx, { body }) {
         ctx.status = 202;
-        ctx.body = await gateway.ask('accounts', 'register', { input: body });
+        ctx.body = await gateway.ask('accounts', 'register', { input: body, ip: ctx.ip });
       },
     }),
     defineRoute({
@@ -39,7 +39,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 200: tokenPairSchema.extend({ user: profileSchema }) },
       async handler(ctx, { body }) {
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = await gateway.ask('accounts', 'login', { input: body });
+        ctx.body = await gateway.ask('accounts', 'login', { input: body, ip: ctx.ip });
       },
     }),
     defineRoute({
@@ -52,6 +52,29 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       async handler(ctx, { body }) {
         ctx.set('Cache-Control', 'no-store');
         ctx.body = await gateway.ask('accounts', 'refresh', { refreshToken: body.refreshToken });
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/auth/pin-reset',
+      summary: 'Send a PIN reset code by SMS to a verified account (the answer is the same for any number).',
+      auth: 'public',
+      request: { body: pinResetBody },
+      responses: { 202: z.object({ phone: z.string(), codeExpiresInSeconds: z.number().int() }) },
+      async handler(ctx, { body }) {
+        ctx.status = 202;
+        ctx.body = await gateway.ask('accounts', 'pin-reset', { input: body, ip: ctx.ip });
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/auth/pin-reset/confirm',
+      summary: 'Set a new PIN with the reset code; every session of the account ends.',
+      auth: 'public',
+      request: { body: pinResetConfirmBody },
+      responses: { 200: z.object({ reset: z.literal(true) }) },
+      async handler(ctx, { body }) {
+        ctx.body = await gateway.ask('accounts', 'pin-reset-confirm', { input: body });
       },
     }),
     defineRoute({

@@ -1,6 +1,6 @@
 // The signed-in customer's own profile and device.
 import { z } from 'zod';
-import { profilePatchBody, profileSchema, pushTokenBody } from '../../src/contracts/accounts.js';
+import { changePinBody, deleteAccountBody, profilePatchBody, profileSchema, pushTokenBody } from '../../src/contracts/accounts.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
@@ -26,6 +26,29 @@ export function meRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 200: profileSchema },
       async handler(ctx, { body }, caller) {
         ctx.body = await gateway.ask('accounts', 'update-profile', { caller, patch: body });
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/v1/me',
+      summary: 'Delete the account (PIN required): personal data, sessions and push tokens go; the audit trail stays.',
+      auth: ['customer'],
+      request: { body: deleteAccountBody },
+      responses: { 204: 'Deleted.' },
+      async handler(ctx, { body }, caller) {
+        await gateway.ask('accounts', 'delete-account', { caller, input: body });
+        ctx.status = 204;
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/v1/me/pin',
+      summary: 'Change the PIN (current PIN required); every other session ends.',
+      auth: ['customer'],
+      request: { body: changePinBody },
+      responses: { 200: z.object({ changed: z.literal(true) }) },
+      async handler(ctx, { body }, caller) {
+        ctx.body = await gateway.ask('accounts', 'change-pin', { caller, input: body });
       },
     }),
     defineRoute({

@@ -18,6 +18,7 @@ import { checkCode, issueCode, type CodePolicy } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
 import type { SigningKey } from '../auth/token-keys.js';
+import type { LimitedAction } from '../limits/ip-limiter.js';
 
 export interface LockoutPolicy {
   /** Wrong PINs before the account locks. @defaultValue 5 */
@@ -43,6 +44,8 @@ export interface AccountDeps {
   readonly lockout: LockoutPolicy;
   /** Sends one SMS now; rejects with SMS_UNAVAILABLE when the gateway cannot take it. */
   sendSms(to: string, text: string): Promise<void>;
+  /** Per-client-IP limit of a public action; rejects with TOO_MANY_REQUESTS. */
+  limit(action: LimitedAction, ip: string): Promise<void>;
   /** Reports an audit write that failed (the operation itself has already succeeded). */
   onAuditError?(error: unknown): void;
 }
@@ -112,7 +115,8 @@ export class AccountService {
   }
 
   /** Stores the account unproved (or refreshes an unproved one) and sends a code by SMS. */
-  async register(input: { phone: string; firstName: string; lastName: string; pin: string }): Promise<{ phone: string; codeExpiresInSeconds: number }> {
+  async register(input: { phone: string; firstName: string; lastName: string; pin: string }, ip: string): Promise<{ phone: string; codeExpiresInSeconds: number }> {
+    await this.deps.limit('register', ip);
     const db = await this.deps.db();
     const pinHash = await this.deps.hasher.hash(input.pin);
     const now = new Date(this.deps.clock.now());
@@ -154,8 +158,9 @@ export class AccountService {
   }
 
   /** Phone + PIN → tokens. Unknown phone and wrong PIN cost the same bcrypt work and get the same answer. */
-  async login(input: { phone: string; pin: string } & Device): Promise<TokenPair & { user: Profile }> {
+  async login(input: { phone: string; pin: string } & Device, ip: string): Promise<TokenPair & { user: Profile }> {
     const ctx = this.tokenContext();
+    await this.deps.limit('login', ip);
     const db = await this.deps.db();
     const now = this.deps.clock.now();
     const { rows } = await db.query<UserRow & { failures: number | null; locked_until: Date | null }>(
@@ -249,6 +254,90 @@ export class AccountService {
     );
     this.audit(all ? 'logout_all' : 'logout', caller.userId, { sessionId: caller.sessionId ?? null });
     return { ended };
+  }
+
+  /** Sends a reset code when the phone has a verified account; answers the same either way. */
+  async requestPinReset(input: { phone: string }, ip: string): Promise<{ phone: string; codeExpiresInSeconds: number }> {
+    await this.deps.limit('pin-reset', ip);
+    const db = await this.deps.db();
+    const { rows } = await db.query(`SELECT 1 FROM users WHERE phone = $1 AND deleted_at IS NULL AND phone_proved_at IS NOT NULL AND role = 'customer'`, [input.phone]);
+    if (rows[0]) await this.sendCode(db, input.phone, 'pin_reset');
+    return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };
+  }
+
+  /** Code + new PIN: the PIN changes, the lockout clears, and every session ends. */
+  async confirmPinReset(input: { phone: string; code: string; newPin: string }): Promise<{ reset: true }> {
+    const db = await this.deps.db();
+    const pinHash = await this.deps.hasher.hash(input.newPin);
+    const now = this.deps.clock.now();
+    const result = await db.transaction(async (c) => {
+      const check = await checkCode(c, { phone: input.phone, code: input.code, purpose: 'pin_reset', now, secret: this.deps.secret, policy: this.deps.codes });
+      if (!check.ok) return { check, userId: null };
+      const { rows } = await c.query<{ id: string }>(`UPDATE users SET pin_hash = $2 WHERE phone = $1 AND deleted_at IS NULL RETURNING id`, [input.phone, pinHash]);
+      const userId = rows[0]?.id ?? null;
+      if (userId) {
+        await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [userId]);
+        await endSessions(c, { userId }, 'pin_reset');
+      }
+      return { check, userId };
+    });
+    if (!result.check.ok) throw new InvalidCodeError(result.check.attemptsLeft);
+    this.audit('pin_reset', result.userId, {});
+    return { reset: true };
+  }
+
+  /** Verifies the caller's PIN like a login does (a wrong one counts towards the lockout). */
+  private async verifyOwnPin(db: PgHandle, userId: string, pin: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const { rows } = await db.query<{ pin_hash: string | null; locked_until: Date | null }>(
+      `SELECT u.pin_hash, f.locked_until FROM users u LEFT JOIN login_failures f ON f.user_id = u.id WHERE u.id = $1 AND u.deleted_at IS NULL`,
+      [userId],
+    );
+    const row = rows[0];
+    if (!row?.pin_hash) {
+      await this.deps.hasher.verify(pin, await this.deps.hasher.dummy);
+      throw new InvalidCredentialsError();
+    }
+    if (row.locked_until && row.locked_until.getTime() > now) throw new AccountLockedError(row.locked_until.getTime() - now);
+    if (!(await this.deps.hasher.verify(pin, row.pin_hash))) {
+      await this.recordFailure(db, userId, now);
+      throw new InvalidCredentialsError();
+    }
+  }
+
+  /** Current PIN + new PIN; every other session ends (this device stays signed in). */
+  async changePin(caller: Caller, input: { currentPin: string; newPin: string }): Promise<{ changed: true }> {
+    const db = await this.deps.db();
+    await this.verifyOwnPin(db, caller.userId, input.currentPin);
+    const pinHash = await this.deps.hasher.hash(input.newPin);
+    await db.transaction(async (c) => {
+      await c.query(`UPDATE users SET pin_hash = $2 WHERE id = $1`, [caller.userId, pinHash]);
+      await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
+      await endSessions(c, { userId: caller.userId, ...(caller.sessionId ? { exceptSessionId: caller.sessionId } : {}) }, 'pin_changed');
+    });
+    this.audit('pin_changed', caller.userId, { sessionId: caller.sessionId ?? null });
+    return { changed: true };
+  }
+
+  /**
+   * Deletes the account (PIN required): personal data goes, sessions and push tokens end; the row stays,
+   * empty, so the audit trail keeps its references. Meter links end with it once they exist.
+   */
+  async deleteAccount(caller: Caller, input: { pin: string }): Promise<void> {
+    const db = await this.deps.db();
+    await this.verifyOwnPin(db, caller.userId, input.pin);
+    await db.transaction(async (c) => {
+      const { rows } = await c.query<{ phone: string | null }>(`SELECT phone FROM users WHERE id = $1 FOR UPDATE`, [caller.userId]);
+      const phone = rows[0]?.phone;
+      await endSessions(c, { userId: caller.userId }, 'account_deleted');
+      await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
+      if (phone) await c.query(`DELETE FROM one_time_codes WHERE phone = $1`, [phone]);
+      await c.query(
+        `UPDATE users SET phone = NULL, first_name = NULL, last_name = NULL, email = NULL, pin_hash = NULL, deleted_at = $2 WHERE id = $1`,
+        [caller.userId, new Date(this.deps.clock.now())],
+      );
+    });
+    this.audit('account_deleted', caller.userId, {});
   }
 
   async profile(caller: Caller): Promise<Profile> {

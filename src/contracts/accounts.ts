@@ -23,6 +23,10 @@ export const profilePatchBody = z
   .object({ firstName: name.optional(), lastName: name.optional(), email: z.email().max(254).nullable().optional() })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'give at least one field to change' });
 export const pushTokenBody = z.object({ pushToken: z.string().min(1).max(4096).nullable() });
+export const pinResetBody = z.object({ phone: phoneField });
+export const pinResetConfirmBody = z.object({ phone: phoneField, code: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits'), newPin: pinField });
+export const changePinBody = z.object({ currentPin: z.string().min(1).max(64), newPin: pinField });
+export const deleteAccountBody = z.object({ pin: z.string().min(1).max(64) });
 
 export const profileSchema = z.object({
   id: z.string(),
@@ -37,9 +41,13 @@ export const profileSchema = z.object({
 export const tokenPairSchema = z.object({ accessToken: z.string(), refreshToken: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.number().int() });
 
 export type AccountsMessage =
-  | { type: 'register'; input: z.output<typeof registerBody>; replyTo: Reply<{ phone: string; codeExpiresInSeconds: number }> }
+  | { type: 'register'; input: z.output<typeof registerBody>; ip: string; replyTo: Reply<{ phone: string; codeExpiresInSeconds: number }> }
+  | { type: 'pin-reset'; input: z.output<typeof pinResetBody>; ip: string; replyTo: Reply<{ phone: string; codeExpiresInSeconds: number }> }
+  | { type: 'pin-reset-confirm'; input: z.output<typeof pinResetConfirmBody>; replyTo: Reply<{ reset: true }> }
+  | { type: 'change-pin'; caller: Caller; input: z.output<typeof changePinBody>; replyTo: Reply<{ changed: true }> }
+  | { type: 'delete-account'; caller: Caller; input: z.output<typeof deleteAccountBody>; replyTo: Reply<void> }
   | { type: 'verify-phone'; input: z.output<typeof verifyPhoneBody>; replyTo: Reply<{ verified: true }> }
-  | { type: 'login'; input: z.output<typeof loginBody>; replyTo: Reply<TokenPair & { user: Profile }> }
+  | { type: 'login'; input: z.output<typeof loginBody>; ip: string; replyTo: Reply<TokenPair & { user: Profile }> }
   | { type: 'refresh'; refreshToken: string; replyTo: Reply<TokenPair> }
   | { type: 'logout'; caller: Caller; all: boolean; replyTo: Reply<{ ended: number }> }
   | { type: 'profile'; caller: Caller; replyTo: Reply<Profile> }

@@ -1,7 +1,7 @@
 // Accounts against the real PostgreSQL, on the manual clock: registration with SMS proof, PIN login with
 // lockout, the two-device limit, refresh rotation with its grace window and reuse detection, push tokens.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { ManualClock } from '../../src/clock.js';
 import type { SmsMessage } from '../../src/contracts/sms.js';
@@ -18,7 +18,7 @@ let sql: pg.Client;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined }, { clock, hasher });
+  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined, TRUSTED_PROXY_HOPS: '1' }, { clock, hasher });
   await waitFor('ready', () => node.runtime.readiness('test').ready);
   sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
@@ -29,10 +29,20 @@ afterAll(async () => {
   await db?.drop();
 });
 
+// Each test speaks from its own client address (through the trusted proxy hop), so per-IP limits stay per test.
+let clientIp = '198.51.100.1';
+let nextIp = 1;
+beforeEach(() => {
+  clientIp = `198.51.100.${++nextIp}`;
+});
 const call = async (method: string, path: string, body?: unknown, token?: string) => {
   const res = await fetch(`${node.apiUrl}${path}`, {
     method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'x-forwarded-for': clientIp,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -173,5 +183,57 @@ describe('push tokens', () => {
     expect((await call('POST', '/v1/auth/logout', {}, c.accessToken)).status).toBe(200);
     expect((await sql.query(`SELECT 1 FROM device_sessions WHERE push_token = 'fcm-token-3'`)).rowCount).toBe(0);
     void a;
+  });
+});
+
+describe('PIN reset, PIN change and account deletion', () => {
+  it('resets the PIN with an SMS code and ends every session; an unknown number gets the same answer', async () => {
+    const phone = await customer('771000008');
+    const a = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).body;
+    const unknown = await call('POST', '/v1/auth/pin-reset', { phone: '771999998' });
+    const known = await call('POST', '/v1/auth/pin-reset', { phone });
+    expect(known.status).toBe(202);
+    expect(unknown.status).toBe(202);
+    expect(Object.keys(unknown.body).sort()).toEqual(Object.keys(known.body).sort());
+    expect((await call('POST', '/v1/auth/pin-reset/confirm', { phone, code: await lastCode(phone), newPin: '9753' })).status).toBe(200);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: a.refreshToken })).status).toBe(401);
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).status).toBe(401);
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '9753', ...device(1) })).status).toBe(200);
+  });
+
+  it('changes the PIN with the current one and ends the other sessions only', async () => {
+    const phone = await customer('771000009');
+    const a = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).body;
+    const b = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(2) })).body;
+    expect((await call('PUT', '/v1/me/pin', { currentPin: '0000', newPin: '1111' }, b.accessToken)).status).toBe(401);
+    expect((await call('PUT', '/v1/me/pin', { currentPin: '4821', newPin: '1111' }, b.accessToken)).status).toBe(200);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: a.refreshToken })).status).toBe(401);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: b.refreshToken })).status).toBe(200);
+  });
+
+  it('deletes the account: personal data and sessions go, the audit trail stays, the number can register again', async () => {
+    const phone = await customer('771000010');
+    const a = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1), pushToken: 'fcm-deleted' })).body;
+    expect((await call('DELETE', '/v1/me', { pin: '0000' }, a.accessToken)).status).toBe(401);
+    expect((await call('DELETE', '/v1/me', { pin: '4821' }, a.accessToken)).status).toBe(204);
+    const { rows } = await sql.query(`SELECT phone, first_name, pin_hash, deleted_at FROM users WHERE id = $1`, [a.user.id]);
+    expect(rows[0]).toMatchObject({ phone: null, first_name: null, pin_hash: null });
+    expect(rows[0].deleted_at).not.toBeNull();
+    expect((await sql.query(`SELECT 1 FROM device_sessions WHERE user_id = $1 AND (state = 'active' OR push_token IS NOT NULL)`, [a.user.id])).rowCount).toBe(0);
+    await waitFor('audit', async () => (await sql.query(`SELECT 1 FROM audit_log WHERE user_id = $1 AND event = 'account_deleted'`, [a.user.id])).rowCount === 1);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: a.refreshToken })).status).toBe(401);
+    clock.advance(61_000);
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'New', lastName: 'Owner', pin: '2222' })).status).toBe(202);
+  });
+});
+
+describe('per-IP limit', () => {
+  it('answers 429 with Retry-After once one address exceeds the login limit', async () => {
+    const phone = await customer('771000011');
+    let last = { status: 0, body: {} as Record<string, any> };
+    for (let i = 0; i < 61; i++) last = await call('POST', '/v1/auth/login', { phone: '779999990', pin: '0000', ...device(1) });
+    expect(last).toMatchObject({ status: 429, body: { code: 'TOO_MANY_REQUESTS' } });
+    clientIp = '203.0.113.250'; // another address is not affected
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).status).toBe(200);
   });
 });
