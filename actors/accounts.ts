@@ -14,6 +14,7 @@ const operations: Operations = {
   'delete-account': (s, m) => s.deleteAccount(m.caller, m.input),
   'verify-phone': (s, m) => s.verifyPhone(m.input),
   login: (s, m) => s.login(m.input, m.ip),
+  'agent-login': (s, m) => s.agentLogin(m.input, m.ip),
   refresh: (s, m) => s.refresh(m.refreshToken),
   logout: (s, m) => s.logout(m.caller, m.all),
   profile: (s, m) => s.profile(m.caller),

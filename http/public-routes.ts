@@ -12,6 +12,7 @@ export const PUBLIC_ROUTES: readonly string[] = [
   'POST /v1/auth/register',
   'POST /v1/auth/verify-phone',
   'POST /v1/auth/login',
+  'POST /v1/auth/agent-login',
   'POST /v1/auth/refresh',
   'POST /v1/auth/pin-reset',
   'POST /v1/auth/pin-reset/confirm',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs (when missing), starts, stops and reports the real services the tests use: PostgreSQL 15,
-# Redis, RabbitMQ, s3rver and OpenLDAP, each on 127.0.0.1 with a private port and folder under .services/.
+# Redis, RabbitMQ, s3rver and OpenLDAP (ldap and ldaps, with a test CA), each on 127.0.0.1 with a private port
+# and folder under .services/.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,7 @@ AMQP_PORT="${SERVICES_AMQP_PORT:-56729}"
 AMQP_DIST_PORT="${SERVICES_AMQP_DIST_PORT:-25679}"
 S3_PORT="${SERVICES_S3_PORT:-45690}"
 LDAP_PORT="${SERVICES_LDAP_PORT:-38999}"
+LDAPS_PORT="${SERVICES_LDAPS_PORT:-38998}"
 
 PG_BIN=/usr/lib/postgresql/15/bin
 RABBIT_BIN=/usr/lib/rabbitmq/bin
@@ -31,7 +33,7 @@ LDAP_BIND_PASSWORD=svc-test-pass
 # Agents as "uid|given name|surname|agency|password"; the first one is exported to the tests.
 LDAP_AGENTS=("adiop|Awa|Diop|DAKAR1|Awa-test-pass1" "mfall|Moussa|Fall|THIES1|Moussa-test-pass2")
 
-for port in "$PG_PORT" "$REDIS_PORT" "$AMQP_PORT" "$AMQP_DIST_PORT" "$S3_PORT" "$LDAP_PORT"; do
+for port in "$PG_PORT" "$REDIS_PORT" "$AMQP_PORT" "$AMQP_DIST_PORT" "$S3_PORT" "$LDAP_PORT" "$LDAPS_PORT"; do
   if [[ ! "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
     echo "services: invalid port '$port'" >&2
     exit 2
@@ -319,6 +321,31 @@ stop_s3() {
 
 slapd_pid() { live_pid "$SVC/ldap/slapd.pid" slapd; }
 
+# A test CA and a certificate for 127.0.0.1/localhost signed by it, kept across restarts (EC keys: ~50 ms to make);
+# made again when a file is missing or the certificate expires within a day.
+ensure_ldap_tls() {
+  local tls="$SVC/ldap/tls"
+  if [[ -s "$tls/ca.crt" && -s "$tls/server.crt" && -s "$tls/server.key" ]] \
+    && openssl x509 -checkend 86400 -noout -in "$tls/server.crt" >/dev/null 2>&1; then
+    return 0
+  fi
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  (
+    cd "$tls"
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 3650 \
+      -subj "/CN=SamaConso test directory CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr -subj "/CN=localhost"
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 -extfile server.ext -out server.crt
+    rm -f server.csr server.ext ca.srl
+    chmod 644 ca.crt server.crt
+  ) >"$SVC/ldap-tls.log" 2>&1 || fail_with_log "slapd TLS material" "$SVC/ldap-tls.log"
+}
+
 write_ldap_config() {
   local dir="$1" root_hash
   root_hash="$(slappasswd -s "$LDAP_ADMIN_PASSWORD")"
@@ -328,6 +355,9 @@ objectClass: olcGlobal
 cn: config
 olcPidFile: $dir/slapd.pid
 olcArgsFile: $dir/slapd.args
+olcTLSCACertificateFile: $dir/tls/ca.crt
+olcTLSCertificateFile: $dir/tls/server.crt
+olcTLSCertificateKeyFile: $dir/tls/server.key
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
@@ -411,26 +441,37 @@ EOF
 }
 
 start_ldap() {
-  local dir="$SVC/ldap" url="ldap://127.0.0.1:$LDAP_PORT/"
-  if slapd_pid >/dev/null; then say "slapd already running"; return; fi
+  local dir="$SVC/ldap" url="ldap://127.0.0.1:$LDAP_PORT/" urls="ldap://127.0.0.1:$LDAP_PORT/ ldaps://127.0.0.1:$LDAPS_PORT/"
+  if slapd_pid >/dev/null; then
+    if port_open "$LDAPS_PORT"; then say "slapd already running"; return; fi
+    say "slapd runs without ldaps (started by an older version of this script); restarting it"
+    stop_ldap
+  fi
   require_free_port "$LDAP_PORT" slapd SERVICES_LDAP_PORT
-  # The directory is rebuilt from this script on every start, so it always matches what the tests expect.
-  rm -rf "$dir"
+  require_free_port "$LDAPS_PORT" "slapd (ldaps)" SERVICES_LDAPS_PORT
+  # The directory is rebuilt from this script on every start, so it always matches what the tests expect;
+  # only the TLS material (tls/) is kept.
+  if [[ -d "$dir" ]]; then find "$dir" -mindepth 1 -maxdepth 1 ! -name tls -exec rm -rf {} +; fi
   mkdir -p "$dir/conf" "$dir/data"
+  ensure_ldap_tls
   write_ldap_config "$dir"
   write_ldap_data "$dir"
   { slapadd -q -n0 -F "$dir/conf" -l "$dir/config.ldif" && slapadd -q -n1 -F "$dir/conf" -l "$dir/data.ldif"; } \
     >"$dir/slapadd.log" 2>&1 || fail_with_log slapd "$dir/slapadd.log"
   # slapd logs only to syslog (absent here), so a failed start is rerun in the foreground with -d to capture why.
-  if ! (ulimit -Sn 1024 && slapd -h "$url" -F "$dir/conf"); then
-    (ulimit -Sn 1024 && timeout 5 slapd -d none -h "$url" -F "$dir/conf") >"$dir/slapd-debug.log" 2>&1 || true
+  if ! (ulimit -Sn 1024 && slapd -h "$urls" -F "$dir/conf"); then
+    (ulimit -Sn 1024 && timeout 5 slapd -d none -h "$urls" -F "$dir/conf") >"$dir/slapd-debug.log" 2>&1 || true
     fail_with_log slapd "$dir/slapd-debug.log"
   fi
-  wait_for 10 ldapwhoami -x -H "$url" -D "$LDAP_BIND_DN" -w "$LDAP_BIND_PASSWORD" || {
-    (ulimit -Sn 1024 && timeout 5 slapd -d none -h "$url" -F "$dir/conf") >"$dir/slapd-debug.log" 2>&1 || true
+  # The ldaps check verifies the certificate against the test CA, as the tests' clients will.
+  wait_for 10 ldapwhoami -x -H "$url" -D "$LDAP_BIND_DN" -w "$LDAP_BIND_PASSWORD" \
+    && wait_for 5 env LDAPTLS_CACERT="$dir/tls/ca.crt" LDAPTLS_REQCERT=demand \
+      ldapwhoami -x -H "ldaps://127.0.0.1:$LDAPS_PORT/" -D "$LDAP_BIND_DN" -w "$LDAP_BIND_PASSWORD" || {
+    stop_ldap
+    (ulimit -Sn 1024 && timeout 5 slapd -d none -h "$urls" -F "$dir/conf") >"$dir/slapd-debug.log" 2>&1 || true
     fail_with_log slapd "$dir/slapd-debug.log"
   }
-  say "slapd started on 127.0.0.1:$LDAP_PORT ($LDAP_BASE_DN)"
+  say "slapd started on 127.0.0.1:$LDAP_PORT and ldaps 127.0.0.1:$LDAPS_PORT ($LDAP_BASE_DN)"
 }
 
 stop_ldap() {
@@ -461,6 +502,8 @@ TEST_S3_ACCESS_KEY=$S3_ACCESS_KEY
 TEST_S3_SECRET_KEY=$S3_SECRET_KEY
 TEST_S3_BUCKET=$S3_BUCKET
 TEST_LDAP_URL=ldap://127.0.0.1:$LDAP_PORT
+TEST_LDAPS_URL=ldaps://127.0.0.1:$LDAPS_PORT
+TEST_LDAP_CA_FILE=$SVC/ldap/tls/ca.crt
 TEST_LDAP_BASE_DN=$LDAP_BASE_DN
 TEST_LDAP_BIND_DN=$LDAP_BIND_DN
 TEST_LDAP_BIND_PASSWORD=$LDAP_BIND_PASSWORD
@@ -512,6 +555,7 @@ cmd_status() {
   report rabbitmq "$AMQP_PORT" "$(rabbit_pid || true)"
   report s3rver "$S3_PORT" "$(s3_pid || true)"
   report slapd "$LDAP_PORT" "$(slapd_pid || true)"
+  report ldaps "$LDAPS_PORT" "$(port_open "$LDAPS_PORT" && slapd_pid || true)"
   if [[ -f "$ENV_FILE" ]]; then echo "env file: $ENV_FILE"; else echo "env file: none (services not started)"; fi
 }
 

@@ -1,6 +1,7 @@
 // Entry point: read the configuration, start this node's role, and stop it cleanly on a signal.
 import { ConfigError, loadConfig, loadDotEnv, redactUrl } from './config.js';
 import { createLogger } from './logger.js';
+import { demoCredentialsText, isDemo } from './demo/demo-accounts.js';
 import { startNode } from './node.js';
 
 async function main(): Promise<void> {
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   });
   if (node.apiUrl) process.stdout.write(`SamaConso API (${config.role}) listening on ${node.apiUrl}  (docs: ${node.apiUrl}/docs)\n`);
   process.stdout.write(`ops (health, metrics) on ${node.opsUrl}\n`);
+  if (node.apiUrl && isDemo(config)) process.stdout.write(demoCredentialsText(node.apiUrl));
   if (node.keys.generated) log.warn('no JWT_PUBLIC_KEYS set: a development signing key was generated; tokens die with this process');
 }
 

@@ -6,6 +6,13 @@ import { embeddedPostgresActor, type EmbeddedPostgresMessage } from '../actors/e
 import { postgresActor } from '../actors/postgres.js';
 import { referenceActor } from '../actors/reference.js';
 import { smsActor } from '../actors/sms.js';
+import { directoryActor } from '../actors/directory.js';
+import { demoSeedActor } from '../actors/demo-seed.js';
+import { DEMO_AGENTS, isDemo } from '../src/demo/demo-accounts.js';
+import { sandboxDirectory } from '../src/directory/sandbox-directory.js';
+import { DirectoryUnavailableError } from '../src/directory/directory-errors.js';
+import type { LdapConfig } from '../src/directory/ldap-directory.js';
+import type { DirectoryMessage } from '../src/contracts/directory.js';
 import { AccountService, DEFAULT_LOCKOUT } from '../src/accounts/account-service.js';
 import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
 import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
@@ -23,6 +30,9 @@ import { resources } from '../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from './child-spec.js';
 
 export const ROOT = 'root';
+
+/** Settings the directory actor reads besides the directory itself (timeouts); unused fields for the sandbox. */
+const SANDBOX_LDAP: LdapConfig = { url: 'ldap://sandbox.invalid', bindDn: '', bindPassword: '', baseDn: '', userFilter: '(uid={login})', agencyAttribute: 'departmentNumber', caFile: undefined, timeoutMs: 1_000 };
 
 /** The resources: rest-for-one, so a restarted embedded database also restarts the pool that used it. */
 function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {
@@ -66,6 +76,9 @@ export interface ServiceDeps {
 
 const fallbackLimiter = createIpLimiter(undefined);
 
+/** The utility's LDAP when configured; outside production, the sandbox directory with the demo agents. */
+const directoryConfigured = (config: Config): boolean => config.ldap !== undefined || config.env !== 'production';
+
 function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: Clock, log: Logger): AccountService {
   const res = resources(asker);
   return new AccountService({
@@ -84,6 +97,11 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
       await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
     },
     onAuditError: (err) => log.error({ err }, 'audit event not recorded'),
+    authenticateAgent: async (login, password) => {
+      if (!directoryConfigured(config)) throw new DirectoryUnavailableError('misconfigured');
+      // Longer than the directory's own bound, so a hung directory answers 503 DIRECTORY_UNAVAILABLE, not a 504.
+      return asker.ask(asker.ref<DirectoryMessage>('directory'), 'authenticate', { login, password }, (config.ldap?.timeoutMs ?? 1_000) + 1_000);
+    },
     limit: async (action, ip) => {
       let limiter: IpLimiter;
       try {
@@ -110,6 +128,18 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
           actor({ name: 'sms', readiness: 'optional', behaviour: sms }),
           actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) }),
           actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => accountService(config, asker, deps, options.clock, options.log.child({ service: 'accounts' }))) }),
+          ...(directoryConfigured(config)
+            ? [
+                actor({
+                  name: 'directory',
+                  readiness: 'optional',
+                  behaviour: config.ldap
+                    ? directoryActor(config.ldap)
+                    : directoryActor(SANDBOX_LDAP, { directory: () => sandboxDirectory(DEMO_AGENTS), probeOnStart: false }),
+                }),
+              ]
+            : []),
+          ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => deps.hasher.hash(pin)) })] : []),
         ],
       }),
     );

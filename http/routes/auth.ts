@@ -1,6 +1,6 @@
 // Sign-up, phone proof, sign-in and token rotation: the public door of the accounts service.
 import { z } from 'zod';
-import { loginBody, logoutBody, pinResetBody, pinResetConfirmBody, profileSchema, refreshBody, registerBody, tokenPairSchema, verifyPhoneBody } from '../../src/contracts/accounts.js';
+import { agentLoginBody, loginBody, logoutBody, pinResetBody, pinResetConfirmBody, profileSchema, refreshBody, registerBody, tokenPairSchema, verifyPhoneBody } from '../../src/contracts/accounts.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
@@ -40,6 +40,18 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       async handler(ctx, { body }) {
         ctx.set('Cache-Control', 'no-store');
         ctx.body = await gateway.ask('accounts', 'login', { input: body, ip: ctx.ip });
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/v1/auth/agent-login',
+      summary: "Sign in as an agent (or admin) with the utility directory's login and password.",
+      auth: 'public',
+      request: { body: agentLoginBody },
+      responses: { 200: tokenPairSchema.extend({ user: profileSchema }) },
+      async handler(ctx, { body }) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = await gateway.ask('accounts', 'agent-login', { input: body, ip: ctx.ip });
       },
     }),
     defineRoute({

@@ -19,6 +19,7 @@ import type { PinHasher } from './pin-hasher.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
 import type { SigningKey } from '../auth/token-keys.js';
 import type { LimitedAction } from '../limits/ip-limiter.js';
+import type { DirectoryAgent } from '../contracts/directory.js';
 
 export interface LockoutPolicy {
   /** Wrong PINs before the account locks. @defaultValue 5 */
@@ -44,6 +45,8 @@ export interface AccountDeps {
   readonly lockout: LockoutPolicy;
   /** Sends one SMS now; rejects with SMS_UNAVAILABLE when the gateway cannot take it. */
   sendSms(to: string, text: string): Promise<void>;
+  /** Checks an agent's directory password; rejects with INVALID_CREDENTIALS or DIRECTORY_UNAVAILABLE. */
+  authenticateAgent(login: string, password: string): Promise<DirectoryAgent>;
   /** Per-client-IP limit of a public action; rejects with TOO_MANY_REQUESTS. */
   limit(action: LimitedAction, ip: string): Promise<void>;
   /** Reports an audit write that failed (the operation itself has already succeeded). */
@@ -185,6 +188,35 @@ export class AccountService {
       return openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions });
     });
     this.audit('login', user.id, { sessionId: session.sessionId, deviceModel: input.deviceModel });
+    const pair = await tokenPair(ctx, { userId: user.id, role: user.role, agency: user.agency_code, sessionId: session.sessionId }, session.refreshToken, now);
+    return { ...pair, user: profileOf(user) };
+  }
+
+  /**
+   * An agent (or admin) signs in with the directory's login and password. The user row is created or
+   * updated from the directory entry (agency included); its role stays admin once an admin made it so.
+   */
+  async agentLogin(input: { login: string; password: string } & Device, ip: string): Promise<TokenPair & { user: Profile }> {
+    const ctx = this.tokenContext();
+    await this.deps.limit('login', ip);
+    const agent = await this.deps.authenticateAgent(input.login, input.password);
+    const db = await this.deps.db();
+    const now = this.deps.clock.now();
+    const { user, session } = await db.transaction(async (c) => {
+      await c.query(`INSERT INTO agencies (code, name) VALUES ($1, $1) ON CONFLICT (code) DO NOTHING`, [agent.agency]);
+      const { rows } = await c.query<UserRow>(
+        `INSERT INTO users (id, ldap_login, first_name, email, role, agency_code, created_at) VALUES ($1, $2, $3, $4, 'agent', $5, $6)
+         ON CONFLICT (ldap_login) DO UPDATE SET first_name = EXCLUDED.first_name, email = EXCLUDED.email, agency_code = EXCLUDED.agency_code
+         WHERE users.deleted_at IS NULL
+         RETURNING ${USER_COLUMNS}`,
+        [randomUUID(), agent.login.toLowerCase(), agent.displayName, agent.email, agent.agency, new Date(now)],
+      );
+      const user = rows[0];
+      if (!user) throw new InvalidCredentialsError();
+      const session = await openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions });
+      return { user, session };
+    });
+    this.audit('agent_login', user.id, { sessionId: session.sessionId, agency: agent.agency });
     const pair = await tokenPair(ctx, { userId: user.id, role: user.role, agency: user.agency_code, sessionId: session.sessionId }, session.refreshToken, now);
     return { ...pair, user: profileOf(user) };
   }

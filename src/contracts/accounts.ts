@@ -17,6 +17,7 @@ export const deviceFields = {
 export const registerBody = z.object({ phone: phoneField, firstName: name, lastName: name, pin: pinField });
 export const verifyPhoneBody = z.object({ phone: phoneField, code: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits') });
 export const loginBody = z.object({ phone: phoneField, pin: z.string().min(1).max(64), ...deviceFields });
+export const agentLoginBody = z.object({ login: z.string().trim().min(1).max(256), password: z.string().max(256), ...deviceFields });
 export const refreshBody = z.object({ refreshToken: z.string().min(16).max(256) });
 export const logoutBody = z.object({ all: z.boolean().default(false) });
 export const profilePatchBody = z
@@ -48,6 +49,7 @@ export type AccountsMessage =
   | { type: 'delete-account'; caller: Caller; input: z.output<typeof deleteAccountBody>; replyTo: Reply<void> }
   | { type: 'verify-phone'; input: z.output<typeof verifyPhoneBody>; replyTo: Reply<{ verified: true }> }
   | { type: 'login'; input: z.output<typeof loginBody>; ip: string; replyTo: Reply<TokenPair & { user: Profile }> }
+  | { type: 'agent-login'; input: z.output<typeof agentLoginBody>; ip: string; replyTo: Reply<TokenPair & { user: Profile }> }
   | { type: 'refresh'; refreshToken: string; replyTo: Reply<TokenPair> }
   | { type: 'logout'; caller: Caller; all: boolean; replyTo: Reply<{ ended: number }> }
   | { type: 'profile'; caller: Caller; replyTo: Reply<Profile> }

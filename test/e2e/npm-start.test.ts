@@ -60,7 +60,7 @@ describe('npm start (embedded mode)', () => {
       }, 60_000);
       const body = (await ready.json()) as { ready: boolean; role: string; parts: Array<{ name: string; state: string }> };
       expect(body).toMatchObject({ ready: true, role: 'all' });
-      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'cache', 'control', 'embedded-postgres', 'postgres', 'reference', 'sms']);
+      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'cache', 'control', 'directory', 'embedded-postgres', 'postgres', 'reference', 'sms']);
       expect(body.parts.every((p) => p.state === 'running')).toBe(true);
 
       const missing = await fetch(`${app.url}/v1/nothing-here`, { method: 'POST' });
@@ -70,6 +70,24 @@ describe('npm start (embedded mode)', () => {
 
       const docs = await fetch(`${app.url}/docs`);
       expect(docs.status).toBe(200);
+
+      // The demo accounts it printed work as printed.
+      const customer = /customer POST \S+ {2}phone=(\S+) {2}pin=(\S+)/.exec(app.output());
+      const admin = /admin +POST \S+ {2}login=(\S+) {2}password=(\S+)/.exec(app.output());
+      expect(customer && admin).toBeTruthy();
+      const post = (path: string, body: object) =>
+        fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const device = { deviceModel: 'e2e', platform: 'web' };
+      const customerLogin = await waitFor('demo seeded', async () => {
+        const r = await post('/v1/auth/login', { phone: customer![1], pin: customer![2], ...device });
+        return r.status === 200 ? r : undefined;
+      });
+      const me = await fetch(`${app.url}/v1/me`, { headers: { authorization: `Bearer ${((await customerLogin.json()) as { accessToken: string }).accessToken}` } });
+      expect(await me.json()).toMatchObject({ phone: customer![1], role: 'customer' });
+      const adminLogin = await post('/v1/auth/agent-login', { login: admin![1], password: admin![2], ...device });
+      expect(adminLogin.status).toBe(200);
+      const tree = await fetch(`${app.url}/admin/supervisors`, { headers: { authorization: `Bearer ${((await adminLogin.json()) as { accessToken: string }).accessToken}` } });
+      expect(tree.status).toBe(200);
     } finally {
       // npm's shell does not pass a signal on to the server: signal the group, as a terminal does.
       process.kill(-app.child.pid!, 'SIGTERM');

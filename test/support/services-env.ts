@@ -23,7 +23,14 @@ export const REQUIRED_KEYS = [
 ] as const;
 
 /** Extras the script also writes; absent when the services come from elsewhere. */
-export const OPTIONAL_KEYS = ['TEST_SERVICES_DIR', 'TEST_LDAP_ADMIN_DN', 'TEST_LDAP_ADMIN_PASSWORD', 'TEST_PGBOUNCER_BIN'] as const;
+export const OPTIONAL_KEYS = [
+  'TEST_SERVICES_DIR',
+  'TEST_LDAP_ADMIN_DN',
+  'TEST_LDAP_ADMIN_PASSWORD',
+  'TEST_PGBOUNCER_BIN',
+  'TEST_LDAPS_URL',
+  'TEST_LDAP_CA_FILE',
+] as const;
 
 export type ServicesEnv = { readonly [K in (typeof REQUIRED_KEYS)[number]]: string } & {
   readonly [K in (typeof OPTIONAL_KEYS)[number]]?: string;
