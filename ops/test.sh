@@ -10,8 +10,13 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 npm run typecheck
 
-# Armed before start so a start that fails halfway still stops what it started.
-trap 'bash ops/services.sh stop' EXIT
+# Services a developer started by hand (`services.sh start`, which writes .services/env) stay up afterwards;
+# otherwise the trap, armed before start so a start that fails halfway still cleans up, stops them.
+if [[ -f .services/env ]] && ! bash ops/services.sh status | grep -q ' stopped'; then
+  trap '' EXIT
+else
+  trap 'bash ops/services.sh stop' EXIT
+fi
 trap 'exit 130' INT
 trap 'exit 143' TERM
 bash ops/services.sh start
