@@ -3,12 +3,12 @@
 // fresh folder under the OS temp dir owned by that user (the postgres user may not be able to enter the checkout).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { servicesEnv } from './services.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
@@ -49,16 +49,6 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<PrivatePgBouncer> {
   const bin = servicesEnv().TEST_PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';

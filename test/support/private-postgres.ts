@@ -1,11 +1,11 @@
 // A PostgreSQL cluster of the test's own (initdb ~0.5 s) that it may stop and start again on the same port.
 import { execFile } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { servicesEnv } from './services.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
@@ -17,16 +17,6 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Runs a PostgreSQL binary as the postgres user (initdb and the server refuse root). */
 async function asPostgres(bin: string, args: string[]): Promise<void> {

@@ -2,12 +2,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { TEMPLATE_DATABASE, type ServicesEnv, toServicesEnv } from './services-env.js';
+import { freePort } from './free-port.js';
 
 export type { ServicesEnv } from './services-env.js';
 
@@ -114,17 +115,6 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   return { url: `redis://127.0.0.1:${port}`, port, start, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** One PING over a raw socket: true on +PONG, false on refusal, error or 1 s of silence. */
 export function redisPing(port: number): Promise<boolean> {
