@@ -9,12 +9,9 @@ export interface Resources {
   db(): Promise<PgHandle>;
   /** Read-through cache that never fails the caller: with no cache at hand, `load` runs directly. */
   cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
-  /** Count of reads served without the cache because the cache actor was not there. */
-  readonly bypassed: number;
 }
 
 export function resources(asker: Asker, deadlineMs = 1_000): Resources {
-  let bypassed = 0;
   const cache = (): Promise<Cache> => asker.ask<CacheMessage, 'handle'>(asker.ref<CacheMessage>('cache'), 'handle', {}, deadlineMs);
   return {
     db: () => asker.ask<PostgresMessage, 'handle'>(asker.ref<PostgresMessage>('postgres'), 'handle', {}, deadlineMs),
@@ -23,13 +20,9 @@ export function resources(asker: Asker, deadlineMs = 1_000): Resources {
       try {
         c = await cache();
       } catch {
-        bypassed++;
         return load();
       }
       return c.wrap(key, ttlMs, load);
-    },
-    get bypassed() {
-      return bypassed;
     },
   };
 }

@@ -265,8 +265,8 @@ export class AccountService {
       if (s.previous_valid_until && s.previous_valid_until.getTime() > now) {
         return { kind: 'rotated' as const, s, next: successorOf(this.deps.secret, refreshToken), issuedAt: s.rotated_at.getTime() };
       }
-      await endSessions(c, { sessionIds: [s.id] }, 'refresh_token_reused', 'revoked');
-      await c.query(`UPDATE device_sessions SET state = 'revoked', ended_reason = 'refresh_token_reused', push_token = NULL WHERE family = $1`, [s.family]);
+      // The whole family goes: the reused token and every successor it had.
+      await c.query(`UPDATE device_sessions SET state = 'revoked', ended_reason = 'refresh_token_reused', push_token = NULL WHERE family = $1 AND state = 'active'`, [s.family]);
       return { kind: 'reused' as const, s };
     });
     if (outcome.kind === 'invalid') throw new InvalidRefreshTokenError();
