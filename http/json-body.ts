@@ -10,9 +10,13 @@ export function createJsonBodyReader(limit: string): JsonBodyReader {
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: limit, jsonStrict: true, parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] });
   return async (ctx) => {
     // null: no body at all, which the route's schema then judges (usually "required").
-    const type = ctx.request.is('application/json', '+json');
+    // Only application/json: other +json types would pass this check yet be left unparsed by the body parser.
+    const type = ctx.request.is('application/json');
     if (type === null) return undefined;
     if (type === false) throw new UnsupportedMediaTypeError(`This route takes application/json, not ${ctx.request.type || 'an untyped body'}.`);
+    // The parser decodes UTF-8 whatever the declared charset: refuse any other rather than garble it.
+    const charset = ctx.request.charset.toLowerCase();
+    if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8') throw new UnsupportedMediaTypeError(`This route takes UTF-8 JSON, not ${charset}.`);
     try {
       await parse(ctx, async () => {});
     } catch (e) {
@@ -25,9 +29,14 @@ export function createJsonBodyReader(limit: string): JsonBodyReader {
 function bodyError(e: unknown, limit: string): unknown {
   const { type, status } = (e ?? {}) as { type?: unknown; status?: unknown };
   if (type === 'entity.too.large') return new PayloadTooLargeError(limit);
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported' || status === 415) {
     return new UnsupportedMediaTypeError('The body uses an unsupported content encoding or charset.');
   }
   if (e instanceof SyntaxError || status === 400) return new MalformedJsonError('The body is not valid JSON (an object or an array).');
+  // A body that does not decode with its Content-Encoding (zlib/brotli errors) is the client's fault too.
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_FORMAT') || code.startsWith('ERR_BROTLI'))) {
+    return new MalformedJsonError('The body does not decode with its Content-Encoding.');
+  }
   return e;
 }

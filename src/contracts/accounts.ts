@@ -7,23 +7,26 @@ import type { TokenPair } from '../accounts/sessions.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
-const name = z.string().trim().min(1).max(80);
+/** Text that is stored: PostgreSQL refuses U+0000 in text, so it is refused here, by name, first. */
+const storedText = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000]*$/, 'must not contain the NUL character');
+const name = storedText(80);
+const pushToken = storedText(4096).meta({ description: 'FCM registration token of this device' });
 export const deviceFields = {
-  deviceModel: z.string().trim().min(1).max(120).meta({ example: 'Samsung Galaxy A14' }),
+  deviceModel: storedText(120).meta({ example: 'Samsung Galaxy A14' }),
   platform: z.enum(['android', 'ios', 'web']),
-  pushToken: z.string().min(1).max(4096).optional().meta({ description: 'FCM registration token of this device' }),
+  pushToken: pushToken.optional(),
 };
 
 export const registerBody = z.object({ phone: phoneField, firstName: name, lastName: name, pin: pinField });
 export const verifyPhoneBody = z.object({ phone: phoneField, code: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits') });
 export const loginBody = z.object({ phone: phoneField, pin: z.string().min(1).max(64), ...deviceFields });
-export const agentLoginBody = z.object({ login: z.string().trim().min(1).max(256), password: z.string().max(256), ...deviceFields });
+export const agentLoginBody = z.object({ login: storedText(256), password: z.string().max(256), ...deviceFields });
 export const refreshBody = z.object({ refreshToken: z.string().min(16).max(256) });
 export const logoutBody = z.object({ all: z.boolean().default(false) });
 export const profilePatchBody = z
   .object({ firstName: name.optional(), lastName: name.optional(), email: z.email().max(254).nullable().optional() })
   .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'give at least one field to change' });
-export const pushTokenBody = z.object({ pushToken: z.string().min(1).max(4096).nullable() });
+export const pushTokenBody = z.object({ pushToken: pushToken.nullable() });
 export const pinResetBody = z.object({ phone: phoneField });
 export const pinResetConfirmBody = z.object({ phone: phoneField, code: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits'), newPin: pinField });
 export const changePinBody = z.object({ currentPin: z.string().min(1).max(64), newPin: pinField });
