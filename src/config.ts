@@ -59,6 +59,14 @@ const envSchema = z.object({
   TRUSTED_PROXY_HOPS: int(0, 0, 10),
   CORS_ORIGINS: csv,
   JSON_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 64kb').default('64kb'),
+  AMQP_URL: optionalUrl(['amqp', 'amqps']),
+  BROKER_RETRY_TIERS_MS: z
+    .string()
+    .default('1000,10000,60000')
+    .transform((v) => v.split(',').map((s) => Number(s.trim())))
+    .refine((a) => a.length > 0 && a.every((n) => Number.isInteger(n) && n > 0), { message: 'must be a comma list of positive integers (milliseconds)' }),
+  BROKER_DELIVERY_LIMIT: int(5, 0, 1_000),
+
   SMS_GATEWAY_URL: optionalUrl(['http', 'https']),
   SMS_GATEWAY_TIMEOUT_MS: int(5_000, 100),
 
@@ -98,6 +106,8 @@ export interface Config {
   };
   /** Secret for HMACs of refresh tokens and one-time codes; generated per process in development. */
   readonly authSecret: string | undefined;
+  /** RabbitMQ, or the in-process broker (demo only) when no AMQP_URL is set. */
+  readonly broker: { url: string | undefined; retryTiersMs: number[]; deliveryLimit: number };
   /** `sandbox` records messages (development and tests only); `gateway` calls the utility's SOAP service. */
   readonly sms: { mode: 'sandbox' } | { mode: 'gateway'; url: string; timeoutMs: number };
   /** The agents' directory, or undefined when none is configured (agent login then answers 503). */
@@ -147,6 +157,7 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
     if (!set('JWT_PUBLIC_KEYS')) problems.push('JWT_PUBLIC_KEYS: required in production (a JWKS with the token verification keys)');
     if (!set('AUTH_SECRET')) problems.push('AUTH_SECRET: required in production (at least 32 random characters)');
     if (raw.ROLE !== 'worker' && !set('JWT_SIGNING_KEY')) problems.push('JWT_SIGNING_KEY: required in production for the api role (a private JWK with kid and alg)');
+    if (!set('AMQP_URL')) problems.push('AMQP_URL: required in production (the in-process broker is for the demo only)');
     if (!set('SMS_GATEWAY_URL')) problems.push('SMS_GATEWAY_URL: required in production (the SMS sandbox is for development only)');
   }
   if (set('JWT_SIGNING_KEY')) {
@@ -220,6 +231,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
     jwt: { publicKeys: e.JWT_PUBLIC_KEYS, signingKey: e.JWT_SIGNING_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     authSecret: e.AUTH_SECRET,
+    broker: { url: e.AMQP_URL, retryTiersMs: e.BROKER_RETRY_TIERS_MS, deliveryLimit: e.BROKER_DELIVERY_LIMIT },
     sms: e.SMS_GATEWAY_URL ? { mode: 'gateway', url: e.SMS_GATEWAY_URL, timeoutMs: e.SMS_GATEWAY_TIMEOUT_MS } : { mode: 'sandbox' },
     ldap: e.LDAP_URL
       ? {

@@ -1,5 +1,6 @@
 // The supervision tree of one process, by role: what runs, in which order, under which policy.
 import { accountsActor } from '../actors/accounts.js';
+import { brokerActor } from '../actors/broker.js';
 import { cacheActor } from '../actors/cache.js';
 import { controlActor } from '../actors/control.js';
 import { embeddedPostgresActor, type EmbeddedPostgresMessage } from '../actors/embedded-postgres.js';
@@ -116,7 +117,20 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
 
 /** The tree for this role. `registry` is the runtime itself, given late because it is built first. */
 export function rootSpec(config: Config, asker: Asker, registry: () => SupervisionRegistry, options: { clock: Clock; log: Logger; keys: TokenKeys; hasher?: PinHasher }): SupervisorSpec {
-  const children: ChildSpec[] = [actor({ name: 'control', readiness: 'required', behaviour: controlActor(registry, config.role, ROOT) }), resourcesSupervisor(config, asker)];
+  const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
+  const children: ChildSpec[] = [
+    actor({ name: 'control', readiness: 'required', behaviour: controlActor(registry, config.role, ROOT) }),
+    resourcesSupervisor(config, asker),
+    // Beside `resources`, not under it: a PostgreSQL restart (rest-for-one there) must not close the broker.
+    actor({
+      name: 'broker',
+      // The API accepts jobs through the outbox while RabbitMQ is down; a worker cannot work without it.
+      readiness: config.role === 'worker' ? 'required' : 'optional',
+      behaviour: brokerActor(
+        config.broker.url ? { mode: 'amqp', url: config.broker.url, connectionName: `samaconso-${config.role}`, topology } : { mode: 'memory', topology },
+      ),
+    }),
+  ];
   if (config.role !== 'worker') {
     const res = resources(asker);
     const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys };

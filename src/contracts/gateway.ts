@@ -1,5 +1,6 @@
 // The one door from the HTTP layer into the actor system: a typed query with a deadline.
 import type { AccountsMessage } from './accounts.js';
+import type { BrokerMessage } from './broker.js';
 import type { ControlMessage } from './control.js';
 import type { ReferenceMessage } from './reference.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
@@ -7,6 +8,7 @@ import type { PayloadOf, ReplyOf } from './reply.js';
 /** Actor name → the message union it accepts. Later issues add their services here. */
 export interface ActorContracts {
   accounts: AccountsMessage;
+  broker: BrokerMessage;
   control: ControlMessage;
   reference: ReferenceMessage;
 }

@@ -28,7 +28,7 @@ describe('config', () => {
 
   it('reports every problem at once, one line each, type errors and cross-variable rules together', () => {
     const list = problems({ APP_ENV: 'production', PORT: 'eighty', TRUSTED_PROXY_HOPS: '-1', DATABASE_URL: 'mysql://x' });
-    expect(list.map((l) => l.split(':')[0]).sort()).toEqual(['AUTH_SECRET', 'DATABASE_URL', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'PORT', 'REDIS_URL', 'SMS_GATEWAY_URL', 'TRUSTED_PROXY_HOPS']);
+    expect(list.map((l) => l.split(':')[0]).sort()).toEqual(['AMQP_URL', 'AUTH_SECRET', 'DATABASE_URL', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'PORT', 'REDIS_URL', 'SMS_GATEWAY_URL', 'TRUSTED_PROXY_HOPS']);
     expect(list.every((l) => !l.includes('\n'))).toBe(true);
   });
 
@@ -41,7 +41,7 @@ describe('config', () => {
 
   it('migrates at start except in production, where it is its own step', () => {
     const dev = loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' });
-    const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AUTH_SECRET: 'x'.repeat(32), ROLE: 'worker' });
+    const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AMQP_URL: 'amqp://mq', AUTH_SECRET: 'x'.repeat(32), ROLE: 'worker' });
     expect(dev.postgres).toMatchObject({ mode: 'external', migrateOnStart: true });
     expect(prod.postgres).toMatchObject({ mode: 'external', migrateOnStart: false, migrationUrl: 'postgres://u:p@h/db' });
   });

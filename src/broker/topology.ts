@@ -1,0 +1,182 @@
+// The RabbitMQ topology of dispatch, as data built from options, and the one function that declares it.
+//
+//   publish ──▶ exchange `dispatch` (direct, key = queue name) ──▶ urgent | high_priority | normal | low_priority
+//                                                                    │ reject / past x-delivery-limit
+//                                                                    ▼
+//   exchange `dispatch.dead-letter` (fanout) ──▶ dead_letters        (x-death keeps the reason)
+//
+//   retry ──▶ exchange `dispatch.retry` (direct, key = retry queue name) ──▶ retry.<queue>.<ms> (x-message-ttl = ms)
+//                                                                    │ expired
+//                                                                    ▼
+//             exchange `dispatch` with x-dead-letter-routing-key = <queue> ──▶ back to its priority queue
+//
+// Every queue is a durable quorum queue: quorum queues alone have x-delivery-limit and at-least-once
+// dead-lettering, which needs x-overflow=reject-publish on the queue that dead-letters (RabbitMQ 3.10).
+// Declaring is idempotent as long as the arguments are unchanged; a queue declared before with other
+// arguments (another delivery limit) fails with PRECONDITION_FAILED — new retry tiers only add queues.
+
+export const PRIORITY_QUEUES = ['urgent', 'high_priority', 'normal', 'low_priority'] as const;
+export type PriorityQueue = (typeof PRIORITY_QUEUES)[number];
+
+export const DEAD_LETTER_QUEUE = 'dead_letters';
+export type DeadLetterQueue = typeof DEAD_LETTER_QUEUE;
+
+/** Every queue a consumer may read: the four priority queues and the dead-letter queue. */
+export type BrokerQueue = PriorityQueue | DeadLetterQueue;
+
+export const DEFAULT_RETRY_TIERS_MS: readonly number[] = [1_000, 10_000, 60_000];
+export const DEFAULT_DELIVERY_LIMIT = 5;
+
+export interface TopologyOptions {
+  /** Delays of the retry queues, in ms (any order; duplicates ignored). @defaultValue [1_000, 10_000, 60_000] */
+  readonly retryTiersMs?: readonly number[];
+  /** Returns (nack with requeue, or a consumer lost with the message unacked) before a message is dead-lettered. @defaultValue 5 */
+  readonly deliveryLimit?: number;
+}
+
+/** Headers the broker layer sets; consumers read them through `Delivery`, operators in the management UI. */
+export const HEADERS = {
+  /** Retry attempt the message is on (1 after the first retry). */
+  attempt: 'x-attempt',
+  /** Why it was sent through a retry queue the last time. */
+  retryReason: 'x-retry-reason',
+  /** Why it was dead-lettered by the application (`deadLetter`); the broker's own reasons are in x-death. */
+  deadReason: 'x-dead-reason',
+  /** Attempts made before the application dead-lettered it. */
+  attempts: 'x-attempts',
+  /** The priority queue it came from. */
+  originQueue: 'x-origin-queue',
+} as const;
+
+export interface ExchangeDeclaration {
+  readonly name: string;
+  readonly type: 'direct' | 'fanout';
+}
+
+export interface QueueDeclaration {
+  readonly name: string;
+  readonly arguments: Readonly<Record<string, string | number>>;
+}
+
+export interface BindingDeclaration {
+  readonly queue: string;
+  readonly exchange: string;
+  readonly routingKey: string;
+}
+
+export interface RetryQueue {
+  readonly name: string;
+  readonly queue: PriorityQueue;
+  readonly delayMs: number;
+}
+
+export interface Topology {
+  readonly queues: readonly PriorityQueue[];
+  readonly deadLetterQueue: DeadLetterQueue;
+  /** Where messages are published, by queue name. */
+  readonly exchange: string;
+  /** Where retries are published, by retry queue name. */
+  readonly retryExchange: string;
+  /** Where rejected, over-limit and application dead letters go. */
+  readonly deadLetterExchange: string;
+  /** Sorted ascending, unique, each > 0. */
+  readonly retryTiersMs: readonly number[];
+  readonly deliveryLimit: number;
+  readonly retryQueues: readonly RetryQueue[];
+  readonly exchanges: readonly ExchangeDeclaration[];
+  readonly declarations: readonly QueueDeclaration[];
+  readonly bindings: readonly BindingDeclaration[];
+}
+
+export function retryQueueName(queue: PriorityQueue, delayMs: number): string {
+  return `retry.${queue}.${delayMs}`;
+}
+
+/** Builds the topology; throws RangeError on tiers or a limit RabbitMQ would not take. */
+export function buildTopology(options: TopologyOptions = {}): Topology {
+  const tiers = [...new Set(options.retryTiersMs ?? DEFAULT_RETRY_TIERS_MS)].sort((a, b) => a - b);
+  if (tiers.length === 0) throw new RangeError('at least one retry tier is needed');
+  for (const t of tiers) if (!Number.isInteger(t) || t <= 0) throw new RangeError(`retry tier ${t} ms is not a positive whole number of ms`);
+  const deliveryLimit = options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
+  if (!Number.isInteger(deliveryLimit) || deliveryLimit < 0) throw new RangeError(`delivery limit ${deliveryLimit} is not a whole number >= 0`);
+
+  const exchange = 'dispatch';
+  const retryExchange = 'dispatch.retry';
+  const deadLetterExchange = 'dispatch.dead-letter';
+  // At-least-once dead-lettering: the source queue keeps a message until the target queue confirmed it.
+  const atLeastOnce = { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } as const;
+
+  const declarations: QueueDeclaration[] = [];
+  const bindings: BindingDeclaration[] = [];
+  const retryQueues: RetryQueue[] = [];
+  for (const queue of PRIORITY_QUEUES) {
+    declarations.push({
+      name: queue,
+      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': deliveryLimit, 'x-dead-letter-exchange': deadLetterExchange, ...atLeastOnce },
+    });
+    bindings.push({ queue, exchange, routingKey: queue });
+    for (const delayMs of tiers) {
+      const name = retryQueueName(queue, delayMs);
+      retryQueues.push({ name, queue, delayMs });
+      declarations.push({
+        name,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-message-ttl': delayMs,
+          'x-dead-letter-exchange': exchange,
+          'x-dead-letter-routing-key': queue,
+          ...atLeastOnce,
+        },
+      });
+      bindings.push({ queue: name, exchange: retryExchange, routingKey: name });
+    }
+  }
+  declarations.push({ name: DEAD_LETTER_QUEUE, arguments: { 'x-queue-type': 'quorum' } });
+  bindings.push({ queue: DEAD_LETTER_QUEUE, exchange: deadLetterExchange, routingKey: '' });
+
+  return {
+    queues: PRIORITY_QUEUES,
+    deadLetterQueue: DEAD_LETTER_QUEUE,
+    exchange,
+    retryExchange,
+    deadLetterExchange,
+    retryTiersMs: tiers,
+    deliveryLimit,
+    retryQueues,
+    exchanges: [
+      { name: exchange, type: 'direct' },
+      { name: retryExchange, type: 'direct' },
+      { name: deadLetterExchange, type: 'fanout' },
+    ],
+    declarations,
+    bindings,
+  };
+}
+
+/** The smallest tier that is at least `delayMs`, or the largest tier when the delay is longer than all. */
+export function retryTierFor(topology: Pick<Topology, 'retryTiersMs'>, delayMs: number): number {
+  const tiers = topology.retryTiersMs;
+  return tiers.find((t) => t >= delayMs) ?? tiers[tiers.length - 1]!;
+}
+
+export function isPriorityQueue(name: string): name is PriorityQueue {
+  return (PRIORITY_QUEUES as readonly string[]).includes(name);
+}
+
+export function isBrokerQueue(name: string): name is BrokerQueue {
+  return isPriorityQueue(name) || name === DEAD_LETTER_QUEUE;
+}
+
+/** The part of an amqplib channel that declaring needs (a fake one in unit tests). */
+export interface DeclaringChannel {
+  assertExchange(exchange: string, type: string, options?: { durable?: boolean }): Promise<unknown>;
+  assertQueue(queue: string, options?: { durable?: boolean; arguments?: Record<string, unknown> }): Promise<unknown>;
+  bindQueue(queue: string, source: string, pattern: string): Promise<unknown>;
+}
+
+/** Declares every exchange, queue and binding; idempotent while the arguments are unchanged. */
+export async function declareTopology(channel: DeclaringChannel, topology: Topology): Promise<void> {
+  for (const e of topology.exchanges) await channel.assertExchange(e.name, e.type, { durable: true });
+  for (const q of topology.declarations) await channel.assertQueue(q.name, { durable: true, arguments: { ...q.arguments } });
+  for (const b of topology.bindings) await channel.bindQueue(b.queue, b.exchange, b.routingKey);
+}
