@@ -227,7 +227,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
           // Production migrates as its own step on a direct connection (PgBouncer breaks session locks).
           migrateOnStart: e.MIGRATE_ON_START ?? e.APP_ENV !== 'production',
         }
-      : { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: Math.min(e.PG_POOL_MAX, 4), queryTimeoutMs, migrateOnStart: true },
+      : // One connection: pglite-socket 0.2 interleaves the extended-protocol messages of concurrent
+        // connections on PGlite's single session ("portal does not exist", even wrong rows; upstream
+        // electric-sql/pglite#1046), which bench/login.ts hit at once with 10.
+        { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: 1, queryTimeoutMs, migrateOnStart: true },
     cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
     jwt: { publicKeys: e.JWT_PUBLIC_KEYS, signingKey: e.JWT_SIGNING_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     authSecret: e.AUTH_SECRET,
