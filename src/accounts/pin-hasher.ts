@@ -1,5 +1,7 @@
 // PIN hashing with bcrypt on libuv's thread pool (off the event loop); hashes of the old system verify as is.
-import { hash, verify } from '@node-rs/bcrypt';
+// (`bcrypt` ships its prebuilt binary inside the package; @node-rs/bcrypt's per-platform packages are not all
+// on the registry mirror here, which breaks `npm ci`.)
+import bcrypt from 'bcrypt';
 import { z } from 'zod';
 
 export const pinField = z.string().regex(/^[0-9]{4,6}$/, 'must be 4 to 6 digits').meta({ example: '4821' });
@@ -17,7 +19,7 @@ export function bcryptPinHasher(cost = 10): PinHasher {
   const counts = { hash: 0, verify: 0 };
   const doHash = (pin: string) => {
     counts.hash++;
-    return hash(pin, { cost });
+    return bcrypt.hash(pin, cost);
   };
   return {
     counts,
@@ -25,11 +27,12 @@ export function bcryptPinHasher(cost = 10): PinHasher {
     async verify(pin, encoded) {
       counts.verify++;
       try {
-        return await verify(pin, encoded);
+        // $2y$ (PHP) is the same algorithm as $2b$; the bcrypt package only knows the latter spelling.
+        return await bcrypt.compare(pin, encoded.startsWith('$2y$') ? `$2b$${encoded.slice(4)}` : encoded);
       } catch {
         return false; // a malformed stored hash never opens the account
       }
     },
-    dummy: hash(`no account ${Math.random()}`, { cost }),
+    dummy: bcrypt.hash(`no account ${Math.random()}`, cost),
   };
 }
