@@ -237,3 +237,18 @@ describe('per-IP limit', () => {
     expect((await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).status).toBe(200);
   });
 });
+
+describe('profile and logout', () => {
+  it('changes the profile, and logs out everywhere with all=true', async () => {
+    const phone = await customer('771000012');
+    const a = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).body;
+    const b = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(2) })).body;
+    const patched = await call('PATCH', '/v1/me', { firstName: 'Aïssatou', email: 'aissatou@example.sn' }, a.accessToken);
+    expect(patched).toMatchObject({ status: 200, body: { firstName: 'Aïssatou', lastName: 'Diop', email: 'aissatou@example.sn' } });
+    expect((await call('PATCH', '/v1/me', {}, a.accessToken)).status).toBe(400);
+
+    expect(await call('POST', '/v1/auth/logout', { all: true }, a.accessToken)).toMatchObject({ status: 200, body: { ended: 2 } });
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: a.refreshToken })).status).toBe(401);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: b.refreshToken })).status).toBe(401);
+  });
+});
