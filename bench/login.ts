@@ -233,7 +233,7 @@ async function nodeMain(): Promise<void> {
         const sent = await node.runtime.ask<SmsMessage, 'sandbox-outbox'>('sms', 'sandbox-outbox', { to: phone }, 5_000);
         const code = /(\d{6})/.exec(sent.at(-1)?.text ?? '')?.[1];
         if (!code) throw new Error(`no code in the sandbox outbox for ${phone}`);
-        await call('/v1/auth/verify-phone', { phone, code }, ip);
+        await call('/v1/auth/verify-phone', { phone, code, pin }, ip);
         out[i] = { phone, ip };
         if ((i + 1) % 50 === 0) send({ progress: `registered and verified ${i + 1}/${users} (${((performance.now() - t0) / 1000).toFixed(1)} s)` });
       }

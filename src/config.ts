@@ -68,7 +68,7 @@ const envSchema = z.object({
   BROKER_DELIVERY_LIMIT: int(5, 0, 1_000),
 
   SMS_GATEWAY_URL: optionalUrl(['http', 'https']),
-  SMS_GATEWAY_TIMEOUT_MS: int(5_000, 100),
+  SMS_GATEWAY_TIMEOUT_MS: int(5_000, 100, 8_000),
 
   LDAP_URL: optionalUrl(['ldap', 'ldaps']),
   LDAP_BIND_DN: z.string().optional(),
@@ -77,7 +77,7 @@ const envSchema = z.object({
   LDAP_USER_FILTER: z.string().includes('{login}', { message: 'must contain {login}' }).default('(uid={login})'),
   LDAP_AGENCY_ATTRIBUTE: z.string().min(1).default('departmentNumber'),
   LDAP_CA_FILE: z.string().optional(),
-  LDAP_TIMEOUT_MS: int(5_000, 100),
+  LDAP_TIMEOUT_MS: int(5_000, 100, 15_000),
 
   QUERY_DEADLINE_MS: int(5_000, 10),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),

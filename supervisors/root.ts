@@ -14,6 +14,8 @@ import { sandboxDirectory } from '../src/directory/sandbox-directory.js';
 import { DirectoryUnavailableError } from '../src/directory/directory-errors.js';
 import type { LdapConfig } from '../src/directory/ldap-directory.js';
 import type { DirectoryMessage } from '../src/contracts/directory.js';
+import { QueryTimeoutError } from '../src/errors/actor-errors.js';
+import { SmsUnavailableError } from '../src/sms/sms-errors.js';
 import { AccountService, DEFAULT_LOCKOUT } from '../src/accounts/account-service.js';
 import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
 import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
@@ -94,14 +96,24 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
     codes: DEFAULT_CODE_POLICY,
     lockout: DEFAULT_LOCKOUT,
     sendSms: async (to, text) => {
-      // Retries live in the SMS actor; this deadline covers them.
-      await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
+      // Retries live in the SMS actor; this deadline covers them (3 attempts of at most 8 s, plus backoff).
+      try {
+        await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
+      } catch (e) {
+        if (e instanceof QueryTimeoutError) throw new SmsUnavailableError('the SMS gateway did not answer in time', 5_000, { cause: e });
+        throw e;
+      }
     },
     onAuditError: (err) => log.error({ err }, 'audit event not recorded'),
     authenticateAgent: async (login, password) => {
       if (!directoryConfigured(config)) throw new DirectoryUnavailableError('misconfigured');
       // Longer than the directory's own bound, so a hung directory answers 503 DIRECTORY_UNAVAILABLE, not a 504.
-      return asker.ask(asker.ref<DirectoryMessage>('directory'), 'authenticate', { login, password }, (config.ldap?.timeoutMs ?? 1_000) + 1_000);
+      try {
+        return await asker.ask(asker.ref<DirectoryMessage>('directory'), 'authenticate', { login, password }, (config.ldap?.timeoutMs ?? 1_000) + 1_000);
+      } catch (e) {
+        if (e instanceof QueryTimeoutError) throw new DirectoryUnavailableError('timeout', 1_000, { cause: e });
+        throw e;
+      }
     },
     limit: async (action, ip) => {
       let limiter: IpLimiter;

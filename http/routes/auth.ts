@@ -4,6 +4,14 @@ import { agentLoginBody, loginBody, logoutBody, pinResetBody, pinResetConfirmBod
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
+/**
+ * Routes that wait on the SMS gateway (with its retries) or the directory get more time than the default
+ * query deadline, so an outage answers 503 from the service that knows, not 504 from the bridge.
+ * They stay above the inner bounds: SMS asks 30 s (supervisors/root.ts), LDAP_TIMEOUT_MS is at most 15 s.
+ */
+const SMS_ROUTE_DEADLINE_MS = 35_000;
+const DIRECTORY_ROUTE_DEADLINE_MS = 20_000;
+
 export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
   const { gateway } = deps;
   return [
@@ -16,7 +24,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 202: z.object({ phone: z.string(), codeExpiresInSeconds: z.number().int() }) },
       async handler(ctx, { body }) {
         ctx.status = 202;
-        ctx.body = await gateway.ask('accounts', 'register', { input: body, ip: ctx.ip });
+        ctx.body = await gateway.ask('accounts', 'register', { input: body, ip: ctx.ip }, { deadlineMs: SMS_ROUTE_DEADLINE_MS });
       },
     }),
     defineRoute({
@@ -27,7 +35,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       request: { body: verifyPhoneBody },
       responses: { 200: z.object({ verified: z.literal(true) }) },
       async handler(ctx, { body }) {
-        ctx.body = await gateway.ask('accounts', 'verify-phone', { input: body });
+        ctx.body = await gateway.ask('accounts', 'verify-phone', { input: body, ip: ctx.ip });
       },
     }),
     defineRoute({
@@ -51,7 +59,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 200: tokenPairSchema.extend({ user: profileSchema }) },
       async handler(ctx, { body }) {
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = await gateway.ask('accounts', 'agent-login', { input: body, ip: ctx.ip });
+        ctx.body = await gateway.ask('accounts', 'agent-login', { input: body, ip: ctx.ip }, { deadlineMs: DIRECTORY_ROUTE_DEADLINE_MS });
       },
     }),
     defineRoute({
@@ -75,7 +83,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 202: z.object({ phone: z.string(), codeExpiresInSeconds: z.number().int() }) },
       async handler(ctx, { body }) {
         ctx.status = 202;
-        ctx.body = await gateway.ask('accounts', 'pin-reset', { input: body, ip: ctx.ip });
+        ctx.body = await gateway.ask('accounts', 'pin-reset', { input: body, ip: ctx.ip }, { deadlineMs: SMS_ROUTE_DEADLINE_MS });
       },
     }),
     defineRoute({
@@ -86,7 +94,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       request: { body: pinResetConfirmBody },
       responses: { 200: z.object({ reset: z.literal(true) }) },
       async handler(ctx, { body }) {
-        ctx.body = await gateway.ask('accounts', 'pin-reset-confirm', { input: body });
+        ctx.body = await gateway.ask('accounts', 'pin-reset-confirm', { input: body, ip: ctx.ip });
       },
     }),
     defineRoute({

@@ -7,6 +7,8 @@ import type { PgHandle } from '../contracts/postgres.js';
 import { ValidationError } from '../errors/app-error.js';
 import {
   AccountLockedError,
+  CodeCooldownError,
+  SmsBudgetExceededError,
   InvalidCodeError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
@@ -14,7 +16,7 @@ import {
   PhoneNotVerifiedError,
   TokenIssuingUnavailableError,
 } from './account-errors.js';
-import { checkCode, issueCode, type CodePolicy } from './one-time-codes.js';
+import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
 import type { SigningKey } from '../auth/token-keys.js';
@@ -111,53 +113,79 @@ export class AccountService {
     return { signing: this.deps.signing, secret: this.deps.secret, issuer: this.deps.issuer, audience: this.deps.audience, policy: this.deps.sessions };
   }
 
-  private sendCode(db: PgHandle, phone: string, purpose: 'verify_phone' | 'pin_reset'): Promise<void> {
-    return issueCode(db, { phone, purpose, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.codes }, (code) =>
+  private sendCode(db: PgHandle, phone: string, purpose: 'verify_phone' | 'pin_reset', pending?: PendingRegistration): Promise<void> {
+    return issueCode(db, { phone, purpose, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.codes, ...(pending ? { pending } : {}) }, (code) =>
       this.deps.sendSms(phone, `SamaConso : votre code est ${code}. Il expire dans ${Math.round(this.deps.codes.ttlMs / 60_000)} minutes.`),
     );
   }
 
-  /** Stores the account unproved (or refreshes an unproved one) and sends a code by SMS. */
+  /**
+   * Registers a phone: the account row exists unproved, and the PIN and names chosen wait on the SMS code;
+   * they reach the account only when the code proves the phone, so registering a number again can never
+   * change the PIN of someone else's unproved account.
+   */
   async register(input: { phone: string; firstName: string; lastName: string; pin: string }, ip: string): Promise<{ phone: string; codeExpiresInSeconds: number }> {
     await this.deps.limit('register', ip);
     const db = await this.deps.db();
     const pinHash = await this.deps.hasher.hash(input.pin);
-    const now = new Date(this.deps.clock.now());
-    await db.transaction(async (c) => {
-      const { rows } = await c.query<{ id: string; phone_proved_at: Date | null }>(`SELECT id, phone_proved_at FROM users WHERE phone = $1 FOR UPDATE`, [input.phone]);
-      const existing = rows[0];
-      if (existing?.phone_proved_at) throw new PhoneAlreadyRegisteredError();
-      if (existing) {
-        await c.query(`UPDATE users SET first_name = $2, last_name = $3, pin_hash = $4 WHERE id = $1`, [existing.id, input.firstName, input.lastName, pinHash]);
-      } else {
-        await c.query(`INSERT INTO users (id, phone, first_name, last_name, pin_hash, role, created_at) VALUES ($1, $2, $3, $4, $5, 'customer', $6)`, [
-          randomUUID(),
-          input.phone,
-          input.firstName,
-          input.lastName,
-          pinHash,
-          now,
-        ]);
-      }
-    });
-    await this.sendCode(db, input.phone, 'verify_phone');
+    // ON CONFLICT: two registrations of one number at once meet here instead of failing on the unique index.
+    const { rows } = await db.query<{ phone_proved_at: Date | null }>(
+      `INSERT INTO users (id, phone, role, created_at) VALUES ($1, $2, 'customer', $3)
+       ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING phone_proved_at`,
+      [randomUUID(), input.phone, new Date(this.deps.clock.now())],
+    );
+    if (rows[0]?.phone_proved_at) throw new PhoneAlreadyRegisteredError();
+    await this.sendCode(db, input.phone, 'verify_phone', { pinHash, firstName: input.firstName, lastName: input.lastName });
     return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };
   }
 
-  /** Proves the phone with the code: the account can log in from now on. */
-  async verifyPhone(input: { phone: string; code: string }): Promise<{ verified: true }> {
+  /**
+   * Proves the phone with the code and the PIN chosen at registration: the PIN and names registered with that
+   * code become the account's. Asking for the PIN too means a code sent for someone else's registration of
+   * the same number (both SMS reach the phone's owner) cannot hand the account to that someone else.
+   */
+  async verifyPhone(input: { phone: string; code: string; pin: string }, ip: string): Promise<{ verified: true }> {
+    await this.deps.limit('verify-code', ip);
     const db = await this.deps.db();
     const now = this.deps.clock.now();
-    const result = await db.transaction(async (c) => {
-      const check = await checkCode(c, { ...input, purpose: 'verify_phone', now, secret: this.deps.secret, policy: this.deps.codes });
-      if (check.ok) {
-        const { rows } = await c.query<{ id: string }>(`UPDATE users SET phone_proved_at = $2 WHERE phone = $1 AND deleted_at IS NULL RETURNING id`, [input.phone, new Date(now)]);
-        this.audit('phone_verified', rows[0]?.id ?? null, {});
-      }
-      return check;
-    });
-    if (!result.ok) throw new InvalidCodeError(result.attemptsLeft);
+    const check = await db.transaction((c) => checkCode(c, { ...input, purpose: 'verify_phone', now, secret: this.deps.secret, policy: this.deps.codes }));
+    if (!check.ok) throw new InvalidCodeError(check.attemptsLeft);
+    // A right code with another PIN is spent: it was not this person's registration.
+    if (!check.pending || !(await this.deps.hasher.verify(input.pin, check.pending.pinHash))) throw new InvalidCodeError(0);
+    const { pinHash, firstName, lastName } = check.pending;
+    const { rows } = await db.query<{ id: string }>(
+      `UPDATE users SET pin_hash = $2, first_name = $3, last_name = $4, phone_proved_at = $5
+        WHERE phone = $1 AND deleted_at IS NULL AND phone_proved_at IS NULL RETURNING id`,
+      [input.phone, pinHash, firstName, lastName, new Date(now)],
+    );
+    this.audit('phone_verified', rows[0]?.id ?? null, {});
     return { verified: true };
+  }
+
+  /**
+   * Counts this PIN attempt before checking it (atomically, so parallel guesses cannot all slip under the
+   * limit), verifies it, and clears the count on success. Locked: refused before any hashing.
+   */
+  private async attemptPin(db: PgHandle, user: { id: string; pin_hash: string | null }, pin: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const { freeFailures, baseLockMs, maxLockMs } = this.deps.lockout;
+    const reserved = await db.query(
+      `INSERT INTO login_failures (user_id, failures, locked_until, last_failure_at) VALUES ($1, 1, NULL, $2)
+       ON CONFLICT (user_id) DO UPDATE SET failures = login_failures.failures + 1, last_failure_at = $2,
+         locked_until = CASE WHEN login_failures.failures + 1 >= $3
+           THEN $2::timestamptz + make_interval(secs => LEAST($5::float8, $4::float8 * power(2, login_failures.failures + 1 - $3)) / 1000)
+           ELSE NULL END
+       WHERE login_failures.locked_until IS NULL OR login_failures.locked_until <= $2
+       RETURNING failures`,
+      [user.id, new Date(now), freeFailures, baseLockMs, maxLockMs],
+    );
+    if (reserved.rowCount === 0) {
+      const { rows } = await db.query<{ locked_until: Date }>(`SELECT locked_until FROM login_failures WHERE user_id = $1`, [user.id]);
+      throw new AccountLockedError(Math.max(1_000, (rows[0]?.locked_until.getTime() ?? now) - now));
+    }
+    const ok = await this.deps.hasher.verify(pin, user.pin_hash ?? (await this.deps.hasher.dummy));
+    if (!ok || !user.pin_hash) throw new InvalidCredentialsError();
+    await db.query(`DELETE FROM login_failures WHERE user_id = $1`, [user.id]);
   }
 
   /** Phone + PIN → tokens. Unknown phone and wrong PIN cost the same bcrypt work and get the same answer. */
@@ -166,27 +194,22 @@ export class AccountService {
     await this.deps.limit('login', ip);
     const db = await this.deps.db();
     const now = this.deps.clock.now();
-    const { rows } = await db.query<UserRow & { failures: number | null; locked_until: Date | null }>(
-      `SELECT ${USER_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, f.failures, f.locked_until
-         FROM users u LEFT JOIN login_failures f ON f.user_id = u.id
-        WHERE u.phone = $1 AND u.deleted_at IS NULL AND u.role = 'customer'`,
-      [input.phone],
-    );
+    const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE phone = $1 AND deleted_at IS NULL AND role = 'customer'`, [input.phone]);
     const user = rows[0];
-    if (!user || !user.pin_hash) {
+    if (!user) {
       await this.deps.hasher.verify(input.pin, await this.deps.hasher.dummy);
       throw new InvalidCredentialsError();
     }
-    if (user.locked_until && user.locked_until.getTime() > now) throw new AccountLockedError(user.locked_until.getTime() - now);
-    if (!(await this.deps.hasher.verify(input.pin, user.pin_hash))) {
-      await this.recordFailure(db, user.id, now);
-      throw new InvalidCredentialsError();
+    if (!user.phone_proved_at) {
+      // The PIN waits on the registration code: the right one says "verify first", any other "wrong PIN".
+      const pending = await pendingPinHash(db, input.phone, now);
+      const ok = await this.deps.hasher.verify(input.pin, pending ?? (await this.deps.hasher.dummy));
+      throw ok && pending ? new PhoneNotVerifiedError() : new InvalidCredentialsError();
     }
-    if (!user.phone_proved_at) throw new PhoneNotVerifiedError();
-    const session = await db.transaction(async (c) => {
-      await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [user.id]);
-      return openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions });
-    });
+    await this.attemptPin(db, user, input.pin);
+    const session = await db.transaction((c) =>
+      openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions, ttlMs: this.deps.sessions.refreshTtlMs }),
+    );
     this.audit('login', user.id, { sessionId: session.sessionId, deviceModel: input.deviceModel });
     const pair = await tokenPair(ctx, { userId: user.id, role: user.role, agency: user.agency_code, sessionId: session.sessionId }, session.refreshToken, now);
     return { ...pair, user: profileOf(user) };
@@ -213,24 +236,13 @@ export class AccountService {
       );
       const user = rows[0];
       if (!user) throw new InvalidCredentialsError();
-      const session = await openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions });
+      // Agents are re-checked against the directory at least daily: their sessions do not slide for 30 days.
+      const session = await openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions, ttlMs: this.deps.sessions.agentRefreshTtlMs });
       return { user, session };
     });
     this.audit('agent_login', user.id, { sessionId: session.sessionId, agency: agent.agency });
     const pair = await tokenPair(ctx, { userId: user.id, role: user.role, agency: user.agency_code, sessionId: session.sessionId }, session.refreshToken, now);
     return { ...pair, user: profileOf(user) };
-  }
-
-  private async recordFailure(db: PgHandle, userId: string, now: number): Promise<void> {
-    const { freeFailures, baseLockMs, maxLockMs } = this.deps.lockout;
-    await db.query(
-      `INSERT INTO login_failures (user_id, failures, locked_until, last_failure_at) VALUES ($1, 1, NULL, $2)
-       ON CONFLICT (user_id) DO UPDATE SET failures = login_failures.failures + 1, last_failure_at = $2,
-         locked_until = CASE WHEN login_failures.failures + 1 >= $3
-           THEN $2::timestamptz + make_interval(secs => LEAST($5::float8, $4::float8 * power(2, login_failures.failures + 1 - $3)) / 1000)
-           ELSE NULL END`,
-      [userId, new Date(now), freeFailures, baseLockMs, maxLockMs],
-    );
   }
 
   /**
@@ -251,13 +263,28 @@ export class AccountService {
         [presented],
       );
       const s = rows[0];
-      if (!s || s.state !== 'active') return { kind: 'invalid' as const };
+      if (!s) {
+        // Any older token of a chain (rotated away from more than one step back) is reuse too.
+        const used = await c.query<{ session_id: string; user_id: string; family: string }>(
+          `SELECT u.session_id, s.user_id, s.family FROM used_refresh_tokens u JOIN device_sessions s ON s.id = u.session_id WHERE u.token_hash = $1`,
+          [presented],
+        );
+        const hit = used.rows[0];
+        if (!hit) return { kind: 'invalid' as const };
+        await c.query(`UPDATE device_sessions SET state = 'revoked', ended_reason = 'refresh_token_reused', push_token = NULL WHERE family = $1 AND state = 'active'`, [hit.family]);
+        return { kind: 'reused' as const, s: { id: hit.session_id, user_id: hit.user_id } };
+      }
+      if (s.state !== 'active') return { kind: 'invalid' as const };
       if (s.refresh_hash.equals(presented)) {
         if (s.expires_at.getTime() <= now) return { kind: 'invalid' as const }; // merely expired: the push token stays
         const next = successorOf(this.deps.secret, refreshToken);
+        const ttl = s.role === 'customer' ? this.deps.sessions.refreshTtlMs : this.deps.sessions.agentRefreshTtlMs;
+        if (s.previous_hash) {
+          await c.query(`INSERT INTO used_refresh_tokens (token_hash, session_id, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [s.previous_hash, s.id, new Date(now)]);
+        }
         await c.query(
           `UPDATE device_sessions SET refresh_hash = $2, previous_hash = $3, previous_valid_until = $4, rotated_at = $5, expires_at = $6, last_seen_at = $5 WHERE id = $1`,
-          [s.id, hashToken(next), presented, new Date(now + this.deps.sessions.graceMs), new Date(now), new Date(now + this.deps.sessions.refreshTtlMs)],
+          [s.id, hashToken(next), presented, new Date(now + this.deps.sessions.graceMs), new Date(now), new Date(now + ttl)],
         );
         return { kind: 'rotated' as const, s, next, issuedAt: now };
       }
@@ -288,53 +315,53 @@ export class AccountService {
     return { ended };
   }
 
-  /** Sends a reset code when the phone has a verified account; answers the same either way. */
+  /**
+   * Sends a reset code when the phone has a verified account. The answer is the same for any number:
+   * a cooldown or an exhausted budget of a real account is not told apart from an unknown number.
+   */
   async requestPinReset(input: { phone: string }, ip: string): Promise<{ phone: string; codeExpiresInSeconds: number }> {
     await this.deps.limit('pin-reset', ip);
     const db = await this.deps.db();
     const { rows } = await db.query(`SELECT 1 FROM users WHERE phone = $1 AND deleted_at IS NULL AND phone_proved_at IS NOT NULL AND role = 'customer'`, [input.phone]);
-    if (rows[0]) await this.sendCode(db, input.phone, 'pin_reset');
+    if (rows[0]) {
+      try {
+        await this.sendCode(db, input.phone, 'pin_reset');
+      } catch (e) {
+        if (!(e instanceof CodeCooldownError || e instanceof SmsBudgetExceededError)) throw e;
+      }
+    }
     return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };
   }
 
-  /** Code + new PIN: the PIN changes, the lockout clears, and every session ends. */
-  async confirmPinReset(input: { phone: string; code: string; newPin: string }): Promise<{ reset: true }> {
+  /** Code + new PIN: the PIN changes, the lockout clears, and every session ends. The code is checked before any hashing. */
+  async confirmPinReset(input: { phone: string; code: string; newPin: string }, ip: string): Promise<{ reset: true }> {
+    await this.deps.limit('verify-code', ip);
     const db = await this.deps.db();
-    const pinHash = await this.deps.hasher.hash(input.newPin);
     const now = this.deps.clock.now();
-    const result = await db.transaction(async (c) => {
-      const check = await checkCode(c, { phone: input.phone, code: input.code, purpose: 'pin_reset', now, secret: this.deps.secret, policy: this.deps.codes });
-      if (!check.ok) return { check, userId: null };
+    const check = await db.transaction((c) => checkCode(c, { phone: input.phone, code: input.code, purpose: 'pin_reset', now, secret: this.deps.secret, policy: this.deps.codes }));
+    if (!check.ok) throw new InvalidCodeError(check.attemptsLeft);
+    const pinHash = await this.deps.hasher.hash(input.newPin);
+    const userId = await db.transaction(async (c) => {
       const { rows } = await c.query<{ id: string }>(`UPDATE users SET pin_hash = $2 WHERE phone = $1 AND deleted_at IS NULL RETURNING id`, [input.phone, pinHash]);
-      const userId = rows[0]?.id ?? null;
-      if (userId) {
-        await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [userId]);
-        await endSessions(c, { userId }, 'pin_reset');
+      const id = rows[0]?.id ?? null;
+      if (id) {
+        await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [id]);
+        await endSessions(c, { userId: id }, 'pin_reset');
       }
-      return { check, userId };
+      return id;
     });
-    if (!result.check.ok) throw new InvalidCodeError(result.check.attemptsLeft);
-    this.audit('pin_reset', result.userId, {});
+    this.audit('pin_reset', userId, {});
     return { reset: true };
   }
 
-  /** Verifies the caller's PIN like a login does (a wrong one counts towards the lockout). */
+  /** Checks the caller's own PIN like a login does (it counts towards the lockout). */
   private async verifyOwnPin(db: PgHandle, userId: string, pin: string): Promise<void> {
-    const now = this.deps.clock.now();
-    const { rows } = await db.query<{ pin_hash: string | null; locked_until: Date | null }>(
-      `SELECT u.pin_hash, f.locked_until FROM users u LEFT JOIN login_failures f ON f.user_id = u.id WHERE u.id = $1 AND u.deleted_at IS NULL`,
-      [userId],
-    );
-    const row = rows[0];
-    if (!row?.pin_hash) {
+    const { rows } = await db.query<{ id: string; pin_hash: string | null }>(`SELECT id, pin_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, [userId]);
+    if (!rows[0]) {
       await this.deps.hasher.verify(pin, await this.deps.hasher.dummy);
       throw new InvalidCredentialsError();
     }
-    if (row.locked_until && row.locked_until.getTime() > now) throw new AccountLockedError(row.locked_until.getTime() - now);
-    if (!(await this.deps.hasher.verify(pin, row.pin_hash))) {
-      await this.recordFailure(db, userId, now);
-      throw new InvalidCredentialsError();
-    }
+    await this.attemptPin(db, rows[0], pin);
   }
 
   /** Current PIN + new PIN; every other session ends (this device stays signed in). */

@@ -25,6 +25,16 @@ export const DEFAULT_CODE_POLICY: CodePolicy = { ttlMs: 10 * 60_000, maxAttempts
 const OVERALL = '*';
 const DAY_MS = 86_400_000;
 
+/** The PIN hash waiting on the latest unconsumed registration code of a phone, if any. */
+export async function pendingPinHash(db: PgHandle, phone: string, now: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ pending_pin_hash: string | null }>(
+    `SELECT pending_pin_hash FROM one_time_codes WHERE phone = $1 AND purpose = 'verify_phone' AND consumed_at IS NULL AND expires_at > $2
+      ORDER BY created_at DESC LIMIT 1`,
+    [phone, new Date(now)],
+  );
+  return rows[0]?.pending_pin_hash ?? undefined;
+}
+
 const codeHash = (secret: Buffer, phone: string, code: string) => createHmac('sha256', secret).update(`${phone}:${code}`).digest();
 
 /** Budget day in UTC (Senegal's own time zone), and the time until the next one. */
@@ -37,9 +47,16 @@ function budgetDay(now: number): { day: string; msToNextDay: number } {
  * Reserves a code (cooldown, budgets), sends it with `send`, and releases the reservation if sending fails,
  * so a gateway outage neither consumes the code nor spends the budget.
  */
+/** What a registration code confirms once checked: the PIN and names chosen at registration. */
+export interface PendingRegistration {
+  readonly pinHash: string;
+  readonly firstName: string;
+  readonly lastName: string;
+}
+
 export async function issueCode(
   db: PgHandle,
-  args: { phone: string; purpose: CodePurpose; now: number; secret: Buffer; policy: CodePolicy },
+  args: { phone: string; purpose: CodePurpose; now: number; secret: Buffer; policy: CodePolicy; pending?: PendingRegistration },
   send: (code: string) => Promise<void>,
 ): Promise<void> {
   const { phone, purpose, now, policy } = args;
@@ -58,8 +75,9 @@ export async function issueCode(
     const overall = await bump(c, day, OVERALL, 1);
     if (overall > policy.smsOverallPerDay) throw new SmsBudgetExceededError(msToNextDay);
     await c.query(
-      `INSERT INTO one_time_codes (id, phone, purpose, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, phone, purpose, codeHash(args.secret, phone, code), new Date(now), new Date(now + policy.ttlMs)],
+      `INSERT INTO one_time_codes (id, phone, purpose, code_hash, created_at, expires_at, pending_pin_hash, pending_first_name, pending_last_name)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [id, phone, purpose, codeHash(args.secret, phone, code), new Date(now), new Date(now + policy.ttlMs), args.pending?.pinHash ?? null, args.pending?.firstName ?? null, args.pending?.lastName ?? null],
     );
   });
   try {
@@ -83,25 +101,32 @@ async function bump(c: PoolClient, day: string, phone: string, by: number): Prom
   return rows[0]!.sent;
 }
 
-export type CodeCheck = { ok: true } | { ok: false; attemptsLeft: number };
+export type CodeCheck = { ok: true; pending: PendingRegistration | undefined } | { ok: false; attemptsLeft: number };
 
-/** Checks a code inside the caller's transaction: a wrong try is counted, a right one consumes the code. */
+/**
+ * Checks a code inside the caller's transaction against every live code of the phone (a second registration
+ * must not void the first one's code): a match consumes that code; a miss counts a wrong try on each.
+ */
 export async function checkCode(
   c: PoolClient,
   args: { phone: string; purpose: CodePurpose; code: string; now: number; secret: Buffer; policy: CodePolicy },
 ): Promise<CodeCheck> {
-  const { rows } = await c.query<{ id: string; code_hash: Buffer; attempts: number; expires_at: Date }>(
-    `SELECT id, code_hash, attempts, expires_at FROM one_time_codes
-      WHERE phone = $1 AND purpose = $2 AND consumed_at IS NULL ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
-    [args.phone, args.purpose],
+  const { rows } = await c.query<{ id: string; code_hash: Buffer; attempts: number; pending_pin_hash: string | null; pending_first_name: string | null; pending_last_name: string | null }>(
+    `SELECT id, code_hash, attempts, pending_pin_hash, pending_first_name, pending_last_name FROM one_time_codes
+      WHERE phone = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3 AND attempts < $4
+      ORDER BY created_at DESC FOR UPDATE`,
+    [args.phone, args.purpose, new Date(args.now), args.policy.maxAttempts],
   );
-  const row = rows[0];
-  if (!row || row.expires_at.getTime() <= args.now || row.attempts >= args.policy.maxAttempts) return { ok: false, attemptsLeft: 0 };
   const given = codeHash(args.secret, args.phone, args.code);
-  if (given.length === row.code_hash.length && timingSafeEqual(given, row.code_hash)) {
+  const row = rows.find((r) => r.code_hash.length === given.length && timingSafeEqual(given, r.code_hash));
+  if (row) {
     await c.query(`UPDATE one_time_codes SET consumed_at = $2 WHERE id = $1`, [row.id, new Date(args.now)]);
-    return { ok: true };
+    const pending = row.pending_pin_hash
+      ? { pinHash: row.pending_pin_hash, firstName: row.pending_first_name ?? '', lastName: row.pending_last_name ?? '' }
+      : undefined;
+    return { ok: true, pending };
   }
-  await c.query(`UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1`, [row.id]);
-  return { ok: false, attemptsLeft: Math.max(0, args.policy.maxAttempts - row.attempts - 1) };
+  if (rows.length === 0) return { ok: false, attemptsLeft: 0 };
+  await c.query(`UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+  return { ok: false, attemptsLeft: Math.max(0, args.policy.maxAttempts - rows[0]!.attempts - 1) };
 }

@@ -14,11 +14,19 @@ export interface SessionPolicy {
   readonly refreshTtlMs: number;
   /** How long the previous refresh token still answers with the same new pair. @defaultValue 10 s */
   readonly graceMs: number;
+  /** Agents and admins: short, so one removed from the directory is out within a day. @defaultValue 12 hours */
+  readonly agentRefreshTtlMs: number;
   /** @defaultValue 2 */
   readonly maxActiveSessions: number;
 }
 
-export const DEFAULT_SESSION_POLICY: SessionPolicy = { accessTtlMs: 15 * 60_000, refreshTtlMs: 30 * 86_400_000, graceMs: 10_000, maxActiveSessions: 2 };
+export const DEFAULT_SESSION_POLICY: SessionPolicy = {
+  accessTtlMs: 15 * 60_000,
+  refreshTtlMs: 30 * 86_400_000,
+  agentRefreshTtlMs: 12 * 3_600_000,
+  graceMs: 10_000,
+  maxActiveSessions: 2,
+};
 
 export interface TokenPair {
   readonly accessToken: string;
@@ -80,7 +88,11 @@ export async function endSessions(c: PoolClient, where: { userId: string; except
 
 /** Moves a push token to this session: one token belongs to one session, never two. */
 export async function setPushToken(c: PoolClient, sessionId: string, pushToken: string | null): Promise<void> {
-  if (pushToken) await c.query(`UPDATE device_sessions SET push_token = NULL WHERE push_token = $1 AND id <> $2`, [pushToken, sessionId]);
+  if (pushToken) {
+    // Two sessions claiming one token at once take turns here rather than collide on the unique index.
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [pushToken]);
+    await c.query(`UPDATE device_sessions SET push_token = NULL WHERE push_token = $1 AND id <> $2`, [pushToken, sessionId]);
+  }
   await c.query(`UPDATE device_sessions SET push_token = $2 WHERE id = $1`, [sessionId, pushToken]);
 }
 
@@ -90,11 +102,16 @@ export async function setPushToken(c: PoolClient, sessionId: string, pushToken: 
  */
 export async function openSession(
   c: PoolClient,
-  args: { userId: string; deviceModel: string; platform: string; pushToken: string | null; now: number; policy: SessionPolicy },
+  args: { userId: string; deviceModel: string; platform: string; pushToken: string | null; now: number; policy: SessionPolicy; ttlMs: number },
 ): Promise<{ sessionId: string; refreshToken: string }> {
   // Serialises logins of one user so two devices cannot both slip under the limit.
   await c.query(`SELECT id FROM users WHERE id = $1 FOR UPDATE`, [args.userId]);
-  const active = await c.query<{ id: string }>(`SELECT id FROM device_sessions WHERE user_id = $1 AND state = 'active' ORDER BY created_at ASC, id`, [args.userId]);
+  // Only live sessions count, least recently used first: an expired one (which keeps its push token, so the
+  // customer still hears of outages) never pushes out the device in daily use.
+  const active = await c.query<{ id: string }>(
+    `SELECT id FROM device_sessions WHERE user_id = $1 AND state = 'active' AND expires_at > $2 ORDER BY last_seen_at ASC, id`,
+    [args.userId, new Date(args.now)],
+  );
   const excess = active.rows.length - (args.policy.maxActiveSessions - 1);
   if (excess > 0) await endSessions(c, { sessionIds: active.rows.slice(0, excess).map((r) => r.id) }, 'replaced_by_new_device');
   const sessionId = randomUUID();
@@ -103,7 +120,7 @@ export async function openSession(
   await c.query(
     `INSERT INTO device_sessions (id, user_id, family, device_model, platform, refresh_hash, rotated_at, expires_at, created_at, last_seen_at, state)
      VALUES ($1, $2, $1, $3, $4, $5, $6, $7, $6, $6, 'active')`,
-    [sessionId, args.userId, args.deviceModel, args.platform, hashToken(refreshToken), now, new Date(args.now + args.policy.refreshTtlMs)],
+    [sessionId, args.userId, args.deviceModel, args.platform, hashToken(refreshToken), now, new Date(args.now + args.ttlMs)],
   );
   if (args.pushToken) await setPushToken(c, sessionId, args.pushToken);
   return { sessionId, refreshToken };

@@ -10,7 +10,8 @@ import type { Reply } from './reply.js';
 /** Text that is stored: PostgreSQL refuses U+0000 in text, so it is refused here, by name, first. */
 const storedText = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000]*$/, 'must not contain the NUL character');
 const name = storedText(80);
-const pushToken = storedText(4096).meta({ description: 'FCM registration token of this device' });
+// FCM tokens are ~160 characters; 1 KiB bounds the unique index entry well under PostgreSQL's limit.
+const pushToken = storedText(1024).meta({ description: 'FCM registration token of this device' });
 export const deviceFields = {
   deviceModel: storedText(120).meta({ example: 'Samsung Galaxy A14' }),
   platform: z.enum(['android', 'ios', 'web']),
@@ -18,7 +19,11 @@ export const deviceFields = {
 };
 
 export const registerBody = z.object({ phone: phoneField, firstName: name, lastName: name, pin: pinField });
-export const verifyPhoneBody = z.object({ phone: phoneField, code: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits') });
+export const verifyPhoneBody = z.object({
+  phone: phoneField,
+  code: z.string().regex(/^[0-9]{6}$/, 'must be 6 digits'),
+  pin: z.string().min(1).max(64).meta({ description: 'The PIN given at registration (the app still holds it).' }),
+});
 export const loginBody = z.object({ phone: phoneField, pin: z.string().min(1).max(64), ...deviceFields });
 export const agentLoginBody = z.object({ login: storedText(256), password: z.string().max(256), ...deviceFields });
 export const refreshBody = z.object({ refreshToken: z.string().min(16).max(256) });
@@ -47,10 +52,10 @@ export const tokenPairSchema = z.object({ accessToken: z.string(), refreshToken:
 export type AccountsMessage =
   | { type: 'register'; input: z.output<typeof registerBody>; ip: string; replyTo: Reply<{ phone: string; codeExpiresInSeconds: number }> }
   | { type: 'pin-reset'; input: z.output<typeof pinResetBody>; ip: string; replyTo: Reply<{ phone: string; codeExpiresInSeconds: number }> }
-  | { type: 'pin-reset-confirm'; input: z.output<typeof pinResetConfirmBody>; replyTo: Reply<{ reset: true }> }
+  | { type: 'pin-reset-confirm'; input: z.output<typeof pinResetConfirmBody>; ip: string; replyTo: Reply<{ reset: true }> }
   | { type: 'change-pin'; caller: Caller; input: z.output<typeof changePinBody>; replyTo: Reply<{ changed: true }> }
   | { type: 'delete-account'; caller: Caller; input: z.output<typeof deleteAccountBody>; replyTo: Reply<void> }
-  | { type: 'verify-phone'; input: z.output<typeof verifyPhoneBody>; replyTo: Reply<{ verified: true }> }
+  | { type: 'verify-phone'; input: z.output<typeof verifyPhoneBody>; ip: string; replyTo: Reply<{ verified: true }> }
   | { type: 'login'; input: z.output<typeof loginBody>; ip: string; replyTo: Reply<TokenPair & { user: Profile }> }
   | { type: 'agent-login'; input: z.output<typeof agentLoginBody>; ip: string; replyTo: Reply<TokenPair & { user: Profile }> }
   | { type: 'refresh'; refreshToken: string; replyTo: Reply<TokenPair> }

@@ -26,6 +26,8 @@ export const IP_LIMITS = {
   login: { points: 60, windowSeconds: 60 },
   'pin-reset': { points: 10, windowSeconds: 3_600 },
   register: { points: 20, windowSeconds: 3_600 },
+  /** Checking SMS codes (phone proof, PIN reset): codes burn after 5 tries, this bounds spraying many phones. */
+  'verify-code': { points: 60, windowSeconds: 600 },
 } as const satisfies Record<string, IpLimit>;
 export type LimitedAction = keyof typeof IP_LIMITS;
 

@@ -43,7 +43,15 @@ CREATE TABLE device_sessions (
   state text NOT NULL CHECK (state IN ('active', 'ended', 'revoked')),
   ended_reason text
 );
-CREATE INDEX device_sessions_user_active ON device_sessions (user_id, created_at) WHERE state = 'active';
+CREATE INDEX device_sessions_user_active ON device_sessions (user_id, last_seen_at) WHERE state = 'active';
+
+-- Every refresh token a session has rotated away from: presenting one after the grace window is reuse,
+-- however far back in the chain it is, and revokes the session.
+CREATE TABLE used_refresh_tokens (
+  token_hash bytea PRIMARY KEY,
+  session_id uuid NOT NULL REFERENCES device_sessions (id),
+  used_at timestamptz NOT NULL
+);
 CREATE INDEX device_sessions_family ON device_sessions (family);
 
 -- One-time codes sent by SMS, stored hashed; a code is burnt after 5 wrong tries.
@@ -52,6 +60,11 @@ CREATE TABLE one_time_codes (
   phone text NOT NULL,
   purpose text NOT NULL CHECK (purpose IN ('verify_phone', 'pin_reset')),
   code_hash bytea NOT NULL,
+  -- What the code confirms when it is a registration: applied to the account only once the phone is proved,
+  -- so nobody can change an unproved account's PIN by registering the same number again.
+  pending_pin_hash text,
+  pending_first_name text,
+  pending_last_name text,
   attempts integer NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
@@ -92,6 +105,7 @@ DROP TABLE audit_log;
 DROP TABLE sms_budget;
 DROP TABLE login_failures;
 DROP TABLE one_time_codes;
+DROP TABLE used_refresh_tokens;
 DROP TABLE device_sessions;
 DROP TABLE users;
 DROP TABLE agencies;

@@ -36,7 +36,7 @@ it('locks an account after five wrong PINs and limits an address while Redis is 
   expect((await post('/v1/auth/register', { phone, firstName: 'Fatou', lastName: 'Sow', pin: '8642' }, '192.0.2.1')).status).toBe(202);
   const sent = await node.runtime.ask<SmsMessage, 'sandbox-outbox'>('sms', 'sandbox-outbox', { to: phone }, 1000);
   const code = /(\d{6})/.exec(sent.at(-1)!.text)![1]!;
-  expect((await post('/v1/auth/verify-phone', { phone, code }, '192.0.2.1')).status).toBe(200);
+  expect((await post('/v1/auth/verify-phone', { phone, code, pin: '8642' }, '192.0.2.1')).status).toBe(200);
 
   await redis.stop();
   await waitFor('cache backing off', () => node.runtime.readiness('test').parts.find((p) => p.name === 'cache')?.state === 'backing-off');

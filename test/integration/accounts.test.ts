@@ -59,7 +59,7 @@ async function customer(local: string, pin = '4821'): Promise<string> {
   const reg = await call('POST', '/v1/auth/register', { phone: local, firstName: 'Awa', lastName: 'Diop', pin });
   expect(reg.status).toBe(202);
   const phone = reg.body.phone as string;
-  expect((await call('POST', '/v1/auth/verify-phone', { phone, code: await lastCode(phone) })).status).toBe(200);
+  expect((await call('POST', '/v1/auth/verify-phone', { phone, code: await lastCode(phone), pin })).status).toBe(200);
   return phone;
 }
 
@@ -72,9 +72,9 @@ describe('registration and phone proof', () => {
     const early = await call('POST', '/v1/auth/login', { phone: '+221771000001', pin: '4821', ...device(1) });
     expect(early).toMatchObject({ status: 403, body: { code: 'PHONE_NOT_VERIFIED' } });
 
-    const wrong = await call('POST', '/v1/auth/verify-phone', { phone: '+221771000001', code: code === '000000' ? '111111' : '000000' });
+    const wrong = await call('POST', '/v1/auth/verify-phone', { phone: '+221771000001', code: code === '000000' ? '111111' : '000000', pin: '4821' });
     expect(wrong).toMatchObject({ status: 400, body: { code: 'INVALID_CODE' } });
-    expect((await call('POST', '/v1/auth/verify-phone', { phone: '771000001', code })).status).toBe(200);
+    expect((await call('POST', '/v1/auth/verify-phone', { phone: '771000001', code, pin: '4821' })).status).toBe(200);
 
     const login = await call('POST', '/v1/auth/login', { phone: '+221 77 100 00 01', pin: '4821', ...device(1) });
     expect(login.status).toBe(200);
@@ -88,14 +88,14 @@ describe('registration and phone proof', () => {
     await call('POST', '/v1/auth/register', { phone, firstName: 'Moussa', lastName: 'Fall', pin: '1357' });
     const code = await lastCode(phone);
     const wrongCode = code === '999999' ? '888888' : '999999';
-    for (let i = 0; i < 5; i++) expect((await call('POST', '/v1/auth/verify-phone', { phone, code: wrongCode })).status).toBe(400);
-    expect(await call('POST', '/v1/auth/verify-phone', { phone, code })).toMatchObject({ status: 400, body: { code: 'INVALID_CODE' } });
+    for (let i = 0; i < 5; i++) expect((await call('POST', '/v1/auth/verify-phone', { phone, code: wrongCode, pin: '1357' })).status).toBe(400);
+    expect(await call('POST', '/v1/auth/verify-phone', { phone, code, pin: '1357' })).toMatchObject({ status: 400, body: { code: 'INVALID_CODE' } });
 
     clock.advance(61_000); // past the resend cooldown
     await call('POST', '/v1/auth/register', { phone, firstName: 'Moussa', lastName: 'Fall', pin: '1357' });
     const second = await lastCode(phone);
     clock.advance(10 * 60_000 + 1);
-    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: second })).status).toBe(400);
+    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: second, pin: '1357' })).status).toBe(400);
   });
 
   it('rejects an invalid phone number with a 400 naming the field', async () => {
@@ -250,5 +250,61 @@ describe('profile and logout', () => {
     expect(await call('POST', '/v1/auth/logout', { all: true }, a.accessToken)).toMatchObject({ status: 200, body: { ended: 2 } });
     expect((await call('POST', '/v1/auth/refresh', { refreshToken: a.refreshToken })).status).toBe(401);
     expect((await call('POST', '/v1/auth/refresh', { refreshToken: b.refreshToken })).status).toBe(401);
+  });
+});
+
+describe('registration takeover attempts', () => {
+  it('a second registration of an unproved number changes nothing the owner proves', async () => {
+    const phone = '+221771000013';
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Owner', lastName: 'Real', pin: '1111' })).status).toBe(202);
+    const ownerCode = await lastCode(phone);
+    // The attacker registers the same number with another PIN: refused during the cooldown, accepted after it.
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Mallory', lastName: 'X', pin: '9999' })).status).toBe(429);
+    clock.advance(61_000);
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Mallory', lastName: 'X', pin: '9999' })).status).toBe(202);
+    const attackerCode = await lastCode(phone); // sent to the owner's phone, which the attacker cannot read
+
+    // The owner types the newest code with their own PIN: refused (and that code is spent).
+    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: attackerCode, pin: '1111' })).status).toBe(400);
+    // Their own code still proves the phone, with their PIN and names.
+    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: ownerCode, pin: '1111' })).status).toBe(200);
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '9999', ...device(1) })).status).toBe(401);
+    const login = await call('POST', '/v1/auth/login', { phone, pin: '1111', ...device(1) });
+    expect(login).toMatchObject({ status: 200, body: { user: { firstName: 'Owner' } } });
+  });
+
+  it('counts parallel wrong PINs atomically: no more than the allowed tries reach bcrypt', async () => {
+    const phone = await customer('771000014', '3579');
+    const before = hasher.counts.verify;
+    const results = await Promise.all(Array.from({ length: 20 }, () => call('POST', '/v1/auth/login', { phone, pin: '0000', ...device(1) })));
+    expect(hasher.counts.verify - before).toBeLessThanOrEqual(5);
+    expect(results.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('detects reuse of a refresh token two or more rotations back', async () => {
+    const phone = await customer('771000015');
+    const a = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).body.refreshToken as string;
+    const b = (await call('POST', '/v1/auth/refresh', { refreshToken: a })).body.refreshToken as string;
+    clock.advance(11_000);
+    const c = (await call('POST', '/v1/auth/refresh', { refreshToken: b })).body.refreshToken as string;
+    clock.advance(11_000);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: a })).status).toBe(401);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: c })).status).toBe(401); // the session is revoked
+  });
+
+  it('keeps the device in daily use when an expired session would otherwise count towards the limit', async () => {
+    const phone = await customer('771000016');
+    const old = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1), pushToken: 'fcm-old-device' })).body;
+    clock.advance(1_000);
+    let daily = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(2) })).body;
+    for (let day = 0; day < 31; day++) {
+      clock.advance(86_400_000);
+      daily = (await call('POST', '/v1/auth/refresh', { refreshToken: daily.refreshToken })).body;
+    }
+    // The old device's session has expired; a new login must end neither the daily device nor… the old push token.
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(3) })).status).toBe(200);
+    expect((await call('POST', '/v1/auth/refresh', { refreshToken: daily.refreshToken })).status).toBe(200);
+    expect((await sql.query(`SELECT 1 FROM device_sessions WHERE push_token = 'fcm-old-device'`)).rowCount).toBe(1);
+    void old;
   });
 });

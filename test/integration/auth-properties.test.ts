@@ -137,7 +137,7 @@ async function newAccount(options: { verified?: boolean; sessions?: number; pinR
   if (reg.status !== 202) throw new Error(`setup register ${phone}: ${reg.status} ${JSON.stringify(reg.body)}`);
   const account: Account = { phone, pin, userId: '', code: await lastCode(phone), codeAt: clock.now(), sessions: [] };
   if (verified) {
-    const v = await post('/v1/auth/verify-phone', { phone, code: account.code });
+    const v = await post('/v1/auth/verify-phone', { phone, code: account.code, pin });
     if (v.status !== 200) throw new Error(`setup verify ${phone}: ${v.status}`);
     account.code = undefined;
   }
@@ -415,14 +415,14 @@ const ROUTES: RouteUnderTest[] = [
         {
           weight: 3,
           arbitrary: fc
-            .tuple(fc.nat(), snNotation, fc.integer({ min: 0, max: 3 }), sixDigits)
-            .map(([i, n, k, random]) => ({ phone: phoneOf('verify', i, n), code: k > 0 ? codeOf('verify', i) : random })),
+            .tuple(fc.nat(), snNotation, fc.integer({ min: 0, max: 3 }), sixDigits, validPin)
+            .map(([i, n, k, random, otherPin]) => ({ phone: phoneOf('verify', i, n), code: k > 0 ? codeOf('verify', i) : random, pin: k > 1 ? pinOf('verify', i) : otherPin })),
         },
-        { weight: 1, arbitrary: fc.record({ phone: validPhone, code: sixDigits }) },
+        { weight: 1, arbitrary: fc.record({ phone: validPhone, code: sixDigits, pin: validPin }) },
       ),
-      broken: { phone: fc.oneof(invalidPhone, wrongType), code: invalidCode },
-      required: ['phone', 'code'],
-      limits: { phone: 32, code: 6 },
+      broken: { phone: fc.oneof(invalidPhone, wrongType), code: invalidCode, pin: wrongType },
+      required: ['phone', 'code', 'pin'],
+      limits: { phone: 32, code: 6, pin: 64 },
     },
     async after(_c, sent, answer) {
       // A used or burnt code: the pool gets a fresh unverified account in its place.
