@@ -75,10 +75,10 @@ describe('agent login with the directory down or hung', () => {
     await new Promise((r) => hung.close(r));
     await db?.drop();
   });
-  const nodeWith = async (url: string) => {
+  const nodeWith = async (url: string, extra: Record<string, string> = {}) => {
     const env = servicesEnv();
     const n = await startTestNode(
-      { DATABASE_URL: db.url, LDAP_URL: url, LDAP_BIND_DN: env.TEST_LDAP_BIND_DN, LDAP_BIND_PASSWORD: 'x', LDAP_BASE_DN: env.TEST_LDAP_BASE_DN, LDAP_TIMEOUT_MS: '300' },
+      { DATABASE_URL: db.url, LDAP_URL: url, LDAP_BIND_DN: env.TEST_LDAP_BIND_DN, LDAP_BIND_PASSWORD: 'x', LDAP_BASE_DN: env.TEST_LDAP_BASE_DN, LDAP_TIMEOUT_MS: '300', ...extra },
       { hasher: bcryptPinHasher(4) },
     );
     nodes.push(n);
@@ -103,6 +103,13 @@ describe('agent login with the directory down or hung', () => {
     await node.stop();
     // Given-up attempts and probes leave no connection behind.
     await waitFor('connections closed', () => sockets.size === 0, 5_000);
+  });
+
+  it('gives agent login more time than the default query deadline, so a hung directory is a 503, not a 504', async () => {
+    // The directory's own bound (1.5 s) is longer than the default deadline of a route (1 s).
+    const node = await nodeWith(`ldap://127.0.0.1:${hungPort}`, { LDAP_TIMEOUT_MS: '1500', QUERY_DEADLINE_MS: '1000' });
+    const res = await post(node, { login: 'agent', password: 'secret', ...device });
+    expect(res).toMatchObject({ status: 503, body: { code: 'DIRECTORY_UNAVAILABLE' } });
   });
 });
 
