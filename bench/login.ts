@@ -603,7 +603,7 @@ async function main(): Promise<void> {
       `- machine: ${machine}`,
       `- command: \`${command}\``,
       `- node: a child process running startNode() on the embedded defaults (PGlite in a temp dir, in-process cache, SMS sandbox, generated ES256 key), LOG_LEVEL=info to a file, except PG_POOL_MAX=${PG_POOL_MAX}${PG_POOL_MAX === 1 ? ' (the default 10 wedges pglite-socket 0.2.17, which interleaves the protocol messages of concurrent connections)' : ''}; load (autocannon) and probe in the parent process.`,
-      `- bcrypt cost ${bc.cost} (bcryptPinHasher() default, @node-rs/bcrypt); libuv thread pool ${threadpool}.`,
+      `- bcrypt cost ${bc.cost} (bcryptPinHasher() default, the bcrypt package); libuv thread pool ${threadpool}.`,
       `- ${USERS} customers registered and verified through HTTP (SMS sandbox); logins with valid PINs round-robin over them, each from its own X-Forwarded-For address (TRUSTED_PROXY_HOPS=1); ${WARMUP} s warm-up, then ${SECONDS} s measured.`,
       `- ceiling: the same PinHasher verifying in the idle node process, ${bc.parallel} in flight, ${BCRYPT_SECONDS} s. Probe: open-loop GET /health/live every ${PROBE_MS} ms on the API port, ${IDLE_SECONDS} s idle, then during the measured storm.`,
       `- other processes on the machine (from /proc/stat, minus this run's two processes): ${fmtOthers(bcOthers)} cores during the bcrypt ceiling, ${fmtOthers(idleOthers)} idle, ${fmtOthers(stormOthers)} during the storm (each phase waits for a quiet machine and is measured again, up to ${ATTEMPTS} times, when others use more than ${NOISY_CORES} cores)${noisy ? ' — DISTURBED run' : ''}.`,

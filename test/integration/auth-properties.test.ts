@@ -459,6 +459,32 @@ const ROUTES: RouteUnderTest[] = [
   },
   {
     method: 'POST',
+    path: '/v1/auth/agent-login',
+    body: {
+      // No LDAP_URL here: the sandbox directory with the demo agents answers (src/demo/demo-accounts.ts).
+      valid: fc
+        .tuple(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom({ login: 'agent.demo', password: 'demo-agent-pass' }, { login: 'ADMIN.demo', password: 'demo-admin-pass' }) },
+            { weight: 2, arbitrary: fc.record({ login: fc.constantFrom('agent.demo', 'admin.demo'), password: fc.string({ maxLength: 40 }) }) },
+            { weight: 1, arbitrary: fc.record({ login: fc.string({ minLength: 1, maxLength: 60 }), password: fc.string({ maxLength: 60 }) }) },
+          ),
+          validDevice,
+        )
+        .map(([credentials, device]) => ({ ...credentials, ...device })),
+      broken: {
+        login: fc.oneof(fc.constantFrom('', '   ', 'x'.repeat(257)), wrongType),
+        password: fc.oneof(fc.constant('p'.repeat(257)), wrongType),
+        deviceModel: invalidDeviceModel,
+        platform: invalidPlatform,
+        pushToken: invalidPushToken,
+      },
+      required: ['login', 'password', 'deviceModel', 'platform'],
+      limits: { login: 256, password: 256, deviceModel: 120, pushToken: 1024 },
+    },
+  },
+  {
+    method: 'POST',
     path: '/v1/auth/refresh',
     advance: [3_000, 11_000],
     body: {
