@@ -1,5 +1,6 @@
 // With Redis stopped, the brute-force defences still hold: the per-account lockout lives in PostgreSQL,
 // and the per-IP limit falls back to this process's own counters.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { ManualClock } from '../../src/clock.js';
@@ -37,6 +38,21 @@ it('locks an account after five wrong PINs and limits an address while Redis is 
   const sent = await node.runtime.ask<SmsMessage, 'sandbox-outbox'>('sms', 'sandbox-outbox', { to: phone }, 1000);
   const code = /(\d{6})/.exec(sent.at(-1)!.text)![1]!;
   expect((await post('/v1/auth/verify-phone', { phone, code, pin: '8642' }, '192.0.2.1')).status).toBe(200);
+
+  // With Redis up, one address is limited across the node (the counters live in Redis).
+  const device0 = { deviceModel: 'Phone', platform: 'android' };
+  let limited = 0;
+  for (let i = 0; i < 61; i++) limited = (await post('/v1/auth/login', { phone: '+221779999992', pin: '0000', ...device0 }, '192.0.2.9')).status;
+  expect(limited).toBe(429);
+  const keys = await new Promise<string>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port: redis.port }, () => s.write('KEYS samaconso:ip:login*\r\n'));
+    s.once('data', (d) => {
+      resolve(d.toString());
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+  expect(keys).toContain('192.0.2.9');
 
   await redis.stop();
   await waitFor('cache backing off', () => node.runtime.readiness('test').parts.find((p) => p.name === 'cache')?.state === 'backing-off');

@@ -128,6 +128,11 @@ describe('login', () => {
     const locked = await call('POST', '/v1/auth/login', { phone, pin: '2468', ...device(1) });
     expect(locked).toMatchObject({ status: 429, body: { code: 'ACCOUNT_LOCKED' } });
     clock.advance(60_000);
+    // One more wrong PIN after the lock: the next lock lasts twice as long.
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '0000', ...device(1) })).status).toBe(401);
+    clock.advance(60_000);
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '2468', ...device(1) })).status).toBe(429);
+    clock.advance(60_000);
     expect((await call('POST', '/v1/auth/login', { phone, pin: '2468', ...device(1) })).status).toBe(200);
   });
 
