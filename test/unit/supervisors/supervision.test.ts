@@ -239,6 +239,31 @@ describe('supervision', () => {
     await runtime.stop();
   });
 
+  it("reports each actor's stats: state, mailbox depth, handled, crashes, restarts, last error", async () => {
+    const { runtime } = testRuntime();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = counter('s', probe(), {
+      handle: async (n, msg) => {
+        if (msg.type === 'inc' && n === 0) await gate; // the first message holds the mailbox
+        if (msg.type === 'get') msg.replyTo.ok(n);
+        return msg.type === 'inc' ? n + 1 : n;
+      },
+    });
+    await runtime.start(supervisor({ name: 'root', children: [actor({ name: 's', behaviour: slow })] }));
+    for (let i = 0; i < 4; i++) runtime.tell('s', { type: 'inc' });
+    const stats = () => runtime.tree().children![0]!.stats;
+    await new Promise((r) => setImmediate(r));
+    expect(stats()).toMatchObject({ state: 'running', mailboxDepth: 3, handled: 0, crashes: 0, restarts: 0 });
+    release();
+    expect(await get(runtime, 's')).toBe(4);
+    await new Promise((r) => setImmediate(r)); // the reply goes out inside the handler; its count right after
+    expect(stats()).toMatchObject({ mailboxDepth: 0, handled: 5 });
+    expect(stats().lastError).toBeUndefined();
+    await runtime.stop();
+    expect(stats().state).toBe('stopped');
+  });
+
   it('a failing query gets a typed error reply at once, not a timeout', async () => {
     const { runtime } = testRuntime();
     const p = probe();
