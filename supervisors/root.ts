@@ -1,5 +1,8 @@
 // The supervision tree of one process, by role: what runs, in which order, under which policy.
 import { accountsActor } from '../actors/accounts.js';
+import { notificationJobsActor } from '../actors/notification-jobs.js';
+import { outboxRelayActor } from '../actors/outbox-relay.js';
+import { NotificationJobService } from '../src/dispatch/notification-jobs.js';
 import { brokerActor } from '../actors/broker.js';
 import { cacheActor } from '../actors/cache.js';
 import { controlActor } from '../actors/control.js';
@@ -153,6 +156,13 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
         children: [
           actor({ name: 'sms', readiness: 'optional', behaviour: sms }),
           actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) }),
+          actor({
+            name: 'notification-jobs',
+            readiness: 'required',
+            behaviour: notificationJobsActor(() => new NotificationJobService({ db: () => res.db(), clock: options.clock })),
+          }),
+          // Optional: jobs are accepted into the outbox while RabbitMQ is down; the relay catches up after.
+          actor({ name: 'outbox-relay', readiness: 'optional', behaviour: outboxRelayActor() }),
           actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => accountService(config, asker, deps, options.clock, options.log.child({ service: 'accounts' }))) }),
           ...(directoryConfigured(config)
             ? [

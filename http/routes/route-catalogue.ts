@@ -7,6 +7,7 @@ import { docsRoutes } from './docs.js';
 import { healthRoutes } from './health.js';
 import { meRoutes } from './me.js';
 import { metricsRoute, type MetricsSource } from './metrics.js';
+import { notificationRoutes } from './notifications.js';
 import { openApiRoute } from './openapi-json.js';
 import { referenceRoutes } from './reference.js';
 import { supervisorRoutes } from './supervisors.js';
@@ -23,7 +24,7 @@ export interface RouteDeps {
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   const health = healthRoutes(deps);
   return {
-    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps)],
+    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps)],
     ops: [...health, metricsRoute(deps)],
   };
 }

@@ -60,7 +60,7 @@ describe('npm start (embedded mode)', () => {
       }, 60_000);
       const body = (await ready.json()) as { ready: boolean; role: string; parts: Array<{ name: string; state: string }> };
       expect(body).toMatchObject({ ready: true, role: 'all' });
-      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'cache', 'control', 'directory', 'embedded-postgres', 'postgres', 'reference', 'sms']);
+      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'cache', 'control', 'directory', 'embedded-postgres', 'notification-jobs', 'outbox-relay', 'postgres', 'reference', 'sms']);
       expect(body.parts.every((p) => p.state === 'running')).toBe(true);
 
       const missing = await fetch(`${app.url}/v1/nothing-here`, { method: 'POST' });

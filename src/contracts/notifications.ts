@@ -1,0 +1,85 @@
+// Messages of the notification-jobs and outbox-relay actors, and the shapes the HTTP layer validates with.
+import { z } from 'zod';
+import { PRIORITY_QUEUES } from '../broker/topology.js';
+import type { AcceptedJob, JobStatus } from '../dispatch/notification-jobs.js';
+import type { RelayStats } from '../dispatch/outbox-relay.js';
+import { dataKeyProblem, payloadProblem, type NotificationRequest } from '../dispatch/request.js';
+import type { Caller } from './caller.js';
+import type { Reply } from './reply.js';
+
+/** Stored text: PostgreSQL refuses U+0000 in text and jsonb, so it is refused here, by name. */
+const noNul = /^[^\u0000]*$/;
+const storedText = (max: number) => z.string().trim().min(1).max(max).regex(noNul, 'must not contain the NUL character');
+const userId = z.uuid();
+
+export const notificationTargetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('user'), userId }),
+  z.object({ kind: z.literal('users'), userIds: z.array(userId).min(1).max(1_000) }),
+  z.object({ kind: z.literal('agency'), agency: storedText(64) }),
+  z.object({ kind: z.literal('all_agencies') }),
+  z.object({ kind: z.literal('everyone') }),
+]);
+
+export const priorityQueueSchema = z.enum(PRIORITY_QUEUES);
+
+/** POST /v1/notifications. The FCM size limit is checked here too, so the 400 names the field. */
+export const notificationRequestBody = z
+  .object({
+    target: notificationTargetSchema,
+    type: storedText(64).meta({ example: 'planned_works', description: 'A notification type code (GET /v1/notification-types); it decides the queue.' }),
+    priority: priorityQueueSchema.optional().meta({ description: "A queue other than the type's: lower for anyone, higher for an admin only." }),
+    title: storedText(1_024),
+    body: storedText(4_096),
+    data: z
+      .record(z.string().max(256).regex(noNul, 'must not contain the NUL character'), z.string().max(4_096).regex(noNul, 'must not contain the NUL character'))
+      .default({})
+      .meta({ description: 'String values only, as FCM carries them.' }),
+    idempotencyKey: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+      .optional()
+      .meta({ description: 'Scoped to the caller: the same key and request give the same job; another request with the key is a 409.' }),
+  })
+  .superRefine((v, ctx) => {
+    for (const key of Object.keys(v.data)) {
+      const problem = dataKeyProblem(key);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['data', key], message: problem });
+    }
+    const size = payloadProblem(v);
+    if (size) ctx.addIssue({ code: 'custom', path: [size.field], message: size.message });
+  });
+
+export const jobIdParams = z.object({ id: z.string().meta({ description: 'The job id (uuid)' }) });
+
+export const acceptedJobSchema = z.object({ jobId: z.uuid() });
+
+export const jobStatusSchema = z.object({
+  id: z.uuid(),
+  state: z.enum(['accepted', 'fanning_out', 'sending', 'done', 'failed']),
+  type: z.string(),
+  queue: priorityQueueSchema,
+  target: notificationTargetSchema,
+  createdAt: z.string(),
+  counts: z.object({
+    targets: z.number().int(),
+    inboxEntries: z.number().int(),
+    sent: z.number().int(),
+    retried: z.number().int(),
+    failed: z.number().int(),
+    tokensRemoved: z.number().int(),
+  }),
+});
+
+export type NotificationRequestBody = z.output<typeof notificationRequestBody>;
+
+export type NotificationJobsMessage =
+  /** Accepts a job (job + outbox row in one transaction); `replayed` is true for a repeated idempotency key. */
+  | { type: 'accept'; caller: Caller; input: NotificationRequest; replyTo: Reply<AcceptedJob> }
+  | { type: 'status'; caller: Caller; jobId: string; replyTo: Reply<JobStatus> };
+
+export type OutboxRelayMessage =
+  /** Relay now (told after an accept): no reply. Ignored while backing off (the timer retries). */
+  | { type: 'kick' }
+  | { type: 'stats'; replyTo: Reply<RelayStats> };
