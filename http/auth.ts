@@ -20,7 +20,8 @@ export const TOKEN_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 
 const claimsSchema = z
   .object({
-    sub: z.string().min(1),
+    // Every user id is a UUID: a token naming anything else is refused here, not by a database cast later.
+    sub: z.uuid(),
     role: z.enum(USER_ROLES),
     agency: z.string().min(1).nullable().default(null),
     sid: z.string().min(1).optional(),

@@ -50,12 +50,15 @@ export interface MintOptions {
   readonly issuer?: string;
 }
 
+/** User ids are UUIDs, as the login routes issue them; one fixed id per role by default. */
+const DEFAULT_SUBJECTS = { customer: '00000000-0000-4000-8000-0000000000c1', agent: '00000000-0000-4000-8000-0000000000a1', admin: '00000000-0000-4000-8000-0000000000ad' } as const;
+
 export async function mintToken(options: MintOptions): Promise<string> {
   const key = TEST_KEYS[options.key ?? 'current'];
   const agency = options.agency !== undefined ? options.agency : options.role === 'agent' ? 'dakar-plateau' : null;
   return new SignJWT({ role: options.role, agency })
     .setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(options.kid === null ? {} : { kid: options.kid ?? key.kid }) })
-    .setSubject(options.sub ?? `user-${options.role}`)
+    .setSubject(options.sub ?? DEFAULT_SUBJECTS[options.role])
     .setIssuer(options.issuer ?? TEST_ISSUER)
     .setAudience(options.audience ?? TEST_AUDIENCE)
     .setIssuedAt()
