@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { PgHandle, PostgresMessage } from '../src/contracts/postgres.js';
 import { ServiceUnavailableError, errorMessage } from '../src/errors/app-error.js';
 import { migrate } from '../src/db/migrate.js';
+import { poolHandle } from '../src/db/pg-handle.js';
 import { isPostgresOutage } from '../src/db/pg-errors.js';
 import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
 import type { TimerHandle } from '../src/clock.js';
@@ -84,23 +85,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         ctx.log.warn({ err }, 'idle PostgreSQL client failed');
         ctx.self.tell({ type: 'check' });
       });
-      const handle: PgHandle = {
-        query: (text, values) => pool.query(text, values),
-        transaction: async (fn) => {
-          const client = await pool.connect();
-          try {
-            await client.query('BEGIN');
-            const result = await fn(client);
-            await client.query('COMMIT');
-            return result;
-          } catch (e) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw e;
-          } finally {
-            client.release();
-          }
-        },
-      };
+      const handle = poolHandle(pool);
       const state: State = {
         epoch: Symbol('postgres incarnation'),
         pool,

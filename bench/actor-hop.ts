@@ -9,9 +9,7 @@
 //   npx tsx bench/actor-hop.ts [--rounds=5] [--round-ms=1000] [--concurrency=100]
 //
 // Not part of `npm test`.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { dispatch, query, spawn, start, stop, type Ref } from 'nact';
 import type { ActorBehaviour } from '../src/actor-behaviour.js';
 import { SystemClock } from '../src/clock.js';
@@ -19,6 +17,7 @@ import type { Reply } from '../src/contracts/reply.js';
 import { silentLogger } from '../src/logger.js';
 import { actor, supervisor } from '../supervisors/child-spec.js';
 import { Runtime } from '../supervisors/runtime.js';
+import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -237,25 +236,10 @@ async function main(): Promise<void> {
     `Layer/bare per round-trip: ${ratios.sequential.toFixed(2)}x sequential, ${ratios.concurrent.toFixed(2)}x concurrent (goal ≤ 2x).`,
     '',
   ].join('\n');
-  const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-  writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, 'utf8') : '', 'actor-hop', md));
+  const file = writeResultsSection('actor-hop', md);
   console.log(`\nwrote ${file} (section "## actor-hop")`);
 }
 
-/** Replaces the "## name" section (up to the next "## " heading) or appends it. */
-function replaceSection(doc: string, name: string, section: string): string {
-  const lines = doc.split('\n');
-  const startIdx = lines.findIndex((l) => l.trim() === `## ${name}`);
-  if (startIdx < 0) {
-    const base = doc.trim() ? `${doc.replace(/\s*$/, '')}\n\n` : '# Benchmark results\n\n';
-    return `${base}${section}`;
-  }
-  let end = lines.findIndex((l, i) => i > startIdx && /^##?\s/.test(l));
-  if (end < 0) end = lines.length;
-  const before = lines.slice(0, startIdx).join('\n');
-  const after = lines.slice(end).join('\n');
-  return `${before ? `${before}\n` : ''}${section}${after ? `\n${after}` : ''}`.replace(/\n{3,}/g, '\n\n');
-}
 
 main().catch((e: unknown) => {
   console.error(e);

@@ -28,7 +28,7 @@
 //
 // Not part of `npm test`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +41,7 @@ import { loadConfig } from '../src/config.js';
 import type { SmsMessage } from '../src/contracts/sms.js';
 import { createLogger } from '../src/logger.js';
 import { startNode, type RunningNode } from '../src/node.js';
+import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -616,8 +617,7 @@ async function main(): Promise<void> {
       summary,
       '',
     ].join('\n');
-    const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-    writeFileSync(file, replaceSection(existsSync(file) ? readFileSync(file, 'utf8') : '', 'login', md));
+    const file = writeResultsSection('login', md);
     console.log(`\nwrote ${file} (section "## login")`);
     failed = false;
   } finally {
@@ -632,20 +632,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** Replaces the "## name" section (up to the next "## " heading) or appends it. */
-function replaceSection(doc: string, name: string, section: string): string {
-  const lines = doc.split('\n');
-  const startIdx = lines.findIndex((l) => l.trim() === `## ${name}`);
-  if (startIdx < 0) {
-    const base = doc.trim() ? `${doc.replace(/\s*$/, '')}\n\n` : '# Benchmark results\n\n';
-    return `${base}${section}`;
-  }
-  let end = lines.findIndex((l, i) => i > startIdx && /^##?\s/.test(l));
-  if (end < 0) end = lines.length;
-  const before = lines.slice(0, startIdx).join('\n');
-  const after = lines.slice(end).join('\n');
-  return `${before ? `${before}\n` : ''}${section}${after ? `\n${after}` : ''}`.replace(/\n{3,}/g, '\n\n');
-}
 
 const entry = process.argv.includes('--node') && process.send ? nodeMain() : main();
 entry.catch((e: unknown) => {

@@ -24,6 +24,7 @@ import { freePort } from '../support/free-port.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
+import { poolHandle } from '../../src/db/pg-handle.js';
 
 const TOPOLOGY = { retryTiersMs: [50, 1_000], deliveryLimit: 2 };
 const clock = new SystemClock();
@@ -36,25 +37,7 @@ let inspector: amqp.ChannelModel;
 let inspect: amqp.Channel;
 const closeLater: Array<() => Promise<unknown>> = [];
 
-function pgHandle(p: pg.Pool): PgHandle {
-  return {
-    query: (text, values) => p.query(text, values),
-    async transaction(fn) {
-      const client = await p.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        client.release();
-      }
-    },
-  };
-}
+const pgHandle = poolHandle;
 
 async function openBroker(url = vhost.url): Promise<AmqpBroker> {
   const b = new AmqpBroker({ url, topology: TOPOLOGY, connectionName: 'notification-jobs-test', reconnect: { minMs: 100, maxMs: 500 } });

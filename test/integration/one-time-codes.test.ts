@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SmsBudgetExceededError } from '../../src/accounts/account-errors.js';
 import { DEFAULT_CODE_POLICY, issueCode } from '../../src/accounts/one-time-codes.js';
 import type { PgHandle } from '../../src/contracts/postgres.js';
+import { poolHandle } from '../../src/db/pg-handle.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 let db: TestDatabase;
@@ -12,23 +13,7 @@ let handle: PgHandle;
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  handle = {
-    query: (text, values) => pool.query(text, values),
-    transaction: async (fn) => {
-      const c = await pool.connect();
-      try {
-        await c.query('BEGIN');
-        const r = await fn(c);
-        await c.query('COMMIT');
-        return r;
-      } catch (e) {
-        await c.query('ROLLBACK');
-        throw e;
-      } finally {
-        c.release();
-      }
-    },
-  };
+  handle = poolHandle(pool);
 });
 afterAll(async () => {
   await pool?.end();
