@@ -31,7 +31,8 @@ import type { Asker } from '../src/actor-behaviour.js';
 import type { Clock } from '../src/clock.js';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
-import type { SupervisionRegistry } from '../src/contracts/supervision.js';
+import type { QueueConsumersReport, SupervisionRegistry } from '../src/contracts/supervision.js';
+import type { BrokerMessage } from '../src/contracts/broker.js';
 import { resources } from '../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from './child-spec.js';
 
@@ -130,11 +131,21 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
   });
 }
 
+/** Consumers of each priority queue, from the broker; bounded so a health probe never waits on RabbitMQ. */
+async function queueConsumers(asker: Asker): Promise<QueueConsumersReport> {
+  const counts = await asker.ask(asker.ref<BrokerMessage>('broker'), 'consumer-counts', {}, 500);
+  return { state: 'known', queues: counts.queues, flagged: counts.flagged };
+}
+
 /** The tree for this role. `registry` is the runtime itself, given late because it is built first. */
 export function rootSpec(config: Config, asker: Asker, registry: () => SupervisionRegistry, options: { clock: Clock; log: Logger; keys: TokenKeys; hasher?: PinHasher }): SupervisorSpec {
   const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
   const children: ChildSpec[] = [
-    actor({ name: 'control', readiness: 'required', behaviour: controlActor(registry, config.role, ROOT) }),
+    actor({
+      name: 'control',
+      readiness: 'required',
+      behaviour: controlActor(registry, config.role, ROOT, config.role === 'worker' ? {} : { queueConsumers: () => queueConsumers(asker) }),
+    }),
     resourcesSupervisor(config, asker),
     // Beside `resources`, not under it: a PostgreSQL restart (rest-for-one there) must not close the broker.
     actor({

@@ -37,6 +37,14 @@ export const ReadinessReportSchema = z
     parts: z.array(
       z.object({ name: z.string(), state: ActorStateSchema, ready: z.boolean(), required: z.boolean(), detail: z.string().optional() }),
     ),
+    queues: z
+      .object({
+        state: z.enum(['known', 'unknown']),
+        queues: z.array(z.object({ queue: z.string(), consumers: z.number().int(), flagged: z.boolean() })),
+        flagged: z.array(z.string()),
+      })
+      .optional()
+      .meta({ description: 'API instances: consumers of each priority queue across the cluster; a queue with none is flagged (an alert, not unreadiness).' }),
   })
   .meta({ id: 'ReadinessReport' });
 

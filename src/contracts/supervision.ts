@@ -43,10 +43,21 @@ export interface ReadinessPart {
   readonly detail?: string;
 }
 
+/** Consumers of each priority queue across the cluster, as the broker counts them (for alerts, never readiness). */
+export interface QueueConsumersReport {
+  /** `unknown` while the broker cannot be asked (down, or in-process without consumers yet). */
+  readonly state: 'known' | 'unknown';
+  readonly queues: readonly { readonly queue: string; readonly consumers: number; readonly flagged: boolean }[];
+  /** Queues nobody consumes: their messages wait. */
+  readonly flagged: readonly string[];
+}
+
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly role: string;
   readonly parts: readonly ReadinessPart[];
+  /** On API instances: who consumes each queue, read from the broker. A queue with none is flagged, not unready. */
+  readonly queues?: QueueConsumersReport;
 }
 
 /** The registry of this process's supervision tree, as the control actor uses it. */
