@@ -1,6 +1,8 @@
 // The supervision tree of one process, by role: what runs, in which order, under which policy.
 import { accountsActor } from '../actors/accounts.js';
+import { inboxActor } from '../actors/inbox.js';
 import { notificationJobsActor } from '../actors/notification-jobs.js';
+import { InboxService } from '../src/inbox/inbox-service.js';
 import { outboxRelayActor } from '../actors/outbox-relay.js';
 import { NotificationJobService } from '../src/dispatch/notification-jobs.js';
 import { brokerActor } from '../actors/broker.js';
@@ -172,6 +174,7 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
             readiness: 'required',
             behaviour: notificationJobsActor(() => new NotificationJobService({ db: () => res.db(), clock: options.clock })),
           }),
+          actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock: options.clock })) }),
           // Optional: jobs are accepted into the outbox while RabbitMQ is down; the relay catches up after.
           actor({ name: 'outbox-relay', readiness: 'optional', behaviour: outboxRelayActor() }),
           actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => accountService(config, asker, deps, options.clock, options.log.child({ service: 'accounts' }))) }),

@@ -6,6 +6,7 @@ import { authRoutes } from './auth.js';
 import { docsRoutes } from './docs.js';
 import { healthRoutes } from './health.js';
 import { meRoutes } from './me.js';
+import { inboxRoutes } from './inbox.js';
 import { metricsRoute, type MetricsSource } from './metrics.js';
 import { notificationRoutes } from './notifications.js';
 import { openApiRoute } from './openapi-json.js';
@@ -24,7 +25,7 @@ export interface RouteDeps {
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   const health = healthRoutes(deps);
   return {
-    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps)],
+    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps)],
     ops: [...health, metricsRoute(deps)],
   };
 }

@@ -2,6 +2,7 @@
 import type { AccountsMessage } from './accounts.js';
 import type { BrokerMessage } from './broker.js';
 import type { ControlMessage } from './control.js';
+import type { InboxMessage } from './inbox.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications.js';
 import type { ReferenceMessage } from './reference.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
@@ -11,6 +12,7 @@ export interface ActorContracts {
   accounts: AccountsMessage;
   broker: BrokerMessage;
   control: ControlMessage;
+  inbox: InboxMessage;
   'notification-jobs': NotificationJobsMessage;
   'outbox-relay': OutboxRelayMessage;
   reference: ReferenceMessage;
