@@ -37,7 +37,7 @@ describe('migrations', () => {
     );
     // The tables each migration promises (later migrations add more; this list grows with them).
     expect(tables.rows.map((row) => row.table_name)).toEqual(
-      expect.arrayContaining(['notification_types', 'pgmigrations', 'queue_pauses', 'agencies', 'users', 'device_sessions', 'used_refresh_tokens', 'one_time_codes', 'login_failures', 'sms_budget', 'audit_log', 'notification_jobs', 'outbox', 'inbox_entries', 'broadcasts', 'broadcast_reads']),
+      expect.arrayContaining(['notification_types', 'pgmigrations', 'queue_pauses', 'agencies', 'users', 'device_sessions', 'used_refresh_tokens', 'one_time_codes', 'login_failures', 'sms_budget', 'audit_log', 'notification_jobs', 'outbox', 'inbox_entries', 'broadcasts', 'broadcast_reads', 'fanout_checkpoints']),
     );
 
     const types = await client.query<{ code: string; queue: string }>('SELECT code, queue FROM notification_types');

@@ -1,0 +1,271 @@
+// The fan-out of one notification job, run by the worker that received the job's message
+// ({kind: 'notification-job', jobId, ...}). It pages through the targeted users by key (users.id > last, LIMIT
+// pageSize: no cursor held open), writes their inbox entries (targeted jobs: one row per user; broadcasts: ONE
+// broadcasts row, joined at read time), collects their push tokens and publishes batches of at most batchSize
+// tokens to the job's queue with deterministic message ids `<jobId>:<batchNo>`.
+//
+// Crash safety (fanout_checkpoints, see 0005_fanout.sql): each page is taken in one transaction that writes the
+// inbox entries and moves the checkpoint (last_user_id, the unpublished tokens in pending_tokens); each batch is
+// published and, only once the broker confirmed it, the checkpoint advances (next_batch_no, pending_offset). So a
+// batch number is published at most once per checkpoint advance; a resumed fan-out re-publishes at most the batch
+// that was in flight at the crash, with the same id and tokens (consumers dedupe by message id). Every checkpoint
+// update is conditional on the state this run read, so a second worker running the same job concurrently makes
+// the slower one stop (FanOutResult.superseded) instead of forking the batch numbering.
+//
+// Memory: at most one page of user ids, that page's tokens and one partial batch.
+import type { PoolClient } from 'pg';
+import type { Broker, PriorityQueue } from '../broker/broker.js';
+import type { Clock } from '../clock.js';
+import type { PgHandle } from '../contracts/postgres.js';
+import { InboxService, type BroadcastScope } from '../inbox/inbox-service.js';
+import type { NotificationTarget } from './request.js';
+
+export const MAX_FANOUT_BATCH = 500;
+export const DEFAULT_FANOUT_BATCH = 500;
+export const DEFAULT_FANOUT_PAGE = 1_000;
+
+export interface FanOutDeps {
+  readonly db: PgHandle;
+  /** publish resolves only once the broker confirmed the message. */
+  readonly broker: Broker;
+  readonly clock: Clock;
+}
+
+export interface FanOutOptions {
+  /** Tokens per published batch, 1..500. @defaultValue 500 */
+  readonly batchSize?: number;
+  /** Users per page. @defaultValue 1000 */
+  readonly pageSize?: number;
+  /** Instrumentation: called after each page is read, with what this call holds in memory at that moment. */
+  readonly onPage?: (info: FanOutPageInfo) => void;
+}
+
+export interface FanOutPageInfo {
+  /** User ids of the page just read (<= pageSize). */
+  readonly users: number;
+  /** Tokens held: the unpublished remainder carried over (< batchSize) plus this page's tokens. */
+  readonly tokens: number;
+}
+
+/** The body of each published batch (message id `${jobId}:${batchNo}`, header x-job-id). */
+export interface PushBatchMessage {
+  readonly kind: 'push-batch';
+  readonly jobId: string;
+  readonly batchNo: number;
+  readonly tokens: ReadonlyArray<{ readonly sessionId: string; readonly token: string }>;
+}
+
+export interface FanOutResult {
+  readonly jobId: string;
+  /** Batches this call published (confirmed), including a re-published in-flight batch after a crash. */
+  readonly batchesPublished: number;
+  /** True when the checkpoint says the fan-out is complete (now or before this call). */
+  readonly done: boolean;
+  /** True when another worker advanced the checkpoint under this call: it stopped, the other one goes on. */
+  readonly superseded: boolean;
+  /** Totals from the checkpoint and job row once done (null when not done). */
+  readonly totals: { readonly batches: number; readonly tokens: number; readonly targets: number; readonly inboxEntries: number } | null;
+}
+
+/** The job does not exist (the message outlived its row): ack and drop. */
+export class FanOutJobNotFoundError extends Error {
+  readonly code = 'FANOUT_JOB_NOT_FOUND';
+  constructor(readonly jobId: string) {
+    super(`notification job ${jobId} not found`);
+  }
+}
+
+type Token = { sessionId: string; token: string };
+
+interface JobRow {
+  id: string;
+  target: NotificationTarget;
+  queue: PriorityQueue;
+  state: string;
+  created_at: Date;
+}
+
+interface CheckpointRow {
+  last_user_id: string | null;
+  next_batch_no: number;
+  pending_tokens: Token[];
+  pending_offset: number;
+  token_count: number;
+  done_at: Date | null;
+}
+
+/** Who a job's target reaches, as a users filter ($1 = the filter's parameter, $2 = the job's created_at). */
+interface Audience {
+  readonly broadcast: BroadcastScope | null;
+  readonly where: string;
+  readonly param: unknown;
+}
+
+function audience(target: NotificationTarget): Audience {
+  switch (target.kind) {
+    case 'user':
+    case 'users': {
+      const ids = target.kind === 'user' ? [target.userId] : [...target.userIds];
+      return { broadcast: null, where: `id = ANY($1::uuid[]) AND deleted_at IS NULL AND $2::timestamptz IS NOT NULL`, param: [...new Set(ids.map((i) => i.toLowerCase()))] };
+    }
+    // Broadcasts reach who sees them in the inbox (0004_inbox.sql): live accounts created before the job, in scope.
+    case 'agency':
+      return { broadcast: { kind: 'agency', agency: target.agency }, where: `agency_code = $1::text AND deleted_at IS NULL AND created_at <= $2`, param: target.agency };
+    case 'all_agencies':
+      return { broadcast: { kind: 'all_agencies' }, where: `agency_code IS NOT NULL AND deleted_at IS NULL AND created_at <= $2 AND $1::text IS NULL`, param: null };
+    case 'everyone':
+      return { broadcast: { kind: 'everyone' }, where: `deleted_at IS NULL AND created_at <= $2 AND $1::text IS NULL`, param: null };
+  }
+}
+
+function checkOptions(options: FanOutOptions): { batchSize: number; pageSize: number } {
+  const batchSize = options.batchSize ?? DEFAULT_FANOUT_BATCH;
+  const pageSize = options.pageSize ?? DEFAULT_FANOUT_PAGE;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_FANOUT_BATCH) throw new RangeError(`batchSize must be an integer from 1 to ${MAX_FANOUT_BATCH}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError('pageSize must be a positive integer');
+  return { batchSize, pageSize };
+}
+
+/** Message id of a batch: the same batch of the same job always gets the same id. */
+export function batchMessageId(jobId: string, batchNo: number): string {
+  return `${jobId}:${batchNo}`;
+}
+
+/**
+ * Fans job `jobId` out, from its checkpoint (a fresh start, or where a crashed run stopped). Resolves once every
+ * batch is confirmed and the job is `sending`; rejects when the database or the broker fails (the checkpoint keeps
+ * what was done: call again, e.g. on redelivery of the job message).
+ */
+export async function fanOut(deps: FanOutDeps, job: { readonly jobId: string }, options: FanOutOptions = {}): Promise<FanOutResult> {
+  const { batchSize, pageSize } = checkOptions(options);
+  const { db, broker, clock } = deps;
+  const jobId = job.jobId;
+  const inbox = new InboxService({ db: async () => db, clock });
+  const now = () => new Date(clock.now());
+
+  const { rows: jobs } = await db.query<JobRow>(`SELECT id, target, queue, state, created_at FROM notification_jobs WHERE id = $1`, [jobId]);
+  const row = jobs[0];
+  if (!row) throw new FanOutJobNotFoundError(jobId);
+  const who = audience(row.target);
+
+  // Start (idempotent): the checkpoint row, the job's state, and a broadcast's one inbox row.
+  await db.transaction(async (client) => {
+    await client.query(`INSERT INTO fanout_checkpoints (job_id, updated_at) VALUES ($1, $2) ON CONFLICT (job_id) DO NOTHING`, [jobId, now()]);
+    await client.query(`UPDATE notification_jobs SET state = 'fanning_out', updated_at = $2 WHERE id = $1 AND state = 'accepted'`, [jobId, now()]);
+    if (who.broadcast) await inbox.addBroadcast(client, jobId, who.broadcast);
+  });
+
+  let cp = await readCheckpoint(db, jobId);
+  let published = 0;
+  const result = (done: boolean, superseded: boolean, totals: FanOutResult['totals'] = null): FanOutResult => ({ jobId, batchesPublished: published, done, superseded, totals });
+
+  /** Publishes pending[offset .. offset + batchSize) and advances the checkpoint; false when superseded. */
+  const publishNext = async (): Promise<boolean> => {
+    const tokens = cp.pending_tokens.slice(cp.pending_offset, cp.pending_offset + batchSize);
+    const batchNo = cp.next_batch_no;
+    const message: PushBatchMessage = { kind: 'push-batch', jobId, batchNo, tokens };
+    await broker.publish(row.queue, Buffer.from(JSON.stringify(message)), { messageId: batchMessageId(jobId, batchNo), headers: { 'x-job-id': jobId } });
+    published++;
+    const rest = cp.pending_offset + tokens.length >= cp.pending_tokens.length;
+    // Once the whole pending list is published it is cleared (the row stays small between pages).
+    const { rowCount } = await db.query(
+      `UPDATE fanout_checkpoints
+          SET next_batch_no = next_batch_no + 1, token_count = token_count + $4,
+              pending_offset = CASE WHEN $5::boolean THEN 0 ELSE pending_offset + $4 END,
+              pending_tokens = CASE WHEN $5::boolean THEN '[]'::jsonb ELSE pending_tokens END,
+              updated_at = $6
+        WHERE job_id = $1 AND next_batch_no = $2 AND pending_offset = $3 AND done_at IS NULL`,
+      [jobId, batchNo, cp.pending_offset, tokens.length, rest, now()],
+    );
+    if (rowCount !== 1) return false;
+    cp = rest
+      ? { ...cp, next_batch_no: batchNo + 1, token_count: cp.token_count + tokens.length, pending_tokens: [], pending_offset: 0 }
+      : { ...cp, next_batch_no: batchNo + 1, token_count: cp.token_count + tokens.length, pending_offset: cp.pending_offset + tokens.length };
+    return true;
+  };
+
+  for (;;) {
+    if (cp.done_at) return result(true, false, await totals(db, jobId));
+
+    // Full batches first: what a crashed run left pending, or what the last page added.
+    while (cp.pending_tokens.length - cp.pending_offset >= batchSize) {
+      if (!(await publishNext())) return result(false, true);
+    }
+
+    // The next page of users, by key.
+    const { rows: users } = await db.query<{ id: string }>(
+      `SELECT id FROM users WHERE ${who.where} AND ($3::uuid IS NULL OR id > $3::uuid) ORDER BY id LIMIT $4`,
+      [who.param, row.created_at, cp.last_user_id, pageSize],
+    );
+
+    if (users.length === 0) {
+      // The end: the last partial batch, then done.
+      if (cp.pending_tokens.length - cp.pending_offset > 0 && !(await publishNext())) return result(false, true);
+      const finished = await db.transaction(async (client) => {
+        const { rowCount } = await client.query(
+          `UPDATE fanout_checkpoints SET done_at = $2, updated_at = $2 WHERE job_id = $1 AND next_batch_no = $3 AND done_at IS NULL`,
+          [jobId, now(), cp.next_batch_no],
+        );
+        if (rowCount !== 1) return false;
+        await client.query(`UPDATE notification_jobs SET state = 'sending', updated_at = $2 WHERE id = $1 AND state IN ('accepted', 'fanning_out')`, [jobId, now()]);
+        return true;
+      });
+      if (!finished) {
+        const again = await readCheckpoint(db, jobId);
+        return again.done_at ? result(true, false, await totals(db, jobId)) : result(false, true);
+      }
+      cp = { ...cp, done_at: now() };
+      continue;
+    }
+
+    const ids = users.map((u) => u.id);
+    const { rows: found } = await db.query<{ session_id: string; token: string }>(
+      // Active sessions keep their token after expires_at (by rule); ended and revoked ones do not receive pushes.
+      `SELECT id AS session_id, push_token AS token FROM device_sessions
+        WHERE user_id = ANY($1::uuid[]) AND push_token IS NOT NULL AND state = 'active'
+        ORDER BY user_id, id`,
+      [ids],
+    );
+    const pending: Token[] = [...cp.pending_tokens.slice(cp.pending_offset), ...found.map((t) => ({ sessionId: t.session_id, token: t.token }))];
+    options.onPage?.({ users: users.length, tokens: pending.length });
+    const lastUser = ids[ids.length - 1]!;
+
+    const taken = await db.transaction(async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE fanout_checkpoints SET last_user_id = $4, pending_tokens = $5::jsonb, pending_offset = 0, updated_at = $6
+          WHERE job_id = $1 AND last_user_id IS NOT DISTINCT FROM $2::uuid AND next_batch_no = $3 AND done_at IS NULL`,
+        [jobId, cp.last_user_id, cp.next_batch_no, lastUser, JSON.stringify(pending), now()],
+      );
+      if (rowCount !== 1) return false;
+      const entries = who.broadcast ? 0 : await inbox.addEntries(client as PoolClient, jobId, ids);
+      await client.query(
+        `UPDATE notification_jobs SET target_count = target_count + $2, inbox_count = inbox_count + $3, updated_at = $4 WHERE id = $1`,
+        // A broadcast is one row that each of these users sees in their inbox: it counts once per user reached.
+        [jobId, users.length, who.broadcast ? users.length : entries, now()],
+      );
+      return true;
+    });
+    if (!taken) return result(false, true);
+    cp = { ...cp, last_user_id: lastUser, pending_tokens: pending, pending_offset: 0 };
+  }
+}
+
+async function readCheckpoint(db: PgHandle, jobId: string): Promise<CheckpointRow> {
+  const { rows } = await db.query<CheckpointRow>(
+    `SELECT last_user_id, next_batch_no, pending_tokens, pending_offset, token_count, done_at FROM fanout_checkpoints WHERE job_id = $1`,
+    [jobId],
+  );
+  const cp = rows[0];
+  if (!cp) throw new Error(`fan-out checkpoint of ${jobId} missing`);
+  return cp;
+}
+
+async function totals(db: PgHandle, jobId: string): Promise<NonNullable<FanOutResult['totals']>> {
+  const { rows } = await db.query<{ batches: number; tokens: number; targets: number; inbox: number }>(
+    `SELECT c.next_batch_no AS batches, c.token_count AS tokens, j.target_count AS targets, j.inbox_count AS inbox
+       FROM fanout_checkpoints c JOIN notification_jobs j ON j.id = c.job_id WHERE c.job_id = $1`,
+    [jobId],
+  );
+  const r = rows[0]!;
+  return { batches: r.batches, tokens: r.tokens, targets: r.targets, inboxEntries: r.inbox };
+}
