@@ -37,6 +37,9 @@ import type { QueueConsumersReport, SupervisionRegistry } from '../src/contracts
 import type { BrokerMessage } from '../src/contracts/broker.js';
 import { resources } from '../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from './child-spec.js';
+import { consumersSupervisor } from './consumers.js';
+import { createDispatchHandler } from '../src/dispatch/dispatch-handler.js';
+import { createSandboxFcmSender } from '../src/fcm/sandbox-sender.js';
 
 export const ROOT = 'root';
 
@@ -133,6 +136,9 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
   });
 }
 
+/** Unacked deliveries a worker holds per queue (small: priority holds only with bounded prefetch). */
+const WORKER_PREFETCH = { urgent: 8, high_priority: 8, normal: 4, low_priority: 2 } as const;
+
 /** Consumers of each priority queue, from the broker; bounded so a health probe never waits on RabbitMQ. */
 async function queueConsumers(asker: Asker): Promise<QueueConsumersReport> {
   const counts = await asker.ask(asker.ref<BrokerMessage>('broker'), 'consumer-counts', {}, 500);
@@ -159,6 +165,18 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
       ),
     }),
   ];
+  // The worker's side. Until the FCM pool and its configuration land, only the sandbox FCM (which records
+  // sends) exists, so consumers run outside production only: a production worker must never drop pushes.
+  if (config.role !== 'api' && config.env !== 'production') {
+    const res = resources(asker);
+    const handle = createDispatchHandler({
+      db: () => res.db(),
+      broker: () => asker.ask(asker.ref<BrokerMessage>('broker'), 'handle', {}, 1_000),
+      sender: createSandboxFcmSender(),
+      clock: options.clock,
+    });
+    children.push(consumersSupervisor({ prefetch: WORKER_PREFETCH, handle }));
+  }
   if (config.role !== 'worker') {
     const res = resources(asker);
     const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys };

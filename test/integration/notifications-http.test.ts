@@ -27,6 +27,16 @@ beforeAll(async () => {
   agent = await mintToken({ role: 'agent', agency: 'DAKAR-PLATEAU', sub: await user('agent.a', 'agent', 'DAKAR-PLATEAU') });
   otherAgent = await mintToken({ role: 'agent', agency: 'THIES', sub: await user('agent.b', 'agent', 'THIES') });
   admin = await mintToken({ role: 'admin', sub: await user('admin.a', 'admin', null) });
+  // Two customers of the agency: one with a device, one without (the inbox still gets the broadcast).
+  await sql.query(
+    `INSERT INTO users (id, phone, role, agency_code, phone_proved_at, created_at) VALUES
+       ('00000000-0000-4000-8000-00000000c0a1', '+221771110001', 'customer', 'DAKAR-PLATEAU', now() - interval '1 day', now() - interval '1 day'),
+       ('00000000-0000-4000-8000-00000000c0a2', '+221771110002', 'customer', 'DAKAR-PLATEAU', now() - interval '1 day', now() - interval '1 day')`,
+  );
+  await sql.query(
+    `INSERT INTO device_sessions (id, user_id, family, device_model, platform, push_token, refresh_hash, rotated_at, expires_at, created_at, last_seen_at, state)
+     VALUES (gen_random_uuid(), '00000000-0000-4000-8000-00000000c0a1', gen_random_uuid(), 'Phone', 'android', 'fcm-token-c0a1', '\\x01', now(), now() + interval '30 days', now(), now(), 'active')`,
+  );
   await sql.end();
 });
 afterAll(async () => {
@@ -81,5 +91,19 @@ describe('POST /v1/notifications', () => {
     expect(again).toMatchObject({ status: 202, body: { jobId: first.body.jobId } });
     const other = await send(agent, { ...works, title: 'Autre' }, { 'idempotency-key': 'campaign-2026-11-25' });
     expect(other).toMatchObject({ status: 409, body: { code: 'IDEMPOTENCY_CONFLICT' } });
+  });
+});
+
+describe('dispatch in one process (in-process broker, sandbox FCM)', () => {
+  it('delivers an agency notification to every device of the agency and counts it on the job', async () => {
+    const res = await send(agent, { ...works, title: 'Coupure', body: 'Coupure programmée.' });
+    expect(res.status).toBe(202);
+    const status = await waitFor('sent', async () => {
+      const r = await fetch(`${node.apiUrl}${res.location}`, { headers: { authorization: `Bearer ${agent}` } });
+      const body = (await r.json()) as { state: string; counts: { sent: number; targets: number } };
+      return body.counts.sent >= 1 ? body : undefined;
+    });
+    expect(status.counts).toMatchObject({ sent: 1, failed: 0 });
+    expect(status.state).toBe('sending');
   });
 });

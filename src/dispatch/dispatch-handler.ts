@@ -1,0 +1,261 @@
+// The worker's queue-consumer handler: what a delivery on a priority queue does.
+//   {kind: 'notification-job', jobId, ...}  (outbox relay)  → fanOut: inbox entries + push batches published
+//   {kind: 'push-batch', jobId, batchNo, tokens, ...}  (fan-out, or a retry of this handler)  → one FCM send per
+//     token, then in ONE transaction: dead tokens removed, the job's counts added, the batch recorded as done
+//     (sent_batches, 0006), so a batch delivered again sends nothing more.
+// Tokens whose outcome is 'retry' go out again as a smaller push-batch through the retry queues (broker.retry,
+// attempt + 1, deterministic id `${batchId}:r${attempt}`), published BEFORE the batch is recorded: a crash in
+// between re-sends the batch on redelivery (at least once), never loses a retry. Past maxAttempts a retry counts
+// as failed. Unparseable bodies are rejected (dead-lettered); any other failure is nack-requeue (the delivery
+// limit dead-letters a message that keeps failing). Never throws.
+import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.js';
+import { PRIORITY_QUEUES } from '../broker/topology.js';
+import type { Clock } from '../clock.js';
+import type { PgHandle } from '../contracts/postgres.js';
+import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
+import type { FcmOutcome } from '../fcm/fcm-outcome.js';
+import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
+
+export const DEFAULT_MAX_SEND_ATTEMPTS = 5;
+
+/** A push batch as this handler reads it: fan-out's message, or a retry batch (which names its own id and attempt). */
+export interface DispatchBatchMessage extends PushBatchMessage {
+  /** The batch's dedupe id; absent on fan-out batches (then `${jobId}:${batchNo}`). */
+  readonly batchId?: string;
+  /** The retry attempt this batch is on (0 / absent: the first send). */
+  readonly attempt?: number;
+}
+
+export interface JobMessage {
+  readonly kind: 'notification-job';
+  readonly jobId: string;
+}
+
+export type DispatchMessage = JobMessage | DispatchBatchMessage;
+
+export interface DispatchHandlerDeps {
+  readonly db: () => Promise<PgHandle>;
+  readonly broker: () => Promise<Broker>;
+  readonly sender: { sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]> };
+  readonly clock: Clock;
+  /** Retries of a token before it counts as failed. @defaultValue 5 */
+  readonly maxAttempts?: number;
+  readonly fanOut?: FanOutOptions;
+  /** Told about each handled delivery (logs, metrics, tests). */
+  readonly onResult?: (result: DispatchResult) => void;
+}
+
+export type DispatchResult =
+  | { readonly kind: 'job'; readonly jobId: string; readonly outcome: Outcome; readonly detail: string }
+  | {
+      readonly kind: 'batch';
+      readonly jobId: string;
+      readonly batchId: string;
+      readonly outcome: Outcome;
+      readonly detail: string;
+      readonly counts?: BatchCounts;
+    }
+  | { readonly kind: 'invalid'; readonly outcome: 'reject'; readonly detail: string }
+  | { readonly kind: 'error'; readonly outcome: Outcome; readonly detail: string };
+
+export interface BatchCounts {
+  readonly sent: number;
+  readonly failed: number;
+  readonly removed: number;
+  readonly retried: number;
+}
+
+/** The body, or a reason it is not one this handler knows. */
+export function parseDispatchMessage(body: Buffer): DispatchMessage | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return 'body is not JSON';
+  }
+  if (typeof value !== 'object' || value === null) return 'body is not an object';
+  const v = value as Record<string, unknown>;
+  if (typeof v['jobId'] !== 'string' || v['jobId'].length === 0) return 'jobId missing';
+  const jobId = v['jobId'];
+  if (v['kind'] === 'notification-job') return { kind: 'notification-job', jobId };
+  if (v['kind'] !== 'push-batch') return `unknown kind ${JSON.stringify(v['kind'])}`;
+  const batchNo = v['batchNo'];
+  if (typeof batchNo !== 'number' || !Number.isInteger(batchNo) || batchNo < 0) return 'batchNo missing';
+  const tokens = v['tokens'];
+  if (!Array.isArray(tokens)) return 'tokens missing';
+  for (const t of tokens) {
+    if (typeof t !== 'object' || t === null) return 'bad token entry';
+    const e = t as Record<string, unknown>;
+    if (typeof e['sessionId'] !== 'string' || typeof e['token'] !== 'string') return 'bad token entry';
+  }
+  const batchId = v['batchId'];
+  if (batchId !== undefined && (typeof batchId !== 'string' || batchId.length === 0)) return 'bad batchId';
+  const attempt = v['attempt'];
+  if (attempt !== undefined && (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 0)) return 'bad attempt';
+  return {
+    kind: 'push-batch',
+    jobId,
+    batchNo,
+    tokens: (tokens as Array<{ sessionId: string; token: string }>).map((t) => ({ sessionId: t.sessionId, token: t.token })),
+    ...(batchId !== undefined ? { batchId } : {}),
+    ...(attempt !== undefined ? { attempt } : {}),
+  };
+}
+
+interface JobSettings {
+  queue: PriorityQueue;
+  title: string;
+  body: string;
+  data: Record<string, unknown> | null;
+  type: string;
+  ttl_seconds: number;
+  collapse_key: string | null;
+}
+
+const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Delivery) => Promise<Outcome> {
+  const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_SEND_ATTEMPTS;
+  const report = (result: DispatchResult): Outcome => {
+    try {
+      deps.onResult?.(result);
+    } catch {
+      // a listener's failure is not the delivery's
+    }
+    return result.outcome;
+  };
+
+  const handleJob = async (msg: JobMessage): Promise<Outcome> => {
+    try {
+      const [db, broker] = await Promise.all([deps.db(), deps.broker()]);
+      const r = await fanOut({ db, broker, clock: deps.clock }, { jobId: msg.jobId }, deps.fanOut);
+      return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: r.superseded ? 'superseded' : `done, ${r.batchesPublished} batches published` });
+    } catch (e) {
+      if (e instanceof FanOutJobNotFoundError) return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: 'job not found' });
+      return report({ kind: 'job', jobId: msg.jobId, outcome: 'nack-requeue', detail: describe(e) });
+    }
+  };
+
+  const handleBatch = async (msg: DispatchBatchMessage, delivery: Delivery): Promise<Outcome> => {
+    const batchId = msg.batchId ?? batchMessageId(msg.jobId, msg.batchNo);
+    const attempt = Math.max(msg.attempt ?? 0, delivery.attempt);
+    const result = (outcome: Outcome, detail: string, counts?: BatchCounts): Outcome =>
+      report({ kind: 'batch', jobId: msg.jobId, batchId, outcome, detail, ...(counts ? { counts } : {}) });
+    try {
+      const db = await deps.db();
+      const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
+      if (done.length > 0) return result('ack', 'duplicate: batch already done');
+      const { rows } = await db.query<JobSettings>(
+        `SELECT j.queue, j.title, j.body, j.data, j.type, t.ttl_seconds, t.collapse_key
+           FROM notification_jobs j JOIN notification_types t ON t.code = j.type WHERE j.id = $1`,
+        [msg.jobId],
+      );
+      const job = rows[0];
+      if (!job) return result('ack', 'job not found');
+      const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
+      const notification: FcmNotification = {
+        jobId: msg.jobId,
+        queue,
+        type: { code: job.type, ttlSeconds: job.ttl_seconds, collapseKey: job.collapse_key },
+        title: job.title,
+        body: job.body,
+        data: Object.fromEntries(Object.entries(job.data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+      };
+
+      // Messages that cannot be built (an empty token, a type without TTL) fail for good without a send.
+      const nowMs = deps.clock.now();
+      const outcomes: FcmOutcome[] = new Array<FcmOutcome>(msg.tokens.length);
+      const toSend: FcmMessage[] = [];
+      const sentIdx: number[] = [];
+      msg.tokens.forEach((t, i) => {
+        try {
+          toSend.push(buildFcmMessage(t.token, notification, nowMs));
+          sentIdx.push(i);
+        } catch (e) {
+          outcomes[i] = { kind: 'fail', code: 'INVALID_PAYLOAD', alert: true, detail: describe(e) };
+        }
+      });
+      if (toSend.length > 0) {
+        const answers = await deps.sender.sendBatch(toSend);
+        if (answers.length !== toSend.length) throw new Error(`sender answered ${answers.length} outcomes for ${toSend.length} messages`);
+        sentIdx.forEach((i, k) => (outcomes[i] = answers[k]!));
+      }
+
+      let sent = 0;
+      let failed = 0;
+      const remove: string[] = [];
+      const retry: Array<{ sessionId: string; token: string }> = [];
+      let retryAfterMs = 0;
+      const reasons = new Set<string>();
+      msg.tokens.forEach((t, i) => {
+        const o = outcomes[i]!;
+        switch (o.kind) {
+          case 'sent':
+            sent++;
+            break;
+          case 'remove-token':
+            remove.push(t.token);
+            break;
+          case 'fail':
+            failed++;
+            break;
+          case 'retry':
+            if (attempt + 1 > maxAttempts) failed++;
+            else {
+              retry.push({ sessionId: t.sessionId, token: t.token });
+              retryAfterMs = Math.max(retryAfterMs, o.retryAfterMs);
+              reasons.add(o.code);
+            }
+            break;
+        }
+      });
+
+      if (retry.length > 0) {
+        const next = attempt + 1;
+        const retryId = `${batchId}:r${next}`;
+        const body: DispatchBatchMessage = { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: retry, batchId: retryId, attempt: next };
+        const broker = await deps.broker();
+        await broker.retry(queue, Buffer.from(JSON.stringify(body)), {
+          messageId: retryId,
+          headers: { 'x-job-id': msg.jobId },
+          attempt: next,
+          delayMs: retryAfterMs,
+          reason: [...reasons].sort().join(','),
+        });
+      }
+
+      const counts: BatchCounts = { sent, failed, removed: remove.length, retried: retry.length };
+      const recorded = await db.transaction(async (client) => {
+        const at = new Date(deps.clock.now());
+        const { rowCount } = await client.query(
+          `INSERT INTO sent_batches (batch_id, job_id, done_at) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING`,
+          [batchId, msg.jobId, at],
+        );
+        // A concurrent copy of this batch recorded it first: its counts stand, these are not added twice.
+        if (rowCount !== 1) return false;
+        for (const token of remove) await client.query(`UPDATE device_sessions SET push_token = NULL WHERE push_token = $1`, [token]);
+        await client.query(
+          `UPDATE notification_jobs
+              SET sent_count = sent_count + $2, failed_count = failed_count + $3, tokens_removed_count = tokens_removed_count + $4,
+                  retried_count = retried_count + $5, updated_at = $6
+            WHERE id = $1`,
+          [msg.jobId, sent, failed, remove.length, retry.length, at],
+        );
+        return true;
+      });
+      return result('ack', recorded ? `attempt ${attempt}` : 'duplicate: recorded concurrently', counts);
+    } catch (e) {
+      return result('nack-requeue', describe(e));
+    }
+  };
+
+  return async (delivery) => {
+    try {
+      const msg = parseDispatchMessage(delivery.body);
+      if (typeof msg === 'string') return report({ kind: 'invalid', outcome: 'reject', detail: msg });
+      return msg.kind === 'notification-job' ? await handleJob(msg) : await handleBatch(msg, delivery);
+    } catch (e) {
+      return report({ kind: 'error', outcome: 'nack-requeue', detail: describe(e) });
+    }
+  };
+}

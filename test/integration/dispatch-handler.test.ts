@@ -1,0 +1,225 @@
+// The worker's dispatch handler against the real PostgreSQL (a database of this file), with the sandbox FCM sender
+// and a recording stub behind the Broker interface: a job delivery fans out into batches, a batch delivery sends each
+// token once and counts, a duplicate batch sends nothing more, UNREGISTERED removes the token, UNAVAILABLE
+// republishes a retry batch of just those tokens, garbage is rejected.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Broker, Delivery, PublishOptions, RetryOptions } from '../../src/broker/broker.js';
+import type { PriorityQueue } from '../../src/broker/topology.js';
+import { SystemClock } from '../../src/clock.js';
+import type { PgHandle } from '../../src/contracts/postgres.js';
+import { poolHandle } from '../../src/db/pg-handle.js';
+import { createDispatchHandler, type DispatchBatchMessage, type DispatchResult } from '../../src/dispatch/dispatch-handler.js';
+import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/fcm/sandbox-sender.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+
+const clock = new SystemClock();
+let db: TestDatabase;
+let pool: pg.Pool;
+let handle: PgHandle;
+let adminId: string;
+
+interface Sent {
+  queue: PriorityQueue;
+  messageId: string;
+  body: DispatchBatchMessage;
+  retry?: RetryOptions;
+}
+
+function recordingBroker(): Broker & { published: Sent[]; retried: Sent[] } {
+  const published: Sent[] = [];
+  const retried: Sent[] = [];
+  const stub = {
+    kind: 'memory' as const,
+    isUp: true,
+    published,
+    retried,
+    publish(queue: PriorityQueue, body: Buffer, options: PublishOptions): Promise<void> {
+      published.push({ queue, messageId: options.messageId, body: JSON.parse(body.toString()) as DispatchBatchMessage });
+      return Promise.resolve();
+    },
+    retry(queue: PriorityQueue, body: Buffer, options: RetryOptions): Promise<void> {
+      retried.push({ queue, messageId: options.messageId, body: JSON.parse(body.toString()) as DispatchBatchMessage, retry: options });
+      return Promise.resolve();
+    },
+  };
+  return stub as unknown as Broker & { published: Sent[]; retried: Sent[] };
+}
+
+const delivery = (body: unknown, options: { messageId?: string; attempt?: number; queue?: PriorityQueue } = {}): Delivery => ({
+  queue: options.queue ?? 'high_priority',
+  body: Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body)),
+  messageId: options.messageId,
+  headers: {},
+  priority: undefined,
+  redelivered: false,
+  deliveryCount: 0,
+  attempt: options.attempt ?? 0,
+});
+
+function setup(): { broker: ReturnType<typeof recordingBroker>; sender: SandboxFcmSender; results: DispatchResult[]; handler: (d: Delivery) => Promise<string> } {
+  const broker = recordingBroker();
+  const sender = createSandboxFcmSender();
+  const results: DispatchResult[] = [];
+  const handler = createDispatchHandler({
+    db: async () => handle,
+    broker: async () => broker,
+    sender,
+    clock,
+    fanOut: { batchSize: 3, pageSize: 2 },
+    onResult: (r) => results.push(r),
+  });
+  return { broker, sender, results, handler };
+}
+
+async function users(count: number): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO users (id, phone, role, agency_code, created_at)
+     SELECT gen_random_uuid(), '+2217' || lpad((nextval('test_phone_seq'))::text, 8, '0'), 'customer', 'DKR', now() FROM generate_series(1, $1)
+     RETURNING id`,
+    [count],
+  );
+  return rows.map((r) => r.id);
+}
+
+async function sessions(userIds: string[]): Promise<string[]> {
+  const { rows } = await pool.query<{ push_token: string }>(
+    `INSERT INTO device_sessions (id, user_id, family, device_model, platform, push_token, refresh_hash, rotated_at, expires_at, created_at, last_seen_at, state)
+     SELECT gen_random_uuid(), u, gen_random_uuid(), 'Pixel', 'android', 'tok-' || gen_random_uuid(), uuid_send(gen_random_uuid()), now(), now() + interval '30 days', now(), now(), 'active'
+       FROM unnest($1::uuid[]) AS u
+     RETURNING push_token`,
+    [userIds],
+  );
+  return rows.map((r) => r.push_token);
+}
+
+async function job(userIds: string[]): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO notification_jobs (id, created_by, caller_role, target, type, queue, title, body, data, request_hash, created_at, updated_at)
+     VALUES (gen_random_uuid(), $1, 'admin', $2, 'low_credit', 'high_priority', 'Crédit faible', 'Rechargez', '{"meter":"123"}', '\\x00', now(), now()) RETURNING id`,
+    [adminId, JSON.stringify({ kind: 'users', userIds })],
+  );
+  return rows[0]!.id;
+}
+
+const counts = async (id: string) =>
+  (
+    await pool.query<{ sent_count: number; failed_count: number; retried_count: number; tokens_removed_count: number }>(
+      `SELECT sent_count, failed_count, retried_count, tokens_removed_count FROM notification_jobs WHERE id = $1`,
+      [id],
+    )
+  ).rows[0]!;
+
+/** A job of `n` users with one device each, fanned out through the handler: its id, tokens and published batches. */
+async function fannedOut(n: number, s: ReturnType<typeof setup>): Promise<{ id: string; tokens: string[] }> {
+  const ids = await users(n);
+  const tokens = await sessions(ids);
+  const id = await job(ids);
+  expect(await s.handler(delivery({ kind: 'notification-job', jobId: id, type: 'low_credit', queue: 'high_priority' }))).toBe('ack');
+  return { id, tokens };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  handle = poolHandle(pool);
+  await pool.query(`CREATE SEQUENCE test_phone_seq`);
+  await pool.query(`INSERT INTO agencies (code, name) VALUES ('DKR', 'Dakar') ON CONFLICT DO NOTHING`);
+  adminId = (await pool.query<{ id: string }>(`INSERT INTO users (id, ldap_login, role, created_at) VALUES (gen_random_uuid(), 'admin.dispatch', 'admin', now()) RETURNING id`)).rows[0]!.id;
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+describe('dispatch handler', () => {
+  it('fans a job out into batches, sends every token exactly once, counts, and drops a duplicate batch', async () => {
+    const s = setup();
+    const { id, tokens } = await fannedOut(7, s);
+    expect(s.broker.published).toHaveLength(3); // 3 + 3 + 1
+    expect(s.broker.published.map((p) => p.messageId)).toEqual([`${id}:0`, `${id}:1`, `${id}:2`]);
+
+    for (const p of s.broker.published) expect(await s.handler(delivery(p.body, { messageId: p.messageId }))).toBe('ack');
+    expect(s.sender.recorded.map((m) => m.token).sort()).toEqual([...tokens].sort());
+    const first = s.sender.recorded[0]!;
+    expect(first.notification).toEqual({ title: 'Crédit faible', body: 'Rechargez' });
+    expect(first.data).toEqual({ meter: '123', job_id: id, type: 'low_credit' });
+    expect(first.android).toMatchObject({ priority: 'high', ttl: 43_200_000, collapseKey: 'low_credit' });
+    expect(await counts(id)).toEqual({ sent_count: 7, failed_count: 0, retried_count: 0, tokens_removed_count: 0 });
+    const { rows: done } = await pool.query<{ batch_id: string }>(`SELECT batch_id FROM sent_batches WHERE job_id = $1 ORDER BY batch_id`, [id]);
+    expect(done.map((r) => r.batch_id)).toEqual([`${id}:0`, `${id}:1`, `${id}:2`]);
+
+    // Redelivered / re-published batch: nothing more is sent or counted.
+    const again = s.broker.published[1]!;
+    expect(await s.handler(delivery(again.body, { messageId: again.messageId }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(7);
+    expect(s.results.at(-1)).toMatchObject({ kind: 'batch', detail: 'duplicate: batch already done' });
+    expect(await counts(id)).toEqual({ sent_count: 7, failed_count: 0, retried_count: 0, tokens_removed_count: 0 });
+
+    // The job message delivered again: fan-out is done, publishes nothing.
+    expect(await s.handler(delivery({ kind: 'notification-job', jobId: id }))).toBe('ack');
+    expect(s.broker.published).toHaveLength(3);
+  });
+
+  it('removes the token of an UNREGISTERED device and republishes UNAVAILABLE ones as a smaller retry batch', async () => {
+    const s = setup();
+    const { id } = await fannedOut(3, s);
+    const batch = s.broker.published[0]!;
+    expect(batch.body.tokens).toHaveLength(3);
+    const [gone, busy, fine] = batch.body.tokens;
+    s.sender.script(gone!.token, { kind: 'remove-token', code: 'UNREGISTERED' });
+    s.sender.script(busy!.token, { kind: 'retry', code: 'UNAVAILABLE', retryAfterMs: 30_000 }, 1);
+
+    expect(await s.handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    const { rows } = await pool.query<{ id: string; push_token: string | null }>(`SELECT id, push_token FROM device_sessions WHERE id = ANY($1::uuid[])`, [
+      [gone!.sessionId, fine!.sessionId],
+    ]);
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.push_token]))).toEqual({ [gone!.sessionId]: null, [fine!.sessionId]: fine!.token });
+    expect(await counts(id)).toEqual({ sent_count: 1, failed_count: 0, retried_count: 1, tokens_removed_count: 1 });
+
+    expect(s.broker.retried).toHaveLength(1);
+    const retry = s.broker.retried[0]!;
+    expect(retry.queue).toBe('high_priority');
+    expect(retry.messageId).toBe(`${id}:0:r1`);
+    expect(retry.retry).toMatchObject({ attempt: 1, delayMs: 30_000, reason: 'UNAVAILABLE' });
+    expect(retry.body).toMatchObject({ kind: 'push-batch', jobId: id, batchId: `${id}:0:r1`, attempt: 1, tokens: [busy] });
+
+    // The retry batch comes back from the retry queue: only that token is sent, and it counts as sent.
+    const before = s.sender.sentCount;
+    expect(await s.handler(delivery(retry.body, { messageId: retry.messageId, attempt: 1 }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(before + 1);
+    expect(s.sender.recorded.at(-1)!.token).toBe(busy!.token);
+    expect(await counts(id)).toEqual({ sent_count: 2, failed_count: 0, retried_count: 1, tokens_removed_count: 1 });
+    // ...and only once.
+    expect(await s.handler(delivery(retry.body, { messageId: retry.messageId, attempt: 1 }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(before + 1);
+  });
+
+  it('counts a token that is still retried after maxAttempts as failed', async () => {
+    const s = setup();
+    const { id } = await fannedOut(1, s);
+    const batch = s.broker.published[0]!;
+    s.sender.script(batch.body.tokens[0]!.token, { kind: 'retry', code: 'INTERNAL', retryAfterMs: 0 });
+    const last: DispatchBatchMessage = { ...batch.body, batchId: `${id}:0:r5`, attempt: 5 };
+    expect(await s.handler(delivery(last, { attempt: 5 }))).toBe('ack');
+    expect(s.broker.retried).toHaveLength(0);
+    expect(await counts(id)).toMatchObject({ sent_count: 0, failed_count: 1, retried_count: 0 });
+  });
+
+  it('rejects garbage, acks a job or batch of a missing job, requeues when the database is away', async () => {
+    const s = setup();
+    expect(await s.handler(delivery(Buffer.from('not json {')))).toBe('reject');
+    expect(await s.handler(delivery({ kind: 'something-else', jobId: 'x' }))).toBe('reject');
+    expect(await s.handler(delivery({ kind: 'push-batch', jobId: 'x', batchNo: 0 }))).toBe('reject');
+    expect(await s.handler(delivery(null))).toBe('reject');
+    const missing = '00000000-0000-4000-8000-000000000000';
+    expect(await s.handler(delivery({ kind: 'notification-job', jobId: missing }))).toBe('ack');
+    expect(await s.handler(delivery({ kind: 'push-batch', jobId: missing, batchNo: 0, tokens: [{ sessionId: 's', token: 't' }] }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(0);
+
+    const down = createDispatchHandler({ db: () => Promise.reject(new Error('postgres down')), broker: async () => s.broker, sender: s.sender, clock });
+    expect(await down(delivery({ kind: 'notification-job', jobId: missing }))).toBe('nack-requeue');
+    expect(await down(delivery({ kind: 'push-batch', jobId: missing, batchNo: 0, tokens: [] }))).toBe('nack-requeue');
+  });
+});
