@@ -1,5 +1,6 @@
 // Applies the SQL migrations in src/migrations (dist/src/migrations once built) with node-pg-migrate.
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { runner, type RunnerOption } from 'node-pg-migrate';
 
 /** What migrate() logs through: a pino logger fits; warn/error are used when present. */
@@ -26,19 +27,29 @@ const IGNORE_NON_SQL = '\\..*|.*(?<!\\.sql)';
 
 export async function migrate(options: MigrateOptions): Promise<{ applied: string[] }> {
   const { log } = options;
-  const ran = await runner({
-    databaseUrl: options.databaseUrl,
-    dir: MIGRATIONS_DIR,
-    ignorePattern: IGNORE_NON_SQL,
-    migrationsTable: MIGRATIONS_TABLE,
-    direction: 'up',
-    checkOrder: true,
-    singleTransaction: true,
-    noLock: false,
-    // Several nodes starting together queue on the lock instead of failing.
-    advisoryLockMode: 'wait',
-    logger: runnerLogger(log),
-  });
+  // Our own client: node-pg-migrate does not await the end of the one it opens, so the connection could
+  // outlive migrate() and die later as an unhandled error (e.g. when the database is dropped right after).
+  const dbClient = new pg.Client({ connectionString: options.databaseUrl });
+  dbClient.on('error', (err) => log?.warn?.({ err }, 'migration connection failed'));
+  await dbClient.connect();
+  let ran: Awaited<ReturnType<typeof runner>>;
+  try {
+    ran = await runner({
+      dbClient,
+      dir: MIGRATIONS_DIR,
+      ignorePattern: IGNORE_NON_SQL,
+      migrationsTable: MIGRATIONS_TABLE,
+      direction: 'up',
+      checkOrder: true,
+      singleTransaction: true,
+      noLock: false,
+      // Several nodes starting together queue on the lock instead of failing.
+      advisoryLockMode: 'wait',
+      logger: runnerLogger(log),
+    });
+  } finally {
+    await dbClient.end();
+  }
   const applied = ran.map((migration) => migration.name);
   log?.info({ applied }, applied.length > 0 ? 'migrations applied' : 'no migrations to apply');
   return { applied };
