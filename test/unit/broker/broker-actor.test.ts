@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { brokerActor } from '../../../actors/broker.js';
-import type { Broker, BrokerEvent } from '../../../src/broker/broker.js';
+import type { Broker } from '../../../src/broker/broker.js';
 import type { Clock } from '../../../src/clock.js';
 import { MemoryBroker } from '../../../src/broker/memory-broker.js';
 import type { PayloadOf } from '../../../src/contracts/reply.js';
 import type { BrokerMessage } from '../../../src/contracts/broker.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { testRuntime } from '../../support/supervision.js';
+import { SwitchableBroker } from '../../support/switchable-broker.js';
 
-/** A memory broker whose connection state the test drives, as RabbitMQ going away and coming back. */
-class SwitchableBroker extends MemoryBroker {
-  private upNow = false;
-  private readonly subs = new Set<(e: BrokerEvent) => void>();
-  override get isUp() {
-    return this.upNow;
-  }
-  override on(listener: (e: BrokerEvent) => void) {
-    this.subs.add(listener);
-    return () => this.subs.delete(listener);
-  }
-  set(event: BrokerEvent) {
-    this.upNow = event.type === 'up';
-    for (const s of this.subs) s(event);
-  }
-}
 
 async function start(create: (env: { clock: Clock }) => Broker) {
   const t = testRuntime();
@@ -57,7 +42,7 @@ describe('broker actor', () => {
 
   it('reports RabbitMQ away as backing-off with the reason, never as a crash, and running once it is back', async () => {
     let broker!: SwitchableBroker;
-    const { runtime, ask, node } = await start(({ clock }) => (broker = new SwitchableBroker({ clock })));
+    const { runtime, ask, node } = await start(({ clock }) => (broker = new SwitchableBroker({ clock }, false)));
     expect(node().stats).toMatchObject({ state: 'backing-off', detail: 'connecting to RabbitMQ' });
     await expect(ask('consumer-counts')).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
     // The handle is given out while down: its consumers subscribe when the broker is back.
@@ -79,7 +64,7 @@ describe('broker actor', () => {
 
   it('ignores a down event overtaken by a reconnect', async () => {
     let broker!: SwitchableBroker;
-    const { runtime, node, ask } = await start(({ clock }) => (broker = new SwitchableBroker({ clock })));
+    const { runtime, node, ask } = await start(({ clock }) => (broker = new SwitchableBroker({ clock }, false)));
     broker.set({ type: 'down', reason: 'blip' });
     broker.set({ type: 'up' });
     await ask('handle'); // the mailbox is FIFO: the event told before is handled

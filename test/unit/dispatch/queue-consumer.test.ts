@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { brokerActor } from '../../../actors/broker.js';
 import { queueConsumerActor } from '../../../actors/queue-consumer.js';
-import type { BrokerEvent, Delivery, Outcome } from '../../../src/broker/broker.js';
+import type { Delivery, Outcome } from '../../../src/broker/broker.js';
 import { MemoryBroker } from '../../../src/broker/memory-broker.js';
 import type { PriorityQueue } from '../../../src/broker/topology.js';
 import type { ConsumerMessage, ConsumerStats } from '../../../src/contracts/consumer.js';
@@ -9,23 +9,8 @@ import type { TreeNode } from '../../../src/contracts/supervision.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { consumersSupervisor } from '../../../supervisors/consumers.js';
 import { testRuntime } from '../../support/supervision.js';
+import { SwitchableBroker } from '../../support/switchable-broker.js';
 
-/** A memory broker whose connection state the test drives (RabbitMQ going away and coming back). */
-class SwitchableBroker extends MemoryBroker {
-  private upNow = true;
-  private readonly subs = new Set<(e: BrokerEvent) => void>();
-  override get isUp() {
-    return this.upNow;
-  }
-  override on(listener: (e: BrokerEvent) => void) {
-    this.subs.add(listener);
-    return () => this.subs.delete(listener);
-  }
-  set(event: BrokerEvent) {
-    this.upNow = event.type === 'up';
-    for (const s of this.subs) s(event);
-  }
-}
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -229,7 +214,7 @@ describe('queue consumer actor', () => {
         return 'ack';
       },
       1,
-      () => (sw = new SwitchableBroker({ clock: { now: () => 0, setTimeout: () => ({}), clearTimeout: () => undefined } })),
+      () => (sw = new SwitchableBroker({ clock: { now: () => 0, setTimeout: () => ({}), clearTimeout: () => undefined } }, true)),
     );
     expect(c.node().stats.state).toBe('running');
     sw.set({ type: 'down', reason: 'connection to RabbitMQ closed: CONNECTION_FORCED', retryInMs: 200 });
