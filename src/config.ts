@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { PRIORITY_QUEUES, type PriorityQueue } from './broker/topology.js';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -66,6 +67,28 @@ const envSchema = z.object({
     .transform((v) => v.split(',').map((s) => Number(s.trim())))
     .refine((a) => a.length > 0 && a.every((n) => Number.isInteger(n) && n > 0), { message: 'must be a comma list of positive integers (milliseconds)' }),
   BROKER_DELIVERY_LIMIT: int(5, 0, 1_000),
+  /** Unacked deliveries a worker holds per queue: `urgent=8,high_priority=8,normal=4,low_priority=2` (any subset). */
+  CONSUMER_PREFETCH: z.string().optional(),
+
+  FCM_PROJECT_ID: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
+  FCM_CREDENTIALS_FILE: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
+  FCM_TRANSPORT: z.enum(['http1', 'http2']).default('http1'),
+  FCM_PROXY_URL: optionalUrl(['http', 'https']),
+  FCM_EXTRA_CA_FILE: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
+  FCM_POOL_THREADS: int(2, 1, 64),
+  FCM_BATCHES_IN_FLIGHT: int(4, 2, 256),
+  FCM_URGENT_RESERVED: int(1, 1, 255),
+  FCM_RATE_PER_MINUTE: int(600_000, 1),
+  FCM_WORKER_COUNT: int(1, 1, 1_000),
+  FCM_MAX_SEND_ATTEMPTS: int(5, 1, 100),
+  /** Shares of high_priority, normal and low_priority: `6,3,1`. */
+  DISPATCH_WEIGHTS: z
+    .string()
+    .default('6,3,1')
+    .transform((v) => v.split(',').map((s) => Number(s.trim())))
+    .refine((a) => a.length === 3 && a.every((n) => Number.isFinite(n) && n > 0), { message: 'must be three positive numbers: high_priority,normal,low_priority' }),
+  /** Low-priority batches above this many tokens are split into chunks of this size. */
+  DISPATCH_LOW_SPLIT: int(100, 1, 500),
 
   SMS_GATEWAY_URL: optionalUrl(['http', 'https']),
   SMS_GATEWAY_TIMEOUT_MS: int(5_000, 100, 8_000),
@@ -124,8 +147,60 @@ export interface Config {
         timeoutMs: number;
       }
     | undefined;
+  /** The worker's dispatch: consumers, push scheduler and FCM pool. */
+  readonly dispatch: DispatchConfig;
   readonly queryDeadlineMs: number;
   readonly shutdownTimeoutMs: number;
+}
+
+export interface DispatchConfig {
+  readonly prefetch: Readonly<Record<PriorityQueue, number>>;
+  /**
+   * `sandbox` records sends in memory (development and tests without an FCM project; refused in production);
+   * `fcm` sends through firebase-admin in a pool of worker threads.
+   */
+  readonly fcm:
+    | { mode: 'sandbox' }
+    | {
+        mode: 'fcm';
+        projectId: string;
+        credentialsFile: string;
+        transport: 'http1' | 'http2';
+        proxyUrl: string | undefined;
+        extraCaFile: string | undefined;
+        threads: number;
+      };
+  /** Batches sent at once (the scheduler's slots, and the pool's whole queue). */
+  readonly batchesInFlight: number;
+  /** Slots only urgent may use. */
+  readonly urgentReserved: number;
+  /** The FCM project's quota shared by all workers, and how many workers share it (the fallback share). */
+  readonly ratePerMinute: number;
+  readonly workerCount: number;
+  readonly maxSendAttempts: number;
+  readonly weights: Readonly<Record<'high_priority' | 'normal' | 'low_priority', number>>;
+  readonly lowSplit: number;
+}
+
+/** Small on purpose: priority holds only with bounded prefetch (FACTS.md). */
+export const DEFAULT_PREFETCH: Readonly<Record<PriorityQueue, number>> = { urgent: 8, high_priority: 8, normal: 4, low_priority: 2 };
+
+/** Parses CONSUMER_PREFETCH; problems are returned, not thrown. */
+export function parsePrefetch(raw: string | undefined): { value: Record<PriorityQueue, number>; problems: string[] } {
+  const value = { ...DEFAULT_PREFETCH };
+  const problems: string[] = [];
+  if (raw === undefined || raw.trim() === '') return { value, problems };
+  for (const part of raw.split(',')) {
+    const [name, n] = part.split('=').map((s) => s.trim());
+    if (!(PRIORITY_QUEUES as readonly string[]).includes(name ?? '')) {
+      problems.push(`CONSUMER_PREFETCH: unknown queue "${name ?? ''}" (expected ${PRIORITY_QUEUES.join(', ')})`);
+      continue;
+    }
+    const count = Number(n);
+    if (!Number.isInteger(count) || count < 1 || count > 1_000) problems.push(`CONSUMER_PREFETCH: ${name} must be a whole number from 1 to 1000`);
+    else value[name as PriorityQueue] = count;
+  }
+  return { value, problems };
 }
 
 export class ConfigError extends Error {
@@ -159,7 +234,18 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
     if (raw.ROLE !== 'worker' && !set('JWT_SIGNING_KEY')) problems.push('JWT_SIGNING_KEY: required in production for the api role (a private JWK with kid and alg)');
     if (!set('AMQP_URL')) problems.push('AMQP_URL: required in production (the in-process broker is for the demo only)');
     if (!set('SMS_GATEWAY_URL')) problems.push('SMS_GATEWAY_URL: required in production (the SMS sandbox is for development only)');
+    if (raw.ROLE !== 'api' && !set('FCM_PROJECT_ID')) problems.push('FCM_PROJECT_ID: required in production for the worker role (the FCM sandbox is for development only)');
   }
+  if (set('FCM_PROJECT_ID') && !set('FCM_CREDENTIALS_FILE')) problems.push('FCM_CREDENTIALS_FILE: required when FCM_PROJECT_ID is set (the service-account JSON file)');
+  if (set('FCM_CREDENTIALS_FILE') && !existsSync(raw.FCM_CREDENTIALS_FILE!.trim())) problems.push(`FCM_CREDENTIALS_FILE: no file at ${raw.FCM_CREDENTIALS_FILE!.trim()}`);
+  if (set('FCM_EXTRA_CA_FILE') && !existsSync(raw.FCM_EXTRA_CA_FILE!.trim())) problems.push(`FCM_EXTRA_CA_FILE: no file at ${raw.FCM_EXTRA_CA_FILE!.trim()}`);
+  if (raw.FCM_TRANSPORT === 'http2' && (set('FCM_PROXY_URL') || set('FCM_EXTRA_CA_FILE'))) {
+    problems.push('FCM_TRANSPORT: http2 (firebase-admin sendEach) cannot use FCM_PROXY_URL or FCM_EXTRA_CA_FILE; use http1');
+  }
+  const inFlight = Number(raw.FCM_BATCHES_IN_FLIGHT ?? 4);
+  const reserved = Number(raw.FCM_URGENT_RESERVED ?? 1);
+  if (Number.isInteger(inFlight) && Number.isInteger(reserved) && reserved >= inFlight) problems.push('FCM_URGENT_RESERVED: must be below FCM_BATCHES_IN_FLIGHT');
+  problems.push(...parsePrefetch(raw.CONSUMER_PREFETCH).problems);
   if (set('JWT_SIGNING_KEY')) {
     try {
       const jwk = JSON.parse(raw.JWT_SIGNING_KEY!) as { kid?: unknown; alg?: unknown; d?: unknown };
@@ -248,6 +334,27 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
           timeoutMs: e.LDAP_TIMEOUT_MS,
         }
       : undefined,
+    dispatch: {
+      prefetch: parsePrefetch(e.CONSUMER_PREFETCH).value,
+      fcm: e.FCM_PROJECT_ID
+        ? {
+            mode: 'fcm',
+            projectId: e.FCM_PROJECT_ID,
+            credentialsFile: e.FCM_CREDENTIALS_FILE!,
+            transport: e.FCM_TRANSPORT,
+            proxyUrl: e.FCM_PROXY_URL,
+            extraCaFile: e.FCM_EXTRA_CA_FILE,
+            threads: e.FCM_POOL_THREADS,
+          }
+        : { mode: 'sandbox' },
+      batchesInFlight: e.FCM_BATCHES_IN_FLIGHT,
+      urgentReserved: e.FCM_URGENT_RESERVED,
+      ratePerMinute: e.FCM_RATE_PER_MINUTE,
+      workerCount: e.FCM_WORKER_COUNT,
+      maxSendAttempts: e.FCM_MAX_SEND_ATTEMPTS,
+      weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },
+      lowSplit: e.DISPATCH_LOW_SPLIT,
+    },
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

@@ -39,7 +39,10 @@ import { resources } from '../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from './child-spec.js';
 import { consumersSupervisor } from './consumers.js';
 import { createDispatchHandler } from '../src/dispatch/dispatch-handler.js';
-import { createSandboxFcmSender } from '../src/fcm/sandbox-sender.js';
+import { fcmPoolActor } from '../actors/fcm-pool.js';
+import { FCM_POOL, type FcmPoolMessage } from '../src/contracts/fcm-pool.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../src/broker/topology.js';
+import { MAX_FANOUT_BATCH } from '../src/dispatch/fan-out.js';
 
 export const ROOT = 'root';
 
@@ -136,9 +139,6 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
   });
 }
 
-/** Unacked deliveries a worker holds per queue (small: priority holds only with bounded prefetch). */
-const WORKER_PREFETCH = { urgent: 8, high_priority: 8, normal: 4, low_priority: 2 } as const;
-
 /** Consumers of each priority queue, from the broker; bounded so a health probe never waits on RabbitMQ. */
 async function queueConsumers(asker: Asker): Promise<QueueConsumersReport> {
   const counts = await asker.ask(asker.ref<BrokerMessage>('broker'), 'consumer-counts', {}, 500);
@@ -165,17 +165,54 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
       ),
     }),
   ];
-  // The worker's side. Until the FCM pool and its configuration land, only the sandbox FCM (which records
-  // sends) exists, so consumers run outside production only: a production worker must never drop pushes.
-  if (config.role !== 'api' && config.env !== 'production') {
+  // The worker's side: the FCM pool (sender threads, rate limit, push scheduler) before the consumers, so on
+  // shutdown the consumers stop first (no new deliveries; those in flight are sent and acked) and the pool after.
+  if (config.role !== 'api') {
+    const d = config.dispatch;
     const res = resources(asker);
+    const log = options.log.child({ part: 'dispatch' });
+    children.push(
+      actor({
+        name: FCM_POOL,
+        readiness: 'required',
+        shutdownTimeoutMs: config.shutdownTimeoutMs,
+        behaviour: fcmPoolActor({
+          sender:
+            d.fcm.mode === 'fcm'
+              ? {
+                  mode: 'pool',
+                  threads: d.fcm.threads,
+                  options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile },
+                }
+              : { mode: 'sandbox' },
+          rateLimit:
+            config.cache.mode === 'redis'
+              ? { mode: 'redis', url: config.cache.url, projectId: d.fcm.mode === 'fcm' ? d.fcm.projectId : 'sandbox', ratePerMinute: d.ratePerMinute, workerCount: d.workerCount }
+              : { mode: 'local', ratePerMinute: d.ratePerMinute },
+          scheduler: {
+            maxInFlight: d.batchesInFlight,
+            reservedForUrgent: d.urgentReserved,
+            weights: d.weights,
+            splitLowAbove: d.lowSplit,
+            // What the prefetch can deliver of full batches: the scheduler holds the consumers' deliveries.
+            capacity: Object.fromEntries(PRIORITY_QUEUES.map((q) => [q, d.prefetch[q] * MAX_FANOUT_BATCH])) as Record<PriorityQueue, number>,
+          },
+        }),
+      }),
+    );
     const handle = createDispatchHandler({
       db: () => res.db(),
       broker: () => asker.ask(asker.ref<BrokerMessage>('broker'), 'handle', {}, 1_000),
-      sender: createSandboxFcmSender(),
+      pipeline: () => asker.ask(asker.ref<FcmPoolMessage>(FCM_POOL), 'handle', {}, 1_000),
       clock: options.clock,
+      maxAttempts: d.maxSendAttempts,
+      claimOwner: config.nodeId,
+      onResult: (r) => {
+        if (r.outcome === 'ack') log.debug(r, 'delivery handled');
+        else log.warn(r, `delivery ${r.outcome === 'reject' ? 'rejected (dead-lettered)' : 'returned to its queue'}: ${r.detail}`);
+      },
     });
-    children.push(consumersSupervisor({ prefetch: WORKER_PREFETCH, handle }));
+    children.push(consumersSupervisor({ prefetch: d.prefetch, handle, drainTimeoutMs: config.shutdownTimeoutMs }));
   }
   if (config.role !== 'worker') {
     const res = resources(asker);

@@ -3,6 +3,11 @@
 //   {kind: 'push-batch', jobId, batchNo, tokens, ...}  (fan-out, or a retry of this handler)  → one FCM send per
 //     token, then in ONE transaction: dead tokens removed, the job's counts added, the batch recorded as done
 //     (sent_batches, 0006), so a batch delivered again sends nothing more.
+// Before sending, the batch is claimed (batch_claims, 0007: a lease) so a copy delivered again while the first is
+// still sending waits for it instead of sending twice; the claim goes in the same transaction that records the batch.
+// Sends go through the push pipeline (scheduler + FCM pool), which decides when by priority and rate limit.
+// After a batch (or the fan-out) the job is settled: done (or failed when nothing could be delivered) once the
+// fan-out finished and every published token has a final outcome.
 // Tokens whose outcome is 'retry' go out again as a smaller push-batch through the retry queues (broker.retry,
 // attempt + 1, deterministic id `${batchId}:r${attempt}`), published BEFORE the batch is recorded: a crash in
 // between re-sends the batch on redelivery (at least once), never loses a retry. Past maxAttempts a retry counts
@@ -36,8 +41,15 @@ export type DispatchMessage = JobMessage | DispatchBatchMessage;
 export interface DispatchHandlerDeps {
   readonly db: () => Promise<PgHandle>;
   readonly broker: () => Promise<Broker>;
-  readonly sender: { sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]> };
+  /** The push pipeline (asked anew for each batch: the fcm-pool actor hands out a new one after a restart). */
+  readonly pipeline: () => Promise<{ send(queue: PriorityQueue, messages: readonly FcmMessage[]): Promise<FcmOutcome[]> }>;
   readonly clock: Clock;
+  /** Who claims batches (node id); a random suffix per handler keeps two handlers of one process apart. */
+  readonly claimOwner?: string;
+  /** How long a claim holds before another copy may take the batch over. @defaultValue 120_000 */
+  readonly claimLeaseMs?: number;
+  /** How often a copy that found the batch claimed looks again. @defaultValue 500 */
+  readonly claimPollMs?: number;
   /** Retries of a token before it counts as failed. @defaultValue 5 */
   readonly maxAttempts?: number;
   readonly fanOut?: FanOutOptions;
@@ -114,8 +126,58 @@ interface JobSettings {
 
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
+/**
+ * Marks the job done (or failed: nothing delivered and something failed) once its fan-out finished and every
+ * published token has a final outcome (sent, failed or removed; retries are still pending otherwise).
+ */
+export async function settleJob(client: { query(text: string, values?: unknown[]): Promise<unknown> }, jobId: string, at: Date): Promise<void> {
+  await client.query(
+    `UPDATE notification_jobs j
+        SET state = CASE WHEN j.sent_count = 0 AND j.failed_count > 0 THEN 'failed' ELSE 'done' END, updated_at = $2
+       FROM fanout_checkpoints c
+      WHERE j.id = $1 AND c.job_id = j.id AND c.done_at IS NOT NULL AND j.state IN ('fanning_out', 'sending')
+        AND j.sent_count + j.failed_count + j.tokens_removed_count >= c.token_count`,
+    [jobId, at],
+  );
+}
+
+const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+
 export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Delivery) => Promise<Outcome> {
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_SEND_ATTEMPTS;
+  const owner = `${deps.claimOwner ?? 'worker'}:${Math.random().toString(36).slice(2, 10)}`;
+  const leaseMs = deps.claimLeaseMs ?? 120_000;
+  const pollMs = deps.claimPollMs ?? 500;
+
+  /**
+   * Claims the batch, waiting while a live claim of someone else holds it. 'done': the batch was recorded
+   * meanwhile (by that holder). 'claimed': ours now.
+   */
+  const claim = async (db: PgHandle, batchId: string, jobId: string): Promise<'claimed' | 'done'> => {
+    for (;;) {
+      const now = deps.clock.now();
+      const { rows } = await db.query<{ claimed_by: string }>(
+        `INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (batch_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, expires_at = EXCLUDED.expires_at
+          WHERE batch_claims.expires_at <= $5 OR batch_claims.claimed_by = EXCLUDED.claimed_by
+         RETURNING claimed_by`,
+        [batchId, jobId, owner, new Date(now + leaseMs), new Date(now)],
+      );
+      if (rows.length > 0) {
+        // Recorded between our first look and the claim (the previous holder finished): nothing to send.
+        const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
+        if (done.length === 0) return 'claimed';
+        await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
+        return 'done';
+      }
+      await sleep(deps.clock, pollMs);
+      const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
+      if (done.length > 0) return 'done';
+    }
+  };
+  const release = async (db: PgHandle, batchId: string): Promise<void> => {
+    await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
+  };
   const report = (result: DispatchResult): Outcome => {
     try {
       deps.onResult?.(result);
@@ -129,6 +191,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     try {
       const [db, broker] = await Promise.all([deps.db(), deps.broker()]);
       const r = await fanOut({ db, broker, clock: deps.clock }, { jobId: msg.jobId }, deps.fanOut);
+      // All batches may have been sent before the fan-out marked itself done (or there were no tokens at all).
+      await settleJob(db, msg.jobId, new Date(deps.clock.now()));
       return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: r.superseded ? 'superseded' : `done, ${r.batchesPublished} batches published` });
     } catch (e) {
       if (e instanceof FanOutJobNotFoundError) return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: 'job not found' });
@@ -141,8 +205,10 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     const attempt = Math.max(msg.attempt ?? 0, delivery.attempt);
     const result = (outcome: Outcome, detail: string, counts?: BatchCounts): Outcome =>
       report({ kind: 'batch', jobId: msg.jobId, batchId, outcome, detail, ...(counts ? { counts } : {}) });
+    let db: PgHandle | undefined;
+    let claimed = false;
     try {
-      const db = await deps.db();
+      db = await deps.db();
       const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
       if (done.length > 0) return result('ack', 'duplicate: batch already done');
       const { rows } = await db.query<JobSettings>(
@@ -152,6 +218,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       );
       const job = rows[0];
       if (!job) return result('ack', 'job not found');
+      if ((await claim(db, batchId, msg.jobId)) === 'done') return result('ack', 'duplicate: another copy sent it meanwhile');
+      claimed = true;
       const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
       const notification: FcmNotification = {
         jobId: msg.jobId,
@@ -176,7 +244,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         }
       });
       if (toSend.length > 0) {
-        const answers = await deps.sender.sendBatch(toSend);
+        const pipeline = await deps.pipeline();
+        const answers = await pipeline.send(queue, toSend);
         if (answers.length !== toSend.length) throw new Error(`sender answered ${answers.length} outcomes for ${toSend.length} messages`);
         sentIdx.forEach((i, k) => (outcomes[i] = answers[k]!));
       }
@@ -226,6 +295,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
 
       const counts: BatchCounts = { sent, failed, removed: remove.length, retried: retry.length };
       const recorded = await db.transaction(async (client) => {
+        await client.query(`DELETE FROM batch_claims WHERE batch_id = $1`, [batchId]);
         const at = new Date(deps.clock.now());
         const { rowCount } = await client.query(
           `INSERT INTO sent_batches (batch_id, job_id, done_at) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING`,
@@ -241,10 +311,14 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
             WHERE id = $1`,
           [msg.jobId, sent, failed, remove.length, retry.length, at],
         );
+        await settleJob(client, msg.jobId, at);
         return true;
       });
+      claimed = false;
       return result('ack', recorded ? `attempt ${attempt}` : 'duplicate: recorded concurrently', counts);
     } catch (e) {
+      // Let the copy that comes back (this one, requeued) take the batch at once rather than after the lease.
+      if (claimed && db) await release(db, batchId).catch(() => undefined);
       return result('nack-requeue', describe(e));
     }
   };

@@ -202,6 +202,24 @@ export class PushScheduler<T> {
     return this.options.rateLimit.msUntil(this.peek(pick)!.size);
   }
 
+  /**
+   * Removes everything queued (not handed out) and returns it, without the rate limit or slots: for a pipeline
+   * that closes and fails what it had not sent yet. Queues that refused offers are told they have room.
+   */
+  drainQueued(): Scheduled<T>[] {
+    const out: Scheduled<T>[] = [];
+    for (const q of PRIORITY_QUEUES) {
+      const list = this.queues.get(q)!;
+      out.push(...list.slice(this.heads.get(q)!));
+      list.length = 0;
+      this.heads.set(q, 0);
+      this.stats[q].queuedItems = 0;
+      this.stats[q].queuedTokens = 0;
+      this.signalSpace(q);
+    }
+    return out;
+  }
+
   /** Snapshot of the counters. */
   snapshot(): SchedulerStats {
     const queues = {} as Record<PriorityQueue, QueueStats>;

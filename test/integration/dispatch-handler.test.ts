@@ -64,7 +64,7 @@ function setup(): { broker: ReturnType<typeof recordingBroker>; sender: SandboxF
   const handler = createDispatchHandler({
     db: async () => handle,
     broker: async () => broker,
-    sender,
+    pipeline: async () => ({ send: (_queue, messages) => sender.sendBatch(messages) }),
     clock,
     fanOut: { batchSize: 3, pageSize: 2 },
     onResult: (r) => results.push(r),
@@ -218,7 +218,7 @@ describe('dispatch handler', () => {
     expect(await s.handler(delivery({ kind: 'push-batch', jobId: missing, batchNo: 0, tokens: [{ sessionId: 's', token: 't' }] }))).toBe('ack');
     expect(s.sender.sentCount).toBe(0);
 
-    const down = createDispatchHandler({ db: () => Promise.reject(new Error('postgres down')), broker: async () => s.broker, sender: s.sender, clock });
+    const down = createDispatchHandler({ db: () => Promise.reject(new Error('postgres down')), broker: async () => s.broker, pipeline: async () => ({ send: (_q, m) => s.sender.sendBatch(m) }), clock });
     expect(await down(delivery({ kind: 'notification-job', jobId: missing }))).toBe('nack-requeue');
     expect(await down(delivery({ kind: 'push-batch', jobId: missing, batchNo: 0, tokens: [] }))).toBe('nack-requeue');
   });

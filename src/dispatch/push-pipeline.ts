@@ -1,0 +1,217 @@
+// The push pipeline: the push scheduler (push-scheduler.ts) driven for real, between the queue consumers and the
+// FCM sender (the piscina pool in production, the sandbox in the demo).
+//
+//   consumer handler ──send(queue, messages)──▶ scheduler (priority, shares, split low batches, rate limit)
+//                                                   └──▶ at most maxInFlight batches in the sender at once
+//
+// - `send` resolves with one outcome per message, in order, once every chunk of the batch came back; it
+//   rejects when the sender failed for a chunk (a thread died: nothing is known, the consumer puts the
+//   delivery back) or when the pipeline closed before the batch was handed out.
+// - Backpressure: a queue that holds its capacity refuses more; the batch then waits here, outside the
+//   scheduler, and the consumer's handler waits with it, so the consumer holds its prefetch of unacked
+//   deliveries and RabbitMQ stops delivering to it: consumers stop pulling, memory stays bounded by the
+//   prefetch (capacity defaults to what the prefetch can deliver, so this is the exception, not the rule).
+// - A 429 (QUOTA_EXCEEDED with its Retry-After) pauses the rate limit, which is shared by every worker when it
+//   is the Redis one: nothing more goes to FCM from anyone until the pause ends. The tokens that got the 429
+//   go through the retry queues like any retryable outcome (the dispatch handler does that).
+// - `close` fails what waits (not yet handed out) and lets what is in flight finish.
+import type { PriorityQueue } from '../broker/topology.js';
+import { PRIORITY_QUEUES } from '../broker/topology.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { FcmMessage } from '../fcm/fcm-message.js';
+import type { FcmOutcome } from '../fcm/fcm-outcome.js';
+import { PushScheduler, type PushSchedulerOptions, type Scheduled, type SchedulerStats } from './push-scheduler.js';
+import type { RateLimit } from './token-bucket.js';
+
+export class PipelineClosedError extends Error {
+  override readonly name = 'PipelineClosedError';
+  constructor() {
+    super('the push pipeline is closed (the FCM pool is stopping or restarting)');
+  }
+}
+
+export interface PushPipelineOptions {
+  readonly clock: Clock;
+  readonly rateLimit: RateLimit;
+  /** Sends one batch (≤ 500 messages): one outcome per message, in order. */
+  readonly send: (messages: readonly FcmMessage[]) => Promise<FcmOutcome[]>;
+  /** Scheduler settings; `capacity` defaults to what the four queues' prefetch can hold of full batches. */
+  readonly scheduler: Omit<PushSchedulerOptions<Chunk>, 'rateLimit' | 'split' | 'onSpace'>;
+  /** Told about every 429 pause (logs, metrics). */
+  readonly onPause?: (untilMs: number, retryAfterMs: number) => void;
+}
+
+export interface PushPipelineStats extends SchedulerStats {
+  /** Batches waiting for room in their queue (backpressure). */
+  readonly waiting: number;
+  readonly batchesSent: number;
+  readonly messagesSent: number;
+  readonly senderFailures: number;
+  readonly pauses: number;
+}
+
+/** A part of one offered batch: its messages and where they sit in the batch. */
+interface Chunk {
+  readonly messages: readonly FcmMessage[];
+  readonly offset: number;
+}
+
+interface Pending {
+  readonly outcomes: FcmOutcome[];
+  failed: Error | undefined;
+  resolve(outcomes: FcmOutcome[]): void;
+  reject(error: Error): void;
+}
+
+interface Waiting {
+  readonly queue: PriorityQueue;
+  readonly messages: readonly FcmMessage[];
+  readonly pending: Pending;
+}
+
+export class PushPipeline {
+  private readonly scheduler: PushScheduler<Chunk>;
+  private readonly pending = new WeakMap<object, Pending>();
+  private readonly waiting = new Map<PriorityQueue, Waiting[]>();
+  private timer: TimerHandle | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private closed = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private batchesSent = 0;
+  private messagesSent = 0;
+  private senderFailures = 0;
+  private pauses = 0;
+
+  constructor(private readonly options: PushPipelineOptions) {
+    this.scheduler = new PushScheduler<Chunk>({
+      ...options.scheduler,
+      rateLimit: options.rateLimit,
+      split: (chunk, from, to) => ({ messages: chunk.messages.slice(from, to), offset: chunk.offset + from }),
+      onSpace: (queue) => this.admitWaiting(queue),
+    });
+    for (const q of PRIORITY_QUEUES) this.waiting.set(q, []);
+  }
+
+  /** Sends a batch of the given priority; resolves with one outcome per message, in order. */
+  send(queue: PriorityQueue, messages: readonly FcmMessage[]): Promise<FcmOutcome[]> {
+    if (this.closed) return Promise.reject(new PipelineClosedError());
+    if (messages.length === 0) return Promise.resolve([]);
+    return new Promise<FcmOutcome[]>((resolve, reject) => {
+      const pending: Pending = { outcomes: new Array<FcmOutcome>(messages.length), failed: undefined, resolve, reject };
+      const queued = this.waiting.get(queue)!;
+      // Keep arrival order per queue: once one batch waits for room, later ones wait behind it.
+      if (queued.length > 0 || !this.offer(queue, messages, pending)) queued.push({ queue, messages, pending });
+      this.pump();
+    });
+  }
+
+  stats(): PushPipelineStats {
+    let waiting = 0;
+    for (const list of this.waiting.values()) waiting += list.length;
+    return {
+      ...this.scheduler.snapshot(),
+      waiting,
+      batchesSent: this.batchesSent,
+      messagesSent: this.messagesSent,
+      senderFailures: this.senderFailures,
+      pauses: this.pauses,
+    };
+  }
+
+  /**
+   * Stops taking batches: those waiting or queued fail with PipelineClosedError (their deliveries go back to
+   * RabbitMQ), those in flight finish. Resolves when none is in flight.
+   */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.options.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      const error = new PipelineClosedError();
+      for (const list of this.waiting.values()) {
+        for (const w of list.splice(0)) w.pending.reject(error);
+      }
+      // Empty the scheduler without sending: the batch of every queued chunk fails (a promise settles once,
+      // so a batch with chunks in flight as well is simply already failed when they come back).
+      for (const work of this.scheduler.drainQueued()) this.pending.get(work.origin)!.reject(error);
+    }
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private offer(queue: PriorityQueue, messages: readonly FcmMessage[], pending: Pending): boolean {
+    const item: Chunk = { messages, offset: 0 };
+    const work = { queue, size: messages.length, item };
+    if (!this.scheduler.offer(work)) return false;
+    this.pending.set(work, pending);
+    return true;
+  }
+
+  private admitWaiting(queue: PriorityQueue): void {
+    const list = this.waiting.get(queue)!;
+    while (list.length > 0 && !this.closed) {
+      const w = list[0]!;
+      if (!this.offer(w.queue, w.messages, w.pending)) break;
+      list.shift();
+    }
+  }
+
+  /** Hands out everything the scheduler allows now; arms a timer when only the rate limit stands in the way. */
+  private pump(): void {
+    if (this.closed) return;
+    for (let work = this.scheduler.next(); work; work = this.scheduler.next()) this.run(work);
+    const wait = this.scheduler.msUntilNext();
+    if (wait === undefined) return;
+    const at = this.options.clock.now() + Math.max(1, wait);
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    this.options.clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = this.options.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, Math.max(1, wait));
+  }
+
+  private run(work: Scheduled<Chunk>): void {
+    const pending = this.pending.get(work.origin)!;
+    const sending = (async () => {
+      try {
+        const outcomes = await this.options.send(work.item.messages);
+        if (outcomes.length !== work.item.messages.length) {
+          throw new Error(`the sender answered ${outcomes.length} outcomes for ${work.item.messages.length} messages`);
+        }
+        this.batchesSent++;
+        this.messagesSent += outcomes.length;
+        outcomes.forEach((o, i) => (pending.outcomes[work.item.offset + i] = o));
+        this.pauseOn429(outcomes);
+        if (this.scheduler.done(work)) this.settle(pending);
+      } catch (e) {
+        this.senderFailures++;
+        pending.failed ??= e instanceof Error ? e : new Error(String(e));
+        if (this.scheduler.done(work)) this.settle(pending);
+      }
+    })();
+    this.inFlight.add(sending);
+    void sending.finally(() => {
+      this.inFlight.delete(sending);
+      this.pump();
+    });
+  }
+
+  private settle(pending: Pending): void {
+    if (pending.failed) pending.reject(pending.failed);
+    else pending.resolve(pending.outcomes);
+  }
+
+  private pauseOn429(outcomes: readonly FcmOutcome[]): void {
+    let retryAfterMs = -1;
+    for (const o of outcomes) {
+      if (o.kind === 'retry' && o.code === 'QUOTA_EXCEEDED' && o.retryAfterMs > retryAfterMs) retryAfterMs = o.retryAfterMs;
+    }
+    if (retryAfterMs < 0) return;
+    const until = this.options.clock.now() + retryAfterMs;
+    this.pauses++;
+    this.options.rateLimit.pauseUntil(until);
+    this.options.onPause?.(until, retryAfterMs);
+  }
+}

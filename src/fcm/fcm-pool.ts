@@ -1,0 +1,87 @@
+// The FCM pool: firebase-admin on piscina worker threads (DESIGN.md §4), so the ~65–85 µs of CPU per message
+// that firebase-admin costs (FACTS.md) is spent off the main thread, where the consumers, the push scheduler
+// and the database work run.
+//
+// The pool never decides order: the push scheduler hands it at most `maxInFlight` batches at once and every one
+// of them runs at once (concurrentTasksPerWorker covers them), so piscina's own FIFO queue stays empty; its
+// maxQueue is that same bound, and a caller that exceeded it gets an error instead of a silent queue.
+// A thread that dies (an uncaught error, out of memory) fails only its own batches (the consumer puts their
+// messages back in the queue) and piscina starts another.
+import { Piscina } from 'piscina';
+import type { FcmMessage } from './fcm-message.js';
+import type { FcmOutcome } from './fcm-outcome.js';
+import type { FcmSenderOptions } from './fcm-sender.js';
+
+/** Sender options that can cross into a thread: the credential is a service-account file path. */
+export type PoolSenderOptions = Omit<FcmSenderOptions, 'credential' | 'appName'> & { readonly credential: string };
+
+export interface FcmPoolOptions {
+  readonly threads: number;
+  /** Batches in flight at most across all threads (the push scheduler's slots). */
+  readonly maxInFlight: number;
+  readonly sender: PoolSenderOptions;
+}
+
+export interface FcmPoolStats {
+  readonly threads: number;
+  readonly inFlight: number;
+  readonly completed: number;
+  readonly failed: number;
+}
+
+export interface FcmPool {
+  /** One outcome per message, in order; rejects when the thread failed (nothing is known about the batch). */
+  sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
+  stats(): FcmPoolStats;
+  /** Waits for the batches in flight, then ends the threads. */
+  close(): Promise<void>;
+}
+
+/** The thread's entry: compiled JavaScript, or the tsx bootstrap when running from the TypeScript sources. */
+function workerEntry(): { filename: string; sourceEntry: string | undefined } {
+  if (import.meta.url.endsWith('.ts')) {
+    return { filename: new URL('./pool-worker-source.mjs', import.meta.url).href, sourceEntry: new URL('./pool-worker.ts', import.meta.url).href };
+  }
+  return { filename: new URL('./pool-worker.js', import.meta.url).href, sourceEntry: undefined };
+}
+
+export function createFcmPool(options: FcmPoolOptions): FcmPool {
+  const { threads, maxInFlight } = options;
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a whole number >= 1');
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be a whole number >= 1');
+  const { filename, sourceEntry } = workerEntry();
+  const pool = new Piscina({
+    filename,
+    minThreads: threads,
+    maxThreads: threads,
+    concurrentTasksPerWorker: Math.ceil(maxInFlight / threads),
+    maxQueue: maxInFlight,
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    workerData: { sender: options.sender, sourceEntry },
+  });
+  let inFlight = 0;
+  let completed = 0;
+  let failed = 0;
+  let closing: Promise<void> | undefined;
+  return {
+    async sendBatch(messages) {
+      if (closing) throw new Error('the FCM pool is closed');
+      inFlight++;
+      try {
+        const outcomes = (await pool.run(messages)) as FcmOutcome[];
+        completed++;
+        return outcomes;
+      } catch (e) {
+        failed++;
+        throw e;
+      } finally {
+        inFlight--;
+      }
+    },
+    stats: () => ({ threads: pool.threads.length, inFlight, completed, failed }),
+    close: () =>
+      (closing ??= (async () => {
+        await pool.close();
+      })()),
+  };
+}
