@@ -81,6 +81,10 @@ const envSchema = z.object({
   FCM_RATE_PER_MINUTE: int(600_000, 1),
   FCM_WORKER_COUNT: int(1, 1, 1_000),
   FCM_MAX_SEND_ATTEMPTS: int(5, 1, 100),
+  /** Sends in flight at once per pool thread (http1: over a keep-alive agent of 64 sockets). */
+  FCM_SENDS_PER_THREAD: int(200, 1, 10_000),
+  /** How long a batch claim holds before another copy may take the batch over (a worker that died). */
+  DISPATCH_CLAIM_LEASE_MS: int(60_000, 100, 3_600_000),
   /** Shares of high_priority, normal and low_priority: `6,3,1`. */
   DISPATCH_WEIGHTS: z
     .string()
@@ -169,6 +173,7 @@ export interface DispatchConfig {
         proxyUrl: string | undefined;
         extraCaFile: string | undefined;
         threads: number;
+        sendsPerThread: number;
       };
   /** Batches sent at once (the scheduler's slots, and the pool's whole queue). */
   readonly batchesInFlight: number;
@@ -178,6 +183,7 @@ export interface DispatchConfig {
   readonly ratePerMinute: number;
   readonly workerCount: number;
   readonly maxSendAttempts: number;
+  readonly claimLeaseMs: number;
   readonly weights: Readonly<Record<'high_priority' | 'normal' | 'low_priority', number>>;
   readonly lowSplit: number;
 }
@@ -345,6 +351,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
             proxyUrl: e.FCM_PROXY_URL,
             extraCaFile: e.FCM_EXTRA_CA_FILE,
             threads: e.FCM_POOL_THREADS,
+            sendsPerThread: e.FCM_SENDS_PER_THREAD,
           }
         : { mode: 'sandbox' },
       batchesInFlight: e.FCM_BATCHES_IN_FLIGHT,
@@ -352,6 +359,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       ratePerMinute: e.FCM_RATE_PER_MINUTE,
       workerCount: e.FCM_WORKER_COUNT,
       maxSendAttempts: e.FCM_MAX_SEND_ATTEMPTS,
+      claimLeaseMs: e.DISPATCH_CLAIM_LEASE_MS,
       weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },
       lowSplit: e.DISPATCH_LOW_SPLIT,
     },

@@ -14,6 +14,8 @@ import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { attachLiveEndpoint, type LiveEndpoint } from '../http/live.js';
+import { createLiveBus } from './live/live-bus.js';
 
 export interface RunningNode {
   readonly runtime: Runtime;
@@ -41,7 +43,15 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const keys = await resolveTokenKeys(config);
   const clock = options.clock ?? new SystemClock();
   const runtime = new Runtime({ clock, log, ...(options.onFatal ? { onRootGiveUp: options.onFatal } : {}) });
-  await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, ...(options.hasher ? { hasher: options.hasher } : {}) }));
+  // New inbox entries announced across processes (the worker's fan-out publishes, API nodes' live hubs listen):
+  // Redis pub/sub when the node has Redis, in process otherwise (the demo). Owned here, closed after the tree.
+  const liveBus = createLiveBus(config.cache.mode === 'redis' ? { mode: 'redis', url: config.cache.url, log: log.child({ part: 'live-bus' }) } : { mode: 'memory', log });
+  try {
+    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, ...(options.hasher ? { hasher: options.hasher } : {}) }));
+  } catch (e) {
+    await liveBus.close();
+    throw e;
+  }
 
   const gateway: Gateway = {
     ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
@@ -51,11 +61,15 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const common = { config, log, gateway, auth: verifier, metrics };
 
   const servers: Server[] = [];
+  const liveEndpoints: LiveEndpoint[] = [];
   const inFlight = new Set<ServerResponse>();
   let draining = false;
   const listen = async (surface: 'api' | 'ops', host: string, port: number): Promise<string> => {
     const app = createHttpApp({ ...common, surface, ...(surface === 'api' && options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}) });
     const server = createServer(app.callback());
+    if (surface === 'api') {
+      liveEndpoints.push(attachLiveEndpoint(server, { gateway, verifier, corsOrigins: config.http.corsOrigins, log: log.child({ part: 'live' }), deadlineMs: config.queryDeadlineMs }));
+    }
     server.keepAliveTimeout = 65_000; // longer than a typical load balancer's idle timeout
     server.on('request', (_req, res: ServerResponse) => {
       if (draining) res.shouldKeepAlive = false;
@@ -79,6 +93,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   } catch (e) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     await runtime.stop();
+    await liveBus.close();
     throw e;
   }
 
@@ -86,6 +101,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const stop = () =>
     (stopping ??= (async () => {
       draining = true;
+      for (const l of liveEndpoints) l.close();
       const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       for (const s of servers) s.closeIdleConnections();
       // A keep-alive connection whose request is in flight is closed once its response is out, not left idle.
@@ -96,7 +112,9 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       const timer = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      // The live hub closes the open WebSockets (1001) as the tree stops.
       await runtime.stop();
+      await liveBus.close();
     })());
 
   return { runtime, apiUrl, opsUrl, keys, stop };

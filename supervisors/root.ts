@@ -40,6 +40,8 @@ import { actor, supervisor, type ChildSpec, type SupervisorSpec } from './child-
 import { consumersSupervisor } from './consumers.js';
 import { createDispatchHandler } from '../src/dispatch/dispatch-handler.js';
 import { fcmPoolActor } from '../actors/fcm-pool.js';
+import { liveHubActor } from '../actors/live-hub.js';
+import type { LiveBus } from '../src/live/live-bus.js';
 import { FCM_POOL, type FcmPoolMessage } from '../src/contracts/fcm-pool.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../src/broker/topology.js';
 import { MAX_FANOUT_BATCH } from '../src/dispatch/fan-out.js';
@@ -146,7 +148,12 @@ async function queueConsumers(asker: Asker): Promise<QueueConsumersReport> {
 }
 
 /** The tree for this role. `registry` is the runtime itself, given late because it is built first. */
-export function rootSpec(config: Config, asker: Asker, registry: () => SupervisionRegistry, options: { clock: Clock; log: Logger; keys: TokenKeys; hasher?: PinHasher }): SupervisorSpec {
+export function rootSpec(
+  config: Config,
+  asker: Asker,
+  registry: () => SupervisionRegistry,
+  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; hasher?: PinHasher },
+): SupervisorSpec {
   const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
   const children: ChildSpec[] = [
     actor({
@@ -182,7 +189,7 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
               ? {
                   mode: 'pool',
                   threads: d.fcm.threads,
-                  options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile },
+                  options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile, maxInFlight: d.fcm.sendsPerThread },
                 }
               : { mode: 'sandbox' },
           rateLimit:
@@ -206,7 +213,9 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
       pipeline: () => asker.ask(asker.ref<FcmPoolMessage>(FCM_POOL), 'handle', {}, 1_000),
       clock: options.clock,
       maxAttempts: d.maxSendAttempts,
+      live: options.liveBus,
       claimOwner: config.nodeId,
+      claimLeaseMs: d.claimLeaseMs,
       onResult: (r) => {
         if (r.outcome === 'ack') log.debug(r, 'delivery handled');
         else log.warn(r, `delivery ${r.outcome === 'reject' ? 'rejected (dead-lettered)' : 'returned to its queue'}: ${r.detail}`);
@@ -230,6 +239,8 @@ export function rootSpec(config: Config, asker: Asker, registry: () => Supervisi
             behaviour: notificationJobsActor(() => new NotificationJobService({ db: () => res.db(), clock: options.clock })),
           }),
           actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock: options.clock })) }),
+          // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.
+          actor({ name: 'live-hub', readiness: 'optional', behaviour: liveHubActor({ bus: options.liveBus }) }),
           // Optional: jobs are accepted into the outbox while RabbitMQ is down; the relay catches up after.
           actor({ name: 'outbox-relay', readiness: 'optional', behaviour: outboxRelayActor() }),
           actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => accountService(config, asker, deps, options.clock, options.log.child({ service: 'accounts' }))) }),

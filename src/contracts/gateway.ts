@@ -3,6 +3,7 @@ import type { AccountsMessage } from './accounts.js';
 import type { BrokerMessage } from './broker.js';
 import type { ControlMessage } from './control.js';
 import type { InboxMessage } from './inbox.js';
+import type { LiveHubMessage } from './live.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications.js';
 import type { ReferenceMessage } from './reference.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
@@ -13,6 +14,7 @@ export interface ActorContracts {
   broker: BrokerMessage;
   control: ControlMessage;
   inbox: InboxMessage;
+  'live-hub': LiveHubMessage;
   'notification-jobs': NotificationJobsMessage;
   'outbox-relay': OutboxRelayMessage;
   reference: ReferenceMessage;

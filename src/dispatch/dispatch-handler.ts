@@ -19,7 +19,7 @@ import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
-import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
+import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
 
 export const DEFAULT_MAX_SEND_ATTEMPTS = 5;
 
@@ -53,6 +53,8 @@ export interface DispatchHandlerDeps {
   /** Retries of a token before it counts as failed. @defaultValue 5 */
   readonly maxAttempts?: number;
   readonly fanOut?: FanOutOptions;
+  /** Announces new inbox entries to open WebSockets (any process); failures never touch the delivery. */
+  readonly live?: FanOutDeps['live'];
   /** Told about each handled delivery (logs, metrics, tests). */
   readonly onResult?: (result: DispatchResult) => void;
 }
@@ -190,7 +192,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   const handleJob = async (msg: JobMessage): Promise<Outcome> => {
     try {
       const [db, broker] = await Promise.all([deps.db(), deps.broker()]);
-      const r = await fanOut({ db, broker, clock: deps.clock }, { jobId: msg.jobId }, deps.fanOut);
+      const r = await fanOut({ db, broker, clock: deps.clock, ...(deps.live ? { live: deps.live } : {}) }, { jobId: msg.jobId }, deps.fanOut);
       // All batches may have been sent before the fan-out marked itself done (or there were no tokens at all).
       await settleJob(db, msg.jobId, new Date(deps.clock.now()));
       return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: r.superseded ? 'superseded' : `done, ${r.batchesPublished} batches published` });

@@ -13,11 +13,19 @@
 // the slower one stop (FanOutResult.superseded) instead of forking the batch numbering.
 //
 // Memory: at most one page of user ids, that page's tokens and one partial batch.
+//
+// Live delivery (optional `live` in FanOutDeps): once a page's transaction committed, one event announces that
+// page's entries (a broadcast: once, after its row committed) to the users' open WebSockets in any process
+// (src/live/). It is fire and forget: a bus that is down fails the publish at once and the fan-out neither waits
+// nor fails for it — the inbox is the record, and clients list it on reconnect. A page is announced at most once
+// (its checkpoint moves in the same transaction; one committed just before a crash is not announced at all), but a
+// resumed or redelivered broadcast fan-out announces its row again: clients dedupe by entry id.
 import type { PoolClient } from 'pg';
 import type { Broker, PriorityQueue } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { InboxService, type BroadcastScope } from '../inbox/inbox-service.js';
+import type { LiveEvent } from '../live/live-event.js';
 import type { NotificationTarget } from './request.js';
 
 export const MAX_FANOUT_BATCH = 500;
@@ -29,6 +37,8 @@ export interface FanOutDeps {
   /** publish resolves only once the broker confirmed the message. */
   readonly broker: Broker;
   readonly clock: Clock;
+  /** Announces new inbox entries to open WebSockets (src/live/live-bus.ts); its failures are ignored. */
+  readonly live?: { publish(event: LiveEvent): Promise<void> };
 }
 
 export interface FanOutOptions {
@@ -83,6 +93,10 @@ interface JobRow {
   queue: PriorityQueue;
   state: string;
   created_at: Date;
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, string>;
 }
 
 interface CheckpointRow {
@@ -143,7 +157,7 @@ export async function fanOut(deps: FanOutDeps, job: { readonly jobId: string }, 
   const inbox = new InboxService({ db: async () => db, clock });
   const now = () => new Date(clock.now());
 
-  const { rows: jobs } = await db.query<JobRow>(`SELECT id, target, queue, state, created_at FROM notification_jobs WHERE id = $1`, [jobId]);
+  const { rows: jobs } = await db.query<JobRow>(`SELECT id, target, queue, state, created_at, type, title, body, data FROM notification_jobs WHERE id = $1`, [jobId]);
   const row = jobs[0];
   if (!row) throw new FanOutJobNotFoundError(jobId);
   const who = audience(row.target);
@@ -156,6 +170,18 @@ export async function fanOut(deps: FanOutDeps, job: { readonly jobId: string }, 
   });
 
   let cp = await readCheckpoint(db, jobId);
+
+  // Live announcements: never awaited, never failing the fan-out (the bus counts and logs its failures).
+  const live = deps.live;
+  const announce = (event: LiveEvent): void => {
+    if (live) live.publish(event).catch(() => undefined);
+  };
+  // The fields of the job's inbox item, as InboxService.list shows a new (unread) one.
+  const item = { jobId, type: row.type, title: row.title, body: row.body, data: row.data, createdAt: row.created_at.toISOString(), read: false } as const;
+  if (live && who.broadcast && !cp.done_at) {
+    const { rows: b } = await db.query<{ id: string }>(`SELECT id::text AS id FROM broadcasts WHERE job_id = $1`, [jobId]);
+    if (b[0]) announce({ v: 1, kind: 'broadcast', scope: who.broadcast, entry: { id: b[0].id, ...item } });
+  }
   let published = 0;
   const result = (done: boolean, superseded: boolean, totals: FanOutResult['totals'] = null): FanOutResult => ({ jobId, batchesPublished: published, done, superseded, totals });
 
@@ -236,16 +262,23 @@ export async function fanOut(deps: FanOutDeps, job: { readonly jobId: string }, 
           WHERE job_id = $1 AND last_user_id IS NOT DISTINCT FROM $2::uuid AND next_batch_no = $3 AND done_at IS NULL`,
         [jobId, cp.last_user_id, cp.next_batch_no, lastUser, JSON.stringify(pending), now()],
       );
-      if (rowCount !== 1) return false;
+      if (rowCount !== 1) return undefined;
       const entries = who.broadcast ? 0 : await inbox.addEntries(client as PoolClient, jobId, ids);
       await client.query(
         `UPDATE notification_jobs SET target_count = target_count + $2, inbox_count = inbox_count + $3, updated_at = $4 WHERE id = $1`,
         // A broadcast is one row that each of these users sees in their inbox: it counts once per user reached.
         [jobId, users.length, who.broadcast ? users.length : entries, now()],
       );
-      return true;
+      if (!live || who.broadcast) return { entryIds: undefined };
+      // Each user's own entry id, for what the inbox would show as new (not already read or deleted).
+      const { rows: written } = await client.query<{ user_id: string; id: string }>(
+        `SELECT user_id, id::text AS id FROM inbox_entries WHERE job_id = $1 AND user_id = ANY($2::uuid[]) AND deleted_at IS NULL AND read_at IS NULL`,
+        [jobId, ids],
+      );
+      return { entryIds: Object.fromEntries(written.map((w) => [w.user_id, w.id])) };
     });
     if (!taken) return result(false, true);
+    if (taken.entryIds && Object.keys(taken.entryIds).length > 0) announce({ v: 1, kind: 'entries', entryIds: taken.entryIds, entry: item });
     cp = { ...cp, last_user_id: lastUser, pending_tokens: pending, pending_offset: 0 };
   }
 }

@@ -1,0 +1,39 @@
+// Messages of the live hub (actors/live-hub.ts): the WebSockets of GET /v1/me/notifications/live.
+import type { WebSocket } from 'ws';
+import type { LiveBusStats } from '../live/live-bus.js';
+import type { Caller } from './caller.js';
+import type { Reply } from './reply.js';
+
+/** What decides which broadcasts a connection receives: the user's account row, as the inbox reads it. */
+export interface LiveAudience {
+  readonly userId: string;
+  /** users.agency_code (customers have one too: their meters' agency). */
+  readonly agency: string | null;
+  /** users.created_at, ISO: broadcasts sent before the account existed are not theirs. */
+  readonly createdAt: string;
+}
+
+export interface LiveHubStats {
+  readonly busUp: boolean;
+  readonly connections: number;
+  readonly users: number;
+  /** Notifications written to sockets. */
+  readonly delivered: number;
+  /** Events received from the bus. */
+  readonly events: number;
+  /** Closed with 1013: more than the buffer limit was waiting to be sent. */
+  readonly slowConsumersClosed: number;
+  /** Closed because the user opened more than the per-user limit (the oldest goes). */
+  readonly overLimitClosed: number;
+  /** Terminated after missing a pong. */
+  readonly unresponsiveTerminated: number;
+  readonly bus: LiveBusStats;
+}
+
+export type LiveHubMessage =
+  /** Before the upgrade: the caller's account as the inbox sees it; null when it no longer exists. */
+  | { type: 'admit'; caller: Caller; replyTo: Reply<LiveAudience | null> }
+  /** After the upgrade: the hub owns the socket from now on (pings, closes, sends). */
+  | { type: 'attach'; socket: WebSocket; audience: LiveAudience; replyTo: Reply<{ connectionId: number }> }
+  | { type: 'detach'; connectionId: number }
+  | { type: 'stats'; replyTo: Reply<LiveHubStats> };
