@@ -128,6 +128,10 @@ export class AmqpBroker implements Broker {
     return this.up;
   }
 
+  get unconfirmed(): number {
+    return this.link?.pending.size ?? 0;
+  }
+
   // ------------------------------------------------------------------------------------------ publishing
 
   publish(queue: PriorityQueue, body: Buffer, options: PublishOptions): Promise<void> {

@@ -82,6 +82,8 @@ export interface Broker {
   readonly kind: 'memory' | 'amqp';
   /** True while connected (always for the memory broker until closed). */
   readonly isUp: boolean;
+  /** Publishes sent and not yet confirmed (0 for the memory broker, which confirms at once). */
+  readonly unconfirmed: number;
   /**
    * Resolves once the broker confirmed the message (persisted in its queue); rejects otherwise:
    * BROKER_UNAVAILABLE when not connected or the connection was lost before the confirm (it may or may not

@@ -97,6 +97,8 @@ export class MemoryBroker implements Broker {
     return !this.closed;
   }
 
+  readonly unconfirmed = 0;
+
   publish(queue: PriorityQueue, body: Buffer, options: PublishOptions): Promise<void> {
     if (this.closed) return Promise.reject(new BrokerUnavailableError('the in-process broker is closed'));
     this.enqueue(queue, this.message(body, options.messageId, { ...options.headers }, options.priority));

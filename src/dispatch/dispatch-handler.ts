@@ -147,7 +147,10 @@ const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock
 
 export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Delivery) => Promise<Outcome> {
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_SEND_ATTEMPTS;
-  const owner = `${deps.claimOwner ?? 'worker'}:${Math.random().toString(36).slice(2, 10)}`;
+  // Each handling of a batch claims under its own name: a copy redelivered to this same process (its channel
+  // dropped while the first copy was still sending) must wait like any other, not pass as the same owner.
+  const claimOwner = deps.claimOwner ?? 'worker';
+  let handlings = 0;
   const leaseMs = deps.claimLeaseMs ?? 120_000;
   const pollMs = deps.claimPollMs ?? 500;
 
@@ -155,7 +158,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
    * Claims the batch, waiting while a live claim of someone else holds it. 'done': the batch was recorded
    * meanwhile (by that holder). 'claimed': ours now.
    */
-  const claim = async (db: PgHandle, batchId: string, jobId: string): Promise<'claimed' | 'done'> => {
+  const claim = async (db: PgHandle, batchId: string, jobId: string, owner: string): Promise<'claimed' | 'done'> => {
     for (;;) {
       const now = deps.clock.now();
       const { rows } = await db.query<{ claimed_by: string }>(
@@ -177,7 +180,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       if (done.length > 0) return 'done';
     }
   };
-  const release = async (db: PgHandle, batchId: string): Promise<void> => {
+  const release = async (db: PgHandle, batchId: string, owner: string): Promise<void> => {
     await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
   };
   const report = (result: DispatchResult): Outcome => {
@@ -209,6 +212,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       report({ kind: 'batch', jobId: msg.jobId, batchId, outcome, detail, ...(counts ? { counts } : {}) });
     let db: PgHandle | undefined;
     let claimed = false;
+    const owner = `${claimOwner}:${++handlings}`;
     try {
       db = await deps.db();
       const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
@@ -220,7 +224,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       );
       const job = rows[0];
       if (!job) return result('ack', 'job not found');
-      if ((await claim(db, batchId, msg.jobId)) === 'done') return result('ack', 'duplicate: another copy sent it meanwhile');
+      if ((await claim(db, batchId, msg.jobId, owner)) === 'done') return result('ack', 'duplicate: another copy sent it meanwhile');
       claimed = true;
       const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
       const notification: FcmNotification = {
@@ -320,7 +324,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       return result('ack', recorded ? `attempt ${attempt}` : 'duplicate: recorded concurrently', counts);
     } catch (e) {
       // Let the copy that comes back (this one, requeued) take the batch at once rather than after the lease.
-      if (claimed && db) await release(db, batchId).catch(() => undefined);
+      if (claimed && db) await release(db, batchId, owner).catch(() => undefined);
       return result('nack-requeue', describe(e));
     }
   };

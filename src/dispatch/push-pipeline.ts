@@ -10,7 +10,7 @@
 // - Backpressure: a queue that holds its capacity refuses more; the batch then waits here, outside the
 //   scheduler, and the consumer's handler waits with it, so the consumer holds its prefetch of unacked
 //   deliveries and RabbitMQ stops delivering to it: consumers stop pulling, memory stays bounded by the
-//   prefetch (capacity defaults to what the prefetch can deliver, so this is the exception, not the rule).
+//   prefetch (the node sizes capacity to what the prefetch can deliver, so this is the exception, not the rule).
 // - A 429 (QUOTA_EXCEEDED with its Retry-After) pauses the rate limit, which is shared by every worker when it
 //   is the Redis one: nothing more goes to FCM from anyone until the pause ends. The tokens that got the 429
 //   go through the retry queues like any retryable outcome (the dispatch handler does that).
@@ -35,7 +35,7 @@ export interface PushPipelineOptions {
   readonly rateLimit: RateLimit;
   /** Sends one batch (≤ 500 messages): one outcome per message, in order. */
   readonly send: (messages: readonly FcmMessage[]) => Promise<FcmOutcome[]>;
-  /** Scheduler settings; `capacity` defaults to what the four queues' prefetch can hold of full batches. */
+  /** Scheduler settings; the node sets `capacity` to what each queue's prefetch can hold of full batches. */
   readonly scheduler: Omit<PushSchedulerOptions<Chunk>, 'rateLimit' | 'split' | 'onSpace'>;
   /** Told about every 429 pause (logs, metrics). */
   readonly onPause?: (untilMs: number, retryAfterMs: number) => void;

@@ -59,6 +59,7 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
     idleTimeout: Number.MAX_SAFE_INTEGER,
     workerData: { sender: options.sender, sourceEntry },
   });
+  const running = new Set<Promise<unknown>>();
   let inFlight = 0;
   let completed = 0;
   let failed = 0;
@@ -67,20 +68,26 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
     async sendBatch(messages) {
       if (closing) throw new Error('the FCM pool is closed');
       inFlight++;
+      const task = pool.run(messages) as Promise<FcmOutcome[]>;
+      running.add(task);
       try {
-        const outcomes = (await pool.run(messages)) as FcmOutcome[];
+        const outcomes = await task;
         completed++;
         return outcomes;
       } catch (e) {
         failed++;
         throw e;
       } finally {
+        running.delete(task);
         inFlight--;
       }
     },
     stats: () => ({ threads: pool.threads.length, inFlight, completed, failed }),
     close: () =>
       (closing ??= (async () => {
+        // piscina 5.3's close() counts idle callbacks rather than idle threads, so with 2+ threads it can end a
+        // thread whose batch is still running (test/integration/fcm-pool.test.ts): wait for them ourselves.
+        while (running.size > 0) await Promise.allSettled([...running]);
         await pool.close();
       })()),
   };
