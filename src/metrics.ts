@@ -1,8 +1,16 @@
 // Prometheus metrics of this process: actor stats read from the supervision tree at scrape time.
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ACTOR_STATES, type TreeNode } from './contracts/supervision.js';
+import type { ConsumerStats } from './contracts/consumer.js';
+import type { FcmPoolReport } from './contracts/fcm-pool.js';
 
-export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<string, number> }) {
+/** What a worker reports about dispatch at scrape time (parts that are restarting are simply left out). */
+export interface DispatchSnapshot {
+  readonly pool: FcmPoolReport | undefined;
+  readonly consumers: readonly ConsumerStats[];
+}
+
+export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<string, number> }, dispatch?: () => Promise<DispatchSnapshot>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'samaconso_' });
   const walk = (n: TreeNode, out: TreeNode[] = []): TreeNode[] => {
@@ -26,5 +34,61 @@ export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<st
   gauge('samaconso_dead_letters', 'Messages that reached no actor, by reason', ['reason'], (g) => {
     for (const [reason, count] of Object.entries(source.deadLetters)) g.set({ reason }, count);
   });
+  if (dispatch) addDispatchMetrics(registry, dispatch);
   return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+}
+
+/** The worker's dispatch: consumers, push scheduler, FCM pool and rate limit, read once per scrape. */
+function addDispatchMetrics(registry: Registry, dispatch: () => Promise<DispatchSnapshot>): void {
+  // One snapshot per scrape, shared by every gauge of that scrape.
+  let current: Promise<DispatchSnapshot> | undefined;
+  const snapshot = () => (current ??= dispatch().finally(() => setImmediate(() => (current = undefined))));
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, s: DispatchSnapshot) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        collect(this, await snapshot());
+      },
+    });
+  gauge('samaconso_consumer_deliveries', 'Deliveries handled by each queue consumer since it started, by outcome', ['queue', 'outcome'], (g, s) => {
+    for (const c of s.consumers) {
+      g.set({ queue: c.queue, outcome: 'ack' }, c.acks);
+      g.set({ queue: c.queue, outcome: 'nack-requeue' }, c.nacks);
+      g.set({ queue: c.queue, outcome: 'reject' }, c.rejects);
+    }
+  });
+  gauge('samaconso_consumer_in_flight', 'Deliveries each queue consumer holds unacked now (at most its prefetch)', ['queue'], (g, s) => {
+    for (const c of s.consumers) g.set({ queue: c.queue }, c.inFlight);
+  });
+  gauge('samaconso_consumer_paused', '1 when the queue consumer is paused', ['queue'], (g, s) => {
+    for (const c of s.consumers) g.set({ queue: c.queue }, c.pausedReason === undefined ? 0 : 1);
+  });
+  gauge('samaconso_push_queued_tokens', 'Device tokens waiting in the push scheduler, by priority queue', ['queue'], (g, s) => {
+    for (const [queue, q] of Object.entries(s.pool?.pipeline.queues ?? {})) g.set({ queue }, q.queuedTokens);
+  });
+  gauge('samaconso_push_in_flight_batches', 'Batches in the FCM pool now, by priority queue', ['queue'], (g, s) => {
+    for (const [queue, q] of Object.entries(s.pool?.pipeline.queues ?? {})) g.set({ queue }, q.inFlight);
+  });
+  gauge('samaconso_push_handed_out_tokens', 'Device tokens handed to the FCM pool since start, by priority queue', ['queue'], (g, s) => {
+    for (const [queue, q] of Object.entries(s.pool?.pipeline.queues ?? {})) g.set({ queue }, q.handedOutTokens);
+  });
+  gauge('samaconso_push_waiting_batches', 'Batches waiting for room in their scheduler queue (backpressure)', [], (g, s) => {
+    if (s.pool) g.set(s.pool.pipeline.waiting);
+  });
+  gauge('samaconso_fcm_outcomes', 'Per-token FCM outcomes since start, by kind and code', ['outcome'], (g, s) => {
+    for (const [outcome, n] of Object.entries(s.pool?.pipeline.outcomes ?? {})) g.set({ outcome }, n);
+  });
+  gauge('samaconso_fcm_sender_failures', 'Batches whose sender failed as a whole (a thread died): returned to RabbitMQ', [], (g, s) => {
+    if (s.pool) g.set(s.pool.pipeline.senderFailures);
+  });
+  gauge('samaconso_fcm_rate_pauses', 'Sending pauses after an FCM 429, since start', [], (g, s) => {
+    if (s.pool) g.set(s.pool.pipeline.pauses);
+  });
+  gauge('samaconso_fcm_rate_limit_local', '1 while the shared FCM rate limit runs on the local fallback (Redis unreachable)', [], (g, s) => {
+    if (s.pool?.rateLimit) g.set(s.pool.rateLimit.mode === 'local' ? 1 : 0);
+  });
 }

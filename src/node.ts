@@ -13,9 +13,21 @@ import { SystemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type DispatchSnapshot } from './metrics.js';
+import { PRIORITY_QUEUES } from './broker/topology.js';
+import { consumerName, type ConsumerMessage, type ConsumerStats } from './contracts/consumer.js';
+import { FCM_POOL, type FcmPoolMessage } from './contracts/fcm-pool.js';
 import { attachLiveEndpoint, type LiveEndpoint } from '../http/live.js';
 import { createLiveBus } from './live/live-bus.js';
+
+/** The worker's dispatch parts, for /metrics; a part that does not answer (restarting) is left out. */
+async function dispatchSnapshot(runtime: Runtime): Promise<DispatchSnapshot> {
+  const [pool, ...consumers] = await Promise.all([
+    runtime.ask(runtime.ref<FcmPoolMessage>(FCM_POOL), 'stats', {}, 500).catch(() => undefined),
+    ...PRIORITY_QUEUES.map((q) => runtime.ask(runtime.ref<ConsumerMessage>(consumerName(q)), 'stats', {}, 500).catch(() => undefined)),
+  ]);
+  return { pool, consumers: consumers.filter((c): c is ConsumerStats => c !== undefined) };
+}
 
 export interface RunningNode {
   readonly runtime: Runtime;
@@ -57,7 +69,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
   };
   const verifier = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });
-  const metrics = createMetrics(runtime);
+  const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime));
   const common = { config, log, gateway, auth: verifier, metrics };
 
   const servers: Server[] = [];

@@ -48,6 +48,8 @@ export interface PushPipelineStats extends SchedulerStats {
   readonly messagesSent: number;
   readonly senderFailures: number;
   readonly pauses: number;
+  /** Per-token outcomes the sender answered, by `kind:code` (`sent`, `remove-token:UNREGISTERED`, …). */
+  readonly outcomes: Readonly<Record<string, number>>;
 }
 
 /** A part of one offered batch: its messages and where they sit in the batch. */
@@ -81,6 +83,7 @@ export class PushPipeline {
   private messagesSent = 0;
   private senderFailures = 0;
   private pauses = 0;
+  private readonly outcomes: Record<string, number> = {};
 
   constructor(private readonly options: PushPipelineOptions) {
     this.scheduler = new PushScheduler<Chunk>({
@@ -115,6 +118,7 @@ export class PushPipeline {
       messagesSent: this.messagesSent,
       senderFailures: this.senderFailures,
       pauses: this.pauses,
+      outcomes: { ...this.outcomes },
     };
   }
 
@@ -182,7 +186,11 @@ export class PushPipeline {
         }
         this.batchesSent++;
         this.messagesSent += outcomes.length;
-        outcomes.forEach((o, i) => (pending.outcomes[work.item.offset + i] = o));
+        outcomes.forEach((o, i) => {
+          pending.outcomes[work.item.offset + i] = o;
+          const key = o.kind === 'sent' ? 'sent' : `${o.kind}:${o.code}`;
+          this.outcomes[key] = (this.outcomes[key] ?? 0) + 1;
+        });
         this.pauseOn429(outcomes);
         if (this.scheduler.done(work)) this.settle(pending);
       } catch (e) {

@@ -90,6 +90,24 @@ describe('dispatch end to end', () => {
     }
   });
 
+  it('pauses all sending for the Retry-After of a 429, then delivers what got it', async () => {
+    const { users, tokens } = await seedCustomers(sql, 20, { devices: 1, agency: 'E2E-Q', prefix: 'e2e-q' });
+    world.fake.setOutcomes(({ token, attempt }) => (token?.startsWith('e2e-q') && attempt === 1 ? { error: 'QUOTA_EXCEEDED', retryAfterSeconds: 1 } : 'ok'));
+    try {
+      const id = await postJob(node.apiUrl!, admin, { target: { kind: 'users', userIds: users }, type: 'outage', title: 'Panne', body: 'x' });
+      await waitJobsSettled(sql, [id]);
+      for (const t of tokens) expect(world.fake.deliveredTo(t)).toBe(1);
+      const mine = world.fake.received.filter((m) => m.token?.startsWith('e2e-q'));
+      const lastQuota = Math.max(...mine.filter((m) => m.outcome === 'QUOTA_EXCEEDED').map((m) => m.at));
+      const firstAfter = Math.min(...mine.filter((m) => m.outcome === 'ok').map((m) => m.at));
+      // Nothing went to FCM before the Retry-After (1 s) ran out; the retry tiers alone would resend in 20-100 ms.
+      expect(firstAfter - lastQuota).toBeGreaterThanOrEqual(950);
+      expect(await jobRow(sql, id)).toMatchObject({ state: 'done', sent_count: 20, retried_count: 20 });
+    } finally {
+      world.fake.setOutcomes(undefined);
+    }
+  });
+
   it('dead-letters a poison message after the delivery limit', async () => {
     const conn = await amqp.connect(vhost.url);
     try {
@@ -115,5 +133,18 @@ describe('dispatch end to end', () => {
     const names = body.parts.map((p) => p.name);
     for (const q of ['urgent', 'high_priority', 'normal', 'low_priority']) expect(names).toContain(`consumer.${q}`);
     expect(names).toContain('fcm-pool');
+  });
+
+  it('reports dispatch on /metrics: per-token outcomes, consumers, scheduler, rate limit', async () => {
+    const text = await (await fetch(`${node.opsUrl}/metrics`)).text();
+    const value = (line: RegExp) => Number(line.exec(text)?.[1] ?? NaN);
+    expect(value(/^samaconso_fcm_outcomes\{outcome="sent"\} (\d+)/m)).toBeGreaterThan(1_400);
+    expect(value(/^samaconso_fcm_outcomes\{outcome="remove-token:UNREGISTERED"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^samaconso_fcm_rate_pauses (\d+)/m)).toBeGreaterThanOrEqual(1);
+    expect(value(/^samaconso_fcm_rate_limit_local (\d+)/m)).toBe(0);
+    for (const q of ['urgent', 'high_priority', 'normal', 'low_priority']) {
+      expect(text).toMatch(new RegExp(`^samaconso_consumer_deliveries\\{queue="${q}",outcome="ack"\\} \\d+`, 'm'));
+      expect(text).toMatch(new RegExp(`^samaconso_push_queued_tokens\\{queue="${q}"\\} 0`, 'm'));
+    }
   });
 });
