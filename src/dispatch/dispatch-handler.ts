@@ -11,7 +11,7 @@
 // Tokens whose outcome is 'retry' go out again as a smaller push-batch through the retry queues (broker.retry,
 // attempt + 1, deterministic id `${batchId}:r${attempt}`), published BEFORE the batch is recorded: a crash in
 // between re-sends the batch on redelivery (at least once), never loses a retry. Past maxAttempts a retry counts
-// as failed. Unparseable bodies are rejected (dead-lettered); any other failure is nack-requeue (the delivery
+// as failed and its tokens go to the dead-letter queue as one batch (`${batchId}:dead`, reason and attempts). Unparseable bodies are rejected (dead-lettered); any other failure is nack-requeue (the delivery
 // limit dead-letters a message that keeps failing). Never throws.
 import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.js';
 import { PRIORITY_QUEUES } from '../broker/topology.js';
@@ -262,6 +262,10 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       const retry: Array<{ sessionId: string; token: string }> = [];
       let retryAfterMs = 0;
       const reasons = new Set<string>();
+      // Tokens still failing transiently after maxAttempts: they count as failed and go to the dead-letter queue
+      // (as one batch with the reason and attempt count), where on-call can inspect and replay them.
+      const exhausted: Array<{ sessionId: string; token: string }> = [];
+      const exhaustedReasons = new Set<string>();
       msg.tokens.forEach((t, i) => {
         const o = outcomes[i]!;
         switch (o.kind) {
@@ -275,8 +279,11 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
             failed++;
             break;
           case 'retry':
-            if (attempt + 1 > maxAttempts) failed++;
-            else {
+            if (attempt + 1 > maxAttempts) {
+              failed++;
+              exhausted.push({ sessionId: t.sessionId, token: t.token });
+              exhaustedReasons.add(o.code);
+            } else {
               retry.push({ sessionId: t.sessionId, token: t.token });
               retryAfterMs = Math.max(retryAfterMs, o.retryAfterMs);
               reasons.add(o.code);
@@ -296,6 +303,16 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
           attempt: next,
           delayMs: retryAfterMs,
           reason: [...reasons].sort().join(','),
+        });
+      }
+
+      if (exhausted.length > 0) {
+        const deadId = `${batchId}:dead`;
+        const body: DispatchBatchMessage = { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: exhausted, batchId: deadId, attempt };
+        const broker = await deps.broker();
+        await broker.deadLetter(queue, Buffer.from(JSON.stringify(body)), `max-attempts: ${[...exhaustedReasons].sort().join(',')}`, attempt + 1, {
+          messageId: deadId,
+          headers: { 'x-job-id': msg.jobId },
         });
       }
 

@@ -31,6 +31,7 @@ beforeAll(async () => {
     REDIS_URL: servicesEnv().TEST_REDIS_URL,
     BROKER_RETRY_TIERS_MS: '20,50,100',
     BROKER_DELIVERY_LIMIT: '2',
+    FCM_MAX_SEND_ATTEMPTS: '2',
     ...world.env,
   });
   await waitFor('ready', () => node.runtime.readiness('test').ready, 30_000);
@@ -123,6 +124,31 @@ describe('dispatch end to end', () => {
       expect(dead.properties.messageId).toBe('poison-1');
       expect(world.fake.deliveredTo('t')).toBe(0);
     } finally {
+      await conn.close();
+    }
+  });
+
+  it('sends a token that keeps failing transiently to the dead-letter queue after the last attempt, counted as failed', async () => {
+    const { users, tokens } = await seedCustomers(sql, 3, { devices: 1, agency: 'E2E-X', prefix: 'e2e-x' });
+    const stuck = tokens[0]!;
+    world.fake.setOutcomes(({ token }) => (token === stuck ? { error: 'UNAVAILABLE', retryAfterSeconds: 0 } : 'ok'));
+    const conn = await amqp.connect(vhost.url);
+    try {
+      const id = await postJob(node.apiUrl!, admin, { target: { kind: 'users', userIds: users }, type: 'bill_due', title: 'Facture', body: 'x' });
+      await waitJobsSettled(sql, [id]);
+      // The first send and FCM_MAX_SEND_ATTEMPTS retries.
+      expect(world.fake.attemptsFor(stuck)).toBe(3);
+      expect(await jobRow(sql, id)).toMatchObject({ state: 'done', sent_count: 2, failed_count: 1 });
+      const ch = await conn.createChannel();
+      const dead = await waitFor('exhausted batch in dead_letters', async () => {
+        const m = await ch.get('dead_letters', { noAck: true });
+        if (m === false) return undefined;
+        return JSON.parse(m.content.toString()).jobId === id ? m : undefined;
+      }, 10_000);
+      expect(JSON.parse(dead.content.toString()).tokens.map((t: { token: string }) => t.token)).toEqual([stuck]);
+      expect(dead.properties.headers).toMatchObject({ 'x-dead-reason': 'max-attempts: UNAVAILABLE', 'x-attempts': 3, 'x-origin-queue': 'high_priority' });
+    } finally {
+      world.fake.setOutcomes(undefined);
       await conn.close();
     }
   });

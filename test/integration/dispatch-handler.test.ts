@@ -26,14 +26,20 @@ interface Sent {
   retry?: RetryOptions;
 }
 
-function recordingBroker(): Broker & { published: Sent[]; retried: Sent[] } {
+function recordingBroker(): Broker & { published: Sent[]; retried: Sent[]; dead: Array<Sent & { reason: string; attempts: number }> } {
   const published: Sent[] = [];
   const retried: Sent[] = [];
+  const dead: Array<Sent & { reason: string; attempts: number }> = [];
   const stub = {
     kind: 'memory' as const,
     isUp: true,
     published,
     retried,
+    dead,
+    deadLetter(queue: PriorityQueue, body: Buffer, reason: string, attempts: number, options: { messageId: string }): Promise<void> {
+      dead.push({ queue, messageId: options.messageId, body: JSON.parse(body.toString()) as DispatchBatchMessage, reason, attempts });
+      return Promise.resolve();
+    },
     publish(queue: PriorityQueue, body: Buffer, options: PublishOptions): Promise<void> {
       published.push({ queue, messageId: options.messageId, body: JSON.parse(body.toString()) as DispatchBatchMessage });
       return Promise.resolve();
@@ -43,7 +49,7 @@ function recordingBroker(): Broker & { published: Sent[]; retried: Sent[] } {
       return Promise.resolve();
     },
   };
-  return stub as unknown as Broker & { published: Sent[]; retried: Sent[] };
+  return stub as unknown as Broker & { published: Sent[]; retried: Sent[]; dead: Array<Sent & { reason: string; attempts: number }> };
 }
 
 const delivery = (body: unknown, options: { messageId?: string; attempt?: number; queue?: PriorityQueue } = {}): Delivery => ({
@@ -196,7 +202,7 @@ describe('dispatch handler', () => {
     expect(s.sender.sentCount).toBe(before + 1);
   });
 
-  it('counts a token that is still retried after maxAttempts as failed', async () => {
+  it('counts a token that is still retried after maxAttempts as failed and dead-letters it', async () => {
     const s = setup();
     const { id } = await fannedOut(1, s);
     const batch = s.broker.published[0]!;
@@ -204,6 +210,9 @@ describe('dispatch handler', () => {
     const last: DispatchBatchMessage = { ...batch.body, batchId: `${id}:0:r5`, attempt: 5 };
     expect(await s.handler(delivery(last, { attempt: 5 }))).toBe('ack');
     expect(s.broker.retried).toHaveLength(0);
+    expect(s.broker.dead).toEqual([
+      expect.objectContaining({ messageId: `${id}:0:r5:dead`, reason: 'max-attempts: INTERNAL', attempts: 6, body: expect.objectContaining({ tokens: batch.body.tokens }) }),
+    ]);
     expect(await counts(id)).toMatchObject({ sent_count: 0, failed_count: 1, retried_count: 0 });
   });
 
