@@ -16,7 +16,9 @@ import { problemResponse } from './middleware/problem-response.js';
 import { requestId } from './middleware/request-id.js';
 import { routeNotFound } from './middleware/route-not-found.js';
 import { securityHeaders } from './middleware/security-headers.js';
-import { createOpenApiRegistry, generateOpenApiDocument, type OpenApiDocument } from './openapi.js';
+import { createOpenApiRegistry, generateOpenApiDocument, registerWebSocketPath, type OpenApiDocument } from './openapi.js';
+import { UpgradeRequiredError } from './http-errors.js';
+import { LIVE_PATH, LIVE_ROLES } from './live.js';
 import { assertPublicRoutes } from './public-routes.js';
 import { mountRoutes, type RouteDefinition } from './route.js';
 import type { MetricsSource } from './routes/metrics.js';
@@ -68,7 +70,18 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
     .use(problemResponse())
     .use(compress({ threshold: 1024 }))
     .use(etag())
-    .use(router.routes())
-    .use(routeNotFound(router));
+    .use(router.routes());
+  if (deps.surface === 'api') {
+    // The live inbox is served on the server's upgrade event (http/live.ts); a plain request here learns how.
+    registerWebSocketPath(
+      registry,
+      LIVE_PATH,
+      'New inbox entries, live',
+      'A WebSocket. Authenticate with `Authorization: Bearer <access token>` or, from a browser, the subprotocols `bearer, <access token>` (never a query parameter). The server sends `{ "type": "notification", "entry": … }` for each new inbox entry, the entry exactly as `GET /v1/me/notifications` lists it (dedupe by `id`: an entry may come twice). Clients send nothing; at most 5 connections per user (the oldest is closed with 4001).',
+      LIVE_ROLES,
+    );
+    app.use((ctx, next) => (ctx.path === LIVE_PATH ? Promise.reject(new UpgradeRequiredError(LIVE_PATH)) : next()));
+  }
+  app.use(routeNotFound(router));
   return app;
 }

@@ -15,6 +15,14 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
+/** A plain HTTP request on a WebSocket-only path. */
+export class UpgradeRequiredError extends AppError {
+  readonly code = 'UPGRADE_REQUIRED';
+  constructor(path: string) {
+    super(`${path} is a WebSocket: open it with an Upgrade: websocket request and a bearer token.`);
+  }
+}
+
 /** No bearer token, or one that is malformed, expired, for another audience or signed by an unknown key. */
 export class UnauthenticatedError extends AppError {
   readonly code = 'UNAUTHENTICATED';

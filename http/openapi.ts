@@ -59,6 +59,25 @@ export function toOpenApiRoute(route: RouteDefinition): RouteConfig {
   };
 }
 
+/** The live inbox WebSocket: served on the upgrade event, not by the router, but part of the contract. */
+export function registerWebSocketPath(registry: OpenAPIRegistry, path: string, summary: string, description: string, roles: readonly string[]): void {
+  registry.registerPath({
+    method: 'get',
+    path,
+    summary,
+    description: `${description}\n\nRoles: ${roles.join(', ')}.`,
+    tags: [path.split('/')[1] ?? 'root'],
+    security: [{ [BEARER]: [] }],
+    responses: {
+      '101': { description: 'Switching Protocols: the WebSocket is open.' },
+      '401': problemResponse('No valid bearer token, or the account is gone (UNAUTHENTICATED); answered before any upgrade.'),
+      '403': problemResponse('The role may not use it, or the Origin is not allowed (FORBIDDEN).'),
+      '426': problemResponse('A plain HTTP request: open it as a WebSocket (UPGRADE_REQUIRED).'),
+      default: problemResponse('Any other problem, e.g. 503 when the live hub is restarting.'),
+    },
+  });
+}
+
 export function generateOpenApiDocument(registry: OpenAPIRegistry): OpenApiDocument {
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -1,7 +1,7 @@
 // Turns any thrown value into an RFC 9457 problem: the one table of error code → HTTP status lives here.
 import { STATUS_CODES } from 'node:http';
 import { ValidationError, isAppError, type ProblemField } from '../src/errors/app-error.js';
-import { MethodNotAllowedError, NotReadyError, UnauthenticatedError, type PartStatus } from './http-errors.js';
+import { MethodNotAllowedError, NotReadyError, UnauthenticatedError, UpgradeRequiredError, type PartStatus } from './http-errors.js';
 
 /** Error code → HTTP status. A code missing here is a 500. */
 export const PROBLEM_STATUS: Readonly<Record<string, number>> = {
@@ -26,6 +26,7 @@ export const PROBLEM_STATUS: Readonly<Record<string, number>> = {
   NOT_FOUND: 404,
   SUPERVISOR_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  UPGRADE_REQUIRED: 426,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   QUERY_TIMEOUT: 504,
@@ -80,6 +81,10 @@ export function toProblem(error: unknown, requestId: string): Problem {
   if (typeof retryAfterMs === 'number' && retryAfterMs >= 0) headers['Retry-After'] = String(Math.ceil(retryAfterMs / 1000));
   if (error instanceof UnauthenticatedError) headers['WWW-Authenticate'] = error.challenge;
   if (error instanceof MethodNotAllowedError) headers.Allow = error.allowed.join(', ');
+  if (error instanceof UpgradeRequiredError) {
+    headers.Upgrade = 'websocket';
+    headers.Connection = 'Upgrade';
+  }
 
   const body: ProblemBody = {
     type: problemType(code),

@@ -34,6 +34,15 @@ describe('node over HTTP', () => {
     expect((await fetch(`${node.apiUrl}/v1/notification-types`)).status).toBe(401);
   });
 
+  it('answers a plain request on the live inbox path with 426 and documents the WebSocket in OpenAPI', async () => {
+    const res = await fetch(`${node.apiUrl}/v1/me/notifications/live`, { headers: { authorization: `Bearer ${customer}` } });
+    expect(res.status).toBe(426);
+    expect(res.headers.get('upgrade')).toBe('websocket');
+    expect(await res.json()).toMatchObject({ code: 'UPGRADE_REQUIRED' });
+    const doc = (await (await fetch(`${node.apiUrl}/openapi.json`)).json()) as { paths: Record<string, { get?: { responses: Record<string, unknown> } }> };
+    expect(Object.keys(doc.paths['/v1/me/notifications/live']?.get?.responses ?? {})).toEqual(expect.arrayContaining(['101', '401', '426']));
+  });
+
   it('answers malformed JSON and a wrong field type with a 400 problem naming the field', async () => {
     const malformed = await post('/admin/supervisors/resources/restart', '{"reason":');
     expect(malformed.status).toBe(400);

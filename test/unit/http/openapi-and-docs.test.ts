@@ -34,7 +34,9 @@ describe('OpenAPI document and docs page', () => {
       }
     }
     const opCount = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
-    expect(opCount).toBe(api.length);
+    // Every router route, plus the live inbox WebSocket (served on the upgrade event, documented all the same).
+    expect(opCount).toBe(api.length + 1);
+    expect(doc.paths['/v1/me/notifications/live']?.get?.security).toEqual([{ bearerAuth: [] }]);
   });
 
   it('serves /docs with local assets only and a CSP, and its assets', async () => {
