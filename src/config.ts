@@ -72,7 +72,7 @@ const envSchema = z.object({
 
   FCM_PROJECT_ID: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
   FCM_CREDENTIALS_FILE: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
-  FCM_TRANSPORT: z.enum(['http1', 'http2']).default('http1'),
+  FCM_TRANSPORT: z.enum(['http2-session', 'http1', 'http2']).default('http2-session'),
   FCM_PROXY_URL: optionalUrl(['http', 'https']),
   FCM_EXTRA_CA_FILE: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
   FCM_POOL_THREADS: int(2, 1, 64),
@@ -169,7 +169,7 @@ export interface DispatchConfig {
         mode: 'fcm';
         projectId: string;
         credentialsFile: string;
-        transport: 'http1' | 'http2';
+        transport: 'http2-session' | 'http1' | 'http2';
         proxyUrl: string | undefined;
         extraCaFile: string | undefined;
         threads: number;
@@ -246,7 +246,7 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
   if (set('FCM_CREDENTIALS_FILE') && !existsSync(raw.FCM_CREDENTIALS_FILE!.trim())) problems.push(`FCM_CREDENTIALS_FILE: no file at ${raw.FCM_CREDENTIALS_FILE!.trim()}`);
   if (set('FCM_EXTRA_CA_FILE') && !existsSync(raw.FCM_EXTRA_CA_FILE!.trim())) problems.push(`FCM_EXTRA_CA_FILE: no file at ${raw.FCM_EXTRA_CA_FILE!.trim()}`);
   if (raw.FCM_TRANSPORT === 'http2' && (set('FCM_PROXY_URL') || set('FCM_EXTRA_CA_FILE'))) {
-    problems.push('FCM_TRANSPORT: http2 (firebase-admin sendEach) cannot use FCM_PROXY_URL or FCM_EXTRA_CA_FILE; use http1');
+    problems.push('FCM_TRANSPORT: http2 (firebase-admin sendEach) cannot use FCM_PROXY_URL or FCM_EXTRA_CA_FILE; use http2-session or http1');
   }
   const inFlight = Number(raw.FCM_BATCHES_IN_FLIGHT ?? 4);
   const reserved = Number(raw.FCM_URGENT_RESERVED ?? 1);

@@ -4,15 +4,22 @@
 //
 // Transports (FACTS.md "firebase-admin (FCM)"):
 //   'http1'  messaging.send() per message over a keep-alive https.Agent, with bounded concurrency (maxInFlight
-//            sends at once across all batches of this sender, over at most maxSockets sockets). The only path
-//            that works through an HTTP proxy (proxyUrl: an https-proxy-agent subclass, see ProxyAgentWithCa) and
-//            the only one that takes an extra CA file. Also used for the OAuth token call with a service-account file.
+//            sends at once across all batches of this sender, over at most maxSockets sockets). Works through an
+//            HTTP proxy (proxyUrl: an https-proxy-agent subclass, see ProxyAgentWithCa) and takes an extra CA file.
+//            Its agent also carries the OAuth token call with a service-account file (for http2-session too).
 //   'http2'  messaging.sendEach(): firebase-admin dials `http2.connect` itself, with no agent, a new session per
 //            call; so no proxy and no extra CA (only NODE_EXTRA_CA_CERTS, process-wide). Asking for either with
 //            'http2' is refused when the sender is created rather than silently ignored.
+//   'http2-session'  our own HTTP/2 client (h2-session-client.ts): ONE session kept open across batches, one stream
+//            per message, bounded streams in flight, reconnect on GOAWAY/error; through the proxy it opens the
+//            CONNECT tunnel itself and takes the extra CA. firebase-admin still supplies the access token (the app's
+//            credential, cached here until 5 minutes before expiry) and the message validation and wire
+//            transformation (its internal validateMessage, see firebaseMessagingInternals), and its error mapping
+//            (createFirebaseError) turns FCM's answers into the same error codes the other transports see. No
+//            firebase-admin retry is involved: every failure is one outcome, as with the other transports.
 //
-// firebase-admin's own retries: its HTTP clients retry a 503 up to 4 times (0.5, 1, 2, 4 s backoff, or Retry-After
-// up to 60 s) and ECONNRESET/ETIMEDOUT likewise, holding a send slot for seconds. The public API has no switch, so
+// firebase-admin's own retries (http1, http2): its HTTP clients retry a 503 up to 4 times (0.5, 1, 2, 4 s backoff,
+// or Retry-After up to 60 s) and ECONNRESET/ETIMEDOUT likewise, holding a send slot for seconds. The public API has no switch, so
 // the sender replaces the `retry` config of the app's two messaging HTTP clients (private fields of
 // FirebaseMessagingRequestHandler, checked at creation: a firebase-admin upgrade that moves them fails loudly here
 // and in the tests): no status code is retried, a connection reset is retried once, at once (a keep-alive socket
@@ -26,14 +33,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
+import type http2 from 'node:http2';
 import https from 'node:https';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { cert, deleteApp, initializeApp, type App, type Credential } from 'firebase-admin/app';
+import { cert, deleteApp, initializeApp, SDK_VERSION, type App, type Credential } from 'firebase-admin/app';
 import { getMessaging, type Messaging, type SendResponse } from 'firebase-admin/messaging';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { FCM_PAYLOAD_LIMIT_BYTES, payloadBytes, type FcmMessage } from './fcm-message.js';
 import { classifyFailure, type FcmFailure, type FcmOutcome } from './fcm-outcome.js';
+import { H2SessionClient, H2TransportError, type H2Response } from './h2-session-client.js';
 
 /** FCM accepts at most this many messages per batch call (sendEach); the sender keeps the same bound. */
 export const FCM_MAX_BATCH = 500;
@@ -47,29 +58,39 @@ export interface FcmSenderOptions {
   readonly projectId: string;
   /** Path of a service-account JSON file (its token call goes through the same agent/proxy), or a token source. */
   readonly credential: string | AccessTokenSource;
-  readonly transport: 'http1' | 'http2';
-  /** http://host:port of the HTTP proxy FCM is reached through (http1 only). */
+  readonly transport: FcmTransport;
+  /** http://host:port of the HTTP proxy FCM is reached through (http1 and http2-session). */
   readonly proxyUrl?: string | undefined;
-  /** PEM file of a CA to trust in addition to Node's roots (e.g. a TLS-inspecting proxy's CA; http1 only). */
+  /** PEM file of a CA to trust besides Node's roots (e.g. a TLS-inspecting proxy's CA; http1 and http2-session). */
   readonly extraCaFile?: string | undefined;
-  /** http1: sends in flight at once across all batches of this sender. Default 200. */
+  /**
+   * Sends in flight at once across all batches of this sender. http1: default 200. http2-session: streams on the
+   * session, default 100, never more than the server's SETTINGS_MAX_CONCURRENT_STREAMS.
+   */
   readonly maxInFlight?: number | undefined;
+  /** http2-session: close the session after this long without a send (reopened on demand). Default 30 s. */
+  readonly sessionIdleTimeoutMs?: number | undefined;
+  /** http2-session: ping period; a ping unanswered for a period destroys the session. Default 15 s; 0: none. */
+  readonly sessionPingIntervalMs?: number | undefined;
   /** http1: sockets of the keep-alive agent. Default 64. */
   readonly maxSockets?: number | undefined;
   /** firebase-admin app name (unique per process); default: derived from the project and a counter. */
   readonly appName?: string | undefined;
   /**
-   * TEST SEAM ONLY (http1, no proxy): dial this address instead of the host asked for (fcm.googleapis.com is
-   * fixed in firebase-admin), keeping the asked host as TLS servername, so the certificate is still verified.
+   * TEST SEAM ONLY (http1 and http2-session, no proxy): dial this address instead of the host asked for
+   * (fcm.googleapis.com is fixed in firebase-admin), keeping the asked host as TLS servername, so the certificate
+   * is still verified.
    */
   readonly dialOverride?: { readonly host: string; readonly port: number } | undefined;
 }
 
+export type FcmTransport = 'http1' | 'http2' | 'http2-session';
+
 export interface FcmSender {
-  readonly transport: 'http1' | 'http2';
+  readonly transport: FcmTransport;
   /** One outcome per message, in order. At most FCM_MAX_BATCH messages; never rejects for a per-message failure. */
   sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
-  /** Deletes the firebase-admin app and closes the agent's sockets. */
+  /** Deletes the firebase-admin app and closes the agent's sockets and the HTTP/2 session (http2-session). */
   close(): Promise<void>;
 }
 
@@ -78,6 +99,12 @@ type ResponseInfo = Pick<FcmFailure, 'httpStatus' | 'retryAfter' | 'fcmErrorCode
 
 /** Per batch (http2) or per message (http1): token → what FCM answered. */
 const answers = new AsyncLocalStorage<Map<string, ResponseInfo>>();
+
+/** firebase-admin's timeout for one FCM request (FIREBASE_MESSAGING_TIMEOUT), used by http2-session too. */
+const FCM_REQUEST_TIMEOUT_MS = 15_000;
+const FCM_ORIGIN = 'https://fcm.googleapis.com';
+/** A cached access token is renewed this long before it expires (firebase-admin's own margin). */
+const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
 /** The retry config put on firebase-admin's messaging HTTP clients (its RetryConfig shape). */
 const SENDER_RETRY_CONFIG = {
@@ -92,21 +119,31 @@ let appCounter = 0;
 
 export function createFcmSender(options: FcmSenderOptions): FcmSender {
   if (options.transport === 'http2') {
-    if (options.proxyUrl) throw new Error('FCM over HTTP/2 (sendEach) cannot use a proxy: firebase-admin dials http2.connect itself; use transport http1');
-    if (options.extraCaFile) throw new Error('FCM over HTTP/2 (sendEach) cannot take an extra CA file: set NODE_EXTRA_CA_CERTS or use transport http1');
-    if (options.dialOverride) throw new Error('dialOverride is for the http1 transport (tests of http2 redirect http2.connect)');
+    if (options.proxyUrl) throw new Error('FCM over HTTP/2 (sendEach) cannot use a proxy: firebase-admin dials http2.connect itself; use transport http1 or http2-session');
+    if (options.extraCaFile) throw new Error('FCM over HTTP/2 (sendEach) cannot take an extra CA file: set NODE_EXTRA_CA_CERTS or use transport http1 or http2-session');
+    if (options.dialOverride) throw new Error('dialOverride is for the http1 and http2-session transports (tests of http2 redirect http2.connect)');
   }
   if (options.proxyUrl && options.dialOverride) throw new Error('dialOverride and proxyUrl exclude each other (the proxy decides where to dial)');
 
   const ca = options.extraCaFile ? [...tls.rootCertificates, readFileSync(options.extraCaFile, 'utf8')] : undefined;
-  const agent = options.transport === 'http1' ? makeAgent(options, ca) : undefined;
+  // http1 sends and fetches tokens through the agent; http2-session needs it only for a service-account file's
+  // token call (through the proxy when there is one); http2 (sendEach) cannot use one.
+  const agent =
+    options.transport === 'http1' || (options.transport === 'http2-session' && typeof options.credential === 'string')
+      ? makeAgent(options, ca)
+      : undefined;
   const credential: Credential = typeof options.credential === 'string' ? cert(options.credential, agent) : options.credential;
   const name = options.appName ?? `samaconso-fcm-${options.projectId}-${process.pid}-${++appCounter}`;
   const app: App = initializeApp({ credential, projectId: options.projectId, ...(agent ? { httpAgent: agent } : {}) }, name);
-  let messaging: Messaging;
+  let messaging: Messaging | undefined;
+  let session: SessionTransport | undefined;
   try {
-    messaging = getMessaging(app);
-    instrument(messaging);
+    if (options.transport === 'http2-session') {
+      session = createSessionTransport(app, options, ca);
+    } else {
+      messaging = getMessaging(app);
+      instrument(messaging);
+    }
   } catch (error) {
     void deleteApp(app);
     agent?.destroy();
@@ -117,10 +154,12 @@ export function createFcmSender(options: FcmSenderOptions): FcmSender {
   let closed = false;
 
   async function sendOne(message: FcmMessage): Promise<FcmOutcome> {
+    if (!messaging) throw new Error('firebase-admin messaging is not set up for this transport');
     const store = new Map<string, ResponseInfo>();
     await limit.acquire();
     try {
-      const messageId = await answers.run(store, async () => messaging.send(message));
+      const sending = messaging;
+      const messageId = await answers.run(store, async () => sending.send(message));
       return { kind: 'sent', messageId };
     } catch (error) {
       return classifyFailure(failureOf(error, store.get(message.token)));
@@ -130,10 +169,12 @@ export function createFcmSender(options: FcmSenderOptions): FcmSender {
   }
 
   async function sendEachHttp2(messages: FcmMessage[]): Promise<FcmOutcome[]> {
+    if (!messaging) throw new Error('firebase-admin messaging is not set up for this transport');
+    const messagingHttp2 = messaging;
     const store = new Map<string, ResponseInfo>();
     let responses: SendResponse[];
     try {
-      const batch = await answers.run(store, async () => messaging.sendEach(messages));
+      const batch = await answers.run(store, async () => messagingHttp2.sendEach(messages));
       responses = batch.responses;
     } catch (error) {
       // A session error: what had been answered before it is in pendingBatchResponse; the rest share the error.
@@ -159,8 +200,9 @@ export function createFcmSender(options: FcmSenderOptions): FcmSender {
       const outcomes: (FcmOutcome | undefined)[] = messages.map((m) => refuseBeforeSending(m));
       const toSend = messages.flatMap((m, i) => (outcomes[i] ? [] : [{ m, i }]));
       if (toSend.length > 0) {
-        const sent =
-          options.transport === 'http1'
+        const sent = session
+          ? await session.sendAll(toSend.map(({ m }) => m))
+          : options.transport === 'http1'
             ? await Promise.all(toSend.map(({ m }) => sendOne(m)))
             : await sendEachHttp2(toSend.map(({ m }) => m));
         toSend.forEach(({ i }, k) => (outcomes[i] = sent[k]));
@@ -170,6 +212,7 @@ export function createFcmSender(options: FcmSenderOptions): FcmSender {
     async close() {
       if (closed) return;
       closed = true;
+      await session?.close();
       await deleteApp(app);
       agent?.destroy();
     },
@@ -201,31 +244,205 @@ function failureOf(error: unknown, info: ResponseInfo | undefined): FcmFailure {
 
 type ConnectArgs = Parameters<HttpsProxyAgent<string>['connect']>;
 
-/** https-proxy-agent 9 applies its constructor's TLS options to the proxy connection only; this adds `ca` for the target. */
+// The extra CA goes to the agents as a secure context built once, not as a `ca` option: Node's https.Agent (and
+// agent-base, which calls it) puts `options.ca` into the pool key it computes several times per request, i.e.
+// joins all ~140 root certificates into a ~220 kB string each time, ~0.12 ms of CPU per call (measured by
+// bench/fcm-transports.ts: a 'http1' send cost ~0.5 ms of CPU with `ca`). A secure context is not part of the key,
+// and the trust list is parsed once instead of on every new socket. Verification is unchanged: the context holds
+// the roots plus the extra CA, rejectUnauthorized keeps its default.
+
+/** https-proxy-agent 9 applies its constructor's TLS options to the proxy connection only; this adds the target's. */
 class ProxyAgentWithCa extends HttpsProxyAgent<string> {
   constructor(
     proxy: string,
-    private readonly targetCa: string[] | undefined,
+    private readonly targetContext: tls.SecureContext | undefined,
     agentOptions: http.AgentOptions,
   ) {
-    super(proxy, { ...agentOptions, ...(targetCa ? { ca: targetCa } : {}) });
+    super(proxy, { ...agentOptions, ...(targetContext ? { secureContext: targetContext } : {}) });
+  }
+
+  /**
+   * Everything this agent carries is HTTPS (FCM, the OAuth token endpoint). agent-base otherwise decides per call,
+   * for options without `protocol` (Node's pool calls getName with such options on every request), by capturing
+   * and scanning a stack trace: ~80 µs of CPU per send measured (more with source maps on).
+   */
+  override isSecureEndpoint(): boolean {
+    return true;
   }
 
   override connect(req: ConnectArgs[0], opts: ConnectArgs[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
-    return super.connect(req, this.targetCa ? Object.assign(opts, { ca: this.targetCa }) : opts);
+    // A copy: the pool keeps `opts` and keys the socket by it.
+    return super.connect(req, this.targetContext ? ({ ...opts, secureContext: this.targetContext } as ConnectArgs[1]) : opts);
   }
 }
 
 function makeAgent(options: FcmSenderOptions, ca: string[] | undefined): https.Agent | HttpsProxyAgent<string> {
   const agentOptions = { keepAlive: true, maxSockets: Math.max(1, options.maxSockets ?? 64) };
-  if (options.proxyUrl) return new ProxyAgentWithCa(options.proxyUrl, ca, agentOptions);
-  const agent = new https.Agent({ ...agentOptions, ...(ca ? { ca } : {}) });
+  const secureContext = ca ? tls.createSecureContext({ ca }) : undefined;
+  if (options.proxyUrl) return new ProxyAgentWithCa(options.proxyUrl, secureContext, agentOptions);
+  const agent = new https.Agent({ ...agentOptions, ...(secureContext ? { secureContext } : {}) });
   const dial = options.dialOverride;
   if (dial) {
     (agent as unknown as { createConnection: (o: tls.ConnectionOptions) => Duplex }).createConnection = (o) =>
       tls.connect({ ...o, host: dial.host, port: dial.port, servername: o.servername ?? o.host ?? undefined });
   }
   return agent;
+}
+
+// ---- the kept-open HTTP/2 session (http2-session) ----
+
+interface SessionTransport {
+  sendAll(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
+  close(): Promise<void>;
+}
+
+function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[] | undefined): SessionTransport {
+  const internals = firebaseMessagingInternals();
+  const credential = app.options.credential;
+  if (!credential) throw new Error('the firebase-admin app has no credential');
+  const tokens = accessTokenCache(credential);
+  const client = new H2SessionClient({
+    origin: FCM_ORIGIN,
+    ca,
+    proxyUrl: options.proxyUrl,
+    dialOverride: options.dialOverride,
+    maxInFlight: Math.max(1, options.maxInFlight ?? 100),
+    requestTimeoutMs: FCM_REQUEST_TIMEOUT_MS,
+    connectTimeoutMs: 10_000,
+    idleTimeoutMs: Math.max(1, options.sessionIdleTimeoutMs ?? 30_000),
+    pingIntervalMs: Math.max(0, options.sessionPingIntervalMs ?? 15_000),
+  });
+  // The project is given explicitly (FcmSenderOptions.projectId), so firebase-admin's project lookup
+  // (Messaging.getUrlPath) reduces to this.
+  const path = `/v1/projects/${encodeURIComponent(options.projectId)}/messages:send`;
+  const fixedHeaders: http2.OutgoingHttpHeaders = {
+    ':method': 'POST',
+    ':path': path,
+    'content-type': 'application/json',
+    // What firebase-admin's messaging request handler and AuthorizedHttpClient send along.
+    'x-firebase-client': `fire-admin-node/${SDK_VERSION}`,
+    access_token_auth: 'true',
+    'x-goog-api-client': `gl-node/${process.versions.node} fire-admin/${SDK_VERSION}`,
+    ...(process.env['GOOGLE_CLOUD_QUOTA_PROJECT'] ? { 'x-goog-user-project': process.env['GOOGLE_CLOUD_QUOTA_PROJECT'] } : {}),
+  };
+
+  async function sendOne(message: FcmMessage, token: string): Promise<FcmOutcome> {
+    // As Messaging.send(): validate a deep copy, which validateMessage also rewrites in place to FCM's wire form
+    // (ttl "<s>s", collapse_key, …). A message it refuses never leaves the process.
+    let wire: FcmMessage;
+    try {
+      wire = internals.deepCopy(message);
+      internals.validateMessage(wire);
+    } catch (error) {
+      return classifyFailure(failureOf(error, undefined));
+    }
+    let response: H2Response;
+    try {
+      response = await client.request({ ...fixedHeaders, authorization: `Bearer ${token}` }, JSON.stringify({ message: wire }));
+    } catch (error) {
+      // No complete answer: a network outcome (retried), or TLS (fails: configuration) by its wording.
+      const timeout = error instanceof H2TransportError && error.kind === 'timeout';
+      return classifyFailure({ code: timeout ? 'app/network-timeout' : 'app/network-error', message: error instanceof Error ? error.message : String(error) });
+    }
+    return outcomeOf(response);
+  }
+
+  function outcomeOf(response: H2Response): FcmOutcome {
+    let data: unknown;
+    try {
+      data = JSON.parse(response.body);
+    } catch {
+      data = undefined;
+    }
+    const name = (data as { name?: unknown } | undefined)?.name;
+    if (response.status === 200 && typeof name === 'string' && (data as { error?: unknown }).error === undefined) return { kind: 'sent', messageId: name };
+    // The same shape as firebase-admin's RequestResponseError, so its own mapping and our reading of FCM's
+    // details (responseInfo) apply unchanged.
+    const error = {
+      response: { status: response.status, headers: response.headers, data, text: response.body, isJson: () => data !== undefined },
+    };
+    const info = responseInfo(error);
+    const firebaseError = internals.createFirebaseError(error);
+    if (response.status === 401 && (firebaseError as { code?: unknown }).code === 'messaging/authentication-error') tokens.invalidate();
+    return classifyFailure(failureOf(firebaseError, info));
+  }
+
+  return {
+    async sendAll(messages) {
+      let token: string;
+      try {
+        token = await tokens.get();
+      } catch (error) {
+        const outcome = classifyFailure(failureOf(error, undefined));
+        return messages.map(() => outcome);
+      }
+      return Promise.all(messages.map((m) => sendOne(m, token)));
+    },
+    close: () => client.close(),
+  };
+}
+
+/** The credential's access token, fetched once and shared until TOKEN_REFRESH_MARGIN_MS before it expires. */
+function accessTokenCache(credential: Credential): { get(): Promise<string>; invalidate(): void } {
+  let cached: { token: string; renewAt: number } | undefined;
+  let fetching: Promise<string> | undefined;
+  return {
+    get() {
+      if (cached && Date.now() < cached.renewAt) return Promise.resolve(cached.token);
+      fetching ??= credential
+        .getAccessToken()
+        .then((t) => {
+          if (typeof t?.access_token !== 'string' || t.access_token.length === 0) throw new Error('the credential returned no access token');
+          const lifetimeMs = Math.max(0, Number(t.expires_in) * 1000 || 0);
+          // Short-lived tokens (tests) are renewed half-way rather than at once.
+          cached = { token: t.access_token, renewAt: Date.now() + Math.max(lifetimeMs - TOKEN_REFRESH_MARGIN_MS, lifetimeMs / 2) };
+          return t.access_token;
+        })
+        .finally(() => {
+          fetching = undefined;
+        });
+      return fetching;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+  };
+}
+
+interface FirebaseMessagingInternals {
+  /** Throws firebase-admin's FirebaseMessagingError for an invalid message; rewrites a valid one to wire form. */
+  validateMessage(message: object): void;
+  /** firebase-admin's mapping of an FCM error answer (RequestResponseError shape) to a FirebaseMessagingError. */
+  createFirebaseError(error: { response: { status: number; data: unknown; text: string; isJson(): boolean } }): Error;
+  deepCopy<T>(value: T): T;
+}
+
+let messagingInternals: FirebaseMessagingInternals | undefined;
+
+/**
+ * firebase-admin 13.10's validateMessage, createFirebaseError and deepCopy: what Messaging.send() runs before and
+ * after its request. They are not public, and the package's `exports` map refuses deep imports
+ * (`firebase-admin/lib/messaging/messaging-internal.js` → ERR_PACKAGE_PATH_NOT_EXPORTED); its public API has no
+ * validate-only call that does not send. So the files are loaded by path next to the public entry point
+ * (require.resolve('firebase-admin/messaging') → lib/messaging/index.js): the same CommonJS module instances the
+ * public API uses (its ESM entry re-exports the CommonJS build), so errors are the same FirebaseMessagingError
+ * class. The version is pinned; a change that moves them fails here when the sender is created, and in the tests.
+ */
+function firebaseMessagingInternals(): FirebaseMessagingInternals {
+  if (messagingInternals) return messagingInternals;
+  const require = createRequire(import.meta.url);
+  const messagingDir = dirname(require.resolve('firebase-admin/messaging'));
+  const load = (file: string, fn: string): ((...args: never[]) => unknown) => {
+    const exported = (require(join(messagingDir, file)) as Record<string, unknown>)[fn];
+    if (typeof exported !== 'function') throw new Error(`firebase-admin internals changed: ${fn} not found in ${file}; review src/fcm/fcm-sender.ts`);
+    return exported as (...args: never[]) => unknown;
+  };
+  messagingInternals = {
+    validateMessage: load('messaging-internal.js', 'validateMessage') as FirebaseMessagingInternals['validateMessage'],
+    createFirebaseError: load('messaging-errors-internal.js', 'createFirebaseError') as FirebaseMessagingInternals['createFirebaseError'],
+    deepCopy: load('../utils/deep-copy.js', 'deepCopy') as FirebaseMessagingInternals['deepCopy'],
+  };
+  return messagingInternals;
 }
 
 // ---- firebase-admin internals (pinned 13.10.0) ----

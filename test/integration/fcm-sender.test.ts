@@ -1,77 +1,20 @@
 // The product's FCM sender (src/fcm) against the fake FCM over real TLS, verification on: HTTP/1.1 direct (test
 // dial seam), HTTP/1.1 through a real CONNECT proxy with the extra CA file, and HTTP/2 (sendEach) through the
 // in-process http2.connect redirect. What reached FCM is counted by the fake, not by the sender.
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildFcmMessage, type FcmNotification } from '../../src/fcm/fcm-message.js';
-import type { FcmOutcome } from '../../src/fcm/fcm-outcome.js';
-import { createFcmSender, type FcmSender, type FcmSenderOptions } from '../../src/fcm/fcm-sender.js';
+import { createFcmSender } from '../../src/fcm/fcm-sender.js';
 import { startConnectProxy, type ConnectProxy } from '../support/fcm/connect-proxy.js';
-import { startFakeFcm, type FakeFcm, type OutcomeScript } from '../support/fcm/fake-fcm-server.js';
+import { startFakeFcm, type FakeFcm } from '../support/fcm/fake-fcm-server.js';
+import { serviceAccountFile } from '../support/fcm/service-account.js';
+import { checkMixed, credential, JOB, lowAdvice, MIXED, MIXED_TOKENS, PROJECT, senderFactory, urgentOutage } from '../support/fcm/sender-fixtures.js';
 import { redirectFcmHttp2 } from '../support/fcm/redirect-http2.js';
-
-const PROJECT = 'samaconso-test';
-const credential = { getAccessToken: async () => ({ access_token: 'test-access-token', expires_in: 3600 }) };
-const JOB = '0b5e1c1e-5d4f-4a43-9d1f-7a8c3e2b9f10';
-
-const urgentOutage: FcmNotification = { jobId: JOB, queue: 'urgent', type: { code: 'outage', ttlSeconds: 14_400, collapseKey: 'outage' }, title: 'Coupure', body: 'Coupure sur votre compteur', data: { meter: '141' } };
-const lowAdvice: FcmNotification = { jobId: JOB, queue: 'low_priority', type: { code: 'advice', ttlSeconds: 604_800, collapseKey: null }, title: 'Conseil', body: 'Éteignez les lumières' };
 
 let fake: FakeFcm;
 let proxy: ConnectProxy;
-const senders: FcmSender[] = [];
-
-function sender(options: Partial<FcmSenderOptions> = {}): FcmSender {
-  const s = createFcmSender({ projectId: PROJECT, credential, transport: 'http1', ...options });
-  senders.push(s);
-  return s;
-}
-
-/** HTTP/1.1 straight to the fake (dial seam), trusting the test CA as the extra CA file. */
-function directSender(options: Partial<FcmSenderOptions> = {}): FcmSender {
-  return sender({ dialOverride: { host: fake.host, port: fake.port }, extraCaFile: fake.caFile, ...options });
-}
+const { sender, directSender, closeAll } = senderFactory('http1', () => fake);
 
 // One token per scripted outcome; what the sender must answer for it.
-const MIXED: OutcomeScript = {
-  'tok-unregistered': 'UNREGISTERED',
-  'tok-invalid': 'INVALID_ARGUMENT',
-  'tok-mismatch': 'SENDER_ID_MISMATCH',
-  'tok-quota': 'QUOTA_EXCEEDED', // the fake's default Retry-After: 60 s
-  'tok-quota-7': { error: 'QUOTA_EXCEEDED', retryAfterSeconds: 7 },
-  'tok-unavailable': 'UNAVAILABLE', // firebase-admin alone would retry this up to 4 times
-  'tok-unavailable-30': { error: 'UNAVAILABLE', retryAfterSeconds: 30 },
-  'tok-internal': 'INTERNAL',
-  'tok-apns-auth': 'THIRD_PARTY_AUTH_ERROR',
-};
-const EXPECTED: Record<string, Partial<Record<string, unknown>>> = {
-  'tok-ok-1': { kind: 'sent', messageId: expect.stringMatching(/^projects\/samaconso-test\/messages\/\d+$/) },
-  'tok-unregistered': { kind: 'remove-token', code: 'UNREGISTERED' },
-  'tok-ok-2': { kind: 'sent' },
-  'tok-invalid': { kind: 'remove-token', code: 'INVALID_ARGUMENT' },
-  'tok-mismatch': { kind: 'remove-token', code: 'SENDER_ID_MISMATCH' },
-  'tok-quota': { kind: 'retry', code: 'QUOTA_EXCEEDED', retryAfterMs: 60_000 },
-  'tok-quota-7': { kind: 'retry', code: 'QUOTA_EXCEEDED', retryAfterMs: 7_000 },
-  'tok-unavailable': { kind: 'retry', code: 'UNAVAILABLE', retryAfterMs: 0 },
-  'tok-unavailable-30': { kind: 'retry', code: 'UNAVAILABLE', retryAfterMs: 30_000 },
-  'tok-internal': { kind: 'retry', code: 'INTERNAL', retryAfterMs: 0 },
-  'tok-apns-auth': { kind: 'fail', code: 'THIRD_PARTY_AUTH_ERROR', alert: true },
-  'tok-ok-3': { kind: 'sent' },
-};
-const MIXED_TOKENS = Object.keys(EXPECTED);
-
-function checkMixed(outcomes: FcmOutcome[], httpVersion: string): void {
-  expect(outcomes).toHaveLength(MIXED_TOKENS.length);
-  MIXED_TOKENS.forEach((token, i) => expect({ token, ...outcomes[i] }).toMatchObject({ token, ...EXPECTED[token] }));
-  // The fake's own counts: one request per token (no hidden retry by firebase-admin, not even for the 503s).
-  expect(fake.stats()).toMatchObject({ requests: 12, delivered: 3, failed: 9, byHttpVersion: { [httpVersion]: 12 } });
-  for (const token of MIXED_TOKENS) expect(fake.attemptsFor(token)).toBe(1);
-  expect(fake.deliveredTokens()).toEqual(new Set(['tok-ok-1', 'tok-ok-2', 'tok-ok-3']));
-}
-
 beforeAll(async () => {
   fake = await startFakeFcm();
   proxy = await startConnectProxy({ target: { host: fake.host, port: fake.port } });
@@ -90,14 +33,14 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await Promise.all(senders.splice(0).map((s) => s.close()));
+  await closeAll();
 });
 
 describe('FCM sender, HTTP/1.1', () => {
   it('classifies a mixed batch per token; the fake counts exactly one request per token', async () => {
     fake.setOutcomes(MIXED);
     const outcomes = await directSender().sendBatch(MIXED_TOKENS.map((t) => buildFcmMessage(t, urgentOutage)));
-    checkMixed(outcomes, '1.1');
+    checkMixed(fake, outcomes, '1.1');
   });
 
   it('a 503 is not retried inside firebase-admin: it comes back at once as a retry outcome', async () => {
@@ -168,21 +111,7 @@ describe('FCM sender, HTTP/1.1', () => {
   });
 
   it('gets its OAuth token with a service-account file through the same agent', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const dir = mkdtempSync(join(tmpdir(), 'fcm-sa-'));
-    const file = join(dir, 'service-account.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        type: 'service_account',
-        project_id: PROJECT,
-        private_key_id: 'test-key',
-        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        client_email: `sender@${PROJECT}.iam.gserviceaccount.com`,
-        client_id: '1',
-        token_uri: 'https://oauth2.googleapis.com/token',
-      }),
-    );
+    const file = serviceAccountFile(PROJECT);
     const outcomes = await directSender({ credential: file }).sendBatch([buildFcmMessage('tok-sa', urgentOutage)]);
     expect(outcomes).toEqual([expect.objectContaining({ kind: 'sent' })]);
     expect(fake.stats()).toMatchObject({ oauthTokens: 1, delivered: 1 });
@@ -194,7 +123,7 @@ describe('FCM sender through the CONNECT proxy (the utility network path)', () =
     fake.setOutcomes(MIXED);
     const s = sender({ proxyUrl: proxy.url, extraCaFile: fake.caFile });
     const outcomes = await s.sendBatch(MIXED_TOKENS.map((t) => buildFcmMessage(t, urgentOutage)));
-    checkMixed(outcomes, '1.1');
+    checkMixed(fake, outcomes, '1.1');
     expect(proxy.tunnels()).toBeGreaterThanOrEqual(1);
     expect(new Set(proxy.authorities())).toEqual(new Set(['fcm.googleapis.com:443']));
   });
@@ -215,7 +144,7 @@ describe('FCM sender, HTTP/2 (sendEach)', () => {
       fake.setOutcomes(MIXED);
       const s = sender({ transport: 'http2' });
       const outcomes = await s.sendBatch(MIXED_TOKENS.map((t) => buildFcmMessage(t, urgentOutage)));
-      checkMixed(outcomes, '2.0');
+      checkMixed(fake, outcomes, '2.0');
       expect(redirect.sessions()).toBe(1);
     } finally {
       redirect.restore();

@@ -1,12 +1,10 @@
 // What the dispatch tests share: the FCM world (fake FCM + CONNECT proxy + a service-account file, reached through
 // the product's real proxy path with the test CA as its extra CA), seeding of customers with devices, and jobs.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startConnectProxy, type ConnectProxy } from './fcm/connect-proxy.js';
 import { startFakeFcm, type FakeFcm, type FakeFcmOptions } from './fcm/fake-fcm-server.js';
+import { serviceAccountFile } from './fcm/service-account.js';
 import { mintToken } from './tokens.js';
 import { waitFor } from './wait.js';
 
@@ -15,30 +13,12 @@ export const FCM_TEST_PROJECT = 'samaconso-test';
 export interface FcmWorld {
   readonly fake: FakeFcm;
   readonly proxy: ConnectProxy;
-  /** FCM_* variables that point a node at the fake through the proxy. */
+  /** FCM_* variables that point a node at the fake through the proxy (the default transport, http2-session). */
   readonly env: Record<string, string>;
   close(): Promise<void>;
 }
 
-/** A service-account JSON file with a fresh key (the fake FCM's token endpoint accepts any). */
-export function serviceAccountFile(projectId = FCM_TEST_PROJECT): string {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const dir = mkdtempSync(join(tmpdir(), 'fcm-sa-'));
-  const file = join(dir, 'service-account.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      type: 'service_account',
-      project_id: projectId,
-      private_key_id: 'test-key',
-      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      client_email: `sender@${projectId}.iam.gserviceaccount.com`,
-      client_id: '1',
-      token_uri: 'https://oauth2.googleapis.com/token',
-    }),
-  );
-  return file;
-}
+export { serviceAccountFile };
 
 export async function startFcmWorld(options: FakeFcmOptions = {}): Promise<FcmWorld> {
   const fake = await startFakeFcm(options);
@@ -51,7 +31,6 @@ export async function startFcmWorld(options: FakeFcmOptions = {}): Promise<FcmWo
     env: {
       FCM_PROJECT_ID: projectId,
       FCM_CREDENTIALS_FILE: serviceAccountFile(projectId),
-      FCM_TRANSPORT: 'http1',
       FCM_PROXY_URL: proxy.url,
       FCM_EXTRA_CA_FILE: fake.caFile,
     },

@@ -93,6 +93,8 @@ export interface FakeFcmStats {
   unknownRequests: number;
   /** TLS connections accepted */
   connections: number;
+  /** HTTP/2 sessions started (a subset of connections) */
+  sessions: number;
 }
 
 export interface FakeFcm {
@@ -117,6 +119,13 @@ export interface FakeFcm {
   waitFor(count: number, options?: { of?: 'delivered' | 'requests'; timeoutMs?: number }): Promise<void>;
   setOutcomes(outcomes: OutcomeScript | undefined): void;
   setLatency(latencyMs: FakeFcmOptions['latencyMs']): void;
+  /**
+   * Ends every open HTTP/2 session: 'goaway' sends GOAWAY and lets the streams already started finish (a server
+   * draining for a restart); 'destroy' drops the connections at once (a crash, a proxy cutting the tunnel).
+   */
+  endSessions(how: 'goaway' | 'destroy'): number;
+  /** HTTP/2 sessions open now. */
+  openSessions(): number;
   /** Forget everything received (counters, records, attempts); keeps outcomes and latency. */
   reset(): void;
   /** Stops listening and destroys open connections. */
@@ -166,6 +175,12 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     socket.on('close', () => sockets.delete(socket));
   });
   server.on('secureConnection', () => stats.connections++);
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    stats.sessions++;
+    h2Sessions.add(session);
+    session.on('close', () => h2Sessions.delete(session));
+  });
   // A client that goes away mid-session must not take the server down.
   server.on('sessionError', () => {});
   server.on('tlsClientError', () => {});
@@ -325,11 +340,20 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     setLatency(next) {
       latency = next;
     },
+    endSessions(how) {
+      const ended = h2Sessions.size;
+      for (const session of h2Sessions) {
+        if (how === 'goaway') session.close();
+        else session.destroy();
+      }
+      return ended;
+    },
+    openSessions: () => h2Sessions.size,
     reset() {
       received.length = 0;
       attempts.clear();
       delivered.clear();
-      stats = { ...emptyStats(), connections: stats.connections };
+      stats = { ...emptyStats(), connections: stats.connections, sessions: stats.sessions };
     },
     close() {
       for (const timer of timers) clearTimeout(timer);
@@ -356,7 +380,7 @@ export function errorBody(code: FcmErrorCode): object {
 }
 
 function emptyStats(): FakeFcmStats {
-  return { requests: 0, delivered: 0, failed: 0, byOutcome: {}, byHttpVersion: {}, oauthTokens: 0, unknownRequests: 0, connections: 0 };
+  return { requests: 0, delivered: 0, failed: 0, byOutcome: {}, byHttpVersion: {}, oauthTokens: 0, unknownRequests: 0, connections: 0, sessions: 0 };
 }
 
 function reply(
