@@ -28,7 +28,7 @@ describe('config', () => {
 
   it('reports every problem at once, one line each, type errors and cross-variable rules together', () => {
     const list = problems({ APP_ENV: 'production', PORT: 'eighty', TRUSTED_PROXY_HOPS: '-1', DATABASE_URL: 'mysql://x' });
-    expect(list.map((l) => l.split(':')[0]).sort()).toEqual(['AMQP_URL', 'AUTH_SECRET', 'DATABASE_URL', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'PORT', 'REDIS_URL', 'SMS_GATEWAY_URL', 'TRUSTED_PROXY_HOPS']);
+    expect(list.map((l) => l.split(':')[0]).sort()).toEqual(['AMQP_URL', 'AUTH_SECRET', 'DATABASE_URL', 'FCM_PROJECT_ID', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'PORT', 'REDIS_URL', 'SMS_GATEWAY_URL', 'TRUSTED_PROXY_HOPS']);
     expect(list.every((l) => !l.includes('\n'))).toBe(true);
   });
 
@@ -41,9 +41,40 @@ describe('config', () => {
 
   it('migrates at start except in production, where it is its own step', () => {
     const dev = loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' });
-    const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AMQP_URL: 'amqp://mq', AUTH_SECRET: 'x'.repeat(32), ROLE: 'worker' });
+    const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AMQP_URL: 'amqp://mq', AUTH_SECRET: 'x'.repeat(32), ROLE: 'api', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}' });
     expect(dev.postgres).toMatchObject({ mode: 'external', migrateOnStart: true });
     expect(prod.postgres).toMatchObject({ mode: 'external', migrateOnStart: false, migrationUrl: 'postgres://u:p@h/db' });
+  });
+
+  it('reads the dispatch settings and refuses inconsistent ones, each named', () => {
+    const c = loadConfig({ CONSUMER_PREFETCH: 'urgent=16, low_priority=1', DISPATCH_WEIGHTS: '8,2,1' });
+    expect(c.dispatch).toMatchObject({
+      prefetch: { urgent: 16, high_priority: 8, normal: 4, low_priority: 1 },
+      fcm: { mode: 'sandbox' },
+      weights: { high_priority: 8, normal: 2, low_priority: 1 },
+      batchesInFlight: 4,
+      urgentReserved: 1,
+    });
+    const bad = problems({
+      CONSUMER_PREFETCH: 'urgent=0,bogus=3',
+      FCM_PROJECT_ID: 'p',
+      FCM_TRANSPORT: 'http2',
+      FCM_PROXY_URL: 'http://proxy:3128',
+      FCM_BATCHES_IN_FLIGHT: '4',
+      FCM_URGENT_RESERVED: '4',
+      DISPATCH_WEIGHTS: '1,2',
+    });
+    expect(bad.map((l) => l.split(':')[0]).sort()).toEqual([
+      'CONSUMER_PREFETCH',
+      'CONSUMER_PREFETCH',
+      'DISPATCH_WEIGHTS',
+      'FCM_CREDENTIALS_FILE',
+      'FCM_TRANSPORT',
+      'FCM_URGENT_RESERVED',
+    ]);
+    expect(problems({ FCM_PROJECT_ID: 'p', FCM_CREDENTIALS_FILE: '/nonexistent/sa.json' })).toEqual([expect.stringMatching(/^FCM_CREDENTIALS_FILE: no file at/)]);
+    // The default transport works through a proxy.
+    expect(loadConfig({ FCM_PROXY_URL: 'http://proxy:3128' }).dispatch.fcm).toEqual({ mode: 'sandbox' });
   });
 
   it('never lets a password into a logged URL', () => {
