@@ -9,22 +9,12 @@
 import { WebSocket } from 'ws';
 import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
 import type { TimerHandle } from '../src/clock.js';
-import type { LiveAudience, LiveHubMessage, LiveHubStats } from '../src/contracts/live.js';
+import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../src/contracts/live.js';
 import type { PgHandle } from '../src/contracts/postgres.js';
 import { errorMessage } from '../src/errors/app-error.js';
 import type { LiveBus, LiveBusStatus } from '../src/live/live-bus.js';
 import { broadcastReaches, entryForUser, type LiveEvent } from '../src/live/live-event.js';
 import { resources } from '../src/resources.js';
-
-/** WebSocket close codes the hub uses (4000–4999 are the application's own). */
-export const LIVE_CLOSE = {
-  /** The server (or this hub) is stopping: reconnect elsewhere. */
-  GOING_AWAY: 1001,
-  /** More was waiting to be sent than the limit: the client is too slow. */
-  TRY_AGAIN_LATER: 1013,
-  /** The user opened more connections than allowed; this, the oldest, was closed for the newest. */
-  TOO_MANY_CONNECTIONS: 4001,
-} as const;
 
 export interface LiveHubOptions {
   /** The bus of this process (also what the fan-out of an `all` node publishes on). The hub subscribes, never closes it. */

@@ -57,7 +57,8 @@ export function createTokenVerifier(options: { jwks: JSONWebKeySet; issuer: stri
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) throw new UnauthenticatedError('invalid', 'The token claims are not valid.');
       const { sub, role, agency, sid } = claims.data;
-      return { userId: sub, role, agency, ...(sid ? { sessionId: sid } : {}) };
+      const exp = (payload as { exp?: unknown }).exp;
+      return { userId: sub, role, agency, ...(sid ? { sessionId: sid } : {}), ...(typeof exp === 'number' ? { expiresAt: exp * 1000 } : {}) };
     },
   };
 }

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { LiveAudience, LiveHubMessage } from '../src/contracts/live.js';
+import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage } from '../src/contracts/live.js';
 import type { PayloadOf, ReplyOf } from '../src/contracts/reply.js';
 import type { Logger } from '../src/logger.js';
 import { authenticate, type Caller, type TokenVerifier } from './auth.js';
@@ -48,6 +48,8 @@ export interface LiveEndpointDeps {
   readonly log: Logger;
   /** Deadline of each hub query (config.queryDeadlineMs). @defaultValue 5_000 */
   readonly deadlineMs?: number;
+  /** The clock tokens are judged on (the token verifier's). @defaultValue Date.now */
+  readonly now?: () => number;
   /** Largest frame a client may send (it has nothing to say): a larger one closes with 1009. @defaultValue 1024 */
   readonly maxPayloadBytes?: number;
 }
@@ -62,6 +64,7 @@ export function attachLiveEndpoint(server: Server, deps: LiveEndpointDeps): Live
   const { gateway, verifier, log } = deps;
   const allowedOrigins = new Set(deps.corsOrigins);
   const deadlineMs = deps.deadlineMs ?? 5_000;
+  const now = deps.now ?? Date.now;
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false, // the hub holds the sockets
@@ -101,6 +104,12 @@ export function attachLiveEndpoint(server: Server, deps: LiveEndpointDeps): Live
 
   const attach = (ws: WebSocket, caller: Caller, audience: LiveAudience, requestId: string): void => {
     ws.on('message', () => undefined); // clients have nothing to say; maxPayload bounds what they can send
+    // The connection lives no longer than its token: after a logout or a role change, at most one token lifetime.
+    if (caller.expiresAt !== undefined) {
+      const timer = setTimeout(() => ws.close(LIVE_CLOSE.TOKEN_EXPIRED, 'token expired'), Math.max(0, caller.expiresAt - now()));
+      timer.unref();
+      ws.once('close', () => clearTimeout(timer));
+    }
     gateway.ask('live-hub', 'attach', { socket: ws, audience }, { deadlineMs }).catch((e: unknown) => {
       log.warn({ err: e, reqId: requestId, userId: caller.userId }, 'live connection not attached');
       ws.close(1013, 'try again later');

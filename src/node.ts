@@ -80,7 +80,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     const app = createHttpApp({ ...common, surface, ...(surface === 'api' && options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}) });
     const server = createServer(app.callback());
     if (surface === 'api') {
-      liveEndpoints.push(attachLiveEndpoint(server, { gateway, verifier, corsOrigins: config.http.corsOrigins, log: log.child({ part: 'live' }), deadlineMs: config.queryDeadlineMs }));
+      liveEndpoints.push(attachLiveEndpoint(server, { gateway, verifier, corsOrigins: config.http.corsOrigins, log: log.child({ part: 'live' }), deadlineMs: config.queryDeadlineMs, now: () => clock.now() }));
     }
     server.keepAliveTimeout = 65_000; // longer than a typical load balancer's idle timeout
     server.on('request', (_req, res: ServerResponse) => {

@@ -10,4 +10,6 @@ export interface Caller {
   readonly agency: string | null;
   /** The device session the access token was issued for (absent on tokens minted outside a login). */
   readonly sessionId?: string;
+  /** When the access token expires (epoch ms): a long-lived connection opened with it ends then. */
+  readonly expiresAt?: number;
 }

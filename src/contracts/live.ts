@@ -37,3 +37,15 @@ export type LiveHubMessage =
   | { type: 'attach'; socket: WebSocket; audience: LiveAudience; replyTo: Reply<{ connectionId: number }> }
   | { type: 'detach'; connectionId: number }
   | { type: 'stats'; replyTo: Reply<LiveHubStats> };
+
+/** Close codes of the live connections (WebSocket; 4000–4999 are the application's own). */
+export const LIVE_CLOSE = {
+  /** The server (or this hub) is stopping: reconnect elsewhere. */
+  GOING_AWAY: 1001,
+  /** More was waiting to be sent than the limit: the client is too slow. */
+  TRY_AGAIN_LATER: 1013,
+  /** The user opened more connections than allowed; this, the oldest, was closed for the newest. */
+  TOO_MANY_CONNECTIONS: 4001,
+  /** The access token the connection was opened with expired: reconnect with a fresh one. */
+  TOKEN_EXPIRED: 4401,
+} as const;

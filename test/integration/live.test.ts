@@ -10,12 +10,12 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { accountAudience, LIVE_CLOSE, liveHubActor, type LiveHubOptions } from '../../actors/live-hub.js';
+import { accountAudience, liveHubActor, type LiveHubOptions } from '../../actors/live-hub.js';
 import { attachLiveEndpoint, LIVE_PATH, type LiveEndpoint, type LiveHubGateway } from '../../http/live.js';
 import type { Broker, PublishOptions } from '../../src/broker/broker.js';
 import type { PriorityQueue } from '../../src/broker/topology.js';
 import { SystemClock } from '../../src/clock.js';
-import type { LiveAudience, LiveHubMessage, LiveHubStats } from '../../src/contracts/live.js';
+import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live.js';
 import type { PgHandle } from '../../src/contracts/postgres.js';
 import { poolHandle } from '../../src/db/pg-handle.js';
 import { fanOut } from '../../src/dispatch/fan-out.js';
@@ -426,6 +426,15 @@ describe('connection limits and shutdown', () => {
 
     await hub.runtime.stop();
     for (const c of [second, third, binta]) expect(await c.closed).toEqual({ code: 1001, reason: 'server shutting down' });
+  });
+
+  it('closes a connection when the access token it was opened with expires (4401)', async () => {
+    const hub = await startHub(new MemoryLiveBus(), known);
+    const client = await connect(hub, await mintToken({ role: 'customer', sub: users.awa.userId, expiresIn: '2s' }));
+    const opened = Date.now();
+    expect(await client.closed).toEqual({ code: LIVE_CLOSE.TOKEN_EXPIRED, reason: 'token expired' });
+    // Not before the token's expiry (exp has one-second precision).
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(900);
   });
 
   it('terminates a socket that stops answering pings, keeps one that answers', async () => {
