@@ -16,13 +16,13 @@ import { createSandboxFcmSender } from '../src/fcm/sandbox-sender.js';
 import { errorMessage } from '../src/errors/app-error.js';
 
 export interface BatchSender {
-  sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
+  sendBatch(messages: readonly FcmMessage[], urgent?: boolean): Promise<FcmOutcome[]>;
   close(): Promise<void>;
 }
 
 export interface FcmPoolActorOptions {
   readonly sender:
-    | { readonly mode: 'pool'; readonly threads: number; readonly options: PoolSenderOptions }
+    | { readonly mode: 'pool'; readonly threads: number; readonly urgentThreads: number; readonly options: PoolSenderOptions }
     | { readonly mode: 'sandbox' }
     /** Any sender (tests, benchmarks). */
     | { readonly mode: 'custom'; readonly create: () => BatchSender };
@@ -62,7 +62,12 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
       let sender: BatchSender;
       switch (options.sender.mode) {
         case 'pool':
-          pool = createFcmPool({ threads: options.sender.threads, maxInFlight: options.scheduler.maxInFlight, sender: options.sender.options });
+          pool = createFcmPool({
+            threads: options.sender.threads,
+            urgentThreads: options.sender.urgentThreads,
+            maxInFlight: options.scheduler.maxInFlight,
+            sender: options.sender.options,
+          });
           sender = pool;
           break;
         case 'sandbox':
@@ -77,7 +82,7 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
       const pipeline = new PushPipeline({
         clock: ctx.clock,
         rateLimit: limit,
-        send: (messages) => sender.sendBatch(messages),
+        send: (messages, queue) => sender.sendBatch(messages, queue === 'urgent'),
         scheduler: options.scheduler,
         onPause: (until, retryAfterMs) =>
           ctx.log.warn({ until: new Date(until).toISOString(), retryAfterMs }, `FCM answered 429: sending paused for ${retryAfterMs} ms${shared ? ' on every worker' : ''}`),

@@ -76,6 +76,7 @@ const envSchema = z.object({
   FCM_PROXY_URL: optionalUrl(['http', 'https']),
   FCM_EXTRA_CA_FILE: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
   FCM_POOL_THREADS: int(2, 1, 64),
+  FCM_URGENT_THREADS: int(1, 0, 16),
   FCM_BATCHES_IN_FLIGHT: int(4, 2, 256),
   FCM_URGENT_RESERVED: int(1, 1, 255),
   FCM_RATE_PER_MINUTE: int(600_000, 1),
@@ -173,6 +174,8 @@ export interface DispatchConfig {
         proxyUrl: string | undefined;
         extraCaFile: string | undefined;
         threads: number;
+        /** Threads only urgent batches use (0: urgent shares the pool's). */
+        urgentThreads: number;
         sendsPerThread: number;
       };
   /** Batches sent at once (the scheduler's slots, and the pool's whole queue). */
@@ -351,6 +354,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
             proxyUrl: e.FCM_PROXY_URL,
             extraCaFile: e.FCM_EXTRA_CA_FILE,
             threads: e.FCM_POOL_THREADS,
+            urgentThreads: e.FCM_URGENT_THREADS,
             sendsPerThread: e.FCM_SENDS_PER_THREAD,
           }
         : { mode: 'sandbox' },

@@ -143,6 +143,44 @@ export async function settleJob(client: { query(text: string, values?: unknown[]
   );
 }
 
+/** Jobs whose settings a handler keeps (a few jobs are in flight at once; each is read again after eviction). */
+const JOB_CACHE_SIZE = 256;
+
+/**
+ * Records a sent batch in ONE statement (so one round trip, and atomic): the batch in sent_batches, its claim
+ * released, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
+ * could be delivered, once its fan-out finished and every published token has an outcome). False when a
+ * concurrent copy recorded the batch first: its counts stand, these are not added twice.
+ */
+async function recordBatch(
+  db: PgHandle,
+  b: { batchId: string; jobId: string; at: Date; remove: readonly string[] } & BatchCounts,
+): Promise<boolean> {
+  const { rows } = await db.query<{ recorded: boolean }>(
+    `WITH ins AS (
+       INSERT INTO sent_batches (batch_id, job_id, done_at) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
+     ), released AS (
+       DELETE FROM batch_claims WHERE batch_id = $1
+     ), removed AS (
+       UPDATE device_sessions SET push_token = NULL WHERE push_token = ANY($4::text[]) AND EXISTS (SELECT 1 FROM ins)
+     ), counted AS (
+       UPDATE notification_jobs j
+          SET sent_count = j.sent_count + $5, failed_count = j.failed_count + $6,
+              tokens_removed_count = j.tokens_removed_count + $7, retried_count = j.retried_count + $8, updated_at = $3,
+              state = CASE
+                WHEN j.state IN ('fanning_out', 'sending') AND c.done_at IS NOT NULL
+                     AND j.sent_count + $5 + j.failed_count + $6 + j.tokens_removed_count + $7 >= c.token_count
+                THEN CASE WHEN j.sent_count + $5 = 0 AND j.failed_count + $6 > 0 THEN 'failed' ELSE 'done' END
+                ELSE j.state END
+         FROM (SELECT 1) AS one LEFT JOIN fanout_checkpoints c ON c.job_id = $2
+        WHERE j.id = $2 AND EXISTS (SELECT 1 FROM ins)
+     )
+     SELECT EXISTS (SELECT 1 FROM ins) AS recorded`,
+    [b.batchId, b.jobId, b.at, b.remove, b.sent, b.failed, b.removed, b.retried],
+  );
+  return rows[0]?.recorded === true;
+}
+
 const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
 export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Delivery) => Promise<Outcome> {
@@ -161,27 +199,41 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   const claim = async (db: PgHandle, batchId: string, jobId: string, owner: string): Promise<'claimed' | 'done'> => {
     for (;;) {
       const now = deps.clock.now();
-      const { rows } = await db.query<{ claimed_by: string }>(
-        `INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (batch_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, expires_at = EXCLUDED.expires_at
-          WHERE batch_claims.expires_at <= $5 OR batch_claims.claimed_by = EXCLUDED.claimed_by
-         RETURNING claimed_by`,
+      // One round trip: is the batch recorded already, else take (or take over an expired) claim.
+      const { rows } = await db.query<{ done: boolean; claimed: boolean }>(
+        `WITH done AS (SELECT 1 FROM sent_batches WHERE batch_id = $1),
+              taken AS (
+                INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at)
+                SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM done)
+                ON CONFLICT (batch_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, expires_at = EXCLUDED.expires_at
+                 WHERE batch_claims.expires_at <= $5 OR batch_claims.claimed_by = EXCLUDED.claimed_by
+                RETURNING 1)
+         SELECT EXISTS (SELECT 1 FROM done) AS done, EXISTS (SELECT 1 FROM taken) AS claimed`,
         [batchId, jobId, owner, new Date(now + leaseMs), new Date(now)],
       );
-      if (rows.length > 0) {
-        // Recorded between our first look and the claim (the previous holder finished): nothing to send.
-        const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
-        if (done.length === 0) return 'claimed';
-        await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
-        return 'done';
-      }
+      if (rows[0]?.done) return 'done';
+      if (rows[0]?.claimed) return 'claimed';
       await sleep(deps.clock, pollMs);
-      const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
-      if (done.length > 0) return 'done';
     }
   };
   const release = async (db: PgHandle, batchId: string, owner: string): Promise<void> => {
     await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
+  };
+  // A job's content never changes once accepted: its settings are read once per job, not once per batch.
+  const jobs = new Map<string, JobSettings>();
+  const jobSettings = async (db: PgHandle, jobId: string): Promise<JobSettings | undefined> => {
+    const known = jobs.get(jobId);
+    if (known) return known;
+    const { rows } = await db.query<JobSettings>(
+      `SELECT j.queue, j.title, j.body, j.data, j.type, t.ttl_seconds, t.collapse_key
+         FROM notification_jobs j JOIN notification_types t ON t.code = j.type WHERE j.id = $1`,
+      [jobId],
+    );
+    const job = rows[0];
+    if (!job) return undefined;
+    if (jobs.size >= JOB_CACHE_SIZE) jobs.delete(jobs.keys().next().value!);
+    jobs.set(jobId, job);
+    return job;
   };
   const report = (result: DispatchResult): Outcome => {
     try {
@@ -215,16 +267,9 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     const owner = `${claimOwner}:${++handlings}`;
     try {
       db = await deps.db();
-      const { rows: done } = await db.query(`SELECT 1 FROM sent_batches WHERE batch_id = $1`, [batchId]);
-      if (done.length > 0) return result('ack', 'duplicate: batch already done');
-      const { rows } = await db.query<JobSettings>(
-        `SELECT j.queue, j.title, j.body, j.data, j.type, t.ttl_seconds, t.collapse_key
-           FROM notification_jobs j JOIN notification_types t ON t.code = j.type WHERE j.id = $1`,
-        [msg.jobId],
-      );
-      const job = rows[0];
+      const job = await jobSettings(db, msg.jobId);
       if (!job) return result('ack', 'job not found');
-      if ((await claim(db, batchId, msg.jobId, owner)) === 'done') return result('ack', 'duplicate: another copy sent it meanwhile');
+      if ((await claim(db, batchId, msg.jobId, owner)) === 'done') return result('ack', 'duplicate: batch already done');
       claimed = true;
       const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
       const notification: FcmNotification = {
@@ -317,26 +362,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       }
 
       const counts: BatchCounts = { sent, failed, removed: remove.length, retried: retry.length };
-      const recorded = await db.transaction(async (client) => {
-        await client.query(`DELETE FROM batch_claims WHERE batch_id = $1`, [batchId]);
-        const at = new Date(deps.clock.now());
-        const { rowCount } = await client.query(
-          `INSERT INTO sent_batches (batch_id, job_id, done_at) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING`,
-          [batchId, msg.jobId, at],
-        );
-        // A concurrent copy of this batch recorded it first: its counts stand, these are not added twice.
-        if (rowCount !== 1) return false;
-        for (const token of remove) await client.query(`UPDATE device_sessions SET push_token = NULL WHERE push_token = $1`, [token]);
-        await client.query(
-          `UPDATE notification_jobs
-              SET sent_count = sent_count + $2, failed_count = failed_count + $3, tokens_removed_count = tokens_removed_count + $4,
-                  retried_count = retried_count + $5, updated_at = $6
-            WHERE id = $1`,
-          [msg.jobId, sent, failed, remove.length, retry.length, at],
-        );
-        await settleJob(client, msg.jobId, at);
-        return true;
-      });
+      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove, ...counts });
       claimed = false;
       return result('ack', recorded ? `attempt ${attempt}` : 'duplicate: recorded concurrently', counts);
     } catch (e) {

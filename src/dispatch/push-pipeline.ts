@@ -33,8 +33,8 @@ export class PipelineClosedError extends Error {
 export interface PushPipelineOptions {
   readonly clock: Clock;
   readonly rateLimit: RateLimit;
-  /** Sends one batch (≤ 500 messages): one outcome per message, in order. */
-  readonly send: (messages: readonly FcmMessage[]) => Promise<FcmOutcome[]>;
+  /** Sends one batch (≤ 500 messages) of the given priority: one outcome per message, in order. */
+  readonly send: (messages: readonly FcmMessage[], queue: PriorityQueue) => Promise<FcmOutcome[]>;
   /** Scheduler settings; the node sets `capacity` to what each queue's prefetch can hold of full batches. */
   readonly scheduler: Omit<PushSchedulerOptions<Chunk>, 'rateLimit' | 'split' | 'onSpace'>;
   /** Told about every 429 pause (logs, metrics). */
@@ -180,7 +180,7 @@ export class PushPipeline {
     const pending = this.pending.get(work.origin)!;
     const sending = (async () => {
       try {
-        const outcomes = await this.options.send(work.item.messages);
+        const outcomes = await this.options.send(work.item.messages, work.queue);
         if (outcomes.length !== work.item.messages.length) {
           throw new Error(`the sender answered ${outcomes.length} outcomes for ${work.item.messages.length} messages`);
         }

@@ -17,6 +17,12 @@ export type PoolSenderOptions = Omit<FcmSenderOptions, 'credential' | 'appName'>
 
 export interface FcmPoolOptions {
   readonly threads: number;
+  /**
+   * Threads kept for urgent batches (0: urgent shares the others). On a busy worker a thread's event loop holds
+   * the answers of every batch in flight on it; an urgent batch on its own thread waits behind none of them.
+   * @defaultValue 0
+   */
+  readonly urgentThreads?: number;
   /** Batches in flight at most across all threads (the push scheduler's slots). */
   readonly maxInFlight: number;
   readonly sender: PoolSenderOptions;
@@ -30,8 +36,11 @@ export interface FcmPoolStats {
 }
 
 export interface FcmPool {
-  /** One outcome per message, in order; rejects when the thread failed (nothing is known about the batch). */
-  sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
+  /**
+   * One outcome per message, in order; rejects when the thread failed (nothing is known about the batch).
+   * `urgent` batches go to the urgent threads when there are any.
+   */
+  sendBatch(messages: readonly FcmMessage[], urgent?: boolean): Promise<FcmOutcome[]>;
   stats(): FcmPoolStats;
   /** Waits for the batches in flight, then ends the threads. */
   close(): Promise<void>;
@@ -49,26 +58,31 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
   const { threads, maxInFlight } = options;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a whole number >= 1');
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be a whole number >= 1');
+  const urgentThreads = options.urgentThreads ?? 0;
+  if (!Number.isInteger(urgentThreads) || urgentThreads < 0) throw new RangeError('urgentThreads must be a whole number >= 0');
   const { filename, sourceEntry } = workerEntry();
-  const pool = new Piscina({
-    filename,
-    minThreads: threads,
-    maxThreads: threads,
-    concurrentTasksPerWorker: Math.ceil(maxInFlight / threads),
-    maxQueue: maxInFlight,
-    idleTimeout: Number.MAX_SAFE_INTEGER,
-    workerData: { sender: options.sender, sourceEntry },
-  });
+  const makePool = (n: number): Piscina =>
+    new Piscina({
+      filename,
+      minThreads: n,
+      maxThreads: n,
+      concurrentTasksPerWorker: Math.ceil(maxInFlight / n),
+      maxQueue: maxInFlight,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      workerData: { sender: options.sender, sourceEntry },
+    });
+  const pool = makePool(threads);
+  const urgentPool = urgentThreads > 0 ? makePool(urgentThreads) : pool;
   const running = new Set<Promise<unknown>>();
   let inFlight = 0;
   let completed = 0;
   let failed = 0;
   let closing: Promise<void> | undefined;
   return {
-    async sendBatch(messages) {
+    async sendBatch(messages, urgent = false) {
       if (closing) throw new Error('the FCM pool is closed');
       inFlight++;
-      const task = pool.run(messages) as Promise<FcmOutcome[]>;
+      const task = (urgent ? urgentPool : pool).run(messages) as Promise<FcmOutcome[]>;
       running.add(task);
       try {
         const outcomes = await task;
@@ -82,13 +96,13 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
         inFlight--;
       }
     },
-    stats: () => ({ threads: pool.threads.length, inFlight, completed, failed }),
+    stats: () => ({ threads: pool.threads.length + (urgentPool === pool ? 0 : urgentPool.threads.length), inFlight, completed, failed }),
     close: () =>
       (closing ??= (async () => {
         // piscina 5.3's close() counts idle callbacks rather than idle threads, so with 2+ threads it can end a
         // thread whose batch is still running (test/integration/fcm-pool.test.ts): wait for them ourselves.
         while (running.size > 0) await Promise.allSettled([...running]);
-        await pool.close();
+        await Promise.all([pool.close(), ...(urgentPool === pool ? [] : [urgentPool.close()])]);
       })()),
   };
 }

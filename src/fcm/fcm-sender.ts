@@ -68,7 +68,10 @@ export interface FcmSenderOptions {
    * session, default 100, never more than the server's SETTINGS_MAX_CONCURRENT_STREAMS.
    */
   readonly maxInFlight?: number | undefined;
-  /** http2-session: close the session after this long without a send (reopened on demand). Default 30 s. */
+  /**
+   * http2-session: close the session after this long without a send (reopened on demand). Default 10 min: pings
+   * keep the tunnel alive and prove it, and an urgent send should not pay a TLS handshake through the proxy.
+   */
   readonly sessionIdleTimeoutMs?: number | undefined;
   /** http2-session: ping period; a ping unanswered for a period destroys the session. Default 15 s; 0: none. */
   readonly sessionPingIntervalMs?: number | undefined;
@@ -88,6 +91,11 @@ export type FcmTransport = 'http1' | 'http2' | 'http2-session';
 
 export interface FcmSender {
   readonly transport: FcmTransport;
+  /**
+   * Gets ready before the first batch (http2-session: the OAuth token and the session; the others: nothing), so
+   * the first urgent send pays no token call or handshake. Best effort: never rejects.
+   */
+  warm(): Promise<void>;
   /** One outcome per message, in order. At most FCM_MAX_BATCH messages; never rejects for a per-message failure. */
   sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
   /** Deletes the firebase-admin app and closes the agent's sockets and the HTTP/2 session (http2-session). */
@@ -209,6 +217,9 @@ export function createFcmSender(options: FcmSenderOptions): FcmSender {
       }
       return outcomes as FcmOutcome[];
     },
+    async warm() {
+      if (!closed) await session?.warm();
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -293,6 +304,7 @@ function makeAgent(options: FcmSenderOptions, ca: string[] | undefined): https.A
 
 interface SessionTransport {
   sendAll(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
+  warm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -309,7 +321,7 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
     maxInFlight: Math.max(1, options.maxInFlight ?? 100),
     requestTimeoutMs: FCM_REQUEST_TIMEOUT_MS,
     connectTimeoutMs: 10_000,
-    idleTimeoutMs: Math.max(1, options.sessionIdleTimeoutMs ?? 30_000),
+    idleTimeoutMs: Math.max(1, options.sessionIdleTimeoutMs ?? 600_000),
     pingIntervalMs: Math.max(0, options.sessionPingIntervalMs ?? 15_000),
   });
   // The project is given explicitly (FcmSenderOptions.projectId), so firebase-admin's project lookup
@@ -377,6 +389,9 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
         return messages.map(() => outcome);
       }
       return Promise.all(messages.map((m) => sendOne(m, token)));
+    },
+    async warm() {
+      await Promise.all([tokens.get().catch(() => undefined), client.preconnect()]);
     },
     close: () => client.close(),
   };

@@ -107,6 +107,13 @@ export class H2SessionClient {
     });
   }
 
+  /** Opens the session ahead of the first request (a warm-up); resolves either way, a failure is retried on use. */
+  async preconnect(): Promise<void> {
+    if (this.closed || this.live?.usable) return;
+    this.connect();
+    await this.connecting?.catch(() => undefined);
+  }
+
   /** Fails what is queued, closes the session gracefully (streams in flight finish) then for good. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -50,6 +50,7 @@ export function createSandboxFcmSender(options: SandboxFcmSenderOptions = {}): S
 
   return {
     transport: 'http1',
+    warm: () => Promise.resolve(),
     get recorded() {
       return recorded;
     },

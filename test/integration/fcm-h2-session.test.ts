@@ -205,6 +205,15 @@ describe("FCM sender, 'http2-session' direct", () => {
     expect(kinds(await s.sendBatch(messages('tok-sa-b', 5)))).toEqual({ sent: 5 });
     expect(fake.stats()).toMatchObject({ oauthTokens: 1, delivered: 10 });
   });
+
+  it('warm() fetches the token and opens the session before any send; the first batch then opens nothing', async () => {
+    const s = directSender({ credential: serviceAccountFile(PROJECT) });
+    const sessionsBefore = fake.stats().sessions;
+    await s.warm();
+    expect(fake.stats()).toMatchObject({ oauthTokens: 1, sessions: sessionsBefore + 1, requests: 0 });
+    expect(kinds(await s.sendBatch(messages('tok-warm', 3)))).toEqual({ sent: 3 });
+    expect(fake.stats()).toMatchObject({ oauthTokens: 1, sessions: sessionsBefore + 1, delivered: 3 });
+  });
 });
 
 describe("FCM sender, 'http2-session' in a worker thread (as in the dispatch pool)", () => {

@@ -25,9 +25,10 @@ function senderOptions(w: { projectId: string; credentialFile: string; proxyUrl:
   return { projectId: w.projectId, credential: w.credentialFile, transport: 'http1', proxyUrl: w.proxyUrl, extraCaFile: w.caFile };
 }
 
-function pool(threads: number, maxInFlight: number): FcmPool {
+function pool(threads: number, maxInFlight: number, urgentThreads = 0): FcmPool {
   const p = createFcmPool({
     threads,
+    urgentThreads,
     maxInFlight,
     sender: senderOptions({ projectId: world.env.FCM_PROJECT_ID!, credentialFile: world.env.FCM_CREDENTIALS_FILE!, proxyUrl: world.proxy.url, caFile: world.fake.caFile }),
   });
@@ -121,6 +122,25 @@ describe('FCM pool', () => {
     expect(p.stats()).toMatchObject({ threads: 2, completed: 8, inFlight: 0 });
     expect(getApps().filter((a) => a.name.startsWith('fcm-pool-'))).toEqual([]);
     expect(piscinaWorkers.length).toBe(2);
+  });
+
+  it('sends urgent batches on threads of their own when asked to', async () => {
+    // Each thread's sender fetches its own OAuth token: the fake's count tells how many threads sent.
+    const tokensBefore = world.fake.stats().oauthTokens;
+    const split = pool(1, 4, 1);
+    expect(split.stats().threads).toBe(2);
+    expect((await split.sendBatch(messages('shared', 5))).every((o) => o.kind === 'sent')).toBe(true);
+    expect((await split.sendBatch(messages('shared2', 5))).every((o) => o.kind === 'sent')).toBe(true);
+    expect(world.fake.stats().oauthTokens - tokensBefore).toBe(1);
+    expect((await split.sendBatch(messages('urgent', 3), true)).every((o) => o.kind === 'sent')).toBe(true);
+    expect(world.fake.stats().oauthTokens - tokensBefore).toBe(2);
+
+    // Without urgent threads, an urgent batch goes to the one shared thread: no new token.
+    const shared = pool(1, 4);
+    await shared.sendBatch(messages('one', 1));
+    const afterOne = world.fake.stats().oauthTokens;
+    await shared.sendBatch(messages('urgent-shared', 1), true);
+    expect(world.fake.stats().oauthTokens).toBe(afterOne);
   });
 
   it('sends while the main thread is blocked (the fake and proxy run in another thread)', async () => {

@@ -77,6 +77,12 @@ export interface FakeFcmOptions {
   requireAuth?: boolean;
   /** Port to listen on (default 0: the OS picks). */
   port?: number;
+  /**
+   * HTTP/2 flow-control windows the fake grants its clients (stream and connection), in bytes. Node's server
+   * defaults to 64 KiB, which caps what one client session can have in flight (~100 sends of ~600 bytes per
+   * round trip); default: Node's.
+   */
+  h2WindowBytes?: number;
 }
 
 export interface FakeFcmStats {
@@ -169,7 +175,8 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const server = http2.createSecureServer({ key: ca.keyPem, cert: ca.certPem, allowHTTP1: true });
+  const window = options.h2WindowBytes;
+  const server = http2.createSecureServer({ key: ca.keyPem, cert: ca.certPem, allowHTTP1: true, ...(window ? { settings: { initialWindowSize: window } } : {}) });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -179,6 +186,7 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
   server.on('session', (session: http2.ServerHttp2Session) => {
     stats.sessions++;
     h2Sessions.add(session);
+    if (window) session.setLocalWindowSize(window);
     session.on('close', () => h2Sessions.delete(session));
   });
   // A client that goes away mid-session must not take the server down.
