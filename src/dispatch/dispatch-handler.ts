@@ -156,7 +156,7 @@ async function recordBatch(
   db: PgHandle,
   b: { batchId: string; jobId: string; at: Date; remove: readonly string[] } & BatchCounts,
 ): Promise<boolean> {
-  const { rows } = await db.query<{ recorded: boolean }>(
+  const { rows } = await db.query<{ recorded: boolean; fanout_done: boolean | null }>(
     `WITH ins AS (
        INSERT INTO sent_batches (batch_id, job_id, done_at) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
      ), released AS (
@@ -174,11 +174,17 @@ async function recordBatch(
                 ELSE j.state END
          FROM (SELECT 1) AS one LEFT JOIN fanout_checkpoints c ON c.job_id = $2
         WHERE j.id = $2 AND EXISTS (SELECT 1 FROM ins)
+       RETURNING c.done_at IS NOT NULL AS fanout_done
      )
-     SELECT EXISTS (SELECT 1 FROM ins) AS recorded`,
+     SELECT EXISTS (SELECT 1 FROM ins) AS recorded, (SELECT fanout_done FROM counted) AS fanout_done`,
     [b.batchId, b.jobId, b.at, b.remove, b.sent, b.failed, b.removed, b.retried],
   );
-  return rows[0]?.recorded === true;
+  const recorded = rows[0]?.recorded === true;
+  // The statement saw the checkpoint as of its start: if the fan-out finished after that, this batch may be the
+  // last and the fan-out's own settle (handleJob) may have run before these counts were committed. A second
+  // statement, with a fresh snapshot, closes that gap (only while the fan-out was still running: rare).
+  if (recorded && rows[0]?.fanout_done !== true) await settleJob(db, b.jobId, b.at);
+  return recorded;
 }
 
 const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FANOUT_BATCH } from '../../src/dispatch/fan-out.js';
 import type { RunningNode } from '../../src/node.js';
-import { adminToken, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
+import { adminToken, jobRow, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
 import { startTestNode, testConfig } from '../support/node.js';
 import { mintToken } from '../support/tokens.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
@@ -77,8 +77,12 @@ describe('a worker process killed mid-run', () => {
     const sentBeforeRestart = delivered(tokens);
     expect(sentBeforeRestart).toBeLessThan(tokens.length);
 
-    await startWorker();
-    await waitJobsSettled(sql, [job], 60_000);
+    const second = await startWorker();
+    await waitJobsSettled(sql, [job], 60_000).catch(async (e: unknown) => {
+      const row = await jobRow(sql, job);
+      const claims = (await sql.query(`SELECT batch_id, claimed_by, expires_at FROM batch_claims`)).rows;
+      throw new Error(`${String(e)}; job ${JSON.stringify(row)}; delivered ${delivered(tokens)}/${tokens.length}; claims ${JSON.stringify(claims)}; worker output:\n${second.output().slice(-4000)}`);
+    });
     expect(delivered(tokens)).toBe(tokens.length);
     // What the killed worker held unacked (and may have sent in part) is all that can go twice.
     const bound = testConfig(env).dispatch.prefetch.normal * MAX_FANOUT_BATCH;
