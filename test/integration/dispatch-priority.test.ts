@@ -51,7 +51,12 @@ describe('priority under a low-priority backlog', () => {
   it('sends every urgent job accepted after a 20,000-send low job before the low backlog drains, and low keeps progressing meanwhile', async () => {
     const low = await seedCustomers(sql, 20_000, { devices: 1, agency: 'PRIO-LOW', prefix: 'prio-low' });
     const urgentUsers: string[][] = [];
-    for (let i = 0; i < 12; i++) urgentUsers.push((await seedCustomers(sql, 40, { devices: 1, agency: `PRIO-U${i}`, prefix: `prio-urg${i}` })).users);
+    const urgentTokens: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const seeded = await seedCustomers(sql, 40, { devices: 1, agency: `PRIO-U${i}`, prefix: `prio-urg${i}` });
+      urgentUsers.push(seeded.users);
+      urgentTokens.push(...seeded.tokens);
+    }
 
     const lowJob = await postJob(node.apiUrl!, admin, { target: { kind: 'agency', agency: 'PRIO-LOW' }, type: 'planned_works', title: 'Travaux', body: 'Coupure prévue.' });
     // The backlog is queued and draining.
@@ -78,7 +83,8 @@ describe('priority under a low-priority backlog', () => {
     // Every urgent message reached FCM before the low backlog drained.
     expect(lowAtUrgentDone).toBeLessThan(low.tokens.length);
     const urgent = world.fake.received.filter((m) => m.token?.startsWith('prio-urg'));
-    expect(urgent).toHaveLength(12 * 40);
+    expect(urgent).toHaveLength(urgentTokens.length);
+    for (const t of urgentTokens) expect(world.fake.deliveredTo(t)).toBe(1);
     await waitJobsSettled(sql, [lowJob], 60_000);
     const lastLow = Math.max(...world.fake.received.filter((m) => m.token?.startsWith('prio-low')).map((m) => m.at));
     expect(Math.max(...urgent.map((m) => m.at))).toBeLessThan(lastLow);

@@ -53,11 +53,12 @@ export interface SeedOptions {
 export async function seedCustomers(sql: pg.Pool | pg.Client, count: number, options: SeedOptions = {}): Promise<{ users: string[]; tokens: string[] }> {
   const agency = options.agency ?? 'DKR';
   await sql.query(`INSERT INTO agencies (code, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [agency]);
+  // Phone numbers from a sequence: random ones collide (birthday bound) once a test seeds tens of thousands.
+  await sql.query(`CREATE SEQUENCE IF NOT EXISTS seed_phone_seq`);
   const { rows } = await sql.query<{ id: string }>(
     `INSERT INTO users (id, phone, role, agency_code, phone_proved_at, created_at)
-     SELECT gen_random_uuid(), '+2217' || lpad((floor(random() * 1e8))::bigint::text, 8, '0') || '', 'customer', $2, now() - interval '1 day', now() - interval '1 day'
+     SELECT gen_random_uuid(), '+2217' || lpad(nextval('seed_phone_seq')::text, 8, '0'), 'customer', $2, now() - interval '1 day', now() - interval '1 day'
        FROM generate_series(1, $1)
-     ON CONFLICT DO NOTHING
      RETURNING id`,
     [count, agency],
   );
