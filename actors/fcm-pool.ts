@@ -84,6 +84,11 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
         rateLimit: limit,
         send: (messages, queue) => sender.sendBatch(messages, queue === 'urgent'),
         scheduler: options.scheduler,
+        onAlert: (count, first) =>
+          ctx.log.error(
+            { count, code: first.kind === 'fail' ? first.code : undefined, detail: first.kind === 'fail' ? first.detail : undefined },
+            `FCM refused ${count} message(s) for a reason a person must fix (credentials, project, payload); no token was removed`,
+          ),
         onPause: (until, retryAfterMs) =>
           ctx.log.warn({ until: new Date(until).toISOString(), retryAfterMs }, `FCM answered 429: sending paused for ${retryAfterMs} ms${shared ? ' on every worker' : ''}`),
       });

@@ -82,6 +82,9 @@ function addDispatchMetrics(registry: Registry, dispatch: () => Promise<Dispatch
   gauge('samaconso_fcm_outcomes', 'Per-token FCM outcomes since start, by kind and code', ['outcome'], (g, s) => {
     for (const [outcome, n] of Object.entries(s.pool?.pipeline.outcomes ?? {})) g.set({ outcome }, n);
   });
+  gauge('samaconso_fcm_alerts', 'Messages FCM refused for a reason a person must fix (auth, configuration, payload), since start', [], (g, s) => {
+    if (s.pool) g.set(s.pool.pipeline.alerts);
+  });
   gauge('samaconso_fcm_sender_failures', 'Batches whose sender failed as a whole (a thread died): returned to RabbitMQ', [], (g, s) => {
     if (s.pool) g.set(s.pool.pipeline.senderFailures);
   });

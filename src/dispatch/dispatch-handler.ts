@@ -148,19 +148,22 @@ const JOB_CACHE_SIZE = 256;
 
 /**
  * Records a sent batch in ONE statement (so one round trip, and atomic): the batch in sent_batches, its claim
- * released, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
+ * marked finished, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
  * could be delivered, once its fan-out finished and every published token has an outcome). False when a
  * concurrent copy recorded the batch first: its counts stand, these are not added twice.
  */
 async function recordBatch(
   db: PgHandle,
-  b: { batchId: string; jobId: string; at: Date; remove: readonly string[] } & BatchCounts,
+  b: { batchId: string; jobId: string; at: Date; remove: readonly string[]; owner: string } & BatchCounts,
 ): Promise<boolean> {
   const { rows } = await db.query<{ recorded: boolean; fanout_done: boolean | null }>(
     `WITH ins AS (
        INSERT INTO sent_batches (batch_id, job_id, done_at) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
-     ), released AS (
-       DELETE FROM batch_claims WHERE batch_id = $1
+     ), finished AS (
+       -- Kept, not deleted, and never expiring: a copy waiting on this row's lock then finds it taken for good
+       -- (ON CONFLICT re-reads the row) and, on its next look, the batch in sent_batches. Only our own claim: a
+       -- late copy whose lease was taken over leaves the new holder's alone.
+       UPDATE batch_claims SET expires_at = 'infinity' WHERE batch_id = $1 AND claimed_by = $9
      ), removed AS (
        UPDATE device_sessions SET push_token = NULL WHERE push_token = ANY($4::text[]) AND EXISTS (SELECT 1 FROM ins)
      ), counted AS (
@@ -177,7 +180,7 @@ async function recordBatch(
        RETURNING c.done_at IS NOT NULL AS fanout_done
      )
      SELECT EXISTS (SELECT 1 FROM ins) AS recorded, (SELECT fanout_done FROM counted) AS fanout_done`,
-    [b.batchId, b.jobId, b.at, b.remove, b.sent, b.failed, b.removed, b.retried],
+    [b.batchId, b.jobId, b.at, b.remove, b.sent, b.failed, b.removed, b.retried, b.owner],
   );
   const recorded = rows[0]?.recorded === true;
   // The statement saw the checkpoint as of its start: if the fan-out finished after that, this batch may be the
@@ -185,6 +188,29 @@ async function recordBatch(
   // statement, with a fresh snapshot, closes that gap (only while the fan-out was still running: rare).
   if (recorded && rows[0]?.fanout_done !== true) await settleJob(db, b.jobId, b.at);
   return recorded;
+}
+
+/** Runs `fn` every `ms` until stopped (its failures are ignored: the next tick tries again). */
+function renewEvery(clock: Clock, ms: number, fn: () => Promise<unknown>): { stop(): void } {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  let stopped = false;
+  const tick = (): void => {
+    timer = clock.setTimeout(() => {
+      if (stopped) return;
+      void fn()
+        .catch(() => undefined)
+        .finally(() => {
+          if (!stopped) tick();
+        });
+    }, ms);
+  };
+  tick();
+  return {
+    stop() {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+  };
 }
 
 const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
@@ -302,7 +328,17 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       });
       if (toSend.length > 0) {
         const pipeline = await deps.pipeline();
-        const answers = await pipeline.send(queue, toSend);
+        // A batch may wait in the scheduler (behind urgent work, or a 429 pause) longer than the lease: keep the
+        // claim alive meanwhile, so no other copy takes over a batch that is only waiting its turn.
+        const renew = renewEvery(deps.clock, leaseMs / 3, () =>
+          db!.query(`UPDATE batch_claims SET expires_at = $3 WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner, new Date(deps.clock.now() + leaseMs)]),
+        );
+        let answers: FcmOutcome[];
+        try {
+          answers = await pipeline.send(queue, toSend);
+        } finally {
+          renew.stop();
+        }
         if (answers.length !== toSend.length) throw new Error(`sender answered ${answers.length} outcomes for ${toSend.length} messages`);
         sentIdx.forEach((i, k) => (outcomes[i] = answers[k]!));
       }
@@ -368,7 +404,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       }
 
       const counts: BatchCounts = { sent, failed, removed: remove.length, retried: retry.length };
-      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove, ...counts });
+      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove, owner, ...counts });
       claimed = false;
       return result('ack', recorded ? `attempt ${attempt}` : 'duplicate: recorded concurrently', counts);
     } catch (e) {

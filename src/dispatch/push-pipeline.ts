@@ -39,6 +39,11 @@ export interface PushPipelineOptions {
   readonly scheduler: Omit<PushSchedulerOptions<Chunk>, 'rateLimit' | 'split' | 'onSpace'>;
   /** Told about every 429 pause (logs, metrics). */
   readonly onPause?: (untilMs: number, retryAfterMs: number) => void;
+  /**
+   * Told once per sent batch that had outcomes needing a person (auth/config/payload failures: `alert`), with how
+   * many and the first one; nothing is removed for them.
+   */
+  readonly onAlert?: (count: number, first: FcmOutcome) => void;
 }
 
 export interface PushPipelineStats extends SchedulerStats {
@@ -48,6 +53,8 @@ export interface PushPipelineStats extends SchedulerStats {
   readonly messagesSent: number;
   readonly senderFailures: number;
   readonly pauses: number;
+  /** Failed outcomes that need a person (auth, configuration, payload), since start. */
+  readonly alerts: number;
   /** Per-token outcomes the sender answered, by `kind:code` (`sent`, `remove-token:UNREGISTERED`, …). */
   readonly outcomes: Readonly<Record<string, number>>;
 }
@@ -84,6 +91,7 @@ export class PushPipeline {
   private senderFailures = 0;
   private pauses = 0;
   private readonly outcomes: Record<string, number> = {};
+  private alerts = 0;
 
   constructor(private readonly options: PushPipelineOptions) {
     this.scheduler = new PushScheduler<Chunk>({
@@ -119,6 +127,7 @@ export class PushPipeline {
       senderFailures: this.senderFailures,
       pauses: this.pauses,
       outcomes: { ...this.outcomes },
+      alerts: this.alerts,
     };
   }
 
@@ -192,6 +201,7 @@ export class PushPipeline {
           this.outcomes[key] = (this.outcomes[key] ?? 0) + 1;
         });
         this.pauseOn429(outcomes);
+        this.reportAlerts(outcomes);
         if (this.scheduler.done(work)) this.settle(pending);
       } catch (e) {
         this.senderFailures++;
@@ -209,6 +219,20 @@ export class PushPipeline {
   private settle(pending: Pending): void {
     if (pending.failed) pending.reject(pending.failed);
     else pending.resolve(pending.outcomes);
+  }
+
+  private reportAlerts(outcomes: readonly FcmOutcome[]): void {
+    let count = 0;
+    let first: FcmOutcome | undefined;
+    for (const o of outcomes) {
+      if (o.kind === 'fail' && o.alert) {
+        count++;
+        first ??= o;
+      }
+    }
+    if (count === 0 || !first) return;
+    this.alerts += count;
+    this.options.onAlert?.(count, first);
   }
 
   private pauseOn429(outcomes: readonly FcmOutcome[]): void {

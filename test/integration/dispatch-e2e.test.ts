@@ -68,6 +68,9 @@ describe('dispatch end to end', () => {
         [user, agencyJob],
       )).rows[0]!.n;
     expect(await inbox(bare.users[0]!)).toBe(2);
+    // Every user targeted by the users job has its entry (read from the inbox table, not the job's counter).
+    const { rows: entries } = await sql.query<{ user_id: string }>(`SELECT user_id FROM inbox_entries WHERE job_id = $1`, [usersJob]);
+    expect(new Set(entries.map((e) => e.user_id))).toEqual(new Set([...few.users, bare.users[0]]));
     // Urgent went out with Android priority HIGH and APNs priority 10.
     const outage = world.fake.received.find((m) => m.token === few.tokens[0]);
     expect(outage).toMatchObject({ androidPriority: 'high', apnsPriority: '10' });
@@ -122,6 +125,9 @@ describe('dispatch end to end', () => {
         return m === false ? undefined : m;
       }, 20_000);
       expect(dead.properties.messageId).toBe('poison-1');
+      // Dead-lettered by RabbitMQ for the delivery limit (BROKER_DELIVERY_LIMIT=2), not rejected at once.
+      const death = (dead.properties.headers?.['x-death'] as Array<{ reason: string; queue: string }> | undefined)?.[0];
+      expect(death).toMatchObject({ reason: 'delivery_limit', queue: 'normal' });
       expect(world.fake.deliveredTo('t')).toBe(0);
     } finally {
       await conn.close();

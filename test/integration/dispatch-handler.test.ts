@@ -11,6 +11,7 @@ import type { PgHandle } from '../../src/contracts/postgres.js';
 import { poolHandle } from '../../src/db/pg-handle.js';
 import { createDispatchHandler, type DispatchBatchMessage, type DispatchResult } from '../../src/dispatch/dispatch-handler.js';
 import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/fcm/sandbox-sender.js';
+import { waitFor } from '../support/wait.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const clock = new SystemClock();
@@ -214,6 +215,51 @@ describe('dispatch handler', () => {
       expect.objectContaining({ messageId: `${id}:0:r5:dead`, reason: 'max-attempts: INTERNAL', attempts: 6, body: expect.objectContaining({ tokens: batch.body.tokens }) }),
     ]);
     expect(await counts(id)).toMatchObject({ sent_count: 0, failed_count: 1, retried_count: 0 });
+  });
+
+  it('claims a batch: a copy delivered while the first is still sending waits for it, then sends nothing', async () => {
+    const s = setup();
+    const { id } = await fannedOut(2, s);
+    const batch = s.broker.published[0]!;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let sends = 0;
+    const slow = createDispatchHandler({
+      db: async () => handle,
+      broker: async () => s.broker,
+      pipeline: async () => ({
+        send: async (_q, messages) => {
+          sends++;
+          await gate;
+          return s.sender.sendBatch(messages);
+        },
+      }),
+      clock,
+      claimPollMs: 20,
+    });
+    const first = slow(delivery(batch.body, { messageId: batch.messageId }));
+    await waitFor('first copy sending', () => sends === 1);
+    const copy = slow(delivery(batch.body, { messageId: batch.messageId })); // redelivered while the first sends
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sends).toBe(1); // the copy waits on the claim
+    release();
+    expect(await first).toBe('ack');
+    expect(await copy).toBe('ack');
+    expect(sends).toBe(1);
+    expect(await counts(id)).toMatchObject({ sent_count: 2 });
+    const { rows } = await pool.query(`SELECT expires_at = 'infinity' AS finished FROM batch_claims WHERE batch_id = $1`, [`${id}:0`]);
+    expect(rows).toEqual([{ finished: true }]);
+  });
+
+  it('lets a copy take a batch over once the claim of a holder that died has expired', async () => {
+    const s = setup();
+    const { id } = await fannedOut(1, s);
+    const batch = s.broker.published[0]!;
+    // A worker that claimed the batch and died: its lease ran out a second ago.
+    await pool.query(`INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at) VALUES ($1, $2, 'dead-worker:1', now() - interval '1 second')`, [`${id}:0`, id]);
+    expect(await s.handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(1);
+    expect(await counts(id)).toMatchObject({ sent_count: 1 });
   });
 
   it('rejects garbage, acks a job or batch of a missing job, requeues when the database is away', async () => {

@@ -78,6 +78,13 @@ describe('a worker process killed mid-run', () => {
     expect(sentBeforeRestart).toBeLessThan(tokens.length);
 
     const second = await startWorker();
+    // The worker role serves its own ops port: readiness names each of the four consumers, metrics count them.
+    const ready = await waitFor('worker ready', async () => {
+      const r = await fetch(`${second.opsUrl}/health/ready`);
+      return r.status === 200 ? ((await r.json()) as { parts: Array<{ name: string; state: string }> }) : undefined;
+    }, 30_000);
+    for (const q of ['urgent', 'high_priority', 'normal', 'low_priority']) expect(ready.parts).toContainEqual(expect.objectContaining({ name: `consumer.${q}`, state: 'running' }));
+    expect(await (await fetch(`${second.opsUrl}/metrics`)).text()).toMatch(/^samaconso_consumer_in_flight\{queue="normal"\} \d+/m);
     await waitJobsSettled(sql, [job], 60_000).catch(async (e: unknown) => {
       const row = await jobRow(sql, job);
       const claims = (await sql.query(`SELECT batch_id, claimed_by, expires_at FROM batch_claims`)).rows;
