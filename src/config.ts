@@ -77,6 +77,7 @@ const envSchema = z.object({
   FCM_EXTRA_CA_FILE: z.string().trim().optional().transform((v) => (v === '' ? undefined : v)),
   FCM_POOL_THREADS: int(2, 1, 64),
   FCM_URGENT_THREADS: int(1, 0, 16),
+  FCM_SESSIONS_PER_THREAD: int(2, 1, 16),
   FCM_BATCHES_IN_FLIGHT: int(4, 2, 256),
   FCM_URGENT_RESERVED: int(1, 1, 255),
   FCM_RATE_PER_MINUTE: int(600_000, 1),
@@ -176,6 +177,8 @@ export interface DispatchConfig {
         threads: number;
         /** Threads only urgent batches use (0: urgent shares the pool's). */
         urgentThreads: number;
+        /** http2-session: HTTP/2 sessions each thread keeps open side by side. */
+        sessionsPerThread: number;
         sendsPerThread: number;
       };
   /** Batches sent at once (the scheduler's slots, and the pool's whole queue). */
@@ -355,6 +358,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
             extraCaFile: e.FCM_EXTRA_CA_FILE,
             threads: e.FCM_POOL_THREADS,
             urgentThreads: e.FCM_URGENT_THREADS,
+            sessionsPerThread: e.FCM_SESSIONS_PER_THREAD,
             sendsPerThread: e.FCM_SENDS_PER_THREAD,
           }
         : { mode: 'sandbox' },

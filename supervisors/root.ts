@@ -190,7 +190,7 @@ export function rootSpec(
                   mode: 'pool',
                   threads: d.fcm.threads,
                   urgentThreads: d.fcm.urgentThreads,
-                  options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile, maxInFlight: d.fcm.sendsPerThread },
+                  options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile, maxInFlight: d.fcm.sendsPerThread, sessions: d.fcm.sessionsPerThread },
                 }
               : { mode: 'sandbox' },
           rateLimit:

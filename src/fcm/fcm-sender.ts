@@ -73,6 +73,8 @@ export interface FcmSenderOptions {
    * keep the tunnel alive and prove it, and an urgent send should not pay a TLS handshake through the proxy.
    */
   readonly sessionIdleTimeoutMs?: number | undefined;
+  /** http2-session: sessions kept open side by side (messages spread over them, maxInFlight shared). Default 1. */
+  readonly sessions?: number | undefined;
   /** http2-session: ping period; a ping unanswered for a period destroys the session. Default 15 s; 0: none. */
   readonly sessionPingIntervalMs?: number | undefined;
   /** http1: sockets of the keep-alive agent. Default 64. */
@@ -313,17 +315,25 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
   const credential = app.options.credential;
   if (!credential) throw new Error('the firebase-admin app has no credential');
   const tokens = accessTokenCache(credential);
-  const client = new H2SessionClient({
-    origin: FCM_ORIGIN,
-    ca,
-    proxyUrl: options.proxyUrl,
-    dialOverride: options.dialOverride,
-    maxInFlight: Math.max(1, options.maxInFlight ?? 100),
-    requestTimeoutMs: FCM_REQUEST_TIMEOUT_MS,
-    connectTimeoutMs: 10_000,
-    idleTimeoutMs: Math.max(1, options.sessionIdleTimeoutMs ?? 600_000),
-    pingIntervalMs: Math.max(0, options.sessionPingIntervalMs ?? 15_000),
-  });
+  // Several sessions side by side: one session's in-flight bytes are bounded by the flow-control window the server
+  // grants, which through a proxy (more round-trip time) capped a thread below its CPU (bench/RESULTS.md, dispatch).
+  const sessions = Math.max(1, options.sessions ?? 1);
+  const perSession = Math.max(1, Math.ceil((options.maxInFlight ?? 100) / sessions));
+  const clients = Array.from({ length: sessions }, () => newClient());
+  let next = 0;
+  function newClient(): H2SessionClient {
+    return new H2SessionClient({
+      origin: FCM_ORIGIN,
+      ca,
+      proxyUrl: options.proxyUrl,
+      dialOverride: options.dialOverride,
+      maxInFlight: perSession,
+      requestTimeoutMs: FCM_REQUEST_TIMEOUT_MS,
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: Math.max(1, options.sessionIdleTimeoutMs ?? 600_000),
+      pingIntervalMs: Math.max(0, options.sessionPingIntervalMs ?? 15_000),
+    });
+  }
   // The project is given explicitly (FcmSenderOptions.projectId), so firebase-admin's project lookup
   // (Messaging.getUrlPath) reduces to this.
   const path = `/v1/projects/${encodeURIComponent(options.projectId)}/messages:send`;
@@ -350,6 +360,8 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
     }
     let response: H2Response;
     try {
+      const client = clients[next]!;
+      next = (next + 1) % clients.length;
       response = await client.request({ ...fixedHeaders, authorization: `Bearer ${token}` }, JSON.stringify({ message: wire }));
     } catch (error) {
       // No complete answer: a network outcome (retried), or TLS (fails: configuration) by its wording.
@@ -391,9 +403,11 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
       return Promise.all(messages.map((m) => sendOne(m, token)));
     },
     async warm() {
-      await Promise.all([tokens.get().catch(() => undefined), client.preconnect()]);
+      await Promise.all([tokens.get().catch(() => undefined), ...clients.map((c) => c.preconnect())]);
     },
-    close: () => client.close(),
+    close: async () => {
+      await Promise.all(clients.map((c) => c.close()));
+    },
   };
 }
 

@@ -206,6 +206,15 @@ describe("FCM sender, 'http2-session' direct", () => {
     expect(fake.stats()).toMatchObject({ oauthTokens: 1, delivered: 10 });
   });
 
+  it('spreads a batch over several sessions when asked to (sessions: 2), all answered', async () => {
+    const s = directSender({ sessions: 2 });
+    const sessionsBefore = fake.stats().sessions;
+    expect(kinds(await s.sendBatch(messages('tok-two', 20)))).toEqual({ sent: 20 });
+    expect(fake.stats().sessions - sessionsBefore).toBe(2);
+    expect(kinds(await s.sendBatch(messages('tok-two-b', 20)))).toEqual({ sent: 20 });
+    expect(fake.stats().sessions - sessionsBefore).toBe(2); // kept open, reused
+  });
+
   it('warm() fetches the token and opens the session before any send; the first batch then opens nothing', async () => {
     const s = directSender({ credential: serviceAccountFile(PROJECT) });
     const sessionsBefore = fake.stats().sessions;
