@@ -348,6 +348,17 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
     ...(process.env['GOOGLE_CLOUD_QUOTA_PROJECT'] ? { 'x-goog-user-project': process.env['GOOGLE_CLOUD_QUOTA_PROJECT'] } : {}),
   };
 
+  // One headers object per access token (it changes about hourly), not one per message.
+  let headersToken = '';
+  let headers: http2.OutgoingHttpHeaders = fixedHeaders;
+  function headersFor(token: string): http2.OutgoingHttpHeaders {
+    if (token !== headersToken) {
+      headersToken = token;
+      headers = { ...fixedHeaders, authorization: `Bearer ${token}` };
+    }
+    return headers;
+  }
+
   async function sendOne(message: FcmMessage, token: string): Promise<FcmOutcome> {
     // As Messaging.send(): validate a deep copy, which validateMessage also rewrites in place to FCM's wire form
     // (ttl "<s>s", collapse_key, …). A message it refuses never leaves the process.
@@ -362,7 +373,7 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
     try {
       const client = clients[next]!;
       next = (next + 1) % clients.length;
-      response = await client.request({ ...fixedHeaders, authorization: `Bearer ${token}` }, JSON.stringify({ message: wire }));
+      response = await client.request(headersFor(token), JSON.stringify({ message: wire }));
     } catch (error) {
       // No complete answer: a network outcome (retried), or TLS (fails: configuration) by its wording.
       const timeout = error instanceof H2TransportError && error.kind === 'timeout';

@@ -98,7 +98,10 @@ export class H2SessionClient {
     }
   }
 
-  /** Resolves with the answer (any status); rejects with H2TransportError when no complete answer came. */
+  /**
+   * Resolves with the answer (any status); rejects with H2TransportError when no complete answer came. `headers`
+   * must carry ':method' and ':path' (the caller keeps one object per token: no copy per request here).
+   */
   request(headers: http2.OutgoingHttpHeaders, body: string): Promise<H2Response> {
     if (this.closed) return Promise.reject(new H2TransportError('HTTP/2 client closed', 'network'));
     return new Promise<H2Response>((resolve, reject) => {
@@ -180,7 +183,7 @@ export class H2SessionClient {
   private start(live: Live, pending: Pending): void {
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = live.session.request({ ':method': 'POST', ':path': '/', ...pending.headers }, { endStream: false });
+      stream = live.session.request(pending.headers, { endStream: false });
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;
       if (code === 'ERR_HTTP2_GOAWAY_SESSION' || code === 'ERR_HTTP2_INVALID_SESSION' || code === 'ERR_HTTP2_OUT_OF_STREAMS') {
@@ -222,6 +225,8 @@ export class H2SessionClient {
     });
     stream.on('error', (error) => finish({ error: asTransportError(error, 'HTTP/2 stream failed') }));
     stream.on('close', () => {
+      // Every stream closes, answered ones included (after 'end'): build the error only when it is one.
+      if (settled) return;
       const code = stream.rstCode;
       const why = code === http2.constants.NGHTTP2_REFUSED_STREAM ? 'refused (REFUSED_STREAM)' : `closed (code ${code ?? 'none'})`;
       finish({ error: new H2TransportError(`HTTP/2 stream ${why} before its answer was complete`, 'network') });
