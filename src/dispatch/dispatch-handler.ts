@@ -143,6 +143,9 @@ export async function settleJob(client: { query(text: string, values?: unknown[]
   );
 }
 
+/** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
+const RETRY_BASE_MS = 1_000;
+
 /** Jobs whose settings a handler keeps (a few jobs are in flight at once; each is read again after eviction). */
 const JOB_CACHE_SIZE = 256;
 
@@ -388,7 +391,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
           messageId: retryId,
           headers: { 'x-job-id': msg.jobId },
           attempt: next,
-          delayMs: retryAfterMs,
+          // Growing backoff (1 s, 2 s, 4 s … before the tiers round it up) unless FCM asked for longer.
+          delayMs: Math.max(retryAfterMs, RETRY_BASE_MS * 2 ** (next - 1)),
           reason: [...reasons].sort().join(','),
         });
       }

@@ -203,6 +203,20 @@ describe('dispatch handler', () => {
     expect(s.sender.sentCount).toBe(before + 1);
   });
 
+  it('backs off more at each retry when FCM names no Retry-After (1 s, 2 s, 4 s …)', async () => {
+    const s = setup();
+    const { id } = await fannedOut(1, s);
+    const batch = s.broker.published[0]!;
+    s.sender.script(batch.body.tokens[0]!.token, { kind: 'retry', code: 'UNAVAILABLE', retryAfterMs: 0 }, 3);
+    expect(await s.handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    const second: DispatchBatchMessage = { ...batch.body, batchId: `${id}:0:r2`, attempt: 2 };
+    expect(await s.handler(delivery(second, { attempt: 2 }))).toBe('ack');
+    expect(s.broker.retried.map((r) => [r.retry!.attempt, r.retry!.delayMs])).toEqual([
+      [1, 1_000],
+      [3, 4_000],
+    ]);
+  });
+
   it('counts a token that is still retried after maxAttempts as failed and dead-letters it', async () => {
     const s = setup();
     const { id } = await fannedOut(1, s);
