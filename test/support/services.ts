@@ -46,8 +46,29 @@ async function createDatabase(clause: string): Promise<TestDatabase> {
   return {
     url: url.toString(),
     name,
-    drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: async () => {
+      // Connections a test just closed may still be on their way out; FORCE would send them a FATAL that an
+      // ending pg client reports as an 'error' event (an uncaught error if its pool has no listener). Give them
+      // a moment to leave first; FORCE then only ends real leftovers.
+      await waitForNoConnections(adminUrl, name, 2_000);
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
   };
+}
+
+async function waitForNoConnections(adminUrl: string, database: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [database]);
+      if (rows[0]!.n === 0 || Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 async function adminQuery(adminUrl: string, sql: string): Promise<void> {
