@@ -217,6 +217,7 @@ export function rootSpec(
       live: options.liveBus,
       claimOwner: config.nodeId,
       claimLeaseMs: d.claimLeaseMs,
+      onOutage: (detail, retryInMs) => log.warn({ retryInMs }, `delivery held while a dependency is away (${detail}); handled again in ${retryInMs} ms`),
       onResult: (r) => {
         if (r.outcome === 'ack') log.debug(r, 'delivery handled');
         else log.warn(r, `delivery ${r.outcome === 'reject' ? 'rejected (dead-lettered)' : 'returned to its queue'}: ${r.detail}`);

@@ -17,6 +17,10 @@ import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
+import { isPostgresOutage } from '../db/pg-errors.js';
+import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../errors/actor-errors.js';
+import { ServiceUnavailableError } from '../errors/app-error.js';
+import { PipelineClosedError } from './push-pipeline.js';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
 import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
@@ -55,6 +59,10 @@ export interface DispatchHandlerDeps {
   readonly fanOut?: FanOutOptions;
   /** Announces new inbox entries to open WebSockets (any process); failures never touch the delivery. */
   readonly live?: FanOutDeps['live'];
+  /** How long a delivery is held while a dependency is away before it goes back to its queue. @defaultValue 300_000 */
+  readonly outageHoldMs?: number;
+  /** Told each time a delivery is held for an outage (logs). */
+  readonly onOutage?: (detail: string, retryInMs: number) => void;
   /** Told about each handled delivery (logs, metrics, tests). */
   readonly onResult?: (result: DispatchResult) => void;
 }
@@ -216,6 +224,25 @@ function renewEvery(clock: Clock, ms: number, fn: () => Promise<unknown>): { sto
   };
 }
 
+/** A dependency is away (not the message's fault): the delivery is held and handled again. */
+class OutageError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(describe(cause));
+  }
+}
+
+function isOutage(e: unknown): boolean {
+  return (
+    e instanceof ServiceUnavailableError ||
+    e instanceof ActorRestartingError ||
+    e instanceof ActorStoppedError ||
+    e instanceof ActorNotFoundError ||
+    e instanceof QueryTimeoutError ||
+    e instanceof PipelineClosedError ||
+    isPostgresOutage(e)
+  );
+}
+
 const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
 export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Delivery) => Promise<Outcome> {
@@ -288,6 +315,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: r.superseded ? 'superseded' : `done, ${r.batchesPublished} batches published` });
     } catch (e) {
       if (e instanceof FanOutJobNotFoundError) return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: 'job not found' });
+      if (isOutage(e)) throw new OutageError(e);
       return report({ kind: 'job', jobId: msg.jobId, outcome: 'nack-requeue', detail: describe(e) });
     }
   };
@@ -414,17 +442,32 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     } catch (e) {
       // Let the copy that comes back (this one, requeued) take the batch at once rather than after the lease.
       if (claimed && db) await release(db, batchId, owner).catch(() => undefined);
+      if (isOutage(e)) throw new OutageError(e);
       return result('nack-requeue', describe(e));
     }
   };
 
+  // A delivery that fails because a dependency is away (PostgreSQL starting or down, the FCM pool restarting,
+  // RabbitMQ gone for a publish) is held and handled again after a backoff, not returned to its queue: every
+  // return counts toward the queue's delivery limit, so a worker starting before its database, or a database
+  // outage, would otherwise dead-letter healthy batches within seconds. Holding also stops this consumer pulling
+  // (its prefetch is in use). After outageHoldMs the delivery goes back to the queue after all.
+  const holdMs = deps.outageHoldMs ?? 300_000;
   return async (delivery) => {
-    try {
-      const msg = parseDispatchMessage(delivery.body);
-      if (typeof msg === 'string') return report({ kind: 'invalid', outcome: 'reject', detail: msg });
-      return msg.kind === 'notification-job' ? await handleJob(msg) : await handleBatch(msg, delivery);
-    } catch (e) {
-      return report({ kind: 'error', outcome: 'nack-requeue', detail: describe(e) });
+    const msg = parseDispatchMessage(delivery.body);
+    if (typeof msg === 'string') return report({ kind: 'invalid', outcome: 'reject', detail: msg });
+    const until = deps.clock.now() + holdMs;
+    for (let wait = 250; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        return msg.kind === 'notification-job' ? await handleJob(msg) : await handleBatch(msg, delivery);
+      } catch (e) {
+        const cause = e instanceof OutageError ? e.cause : e;
+        if (!(e instanceof OutageError) || deps.clock.now() + wait > until) {
+          return report({ kind: 'error', outcome: 'nack-requeue', detail: describe(cause) });
+        }
+        deps.onOutage?.(describe(cause), wait);
+        await sleep(deps.clock, wait);
+      }
     }
   };
 }

@@ -12,6 +12,7 @@ import { poolHandle } from '../../src/db/pg-handle.js';
 import { createDispatchHandler, type DispatchBatchMessage, type DispatchResult } from '../../src/dispatch/dispatch-handler.js';
 import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/fcm/sandbox-sender.js';
 import { waitFor } from '../support/wait.js';
+import { ServiceUnavailableError } from '../../src/errors/app-error.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const clock = new SystemClock();
@@ -273,6 +274,30 @@ describe('dispatch handler', () => {
     await pool.query(`INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at) VALUES ($1, $2, 'dead-worker:1', now() - interval '1 second')`, [`${id}:0`, id]);
     expect(await s.handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
     expect(s.sender.sentCount).toBe(1);
+    expect(await counts(id)).toMatchObject({ sent_count: 1 });
+  });
+
+  it('holds a delivery while PostgreSQL is unavailable and handles it once it is back, without returning it to the queue', async () => {
+    const s = setup();
+    const { id } = await fannedOut(1, s);
+    const batch = s.broker.published[0]!;
+    let refusals = 0;
+    const outages: string[] = [];
+    const starting = createDispatchHandler({
+      db: async () => {
+        if (refusals < 2) {
+          refusals++;
+          throw new ServiceUnavailableError('postgres', 'PostgreSQL is unavailable', 1_000, 'DATABASE_UNAVAILABLE');
+        }
+        return handle;
+      },
+      broker: async () => s.broker,
+      pipeline: async () => ({ send: (_q, m) => s.sender.sendBatch(m) }),
+      clock,
+      onOutage: (detail) => outages.push(detail),
+    });
+    expect(await starting(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    expect(outages).toHaveLength(2);
     expect(await counts(id)).toMatchObject({ sent_count: 1 });
   });
 
