@@ -214,6 +214,7 @@ export function rootSpec(
       pipeline: () => asker.ask(asker.ref<FcmPoolMessage>(FCM_POOL), 'handle', {}, 1_000),
       clock: options.clock,
       maxAttempts: d.maxSendAttempts,
+      deliveryLimit: config.broker.deliveryLimit,
       live: options.liveBus,
       claimOwner: config.nodeId,
       claimLeaseMs: d.claimLeaseMs,

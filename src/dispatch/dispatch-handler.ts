@@ -59,6 +59,11 @@ export interface DispatchHandlerDeps {
   readonly fanOut?: FanOutOptions;
   /** Announces new inbox entries to open WebSockets (any process); failures never touch the delivery. */
   readonly live?: FanOutDeps['live'];
+  /**
+   * The queues' delivery limit (BROKER_DELIVERY_LIMIT): a batch failing on its last delivery has its tokens
+   * counted as failed before RabbitMQ dead-letters it. Undefined: not counted.
+   */
+  readonly deliveryLimit?: number;
   /** How long a delivery is held while a dependency is away before it goes back to its queue. @defaultValue 300_000 */
   readonly outageHoldMs?: number;
   /** Told each time a delivery is held for an outage (logs). */
@@ -222,6 +227,20 @@ function renewEvery(clock: Clock, ms: number, fn: () => Promise<unknown>): { sto
       clock.clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Counts a batch the queue is about to dead-letter as failed and settles the job. Not recorded in sent_batches,
+ * so the batch can still be replayed from the dead-letter queue. False when the job is gone.
+ */
+async function countDeadLettered(db: PgHandle, jobId: string, tokens: number, at: Date): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE notification_jobs SET failed_count = failed_count + $2, updated_at = $3 WHERE id = $1`,
+    [jobId, tokens, at],
+  );
+  if (rowCount !== 1) return false;
+  await settleJob(db, jobId, at);
+  return true;
 }
 
 /** A dependency is away (not the message's fault): the delivery is held and handled again. */
@@ -443,6 +462,12 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       // Let the copy that comes back (this one, requeued) take the batch at once rather than after the lease.
       if (claimed && db) await release(db, batchId, owner).catch(() => undefined);
       if (isOutage(e)) throw new OutageError(e);
+      // The queue's last delivery of this batch: RabbitMQ dead-letters it after this nack (its tokens are kept
+      // there with the reason). Count them as failed now, or the job would wait for them forever.
+      if (db && deps.deliveryLimit !== undefined && delivery.deliveryCount >= deps.deliveryLimit) {
+        const failedNow = await countDeadLettered(db, msg.jobId, msg.tokens.length, new Date(deps.clock.now())).catch(() => false);
+        if (failedNow) return result('nack-requeue', `${describe(e)}; last delivery: ${msg.tokens.length} token(s) counted as failed, dead-lettered by the queue`);
+      }
       return result('nack-requeue', describe(e));
     }
   };

@@ -301,6 +301,26 @@ describe('dispatch handler', () => {
     expect(await counts(id)).toMatchObject({ sent_count: 1 });
   });
 
+  it('counts a batch failing on its last delivery as failed (the queue dead-letters it next), and settles the job', async () => {
+    const s = setup();
+    const { id } = await fannedOut(2, s);
+    const batch = s.broker.published[0]!;
+    const broken = createDispatchHandler({
+      db: async () => handle,
+      broker: async () => s.broker,
+      pipeline: async () => ({ send: () => Promise.reject(new Error('worker thread exited')) }),
+      clock,
+      deliveryLimit: 3,
+    });
+    const at = (deliveryCount: number): Delivery => ({ ...delivery(batch.body, { messageId: batch.messageId }), deliveryCount, redelivered: deliveryCount > 0 });
+    for (const n of [0, 1, 2]) expect(await broken(at(n))).toBe('nack-requeue');
+    expect(await counts(id)).toMatchObject({ sent_count: 0, failed_count: 0 });
+    expect(await broken(at(3))).toBe('nack-requeue');
+    expect(await counts(id)).toMatchObject({ sent_count: 0, failed_count: 2 });
+    const { rows } = await pool.query<{ state: string }>(`SELECT state FROM notification_jobs WHERE id = $1`, [id]);
+    expect(rows[0]!.state).toBe('failed');
+  });
+
   it('rejects garbage, acks a job or batch of a missing job, requeues when the database is away', async () => {
     const s = setup();
     expect(await s.handler(delivery(Buffer.from('not json {')))).toBe('reject');
