@@ -4,7 +4,7 @@
 // proxy URL, opens the HTTP CONNECT tunnel itself and runs TLS end to end inside it.
 //
 // - TLS verification is always on. `ca`, when given, is the caller's full trust list (Node's roots plus an extra
-//   CA, see fcm-sender.ts), never a replacement of the roots and never rejectUnauthorized: false.
+//   CA, see fcm-sender.ts), never a replacement of the roots, and verification is never switched off.
 // - Streams in flight are bounded by maxInFlight and by the server's SETTINGS_MAX_CONCURRENT_STREAMS; requests
 //   beyond that wait in a FIFO queue (not in nghttp2's, where they would count against the request timeout).
 // - A session that sends GOAWAY, fails or closes is dropped at once; the next request opens a new one. Streams it

@@ -7,42 +7,24 @@ import amqp from 'amqplib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/node.js';
-import { adminToken, jobRow, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
-import { startTestNode } from '../support/node.js';
-import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
-import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
+import { jobRow, postJob, seedCustomers, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
+import type { TestVhost } from '../support/rabbitmq.js';
+import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';
 import { waitFor } from '../support/wait.js';
 
-let db: TestDatabase;
-let vhost: TestVhost;
+let setup: DispatchNode;
 let world: FcmWorld;
 let node: RunningNode;
 let sql: pg.Pool;
 let admin: string;
+let vhost: TestVhost;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vhost = await createTestVhost();
-  world = await startFcmWorld();
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  node = await startTestNode({
-    DATABASE_URL: db.url,
-    AMQP_URL: vhost.url,
-    REDIS_URL: servicesEnv().TEST_REDIS_URL,
-    BROKER_RETRY_TIERS_MS: '20,50,100',
-    BROKER_DELIVERY_LIMIT: '2',
-    FCM_MAX_SEND_ATTEMPTS: '2',
-    ...world.env,
-  });
-  await waitFor('ready', () => node.runtime.readiness('test').ready, 30_000);
-  admin = await adminToken(sql);
-});
+  setup = await startDispatchNode({ env: { BROKER_RETRY_TIERS_MS: '20,50,100', BROKER_DELIVERY_LIMIT: '2', FCM_MAX_SEND_ATTEMPTS: '2' } });
+  ({ world, node, sql, admin, vhost } = setup);
+}, 60_000);
 afterAll(async () => {
-  await node?.stop();
-  await sql?.end();
-  await world?.close();
-  await vhost?.delete();
-  await db?.drop();
+  await setup?.stop();
 });
 
 describe('dispatch end to end', () => {

@@ -5,43 +5,23 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/node.js';
-import { adminToken, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
-import { startTestNode } from '../support/node.js';
-import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
-import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
+import { postJob, seedCustomers, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
+import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';
 import { waitFor } from '../support/wait.js';
 
-let db: TestDatabase;
-let vhost: TestVhost;
+let setup: DispatchNode;
 let world: FcmWorld;
 let node: RunningNode;
 let sql: pg.Pool;
 let admin: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  vhost = await createTestVhost();
   // Every send takes 60 ms: with 4 batch slots of at most 100 low tokens, 20,000 low sends need several seconds.
-  world = await startFcmWorld({ latencyMs: 60 });
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  node = await startTestNode({
-    DATABASE_URL: db.url,
-    AMQP_URL: vhost.url,
-    REDIS_URL: servicesEnv().TEST_REDIS_URL,
-    FCM_BATCHES_IN_FLIGHT: '4',
-    FCM_URGENT_RESERVED: '1',
-    DISPATCH_LOW_SPLIT: '100',
-    ...world.env,
-  });
-  await waitFor('ready', () => node.runtime.readiness('test').ready, 30_000);
-  admin = await adminToken(sql);
+  setup = await startDispatchNode({ fake: { latencyMs: 60 }, env: { FCM_BATCHES_IN_FLIGHT: '4', FCM_URGENT_RESERVED: '1', DISPATCH_LOW_SPLIT: '100' } });
+  ({ world, node, sql, admin } = setup);
 }, 60_000);
 afterAll(async () => {
-  await node?.stop();
-  await sql?.end();
-  await world?.close();
-  await vhost?.delete();
-  await db?.drop();
+  await setup?.stop();
 });
 
 const lowSent = () => world.fake.received.filter((m) => m.token?.startsWith('prio-low')).length;
@@ -52,7 +32,7 @@ describe('priority under a low-priority backlog', () => {
     const low = await seedCustomers(sql, 20_000, { devices: 1, agency: 'PRIO-LOW', prefix: 'prio-low' });
     const urgentUsers: string[][] = [];
     const urgentTokens: string[] = [];
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 24; i++) {
       const seeded = await seedCustomers(sql, 40, { devices: 1, agency: `PRIO-U${i}`, prefix: `prio-urg${i}` });
       urgentUsers.push(seeded.users);
       urgentTokens.push(...seeded.tokens);
@@ -73,12 +53,14 @@ describe('priority under a low-priority backlog', () => {
     const everyMs = Math.max(20, (40 / (lowRate / 2)) * 1000);
     const urgentJobs: string[] = [];
     const lowAtFirstUrgent = lowSent();
+    const urgentStart = performance.now();
     for (const users of urgentUsers) {
       urgentJobs.push(await postJob(node.apiUrl!, admin, { target: { kind: 'users', userIds: users }, type: 'outage', title: 'Panne', body: 'Panne en cours.' }));
       await sleep(everyMs);
     }
     await waitJobsSettled(sql, urgentJobs, 30_000);
     const lowAtUrgentDone = lowSent();
+    const urgentSeconds = (performance.now() - urgentStart) / 1000;
 
     // Every urgent message reached FCM before the low backlog drained.
     expect(lowAtUrgentDone).toBeLessThan(low.tokens.length);
@@ -88,11 +70,11 @@ describe('priority under a low-priority backlog', () => {
     await waitJobsSettled(sql, [lowJob], 60_000);
     const lastLow = Math.max(...world.fake.received.filter((m) => m.token?.startsWith('prio-low')).map((m) => m.at));
     expect(Math.max(...urgent.map((m) => m.at))).toBeLessThan(lastLow);
-    // No starvation: low went on while the urgent stream ran (a good share of its own rate, not a trickle).
-    expect(lowAtUrgentDone - lowAtFirstUrgent).toBeGreaterThan(0);
-    const elapsedUrgent = (Math.max(...urgent.map((m) => m.at)) - Math.min(...urgent.map((m) => m.at))) / 1000;
-    const lowDuring = world.fake.received.filter((m) => m.token?.startsWith('prio-low') && m.at >= Math.min(...urgent.map((u) => u.at)) && m.at <= Math.max(...urgent.map((u) => u.at))).length;
-    expect(lowDuring / Math.max(elapsedUrgent, 0.001)).toBeGreaterThan(lowRate * 0.2);
+    // No starvation: over the whole urgent stream (about a second of urgent work), low kept going at a real share
+    // of its own rate — not a trickle. Slots count batches, so small urgent batches take more of them than their
+    // tokens' share: the floor is 10 % of low's rate alone, where starvation would be ~0.
+    const lowRateDuringUrgent = (lowAtUrgentDone - lowAtFirstUrgent) / urgentSeconds;
+    expect(lowRateDuringUrgent).toBeGreaterThan(lowRate * 0.1);
     // Everything of the low job arrived too.
     for (const t of low.tokens) expect(world.fake.deliveredTo(t)).toBeGreaterThanOrEqual(1);
   }, 120_000);
