@@ -1,18 +1,22 @@
 // The worker's queue-consumer handler: what a delivery on a priority queue does.
-//   {kind: 'notification-job', jobId, ...}  (outbox relay)  → fanOut: inbox entries + push batches published
-//   {kind: 'push-batch', jobId, batchNo, tokens, ...}  (fan-out, or a retry of this handler)  → one FCM send per
-//     token, then in ONE transaction: dead tokens removed, the job's counts added, the batch recorded as done
-//     (sent_batches, 0006), so a batch delivered again sends nothing more.
-// Before sending, the batch is claimed (batch_claims, 0007: a lease) so a copy delivered again while the first is
-// still sending waits for it instead of sending twice; the claim goes in the same transaction that records the batch.
-// Sends go through the push pipeline (scheduler + FCM pool), which decides when by priority and rate limit.
-// After a batch (or the fan-out) the job is settled: done (or failed when nothing could be delivered) once the
-// fan-out finished and every published token has a final outcome.
-// Tokens whose outcome is 'retry' go out again as a smaller push-batch through the retry queues (broker.retry,
-// attempt + 1, deterministic id `${batchId}:r${attempt}`), published BEFORE the batch is recorded: a crash in
-// between re-sends the batch on redelivery (at least once), never loses a retry. Past maxAttempts a retry counts
-// as failed and its tokens go to the dead-letter queue as one batch (`${batchId}:dead`, reason and attempts). Unparseable bodies are rejected (dead-lettered); any other failure is nack-requeue (the delivery
-// limit dead-letters a message that keeps failing). Never throws.
+//   {kind: 'notification-job', jobId, ...}  (outbox relay)  → fanOut: inbox entries + push batches published, then
+//     the job is settled if every batch was already done.
+//   {kind: 'push-batch', jobId, batchNo, tokens, ...}  (fan-out, or a retry of this handler)  →
+//     1. claim (batch_claims, 0007: a lease, renewed while the batch waits) in the same statement that sees whether
+//        the batch is done already (sent_batches, 0006): a copy delivered while the first is still sending waits
+//        for it instead of sending twice; a dead holder's lease runs out and a copy takes over;
+//     2. send through the push pipeline (scheduler + FCM pool: priority, rate limit, 429 pauses);
+//     3. retryable tokens go out again as a smaller push-batch through the retry queues (attempt + 1, deterministic
+//        id `${batchId}:r${attempt}`, a growing delay), published BEFORE the batch is recorded — a crash in between
+//        re-sends the batch on redelivery (at least once), never loses a retry; past maxAttempts they count as
+//        failed and go to the dead-letter queue as one batch (`${batchId}:dead`, reason and attempts);
+//     4. record in ONE statement: the batch in sent_batches, the claim marked finished, dead tokens removed, the
+//        job's counts added and the job settled (done, or failed when nothing could be delivered, once its fan-out
+//        finished and every published token has a final outcome).
+// A dependency that is away (PostgreSQL, the pool restarting) holds the delivery and retries it with a backoff:
+// returning it would spend the queue's delivery limit. Unparseable bodies are rejected (dead-lettered); any other
+// failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted as failed before RabbitMQ
+// dead-letters it. Never throws.
 import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.js';
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock } from '../clock.js';
