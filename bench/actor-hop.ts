@@ -17,17 +17,12 @@ import type { Reply } from '../src/contracts/reply.js';
 import { silentLogger } from '../src/logger.js';
 import { actor, supervisor } from '../supervisors/child-spec.js';
 import { Runtime } from '../supervisors/runtime.js';
+import { option } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const v = arg ? Number(arg.slice(name.length + 3)) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
 
 const ROUNDS = option('rounds', 5);
 const ROUND_MS = option('round-ms', 1_000);

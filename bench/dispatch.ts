@@ -56,18 +56,12 @@ import { redirectFcmHttp2 } from '../test/support/fcm/redirect-http2.js';
 import { loadServicesSettings, TEMPLATE_DATABASE, toServicesEnv, type ServicesEnv } from '../test/support/services-env.js';
 import { TEST_JWKS, TEST_SIGNING_JWK } from '../test/support/tokens.js';
 import { startNodeProcess, type NodeProcess } from '../test/support/worker-process.js';
+import { fmtMs, machineJiffies, option, sleep, textOption } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const v = arg ? Number(arg.slice(name.length + 3)) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
-const textOption = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 
 /** The product's default: FCM_TRANSPORT's default (src/config.ts) through the utility's proxy. */
@@ -85,9 +79,7 @@ const CLK_TCK = 100;
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
-const fmtMs = (ms: number): string => (!Number.isFinite(ms) ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const mb = (kb: number | undefined): string => (kb === undefined ? '—' : (kb / 1024).toFixed(0));
 const errText = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e));
 
@@ -154,17 +146,6 @@ function groupOf(pid: number, comm: string, groups: Groups): string | undefined 
   if (comm === 'postgres') return 'PostgreSQL';
   if (comm === 'redis-server') return 'Redis';
   return undefined;
-}
-
-/** Busy and total jiffies of the whole machine (/proc/stat); undefined off Linux. */
-function machineJiffies(): { busy: number; total: number } | undefined {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = f.reduce((a, b) => a + b, 0);
-    return { busy: total - f[3]! - f[4]!, total }; // idle and iowait are not busy
-  } catch {
-    return undefined;
-  }
 }
 
 interface CpuSplit {

@@ -23,7 +23,6 @@
 //
 // Writes the table into bench/RESULTS.md under "## fcm-transports". Not part of `npm test`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import tls from 'node:tls';
@@ -35,21 +34,13 @@ import { createFcmSender, type FcmSender, type FcmSenderOptions } from '../src/f
 import { startConnectProxy } from '../test/support/fcm/connect-proxy.js';
 import { startFakeFcm, type FakeFcm } from '../test/support/fcm/fake-fcm-server.js';
 import { redirectFcmHttp2 } from '../test/support/fcm/redirect-http2.js';
+import { machineJiffies, option, textOption } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const v = arg ? Number(arg.slice(name.length + 3)) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
 
-function textOption(name: string): string | undefined {
-  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
 
 const MESSAGES = option('messages', 50_000);
 const ROUNDS = option('rounds', 3);
@@ -294,14 +285,8 @@ function cpuSeconds(): number {
 
 /** Busy CPU seconds of the whole machine so far (/proc/stat; undefined where there is none). */
 function machineBusySeconds(): number | undefined {
-  try {
-    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    return (total - idle) / 100; // USER_HZ
-  } catch {
-    return undefined;
-  }
+  const j = machineJiffies();
+  return j === undefined ? undefined : j.busy / 100; // USER_HZ
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -28,7 +28,7 @@
 //
 // Not part of `npm test`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,17 +41,12 @@ import { loadConfig } from '../src/config.js';
 import type { SmsMessage } from '../src/contracts/sms.js';
 import { createLogger } from '../src/logger.js';
 import { startNode, type RunningNode } from '../src/node.js';
+import { fmtMs, machineJiffies, option, sleep } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-function option(name: string, fallback: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const v = arg ? Number(arg.slice(name.length + 3)) : fallback;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
 
 const PIN = '4821';
 const ELD_RESOLUTION_MS = 10;
@@ -84,10 +79,8 @@ function eld(h: IntervalHistogram): Percentiles {
   return { n: h.count, p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) };
 }
 
-const fmtMs = (ms: number): string => (Number.isNaN(ms) ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const fmtTrio = (p: Percentiles): string => `${fmtMs(p.p50)} / ${fmtMs(p.p99)} / ${fmtMs(p.max)}`;
 const fmtRate = (r: number): string => (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(1));
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** A wait that does not keep the process alive. */
 const grace = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -113,18 +106,9 @@ function usageMeter(): () => Usage {
 
 /** Machine-wide busy CPU (cores' worth, every process) over a window, from /proc/stat; undefined off Linux. */
 function machineMeter(): () => number | undefined {
-  const read = (): { busy: number; total: number } | undefined => {
-    try {
-      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-      const total = f.reduce((a, b) => a + b, 0);
-      return { busy: total - f[3]! - f[4]!, total }; // idle and iowait are not busy
-    } catch {
-      return undefined;
-    }
-  };
-  const a = read();
+  const a = machineJiffies();
   return () => {
-    const b = read();
+    const b = machineJiffies();
     if (!a || !b || b.total === a.total) return undefined;
     return ((b.busy - a.busy) / (b.total - a.total)) * os.cpus().length;
   };
