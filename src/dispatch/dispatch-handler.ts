@@ -152,13 +152,18 @@ const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.m
 export async function settleJob(client: { query(text: string, values?: unknown[]): Promise<unknown> }, jobId: string, at: Date): Promise<void> {
   await client.query(
     `UPDATE notification_jobs j
-        SET state = CASE WHEN j.sent_count = 0 AND j.failed_count > 0 THEN 'failed' ELSE 'done' END, updated_at = $2
+        SET state = ${settledState('j.sent_count', 'j.failed_count')}, updated_at = $2
        FROM fanout_checkpoints c
-      WHERE j.id = $1 AND c.job_id = j.id AND c.done_at IS NOT NULL AND j.state IN ('fanning_out', 'sending')
-        AND j.sent_count + j.failed_count + j.tokens_removed_count >= c.token_count`,
+      WHERE j.id = $1 AND c.job_id = j.id AND ${readyToSettle('j.sent_count', 'j.failed_count', 'j.tokens_removed_count')}`,
     [jobId, at],
   );
 }
+
+// The settle rule, written once for the two statements that apply it (settleJob, and recordBatch on the counts it
+// is adding). `j` is the job row, `c` its fan-out checkpoint; the arguments are SQL expressions of the counts.
+const readyToSettle = (sent: string, failed: string, removed: string): string =>
+  `j.state IN ('fanning_out', 'sending') AND c.done_at IS NOT NULL AND ${sent} + ${failed} + ${removed} >= c.token_count`;
+const settledState = (sent: string, failed: string): string => `CASE WHEN ${sent} = 0 AND ${failed} > 0 THEN 'failed' ELSE 'done' END`;
 
 /** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
 const RETRY_BASE_MS = 1_000;
@@ -191,9 +196,8 @@ async function recordBatch(
           SET sent_count = j.sent_count + $5, failed_count = j.failed_count + $6,
               tokens_removed_count = j.tokens_removed_count + $7, retried_count = j.retried_count + $8, updated_at = $3,
               state = CASE
-                WHEN j.state IN ('fanning_out', 'sending') AND c.done_at IS NOT NULL
-                     AND j.sent_count + $5 + j.failed_count + $6 + j.tokens_removed_count + $7 >= c.token_count
-                THEN CASE WHEN j.sent_count + $5 = 0 AND j.failed_count + $6 > 0 THEN 'failed' ELSE 'done' END
+                WHEN ${readyToSettle('(j.sent_count + $5)', '(j.failed_count + $6)', '(j.tokens_removed_count + $7)')}
+                THEN ${settledState('(j.sent_count + $5)', '(j.failed_count + $6)')}
                 ELSE j.state END
          FROM (SELECT 1) AS one LEFT JOIN fanout_checkpoints c ON c.job_id = $2
         WHERE j.id = $2 AND EXISTS (SELECT 1 FROM ins)
