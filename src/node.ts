@@ -57,7 +57,12 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const runtime = new Runtime({ clock, log, ...(options.onFatal ? { onRootGiveUp: options.onFatal } : {}) });
   // New inbox entries announced across processes (the worker's fan-out publishes, API nodes' live hubs listen):
   // Redis pub/sub when the node has Redis, in process otherwise (the demo). Owned here, closed after the tree.
-  const liveBus = createLiveBus(config.cache.mode === 'redis' ? { mode: 'redis', url: config.cache.url, log: log.child({ part: 'live-bus' }) } : { mode: 'memory', log });
+  const liveBus = createLiveBus(
+    config.cache.mode === 'redis'
+      ? // A worker only publishes (its fan-out); API nodes hold the sockets and listen.
+        { mode: 'redis', url: config.cache.url, receive: config.role !== 'worker', log: log.child({ part: 'live-bus' }) }
+      : { mode: 'memory', log },
+  );
   try {
     await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, ...(options.hasher ? { hasher: options.hasher } : {}) }));
   } catch (e) {

@@ -70,6 +70,11 @@ export interface RedisLiveBusOptions {
   readonly commandTimeoutMs?: number;
   /** Delays between reconnect attempts. @defaultValue { minMs: 100, maxMs: 5_000, factor: 2, jitter: 0.2 } */
   readonly reconnect?: Partial<BackoffPolicy>;
+  /**
+   * False for a process that only publishes (a worker): no subscriber connection, so it does not receive every
+   * event of the deployment for nothing; `subscribe` is then refused. @defaultValue true
+   */
+  readonly receive?: boolean;
   readonly log?: Logger;
 }
 
@@ -82,7 +87,7 @@ const RECONNECT: BackoffPolicy = { minMs: 100, maxMs: 5_000, factor: 2, jitter: 
 export class RedisLiveBus implements LiveBus {
   private readonly channel: string;
   private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly sub: Redis | undefined;
   private readonly listeners = new Set<(e: LiveEvent) => void>();
   private readonly statusListeners = new Set<(s: LiveBusStatus) => void>();
   private readonly log: Logger | undefined;
@@ -109,7 +114,7 @@ export class RedisLiveBus implements LiveBus {
     this.pub = new Redis(options.url, { ...common, commandTimeout: options.commandTimeoutMs ?? 500, connectionName: 'samaconso-live-pub' });
     // Subscribing is ours to do on every 'ready' (a new connection starts unsubscribed), so the moment the
     // bus counts as up is the moment the SUBSCRIBE was answered.
-    this.sub = new Redis(options.url, { ...common, autoResubscribe: false, connectionName: 'samaconso-live-sub' });
+    this.sub = options.receive === false ? undefined : new Redis(options.url, { ...common, autoResubscribe: false, connectionName: 'samaconso-live-sub' });
 
     this.pub.on('ready', () => {
       this.pubReady = true;
@@ -121,8 +126,10 @@ export class RedisLiveBus implements LiveBus {
     });
     this.pub.on('error', (e: unknown) => this.noteError(e));
 
-    this.sub.on('ready', () => {
-      this.sub.subscribe(this.channel).then(
+    const sub = this.sub;
+    if (!sub) return;
+    sub.on('ready', () => {
+      sub.subscribe(this.channel).then(
         () => {
           this.subscribed = true;
           this.changed();
@@ -130,16 +137,16 @@ export class RedisLiveBus implements LiveBus {
         (e: unknown) => {
           // The connection is not usable as a subscriber: drop it, the retry strategy reconnects.
           this.noteError(e);
-          this.sub.disconnect(true);
+          sub.disconnect(true);
         },
       );
     });
-    this.sub.on('close', () => {
+    sub.on('close', () => {
       this.subscribed = false;
       this.changed('subscriber connection closed');
     });
-    this.sub.on('error', (e: unknown) => this.noteError(e));
-    this.sub.on('message', (channel: string, text: string) => {
+    sub.on('error', (e: unknown) => this.noteError(e));
+    sub.on('message', (channel: string, text: string) => {
       if (channel !== this.channel) return;
       const event = parseLiveEvent(text);
       if (!event) {
@@ -153,7 +160,7 @@ export class RedisLiveBus implements LiveBus {
   }
 
   get isUp(): boolean {
-    return this.pubReady && this.subscribed;
+    return this.pubReady && (this.subscribed || !this.sub);
   }
 
   async publish(event: LiveEvent): Promise<void> {
@@ -172,6 +179,7 @@ export class RedisLiveBus implements LiveBus {
   }
 
   subscribe(listener: (e: LiveEvent) => void): () => void {
+    if (!this.sub) throw new Error('this live bus only publishes (receive: false)');
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -191,7 +199,7 @@ export class RedisLiveBus implements LiveBus {
     this.listeners.clear();
     this.statusListeners.clear();
     await Promise.all(
-      [this.pub, this.sub].map(async (r) => {
+      [this.pub, ...(this.sub ? [this.sub] : [])].map(async (r) => {
         r.removeAllListeners();
         r.on('error', () => undefined);
         await r.quit().catch(() => r.disconnect());
@@ -277,6 +285,8 @@ export class MemoryLiveBus implements LiveBus {
 }
 
 /** The bus for a node: Redis when it has one (every process of a deployment shares it), else in process. */
-export function createLiveBus(options: { mode: 'redis'; url: string; log?: Logger } | { mode: 'memory'; log?: Logger }): LiveBus {
-  return options.mode === 'redis' ? new RedisLiveBus({ url: options.url, ...(options.log ? { log: options.log } : {}) }) : new MemoryLiveBus(options.log);
+export function createLiveBus(options: { mode: 'redis'; url: string; receive?: boolean; log?: Logger } | { mode: 'memory'; log?: Logger }): LiveBus {
+  return options.mode === 'redis'
+    ? new RedisLiveBus({ url: options.url, ...(options.receive === false ? { receive: false } : {}), ...(options.log ? { log: options.log } : {}) })
+    : new MemoryLiveBus(options.log);
 }

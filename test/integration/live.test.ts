@@ -40,8 +40,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function redisBus(url: string): RedisLiveBus {
-  const bus = new RedisLiveBus({ url, channel, reconnect: FAST_RECONNECT });
+function redisBus(url: string, options: { receive?: boolean } = {}): RedisLiveBus {
+  const bus = new RedisLiveBus({ url, channel, reconnect: FAST_RECONNECT, ...options });
   cleanups.push(() => bus.close());
   return bus;
 }
@@ -200,7 +200,8 @@ describe('before the upgrade', () => {
 describe('across processes on Redis', () => {
   it("delivers a targeted entry published by another process to that user's sockets only, with the user's own id", async () => {
     const redisUrl = servicesEnv().TEST_REDIS_URL;
-    const worker = redisBus(redisUrl); // process #1: the fan-out publishes here
+    const worker = redisBus(redisUrl, { receive: false }); // process #1, a worker: the fan-out publishes here, it listens to nothing
+    expect(() => worker.subscribe(() => undefined)).toThrow(/only publishes/);
     const api = redisBus(redisUrl); // process #2: holds the sockets
     await waitFor('both buses up', () => worker.isUp && api.isUp);
     const hub = await startHub(api, known);
