@@ -72,6 +72,8 @@ interface FakeDirectory {
   readonly connections: number;
   /** Connections still open. */
   readonly open: number;
+  /** Proxy mode: every byte the clients sent, as the network saw it. */
+  readonly clientBytes: () => Buffer;
   /** `hang` accepts and never answers; `proxy` pipes each new connection to the real slapd. */
   mode: 'hang' | 'proxy';
 }
@@ -80,6 +82,7 @@ interface FakeDirectory {
 async function fakeDirectory(mode: FakeDirectory['mode']): Promise<FakeDirectory> {
   const slapd = new URL(servicesEnv().TEST_LDAP_URL);
   const sockets = new Set<Socket>();
+  const seen: Buffer[] = [];
   let connections = 0;
   const server: Server = createServer((socket) => {
     connections++;
@@ -91,6 +94,7 @@ async function fakeDirectory(mode: FakeDirectory['mode']): Promise<FakeDirectory
       upstream.on('error', () => socket.destroy());
       upstream.on('close', () => socket.destroy());
       socket.on('close', () => upstream.destroy());
+      socket.on('data', (chunk: Buffer) => seen.push(chunk));
       socket.pipe(upstream).pipe(socket);
     } else {
       socket.resume(); // read and drop requests: the client's FIN is seen only once its bytes are read
@@ -106,6 +110,7 @@ async function fakeDirectory(mode: FakeDirectory['mode']): Promise<FakeDirectory
     get open() {
       return sockets.size;
     },
+    clientBytes: () => Buffer.concat(seen),
     mode,
   };
   cleanups.push(async () => {
@@ -234,6 +239,28 @@ describe('directory actor over ldaps', () => {
   it('with a CA file that cannot be read → DIRECTORY_UNAVAILABLE', async () => {
     const dir = await startDirectory(ldapConfig({ url: ldapsSettings().url, caFile: '/nonexistent/ca.crt' }));
     await expect(dir.authenticate(agent().login, agent().password)).rejects.toMatchObject({ code: 'DIRECTORY_UNAVAILABLE', reason: 'misconfigured' });
+  });
+});
+
+describe('directory actor over ldap:// with StartTLS', () => {
+  // Read loosely so the test compiles before the setting exists.
+  const withStartTls = (c: LdapConfig): LdapConfig => ({ ...c, startTls: true }) as LdapConfig;
+
+  it.fails("upgrades the plain port with the directory's CA before any bind: the password never crosses the wire in clear", async () => {
+    const wire = await fakeDirectory('proxy');
+    const dir = await startDirectory(withStartTls(ldapConfig({ url: wire.url, caFile: ldapsSettings().caFile })));
+    expect(await dir.authenticate(agent().login, agent().password)).toMatchObject({ login: agent().login });
+    const bytes = wire.clientBytes();
+    expect(bytes.length).toBeGreaterThan(0);
+    expect(bytes.includes(Buffer.from(agent().password))).toBe(false);
+    expect(bytes.includes(Buffer.from(servicesEnv().TEST_LDAP_BIND_PASSWORD))).toBe(false);
+  });
+
+  it('the witness sees a plain bind: without StartTLS the password is on the wire', async () => {
+    const wire = await fakeDirectory('proxy');
+    const dir = await startDirectory(ldapConfig({ url: wire.url }));
+    await dir.authenticate(agent().login, agent().password);
+    expect(wire.clientBytes().includes(Buffer.from(agent().password))).toBe(true);
   });
 });
 

@@ -77,6 +77,30 @@ describe('config', () => {
     expect(loadConfig({ FCM_PROXY_URL: 'http://proxy:3128' }).dispatch.fcm).toEqual({ mode: 'sandbox' });
   });
 
+  it.fails('refuses plain-text credentials in production, one line each, unless an override names the risk (then logged)', () => {
+    const prod = {
+      APP_ENV: 'production',
+      ROLE: 'api',
+      DATABASE_URL: 'postgres://u:p@h/db',
+      REDIS_URL: 'redis://h',
+      JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}',
+      JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}',
+      AUTH_SECRET: 'x'.repeat(32),
+      AMQP_URL: 'amqp://mq',
+      LDAP_BIND_DN: 'cn=svc',
+      LDAP_BIND_PASSWORD: 'pw',
+      LDAP_BASE_DN: 'dc=x',
+    };
+    const plain = problems({ ...prod, LDAP_URL: 'ldap://ad.example', SMS_GATEWAY_URL: 'http://sms.example/ws' });
+    expect(plain).toEqual([expect.stringMatching(/^LDAP_URL: .*ldaps:\/\/.*LDAP_STARTTLS/), expect.stringMatching(/^SMS_GATEWAY_URL: .*https:\/\//)]);
+    expect(problems({ ...prod, LDAP_URL: 'ldaps://ad.example', SMS_GATEWAY_URL: 'https://sms.example/ws' })).toEqual([]);
+    expect(problems({ ...prod, LDAP_URL: 'ldap://ad.example', LDAP_STARTTLS: 'true', SMS_GATEWAY_URL: 'https://sms.example/ws' })).toEqual([]);
+    const overridden = loadConfig({ ...prod, LDAP_URL: 'ldap://ad.example', SMS_GATEWAY_URL: 'http://sms.example/ws', LDAP_ALLOW_PLAINTEXT: 'true', SMS_GATEWAY_ALLOW_PLAINTEXT: 'true' });
+    // Read loosely so the test compiles before the setting exists.
+    const risks = (overridden as unknown as { risks?: string[] }).risks;
+    expect(risks).toEqual([expect.stringMatching(/^LDAP_ALLOW_PLAINTEXT: .*passwords/), expect.stringMatching(/^SMS_GATEWAY_ALLOW_PLAINTEXT: .*codes/)]);
+  });
+
   it('never lets a password into a logged URL', () => {
     expect(redactUrl('postgres://app:s3cret@db:5432/x')).not.toContain('s3cret');
   });
