@@ -116,6 +116,13 @@ export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   readonly env: Env['APP_ENV'];
+  /**
+   * Whether the sandboxes may stand in for what is not configured (the directory with the demo agents, SMS and FCM
+   * that only record): only in the demo (embedded database, not production) and with APP_ENV=test set explicitly.
+   * Anywhere else — a staging server on a real database, a production host whose APP_ENV was forgotten — a part
+   * that is not configured is unavailable, never a sandbox.
+   */
+  readonly sandbox: boolean;
   readonly role: Role;
   readonly nodeId: string;
   readonly http: { host: string; port: number; opsHost: string; opsPort: number; trustedProxyHops: number; corsOrigins: string[]; jsonBodyLimit: string };
@@ -137,8 +144,11 @@ export interface Config {
   readonly authSecret: string | undefined;
   /** RabbitMQ, or the in-process broker (demo only) when no AMQP_URL is set. */
   readonly broker: { url: string | undefined; retryTiersMs: number[]; deliveryLimit: number };
-  /** `sandbox` records messages (development and tests only); `gateway` calls the utility's SOAP service. */
-  readonly sms: { mode: 'sandbox' } | { mode: 'gateway'; url: string; timeoutMs: number };
+  /**
+   * `gateway` calls the utility's SOAP service; without one, `sandbox` records messages (demo and tests only) and
+   * `none` answers every send with SMS_UNAVAILABLE.
+   */
+  readonly sms: { mode: 'sandbox' } | { mode: 'gateway'; url: string; timeoutMs: number } | { mode: 'none' };
   /** The agents' directory, or undefined when none is configured (agent login then answers 503). */
   readonly ldap:
     | {
@@ -162,11 +172,12 @@ export interface Config {
 export interface DispatchConfig {
   readonly prefetch: Readonly<Record<PriorityQueue, number>>;
   /**
-   * `sandbox` records sends in memory (development and tests without an FCM project; refused in production);
-   * `fcm` sends through firebase-admin in a pool of worker threads.
+   * `fcm` sends through firebase-admin in a pool of worker threads; without an FCM project, `sandbox` records sends
+   * in memory (demo and tests only) and `none` leaves the queues unconsumed (a worker never drops pushes).
    */
   readonly fcm:
     | { mode: 'sandbox' }
+    | { mode: 'none' }
     | {
         mode: 'fcm';
         projectId: string;
@@ -283,6 +294,25 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
   return problems;
 }
 
+/** The demo (embedded database outside production) and an explicit APP_ENV=test: see Config.sandbox. */
+export function sandboxAllowed(appEnv: Env['APP_ENV'], externalDatabase: boolean): boolean {
+  return appEnv === 'test' || (appEnv !== 'production' && !externalDatabase);
+}
+
+/**
+ * What this configuration leaves unavailable because no sandbox may stand in for it, one line each, for the start
+ * log: an operator who forgot LDAP_URL learns it there rather than from an agent's 503.
+ */
+export function unavailableParts(config: Config): string[] {
+  if (config.sandbox) return [];
+  const why = 'the sandbox exists only in the demo (embedded database) and with APP_ENV=test';
+  const lines: string[] = [];
+  if (config.role !== 'worker' && !config.ldap) lines.push(`no LDAP_URL: agent logins answer 503 DIRECTORY_UNAVAILABLE (${why})`);
+  if (config.role !== 'worker' && config.sms.mode === 'none') lines.push(`no SMS_GATEWAY_URL: one-time codes answer 503 SMS_UNAVAILABLE (${why})`);
+  if (config.role !== 'api' && config.dispatch.fcm.mode === 'none') lines.push(`no FCM_PROJECT_ID: this worker consumes no queue, notifications wait in RabbitMQ (${why})`);
+  return lines;
+}
+
 /** Loads `.env` from the working directory when present; real environment variables win. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
@@ -301,8 +331,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
   const e = parsed.data;
 
   const queryTimeoutMs = e.PG_QUERY_TIMEOUT_MS;
+  const sandbox = sandboxAllowed(e.APP_ENV, e.DATABASE_URL !== undefined);
   return {
     env: e.APP_ENV,
+    sandbox,
     role: e.ROLE,
     nodeId: e.NODE_ID,
     http: {
@@ -333,7 +365,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     jwt: { publicKeys: e.JWT_PUBLIC_KEYS, signingKey: e.JWT_SIGNING_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     authSecret: e.AUTH_SECRET,
     broker: { url: e.AMQP_URL, retryTiersMs: e.BROKER_RETRY_TIERS_MS, deliveryLimit: e.BROKER_DELIVERY_LIMIT },
-    sms: e.SMS_GATEWAY_URL ? { mode: 'gateway', url: e.SMS_GATEWAY_URL, timeoutMs: e.SMS_GATEWAY_TIMEOUT_MS } : { mode: 'sandbox' },
+    sms: e.SMS_GATEWAY_URL ? { mode: 'gateway', url: e.SMS_GATEWAY_URL, timeoutMs: e.SMS_GATEWAY_TIMEOUT_MS } : { mode: sandbox ? 'sandbox' : 'none' },
     ldap: e.LDAP_URL
       ? {
           url: e.LDAP_URL,
@@ -361,7 +393,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
             sessionsPerThread: e.FCM_SESSIONS_PER_THREAD,
             sendsPerThread: e.FCM_SENDS_PER_THREAD,
           }
-        : { mode: 'sandbox' },
+        : { mode: sandbox ? 'sandbox' : 'none' },
       batchesInFlight: e.FCM_BATCHES_IN_FLIGHT,
       urgentReserved: e.FCM_URGENT_RESERVED,
       ratePerMinute: e.FCM_RATE_PER_MINUTE,

@@ -1,5 +1,5 @@
 // Entry point: read the configuration, start this node's role, and stop it cleanly on a signal.
-import { ConfigError, loadConfig, loadDotEnv, redactUrl } from './config.js';
+import { ConfigError, loadConfig, loadDotEnv, redactUrl, unavailableParts } from './config.js';
 import { createLogger } from './logger.js';
 import { demoCredentialsText, isDemo } from './demo/demo-accounts.js';
 import { startNode } from './node.js';
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     },
     'starting',
   );
+  for (const line of unavailableParts(config)) log.warn(line);
 
   let exitCode = 0;
   let node: Awaited<ReturnType<typeof startNode>> | undefined;

@@ -93,8 +93,8 @@ export interface ServiceDeps {
 
 const fallbackLimiter = createIpLimiter(undefined);
 
-/** The utility's LDAP when configured; outside production, the sandbox directory with the demo agents. */
-const directoryConfigured = (config: Config): boolean => config.ldap !== undefined || config.env !== 'production';
+/** The utility's LDAP when configured; in the demo and tests only, the sandbox directory with the demo agents. */
+const directoryConfigured = (config: Config): boolean => config.ldap !== undefined || config.sandbox;
 
 function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: Clock, log: Logger): AccountService {
   const res = resources(asker);
@@ -110,6 +110,7 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
     codes: DEFAULT_CODE_POLICY,
     lockout: DEFAULT_LOCKOUT,
     sendSms: async (to, text) => {
+      if (config.sms.mode === 'none') throw new SmsUnavailableError('no SMS gateway is configured', 60_000);
       // Retries live in the SMS actor; this deadline covers them (3 attempts of at most 8 s, plus backoff).
       try {
         await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
@@ -174,7 +175,9 @@ export function rootSpec(
   ];
   // The worker's side: the FCM pool (sender threads, rate limit, push scheduler) before the consumers, so on
   // shutdown the consumers stop first (no new deliveries; those in flight are sent and acked) and the pool after.
-  if (config.role !== 'api') {
+  // Without an FCM project outside the demo and tests the worker side does not start: its queues wait in RabbitMQ
+  // (the API flags them as unconsumed) rather than be consumed by a sender that could not deliver.
+  if (config.role !== 'api' && config.dispatch.fcm.mode !== 'none') {
     const d = config.dispatch;
     const res = resources(asker);
     const log = options.log.child({ part: 'dispatch' });
@@ -229,12 +232,17 @@ export function rootSpec(
   if (config.role !== 'worker') {
     const res = resources(asker);
     const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys };
-    const sms = config.sms.mode === 'gateway' ? smsActor({ transport: 'gateway', url: config.sms.url, timeoutMs: config.sms.timeoutMs }) : smsActor({ transport: 'sandbox' });
+    const sms =
+      config.sms.mode === 'gateway'
+        ? smsActor({ transport: 'gateway', url: config.sms.url, timeoutMs: config.sms.timeoutMs })
+        : config.sms.mode === 'sandbox'
+          ? smsActor({ transport: 'sandbox' })
+          : undefined;
     children.push(
       supervisor({
         name: 'services',
         children: [
-          actor({ name: 'sms', readiness: 'optional', behaviour: sms }),
+          ...(sms ? [actor({ name: 'sms', readiness: 'optional', behaviour: sms })] : []),
           actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) }),
           actor({
             name: 'notification-jobs',
