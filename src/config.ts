@@ -98,6 +98,8 @@ const envSchema = z.object({
 
   SMS_GATEWAY_URL: optionalUrl(['http', 'https']),
   SMS_GATEWAY_TIMEOUT_MS: int(5_000, 100, 8_000),
+  /** Production only: accept an http:// gateway although it carries one-time codes in clear (logged at start). */
+  SMS_GATEWAY_ALLOW_PLAINTEXT: bool(false),
 
   LDAP_URL: optionalUrl(['ldap', 'ldaps']),
   LDAP_BIND_DN: z.string().optional(),
@@ -106,6 +108,10 @@ const envSchema = z.object({
   LDAP_USER_FILTER: z.string().includes('{login}', { message: 'must contain {login}' }).default('(uid={login})'),
   LDAP_AGENCY_ATTRIBUTE: z.string().min(1).default('departmentNumber'),
   LDAP_CA_FILE: z.string().optional(),
+  /** ldap:// upgraded with StartTLS before any bind (verified against LDAP_CA_FILE or the system roots). */
+  LDAP_STARTTLS: bool(false),
+  /** Production only: accept ldap:// without StartTLS although passwords then cross the network in clear (logged). */
+  LDAP_ALLOW_PLAINTEXT: bool(false),
   LDAP_TIMEOUT_MS: int(5_000, 100, 15_000),
 
   QUERY_DEADLINE_MS: int(5_000, 10),
@@ -160,9 +166,13 @@ export interface Config {
         userFilter: string;
         agencyAttribute: string;
         caFile: string | undefined;
+        /** ldap:// only: upgrade with StartTLS before any bind. */
+        startTls: boolean;
         timeoutMs: number;
       }
     | undefined;
+  /** Risks an operator accepted with an explicit override, one line each: logged as warnings at every start. */
+  readonly risks: readonly string[];
   /** The worker's dispatch: consumers, push scheduler and FCM pool. */
   readonly dispatch: DispatchConfig;
   readonly queryDeadlineMs: number;
@@ -258,6 +268,15 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
     if (!set('AMQP_URL')) problems.push('AMQP_URL: required in production (the in-process broker is for the demo only)');
     if (!set('SMS_GATEWAY_URL')) problems.push('SMS_GATEWAY_URL: required in production (the SMS sandbox is for development only)');
     if (raw.ROLE !== 'api' && !set('FCM_PROJECT_ID')) problems.push('FCM_PROJECT_ID: required in production for the worker role (the FCM sandbox is for development only)');
+    // Plain-text credentials: refused unless an explicit override accepts the risk (then logged at every start).
+    const yes = (k: string) => ['true', '1', 'yes'].includes((raw[k] ?? '').trim());
+    const url = (k: string) => (raw[k] ?? '').trim();
+    if (url('LDAP_URL').startsWith('ldap://') && !yes('LDAP_STARTTLS') && !yes('LDAP_ALLOW_PLAINTEXT')) {
+      problems.push('LDAP_URL: ldap:// sends passwords in clear; use ldaps://, or set LDAP_STARTTLS=true (or accept the risk with LDAP_ALLOW_PLAINTEXT=true)');
+    }
+    if (url('SMS_GATEWAY_URL').startsWith('http://') && !yes('SMS_GATEWAY_ALLOW_PLAINTEXT')) {
+      problems.push('SMS_GATEWAY_URL: http:// carries one-time codes in clear; use https:// (or accept the risk with SMS_GATEWAY_ALLOW_PLAINTEXT=true)');
+    }
   }
   if (set('FCM_PROJECT_ID') && !set('FCM_CREDENTIALS_FILE')) problems.push('FCM_CREDENTIALS_FILE: required when FCM_PROJECT_ID is set (the service-account JSON file)');
   if (set('FCM_CREDENTIALS_FILE') && !existsSync(raw.FCM_CREDENTIALS_FILE!.trim())) problems.push(`FCM_CREDENTIALS_FILE: no file at ${raw.FCM_CREDENTIALS_FILE!.trim()}`);
@@ -375,6 +394,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
           userFilter: e.LDAP_USER_FILTER,
           agencyAttribute: e.LDAP_AGENCY_ATTRIBUTE,
           caFile: e.LDAP_CA_FILE,
+          startTls: e.LDAP_STARTTLS,
           timeoutMs: e.LDAP_TIMEOUT_MS,
         }
       : undefined,
@@ -405,7 +425,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     },
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    risks: plaintextRisks(e),
   };
+}
+
+const plaintextLdap = (e: Pick<Env, 'LDAP_URL' | 'LDAP_STARTTLS'>): boolean => e.LDAP_URL?.startsWith('ldap://') === true && !e.LDAP_STARTTLS;
+const plaintextSms = (e: Pick<Env, 'SMS_GATEWAY_URL'>): boolean => e.SMS_GATEWAY_URL?.startsWith('http://') === true;
+
+/** The plain-text credentials an override let through, as the start log names them. */
+function plaintextRisks(e: Env): string[] {
+  const risks: string[] = [];
+  if (plaintextLdap(e) && e.LDAP_ALLOW_PLAINTEXT) risks.push("LDAP_ALLOW_PLAINTEXT: agents' directory passwords and the service account's cross the network in clear (ldap:// without StartTLS)");
+  if (plaintextSms(e) && e.SMS_GATEWAY_ALLOW_PLAINTEXT) risks.push('SMS_GATEWAY_ALLOW_PLAINTEXT: one-time codes cross the network in clear on their way to the SMS gateway (http://)');
+  return risks;
 }
 
 /** Removes credentials from a URL before it is logged. */

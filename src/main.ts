@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     'starting',
   );
   for (const line of unavailableParts(config)) log.warn(line);
+  for (const risk of config.risks) log.warn(`accepted risk: ${risk}`);
 
   let exitCode = 0;
   let node: Awaited<ReturnType<typeof startNode>> | undefined;

@@ -49,7 +49,7 @@ import { MAX_FANOUT_BATCH } from '../src/dispatch/fan-out.js';
 export const ROOT = 'root';
 
 /** Settings the directory actor reads besides the directory itself (timeouts); unused fields for the sandbox. */
-const SANDBOX_LDAP: LdapConfig = { url: 'ldap://sandbox.invalid', bindDn: '', bindPassword: '', baseDn: '', userFilter: '(uid={login})', agencyAttribute: 'departmentNumber', caFile: undefined, timeoutMs: 1_000 };
+const SANDBOX_LDAP: LdapConfig = { url: 'ldap://sandbox.invalid', bindDn: '', bindPassword: '', baseDn: '', userFilter: '(uid={login})', agencyAttribute: 'departmentNumber', caFile: undefined, startTls: false, timeoutMs: 1_000 };
 
 /** The resources: rest-for-one, so a restarted embedded database also restarts the pool that used it. */
 function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {

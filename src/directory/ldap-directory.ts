@@ -79,12 +79,14 @@ function firstValue(entry: Entry, attribute: string): string | undefined {
 class Deadline extends Error {}
 
 export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirectory {
-  const secure = new URL(config.url).protocol === 'ldaps:';
-  if (!secure && config.caFile) log.warn({ url: config.url }, 'LDAP_CA_FILE is ignored: the directory URL is not ldaps://');
+  const ldaps = new URL(config.url).protocol === 'ldaps:';
+  // ldap:// with StartTLS: the plain port is upgraded before any bind, so no password crosses it in clear.
+  const startTls = !ldaps && config.startTls;
+  if (!ldaps && !startTls && config.caFile) log.warn({ url: config.url }, 'LDAP_CA_FILE is ignored: the directory URL is not ldaps:// and StartTLS is off');
   let ca: Promise<Buffer> | undefined;
 
   const tlsOptions = async (): Promise<ConnectionOptions | undefined> => {
-    if (!secure) return undefined; // tlsOptions on an ldap:// URL would make ldapts speak TLS to the plain port
+    if (!ldaps && !startTls) return undefined;
     if (!config.caFile) return { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
     const file = config.caFile;
     // Read once; a failed read is retried on the next attempt (the file may be mounted later).
@@ -111,8 +113,14 @@ export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirec
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       const tls = await tlsOptions();
       // Both timeouts always set: without them a server that accepts and never answers blocks forever.
-      client = new Client({ url: config.url, timeout: config.timeoutMs, connectTimeout: config.timeoutMs, ...(tls ? { tlsOptions: tls } : {}) });
-      return await Promise.race([work(client, (s) => (stage = s)), cut]);
+      // tlsOptions on an ldap:// URL would make ldapts speak TLS to the plain port: StartTLS takes them instead.
+      client = new Client({ url: config.url, timeout: config.timeoutMs, connectTimeout: config.timeoutMs, ...(tls && ldaps ? { tlsOptions: tls } : {}) });
+      const c = client;
+      const run = async (): Promise<T> => {
+        if (startTls) await c.startTLS(tls ?? {});
+        return work(c, (s) => (stage = s));
+      };
+      return await Promise.race([run(), cut]);
     } catch (e) {
       // Stopped while trying (the actor is going away): its caller's reply is failed by the runtime anyway.
       if (signal?.aborted) throw new DirectoryUnavailableError('unreachable', 1_000, { cause: signal.reason });

@@ -77,7 +77,7 @@ describe('config', () => {
     expect(loadConfig({ FCM_PROXY_URL: 'http://proxy:3128' }).dispatch.fcm).toEqual({ mode: 'sandbox' });
   });
 
-  it.fails('refuses plain-text credentials in production, one line each, unless an override names the risk (then logged)', () => {
+  it('refuses plain-text credentials in production, one line each, unless an override names the risk (then logged)', () => {
     const prod = {
       APP_ENV: 'production',
       ROLE: 'api',
@@ -96,9 +96,13 @@ describe('config', () => {
     expect(problems({ ...prod, LDAP_URL: 'ldaps://ad.example', SMS_GATEWAY_URL: 'https://sms.example/ws' })).toEqual([]);
     expect(problems({ ...prod, LDAP_URL: 'ldap://ad.example', LDAP_STARTTLS: 'true', SMS_GATEWAY_URL: 'https://sms.example/ws' })).toEqual([]);
     const overridden = loadConfig({ ...prod, LDAP_URL: 'ldap://ad.example', SMS_GATEWAY_URL: 'http://sms.example/ws', LDAP_ALLOW_PLAINTEXT: 'true', SMS_GATEWAY_ALLOW_PLAINTEXT: 'true' });
-    // Read loosely so the test compiles before the setting exists.
-    const risks = (overridden as unknown as { risks?: string[] }).risks;
-    expect(risks).toEqual([expect.stringMatching(/^LDAP_ALLOW_PLAINTEXT: .*passwords/), expect.stringMatching(/^SMS_GATEWAY_ALLOW_PLAINTEXT: .*codes/)]);
+    expect(overridden.risks).toEqual([expect.stringMatching(/^LDAP_ALLOW_PLAINTEXT: .*passwords/), expect.stringMatching(/^SMS_GATEWAY_ALLOW_PLAINTEXT: .*codes/)]);
+  });
+
+  it('reads LDAP_STARTTLS into the directory settings', () => {
+    const c = loadConfig({ LDAP_URL: 'ldap://ad.example', LDAP_BIND_DN: 'cn=svc', LDAP_BIND_PASSWORD: 'pw', LDAP_BASE_DN: 'dc=x', LDAP_STARTTLS: 'true' });
+    expect(c.ldap).toMatchObject({ url: 'ldap://ad.example', startTls: true });
+    expect(c.risks).toEqual([]);
   });
 
   it('never lets a password into a logged URL', () => {
