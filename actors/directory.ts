@@ -24,10 +24,10 @@ export interface DirectoryActorOptions {
   readonly random?: () => number;
 }
 
-type Outcome = { ok: true; agent: DirectoryAgent } | { ok: false; error: unknown };
+type Outcome = { ok: true; agent: DirectoryAgent | null } | { ok: false; error: unknown };
 // `epoch` tells this incarnation's results from those of the one it replaced (same name, same mailbox).
 type Internal =
-  | { type: 'attempted'; epoch: symbol; login: string; replyTo: Reply<DirectoryAgent>; outcome: Outcome }
+  | { type: 'attempted'; epoch: symbol; login: string; replyTo: Reply<DirectoryAgent> | Reply<DirectoryAgent | null>; outcome: Outcome }
   | { type: 'probe' }
   | { type: 'probed'; epoch: symbol; error: unknown };
 type Msg = DirectoryMessage | Internal;
@@ -114,14 +114,16 @@ export function directoryActor(config: LdapConfig, options: DirectoryActorOption
 
     handle(s, msg, ctx) {
       switch (msg.type) {
-        case 'authenticate': {
+        case 'authenticate':
+        case 'lookup': {
           if (s.open) {
             const retryAfterMs = Math.max(1_000, s.nextProbeAt - ctx.clock.now());
             msg.replyTo.fail(new DirectoryUnavailableError('circuit-open', retryAfterMs, { cause: s.lastOutage }));
             return s;
           }
           const { login, replyTo } = msg;
-          s.directory.authenticate(login, msg.password, ctx.signal).then(
+          const attempt = msg.type === 'authenticate' ? s.directory.authenticate(login, msg.password, ctx.signal) : s.directory.lookup(login, ctx.signal);
+          attempt.then(
             (agent) => ctx.self.tell({ type: 'attempted', epoch: s.epoch, login, replyTo, outcome: { ok: true, agent } }),
             (error: unknown) => ctx.self.tell({ type: 'attempted', epoch: s.epoch, login, replyTo, outcome: { ok: false, error } }),
           );
@@ -140,10 +142,11 @@ export function directoryActor(config: LdapConfig, options: DirectoryActorOption
               // The directory answered, whatever it said (an attempt started before the circuit opened may prove it).
               s.failures = 0;
               if (s.open) closeCircuit(s, ctx);
-              if (outcome.ok) ctx.log.info({ login, agency: outcome.agent.agency }, 'agent authenticated');
+              if (outcome.ok && outcome.agent) ctx.log.info({ login, agency: outcome.agent.agency }, 'agent found in the directory');
             }
           }
-          if (outcome.ok) replyTo.ok(outcome.agent);
+          // An authenticate attempt never resolves with null (the directory rejects instead), so either reply type fits.
+          if (outcome.ok) (replyTo as Reply<DirectoryAgent | null>).ok(outcome.agent);
           else replyTo.fail(outcome.error instanceof Error ? outcome.error : new DirectoryUnavailableError('unexpected', 1_000, { cause: outcome.error }));
           return s;
         }

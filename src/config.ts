@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './accounts/sessions.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from './broker/topology.js';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
@@ -114,6 +115,12 @@ const envSchema = z.object({
   LDAP_ALLOW_PLAINTEXT: bool(false),
   LDAP_TIMEOUT_MS: int(5_000, 100, 15_000),
 
+  /** Sessions (src/accounts/sessions.ts): absolute lifetimes from the login, and the directory re-check of agents. */
+  CUSTOMER_SESSION_MAX_MS: int(DEFAULT_SESSION_POLICY.customerMaxMs, 60_000),
+  AGENT_SESSION_MAX_MS: int(DEFAULT_SESSION_POLICY.agentMaxMs, 60_000),
+  DIRECTORY_RECHECK_MS: int(DEFAULT_SESSION_POLICY.directoryRecheckMs, 1_000),
+  DIRECTORY_GRACE_MS: int(DEFAULT_SESSION_POLICY.directoryGraceMs, 0),
+
   QUERY_DEADLINE_MS: int(5_000, 10),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
 });
@@ -173,6 +180,8 @@ export interface Config {
     | undefined;
   /** Risks an operator accepted with an explicit override, one line each: logged as warnings at every start. */
   readonly risks: readonly string[];
+  /** Session lifetimes and the directory re-check of agents' sessions. */
+  readonly sessions: SessionPolicy;
   /** The worker's dispatch: consumers, push scheduler and FCM pool. */
   readonly dispatch: DispatchConfig;
   readonly queryDeadlineMs: number;
@@ -422,6 +431,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       claimLeaseMs: e.DISPATCH_CLAIM_LEASE_MS,
       weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },
       lowSplit: e.DISPATCH_LOW_SPLIT,
+    },
+    sessions: {
+      ...DEFAULT_SESSION_POLICY,
+      customerMaxMs: e.CUSTOMER_SESSION_MAX_MS,
+      agentMaxMs: e.AGENT_SESSION_MAX_MS,
+      directoryRecheckMs: e.DIRECTORY_RECHECK_MS,
+      directoryGraceMs: e.DIRECTORY_GRACE_MS,
     },
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

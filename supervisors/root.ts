@@ -24,9 +24,9 @@ import { SmsUnavailableError } from '../src/sms/sms-errors.js';
 import { AccountService, DEFAULT_LOCKOUT } from '../src/accounts/account-service.js';
 import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
 import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
-import { DEFAULT_SESSION_POLICY } from '../src/accounts/sessions.js';
 import type { TokenKeys } from '../src/auth/token-keys.js';
 import type { SmsMessage } from '../src/contracts/sms.js';
+import type { Reply } from '../src/contracts/reply.js';
 import type { CacheMessage } from '../src/contracts/cache.js';
 import { createIpLimiter, type IpLimiter } from '../src/limits/ip-limiter.js';
 import type { Asker } from '../src/actor-behaviour.js';
@@ -96,6 +96,23 @@ const fallbackLimiter = createIpLimiter(undefined);
 /** The utility's LDAP when configured; in the demo and tests only, the sandbox directory with the demo agents. */
 const directoryConfigured = (config: Config): boolean => config.ldap !== undefined || config.sandbox;
 
+/** Asks the directory actor; a directory that is not configured, or does not answer in time, is DIRECTORY_UNAVAILABLE. */
+async function askDirectory<T extends DirectoryMessage['type']>(
+  config: Config,
+  asker: Asker,
+  msg: { type: T } & Omit<Extract<DirectoryMessage, { type: T }>, 'type' | 'replyTo'>,
+): Promise<Extract<DirectoryMessage, { type: T }> extends { replyTo: Reply<infer R> } ? R : never> {
+  if (!directoryConfigured(config)) throw new DirectoryUnavailableError('misconfigured');
+  const { type, ...payload } = msg;
+  // Longer than the directory's own bound, so a hung directory answers 503 DIRECTORY_UNAVAILABLE, not a 504.
+  try {
+    return (await asker.ask(asker.ref<DirectoryMessage>('directory'), type, payload as never, (config.ldap?.timeoutMs ?? 1_000) + 1_000)) as never;
+  } catch (e) {
+    if (e instanceof QueryTimeoutError) throw new DirectoryUnavailableError('timeout', 1_000, { cause: e });
+    throw e;
+  }
+}
+
 function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: Clock, log: Logger): AccountService {
   const res = resources(asker);
   return new AccountService({
@@ -106,7 +123,7 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
     secret: deps.keys.authSecret,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
-    sessions: DEFAULT_SESSION_POLICY,
+    sessions: config.sessions,
     codes: DEFAULT_CODE_POLICY,
     lockout: DEFAULT_LOCKOUT,
     sendSms: async (to, text) => {
@@ -120,16 +137,8 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
       }
     },
     onAuditError: (err) => log.error({ err }, 'audit event not recorded'),
-    authenticateAgent: async (login, password) => {
-      if (!directoryConfigured(config)) throw new DirectoryUnavailableError('misconfigured');
-      // Longer than the directory's own bound, so a hung directory answers 503 DIRECTORY_UNAVAILABLE, not a 504.
-      try {
-        return await asker.ask(asker.ref<DirectoryMessage>('directory'), 'authenticate', { login, password }, (config.ldap?.timeoutMs ?? 1_000) + 1_000);
-      } catch (e) {
-        if (e instanceof QueryTimeoutError) throw new DirectoryUnavailableError('timeout', 1_000, { cause: e });
-        throw e;
-      }
-    },
+    authenticateAgent: (login, password) => askDirectory(config, asker, { type: 'authenticate', login, password }),
+    lookupAgent: (login) => askDirectory(config, asker, { type: 'lookup', login }),
     limit: async (action, ip) => {
       let limiter: IpLimiter;
       try {

@@ -18,7 +18,8 @@ import {
 } from './account-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
-import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
+import { rotateRefreshToken } from './session-refresh.js';
+import { endSessions, openSession, setPushToken, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
 import type { SigningKey } from '../auth/token-keys.js';
 import type { LimitedAction } from '../limits/ip-limiter.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
@@ -49,6 +50,8 @@ export interface AccountDeps {
   sendSms(to: string, text: string): Promise<void>;
   /** Checks an agent's directory password; rejects with INVALID_CREDENTIALS or DIRECTORY_UNAVAILABLE. */
   authenticateAgent(login: string, password: string): Promise<DirectoryAgent>;
+  /** The agent's directory entry now, without a password (null: no longer an agent); rejects with DIRECTORY_UNAVAILABLE. */
+  lookupAgent(login: string): Promise<DirectoryAgent | null>;
   /** Per-client-IP limit of a public action; rejects with TOO_MANY_REQUESTS. */
   limit(action: LimitedAction, ip: string): Promise<void>;
   /** Reports an audit write that failed (the operation itself has already succeeded). */
@@ -208,7 +211,7 @@ export class AccountService {
     }
     await this.attemptPin(db, user, input.pin);
     const session = await db.transaction((c) =>
-      openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions, ttlMs: this.deps.sessions.refreshTtlMs }),
+      openSession(c, { userId: user.id, kind: 'customer', deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions }),
     );
     this.audit('login', user.id, { sessionId: session.sessionId, deviceModel: input.deviceModel });
     const pair = await tokenPair(ctx, { userId: user.id, role: user.role, agency: user.agency_code, sessionId: session.sessionId }, session.refreshToken, now);
@@ -236,8 +239,8 @@ export class AccountService {
       );
       const user = rows[0];
       if (!user) throw new InvalidCredentialsError();
-      // Agents are re-checked against the directory at least daily: their sessions do not slide for 30 days.
-      const session = await openSession(c, { userId: user.id, deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions, ttlMs: this.deps.sessions.agentRefreshTtlMs });
+      // An agent's session never slides and is checked against the directory again at refresh (session-refresh.ts).
+      const session = await openSession(c, { userId: user.id, kind: 'agent', deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions });
       return { user, session };
     });
     this.audit('agent_login', user.id, { sessionId: session.sessionId, agency: agent.agency });
@@ -246,73 +249,33 @@ export class AccountService {
   }
 
   /**
-   * Rotates a refresh token. The previous one stays good for the grace window and returns the same new
-   * pair; after it, presenting it again revokes the whole session and is audited.
+   * Rotates a refresh token (src/accounts/session-refresh.ts): the previous one stays good for the grace window and
+   * returns the same new pair; after it, presenting it again revokes the whole session and is audited. Agents' sessions
+   * are checked against the directory again when due.
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
     const ctx = this.tokenContext();
     const db = await this.deps.db();
-    const now = this.deps.clock.now();
-    const presented = hashToken(refreshToken);
-    type Row = { id: string; user_id: string; family: string; refresh_hash: Buffer; previous_hash: Buffer | null; previous_valid_until: Date | null; rotated_at: Date; expires_at: Date; state: string; role: UserRole; agency_code: string | null };
-    const outcome = await db.transaction(async (c) => {
-      const { rows } = await c.query<Row>(
-        `SELECT s.id, s.user_id, s.family, s.refresh_hash, s.previous_hash, s.previous_valid_until, s.rotated_at, s.expires_at, s.state, u.role, u.agency_code
-           FROM device_sessions s JOIN users u ON u.id = s.user_id
-          WHERE (s.refresh_hash = $1 OR s.previous_hash = $1) AND u.deleted_at IS NULL FOR UPDATE OF s`,
-        [presented],
-      );
-      const s = rows[0];
-      if (!s) {
-        // Any older token of a chain (rotated away from more than one step back) is reuse too.
-        const used = await c.query<{ session_id: string; user_id: string; family: string }>(
-          `SELECT u.session_id, s.user_id, s.family FROM used_refresh_tokens u JOIN device_sessions s ON s.id = u.session_id WHERE u.token_hash = $1`,
-          [presented],
-        );
-        const hit = used.rows[0];
-        if (!hit) return { kind: 'invalid' as const };
-        await c.query(`UPDATE device_sessions SET state = 'revoked', ended_reason = 'refresh_token_reused', push_token = NULL WHERE family = $1 AND state = 'active'`, [hit.family]);
-        return { kind: 'reused' as const, s: { id: hit.session_id, user_id: hit.user_id } };
-      }
-      if (s.state !== 'active') return { kind: 'invalid' as const };
-      if (s.refresh_hash.equals(presented)) {
-        if (s.expires_at.getTime() <= now) return { kind: 'invalid' as const }; // merely expired: the push token stays
-        const next = successorOf(this.deps.secret, refreshToken);
-        const ttl = s.role === 'customer' ? this.deps.sessions.refreshTtlMs : this.deps.sessions.agentRefreshTtlMs;
-        if (s.previous_hash) {
-          await c.query(`INSERT INTO used_refresh_tokens (token_hash, session_id, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [s.previous_hash, s.id, new Date(now)]);
-        }
-        await c.query(
-          `UPDATE device_sessions SET refresh_hash = $2, previous_hash = $3, previous_valid_until = $4, rotated_at = $5, expires_at = $6, last_seen_at = $5 WHERE id = $1`,
-          [s.id, hashToken(next), presented, new Date(now + this.deps.sessions.graceMs), new Date(now), new Date(now + ttl)],
-        );
-        return { kind: 'rotated' as const, s, next, issuedAt: now };
-      }
-      // The previous token: within the grace window, the same pair again (its successor is derived, not stored).
-      if (s.previous_valid_until && s.previous_valid_until.getTime() > now) {
-        return { kind: 'rotated' as const, s, next: successorOf(this.deps.secret, refreshToken), issuedAt: s.rotated_at.getTime() };
-      }
-      // The whole family goes: the reused token and every successor it had.
-      await c.query(`UPDATE device_sessions SET state = 'revoked', ended_reason = 'refresh_token_reused', push_token = NULL WHERE family = $1 AND state = 'active'`, [s.family]);
-      return { kind: 'reused' as const, s };
-    });
-    if (outcome.kind === 'invalid') throw new InvalidRefreshTokenError();
-    if (outcome.kind === 'reused') {
-      this.audit('refresh_token_reused', outcome.s.user_id, { sessionId: outcome.s.id });
+    const outcome = await rotateRefreshToken(
+      { db, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.sessions, lookupAgent: (login) => this.deps.lookupAgent(login) },
+      refreshToken,
+    );
+    if (outcome.kind === 'refused') {
+      if (outcome.audit) this.audit(outcome.audit, outcome.userId, { sessionIds: outcome.ended });
       throw new InvalidRefreshTokenError();
     }
-    const { s } = outcome;
-    return tokenPair(ctx, { userId: s.user_id, role: s.role, agency: s.agency_code, sessionId: s.id }, outcome.next, outcome.issuedAt);
+    return tokenPair(ctx, { userId: outcome.userId, role: outcome.role, agency: outcome.agency, sessionId: outcome.sessionId }, outcome.next, outcome.issuedAt);
   }
 
   /** Ends this session (or all of the caller's) and removes their push tokens. */
   async logout(caller: Caller, all: boolean): Promise<{ ended: number }> {
     const db = await this.deps.db();
+    const at = this.deps.clock.now();
     const ended = await db.transaction((c) =>
-      all || !caller.sessionId ? endSessions(c, { userId: caller.userId }, 'logout_all') : endSessions(c, { sessionIds: [caller.sessionId] }, 'logout'),
+      all || !caller.sessionId ? endSessions(c, { userId: caller.userId }, { reason: 'logout_all', at }) : endSessions(c, { sessionIds: [caller.sessionId] }, { reason: 'logout', at }),
     );
     this.audit(all ? 'logout_all' : 'logout', caller.userId, { sessionId: caller.sessionId ?? null });
-    return { ended };
+    return { ended: ended.length };
   }
 
   /**
@@ -346,7 +309,7 @@ export class AccountService {
       const id = rows[0]?.id ?? null;
       if (id) {
         await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [id]);
-        await endSessions(c, { userId: id }, 'pin_reset');
+        await endSessions(c, { userId: id }, { reason: 'pin_reset', at: now });
       }
       return id;
     });
@@ -372,7 +335,7 @@ export class AccountService {
     await db.transaction(async (c) => {
       await c.query(`UPDATE users SET pin_hash = $2 WHERE id = $1`, [caller.userId, pinHash]);
       await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
-      await endSessions(c, { userId: caller.userId, ...(caller.sessionId ? { exceptSessionId: caller.sessionId } : {}) }, 'pin_changed');
+      await endSessions(c, { userId: caller.userId, ...(caller.sessionId ? { exceptSessionId: caller.sessionId } : {}) }, { reason: 'pin_changed', at: this.deps.clock.now() });
     });
     this.audit('pin_changed', caller.userId, { sessionId: caller.sessionId ?? null });
     return { changed: true };
@@ -388,7 +351,7 @@ export class AccountService {
     await db.transaction(async (c) => {
       const { rows } = await c.query<{ phone: string | null }>(`SELECT phone FROM users WHERE id = $1 FOR UPDATE`, [caller.userId]);
       const phone = rows[0]?.phone;
-      await endSessions(c, { userId: caller.userId }, 'account_deleted');
+      await endSessions(c, { userId: caller.userId }, { reason: 'account_deleted', at: this.deps.clock.now() });
       await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
       if (phone) await c.query(`DELETE FROM one_time_codes WHERE phone = $1`, [phone]);
       await c.query(

@@ -10,12 +10,21 @@ import type { UserRole } from '../contracts/caller.js';
 export interface SessionPolicy {
   /** @defaultValue 15 minutes */
   readonly accessTtlMs: number;
-  /** Sliding: every refresh pushes the expiry this far. @defaultValue 30 days */
+  /** Customers: sliding, every refresh pushes the expiry this far (never past customerMaxMs). @defaultValue 30 days */
   readonly refreshTtlMs: number;
   /** How long the previous refresh token still answers with the same new pair. @defaultValue 10 s */
   readonly graceMs: number;
-  /** Agents and admins: short, so one removed from the directory is out within a day. @defaultValue 12 hours */
-  readonly agentRefreshTtlMs: number;
+  /** Customers: the absolute cap from the login that refreshing never extends. @defaultValue 180 days */
+  readonly customerMaxMs: number;
+  /** Agents and admins: the absolute lifetime from the login; refreshing never extends it. @defaultValue 12 hours */
+  readonly agentMaxMs: number;
+  /** Agents and admins: a refresh asks the directory again once the last check is this old. @defaultValue 1 hour */
+  readonly directoryRecheckMs: number;
+  /**
+   * Agents and admins: while the directory cannot be reached, refreshing goes on this long past the last successful
+   * check, then answers DIRECTORY_UNAVAILABLE (fail closed). @defaultValue 4 hours
+   */
+  readonly directoryGraceMs: number;
   /** @defaultValue 2 */
   readonly maxActiveSessions: number;
 }
@@ -23,10 +32,21 @@ export interface SessionPolicy {
 export const DEFAULT_SESSION_POLICY: SessionPolicy = {
   accessTtlMs: 15 * 60_000,
   refreshTtlMs: 30 * 86_400_000,
-  agentRefreshTtlMs: 12 * 3_600_000,
   graceMs: 10_000,
+  customerMaxMs: 180 * 86_400_000,
+  agentMaxMs: 12 * 3_600_000,
+  directoryRecheckMs: 3_600_000,
+  directoryGraceMs: 4 * 3_600_000,
   maxActiveSessions: 2,
 };
+
+/** Who a session is for: a customer's slides within its cap, an agent's (or admin's) does not slide at all. */
+export type SessionKind = 'customer' | 'agent';
+
+/** The expiry a session gets at login or at a refresh at `now`: sliding for customers, never past the absolute cap. */
+export function sessionExpiry(policy: SessionPolicy, kind: SessionKind, now: number, absoluteExpiresAt: number): number {
+  return kind === 'customer' ? Math.min(now + policy.refreshTtlMs, absoluteExpiresAt) : absoluteExpiresAt;
+}
 
 export interface TokenPair {
   readonly accessToken: string;
@@ -69,21 +89,32 @@ export async function tokenPair(ctx: TokenContext, claims: Parameters<typeof acc
   return { accessToken: await accessToken(ctx, claims, issuedAtMs), refreshToken, tokenType: 'Bearer', expiresIn: Math.floor(ctx.policy.accessTtlMs / 1000) };
 }
 
-/** Ends sessions; their push tokens go with them (logout, PIN change, deletion, replaced device). */
-export async function endSessions(c: PoolClient, where: { userId: string; exceptSessionId?: string } | { sessionIds: string[] }, reason: string, state: 'ended' | 'revoked' = 'ended'): Promise<number> {
+/** How a session ends: why, when (the injected clock), and whether it was revoked (refresh-token reuse). */
+export interface SessionEnd {
+  readonly reason: string;
+  readonly at: number;
+  /** @defaultValue 'ended' */
+  readonly state?: 'ended' | 'revoked';
+}
+
+/**
+ * Ends sessions; their push tokens go with them (logout, PIN change, deletion, replaced device). Returns the ids of
+ * the sessions it ended, which the caller announces once the transaction has committed (their access tokens are
+ * refused from then on, see session-revocations.ts).
+ */
+export async function endSessions(c: PoolClient, where: { userId: string; exceptSessionId?: string } | { sessionIds: string[] } | { family: string }, end: SessionEnd): Promise<string[]> {
+  const set = `state = $2, ended_reason = $3, ended_at = $4, push_token = NULL`;
+  const params = [end.state ?? 'ended', end.reason, new Date(end.at)];
   const res =
     'sessionIds' in where
-      ? await c.query(`UPDATE device_sessions SET state = $2, ended_reason = $3, push_token = NULL WHERE id = ANY($1::uuid[]) AND state = 'active'`, [
-          where.sessionIds,
-          state,
-          reason,
-        ])
-      : await c.query(
-          `UPDATE device_sessions SET state = $3, ended_reason = $4, push_token = NULL
-            WHERE user_id = $1 AND state = 'active' AND ($2::uuid IS NULL OR id <> $2::uuid)`,
-          [where.userId, where.exceptSessionId ?? null, state, reason],
-        );
-  return res.rowCount ?? 0;
+      ? await c.query<{ id: string }>(`UPDATE device_sessions SET ${set} WHERE id = ANY($1::uuid[]) AND state = 'active' RETURNING id`, [where.sessionIds, ...params])
+      : 'family' in where
+        ? await c.query<{ id: string }>(`UPDATE device_sessions SET ${set} WHERE family = $1 AND state = 'active' RETURNING id`, [where.family, ...params])
+        : await c.query<{ id: string }>(
+            `UPDATE device_sessions SET ${set} WHERE user_id = $1 AND state = 'active' AND ($5::uuid IS NULL OR id <> $5::uuid) RETURNING id`,
+            [where.userId, ...params, where.exceptSessionId ?? null],
+          );
+  return res.rows.map((r) => r.id);
 }
 
 /** Moves a push token to this session: one token belongs to one session, never two. */
@@ -98,12 +129,12 @@ export async function setPushToken(c: PoolClient, sessionId: string, pushToken: 
 
 /**
  * Opens a session for a device; the oldest active one ends when the user would have more than allowed.
- * Returns the session id and its first refresh token.
+ * Returns the session id, its first refresh token, and the ids of the sessions it ended.
  */
 export async function openSession(
   c: PoolClient,
-  args: { userId: string; deviceModel: string; platform: string; pushToken: string | null; now: number; policy: SessionPolicy; ttlMs: number },
-): Promise<{ sessionId: string; refreshToken: string }> {
+  args: { userId: string; kind: SessionKind; deviceModel: string; platform: string; pushToken: string | null; now: number; policy: SessionPolicy },
+): Promise<{ sessionId: string; refreshToken: string; ended: string[] }> {
   // Serialises logins of one user so two devices cannot both slip under the limit.
   await c.query(`SELECT id FROM users WHERE id = $1 FOR UPDATE`, [args.userId]);
   // Only live sessions count, least recently used first: an expired one (which keeps its push token, so the
@@ -113,15 +144,17 @@ export async function openSession(
     [args.userId, new Date(args.now)],
   );
   const excess = active.rows.length - (args.policy.maxActiveSessions - 1);
-  if (excess > 0) await endSessions(c, { sessionIds: active.rows.slice(0, excess).map((r) => r.id) }, 'replaced_by_new_device');
+  const ended = excess > 0 ? await endSessions(c, { sessionIds: active.rows.slice(0, excess).map((r) => r.id) }, { reason: 'replaced_by_new_device', at: args.now }) : [];
   const sessionId = randomUUID();
   const refreshToken = randomBytes(32).toString('base64url');
   const now = new Date(args.now);
+  const absolute = args.now + (args.kind === 'customer' ? args.policy.customerMaxMs : args.policy.agentMaxMs);
+  // An agent has just been checked: the directory authenticated the login.
   await c.query(
-    `INSERT INTO device_sessions (id, user_id, family, device_model, platform, refresh_hash, rotated_at, expires_at, created_at, last_seen_at, state)
-     VALUES ($1, $2, $1, $3, $4, $5, $6, $7, $6, $6, 'active')`,
-    [sessionId, args.userId, args.deviceModel, args.platform, hashToken(refreshToken), now, new Date(args.now + args.ttlMs)],
+    `INSERT INTO device_sessions (id, user_id, family, device_model, platform, refresh_hash, rotated_at, expires_at, absolute_expires_at, directory_checked_at, created_at, last_seen_at, state)
+     VALUES ($1, $2, $1, $3, $4, $5, $6, $7, $8, $9, $6, $6, 'active')`,
+    [sessionId, args.userId, args.deviceModel, args.platform, hashToken(refreshToken), now, new Date(sessionExpiry(args.policy, args.kind, args.now, absolute)), new Date(absolute), args.kind === 'agent' ? now : null],
   );
   if (args.pushToken) await setPushToken(c, sessionId, args.pushToken);
-  return { sessionId, refreshToken };
+  return { sessionId, refreshToken, ended };
 }

@@ -19,4 +19,10 @@ export interface DirectoryAgent {
  * Replies with the agent, or fails with InvalidAgentCredentialsError (unknown login, wrong or empty
  * password: one error for all), AgentWithoutAgencyError, or DirectoryUnavailableError.
  */
-export type DirectoryMessage = { type: 'authenticate'; login: string; password: string; replyTo: Reply<DirectoryAgent> };
+export type DirectoryMessage =
+  | { type: 'authenticate'; login: string; password: string; replyTo: Reply<DirectoryAgent> }
+  /**
+   * The agent's entry now, found with the service account: null when the directory no longer has it as an agent
+   * (removed, disabled by the user filter, ambiguous, without an agency). Fails only with DirectoryUnavailableError.
+   */
+  | { type: 'lookup'; login: string; replyTo: Reply<DirectoryAgent | null> };

@@ -17,6 +17,12 @@ export interface AgentDirectory {
    * (connect, binds, search) is bounded by `timeoutMs`.
    */
   authenticate(login: string, password: string, signal?: AbortSignal): Promise<DirectoryAgent>;
+  /**
+   * The agent's entry as the directory has it now, found with the service account (no password): null when the login
+   * finds no entry (removed, or disabled where the user filter excludes disabled accounts), more than one, or one
+   * without an agency. Rejects with DirectoryUnavailableError only. How a session is re-checked at refresh.
+   */
+  lookup(login: string, signal?: AbortSignal): Promise<DirectoryAgent | null>;
   /** Binds as the service account and unbinds: resolves when the directory serves again, else rejects with DirectoryUnavailableError. */
   probe(signal?: AbortSignal): Promise<void>;
 }
@@ -134,6 +140,36 @@ export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirec
     }
   };
 
+  /** Binds as the service account and searches the login: the one entry it names, or why there is none. */
+  const findEntry = async (client: Client, login: string, at: (s: Stage) => void): Promise<{ kind: 'one'; entry: Entry } | { kind: 'none' | 'many' | 'no-dn' }> => {
+    at('service-bind');
+    await client.bind(config.bindDn, config.bindPassword);
+    at('search');
+    const { searchEntries } = await client.search(config.baseDn, {
+      scope: 'sub',
+      filter: userFilter(config.userFilter, login),
+      sizeLimit: 2,
+      timeLimit: Math.max(1, Math.ceil(config.timeoutMs / 1_000)),
+      derefAliases: 'never',
+      attributes: ['displayName', 'cn', 'mail', config.agencyAttribute],
+    });
+    if (searchEntries.length === 0) return { kind: 'none' };
+    if (searchEntries.length > 1) {
+      log.warn({ login, filter: config.userFilter }, 'the login matches more than one directory entry; refusing it');
+      return { kind: 'many' };
+    }
+    const entry = searchEntries[0]!;
+    // An empty DN would make the next bind anonymous.
+    return entry.dn.trim() === '' ? { kind: 'no-dn' } : { kind: 'one', entry };
+  };
+
+  /** The agent an entry describes, or null when it has no agency. */
+  const agentOf = (login: string, entry: Entry): DirectoryAgent | null => {
+    const agency = firstValue(entry, config.agencyAttribute);
+    if (agency === undefined) return null;
+    return { login, dn: entry.dn, displayName: firstValue(entry, 'displayName') ?? firstValue(entry, 'cn') ?? login, email: firstValue(entry, 'mail') ?? null, agency };
+  };
+
   const refuse = (login: string, why: string): never => {
     log.info({ login, why }, 'agent login refused');
     throw new InvalidAgentCredentialsError();
@@ -156,25 +192,9 @@ export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirec
       if (typeof login !== 'string' || login.trim() === '' || login.length > MAX_LOGIN_LENGTH) return refuse(String(login).slice(0, MAX_LOGIN_LENGTH), 'empty or overlong login');
       try {
         return await withClient(signal, async (client, at) => {
-          at('service-bind');
-          await client.bind(config.bindDn, config.bindPassword);
-          at('search');
-          const { searchEntries } = await client.search(config.baseDn, {
-            scope: 'sub',
-            filter: userFilter(config.userFilter, login),
-            sizeLimit: 2,
-            timeLimit: Math.max(1, Math.ceil(config.timeoutMs / 1_000)),
-            derefAliases: 'never',
-            attributes: ['displayName', 'cn', 'mail', config.agencyAttribute],
-          });
-          if (searchEntries.length === 0) return refuse(login, 'unknown login');
-          if (searchEntries.length > 1) {
-            log.warn({ login, filter: config.userFilter }, 'the login matches more than one directory entry; refusing it');
-            return refuse(login, 'ambiguous login');
-          }
-          const entry = searchEntries[0]!;
-          // An empty DN would make the next bind anonymous.
-          if (entry.dn.trim() === '') return refuse(login, 'entry without a DN');
+          const found = await findEntry(client, login, at);
+          if (found.kind !== 'one') return refuse(login, found.kind === 'none' ? 'unknown login' : found.kind === 'many' ? 'ambiguous login' : 'entry without a DN');
+          const entry = found.entry;
           at('agent-bind');
           try {
             await client.bind(entry.dn, password);
@@ -183,16 +203,34 @@ export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirec
             throw e;
           }
           // Checked only after the password: before it, this error would tell that the login exists.
-          const agency = firstValue(entry, config.agencyAttribute);
-          if (agency === undefined) {
+          const agent = agentOf(login, entry);
+          if (!agent) {
             log.warn({ login, dn: entry.dn, attribute: config.agencyAttribute }, 'agent entry has no agency');
             throw new AgentWithoutAgencyError(login);
           }
-          return { login, dn: entry.dn, displayName: firstValue(entry, 'displayName') ?? firstValue(entry, 'cn') ?? login, email: firstValue(entry, 'mail') ?? null, agency };
+          return agent;
         });
       } catch (e) {
         logOutage(login, e);
         throw e;
+      }
+    },
+
+    async lookup(login, signal) {
+      if (login.trim() === '' || login.length > MAX_LOGIN_LENGTH) return null;
+      try {
+        return await withClient(signal, async (client, at) => {
+          const found = await findEntry(client, login, at);
+          return found.kind === 'one' ? agentOf(login, found.entry) : null;
+        });
+      } catch (e) {
+        // Only outages reach the caller: an entry that cannot be read as an agent is no agent.
+        if (e instanceof DirectoryUnavailableError) {
+          logOutage(login, e);
+          throw e;
+        }
+        log.warn({ login, err: errorMessage(e) }, 'directory lookup refused; the entry counts as gone');
+        return null;
       }
     },
 

@@ -15,6 +15,8 @@ export interface SandboxAgent {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+const agentOf = (a: SandboxAgent): DirectoryAgent => ({ login: a.login, dn: `uid=${a.login},ou=agents,dc=sandbox`, displayName: a.displayName, email: a.email, agency: a.agency });
+
 export function sandboxDirectory(agents: readonly SandboxAgent[]): AgentDirectory {
   const byLogin = new Map(agents.map((a) => [a.login.toLowerCase(), { ...a, passwordDigest: digest(a.password) }]));
   return {
@@ -24,8 +26,11 @@ export function sandboxDirectory(agents: readonly SandboxAgent[]): AgentDirector
       const ok = timingSafeEqual(digest(password), entry?.passwordDigest ?? digest(`${password}\u0000`));
       if (!entry || !ok || password.trim() === '') throw new InvalidAgentCredentialsError();
       if (!entry.agency) throw new AgentWithoutAgencyError(entry.login);
-      const agent: DirectoryAgent = { login: entry.login, dn: `uid=${entry.login},ou=agents,dc=sandbox`, displayName: entry.displayName, email: entry.email, agency: entry.agency };
-      return agent;
+      return agentOf(entry);
+    },
+    async lookup(login) {
+      const entry = byLogin.get(login.trim().toLowerCase());
+      return entry?.agency ? agentOf(entry) : null;
     },
     async probe() {},
   };

@@ -1,0 +1,150 @@
+// Rotating a refresh token: the previous token stays good for a short grace and returns the same new pair; past it,
+// presenting it again revokes the whole family. A customer's session slides within its absolute cap; an agent's
+// (or admin's) never slides, and is checked against the directory again once the last check is older than the
+// recheck interval: an entry that is gone ends the session, a changed agency goes into the new access token, and an
+// unreachable directory is tolerated for a grace past the last successful check, then refused (fail closed).
+import type { UserRole } from '../contracts/caller.js';
+import type { DirectoryAgent } from '../contracts/directory.js';
+import type { PgHandle } from '../contracts/postgres.js';
+import { DirectoryUnavailableError } from '../directory/directory-errors.js';
+import { InvalidRefreshTokenError } from './account-errors.js';
+import { endSessions, hashToken, sessionExpiry, successorOf, type SessionPolicy } from './sessions.js';
+
+export interface RefreshDeps {
+  readonly db: PgHandle;
+  readonly now: number;
+  readonly secret: Buffer;
+  readonly policy: SessionPolicy;
+  /** The agent's entry now (null: no longer an agent there); rejects with DIRECTORY_UNAVAILABLE. */
+  lookupAgent(login: string): Promise<DirectoryAgent | null>;
+}
+
+/** A rotated (or replayed) session: what the new access token says and the refresh token that goes with it. */
+export interface Rotated {
+  readonly kind: 'rotated';
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly role: UserRole;
+  readonly agency: string | null;
+  readonly next: string;
+  readonly issuedAt: number;
+}
+
+/** The refresh ended sessions (reuse, or the directory no longer has the agent): the caller announces them. */
+export interface Refused {
+  readonly kind: 'refused';
+  readonly userId: string | null;
+  readonly ended: string[];
+  readonly audit: 'refresh_token_reused' | 'directory_entry_gone' | null;
+}
+
+/** The directory's answer for an agent's session that is due a check; undefined when none is due. */
+type DirectoryCheck = { kind: 'found'; agent: DirectoryAgent } | { kind: 'gone' } | { kind: 'unreachable'; error: DirectoryUnavailableError } | undefined;
+
+/** Asks the directory, outside any transaction (it may take seconds), when the presented token's agent session is due. */
+async function checkDirectory(d: RefreshDeps, presented: Buffer): Promise<DirectoryCheck> {
+  const { rows } = await d.db.query<{ ldap_login: string | null; directory_checked_at: Date | null }>(
+    `SELECT u.ldap_login, s.directory_checked_at FROM device_sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.refresh_hash = $1 AND s.state = 'active' AND u.role <> 'customer' AND u.deleted_at IS NULL`,
+    [presented],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const checkedAt = row.directory_checked_at?.getTime() ?? 0;
+  if (d.now - checkedAt < d.policy.directoryRecheckMs) return undefined;
+  if (!row.ldap_login) return { kind: 'gone' };
+  try {
+    const agent = await d.lookupAgent(row.ldap_login);
+    return agent ? { kind: 'found', agent } : { kind: 'gone' };
+  } catch (e) {
+    if (e instanceof DirectoryUnavailableError) return { kind: 'unreachable', error: e };
+    throw e;
+  }
+}
+
+type Row = {
+  id: string;
+  user_id: string;
+  family: string;
+  refresh_hash: Buffer;
+  previous_valid_until: Date | null;
+  previous_hash: Buffer | null;
+  rotated_at: Date;
+  expires_at: Date;
+  absolute_expires_at: Date;
+  directory_checked_at: Date | null;
+  state: string;
+  role: UserRole;
+  agency_code: string | null;
+};
+
+/** Rotates the presented refresh token; throws INVALID_REFRESH_TOKEN or DIRECTORY_UNAVAILABLE, or returns what ended. */
+export async function rotateRefreshToken(d: RefreshDeps, refreshToken: string): Promise<Rotated | Refused> {
+  const { now, policy } = d;
+  const presented = hashToken(refreshToken);
+  const check = await checkDirectory(d, presented);
+  const outcome = await d.db.transaction(async (c): Promise<Rotated | Refused | 'invalid' | DirectoryUnavailableError> => {
+    const { rows } = await c.query<Row>(
+      `SELECT s.id, s.user_id, s.family, s.refresh_hash, s.previous_hash, s.previous_valid_until, s.rotated_at, s.expires_at, s.absolute_expires_at,
+              s.directory_checked_at, s.state, u.role, u.agency_code
+         FROM device_sessions s JOIN users u ON u.id = s.user_id
+        WHERE (s.refresh_hash = $1 OR s.previous_hash = $1) AND u.deleted_at IS NULL FOR UPDATE OF s`,
+      [presented],
+    );
+    const s = rows[0];
+    if (!s) {
+      // Any older token of a chain (rotated away from more than one step back) is reuse too.
+      const used = await c.query<{ session_id: string; user_id: string; family: string }>(
+        `SELECT u.session_id, s.user_id, s.family FROM used_refresh_tokens u JOIN device_sessions s ON s.id = u.session_id WHERE u.token_hash = $1`,
+        [presented],
+      );
+      const hit = used.rows[0];
+      if (!hit) return 'invalid';
+      const ended = await endSessions(c, { family: hit.family }, { reason: 'refresh_token_reused', at: now, state: 'revoked' });
+      return { kind: 'refused', userId: hit.user_id, ended, audit: 'refresh_token_reused' };
+    }
+    if (s.state !== 'active') return 'invalid';
+    if (s.refresh_hash.equals(presented)) {
+      if (s.expires_at.getTime() <= now) return 'invalid'; // merely expired: the push token stays
+      let agency = s.agency_code;
+      let checkedAt = s.directory_checked_at;
+      if (s.role !== 'customer' && check) {
+        if (check.kind === 'gone') {
+          const ended = await endSessions(c, { sessionIds: [s.id] }, { reason: 'directory_entry_gone', at: now });
+          return { kind: 'refused', userId: s.user_id, ended, audit: 'directory_entry_gone' };
+        }
+        if (check.kind === 'unreachable') {
+          // Fail closed once the last successful check is older than the grace; nothing changes, the token stays good.
+          if (now - (s.directory_checked_at?.getTime() ?? 0) >= policy.directoryGraceMs) return check.error;
+        } else {
+          const a = check.agent;
+          await c.query(`INSERT INTO agencies (code, name) VALUES ($1, $1) ON CONFLICT (code) DO NOTHING`, [a.agency]);
+          await c.query(`UPDATE users SET agency_code = $2, first_name = $3, email = $4 WHERE id = $1`, [s.user_id, a.agency, a.displayName, a.email]);
+          agency = a.agency;
+          checkedAt = new Date(now);
+        }
+      }
+      const next = successorOf(d.secret, refreshToken);
+      if (s.previous_hash) {
+        await c.query(`INSERT INTO used_refresh_tokens (token_hash, session_id, used_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [s.previous_hash, s.id, new Date(now)]);
+      }
+      const expiresAt = sessionExpiry(policy, s.role === 'customer' ? 'customer' : 'agent', now, s.absolute_expires_at.getTime());
+      await c.query(
+        `UPDATE device_sessions SET refresh_hash = $2, previous_hash = $3, previous_valid_until = $4, rotated_at = $5, expires_at = $6, last_seen_at = $5,
+                directory_checked_at = $7 WHERE id = $1`,
+        [s.id, hashToken(next), presented, new Date(now + policy.graceMs), new Date(now), new Date(expiresAt), checkedAt],
+      );
+      return { kind: 'rotated', userId: s.user_id, sessionId: s.id, role: s.role, agency, next, issuedAt: now };
+    }
+    // The previous token: within the grace window, the same pair again (its successor is derived, not stored).
+    if (s.previous_valid_until && s.previous_valid_until.getTime() > now) {
+      return { kind: 'rotated', userId: s.user_id, sessionId: s.id, role: s.role, agency: s.agency_code, next: successorOf(d.secret, refreshToken), issuedAt: s.rotated_at.getTime() };
+    }
+    // The whole family goes: the reused token and every successor it had.
+    const ended = await endSessions(c, { family: s.family }, { reason: 'refresh_token_reused', at: now, state: 'revoked' });
+    return { kind: 'refused', userId: s.user_id, ended, audit: 'refresh_token_reused' };
+  });
+  if (outcome === 'invalid') throw new InvalidRefreshTokenError();
+  if (outcome instanceof DirectoryUnavailableError) throw outcome;
+  return outcome;
+}
