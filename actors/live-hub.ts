@@ -9,7 +9,7 @@
 import { WebSocket } from 'ws';
 import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
 import type { TimerHandle } from '../src/clock.js';
-import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../src/contracts/live.js';
+import { LIVE_CLOSE, type EndedSessions, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../src/contracts/live.js';
 import type { PgHandle } from '../src/contracts/postgres.js';
 import { errorMessage } from '../src/errors/app-error.js';
 import type { LiveBus, LiveBusStatus } from '../src/live/live-bus.js';
@@ -27,10 +27,13 @@ export interface LiveHubOptions {
   readonly maxBufferedBytes?: number;
   /** Ping period; a socket that did not answer the previous ping is terminated. @defaultValue 30_000 */
   readonly pingIntervalMs?: number;
+  /** Sessions that end in any instance (src/accounts/session-revocations.ts): their sockets are closed with 4401. */
+  readonly sessionsEnded?: { onEnded(listener: (e: EndedSessions) => void): () => void };
 }
 
 type Internal =
   | { type: 'event'; event: LiveEvent }
+  | { type: 'sessions-ended'; ended: EndedSessions }
   | { type: 'bus-status'; status: LiveBusStatus }
   | { type: 'pong'; connectionId: number }
   | { type: 'ping-tick' };
@@ -39,6 +42,8 @@ type Msg = LiveHubMessage | Internal;
 interface Connection {
   readonly id: number;
   readonly audience: LiveAudience;
+  /** The session of the token the socket was opened with (absent for tokens without one). */
+  readonly sessionId: string | undefined;
   readonly socket: WebSocket;
   /** Answered the last ping. */
   alive: boolean;
@@ -51,6 +56,7 @@ interface State {
   readonly lookup: (userId: string) => Promise<LiveAudience | null>;
   readonly unsubscribe: () => void;
   readonly unwatch: () => void;
+  readonly unlisten: () => void;
   /** Set once cleanup runs: socket callbacks of this incarnation stop telling the (gone) actor. */
   stopped: boolean;
   nextId: number;
@@ -61,6 +67,7 @@ interface State {
   slowConsumersClosed: number;
   overLimitClosed: number;
   unresponsiveTerminated: number;
+  sessionEndedClosed: number;
 }
 
 /**
@@ -113,6 +120,7 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
   };
 
   const deliver = (s: State, event: LiveEvent): void => {
+    if (event.kind === 'sessions-ended') return; // the session registry hears these and tells the hub (sessions-ended)
     if (event.kind === 'entries') {
       for (const userId of Object.keys(event.entryIds)) {
         const conns = s.byUser.get(userId);
@@ -139,12 +147,14 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
       // Both callbacks only enqueue: the state changes in handle, one message at a time.
       const unsubscribe = bus.subscribe((event) => ctx.self.tell({ type: 'event', event }));
       const unwatch = bus.onStatus((status) => ctx.self.tell({ type: 'bus-status', status }));
+      const unlisten = options.sessionsEnded?.onEnded((ended) => ctx.self.tell({ type: 'sessions-ended', ended })) ?? (() => undefined);
       const s: State = {
         connections: new Map(),
         byUser: new Map(),
         lookup: options.audience ? options.audience(ctx) : accountAudience(resources(ctx).db),
         unsubscribe,
         unwatch,
+        unlisten,
         stopped: false,
         nextId: 1,
         pingTimer: undefined,
@@ -154,6 +164,7 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
         slowConsumersClosed: 0,
         overLimitClosed: 0,
         unresponsiveTerminated: 0,
+        sessionEndedClosed: 0,
       };
       if (s.busUp) ctx.setStatus('running');
       else ctx.setStatus('backing-off', 'live bus connecting (live notifications paused; the inbox is unaffected)');
@@ -172,13 +183,13 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
           return s;
         }
         case 'attach': {
-          const { socket, audience } = msg;
+          const { socket, audience, sessionId } = msg;
           if (socket.readyState !== WebSocket.OPEN) {
             // Gone between the upgrade and this message: nothing to hold.
             msg.replyTo.ok({ connectionId: 0 });
             return s;
           }
-          const conn: Connection = { id: s.nextId++, audience, socket, alive: true };
+          const conn: Connection = { id: s.nextId++, audience, sessionId, socket, alive: true };
           const mine = [...(s.byUser.get(audience.userId) ?? [])];
           while (mine.length >= maxPerUser) {
             const oldest = mine.shift()!;
@@ -231,6 +242,15 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
           s.events++;
           deliver(s, msg.event);
           return s;
+        case 'sessions-ended': {
+          const ended = new Set(msg.ended.sessionIds);
+          for (const conn of [...(s.byUser.get(msg.ended.userId) ?? [])]) {
+            if (conn.sessionId === undefined || !ended.has(conn.sessionId)) continue;
+            s.sessionEndedClosed++;
+            close(s, conn, LIVE_CLOSE.TOKEN_EXPIRED, 'session ended');
+          }
+          return s;
+        }
         case 'bus-status':
           s.busUp = msg.status.up;
           if (msg.status.up) {
@@ -250,6 +270,7 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
             slowConsumersClosed: s.slowConsumersClosed,
             overLimitClosed: s.overLimitClosed,
             unresponsiveTerminated: s.unresponsiveTerminated,
+            sessionEndedClosed: s.sessionEndedClosed,
             bus: bus.stats(),
           };
           msg.replyTo.ok(stats);
@@ -262,6 +283,7 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
       s.stopped = true;
       s.unsubscribe();
       s.unwatch();
+      s.unlisten();
       for (const conn of s.connections.values()) {
         try {
           conn.socket.close(LIVE_CLOSE.GOING_AWAY, 'server shutting down');

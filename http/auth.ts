@@ -15,6 +15,9 @@ export interface TokenVerifier {
   verify(token: string): Promise<Caller>;
 }
 
+/** How far a token's expiry may be past on our clock and still pass (seconds). */
+export const TOKEN_CLOCK_TOLERANCE_S = 5;
+
 /** Only asymmetric algorithms: a verifying process must never hold a key that can sign. */
 export const TOKEN_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 
@@ -46,7 +49,7 @@ export function createTokenVerifier(options: { jwks: JSONWebKeySet; issuer: stri
           audience: options.audience,
           algorithms: [...TOKEN_ALGORITHMS],
           requiredClaims: ['exp', 'sub'],
-          clockTolerance: 5,
+          clockTolerance: TOKEN_CLOCK_TOLERANCE_S,
           ...(options.now ? { currentDate: new Date(options.now()) } : {}),
         }));
       } catch (e) {
@@ -59,6 +62,21 @@ export function createTokenVerifier(options: { jwks: JSONWebKeySet; issuer: stri
       const { sub, role, agency, sid } = claims.data;
       const exp = (payload as { exp?: unknown }).exp;
       return { userId: sub, role, agency, ...(sid ? { sessionId: sid } : {}), ...(typeof exp === 'number' ? { expiresAt: exp * 1000 } : {}) };
+    },
+  };
+}
+
+/**
+ * A verifier that also refuses tokens of sessions that have ended (logout, PIN change or reset, deletion) before
+ * they expire: `isEnded` answers from the instance's memory of ended sessions, or PostgreSQL while that is not
+ * trusted (src/accounts/session-revocations.ts). Tokens without a session id are not session tokens: unaffected.
+ */
+export function refusingEndedSessions(inner: TokenVerifier, isEnded: (sessionId: string) => Promise<boolean>): TokenVerifier {
+  return {
+    async verify(token) {
+      const caller = await inner.verify(token);
+      if (caller.sessionId !== undefined && (await isEnded(caller.sessionId))) throw new UnauthenticatedError('invalid', 'The session of this token has ended; sign in again.');
+      return caller;
     },
   };
 }

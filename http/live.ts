@@ -110,7 +110,7 @@ export function attachLiveEndpoint(server: Server, deps: LiveEndpointDeps): Live
       timer.unref();
       ws.once('close', () => clearTimeout(timer));
     }
-    gateway.ask('live-hub', 'attach', { socket: ws, audience }, { deadlineMs }).catch((e: unknown) => {
+    gateway.ask('live-hub', 'attach', { socket: ws, audience, sessionId: caller.sessionId }, { deadlineMs }).catch((e: unknown) => {
       log.warn({ err: e, reqId: requestId, userId: caller.userId }, 'live connection not attached');
       ws.close(1013, 'try again later');
     });

@@ -3,7 +3,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../http/app.js';
-import { createTokenVerifier } from '../http/auth.js';
+import { createTokenVerifier, refusingEndedSessions, TOKEN_CLOCK_TOLERANCE_S } from '../http/auth.js';
 import type { RouteDefinition } from '../http/route.js';
 import { rootSpec } from '../supervisors/root.js';
 import { Runtime } from '../supervisors/runtime.js';
@@ -19,6 +19,8 @@ import { consumerName, type ConsumerMessage, type ConsumerStats } from './contra
 import { FCM_POOL, type FcmPoolMessage } from './contracts/fcm-pool.js';
 import { attachLiveEndpoint, type LiveEndpoint } from '../http/live.js';
 import { createLiveBus } from './live/live-bus.js';
+import { SessionRevocations } from './accounts/session-revocations.js';
+import { resources } from './resources.js';
 
 /** The worker's dispatch parts, for /metrics; a part that does not answer (restarting) is left out. */
 async function dispatchSnapshot(runtime: Runtime): Promise<DispatchSnapshot> {
@@ -63,17 +65,30 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
         { mode: 'redis', url: config.cache.url, receive: config.role !== 'worker', log: log.child({ part: 'live-bus' }) }
       : { mode: 'memory', log },
   );
+  // Sessions ended on any API instance: every token check consults it (a worker serves no tokens).
+  const revocations =
+    config.role === 'worker'
+      ? undefined
+      : new SessionRevocations({
+          bus: liveBus,
+          db: () => resources(runtime).db(),
+          clock,
+          rememberMs: config.sessions.accessTtlMs + TOKEN_CLOCK_TOLERANCE_S * 1_000,
+          log: log.child({ part: 'session-revocations' }),
+        });
   try {
-    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, ...(options.hasher ? { hasher: options.hasher } : {}) }));
+    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, revocations, ...(options.hasher ? { hasher: options.hasher } : {}) }));
   } catch (e) {
     await liveBus.close();
     throw e;
   }
+  revocations?.start();
 
   const gateway: Gateway = {
     ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
   };
-  const verifier = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });
+  const tokens = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });
+  const verifier = revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens;
   const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime));
   const common = { config, log, gateway, auth: verifier, metrics };
 
@@ -109,6 +124,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     opsUrl = await listen('ops', config.http.opsHost, config.http.opsPort);
   } catch (e) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    revocations?.close();
     await runtime.stop();
     await liveBus.close();
     throw e;
@@ -130,6 +146,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       await closed;
       clearTimeout(timer);
       // The live hub closes the open WebSockets (1001) as the tree stops.
+      revocations?.close();
       await runtime.stop();
       await liveBus.close();
     })());

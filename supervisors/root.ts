@@ -41,6 +41,7 @@ import { consumersSupervisor } from './consumers.js';
 import { createDispatchHandler } from '../src/dispatch/dispatch-handler.js';
 import { fcmPoolActor } from '../actors/fcm-pool.js';
 import { liveHubActor } from '../actors/live-hub.js';
+import type { SessionRevocations } from '../src/accounts/session-revocations.js';
 import type { LiveBus } from '../src/live/live-bus.js';
 import { FCM_POOL, type FcmPoolMessage } from '../src/contracts/fcm-pool.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../src/broker/topology.js';
@@ -89,6 +90,8 @@ function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {
 export interface ServiceDeps {
   readonly keys: TokenKeys;
   readonly hasher: PinHasher;
+  /** This instance's memory of ended sessions: what the account service ends is announced through it. */
+  readonly revocations: SessionRevocations;
 }
 
 const fallbackLimiter = createIpLimiter(undefined);
@@ -137,6 +140,7 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
       }
     },
     onAuditError: (err) => log.error({ err }, 'audit event not recorded'),
+    sessionsEnded: (ended) => deps.revocations.announce(ended),
     authenticateAgent: (login, password) => askDirectory(config, asker, { type: 'authenticate', login, password }),
     lookupAgent: (login) => askDirectory(config, asker, { type: 'lookup', login }),
     limit: async (action, ip) => {
@@ -162,7 +166,7 @@ export function rootSpec(
   config: Config,
   asker: Asker,
   registry: () => SupervisionRegistry,
-  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; hasher?: PinHasher },
+  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; revocations: SessionRevocations | undefined; hasher?: PinHasher },
 ): SupervisorSpec {
   const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
   const children: ChildSpec[] = [
@@ -240,7 +244,9 @@ export function rootSpec(
   }
   if (config.role !== 'worker') {
     const res = resources(asker);
-    const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys };
+    const revocations = options.revocations;
+    if (!revocations) throw new Error('an API node needs its ended-session registry (src/accounts/session-revocations.ts)');
+    const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys, revocations };
     const sms =
       config.sms.mode === 'gateway'
         ? smsActor({ transport: 'gateway', url: config.sms.url, timeoutMs: config.sms.timeoutMs })
@@ -260,7 +266,7 @@ export function rootSpec(
           }),
           actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock: options.clock })) }),
           // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.
-          actor({ name: 'live-hub', readiness: 'optional', behaviour: liveHubActor({ bus: options.liveBus }) }),
+          actor({ name: 'live-hub', readiness: 'optional', behaviour: liveHubActor({ bus: options.liveBus, sessionsEnded: revocations }) }),
           // Optional: jobs are accepted into the outbox while RabbitMQ is down; the relay catches up after.
           actor({ name: 'outbox-relay', readiness: 'optional', behaviour: outboxRelayActor() }),
           actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => accountService(config, asker, deps, options.clock, options.log.child({ service: 'accounts' }))) }),

@@ -23,6 +23,7 @@ import { endSessions, openSession, setPushToken, tokenPair, type SessionPolicy, 
 import type { SigningKey } from '../auth/token-keys.js';
 import type { LimitedAction } from '../limits/ip-limiter.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
+import type { EndedSessions } from '../contracts/live.js';
 
 export interface LockoutPolicy {
   /** Wrong PINs before the account locks. @defaultValue 5 */
@@ -56,6 +57,11 @@ export interface AccountDeps {
   limit(action: LimitedAction, ip: string): Promise<void>;
   /** Reports an audit write that failed (the operation itself has already succeeded). */
   onAuditError?(error: unknown): void;
+  /**
+   * Sessions this service ended, after the commit: their access tokens are refused and their sockets closed on every
+   * instance from now on (src/accounts/session-revocations.ts).
+   */
+  sessionsEnded(ended: EndedSessions): void;
 }
 
 export interface Profile {
@@ -213,6 +219,7 @@ export class AccountService {
     const session = await db.transaction((c) =>
       openSession(c, { userId: user.id, kind: 'customer', deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions }),
     );
+    this.ended(user.id, session.ended);
     this.audit('login', user.id, { sessionId: session.sessionId, deviceModel: input.deviceModel });
     const pair = await tokenPair(ctx, { userId: user.id, role: user.role, agency: user.agency_code, sessionId: session.sessionId }, session.refreshToken, now);
     return { ...pair, user: profileOf(user) };
@@ -243,6 +250,7 @@ export class AccountService {
       const session = await openSession(c, { userId: user.id, kind: 'agent', deviceModel: input.deviceModel, platform: input.platform, pushToken: input.pushToken ?? null, now, policy: this.deps.sessions });
       return { user, session };
     });
+    this.ended(user.id, session.ended);
     this.audit('agent_login', user.id, { sessionId: session.sessionId, agency: agent.agency });
     const pair = await tokenPair(ctx, { userId: user.id, role: user.role, agency: user.agency_code, sessionId: session.sessionId }, session.refreshToken, now);
     return { ...pair, user: profileOf(user) };
@@ -261,6 +269,7 @@ export class AccountService {
       refreshToken,
     );
     if (outcome.kind === 'refused') {
+      if (outcome.userId) this.ended(outcome.userId, outcome.ended);
       if (outcome.audit) this.audit(outcome.audit, outcome.userId, { sessionIds: outcome.ended });
       throw new InvalidRefreshTokenError();
     }
@@ -274,6 +283,7 @@ export class AccountService {
     const ended = await db.transaction((c) =>
       all || !caller.sessionId ? endSessions(c, { userId: caller.userId }, { reason: 'logout_all', at }) : endSessions(c, { sessionIds: [caller.sessionId] }, { reason: 'logout', at }),
     );
+    this.ended(caller.userId, ended);
     this.audit(all ? 'logout_all' : 'logout', caller.userId, { sessionId: caller.sessionId ?? null });
     return { ended: ended.length };
   }
@@ -304,15 +314,14 @@ export class AccountService {
     const check = await db.transaction((c) => checkCode(c, { phone: input.phone, code: input.code, purpose: 'pin_reset', now, secret: this.deps.secret, policy: this.deps.codes }));
     if (!check.ok) throw new InvalidCodeError(check.attemptsLeft);
     const pinHash = await this.deps.hasher.hash(input.newPin);
-    const userId = await db.transaction(async (c) => {
+    const { userId, ended } = await db.transaction(async (c) => {
       const { rows } = await c.query<{ id: string }>(`UPDATE users SET pin_hash = $2 WHERE phone = $1 AND deleted_at IS NULL RETURNING id`, [input.phone, pinHash]);
       const id = rows[0]?.id ?? null;
-      if (id) {
-        await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [id]);
-        await endSessions(c, { userId: id }, { reason: 'pin_reset', at: now });
-      }
-      return id;
+      if (!id) return { userId: null, ended: [] };
+      await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [id]);
+      return { userId: id, ended: await endSessions(c, { userId: id }, { reason: 'pin_reset', at: now }) };
     });
+    if (userId) this.ended(userId, ended);
     this.audit('pin_reset', userId, {});
     return { reset: true };
   }
@@ -332,11 +341,12 @@ export class AccountService {
     const db = await this.deps.db();
     await this.verifyOwnPin(db, caller.userId, input.currentPin);
     const pinHash = await this.deps.hasher.hash(input.newPin);
-    await db.transaction(async (c) => {
+    const ended = await db.transaction(async (c) => {
       await c.query(`UPDATE users SET pin_hash = $2 WHERE id = $1`, [caller.userId, pinHash]);
       await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
-      await endSessions(c, { userId: caller.userId, ...(caller.sessionId ? { exceptSessionId: caller.sessionId } : {}) }, { reason: 'pin_changed', at: this.deps.clock.now() });
+      return endSessions(c, { userId: caller.userId, ...(caller.sessionId ? { exceptSessionId: caller.sessionId } : {}) }, { reason: 'pin_changed', at: this.deps.clock.now() });
     });
+    this.ended(caller.userId, ended);
     this.audit('pin_changed', caller.userId, { sessionId: caller.sessionId ?? null });
     return { changed: true };
   }
@@ -348,18 +358,25 @@ export class AccountService {
   async deleteAccount(caller: Caller, input: { pin: string }): Promise<void> {
     const db = await this.deps.db();
     await this.verifyOwnPin(db, caller.userId, input.pin);
-    await db.transaction(async (c) => {
+    const ended = await db.transaction(async (c) => {
       const { rows } = await c.query<{ phone: string | null }>(`SELECT phone FROM users WHERE id = $1 FOR UPDATE`, [caller.userId]);
       const phone = rows[0]?.phone;
-      await endSessions(c, { userId: caller.userId }, { reason: 'account_deleted', at: this.deps.clock.now() });
+      const ended = await endSessions(c, { userId: caller.userId }, { reason: 'account_deleted', at: this.deps.clock.now() });
       await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
       if (phone) await c.query(`DELETE FROM one_time_codes WHERE phone = $1`, [phone]);
       await c.query(
         `UPDATE users SET phone = NULL, first_name = NULL, last_name = NULL, email = NULL, pin_hash = NULL, deleted_at = $2 WHERE id = $1`,
         [caller.userId, new Date(this.deps.clock.now())],
       );
+      return ended;
     });
+    this.ended(caller.userId, ended);
     this.audit('account_deleted', caller.userId, {});
+  }
+
+  /** Announces session ends once they are committed. */
+  private ended(userId: string, sessionIds: readonly string[]): void {
+    if (sessionIds.length > 0) this.deps.sessionsEnded({ userId, sessionIds });
   }
 
   async profile(caller: Caller): Promise<Profile> {

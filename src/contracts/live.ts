@@ -4,6 +4,12 @@ import type { LiveBusStats } from '../live/live-bus.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
+/** Sessions of one user that ended (src/accounts/session-revocations.ts): tokens refused, sockets closed. */
+export interface EndedSessions {
+  readonly userId: string;
+  readonly sessionIds: readonly string[];
+}
+
 /** What decides which broadcasts a connection receives: the user's account row, as the inbox reads it. */
 export interface LiveAudience {
   readonly userId: string;
@@ -27,6 +33,8 @@ export interface LiveHubStats {
   readonly overLimitClosed: number;
   /** Terminated after missing a pong. */
   readonly unresponsiveTerminated: number;
+  /** Closed with 4401 because their session ended (logout, PIN change or reset, deletion) in any instance. */
+  readonly sessionEndedClosed: number;
   readonly bus: LiveBusStats;
 }
 
@@ -34,7 +42,7 @@ export type LiveHubMessage =
   /** Before the upgrade: the caller's account as the inbox sees it; null when it no longer exists. */
   | { type: 'admit'; caller: Caller; replyTo: Reply<LiveAudience | null> }
   /** After the upgrade: the hub owns the socket from now on (pings, closes, sends). */
-  | { type: 'attach'; socket: WebSocket; audience: LiveAudience; replyTo: Reply<{ connectionId: number }> }
+  | { type: 'attach'; socket: WebSocket; audience: LiveAudience; sessionId: string | undefined; replyTo: Reply<{ connectionId: number }> }
   | { type: 'detach'; connectionId: number }
   | { type: 'stats'; replyTo: Reply<LiveHubStats> };
 
@@ -46,6 +54,6 @@ export const LIVE_CLOSE = {
   TRY_AGAIN_LATER: 1013,
   /** The user opened more connections than allowed; this, the oldest, was closed for the newest. */
   TOO_MANY_CONNECTIONS: 4001,
-  /** The access token the connection was opened with expired: reconnect with a fresh one. */
+  /** The access token the connection was opened with expired, or its session ended: reconnect with a fresh one. */
   TOKEN_EXPIRED: 4401,
 } as const;

@@ -1,5 +1,6 @@
 // What travels on the live bus: a new inbox entry, from the process that wrote it (the worker's fan-out) to the
-// processes that hold the users' WebSockets (the API). Versioned (`v`) so a rolling deploy can tell a message it
+// processes that hold the users' WebSockets (the API); and sessions that ended, from the API instance that ended
+// them to the others (src/accounts/session-revocations.ts). Versioned (`v`) so a rolling deploy can tell a message it
 // does not understand from a broken one; anything that does not parse is dropped and counted, never delivered.
 //
 // `entry` is exactly one item of GET /v1/me/notifications for a new unread notification, so the app renders a
@@ -27,7 +28,9 @@ export type LiveEvent =
       readonly entryIds: Readonly<Record<string, string>>;
       readonly entry: LiveEntryFields;
     }
-  | { readonly v: 1; readonly kind: 'broadcast'; readonly scope: BroadcastScope; readonly entry: InboxItem };
+  | { readonly v: 1; readonly kind: 'broadcast'; readonly scope: BroadcastScope; readonly entry: InboxItem }
+  /** Sessions that ended (src/accounts/session-revocations.ts): their access tokens are refused, their sockets closed. */
+  | { readonly v: 1; readonly kind: 'sessions-ended'; readonly userId: string; readonly sessionIds: readonly string[] };
 
 const entryId = z.string().regex(/^[1-9][0-9]{0,18}$/);
 const item = inboxItemSchema.extend({ id: entryId });
@@ -48,6 +51,12 @@ const liveEventSchema = z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('everyone') }),
     ]),
     entry: item,
+  }),
+  z.object({
+    v: z.literal(LIVE_EVENT_VERSION),
+    kind: z.literal('sessions-ended'),
+    userId: z.uuid(),
+    sessionIds: z.array(z.uuid()).min(1).max(10_000),
   }),
 ]);
 

@@ -279,8 +279,11 @@ async function authorization(spec: AuthSpec | undefined): Promise<string | undef
   if (spec.kind === 'token') return `${spec.scheme}${await OTHER_TOKENS[spec.token]()}`;
   const sessions = current?.sessions ?? [];
   const slot = spec.session % Math.max(1, sessions.length);
-  // The clock moves during some routes' runs: a session older than 10 minutes signs in again (unmeasured).
-  if (current && sessions[slot] && clock.now() - sessions[slot].at > 10 * 60_000) sessions[slot] = await logIn(current, 'Signed in again');
+  // The clock moves during some routes' runs: sessions older than 10 minutes sign in again (unmeasured), all of
+  // them, since each login past the limit of active sessions ends the account's oldest one (and its tokens at once).
+  if (current && sessions[slot] && clock.now() - sessions[slot].at > 10 * 60_000) {
+    for (let i = 0; i < sessions.length; i++) sessions[i] = await logIn(current, 'Signed in again');
+  }
   return `${spec.scheme}${sessions[slot]?.accessToken ?? 'no-session'}`;
 }
 
@@ -599,8 +602,13 @@ const ROUTES: RouteUnderTest[] = [
       required: ['currentPin', 'newPin'],
       limits: { currentPin: 64, newPin: 6 },
     },
-    async after(_c, sent, answer) {
-      if (answer.status === 200 && current) current.pin = (sent.json as { newPin: string }).newPin;
+    async after(c, sent, answer) {
+      if (answer.status !== 200 || !current) return;
+      current.pin = (sent.json as { newPin: string }).newPin;
+      // The change ended the account's other sessions (their tokens are refused at once): sign them in again.
+      const sessions = current.sessions;
+      const used = c.auth?.kind === 'session' ? c.auth.session % Math.max(1, sessions.length) : -1;
+      for (let i = 0; i < sessions.length; i++) if (i !== used) sessions[i] = await logIn(current, 'Signed in again');
     },
   },
   {
