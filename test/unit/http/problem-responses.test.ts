@@ -76,22 +76,22 @@ describe('problem responses', () => {
   });
 
   it('adds Retry-After to a 503 whose error knows when to retry', async () => {
-    const gateway = fakeGateway({ 'control.tree': () => { throw new ServiceUnavailableError('sic', 'SIC is down.', 2500, 'SOURCE_UNAVAILABLE'); } });
+    const gateway = fakeGateway({ 'control.tree': () => { throw new ServiceUnavailableError('postgres', 'The database is unavailable.', 2500, 'DATABASE_UNAVAILABLE'); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('3');
-    expect(await readProblem(res)).toMatchObject({ code: 'SOURCE_UNAVAILABLE', detail: 'SIC is down.' });
+    expect(await readProblem(res)).toMatchObject({ code: 'DATABASE_UNAVAILABLE', detail: 'The database is unavailable.' });
   });
 
-  it('answers ACTOR_CRASHED with 500, keeping the code but not the message', async () => {
+  it('answers ACTOR_CRASHED with 503 (the actor restarts; a retry may succeed), without the cause', async () => {
     const gateway = fakeGateway({ 'control.tree': () => { throw new ActorCrashedError('control', new Error('boom')); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     const body = await readProblem(res);
     expect(body.code).toBe('ACTOR_CRASHED');
-    expect(body.detail).not.toMatch(/control|boom/);
+    expect(body.detail).not.toMatch(/boom/);
   });
 
   it('keeps the request id, CORS and security headers on an error response', async () => {
