@@ -1,6 +1,6 @@
 // Turns any thrown value into an RFC 9457 problem; the status comes from the one table in src/errors/error-codes.ts.
 import { STATUS_CODES } from 'node:http';
-import { ValidationError, isAppError, type ProblemField } from '../src/errors/app-error.js';
+import { ValidationError, isAppError, type AppError, type ProblemField } from '../src/errors/app-error.js';
 import { ERROR_STATUS, type ErrorCode } from '../src/errors/error-codes.js';
 import { MethodNotAllowedError, NotReadyError, UnauthenticatedError, UpgradeRequiredError, type PartStatus } from './http-errors.js';
 
@@ -29,6 +29,13 @@ export interface Problem {
 
 const GENERIC_DETAIL = 'The server could not complete the request. Quote the request id when reporting it.';
 
+/** What a client reads of a server-side failure: the code names it; the message (hosts, ports, a driver's words) is only logged. */
+const SERVER_SIDE_DETAIL: Readonly<Record<number, string>> = {
+  502: 'A service this request needs refused or failed it; try again later.',
+  503: 'A part this request needs is unavailable right now; try again later.',
+  504: 'A part this request needs did not answer in time; try again later.',
+};
+
 /** A stable, non-dereferenceable problem type per code (RFC 9457 §3.1.1 allows URNs). */
 export function problemType(code: string): string {
   return `urn:samaconso:problem:${code.toLowerCase().replaceAll('_', '-')}`;
@@ -38,8 +45,7 @@ export function toProblem(error: unknown, requestId: string): Problem {
   const known = isAppError(error);
   const code = known ? error.code : INTERNAL_CODE;
   const status = known ? ERROR_STATUS[error.code] : 500;
-  // Messages of typed errors are written for clients; an untyped error may carry internals.
-  const detail = known ? error.message : GENERIC_DETAIL;
+  const detail = known ? clientDetail(error, status) : GENERIC_DETAIL;
 
   const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
   const retryAfterMs = known ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
@@ -62,4 +68,10 @@ export function toProblem(error: unknown, requestId: string): Problem {
     ...(error instanceof NotReadyError ? { parts: error.parts } : {}),
   };
   return { status, body, headers, unexpected: !known };
+}
+
+/** Below 500 a typed error's message is written for the client; above, only NOT_READY's is (it names parts, nothing more). */
+function clientDetail(error: AppError, status: number): string {
+  if (status < 500 || error instanceof NotReadyError) return error.message;
+  return SERVER_SIDE_DETAIL[status] ?? GENERIC_DETAIL;
 }
