@@ -2,8 +2,6 @@
 // The codes and their HTTP statuses are one table (error-codes.ts); http/problem.ts answers with it.
 import type { ErrorCode } from './error-codes.js';
 
-export type { ErrorCode } from './error-codes.js';
-
 export interface ProblemField {
   /** Dotted path of the offending field, e.g. `body.reason` or `query.limit`. */
   readonly path: string;
