@@ -1,4 +1,4 @@
-// Typed errors the HTTP layer raises itself; http/problem.ts maps their codes to statuses.
+// Typed errors the HTTP layer raises itself; src/errors/error-codes.ts gives their codes a status.
 import { AppError } from '../src/errors/app-error.js';
 import type { ActorState } from '../src/contracts/supervision.js';
 

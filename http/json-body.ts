@@ -3,13 +3,15 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from './http-errors.js';
 
-/** Parses the body into ctx.request.body; undefined when the request carries no body at all. */
+/** Parses the body into ctx.request.body; undefined when the request carries no body (none, or Content-Length: 0). */
 export type JsonBodyReader = (ctx: Context) => Promise<unknown>;
 
 export function createJsonBodyReader(limit: string): JsonBodyReader {
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: limit, jsonStrict: true, parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] });
   return async (ctx) => {
-    // null: no body at all, which the route's schema then judges (usually "required").
+    // No body at all, or an empty one (curl -X POST sends none; fetch sends Content-Length: 0), whatever its type:
+    // the route's schema then judges it as an empty object (http/route-input.ts).
+    if (ctx.request.length === 0) return undefined;
     // Only application/json: other +json types would pass this check yet be left unparsed by the body parser.
     const type = ctx.request.is('application/json');
     if (type === null) return undefined;

@@ -2,6 +2,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { STATUS_CODES } from 'node:http';
 import type { RouteDefinition } from './route.js';
+import { bodyIsOptional } from './route-input.js';
 import { ProblemSchema } from './schemas/problem.js';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -53,7 +54,7 @@ export function toOpenApiRoute(route: RouteDefinition): RouteConfig {
     request: {
       ...(route.request?.params ? { params: route.request.params } : {}),
       ...(route.request?.query ? { query: route.request.query } : {}),
-      ...(route.request?.body ? { body: { required: true, content: { 'application/json': { schema: route.request.body } } } } : {}),
+      ...(route.request?.body ? { body: { required: !bodyIsOptional(route.request.body), content: { 'application/json': { schema: route.request.body } } } } : {}),
     },
     responses,
   };

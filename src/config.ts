@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './accounts/sessions.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from './broker/topology.js';
+import { AppError } from './errors/app-error.js';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -245,7 +246,9 @@ export function parsePrefetch(raw: string | undefined): { value: Record<Priority
   return { value, problems };
 }
 
-export class ConfigError extends Error {
+/** The environment does not make a valid configuration; `problems` has one line per problem. */
+export class ConfigError extends AppError {
+  readonly code = 'CONFIG_INVALID';
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n${problems.join('\n')}`);
   }

@@ -1,4 +1,5 @@
 // Catches whatever the routes throw and answers with an application/problem+json body (see http/problem.ts).
+import { errorMessage } from '../../src/errors/app-error.js';
 import type { Logger } from '../../src/logger.js';
 import type { HttpMiddleware } from '../http-state.js';
 import { toProblem, type Problem } from '../problem.js';
@@ -28,6 +29,7 @@ export function problemResponse(): HttpMiddleware {
 function logProblem(log: Logger, problem: Problem, error: unknown): void {
   const { code, status } = problem.body;
   if (problem.unexpected) log.error({ err: error, code, status }, 'request failed unexpectedly');
-  else if (status >= 500) log.warn({ code, status, detail: problem.body.detail }, 'request failed');
+  // The client got a fixed text; the log keeps what actually went wrong.
+  else if (status >= 500) log.warn({ code, status, detail: errorMessage(error) }, 'request failed');
   else log.debug({ code, status }, 'request refused');
 }

@@ -23,10 +23,9 @@ export interface RouteDeps {
 }
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
-  const health = healthRoutes(deps);
   return {
-    api: [...health, openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps)],
-    ops: [...health, metricsRoute(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps)],
+    ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }
 

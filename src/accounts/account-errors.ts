@@ -1,4 +1,4 @@
-// Typed errors of the accounts service; the HTTP status of each code is in http/problem.ts.
+// Typed errors of the accounts service; the HTTP status of each code is in src/errors/error-codes.ts.
 import { AppError } from '../errors/app-error.js';
 
 /** Unknown phone or wrong PIN (or agent login): one answer for all, so nothing tells which. */

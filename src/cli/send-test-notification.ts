@@ -14,6 +14,7 @@ import { PRIORITY_QUEUES, type PriorityQueue } from '../broker/topology.js';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { buildFcmMessage, fcmPriority, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
+import { AppError } from '../errors/app-error.js';
 
 const NAME = 'send-test-notification';
 const EXIT_OK = 0;
@@ -70,7 +71,9 @@ interface DeviceRow {
 }
 
 /** Usage problems are thrown as this and printed with the usage text on stderr. */
-class UsageError extends Error {}
+class UsageError extends AppError {
+  readonly code = 'CLI_USAGE';
+}
 
 function parseCli(argv: string[]): Args | 'help' {
   let parsed: ReturnType<typeof parse>;

@@ -82,8 +82,6 @@ function firstValue(entry: Entry, attribute: string): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-class Deadline extends Error {}
-
 export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirectory {
   const ldaps = new URL(config.url).protocol === 'ldaps:';
   // ldap:// with StartTLS: the plain port is upgraded before any bind, so no password crosses it in clear.
@@ -110,7 +108,8 @@ export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirec
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const cut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Deadline()), config.timeoutMs);
+      // Built when it fires, naming the stage the attempt hung at.
+      timer = setTimeout(() => reject(new DirectoryUnavailableError('timeout', 1_000, { cause: new Error(`no answer within ${config.timeoutMs} ms (${stage})`) })), config.timeoutMs);
       onAbort = () => reject(signal?.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -130,7 +129,6 @@ export function createLdapDirectory(config: LdapConfig, log: Logger): AgentDirec
     } catch (e) {
       // Stopped while trying (the actor is going away): its caller's reply is failed by the runtime anyway.
       if (signal?.aborted) throw new DirectoryUnavailableError('unreachable', 1_000, { cause: signal.reason });
-      if (e instanceof Deadline) throw new DirectoryUnavailableError('timeout', 1_000, { cause: new Error(`no answer within ${config.timeoutMs} ms (${stage})`) });
       throw classifyLdapError(e, stage);
     } finally {
       clearTimeout(timer);

@@ -23,7 +23,7 @@ import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { isPostgresOutage } from '../db/pg-errors.js';
 import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../errors/actor-errors.js';
-import { ServiceUnavailableError } from '../errors/app-error.js';
+import { AppError, ServiceUnavailableError } from '../errors/app-error.js';
 import { PipelineClosedError } from './push-pipeline.js';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
@@ -252,7 +252,8 @@ async function countDeadLettered(db: PgHandle, jobId: string, tokens: number, at
 }
 
 /** A dependency is away (not the message's fault): the delivery is held and handled again. */
-class OutageError extends Error {
+class OutageError extends AppError {
+  readonly code = 'SERVICE_UNAVAILABLE';
   constructor(override readonly cause: unknown) {
     super(describe(cause));
   }

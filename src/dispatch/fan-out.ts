@@ -23,6 +23,7 @@
 import type { PoolClient } from 'pg';
 import type { Broker, PriorityQueue } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
+import { AppError } from '../errors/app-error.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { InboxService, type BroadcastScope } from '../inbox/inbox-service.js';
 import type { LiveEvent } from '../live/live-event.js';
@@ -78,7 +79,7 @@ export interface FanOutResult {
 }
 
 /** The job does not exist (the message outlived its row): ack and drop. */
-export class FanOutJobNotFoundError extends Error {
+export class FanOutJobNotFoundError extends AppError {
   readonly code = 'FANOUT_JOB_NOT_FOUND';
   constructor(readonly jobId: string) {
     super(`notification job ${jobId} not found`);

@@ -1,4 +1,4 @@
-// Typed errors of accepting and reading notification jobs (statuses: http/problem.ts).
+// Typed errors of accepting and reading notification jobs (statuses: src/errors/error-codes.ts).
 import { AppError } from '../errors/app-error.js';
 
 /** The caller may not send this (target outside their agency, everyone/all agencies, a raised priority). 403. */

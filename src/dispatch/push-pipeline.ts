@@ -22,9 +22,11 @@ import type { FcmMessage } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
 import { PushScheduler, type PushSchedulerOptions, type Scheduled, type SchedulerStats } from './push-scheduler.js';
 import type { RateLimit } from './token-bucket.js';
+import { AppError } from '../errors/app-error.js';
 
-export class PipelineClosedError extends Error {
-  override readonly name = 'PipelineClosedError';
+/** The pipeline was closed (the FCM pool stopping or restarting): the batch goes back to RabbitMQ. */
+export class PipelineClosedError extends AppError {
+  readonly code = 'PUSH_PIPELINE_CLOSED';
   constructor() {
     super('the push pipeline is closed (the FCM pool is stopping or restarting)');
   }

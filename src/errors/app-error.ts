@@ -1,5 +1,6 @@
 // The base of every typed error: a stable `code` callers branch on, facts as readonly fields.
-// HTTP statuses are not decided here: http/problem.ts maps codes to statuses in one table.
+// The codes and their HTTP statuses are one table (error-codes.ts); http/problem.ts answers with it.
+import type { ErrorCode } from './error-codes.js';
 
 export interface ProblemField {
   /** Dotted path of the offending field, e.g. `body.reason` or `query.limit`. */
@@ -8,8 +9,8 @@ export interface ProblemField {
 }
 
 export abstract class AppError extends Error {
-  /** Stable machine-readable code; never changes once published. */
-  abstract readonly code: string;
+  /** Stable machine-readable code; never changes once published. Only codes with a status type-check. */
+  abstract readonly code: ErrorCode;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -27,12 +28,12 @@ export class ValidationError extends AppError {
 
 /** A dependency (database, directory, broker …) cannot serve now; retry later. */
 export class ServiceUnavailableError extends AppError {
-  readonly code: string;
+  readonly code: ErrorCode;
   constructor(
     readonly service: string,
     message: string,
     readonly retryAfterMs?: number,
-    code = 'SERVICE_UNAVAILABLE',
+    code: ErrorCode = 'SERVICE_UNAVAILABLE',
     options?: { cause?: unknown },
   ) {
     super(message, options);

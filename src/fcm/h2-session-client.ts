@@ -20,6 +20,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { AppError } from '../errors/app-error.js';
 
 export interface H2SessionClientOptions {
   /** https://host[:port] the requests go to (its host is the TLS servername and the CONNECT authority). */
@@ -49,7 +50,8 @@ export interface H2Response {
 }
 
 /** The request never got a complete answer (connect, TLS, proxy, reset, GOAWAY, timeout, session lost). */
-export class H2TransportError extends Error {
+export class H2TransportError extends AppError {
+  readonly code = 'FCM_TRANSPORT_FAILED';
   constructor(
     message: string,
     /** 'timeout' when the request or connect timed out, otherwise 'network'. */
@@ -57,7 +59,6 @@ export class H2TransportError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'H2TransportError';
   }
 }
 

@@ -1,4 +1,4 @@
-// Typed errors of the inbox (statuses: http/problem.ts).
+// Typed errors of the inbox (statuses: src/errors/error-codes.ts).
 import { AppError } from '../errors/app-error.js';
 
 /** No such inbox item, or not one of the caller's (the same answer: no reading by guessing ids). 404. */

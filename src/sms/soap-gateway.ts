@@ -18,6 +18,7 @@
 //              Not retried (a retry would change nothing, or might send the text twice) and not the
 //              recipient's fault.
 // TLS verification stays on: a private CA is trusted through NODE_EXTRA_CA_CERTS, never by disabling checks.
+import { AppError } from '../errors/app-error.js';
 
 export const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 
@@ -156,7 +157,10 @@ export function parseSendOneSmsAnswer(xml: string): ParsedAnswer {
   return { kind: 'status', statusCode, statusText: elementText(xml, 'statusText') ?? '' };
 }
 
-class AnswerTooLargeError extends Error {}
+/** The gateway's answer is longer than we read: treated as a failed send, never parsed. */
+class AnswerTooLargeError extends AppError {
+  readonly code = 'SMS_GATEWAY_ANSWER_TOO_LARGE';
+}
 
 async function readBounded(res: Response, maxBytes: number): Promise<string> {
   if (!res.body) return '';

@@ -2,7 +2,7 @@
 // Senegalese numbers in the notations people type, bodies with one field broken, arbitrary JSON, wrong types,
 // strings at and over the limits, malformed JSON, wrong content types and encodings, no body, real and
 // garbage tokens — the answer is never a 5xx, and every 4xx is application/problem+json with a code from
-// the one table of codes (http/problem.ts) whose status is the response's.
+// the one table of codes (src/errors/error-codes.ts) whose status is the response's.
 //
 // Reaching the handlers is measured, not assumed: each route handler sends exactly one message to the
 // `accounts` actor, and the supervision layer counts the messages each actor handled. The counter is read
@@ -23,7 +23,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { authRoutes } from '../../http/routes/auth.js';
 import { meRoutes } from '../../http/routes/me.js';
-import { PROBLEM_STATUS, problemType } from '../../http/problem.js';
+import { problemType } from '../../http/problem.js';
+import { ERROR_STATUS, type ErrorCode } from '../../src/errors/error-codes.js';
 import type { ResponseSpec } from '../../http/route.js';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { ManualClock } from '../../src/clock.js';
@@ -718,7 +719,7 @@ async function runProperty(route: RouteUnderTest): Promise<Tally> {
       const ok =
         answer.contentType.startsWith('application/problem+json') &&
         typeof problem?.code === 'string' &&
-        PROBLEM_STATUS[problem.code] === answer.status &&
+        ERROR_STATUS[problem.code as ErrorCode] === answer.status &&
         problem.status === answer.status &&
         problem.type === problemType(problem.code) &&
         problem.requestId === sent.headers['x-request-id'];

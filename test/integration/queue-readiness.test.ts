@@ -1,5 +1,5 @@
 // An API instance reports, from the broker, how each priority queue is consumed across the cluster and flags
-// a queue nobody consumes — as information for alerts, never by turning itself unready.
+// a queue nobody consumes — as information for alerts (on its ops port), never by turning itself unready.
 import amqp from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/node.js';
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 type Report = { ready: boolean; queues: { state: string; flagged: string[]; queues: Array<{ queue: string; consumers: number }> } };
 const readiness = async () => {
-  const res = await fetch(`${node.apiUrl}/health/ready`);
+  const res = await fetch(`${node.opsUrl}/health/ready`);
   return { status: res.status, body: (await res.json()) as Report };
 };
 

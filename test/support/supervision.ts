@@ -79,7 +79,7 @@ export function probe(): CounterProbe {
 
 import { AppError } from '../../src/errors/app-error.js';
 export class RefusedError extends AppError {
-  readonly code = 'REFUSED';
+  readonly code = 'FORBIDDEN';
   constructor() {
     super('refused');
   }

@@ -75,20 +75,23 @@ describe('problem responses', () => {
     expect(await readProblem(res)).toMatchObject({ code: 'ACTOR_RESTARTING' });
   });
 
-  it('adds Retry-After to a 503 whose error knows when to retry', async () => {
-    const gateway = fakeGateway({ 'control.tree': () => { throw new ServiceUnavailableError('sic', 'SIC is down.', 2500, 'SOURCE_UNAVAILABLE'); } });
+  it('adds Retry-After to a 503 whose error knows when to retry, and keeps its message (internals) in the log', async () => {
+    const gateway = fakeGateway({ 'control.tree': () => { throw new ServiceUnavailableError('postgres', 'PostgreSQL is unavailable: connect ECONNREFUSED 10.0.0.5:5432', 2500, 'DATABASE_UNAVAILABLE'); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('3');
-    expect(await readProblem(res)).toMatchObject({ code: 'SOURCE_UNAVAILABLE', detail: 'SIC is down.' });
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ code: 'DATABASE_UNAVAILABLE', detail: 'A part this request needs is unavailable right now; try again later.' });
+    expect(text).not.toMatch(/10\.0\.0\.5|5432|ECONNREFUSED/);
+    expect(harness.logs.find((l) => l.msg === 'request failed')?.detail).toMatch(/ECONNREFUSED 10\.0\.0\.5:5432/);
   });
 
-  it('answers ACTOR_CRASHED with 500, keeping the code but not the message', async () => {
+  it('answers ACTOR_CRASHED with 503 (the actor restarts; a retry may succeed), naming neither the actor nor the cause', async () => {
     const gateway = fakeGateway({ 'control.tree': () => { throw new ActorCrashedError('control', new Error('boom')); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
-    expect(res.status).toBe(500);
+    expect(res.status).toBe(503);
     const body = await readProblem(res);
     expect(body.code).toBe('ACTOR_CRASHED');
     expect(body.detail).not.toMatch(/control|boom/);

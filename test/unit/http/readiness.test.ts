@@ -41,12 +41,33 @@ describe('health', () => {
     expect(body.parts).toEqual(report.parts);
   });
 
-  it('answers 503 NOT_READY naming control when the readiness query fails', async () => {
-    harness = await startHttp({ gateway: fakeGateway({ 'control.readiness': () => { throw new ActorRestartingError('control'); } }) });
+  it('answers 503 NOT_READY naming control when the readiness query fails, with the reason on the ops port only', async () => {
+    const gateway = fakeGateway({ 'control.readiness': () => { throw new ActorRestartingError('control'); } });
+    harness = await startHttp({ gateway });
     const res = await harness.fetch('/health/ready');
     expect(res.status).toBe(503);
     const body = await readProblem(res);
     expect(body).toMatchObject({ code: 'NOT_READY', detail: 'Not ready: control.' });
-    expect(body.parts).toEqual([{ name: 'control', ready: false, required: true, detail: 'ACTOR_RESTARTING' }]);
+    expect(body.parts).toEqual([{ name: 'control', ready: false, required: true }]);
+    await harness.close();
+
+    harness = await startHttp({ gateway, surface: 'ops' });
+    expect((await readProblem(await harness.fetch('/health/ready'))).parts).toEqual([{ name: 'control', ready: false, required: true, detail: 'ACTOR_RESTARTING' }]);
+  });
+
+  it('shows each part’s detail and the queue report on the ops port, names and states only on the public one', async () => {
+    const report: ReadinessReport = {
+      ready: true,
+      role: 'api',
+      parts: [{ ...part('postgres', true) }, { ...part('cache', false, false), detail: 'Redis unreachable (connect ECONNREFUSED 10.0.0.7:6379)' }],
+      queues: { state: 'known', queues: [{ queue: 'urgent', consumers: 0, flagged: true }], flagged: ['urgent'] },
+    };
+    const gateway = fakeGateway({ 'control.readiness': () => report });
+    harness = await startHttp({ gateway, surface: 'ops' });
+    expect(await (await harness.fetch('/health/ready')).json()).toEqual(report);
+    await harness.close();
+
+    harness = await startHttp({ gateway });
+    expect(await (await harness.fetch('/health/ready')).json()).toEqual({ ready: true, role: 'api', parts: [part('postgres', true), part('cache', false, false)] });
   });
 });

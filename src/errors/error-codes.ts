@@ -1,0 +1,113 @@
+// Every error code the application throws, and the HTTP status each one answers with.
+// AppError.code is an ErrorCode and ERROR_STATUS is a Record<ErrorCode, …>: a code without a status does not compile.
+// To add a code: one line in the union, one line in the table.
+
+export type ErrorCode =
+  // the request itself
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UPGRADE_REQUIRED'
+  | 'NOT_FOUND'
+  | 'SUPERVISOR_NOT_FOUND'
+  | 'FANOUT_JOB_NOT_FOUND'
+  | 'SMS_SANDBOX_ONLY'
+  | 'CLI_USAGE'
+  // who is calling
+  | 'UNAUTHENTICATED'
+  | 'INVALID_CREDENTIALS'
+  | 'INVALID_REFRESH_TOKEN'
+  | 'INVALID_CODE'
+  | 'FORBIDDEN'
+  | 'PHONE_NOT_VERIFIED'
+  | 'AGENT_WITHOUT_AGENCY'
+  // conflicts and limits
+  | 'PHONE_ALREADY_REGISTERED'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'SMS_REJECTED'
+  | 'ACCOUNT_LOCKED'
+  | 'TOO_MANY_REQUESTS'
+  | 'CODE_COOLDOWN'
+  | 'SMS_BUDGET_EXCEEDED'
+  // the actor runtime
+  | 'QUERY_TIMEOUT'
+  | 'ACTOR_RESTARTING'
+  | 'ACTOR_STOPPED'
+  | 'ACTOR_NOT_FOUND'
+  | 'ACTOR_CRASHED'
+  | 'INVALID_ACTOR_STATE'
+  | 'SUPERVISOR_GAVE_UP'
+  | 'NOT_READY'
+  | 'CONFIG_INVALID'
+  // dependencies
+  | 'SERVICE_UNAVAILABLE'
+  | 'DATABASE_UNAVAILABLE'
+  | 'DATABASE_BUSY'
+  | 'DIRECTORY_UNAVAILABLE'
+  | 'SMS_UNAVAILABLE'
+  | 'SMS_GATEWAY_ANSWER_TOO_LARGE'
+  | 'BROKER_UNAVAILABLE'
+  | 'BROKER_REJECTED'
+  | 'LIVE_BUS_UNAVAILABLE'
+  | 'PUSH_PIPELINE_CLOSED'
+  | 'FCM_TRANSPORT_FAILED';
+
+/**
+ * Error code → HTTP status. 500 is left to errors nobody typed (INTERNAL). Codes that never reach a
+ * response (CONFIG_INVALID at start, CLI_USAGE, the dispatch pipeline's) still get the status they would mean.
+ */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  METHOD_NOT_ALLOWED: 405,
+  UPGRADE_REQUIRED: 426,
+  NOT_FOUND: 404,
+  SUPERVISOR_NOT_FOUND: 404,
+  FANOUT_JOB_NOT_FOUND: 404,
+  SMS_SANDBOX_ONLY: 404,
+  CLI_USAGE: 400,
+
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  INVALID_REFRESH_TOKEN: 401,
+  INVALID_CODE: 400,
+  FORBIDDEN: 403,
+  PHONE_NOT_VERIFIED: 403,
+  AGENT_WITHOUT_AGENCY: 403,
+
+  PHONE_ALREADY_REGISTERED: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  SMS_REJECTED: 422,
+  ACCOUNT_LOCKED: 429,
+  TOO_MANY_REQUESTS: 429,
+  CODE_COOLDOWN: 429,
+  SMS_BUDGET_EXCEEDED: 429,
+
+  QUERY_TIMEOUT: 504,
+  ACTOR_RESTARTING: 503,
+  ACTOR_STOPPED: 503,
+  ACTOR_NOT_FOUND: 503,
+  // A crash restarts the actor: the same request may well succeed a moment later.
+  ACTOR_CRASHED: 503,
+  INVALID_ACTOR_STATE: 503,
+  SUPERVISOR_GAVE_UP: 503,
+  NOT_READY: 503,
+  CONFIG_INVALID: 503,
+
+  SERVICE_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
+  DATABASE_BUSY: 503,
+  DIRECTORY_UNAVAILABLE: 503,
+  SMS_UNAVAILABLE: 503,
+  SMS_GATEWAY_ANSWER_TOO_LARGE: 502,
+  BROKER_UNAVAILABLE: 503,
+  // The broker answered, and refused: sending the same message again may not help.
+  BROKER_REJECTED: 502,
+  LIVE_BUS_UNAVAILABLE: 503,
+  PUSH_PIPELINE_CLOSED: 503,
+  FCM_TRANSPORT_FAILED: 502,
+};
