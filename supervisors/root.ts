@@ -20,7 +20,7 @@ import { DirectoryUnavailableError } from '../src/directory/directory-errors.js'
 import type { LdapConfig } from '../src/directory/ldap-directory.js';
 import type { DirectoryMessage } from '../src/contracts/directory.js';
 import { QueryTimeoutError } from '../src/errors/actor-errors.js';
-import { SmsUnavailableError } from '../src/sms/sms-errors.js';
+import { SmsDeliveryUnknownError, SmsUnavailableError } from '../src/sms/sms-errors.js';
 import { AccountService, DEFAULT_LOCKOUT } from '../src/accounts/account-service.js';
 import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
 import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
@@ -115,7 +115,8 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
       try {
         await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
       } catch (e) {
-        if (e instanceof QueryTimeoutError) throw new SmsUnavailableError('the SMS gateway did not answer in time', 5_000, { cause: e });
+        // The actor may still be sending: the SMS may arrive, so it counts as sent.
+        if (e instanceof QueryTimeoutError) throw new SmsDeliveryUnknownError('the SMS gateway did not answer in time', undefined, { cause: e });
         throw e;
       }
     },

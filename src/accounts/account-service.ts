@@ -16,6 +16,7 @@ import {
   PhoneNotVerifiedError,
   TokenIssuingUnavailableError,
 } from './account-errors.js';
+import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
@@ -327,7 +328,8 @@ export class AccountService {
       try {
         await this.sendCode(db, input.phone, 'pin_reset');
       } catch (e) {
-        if (!(e instanceof CodeCooldownError || e instanceof SmsBudgetExceededError)) throw e;
+        // The same answer as for an unknown number; a code whose SMS may still arrive counts as sent.
+        if (!(e instanceof CodeCooldownError || e instanceof SmsBudgetExceededError || e instanceof SmsDeliveryUnknownError)) throw e;
       }
     }
     return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };

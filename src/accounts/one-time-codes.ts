@@ -3,6 +3,7 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { PgHandle } from '../contracts/postgres.js';
+import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
 import { CodeCooldownError, SmsBudgetExceededError } from './account-errors.js';
 
 export type CodePurpose = 'verify_phone' | 'pin_reset';
@@ -43,10 +44,6 @@ function budgetDay(now: number): { day: string; msToNextDay: number } {
   return { day: new Date(start).toISOString().slice(0, 10), msToNextDay: start + DAY_MS - now };
 }
 
-/**
- * Reserves a code (cooldown, budgets), sends it with `send`, and releases the reservation if sending fails,
- * so a gateway outage neither consumes the code nor spends the budget.
- */
 /** What a registration code confirms once checked: the PIN and names chosen at registration. */
 export interface PendingRegistration {
   readonly pinHash: string;
@@ -54,6 +51,13 @@ export interface PendingRegistration {
   readonly lastName: string;
 }
 
+/**
+ * Reserves a code (cooldown, budgets), sends it with `send`, and releases the reservation only if the SMS
+ * surely did not go out, so a gateway outage neither consumes the code nor spends the budget. When the
+ * outcome is unknown (SMS_DELIVERY_UNKNOWN: the gateway took the request and timed out) the code, its
+ * cooldown and its place in the budgets stay, since the SMS may still arrive: a slow gateway must not
+ * let anyone send SMS after SMS to one phone.
+ */
 export async function issueCode(
   db: PgHandle,
   args: { phone: string; purpose: CodePurpose; now: number; secret: Buffer; policy: CodePolicy; pending?: PendingRegistration },
@@ -83,6 +87,7 @@ export async function issueCode(
   try {
     await send(code);
   } catch (e) {
+    if (e instanceof SmsDeliveryUnknownError) throw new SmsDeliveryUnknownError(e.message, policy.resendCooldownMs, { cause: e });
     await db.transaction(async (c) => {
       await c.query(`DELETE FROM one_time_codes WHERE id = $1`, [id]);
       await bump(c, day, phone, -1);

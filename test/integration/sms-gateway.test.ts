@@ -110,10 +110,10 @@ describe('sms actor over the SOAP gateway', () => {
     expectLogsClean(['777001']);
   });
 
-  it('handles a hung gateway with its timeout: every attempt times out and the actor still replies', async () => {
+  it('handles a hung gateway with its timeout: every attempt times out and the actor replies SMS_DELIVERY_UNKNOWN (the SMS may still arrive)', async () => {
     const { gateway, send, stats } = await start(['hang'], { attempts: 2, timeoutMs: 150 });
     const error = await send('Code 909090').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'SMS_UNAVAILABLE', message: expect.stringContaining('no answer within 150 ms') });
+    expect(error).toMatchObject({ code: 'SMS_DELIVERY_UNKNOWN', message: expect.stringContaining('no answer within 150 ms') });
     expect(gateway.calls).toHaveLength(2);
     expect(stats().state).toBe('backing-off');
     expectLogsClean(['909090']);
