@@ -1,0 +1,82 @@
+// Issue 8, defect 7a: the PINs an attacker tries first are refused wherever a PIN is chosen (registration,
+// reset, change), with a 400 whose code names the rule; nothing is spent on them (no SMS, no code used up).
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
+import { ManualClock } from '../../src/clock.js';
+import type { RunningNode } from '../../src/node.js';
+import { apiClient } from '../support/customers.js';
+import { startTestNode } from '../support/node.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
+
+const clock = new ManualClock(Date.UTC(2026, 10, 25, 8));
+let db: TestDatabase;
+let node: RunningNode;
+let sql: pg.Client;
+let ip = 0;
+const api = apiClient(
+  () => node,
+  () => `198.51.100.${++ip % 250}`,
+);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined, TRUSTED_PROXY_HOPS: '1' }, { clock, hasher: bcryptPinHasher(4) });
+  await waitFor('ready', () => node.runtime.readiness('test').ready);
+  sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+});
+afterAll(async () => {
+  await sql?.end();
+  await node?.stop();
+  await db?.drop();
+});
+
+/** One weak PIN per rule, for the phone +221771000420; each names its rule in the code. */
+const WEAK: ReadonlyArray<readonly [pin: string, code: string]> = [
+  ['0000', 'WEAK_PIN_REPEATED'],
+  ['777777', 'WEAK_PIN_REPEATED'],
+  ['3456', 'WEAK_PIN_SEQUENCE'],
+  ['987654', 'WEAK_PIN_SEQUENCE'],
+  ['1212', 'WEAK_PIN_COMMON'],
+  ['2580', 'WEAK_PIN_COMMON'],
+  ['0420', 'WEAK_PIN_PHONE'],
+  ['000420', 'WEAK_PIN_PHONE'],
+];
+
+describe('weak PINs (defect 7a)', () => {
+  it.fails('registration refuses each weak PIN with a 400 naming its rule, and sends no SMS', async () => {
+    const phone = '+221771000420';
+    for (const [pin, code] of WEAK) {
+      const res = await api.call('POST', '/v1/auth/register', { phone, firstName: 'Awa', lastName: 'Diop', pin });
+      expect({ pin, status: res.status, code: res.body.code }).toEqual({ pin, status: 400, code });
+      expect(res.body.detail).toMatch(/PIN/);
+    }
+    expect(await api.smsTo(phone)).toEqual([]);
+    expect((await sql.query(`SELECT 1 FROM one_time_codes WHERE phone = $1`, [phone])).rowCount).toBe(0);
+    // A PIN that breaks no rule goes through.
+    expect((await api.call('POST', '/v1/auth/register', { phone, firstName: 'Awa', lastName: 'Diop', pin: '4821' })).status).toBe(202);
+  });
+
+  it.fails('a PIN reset refuses a weak new PIN without using up the code, which then sets a good one', async () => {
+    const phone = await api.customer('+221771000421', '4821');
+    expect((await api.call('POST', '/v1/auth/pin-reset', { phone })).status).toBe(202);
+    const code = await api.lastCode(phone);
+    const weak = await api.call('POST', '/v1/auth/pin-reset/confirm', { phone, code, newPin: '5678' });
+    expect(weak).toMatchObject({ status: 400, body: { code: 'WEAK_PIN_SEQUENCE' } });
+    expect((await api.call('POST', '/v1/auth/pin-reset/confirm', { phone, code, newPin: '0421' })).body.code).toBe('WEAK_PIN_PHONE');
+    expect((await api.call('POST', '/v1/auth/pin-reset/confirm', { phone, code, newPin: '6193' })).status).toBe(200);
+    expect((await api.login(phone, '6193')).status).toBe(200);
+  });
+
+  it.fails('a PIN change refuses a weak new PIN, counts no failure, and the old PIN still signs in', async () => {
+    const phone = await api.customer('+221771000422', '4821');
+    const { accessToken } = (await api.login(phone, '4821')).body;
+    const weak = await api.call('PUT', '/v1/me/pin', { currentPin: '4821', newPin: '1111' }, accessToken);
+    expect(weak).toMatchObject({ status: 400, body: { code: 'WEAK_PIN_REPEATED' } });
+    expect((await sql.query(`SELECT 1 FROM login_failures f JOIN users u ON u.id = f.user_id WHERE u.phone = $1`, [phone])).rowCount).toBe(0);
+    expect((await api.login(phone, '4821')).status).toBe(200);
+    expect((await api.call('PUT', '/v1/me/pin', { currentPin: '4821', newPin: '6193' }, accessToken)).status).toBe(200);
+  });
+});
