@@ -1,5 +1,6 @@
 // Typed errors of the accounts service; the HTTP status of each code is in http/problem.ts.
 import { AppError } from '../errors/app-error.js';
+import type { WeakPinRule } from './pin-rules.js';
 
 /** Unknown phone or wrong PIN (or agent login): one answer for all, so nothing tells which. */
 export class InvalidCredentialsError extends AppError {
@@ -27,6 +28,15 @@ export class PhoneAlreadyRegisteredError extends AppError {
   readonly code = 'PHONE_ALREADY_REGISTERED';
   constructor() {
     super('An account already uses this phone number.');
+  }
+}
+
+/** A PIN an attacker would try first (see pin-rules.ts); the code names the rule: WEAK_PIN_REPEATED … */
+export class WeakPinError extends AppError {
+  readonly code: `WEAK_PIN_${WeakPinRule}`;
+  constructor(readonly rule: WeakPinRule, message: string) {
+    super(message);
+    this.code = `WEAK_PIN_${rule}`;
   }
 }
 

@@ -19,6 +19,7 @@ import {
 import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
+import { assertStrongPin } from './pin-rules.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
 import type { SigningKey } from '../auth/token-keys.js';
 import type { LimitedAction } from '../limits/ip-limiter.js';
@@ -126,6 +127,7 @@ export class AccountService {
    * change the PIN of someone else's unproved account.
    */
   async register(input: { phone: string; firstName: string; lastName: string; pin: string }, ip: string): Promise<{ phone: string; codeExpiresInSeconds: number }> {
+    assertStrongPin(input.pin, input.phone);
     await this.deps.limit('register', ip);
     const db = await this.deps.db();
     const pinHash = await this.deps.hasher.hash(input.pin);
@@ -335,8 +337,12 @@ export class AccountService {
     return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };
   }
 
-  /** Code + new PIN: the PIN changes, the lockout clears, and every session ends. The code is checked before any hashing. */
+  /**
+   * Code + new PIN: the PIN changes, the lockout clears, and every session ends. A weak PIN is refused before
+   * the code is looked at (it stays usable); the code is checked before any hashing.
+   */
   async confirmPinReset(input: { phone: string; code: string; newPin: string }, ip: string): Promise<{ reset: true }> {
+    assertStrongPin(input.newPin, input.phone);
     await this.deps.limit('verify-code', ip);
     const db = await this.deps.db();
     const now = this.deps.clock.now();
@@ -356,20 +362,24 @@ export class AccountService {
     return { reset: true };
   }
 
-  /** Checks the caller's own PIN like a login does (it counts towards the lockout). */
-  private async verifyOwnPin(db: PgHandle, userId: string, pin: string): Promise<void> {
-    const { rows } = await db.query<{ id: string; pin_hash: string | null }>(`SELECT id, pin_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, [userId]);
+  /**
+   * Checks the caller's own PIN like a login does (it counts towards the lockout). `beforeAttempt` sees the
+   * account first and may refuse the request without a PIN attempt being counted.
+   */
+  private async verifyOwnPin(db: PgHandle, userId: string, pin: string, beforeAttempt?: (user: { phone: string | null }) => void): Promise<void> {
+    const { rows } = await db.query<{ id: string; pin_hash: string | null; phone: string | null }>(`SELECT id, pin_hash, phone FROM users WHERE id = $1 AND deleted_at IS NULL`, [userId]);
     if (!rows[0]) {
       await this.deps.hasher.verify(pin, await this.deps.hasher.dummy);
       throw new InvalidCredentialsError();
     }
+    beforeAttempt?.(rows[0]);
     await this.attemptPin(db, rows[0], pin);
   }
 
-  /** Current PIN + new PIN; every other session ends (this device stays signed in). */
+  /** Current PIN + new PIN (a weak one is refused before the current PIN is tried); every other session ends (this device stays signed in). */
   async changePin(caller: Caller, input: { currentPin: string; newPin: string }): Promise<{ changed: true }> {
     const db = await this.deps.db();
-    await this.verifyOwnPin(db, caller.userId, input.currentPin);
+    await this.verifyOwnPin(db, caller.userId, input.currentPin, (user) => assertStrongPin(input.newPin, user.phone));
     const pinHash = await this.deps.hasher.hash(input.newPin);
     await db.transaction(async (c) => {
       await c.query(`UPDATE users SET pin_hash = $2 WHERE id = $1`, [caller.userId, pinHash]);

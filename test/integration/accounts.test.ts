@@ -210,8 +210,8 @@ describe('PIN reset, PIN change and account deletion', () => {
     const phone = await customer('771000009');
     const a = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(1) })).body;
     const b = (await call('POST', '/v1/auth/login', { phone, pin: '4821', ...device(2) })).body;
-    expect((await call('PUT', '/v1/me/pin', { currentPin: '0000', newPin: '1111' }, b.accessToken)).status).toBe(401);
-    expect((await call('PUT', '/v1/me/pin', { currentPin: '4821', newPin: '1111' }, b.accessToken)).status).toBe(200);
+    expect((await call('PUT', '/v1/me/pin', { currentPin: '0000', newPin: '6193' }, b.accessToken)).status).toBe(401);
+    expect((await call('PUT', '/v1/me/pin', { currentPin: '4821', newPin: '6193' }, b.accessToken)).status).toBe(200);
     expect((await call('POST', '/v1/auth/refresh', { refreshToken: a.refreshToken })).status).toBe(401);
     expect((await call('POST', '/v1/auth/refresh', { refreshToken: b.refreshToken })).status).toBe(200);
   });
@@ -228,7 +228,7 @@ describe('PIN reset, PIN change and account deletion', () => {
     await waitFor('audit', async () => (await sql.query(`SELECT 1 FROM audit_log WHERE user_id = $1 AND event = 'account_deleted'`, [a.user.id])).rowCount === 1);
     expect((await call('POST', '/v1/auth/refresh', { refreshToken: a.refreshToken })).status).toBe(401);
     clock.advance(61_000);
-    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'New', lastName: 'Owner', pin: '2222' })).status).toBe(202);
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'New', lastName: 'Owner', pin: '7294' })).status).toBe(202);
   });
 });
 
@@ -261,20 +261,20 @@ describe('profile and logout', () => {
 describe('registration takeover attempts', () => {
   it('a second registration of an unproved number changes nothing the owner proves', async () => {
     const phone = '+221771000013';
-    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Owner', lastName: 'Real', pin: '1111' })).status).toBe(202);
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Owner', lastName: 'Real', pin: '5182' })).status).toBe(202);
     const ownerCode = await lastCode(phone);
     // The attacker registers the same number with another PIN: refused during the cooldown, accepted after it.
-    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Mallory', lastName: 'X', pin: '9999' })).status).toBe(429);
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Mallory', lastName: 'X', pin: '3947' })).status).toBe(429);
     clock.advance(61_000);
-    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Mallory', lastName: 'X', pin: '9999' })).status).toBe(202);
+    expect((await call('POST', '/v1/auth/register', { phone, firstName: 'Mallory', lastName: 'X', pin: '3947' })).status).toBe(202);
     const attackerCode = await lastCode(phone); // sent to the owner's phone, which the attacker cannot read
 
     // The owner types the newest code with their own PIN: refused (and that code is spent).
-    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: attackerCode, pin: '1111' })).status).toBe(400);
+    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: attackerCode, pin: '5182' })).status).toBe(400);
     // Their own code still proves the phone, with their PIN and names.
-    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: ownerCode, pin: '1111' })).status).toBe(200);
-    expect((await call('POST', '/v1/auth/login', { phone, pin: '9999', ...device(1) })).status).toBe(401);
-    const login = await call('POST', '/v1/auth/login', { phone, pin: '1111', ...device(1) });
+    expect((await call('POST', '/v1/auth/verify-phone', { phone, code: ownerCode, pin: '5182' })).status).toBe(200);
+    expect((await call('POST', '/v1/auth/login', { phone, pin: '3947', ...device(1) })).status).toBe(401);
+    const login = await call('POST', '/v1/auth/login', { phone, pin: '5182', ...device(1) });
     expect(login).toMatchObject({ status: 200, body: { user: { firstName: 'Owner' } } });
   });
 
