@@ -114,6 +114,9 @@ const envSchema = z.object({
   LDAP_ALLOW_PLAINTEXT: bool(false),
   LDAP_TIMEOUT_MS: int(5_000, 100, 15_000),
 
+  /** How long a wrong PIN counts towards the lockout (failures older than this stop counting). */
+  PIN_FAILURE_WINDOW_MS: int(3_600_000, 60_000, 7 * 86_400_000),
+
   QUERY_DEADLINE_MS: int(5_000, 10),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
 });
@@ -171,6 +174,8 @@ export interface Config {
         timeoutMs: number;
       }
     | undefined;
+  /** Customer sign-in hardening: the PIN lockout's failure window. */
+  readonly accounts: { pinFailureWindowMs: number };
   /** Risks an operator accepted with an explicit override, one line each: logged as warnings at every start. */
   readonly risks: readonly string[];
   /** The worker's dispatch: consumers, push scheduler and FCM pool. */
@@ -423,6 +428,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },
       lowSplit: e.DISPATCH_LOW_SPLIT,
     },
+    accounts: { pinFailureWindowMs: e.PIN_FAILURE_WINDOW_MS },
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     risks: plaintextRisks(e),

@@ -21,7 +21,8 @@ import type { LdapConfig } from '../src/directory/ldap-directory.js';
 import type { DirectoryMessage } from '../src/contracts/directory.js';
 import { QueryTimeoutError } from '../src/errors/actor-errors.js';
 import { SmsDeliveryUnknownError, SmsUnavailableError } from '../src/sms/sms-errors.js';
-import { AccountService, DEFAULT_LOCKOUT } from '../src/accounts/account-service.js';
+import { AccountService } from '../src/accounts/account-service.js';
+import { DEFAULT_LOCKOUT } from '../src/accounts/pin-lockout.js';
 import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
 import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
 import { DEFAULT_SESSION_POLICY } from '../src/accounts/sessions.js';
@@ -108,7 +109,7 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
     audience: config.jwt.audience,
     sessions: DEFAULT_SESSION_POLICY,
     codes: DEFAULT_CODE_POLICY,
-    lockout: DEFAULT_LOCKOUT,
+    lockout: { ...DEFAULT_LOCKOUT, failureWindowMs: config.accounts.pinFailureWindowMs },
     sendSms: async (to, text) => {
       if (config.sms.mode === 'none') throw new SmsUnavailableError('no SMS gateway is configured', 60_000);
       // Retries live in the SMS actor; this deadline covers them (3 attempts of at most 8 s, plus backoff).

@@ -19,22 +19,12 @@ import {
 import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
+import { reservePinAttempt, type LockoutPolicy } from './pin-lockout.js';
 import { assertStrongPin } from './pin-rules.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
 import type { SigningKey } from '../auth/token-keys.js';
 import type { LimitedAction } from '../limits/ip-limiter.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
-
-export interface LockoutPolicy {
-  /** Wrong PINs before the account locks. @defaultValue 5 */
-  readonly freeFailures: number;
-  /** First lock; doubles with every further failure. @defaultValue 60 s */
-  readonly baseLockMs: number;
-  /** @defaultValue 1 hour */
-  readonly maxLockMs: number;
-}
-
-export const DEFAULT_LOCKOUT: LockoutPolicy = { freeFailures: 5, baseLockMs: 60_000, maxLockMs: 3_600_000 };
 
 export interface AccountDeps {
   db(): Promise<PgHandle>;
@@ -166,26 +156,12 @@ export class AccountService {
   }
 
   /**
-   * Counts this PIN attempt before checking it (atomically, so parallel guesses cannot all slip under the
-   * limit), verifies it, and clears the count on success. Locked: refused before any hashing.
+   * Counts this PIN attempt before checking it (pin-lockout.ts: only failures inside the window count),
+   * verifies it, and clears the count on success. Locked: refused before any hashing.
    */
   private async attemptPin(db: PgHandle, user: { id: string; pin_hash: string | null }, pin: string): Promise<void> {
-    const now = this.deps.clock.now();
-    const { freeFailures, baseLockMs, maxLockMs } = this.deps.lockout;
-    const reserved = await db.query(
-      `INSERT INTO login_failures (user_id, failures, locked_until, last_failure_at) VALUES ($1, 1, NULL, $2)
-       ON CONFLICT (user_id) DO UPDATE SET failures = login_failures.failures + 1, last_failure_at = $2,
-         locked_until = CASE WHEN login_failures.failures + 1 >= $3
-           THEN $2::timestamptz + make_interval(secs => LEAST($5::float8, $4::float8 * power(2, login_failures.failures + 1 - $3)) / 1000)
-           ELSE NULL END
-       WHERE login_failures.locked_until IS NULL OR login_failures.locked_until <= $2
-       RETURNING failures`,
-      [user.id, new Date(now), freeFailures, baseLockMs, maxLockMs],
-    );
-    if (reserved.rowCount === 0) {
-      const { rows } = await db.query<{ locked_until: Date }>(`SELECT locked_until FROM login_failures WHERE user_id = $1`, [user.id]);
-      throw new AccountLockedError(Math.max(1_000, (rows[0]?.locked_until.getTime() ?? now) - now));
-    }
+    const lockedForMs = await reservePinAttempt(db, user.id, this.deps.clock.now(), this.deps.lockout);
+    if (lockedForMs !== undefined) throw new AccountLockedError(Math.max(1_000, lockedForMs));
     const ok = await this.deps.hasher.verify(pin, user.pin_hash ?? (await this.deps.hasher.dummy));
     if (!ok || !user.pin_hash) throw new InvalidCredentialsError();
     await db.query(`DELETE FROM login_failures WHERE user_id = $1`, [user.id]);
