@@ -13,6 +13,7 @@ import { SystemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
+import { AuthWatch } from './accounts/auth-watch.js';
 import { createMetrics, type DispatchSnapshot } from './metrics.js';
 import { PRIORITY_QUEUES } from './broker/topology.js';
 import { consumerName, type ConsumerMessage, type ConsumerStats } from './contracts/consumer.js';
@@ -63,8 +64,10 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
         { mode: 'redis', url: config.cache.url, receive: config.role !== 'worker', log: log.child({ part: 'live-bus' }) }
       : { mode: 'memory', log },
   );
+  // Abuse of the public sign-in routes (SMS budgets, failed logins), reported by the accounts service to /metrics.
+  const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
   try {
-    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, ...(options.hasher ? { hasher: options.hasher } : {}) }));
+    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, authWatch, ...(options.hasher ? { hasher: options.hasher } : {}) }));
   } catch (e) {
     await liveBus.close();
     throw e;
@@ -74,7 +77,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
   };
   const verifier = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });
-  const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime));
+  const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime), config.role === 'worker' ? undefined : authWatch);
   const common = { config, log, gateway, auth: verifier, metrics };
 
   const servers: Server[] = [];

@@ -22,6 +22,7 @@ import type { DirectoryMessage } from '../src/contracts/directory.js';
 import { QueryTimeoutError } from '../src/errors/actor-errors.js';
 import { SmsDeliveryUnknownError, SmsUnavailableError } from '../src/sms/sms-errors.js';
 import { AccountService } from '../src/accounts/account-service.js';
+import type { AuthWatch } from '../src/accounts/auth-watch.js';
 import { DEFAULT_LOCKOUT } from '../src/accounts/pin-lockout.js';
 import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
 import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
@@ -90,6 +91,7 @@ function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {
 export interface ServiceDeps {
   readonly keys: TokenKeys;
   readonly hasher: PinHasher;
+  readonly authWatch: AuthWatch | undefined;
 }
 
 const fallbackLimiter = createIpLimiter(undefined);
@@ -108,8 +110,14 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     sessions: DEFAULT_SESSION_POLICY,
-    codes: DEFAULT_CODE_POLICY,
+    codes: {
+      ...DEFAULT_CODE_POLICY,
+      smsPerPhonePerHour: config.accounts.smsPerPhonePerHour,
+      smsPerPhonePerDay: config.accounts.smsPerPhonePerDay,
+      smsOverallPerDay: config.accounts.smsOverallPerDay,
+    },
     lockout: { ...DEFAULT_LOCKOUT, failureWindowMs: config.accounts.pinFailureWindowMs },
+    ...(deps.authWatch ? { watch: deps.authWatch } : {}),
     sendSms: async (to, text) => {
       if (config.sms.mode === 'none') throw new SmsUnavailableError('no SMS gateway is configured', 60_000);
       // Retries live in the SMS actor; this deadline covers them (3 attempts of at most 8 s, plus backoff).
@@ -155,7 +163,7 @@ export function rootSpec(
   config: Config,
   asker: Asker,
   registry: () => SupervisionRegistry,
-  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; hasher?: PinHasher },
+  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; hasher?: PinHasher; authWatch?: AuthWatch },
 ): SupervisorSpec {
   const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
   const children: ChildSpec[] = [
@@ -233,7 +241,7 @@ export function rootSpec(
   }
   if (config.role !== 'worker') {
     const res = resources(asker);
-    const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys };
+    const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys, authWatch: options.authWatch };
     const sms =
       config.sms.mode === 'gateway'
         ? smsActor({ transport: 'gateway', url: config.sms.url, timeoutMs: config.sms.timeoutMs })

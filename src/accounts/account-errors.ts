@@ -55,10 +55,11 @@ export class CodeCooldownError extends AppError {
   }
 }
 
+/** A budget of SMS is spent: the phone's hour or day, or the overall day (the message says which). */
 export class SmsBudgetExceededError extends AppError {
   readonly code = 'SMS_BUDGET_EXCEEDED';
-  constructor(readonly retryAfterMs: number) {
-    super('No more SMS can be sent to this number today.');
+  constructor(readonly retryAfterMs: number, message = 'No more SMS can be sent to this number today.') {
+    super(message);
   }
 }
 

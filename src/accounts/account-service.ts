@@ -19,6 +19,7 @@ import {
 import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
+import type { AuthWatch } from './auth-watch.js';
 import { reservePinAttempt, type LockoutPolicy } from './pin-lockout.js';
 import { assertStrongPin } from './pin-rules.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
@@ -37,6 +38,8 @@ export interface AccountDeps {
   readonly sessions: SessionPolicy;
   readonly codes: CodePolicy;
   readonly lockout: LockoutPolicy;
+  /** Where abuse of the public routes is reported (SMS budgets, failed logins); read by /metrics. */
+  readonly watch?: AuthWatch;
   /** Sends one SMS now; rejects with SMS_UNAVAILABLE when the gateway cannot take it. */
   sendSms(to: string, text: string): Promise<void>;
   /** Checks an agent's directory password; rejects with INVALID_CREDENTIALS or DIRECTORY_UNAVAILABLE. */
@@ -106,7 +109,7 @@ export class AccountService {
   }
 
   private sendCode(db: PgHandle, phone: string, purpose: 'verify_phone' | 'pin_reset', pending?: PendingRegistration): Promise<void> {
-    return issueCode(db, { phone, purpose, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.codes, ...(pending ? { pending } : {}) }, (code) =>
+    return issueCode(db, { phone, purpose, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.codes, watch: this.deps.watch, ...(pending ? { pending } : {}) }, (code) =>
       this.deps.sendSms(phone, `SamaConso : votre code est ${code}. Il expire dans ${Math.round(this.deps.codes.ttlMs / 60_000)} minutes.`),
     );
   }
