@@ -24,13 +24,6 @@ export class PhoneNotVerifiedError extends AppError {
   }
 }
 
-export class PhoneAlreadyRegisteredError extends AppError {
-  readonly code = 'PHONE_ALREADY_REGISTERED';
-  constructor() {
-    super('An account already uses this phone number.');
-  }
-}
-
 /** A PIN an attacker would try first (see pin-rules.ts); the code names the rule: WEAK_PIN_REPEATED … */
 export class WeakPinError extends AppError {
   readonly code: `WEAK_PIN_${WeakPinRule}`;

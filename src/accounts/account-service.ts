@@ -12,7 +12,6 @@ import {
   InvalidCodeError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
-  PhoneAlreadyRegisteredError,
   PhoneNotVerifiedError,
   TokenIssuingUnavailableError,
 } from './account-errors.js';
@@ -81,6 +80,10 @@ interface UserRow {
 
 const USER_COLUMNS = `id, phone, first_name, last_name, email, pin_hash, role, agency_code, phone_proved_at`;
 
+/** Sent instead of a code when someone registers a number that has an account. */
+const KNOWN_NUMBER_NOTICE =
+  "SamaConso : quelqu'un a demandé à créer un compte avec votre numéro, qui en a déjà un. Si c'est vous, connectez-vous ou réinitialisez votre code PIN. Sinon, ignorez ce message.";
+
 const profileOf = (u: UserRow): Profile => ({
   id: u.id,
   phone: u.phone,
@@ -108,16 +111,22 @@ export class AccountService {
     return { signing: this.deps.signing, secret: this.deps.secret, issuer: this.deps.issuer, audience: this.deps.audience, policy: this.deps.sessions };
   }
 
-  private sendCode(db: PgHandle, phone: string, purpose: 'verify_phone' | 'pin_reset', pending?: PendingRegistration): Promise<void> {
+  /**
+   * Issues a code and sends it, or sends `text` instead: a code nobody receives still holds the cooldown and the
+   * budgets, so a notice costs and answers exactly what a code does.
+   */
+  private sendCode(db: PgHandle, phone: string, purpose: 'verify_phone' | 'pin_reset', pending?: PendingRegistration, text?: string): Promise<void> {
     return issueCode(db, { phone, purpose, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.codes, watch: this.deps.watch, ...(pending ? { pending } : {}) }, (code) =>
-      this.deps.sendSms(phone, `SamaConso : votre code est ${code}. Il expire dans ${Math.round(this.deps.codes.ttlMs / 60_000)} minutes.`),
+      this.deps.sendSms(phone, text ?? `SamaConso : votre code est ${code}. Il expire dans ${Math.round(this.deps.codes.ttlMs / 60_000)} minutes.`),
     );
   }
 
   /**
    * Registers a phone: the account row exists unproved, and the PIN and names chosen wait on the SMS code;
    * they reach the account only when the code proves the phone, so registering a number again can never
-   * change the PIN of someone else's unproved account.
+   * change the PIN of someone else's unproved account. A number that already has an account gets the same
+   * answer (registration tells nobody who is a customer), but no code: its owner gets a notice instead, within
+   * the same cooldown and budgets.
    */
   async register(input: { phone: string; firstName: string; lastName: string; pin: string }, ip: string): Promise<{ phone: string; codeExpiresInSeconds: number }> {
     assertStrongPin(input.pin, input.phone);
@@ -125,13 +134,17 @@ export class AccountService {
     const db = await this.deps.db();
     const pinHash = await this.deps.hasher.hash(input.pin);
     // ON CONFLICT: two registrations of one number at once meet here instead of failing on the unique index.
-    const { rows } = await db.query<{ phone_proved_at: Date | null }>(
+    const { rows } = await db.query<{ id: string; phone_proved_at: Date | null }>(
       `INSERT INTO users (id, phone, role, created_at) VALUES ($1, $2, 'customer', $3)
-       ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING phone_proved_at`,
+       ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING id, phone_proved_at`,
       [randomUUID(), input.phone, new Date(this.deps.clock.now())],
     );
-    if (rows[0]?.phone_proved_at) throw new PhoneAlreadyRegisteredError();
-    await this.sendCode(db, input.phone, 'verify_phone', { pinHash, firstName: input.firstName, lastName: input.lastName });
+    if (rows[0]?.phone_proved_at) {
+      await this.sendCode(db, input.phone, 'verify_phone', undefined, KNOWN_NUMBER_NOTICE);
+      this.audit('register_known_number', rows[0].id, {});
+    } else {
+      await this.sendCode(db, input.phone, 'verify_phone', { pinHash, firstName: input.firstName, lastName: input.lastName });
+    }
     return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };
   }
 

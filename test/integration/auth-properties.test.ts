@@ -394,7 +394,7 @@ const ROUTES: RouteUnderTest[] = [
       valid: fc.record({
         phone: fc.oneof(
           { weight: 8, arbitrary: validPhone },
-          { weight: 1, arbitrary: fc.tuple(fc.nat(), snNotation).map(([i, n]): unknown => phoneOf('login', i, n)) }, // proved: 409
+          { weight: 1, arbitrary: fc.tuple(fc.nat(), snNotation).map(([i, n]): unknown => phoneOf('login', i, n)) }, // proved: the same answer as a new number, a notice instead of a code
           { weight: 1, arbitrary: fc.tuple(fc.nat(), snNotation).map(([i, n]): unknown => phoneOf('registerUnverified', i, n)) }, // unproved: refreshed
         ),
         firstName: validName,
