@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { ManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/logger.js';
-import { startNode, type RunningNode } from '../../src/node.js';
+import { startNode } from '../../src/node.js';
 import { apiClient } from '../support/customers.js';
+import { metricValue } from '../support/metrics.js';
 import { testConfig } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -29,13 +30,6 @@ async function start(env: Record<string, string>) {
   await waitFor('ready', () => node.runtime.readiness('test').ready);
   return { clock, db, node, logLines, api: apiClient(() => node, nextIp) };
 }
-
-/** The value of one series (name and labels as the exposition writes them) on the ops port. */
-const metric = async (node: RunningNode, series: string): Promise<number | undefined> => {
-  const text = await (await fetch(`${node.opsUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.split(' ').at(-1));
-};
 
 describe('SMS per phone (defect 7d)', () => {
   let t: Awaited<ReturnType<typeof start>>;
@@ -88,10 +82,10 @@ describe('overall SMS budget (defect 7d)', () => {
   it('raises the alarm at the ratio (metric and one log line), and counts and logs the refusals once it is spent', async () => {
     const register = (n: number) => t.api.call('POST', '/v1/auth/register', { phone: `+22177100046${n}`, firstName: 'Awa', lastName: 'Diop', pin: '4821' });
     expect((await register(0)).status).toBe(202);
-    expect(await metric(t.node, 'samaconso_sms_overall_budget_ratio')).toBe(0.25);
+    expect(await metricValue(t.node, 'samaconso_sms_overall_budget_ratio')).toBe(0.25);
     expect(t.logLines.filter((l) => l.includes('SMS budget'))).toEqual([]);
     expect((await register(1)).status).toBe(202);
-    expect(await metric(t.node, 'samaconso_sms_overall_budget_ratio')).toBe(0.5);
+    expect(await metricValue(t.node, 'samaconso_sms_overall_budget_ratio')).toBe(0.5);
     expect(t.logLines.filter((l) => l.includes('SMS budget') && l.includes('"level":40'))).toHaveLength(1);
     expect((await register(2)).status).toBe(202);
     expect((await register(3)).status).toBe(202);
@@ -99,7 +93,7 @@ describe('overall SMS budget (defect 7d)', () => {
 
     expect(await register(4)).toMatchObject({ status: 429, body: { code: 'SMS_BUDGET_EXCEEDED' } });
     expect(await t.api.smsTo('+221771000464')).toEqual([]);
-    expect(await metric(t.node, 'samaconso_sms_budget_refusals_total{limit="overall"}')).toBe(1);
+    expect(await metricValue(t.node, 'samaconso_sms_budget_refusals_total{limit="overall"}')).toBe(1);
     expect(t.logLines.some((l) => l.includes('SMS budget') && l.includes('"level":50'))).toBe(true);
   });
 });
