@@ -1,6 +1,6 @@
 // Prometheus metrics of this process: actor stats read from the supervision tree at scrape time.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthWatch, SmsLimit } from './accounts/auth-watch.js';
+import type { AuthWatch, LoginKind, SmsLimit } from './accounts/auth-watch.js';
 import { ACTOR_STATES, type TreeNode } from './contracts/supervision.js';
 import type { ConsumerStats } from './contracts/consumer.js';
 import type { FcmPoolReport } from './contracts/fcm-pool.js';
@@ -100,6 +100,16 @@ function addDispatchMetrics(registry: Registry, dispatch: () => Promise<Dispatch
 
 /** The API's sign-in abuse signals (see src/accounts/auth-watch.ts and the alarm thresholds in README.md). */
 function addAuthMetrics(registry: Registry, auth: AuthWatch): void {
+  new Counter({
+    name: 'samaconso_login_failures_total',
+    help: 'Sign-ins refused for a wrong PIN or password or an unknown account, by kind (customer, agent); alarm on its rate',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, n] of Object.entries(auth.loginFailures) as [LoginKind, number][]) this.inc({ kind }, n);
+    },
+  });
   new Gauge({
     name: 'samaconso_sms_overall_sent_today',
     help: 'SMS counted today (UTC) against SMS_OVERALL_PER_DAY, as this process last saw it',

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Caller, UserRole } from '../contracts/caller.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { ValidationError } from '../errors/app-error.js';
+import { ValidationError, errorCode } from '../errors/app-error.js';
 import {
   AccountLockedError,
   CodeCooldownError,
@@ -18,7 +18,7 @@ import {
 import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
-import type { AuthWatch } from './auth-watch.js';
+import type { AuthWatch, LoginKind } from './auth-watch.js';
 import { reservePinAttempt, type LockoutPolicy } from './pin-lockout.js';
 import { assertStrongPin } from './pin-rules.js';
 import { endSessions, hashToken, openSession, setPushToken, successorOf, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
@@ -181,6 +181,15 @@ export class AccountService {
     const ok = await this.deps.hasher.verify(pin, user.pin_hash ?? (await this.deps.hasher.dummy));
     if (!ok || !user.pin_hash) throw new InvalidCredentialsError();
     await db.query(`DELETE FROM login_failures WHERE user_id = $1`, [user.id]);
+  }
+
+  /** A rejection handler for a sign-in: a refused PIN or password is counted (samaconso_login_failures_total), then rethrown. */
+  failedLogin(kind: LoginKind): (e: unknown) => never {
+    return (e) => {
+      // By code: the directory's refusal of an agent password is its own class with the same code.
+      if (errorCode(e) === 'INVALID_CREDENTIALS') this.deps.watch?.loginFailed(kind);
+      throw e;
+    };
   }
 
   /** Phone + PIN → tokens. Unknown phone and wrong PIN cost the same bcrypt work and get the same answer. */
