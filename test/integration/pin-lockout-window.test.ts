@@ -1,35 +1,12 @@
 // Issue 8, defect 7b: wrong PINs older than the failure window (PIN_FAILURE_WINDOW_MS, 1 hour by default) stop
 // counting towards the lockout, so a lock decays and nobody can hold someone else's account locked for ever
 // with one wrong PIN an hour. On the manual clock; the bcrypt counter shows which attempts were really checked.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
-import { ManualClock } from '../../src/clock.js';
-import type { RunningNode } from '../../src/node.js';
-import { apiClient } from '../support/customers.js';
-import { startTestNode } from '../support/node.js';
-import { createTestDatabase, type TestDatabase } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
+import { describe, expect, it } from 'vitest';
+import { customerNode } from '../support/customers.js';
 
-const clock = new ManualClock(Date.UTC(2026, 10, 25, 8));
-const hasher = bcryptPinHasher(4);
 const HOUR = 3_600_000;
-let db: TestDatabase;
-let node: RunningNode;
-let ip = 0;
-const api = apiClient(
-  () => node,
-  () => `198.51.100.${++ip % 250}`,
-);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined, TRUSTED_PROXY_HOPS: '1' }, { clock, hasher });
-  await waitFor('ready', () => node.runtime.readiness('test').ready);
-});
-afterAll(async () => {
-  await node?.stop();
-  await db?.drop();
-});
+const t = customerNode();
+const { api, clock, hasher } = t;
 
 const wrong = async (phone: string, n: number) => {
   for (let i = 0; i < n; i++) expect((await api.login(phone, '6666')).status).toBe(401);

@@ -1,37 +1,10 @@
 // Issue 8, defect 7c: a customer whose account someone locked with wrong PINs gets back in at once by a PIN
 // reset over SMS, which clears the lock (even one at its ceiling), without waiting for it to end.
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
-import { ManualClock } from '../../src/clock.js';
-import type { RunningNode } from '../../src/node.js';
-import { apiClient } from '../support/customers.js';
-import { startTestNode } from '../support/node.js';
-import { createTestDatabase, type TestDatabase } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
+import { describe, expect, it } from 'vitest';
+import { customerNode } from '../support/customers.js';
 
-const clock = new ManualClock(Date.UTC(2026, 10, 25, 8));
-let db: TestDatabase;
-let node: RunningNode;
-let sql: pg.Client;
-let ip = 0;
-const api = apiClient(
-  () => node,
-  () => `198.51.100.${++ip % 250}`,
-);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined, TRUSTED_PROXY_HOPS: '1' }, { clock, hasher: bcryptPinHasher(4) });
-  await waitFor('ready', () => node.runtime.readiness('test').ready);
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
-});
-afterAll(async () => {
-  await sql?.end();
-  await node?.stop();
-  await db?.drop();
-});
+const t = customerNode();
+const { api, clock } = t;
 
 describe('PIN reset unlocks (defect 7c)', () => {
   it('a locked customer asks for a reset code, sets a new PIN and signs in at once; the lock is gone', async () => {
@@ -47,7 +20,7 @@ describe('PIN reset unlocks (defect 7c)', () => {
     expect((await api.call('POST', '/v1/auth/pin-reset', { phone })).status).toBe(202);
     expect(await api.smsTo(phone)).toHaveLength(sent + 1); // the code reached the locked customer
     expect((await api.call('POST', '/v1/auth/pin-reset/confirm', { phone, code: await api.lastCode(phone), newPin: '6193' })).status).toBe(200);
-    expect((await sql.query(`SELECT 1 FROM login_failures f JOIN users u ON u.id = f.user_id WHERE u.phone = $1`, [phone])).rowCount).toBe(0);
+    expect((await t.sql().query(`SELECT 1 FROM login_failures f JOIN users u ON u.id = f.user_id WHERE u.phone = $1`, [phone])).rowCount).toBe(0);
     expect((await api.login(phone, '6193')).status).toBe(200);
   });
 

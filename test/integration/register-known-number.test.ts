@@ -1,33 +1,11 @@
 // Issue 8, defect 7e: registration answers the same whether or not the number already has an account, so it
 // cannot be used to learn which numbers are customers; a proved number gets no code (nothing to take over), only
 // a notice to its owner, within the same cooldown and budgets as a code. The sandbox outbox is the witness.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
-import { ManualClock } from '../../src/clock.js';
-import type { RunningNode } from '../../src/node.js';
-import { apiClient, type ApiAnswer } from '../support/customers.js';
-import { startTestNode } from '../support/node.js';
-import { createTestDatabase, type TestDatabase } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
+import { describe, expect, it } from 'vitest';
+import { customerNode, type ApiAnswer } from '../support/customers.js';
 
-const clock = new ManualClock(Date.UTC(2026, 10, 25, 8));
-let db: TestDatabase;
-let node: RunningNode;
-let ip = 0;
-const api = apiClient(
-  () => node,
-  () => `198.51.100.${++ip % 250}`,
-);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined, TRUSTED_PROXY_HOPS: '1' }, { clock, hasher: bcryptPinHasher(4) });
-  await waitFor('ready', () => node.runtime.readiness('test').ready);
-});
-afterAll(async () => {
-  await node?.stop();
-  await db?.drop();
-});
+const t = customerNode();
+const { api, clock } = t;
 
 const register = (phone: string) => api.call('POST', '/v1/auth/register', { phone, firstName: 'Mallory', lastName: 'X', pin: '3947' });
 /** An answer without what differs by nature (the number itself, the request id). */

@@ -2,44 +2,14 @@
 // drain its budget in one go — at most SMS_REQUESTS_PER_PHONE_PER_HOUR codes an hour per phone, from any number of
 // addresses — and the overall daily budget raises an alarm (metric and log line) before it runs out, and says so
 // when it does. Witnesses: the sandbox outbox (what reached the phone), the ops port's /metrics, the node's log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
-import { ManualClock } from '../../src/clock.js';
-import { createLogger } from '../../src/logger.js';
-import { startNode } from '../../src/node.js';
-import { apiClient } from '../support/customers.js';
+import { describe, expect, it } from 'vitest';
+import { customerNode } from '../support/customers.js';
 import { metricValue } from '../support/metrics.js';
-import { testConfig } from '../support/node.js';
-import { createTestDatabase, type TestDatabase } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
 
 const HOUR = 3_600_000;
-let ip = 0;
-const nextIp = () => `198.51.100.${++ip % 250}`;
-
-/** A node on its own database and manual clock, its log lines kept. */
-async function start(env: Record<string, string>) {
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 8));
-  const db = await createTestDatabase();
-  const logLines: string[] = [];
-  const node = await startNode(
-    testConfig({ DATABASE_URL: db.url, REDIS_URL: undefined, TRUSTED_PROXY_HOPS: '1', ...env }),
-    createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } }),
-    { clock, hasher: bcryptPinHasher(4) },
-  );
-  await waitFor('ready', () => node.runtime.readiness('test').ready);
-  return { clock, db, node, logLines, api: apiClient(() => node, nextIp) };
-}
 
 describe('SMS per phone (defect 7d)', () => {
-  let t: Awaited<ReturnType<typeof start>>;
-  beforeAll(async () => {
-    t = await start({});
-  });
-  afterAll(async () => {
-    await t?.node.stop();
-    await t?.db.drop();
-  });
+  const t = customerNode();
 
   it('PIN reset requests for one phone from many addresses send at most three codes an hour; the owner gets one the next hour', async () => {
     const phone = await t.api.customer('+221771000450', '4821');
@@ -70,22 +40,15 @@ describe('SMS per phone (defect 7d)', () => {
 });
 
 describe('overall SMS budget (defect 7d)', () => {
-  let t: Awaited<ReturnType<typeof start>>;
-  beforeAll(async () => {
-    t = await start({ SMS_OVERALL_PER_DAY: '4', SMS_BUDGET_ALARM_RATIO: '0.5' });
-  });
-  afterAll(async () => {
-    await t?.node.stop();
-    await t?.db.drop();
-  });
+  const t = customerNode({ SMS_OVERALL_PER_DAY: '4', SMS_BUDGET_ALARM_RATIO: '0.5' });
 
   it('raises the alarm at the ratio (metric and one log line), and counts and logs the refusals once it is spent', async () => {
     const register = (n: number) => t.api.call('POST', '/v1/auth/register', { phone: `+22177100046${n}`, firstName: 'Awa', lastName: 'Diop', pin: '4821' });
     expect((await register(0)).status).toBe(202);
-    expect(await metricValue(t.node, 'samaconso_sms_overall_budget_ratio')).toBe(0.25);
+    expect(await metricValue(t.node(), 'samaconso_sms_overall_budget_ratio')).toBe(0.25);
     expect(t.logLines.filter((l) => l.includes('SMS budget'))).toEqual([]);
     expect((await register(1)).status).toBe(202);
-    expect(await metricValue(t.node, 'samaconso_sms_overall_budget_ratio')).toBe(0.5);
+    expect(await metricValue(t.node(), 'samaconso_sms_overall_budget_ratio')).toBe(0.5);
     expect(t.logLines.filter((l) => l.includes('SMS budget') && l.includes('"level":40'))).toHaveLength(1);
     expect((await register(2)).status).toBe(202);
     expect((await register(3)).status).toBe(202);
@@ -93,7 +56,7 @@ describe('overall SMS budget (defect 7d)', () => {
 
     expect(await register(4)).toMatchObject({ status: 429, body: { code: 'SMS_BUDGET_EXCEEDED' } });
     expect(await t.api.smsTo('+221771000464')).toEqual([]);
-    expect(await metricValue(t.node, 'samaconso_sms_budget_refusals_total{limit="overall"}')).toBe(1);
+    expect(await metricValue(t.node(), 'samaconso_sms_budget_refusals_total{limit="overall"}')).toBe(1);
     expect(t.logLines.some((l) => l.includes('SMS budget') && l.includes('"level":50'))).toBe(true);
   });
 });

@@ -1,37 +1,10 @@
 // Issue 8, defect 7a: the PINs an attacker tries first are refused wherever a PIN is chosen (registration,
 // reset, change), with a 400 whose code names the rule; nothing is spent on them (no SMS, no code used up).
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
-import { ManualClock } from '../../src/clock.js';
-import type { RunningNode } from '../../src/node.js';
-import { apiClient } from '../support/customers.js';
-import { startTestNode } from '../support/node.js';
-import { createTestDatabase, type TestDatabase } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
+import { describe, expect, it } from 'vitest';
+import { customerNode } from '../support/customers.js';
 
-const clock = new ManualClock(Date.UTC(2026, 10, 25, 8));
-let db: TestDatabase;
-let node: RunningNode;
-let sql: pg.Client;
-let ip = 0;
-const api = apiClient(
-  () => node,
-  () => `198.51.100.${++ip % 250}`,
-);
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined, TRUSTED_PROXY_HOPS: '1' }, { clock, hasher: bcryptPinHasher(4) });
-  await waitFor('ready', () => node.runtime.readiness('test').ready);
-  sql = new pg.Client({ connectionString: db.url });
-  await sql.connect();
-});
-afterAll(async () => {
-  await sql?.end();
-  await node?.stop();
-  await db?.drop();
-});
+const t = customerNode();
+const { api } = t;
 
 /** One weak PIN per rule, for the phone +221771000420; each names its rule in the code. */
 const WEAK: ReadonlyArray<readonly [pin: string, code: string]> = [
@@ -54,7 +27,7 @@ describe('weak PINs (defect 7a)', () => {
       expect(res.body.detail).toMatch(/PIN/);
     }
     expect(await api.smsTo(phone)).toEqual([]);
-    expect((await sql.query(`SELECT 1 FROM one_time_codes WHERE phone = $1`, [phone])).rowCount).toBe(0);
+    expect((await t.sql().query(`SELECT 1 FROM one_time_codes WHERE phone = $1`, [phone])).rowCount).toBe(0);
     // A PIN that breaks no rule goes through.
     expect((await api.call('POST', '/v1/auth/register', { phone, firstName: 'Awa', lastName: 'Diop', pin: '4821' })).status).toBe(202);
   });
@@ -75,7 +48,7 @@ describe('weak PINs (defect 7a)', () => {
     const { accessToken } = (await api.login(phone, '4821')).body;
     const weak = await api.call('PUT', '/v1/me/pin', { currentPin: '4821', newPin: '1111' }, accessToken);
     expect(weak).toMatchObject({ status: 400, body: { code: 'WEAK_PIN_REPEATED' } });
-    expect((await sql.query(`SELECT 1 FROM login_failures f JOIN users u ON u.id = f.user_id WHERE u.phone = $1`, [phone])).rowCount).toBe(0);
+    expect((await t.sql().query(`SELECT 1 FROM login_failures f JOIN users u ON u.id = f.user_id WHERE u.phone = $1`, [phone])).rowCount).toBe(0);
     expect((await api.login(phone, '4821')).status).toBe(200);
     expect((await api.call('PUT', '/v1/me/pin', { currentPin: '4821', newPin: '6193' }, accessToken)).status).toBe(200);
   });
