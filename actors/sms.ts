@@ -146,12 +146,15 @@ export function smsActor(options: SmsOptions): () => ActorBehaviour<State, Msg> 
         ctx.log.info(log, 'SMS sent');
         job.replyTo.ok({ id: job.id });
         return;
-      case 'refused':
+      case 'refused': {
         finish(s, job);
         gatewayUp(s, ctx);
         ctx.log.warn({ ...log, statusText: outcome.statusText }, 'SMS refused by the gateway');
-        job.replyTo.fail(new SmsRejectedError(outcome.statusCode, `the SMS gateway refused the message: ${outcome.statusCode} ${outcome.statusText}`.trim()));
+        const refusal = `the SMS gateway refused the message: ${outcome.statusCode} ${outcome.statusText}`.trim();
+        // An earlier attempt that timed out may have gone out all the same: then the outcome is still unknown.
+        job.replyTo.fail(job.maybeDelivered ? notSent(job, refusal) : new SmsRejectedError(outcome.statusCode, refusal));
         return;
+      }
       case 'temporary': {
         gatewayFailing(s, ctx, outcome.reason);
         // Nobody waits any more (deadline passed, caller gone): do not spend another SMS on it.

@@ -31,11 +31,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** A node whose SMS go to a fake gateway following `script`. */
-async function start(script: Step[]): Promise<{ node: RunningNode; gateway: FakeGateway }> {
+/** A node whose SMS go to a fake gateway following `script`, each call bounded by `timeoutMs`. */
+async function start(script: Step[], timeoutMs: number): Promise<{ node: RunningNode; gateway: FakeGateway }> {
   gateway = new FakeGateway(script);
   await gateway.start();
-  node = await startTestNode({ DATABASE_URL: db.url, SMS_GATEWAY_URL: gateway.url, SMS_GATEWAY_TIMEOUT_MS: '150' }, { hasher: bcryptPinHasher(4) });
+  node = await startTestNode({ DATABASE_URL: db.url, SMS_GATEWAY_URL: gateway.url, SMS_GATEWAY_TIMEOUT_MS: String(timeoutMs) }, { hasher: bcryptPinHasher(4) });
   const n = node;
   await waitFor('postgres up', () => n.runtime.readiness('test').parts.find((p) => p.name === 'postgres')?.ready);
   return { node, gateway };
@@ -58,7 +58,7 @@ const budget = async (phone: string) => {
 
 describe('SMS outcome unknown (defect 10)', () => {
   it('a gateway that took the request and timed out keeps the code, the cooldown and the budget: a retry sends nothing', async () => {
-    const { node, gateway } = await start(['hang']);
+    const { node, gateway } = await start(['hang'], 150);
     const phone = '+221771000310';
     const before = await budget(phone);
     const first = await register(node, phone);
@@ -75,7 +75,7 @@ describe('SMS outcome unknown (defect 10)', () => {
   });
 
   it('a definite refusal by the gateway releases the code, the cooldown and the budget', async () => {
-    const { node, gateway } = await start(['refuse']);
+    const { node, gateway } = await start(['refuse'], 5_000); // a generous bound: a slow machine must not turn the refusal into a timeout
     const phone = '+221771000311';
     const before = await budget(phone);
     expect(await register(node, phone)).toMatchObject({ status: 422, body: { code: 'SMS_REJECTED' } });
