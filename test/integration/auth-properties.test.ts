@@ -26,6 +26,7 @@ import { meRoutes } from '../../http/routes/me.js';
 import { PROBLEM_STATUS, problemType } from '../../http/problem.js';
 import type { ResponseSpec } from '../../http/route.js';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
+import { weakPinRule } from '../../src/accounts/pin-rules.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import type { SmsMessage } from '../../src/contracts/sms.js';
@@ -132,7 +133,10 @@ const setupPhone = () => `+221709${String(++nextSetupPhone).padStart(6, '0')}`;
 async function newAccount(options: { verified?: boolean; sessions?: number; pinResetCode?: boolean } = {}): Promise<Account> {
   const { verified = true, sessions = 0, pinResetCode = false } = options;
   const phone = setupPhone();
-  const pin = String(1000 + nextSetupPhone * 7).slice(-4);
+  let pin: string;
+  let k = nextSetupPhone;
+  do pin = String(1000 + k++ * 7).slice(-4);
+  while (weakPinRule(pin, phone)); // registration refuses weak PINs (1098 is a run)
   const reg = await post('/v1/auth/register', { phone, firstName: 'Awa', lastName: 'Diop', pin });
   if (reg.status !== 202) throw new Error(`setup register ${phone}: ${reg.status} ${JSON.stringify(reg.body)}`);
   const account: Account = { phone, pin, userId: '', code: await lastCode(phone), codeAt: clock.now(), sessions: [] };
