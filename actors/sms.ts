@@ -8,7 +8,7 @@ import type { Reply } from '../src/contracts/reply.js';
 import type { SmsMessage } from '../src/contracts/sms.js';
 import { ValidationError, type ProblemField } from '../src/errors/app-error.js';
 import { SmsSandbox } from '../src/sms/sandbox.js';
-import { SmsRejectedError, SmsSandboxOnlyError, SmsUnavailableError } from '../src/sms/sms-errors.js';
+import { SmsDeliveryUnknownError, SmsRejectedError, SmsSandboxOnlyError, SmsUnavailableError } from '../src/sms/sms-errors.js';
 import { SoapSmsGateway, type GatewayOutcome } from '../src/sms/soap-gateway.js';
 
 export type SmsOptions =
@@ -67,6 +67,17 @@ interface Job {
   readonly replyTo: Reply<{ id: string }>;
   /** Attempts made so far. */
   attempts: number;
+  /** An attempt is out and unanswered, or one ended without saying whether the gateway sent the text. */
+  inFlight: boolean;
+  maybeDelivered: boolean;
+}
+
+/**
+ * The failure a job that was not confirmed ends with: SMS_DELIVERY_UNKNOWN when an attempt may have delivered
+ * (the caller must count the SMS as sent), else SMS_UNAVAILABLE.
+ */
+function notSent(job: Job, message: string, retryAfterMs?: number): SmsDeliveryUnknownError | SmsUnavailableError {
+  return job.maybeDelivered || job.inFlight ? new SmsDeliveryUnknownError(`${message}; the SMS may still arrive`) : new SmsUnavailableError(message, retryAfterMs);
 }
 
 // `epoch` tells this incarnation's results from those of the one it replaced (same name, same mailbox).
@@ -101,6 +112,7 @@ export function smsActor(options: SmsOptions): () => ActorBehaviour<State, Msg> 
 
   const attempt = (s: State, job: Job, ctx: ActorContext<Msg>): void => {
     job.attempts++;
+    job.inFlight = true;
     const report = (outcome: GatewayOutcome) => {
       if (!ctx.signal.aborted) ctx.self.tell({ type: 'attempted', epoch: s.epoch, job, outcome });
     };
@@ -125,6 +137,8 @@ export function smsActor(options: SmsOptions): () => ActorBehaviour<State, Msg> 
 
   const settle = (s: State, job: Job, outcome: GatewayOutcome, ctx: ActorContext<Msg>): void => {
     const log = { sms: job.id, to: maskPhone(job.to), attempt: job.attempts, outcome: outcome.kind, statusCode: outcome.statusCode };
+    job.inFlight = false;
+    if ((outcome.kind === 'temporary' || outcome.kind === 'failed') && outcome.maybeDelivered) job.maybeDelivered = true;
     switch (outcome.kind) {
       case 'sent':
         finish(s, job);
@@ -132,12 +146,15 @@ export function smsActor(options: SmsOptions): () => ActorBehaviour<State, Msg> 
         ctx.log.info(log, 'SMS sent');
         job.replyTo.ok({ id: job.id });
         return;
-      case 'refused':
+      case 'refused': {
         finish(s, job);
         gatewayUp(s, ctx);
         ctx.log.warn({ ...log, statusText: outcome.statusText }, 'SMS refused by the gateway');
-        job.replyTo.fail(new SmsRejectedError(outcome.statusCode, `the SMS gateway refused the message: ${outcome.statusCode} ${outcome.statusText}`.trim()));
+        const refusal = `the SMS gateway refused the message: ${outcome.statusCode} ${outcome.statusText}`.trim();
+        // An earlier attempt that timed out may have gone out all the same: then the outcome is still unknown.
+        job.replyTo.fail(job.maybeDelivered ? notSent(job, refusal) : new SmsRejectedError(outcome.statusCode, refusal));
         return;
+      }
       case 'temporary': {
         gatewayFailing(s, ctx, outcome.reason);
         // Nobody waits any more (deadline passed, caller gone): do not spend another SMS on it.
@@ -149,14 +166,14 @@ export function smsActor(options: SmsOptions): () => ActorBehaviour<State, Msg> 
         }
         finish(s, job);
         ctx.log.error({ ...log, reason: outcome.reason }, 'SMS not sent: gateway unavailable');
-        job.replyTo.fail(new SmsUnavailableError(`SMS gateway unavailable after ${job.attempts} attempt(s): ${outcome.reason}`, outcome.retryAfterMs));
+        job.replyTo.fail(notSent(job, `SMS gateway unavailable after ${job.attempts} attempt(s): ${outcome.reason}`, outcome.retryAfterMs));
         return;
       }
       case 'failed':
         finish(s, job);
         gatewayFailing(s, ctx, outcome.reason);
         ctx.log.error({ ...log, reason: outcome.reason }, 'SMS not sent: gateway failed (not retried)');
-        job.replyTo.fail(new SmsUnavailableError(`SMS gateway failed: ${outcome.reason}`));
+        job.replyTo.fail(notSent(job, `SMS gateway failed: ${outcome.reason}`));
         return;
     }
   };
@@ -197,7 +214,7 @@ export function smsActor(options: SmsOptions): () => ActorBehaviour<State, Msg> 
             msg.replyTo.fail(new SmsUnavailableError(`too many SMS in flight (${s.jobs.size})`, 1_000));
             return s;
           }
-          const job: Job = { id: randomUUID(), to: msg.to, text: msg.text, replyTo: msg.replyTo, attempts: 0 };
+          const job: Job = { id: randomUUID(), to: msg.to, text: msg.text, replyTo: msg.replyTo, attempts: 0, inFlight: false, maybeDelivered: false };
           s.jobs.add(job);
           attempt(s, job, ctx);
           return s;
@@ -224,7 +241,7 @@ export function smsActor(options: SmsOptions): () => ActorBehaviour<State, Msg> 
 
     cleanup(s) {
       // Runtime queries were failed already (ACTOR_STOPPED / ACTOR_RESTARTING); this answers any other reply channel.
-      for (const job of s.jobs) if (!job.replyTo.settled) job.replyTo.fail(new SmsUnavailableError('the SMS actor stopped before the message was sent'));
+      for (const job of s.jobs) if (!job.replyTo.settled) job.replyTo.fail(notSent(job, 'the SMS actor stopped before the gateway confirmed the message'));
       s.jobs.clear();
     },
   });

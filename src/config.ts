@@ -121,6 +121,14 @@ const envSchema = z.object({
   AGENT_SESSION_MAX_MS: int(DEFAULT_SESSION_POLICY.agentMaxMs, 60_000),
   DIRECTORY_RECHECK_MS: int(DEFAULT_SESSION_POLICY.directoryRecheckMs, 1_000),
   DIRECTORY_GRACE_MS: int(DEFAULT_SESSION_POLICY.directoryGraceMs, 0),
+  /** How long a wrong PIN counts towards the lockout (failures older than this stop counting). */
+  PIN_FAILURE_WINDOW_MS: int(3_600_000, 60_000, 7 * 86_400_000),
+  /** One-time codes sent to one phone in any hour, whoever asks (registration and PIN reset together). */
+  SMS_REQUESTS_PER_PHONE_PER_HOUR: int(3, 1, 100),
+  SMS_PER_PHONE_PER_DAY: int(5, 1, 1_000),
+  SMS_OVERALL_PER_DAY: int(20_000, 1),
+  /** Share of SMS_OVERALL_PER_DAY at which the alarm goes (a warning line, and the metric's threshold). */
+  SMS_BUDGET_ALARM_RATIO: z.coerce.number().gt(0).max(1).default(0.8),
 
   QUERY_DEADLINE_MS: int(5_000, 10),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
@@ -179,6 +187,14 @@ export interface Config {
         timeoutMs: number;
       }
     | undefined;
+  /** Customer sign-in hardening: the PIN lockout's failure window, the SMS budgets of one-time codes and their alarm. */
+  readonly accounts: {
+    pinFailureWindowMs: number;
+    smsPerPhonePerHour: number;
+    smsPerPhonePerDay: number;
+    smsOverallPerDay: number;
+    smsBudgetAlarmRatio: number;
+  };
   /** Risks an operator accepted with an explicit override, one line each: logged as warnings at every start. */
   readonly risks: readonly string[];
   /** Session lifetimes and the directory re-check of agents' sessions. */
@@ -441,6 +457,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       agentMaxMs: e.AGENT_SESSION_MAX_MS,
       directoryRecheckMs: e.DIRECTORY_RECHECK_MS,
       directoryGraceMs: e.DIRECTORY_GRACE_MS,
+    },
+    accounts: {
+      pinFailureWindowMs: e.PIN_FAILURE_WINDOW_MS,
+      smsPerPhonePerHour: e.SMS_REQUESTS_PER_PHONE_PER_HOUR,
+      smsPerPhonePerDay: e.SMS_PER_PHONE_PER_DAY,
+      smsOverallPerDay: e.SMS_OVERALL_PER_DAY,
+      smsBudgetAlarmRatio: e.SMS_BUDGET_ALARM_RATIO,
     },
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 // Prometheus metrics of this process: actor stats read from the supervision tree at scrape time.
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuthWatch, LoginKind, SmsLimit } from './accounts/auth-watch.js';
 import { ACTOR_STATES, type TreeNode } from './contracts/supervision.js';
 import type { ConsumerStats } from './contracts/consumer.js';
 import type { FcmPoolReport } from './contracts/fcm-pool.js';
@@ -10,7 +11,7 @@ export interface DispatchSnapshot {
   readonly consumers: readonly ConsumerStats[];
 }
 
-export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<string, number> }, dispatch?: () => Promise<DispatchSnapshot>) {
+export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<string, number> }, dispatch?: () => Promise<DispatchSnapshot>, auth?: AuthWatch) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'samaconso_' });
   const walk = (n: TreeNode, out: TreeNode[] = []): TreeNode[] => {
@@ -35,6 +36,7 @@ export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<st
     for (const [reason, count] of Object.entries(source.deadLetters)) g.set({ reason }, count);
   });
   if (dispatch) addDispatchMetrics(registry, dispatch);
+  if (auth) addAuthMetrics(registry, auth);
   return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
 }
 
@@ -93,5 +95,45 @@ function addDispatchMetrics(registry: Registry, dispatch: () => Promise<Dispatch
   });
   gauge('samaconso_fcm_rate_limit_local', '1 while the shared FCM rate limit runs on the local fallback (Redis unreachable)', [], (g, s) => {
     if (s.pool?.rateLimit) g.set(s.pool.rateLimit.mode === 'local' ? 1 : 0);
+  });
+}
+
+/** The API's sign-in abuse signals (see src/accounts/auth-watch.ts and the alarm thresholds in README.md). */
+function addAuthMetrics(registry: Registry, auth: AuthWatch): void {
+  new Counter({
+    name: 'samaconso_login_failures_total',
+    help: 'Sign-ins refused for a wrong PIN or password or an unknown account, by kind (customer, agent); alarm on its rate',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [kind, n] of Object.entries(auth.loginFailures) as [LoginKind, number][]) this.inc({ kind }, n);
+    },
+  });
+  new Gauge({
+    name: 'samaconso_sms_overall_sent_today',
+    help: 'SMS counted today (UTC) against SMS_OVERALL_PER_DAY, as this process last saw it',
+    registers: [registry],
+    collect() {
+      this.set(auth.overallSent);
+    },
+  });
+  new Gauge({
+    name: 'samaconso_sms_overall_budget_ratio',
+    help: 'Share of SMS_OVERALL_PER_DAY used today; alarm at SMS_BUDGET_ALARM_RATIO',
+    registers: [registry],
+    collect() {
+      this.set(auth.overallRatio);
+    },
+  });
+  new Counter({
+    name: 'samaconso_sms_budget_refusals_total',
+    help: 'One-time code SMS refused by a budget, by limit (phone-hour, phone-day, overall)',
+    labelNames: ['limit'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [limit, n] of Object.entries(auth.smsRefusals) as [SmsLimit, number][]) this.inc({ limit }, n);
+    },
   });
 }

@@ -13,6 +13,7 @@ import { SystemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
+import { AuthWatch } from './accounts/auth-watch.js';
 import { createMetrics, type DispatchSnapshot } from './metrics.js';
 import { PRIORITY_QUEUES } from './broker/topology.js';
 import { consumerName, type ConsumerMessage, type ConsumerStats } from './contracts/consumer.js';
@@ -76,8 +77,10 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
           rememberMs: config.sessions.accessTtlMs + TOKEN_CLOCK_TOLERANCE_S * 1_000,
           log: log.child({ part: 'session-revocations' }),
         });
+  // Abuse of the public sign-in routes (SMS budgets, failed logins), reported by the accounts service to /metrics.
+  const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
   try {
-    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, revocations, ...(options.hasher ? { hasher: options.hasher } : {}) }));
+    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, revocations, authWatch, ...(options.hasher ? { hasher: options.hasher } : {}) }));
   } catch (e) {
     await liveBus.close();
     throw e;
@@ -89,7 +92,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   };
   const tokens = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });
   const verifier = revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens;
-  const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime));
+  const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime), config.role === 'worker' ? undefined : authWatch);
   const common = { config, log, gateway, auth: verifier, metrics };
 
   const servers: Server[] = [];

@@ -20,8 +20,10 @@ import { DirectoryUnavailableError } from '../src/directory/directory-errors.js'
 import type { LdapConfig } from '../src/directory/ldap-directory.js';
 import type { DirectoryMessage } from '../src/contracts/directory.js';
 import { QueryTimeoutError } from '../src/errors/actor-errors.js';
-import { SmsUnavailableError } from '../src/sms/sms-errors.js';
-import { AccountService, DEFAULT_LOCKOUT } from '../src/accounts/account-service.js';
+import { SmsDeliveryUnknownError, SmsUnavailableError } from '../src/sms/sms-errors.js';
+import { AccountService } from '../src/accounts/account-service.js';
+import type { AuthWatch } from '../src/accounts/auth-watch.js';
+import { DEFAULT_LOCKOUT } from '../src/accounts/pin-lockout.js';
 import { DEFAULT_CODE_POLICY } from '../src/accounts/one-time-codes.js';
 import { bcryptPinHasher, type PinHasher } from '../src/accounts/pin-hasher.js';
 import type { TokenKeys } from '../src/auth/token-keys.js';
@@ -92,6 +94,7 @@ export interface ServiceDeps {
   readonly hasher: PinHasher;
   /** This instance's memory of ended sessions: what the account service ends is announced through it. */
   readonly revocations: SessionRevocations;
+  readonly authWatch: AuthWatch | undefined;
 }
 
 const fallbackLimiter = createIpLimiter(undefined);
@@ -127,15 +130,22 @@ function accountService(config: Config, asker: Asker, deps: ServiceDeps, clock: 
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
     sessions: config.sessions,
-    codes: DEFAULT_CODE_POLICY,
-    lockout: DEFAULT_LOCKOUT,
+    codes: {
+      ...DEFAULT_CODE_POLICY,
+      smsPerPhonePerHour: config.accounts.smsPerPhonePerHour,
+      smsPerPhonePerDay: config.accounts.smsPerPhonePerDay,
+      smsOverallPerDay: config.accounts.smsOverallPerDay,
+    },
+    lockout: { ...DEFAULT_LOCKOUT, failureWindowMs: config.accounts.pinFailureWindowMs },
+    ...(deps.authWatch ? { watch: deps.authWatch } : {}),
     sendSms: async (to, text) => {
       if (config.sms.mode === 'none') throw new SmsUnavailableError('no SMS gateway is configured', 60_000);
       // Retries live in the SMS actor; this deadline covers them (3 attempts of at most 8 s, plus backoff).
       try {
         await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
       } catch (e) {
-        if (e instanceof QueryTimeoutError) throw new SmsUnavailableError('the SMS gateway did not answer in time', 5_000, { cause: e });
+        // The actor may still be sending: the SMS may arrive, so it counts as sent.
+        if (e instanceof QueryTimeoutError) throw new SmsDeliveryUnknownError('the SMS gateway did not answer in time', undefined, { cause: e });
         throw e;
       }
     },
@@ -166,7 +176,7 @@ export function rootSpec(
   config: Config,
   asker: Asker,
   registry: () => SupervisionRegistry,
-  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; revocations: SessionRevocations | undefined; hasher?: PinHasher },
+  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; revocations: SessionRevocations | undefined; hasher?: PinHasher; authWatch?: AuthWatch },
 ): SupervisorSpec {
   const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
   const children: ChildSpec[] = [
@@ -246,7 +256,7 @@ export function rootSpec(
     const res = resources(asker);
     const revocations = options.revocations;
     if (!revocations) throw new Error('an API node needs its ended-session registry (src/accounts/session-revocations.ts)');
-    const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys, revocations };
+    const deps: ServiceDeps = { hasher: options.hasher ?? bcryptPinHasher(), keys: options.keys, revocations, authWatch: options.authWatch };
     const sms =
       config.sms.mode === 'gateway'
         ? smsActor({ transport: 'gateway', url: config.sms.url, timeoutMs: config.sms.timeoutMs })

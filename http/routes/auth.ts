@@ -18,7 +18,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
     defineRoute({
       method: 'POST',
       path: '/v1/auth/register',
-      summary: 'Create an account (unverified) and send a 6-digit code to the phone by SMS.',
+      summary: 'Create an account (unverified) and send a 6-digit code to the phone by SMS (the answer is the same for a number that has an account; its owner gets a notice, no code).',
       auth: 'public',
       request: { body: registerBody },
       responses: { 202: z.object({ phone: z.string(), codeExpiresInSeconds: z.number().int() }) },

@@ -1,5 +1,6 @@
 // Typed errors of the accounts service; the HTTP status of each code is in src/errors/error-codes.ts.
 import { AppError } from '../errors/app-error.js';
+import type { WeakPinRule } from './pin-rules.js';
 
 /** Unknown phone or wrong PIN (or agent login): one answer for all, so nothing tells which. */
 export class InvalidCredentialsError extends AppError {
@@ -23,10 +24,20 @@ export class PhoneNotVerifiedError extends AppError {
   }
 }
 
-export class PhoneAlreadyRegisteredError extends AppError {
-  readonly code = 'PHONE_ALREADY_REGISTERED';
-  constructor() {
-    super('An account already uses this phone number.');
+/** The code of each weak-PIN rule (written out, so the error-status test finds every code in the sources). */
+const WEAK_PIN_CODES = {
+  REPEATED: 'WEAK_PIN_REPEATED',
+  SEQUENCE: 'WEAK_PIN_SEQUENCE',
+  COMMON: 'WEAK_PIN_COMMON',
+  PHONE: 'WEAK_PIN_PHONE',
+} as const satisfies Record<WeakPinRule, `WEAK_PIN_${WeakPinRule}`>;
+
+/** A PIN an attacker would try first (see pin-rules.ts); the code names the rule: WEAK_PIN_REPEATED … */
+export class WeakPinError extends AppError {
+  readonly code: (typeof WEAK_PIN_CODES)[WeakPinRule];
+  constructor(readonly rule: WeakPinRule, message: string) {
+    super(message);
+    this.code = WEAK_PIN_CODES[rule];
   }
 }
 
@@ -45,10 +56,11 @@ export class CodeCooldownError extends AppError {
   }
 }
 
+/** A budget of SMS is spent: the phone's hour or day, or the overall day (the message says which). */
 export class SmsBudgetExceededError extends AppError {
   readonly code = 'SMS_BUDGET_EXCEEDED';
-  constructor(readonly retryAfterMs: number) {
-    super('No more SMS can be sent to this number today.');
+  constructor(readonly retryAfterMs: number, message = 'No more SMS can be sent to this number today.') {
+    super(message);
   }
 }
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Caller, UserRole } from '../contracts/caller.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { ValidationError } from '../errors/app-error.js';
+import { ValidationError, errorCode } from '../errors/app-error.js';
 import {
   AccountLockedError,
   CodeCooldownError,
@@ -12,29 +12,21 @@ import {
   InvalidCodeError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
-  PhoneAlreadyRegisteredError,
   PhoneNotVerifiedError,
   TokenIssuingUnavailableError,
 } from './account-errors.js';
+import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
+import type { AuthWatch, LoginKind } from './auth-watch.js';
+import { reservePinAttempt, type LockoutPolicy } from './pin-lockout.js';
+import { assertStrongPin } from './pin-rules.js';
 import { rotateRefreshToken } from './session-refresh.js';
 import { endSessions, openSession, setPushToken, tokenPair, type SessionPolicy, type TokenContext, type TokenPair } from './sessions.js';
 import type { SigningKey } from '../auth/token-keys.js';
 import type { LimitedAction } from '../limits/ip-limiter.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
 import type { EndedSessions } from '../contracts/live.js';
-
-export interface LockoutPolicy {
-  /** Wrong PINs before the account locks. @defaultValue 5 */
-  readonly freeFailures: number;
-  /** First lock; doubles with every further failure. @defaultValue 60 s */
-  readonly baseLockMs: number;
-  /** @defaultValue 1 hour */
-  readonly maxLockMs: number;
-}
-
-export const DEFAULT_LOCKOUT: LockoutPolicy = { freeFailures: 5, baseLockMs: 60_000, maxLockMs: 3_600_000 };
 
 export interface AccountDeps {
   db(): Promise<PgHandle>;
@@ -47,6 +39,8 @@ export interface AccountDeps {
   readonly sessions: SessionPolicy;
   readonly codes: CodePolicy;
   readonly lockout: LockoutPolicy;
+  /** Where abuse of the public routes is reported (SMS budgets, failed logins); read by /metrics. */
+  readonly watch?: AuthWatch;
   /** Sends one SMS now; rejects with SMS_UNAVAILABLE when the gateway cannot take it. */
   sendSms(to: string, text: string): Promise<void>;
   /** Checks an agent's directory password; rejects with INVALID_CREDENTIALS or DIRECTORY_UNAVAILABLE. */
@@ -95,6 +89,10 @@ interface UserRow {
 
 const USER_COLUMNS = `id, phone, first_name, last_name, email, pin_hash, role, agency_code, phone_proved_at`;
 
+/** Sent instead of a code when someone registers a number that has an account. */
+const KNOWN_NUMBER_NOTICE =
+  "SamaConso : quelqu'un a demandé à créer un compte avec votre numéro, qui en a déjà un. Si c'est vous, connectez-vous ou réinitialisez votre code PIN. Sinon, ignorez ce message.";
+
 const profileOf = (u: UserRow): Profile => ({
   id: u.id,
   phone: u.phone,
@@ -122,29 +120,40 @@ export class AccountService {
     return { signing: this.deps.signing, secret: this.deps.secret, issuer: this.deps.issuer, audience: this.deps.audience, policy: this.deps.sessions };
   }
 
-  private sendCode(db: PgHandle, phone: string, purpose: 'verify_phone' | 'pin_reset', pending?: PendingRegistration): Promise<void> {
-    return issueCode(db, { phone, purpose, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.codes, ...(pending ? { pending } : {}) }, (code) =>
-      this.deps.sendSms(phone, `SamaConso : votre code est ${code}. Il expire dans ${Math.round(this.deps.codes.ttlMs / 60_000)} minutes.`),
+  /**
+   * Issues a code and sends it, or sends `text` instead: a code nobody receives still holds the cooldown and the
+   * budgets, so a notice costs and answers exactly what a code does.
+   */
+  private sendCode(db: PgHandle, phone: string, purpose: 'verify_phone' | 'pin_reset', pending?: PendingRegistration, text?: string): Promise<void> {
+    return issueCode(db, { phone, purpose, now: this.deps.clock.now(), secret: this.deps.secret, policy: this.deps.codes, watch: this.deps.watch, ...(pending ? { pending } : {}) }, (code) =>
+      this.deps.sendSms(phone, text ?? `SamaConso : votre code est ${code}. Il expire dans ${Math.round(this.deps.codes.ttlMs / 60_000)} minutes.`),
     );
   }
 
   /**
    * Registers a phone: the account row exists unproved, and the PIN and names chosen wait on the SMS code;
    * they reach the account only when the code proves the phone, so registering a number again can never
-   * change the PIN of someone else's unproved account.
+   * change the PIN of someone else's unproved account. A number that already has an account gets the same
+   * answer (registration tells nobody who is a customer), but no code: its owner gets a notice instead, within
+   * the same cooldown and budgets.
    */
   async register(input: { phone: string; firstName: string; lastName: string; pin: string }, ip: string): Promise<{ phone: string; codeExpiresInSeconds: number }> {
+    assertStrongPin(input.pin, input.phone);
     await this.deps.limit('register', ip);
     const db = await this.deps.db();
     const pinHash = await this.deps.hasher.hash(input.pin);
     // ON CONFLICT: two registrations of one number at once meet here instead of failing on the unique index.
-    const { rows } = await db.query<{ phone_proved_at: Date | null }>(
+    const { rows } = await db.query<{ id: string; phone_proved_at: Date | null }>(
       `INSERT INTO users (id, phone, role, created_at) VALUES ($1, $2, 'customer', $3)
-       ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING phone_proved_at`,
+       ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING id, phone_proved_at`,
       [randomUUID(), input.phone, new Date(this.deps.clock.now())],
     );
-    if (rows[0]?.phone_proved_at) throw new PhoneAlreadyRegisteredError();
-    await this.sendCode(db, input.phone, 'verify_phone', { pinHash, firstName: input.firstName, lastName: input.lastName });
+    if (rows[0]?.phone_proved_at) {
+      await this.sendCode(db, input.phone, 'verify_phone', undefined, KNOWN_NUMBER_NOTICE);
+      this.audit('register_known_number', rows[0].id, {});
+    } else {
+      await this.sendCode(db, input.phone, 'verify_phone', { pinHash, firstName: input.firstName, lastName: input.lastName });
+    }
     return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };
   }
 
@@ -172,29 +181,24 @@ export class AccountService {
   }
 
   /**
-   * Counts this PIN attempt before checking it (atomically, so parallel guesses cannot all slip under the
-   * limit), verifies it, and clears the count on success. Locked: refused before any hashing.
+   * Counts this PIN attempt before checking it (pin-lockout.ts: only failures inside the window count),
+   * verifies it, and clears the count on success. Locked: refused before any hashing.
    */
   private async attemptPin(db: PgHandle, user: { id: string; pin_hash: string | null }, pin: string): Promise<void> {
-    const now = this.deps.clock.now();
-    const { freeFailures, baseLockMs, maxLockMs } = this.deps.lockout;
-    const reserved = await db.query(
-      `INSERT INTO login_failures (user_id, failures, locked_until, last_failure_at) VALUES ($1, 1, NULL, $2)
-       ON CONFLICT (user_id) DO UPDATE SET failures = login_failures.failures + 1, last_failure_at = $2,
-         locked_until = CASE WHEN login_failures.failures + 1 >= $3
-           THEN $2::timestamptz + make_interval(secs => LEAST($5::float8, $4::float8 * power(2, login_failures.failures + 1 - $3)) / 1000)
-           ELSE NULL END
-       WHERE login_failures.locked_until IS NULL OR login_failures.locked_until <= $2
-       RETURNING failures`,
-      [user.id, new Date(now), freeFailures, baseLockMs, maxLockMs],
-    );
-    if (reserved.rowCount === 0) {
-      const { rows } = await db.query<{ locked_until: Date }>(`SELECT locked_until FROM login_failures WHERE user_id = $1`, [user.id]);
-      throw new AccountLockedError(Math.max(1_000, (rows[0]?.locked_until.getTime() ?? now) - now));
-    }
+    const lockedForMs = await reservePinAttempt(db, user.id, this.deps.clock.now(), this.deps.lockout);
+    if (lockedForMs !== undefined) throw new AccountLockedError(Math.max(1_000, lockedForMs));
     const ok = await this.deps.hasher.verify(pin, user.pin_hash ?? (await this.deps.hasher.dummy));
     if (!ok || !user.pin_hash) throw new InvalidCredentialsError();
     await db.query(`DELETE FROM login_failures WHERE user_id = $1`, [user.id]);
+  }
+
+  /** A rejection handler for a sign-in: a refused PIN or password is counted (samaconso_login_failures_total), then rethrown. */
+  failedLogin(kind: LoginKind): (e: unknown) => never {
+    return (e) => {
+      // By code: the directory's refusal of an agent password is its own class with the same code.
+      if (errorCode(e) === 'INVALID_CREDENTIALS') this.deps.watch?.loginFailed(kind);
+      throw e;
+    };
   }
 
   /** Phone + PIN → tokens. Unknown phone and wrong PIN cost the same bcrypt work and get the same answer. */
@@ -300,14 +304,19 @@ export class AccountService {
       try {
         await this.sendCode(db, input.phone, 'pin_reset');
       } catch (e) {
-        if (!(e instanceof CodeCooldownError || e instanceof SmsBudgetExceededError)) throw e;
+        // The same answer as for an unknown number; a code whose SMS may still arrive counts as sent.
+        if (!(e instanceof CodeCooldownError || e instanceof SmsBudgetExceededError || e instanceof SmsDeliveryUnknownError)) throw e;
       }
     }
     return { phone: input.phone, codeExpiresInSeconds: Math.round(this.deps.codes.ttlMs / 1000) };
   }
 
-  /** Code + new PIN: the PIN changes, the lockout clears, and every session ends. The code is checked before any hashing. */
+  /**
+   * Code + new PIN: the PIN changes, the lockout clears, and every session ends. A weak PIN is refused before
+   * the code is looked at (it stays usable); the code is checked before any hashing.
+   */
   async confirmPinReset(input: { phone: string; code: string; newPin: string }, ip: string): Promise<{ reset: true }> {
+    assertStrongPin(input.newPin, input.phone);
     await this.deps.limit('verify-code', ip);
     const db = await this.deps.db();
     const now = this.deps.clock.now();
@@ -326,20 +335,24 @@ export class AccountService {
     return { reset: true };
   }
 
-  /** Checks the caller's own PIN like a login does (it counts towards the lockout). */
-  private async verifyOwnPin(db: PgHandle, userId: string, pin: string): Promise<void> {
-    const { rows } = await db.query<{ id: string; pin_hash: string | null }>(`SELECT id, pin_hash FROM users WHERE id = $1 AND deleted_at IS NULL`, [userId]);
+  /**
+   * Checks the caller's own PIN like a login does (it counts towards the lockout). `beforeAttempt` sees the
+   * account first and may refuse the request without a PIN attempt being counted.
+   */
+  private async verifyOwnPin(db: PgHandle, userId: string, pin: string, beforeAttempt?: (user: { phone: string | null }) => void): Promise<void> {
+    const { rows } = await db.query<{ id: string; pin_hash: string | null; phone: string | null }>(`SELECT id, pin_hash, phone FROM users WHERE id = $1 AND deleted_at IS NULL`, [userId]);
     if (!rows[0]) {
       await this.deps.hasher.verify(pin, await this.deps.hasher.dummy);
       throw new InvalidCredentialsError();
     }
+    beforeAttempt?.(rows[0]);
     await this.attemptPin(db, rows[0], pin);
   }
 
-  /** Current PIN + new PIN; every other session ends (this device stays signed in). */
+  /** Current PIN + new PIN (a weak one is refused before the current PIN is tried); every other session ends (this device stays signed in). */
   async changePin(caller: Caller, input: { currentPin: string; newPin: string }): Promise<{ changed: true }> {
     const db = await this.deps.db();
-    await this.verifyOwnPin(db, caller.userId, input.currentPin);
+    await this.verifyOwnPin(db, caller.userId, input.currentPin, (user) => assertStrongPin(input.newPin, user.phone));
     const pinHash = await this.deps.hasher.hash(input.newPin);
     const ended = await db.transaction(async (c) => {
       await c.query(`UPDATE users SET pin_hash = $2 WHERE id = $1`, [caller.userId, pinHash]);

@@ -3,27 +3,23 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { PgHandle } from '../contracts/postgres.js';
-import { CodeCooldownError, SmsBudgetExceededError } from './account-errors.js';
+import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
+import { CodeCooldownError } from './account-errors.js';
+import type { AuthWatch } from './auth-watch.js';
+import { releaseSms, reserveOverallSms, reservePhoneSms, type SmsBudgetPolicy } from './sms-budget.js';
 
 export type CodePurpose = 'verify_phone' | 'pin_reset';
 
-export interface CodePolicy {
+export interface CodePolicy extends SmsBudgetPolicy {
   /** @defaultValue 10 minutes */
   readonly ttlMs: number;
   /** Wrong tries before the code is burnt. @defaultValue 5 */
   readonly maxAttempts: number;
   /** @defaultValue 60 s */
   readonly resendCooldownMs: number;
-  /** @defaultValue 5 */
-  readonly smsPerPhonePerDay: number;
-  /** @defaultValue 20_000 */
-  readonly smsOverallPerDay: number;
 }
 
-export const DEFAULT_CODE_POLICY: CodePolicy = { ttlMs: 10 * 60_000, maxAttempts: 5, resendCooldownMs: 60_000, smsPerPhonePerDay: 5, smsOverallPerDay: 20_000 };
-
-const OVERALL = '*';
-const DAY_MS = 86_400_000;
+export const DEFAULT_CODE_POLICY: CodePolicy = { ttlMs: 10 * 60_000, maxAttempts: 5, resendCooldownMs: 60_000, smsPerPhonePerHour: 3, smsPerPhonePerDay: 5, smsOverallPerDay: 20_000 };
 
 /** The PIN hash waiting on the latest unconsumed registration code of a phone, if any. */
 export async function pendingPinHash(db: PgHandle, phone: string, now: number): Promise<string | undefined> {
@@ -37,16 +33,6 @@ export async function pendingPinHash(db: PgHandle, phone: string, now: number): 
 
 const codeHash = (secret: Buffer, phone: string, code: string) => createHmac('sha256', secret).update(`${phone}:${code}`).digest();
 
-/** Budget day in UTC (Senegal's own time zone), and the time until the next one. */
-function budgetDay(now: number): { day: string; msToNextDay: number } {
-  const start = Math.floor(now / DAY_MS) * DAY_MS;
-  return { day: new Date(start).toISOString().slice(0, 10), msToNextDay: start + DAY_MS - now };
-}
-
-/**
- * Reserves a code (cooldown, budgets), sends it with `send`, and releases the reservation if sending fails,
- * so a gateway outage neither consumes the code nor spends the budget.
- */
 /** What a registration code confirms once checked: the PIN and names chosen at registration. */
 export interface PendingRegistration {
   readonly pinHash: string;
@@ -54,26 +40,30 @@ export interface PendingRegistration {
   readonly lastName: string;
 }
 
+/**
+ * Reserves a code (cooldown, budgets), sends it with `send`, and releases the reservation only if the SMS
+ * surely did not go out, so a gateway outage neither consumes the code nor spends the budget. When the
+ * outcome is unknown (SMS_DELIVERY_UNKNOWN: the gateway took the request and timed out) the code, its
+ * cooldown and its place in the budgets stay, since the SMS may still arrive: a slow gateway must not
+ * let anyone send SMS after SMS to one phone.
+ */
 export async function issueCode(
   db: PgHandle,
-  args: { phone: string; purpose: CodePurpose; now: number; secret: Buffer; policy: CodePolicy; pending?: PendingRegistration },
+  args: { phone: string; purpose: CodePurpose; now: number; secret: Buffer; policy: CodePolicy; pending?: PendingRegistration; watch?: AuthWatch | undefined },
   send: (code: string) => Promise<void>,
 ): Promise<void> {
   const { phone, purpose, now, policy } = args;
-  const { day, msToNextDay } = budgetDay(now);
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const id = randomUUID();
   await db.transaction(async (c) => {
     // The budget row is locked first: concurrent requests for one phone queue here, then see each other's code.
-    const perPhone = await bump(c, day, phone, 1);
-    if (perPhone > policy.smsPerPhonePerDay) throw new SmsBudgetExceededError(msToNextDay);
+    await reservePhoneSms(c, phone, now, policy, args.watch);
     const last = await c.query<{ created_at: Date }>(
       `SELECT created_at FROM one_time_codes WHERE phone = $1 AND purpose = $2 AND created_at > $3 ORDER BY created_at DESC LIMIT 1`,
       [phone, purpose, new Date(now - policy.resendCooldownMs)],
     );
     if (last.rows[0]) throw new CodeCooldownError(last.rows[0].created_at.getTime() + policy.resendCooldownMs - now);
-    const overall = await bump(c, day, OVERALL, 1);
-    if (overall > policy.smsOverallPerDay) throw new SmsBudgetExceededError(msToNextDay);
+    await reserveOverallSms(c, now, policy, args.watch);
     await c.query(
       `INSERT INTO one_time_codes (id, phone, purpose, code_hash, created_at, expires_at, pending_pin_hash, pending_first_name, pending_last_name)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -83,22 +73,13 @@ export async function issueCode(
   try {
     await send(code);
   } catch (e) {
+    if (e instanceof SmsDeliveryUnknownError) throw new SmsDeliveryUnknownError(e.message, policy.resendCooldownMs, { cause: e });
     await db.transaction(async (c) => {
       await c.query(`DELETE FROM one_time_codes WHERE id = $1`, [id]);
-      await bump(c, day, phone, -1);
-      await bump(c, day, OVERALL, -1);
+      await releaseSms(c, phone, now);
     });
     throw e;
   }
-}
-
-async function bump(c: PoolClient, day: string, phone: string, by: number): Promise<number> {
-  const { rows } = await c.query<{ sent: number }>(
-    `INSERT INTO sms_budget (day, phone, sent) VALUES ($1, $2, GREATEST($3, 0))
-     ON CONFLICT (day, phone) DO UPDATE SET sent = GREATEST(sms_budget.sent + $3, 0) RETURNING sent`,
-    [day, phone, by],
-  );
-  return rows[0]!.sent;
 }
 
 export type CodeCheck = { ok: true; pending: PendingRegistration | undefined } | { ok: false; attemptsLeft: number };

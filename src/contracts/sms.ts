@@ -15,7 +15,8 @@ export type SmsMessage =
   /**
    * Sends at once (no queue). Replies `{ id }` once the gateway accepted it; fails with
    * ValidationError (bad `to`/`text`), SmsRejectedError (the gateway refused it for good) or
-   * SmsUnavailableError (gateway down after the retries).
+   * SmsUnavailableError (gateway down after the retries, nothing sent) or SmsDeliveryUnknownError (an attempt
+   * timed out or was cut after the gateway took it: the SMS may still arrive).
    */
   | { type: 'send'; to: string; text: string; replyTo: Reply<{ id: string }> }
   /** What the sandbox recorded, newest last, optionally for one phone; SmsSandboxOnlyError in gateway mode. */

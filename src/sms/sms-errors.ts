@@ -14,6 +14,18 @@ export class SmsUnavailableError extends AppError {
 }
 
 /**
+ * Thrown when the message may have gone out although no attempt was confirmed: the gateway took a request
+ * and never answered (a timeout, a connection dropped mid-call). The SMS may still arrive, so whoever pays
+ * for it (a one-time code's cooldown and budget) must count it as sent; `retryAfterMs` is set by that caller.
+ */
+export class SmsDeliveryUnknownError extends AppError {
+  readonly code = 'SMS_DELIVERY_UNKNOWN';
+  constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
  * Thrown at once (never retried) when the gateway refused this message for good (invalid or unknown
  * number, barred recipient, text too long …). `statusCode` is the gateway's own code.
  */

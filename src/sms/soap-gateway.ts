@@ -13,6 +13,8 @@
 //   sent       statusCode 0, 200, 201, 202
 //   refused    statusCode 4xx other than 401, 403, 408, 429 (bad or unknown number, barred, too long): never retried
 //   temporary  statusCode 408, 429, 5xx; HTTP 5xx, 408, 429; a SOAP Server fault; connection errors; timeouts
+//              (`maybeDelivered` when the request may have reached the gateway: a timeout, a connection dropped
+//              mid-call — the SMS may still go out; a refused or unresolvable connection never sent anything)
 //   failed     anything else: statusCode 401/403 (the gateway refuses us, not the number), an unknown or
 //              non-numeric code, a SOAP Client fault, HTTP 3xx/4xx, an unreadable or oversized answer.
 //              Not retried (a retry would change nothing, or might send the text twice) and not the
@@ -42,8 +44,8 @@ export const DEFAULT_SOAP_ACTION = 'sendOneSMS';
 export type GatewayOutcome =
   | { readonly kind: 'sent'; readonly statusCode: string; readonly statusText: string }
   | { readonly kind: 'refused'; readonly statusCode: string; readonly statusText: string }
-  | { readonly kind: 'temporary'; readonly reason: string; readonly statusCode?: string; readonly retryAfterMs?: number }
-  | { readonly kind: 'failed'; readonly reason: string; readonly statusCode?: string };
+  | { readonly kind: 'temporary'; readonly reason: string; readonly statusCode?: string; readonly retryAfterMs?: number; readonly maybeDelivered?: true }
+  | { readonly kind: 'failed'; readonly reason: string; readonly statusCode?: string; readonly maybeDelivered?: true };
 
 export type StatusClass = 'sent' | 'refused' | 'temporary' | 'failed';
 
@@ -187,12 +189,16 @@ function retryAfterMs(res: Response): number | undefined {
   return Math.min(Number(v.trim()) * 1_000, 300_000);
 }
 
-function transportReason(error: unknown, timeoutMs: number): string {
+/** Connection errors raised before any byte of the request left: the gateway cannot have sent the SMS. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A transport failure as a temporary outcome; anything but a connection that never opened may have delivered. */
+function transportFailure(error: unknown, timeoutMs: number): GatewayOutcome {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } } | null;
-  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  if (e?.name === 'TimeoutError') return { kind: 'temporary', reason: `no answer within ${timeoutMs} ms`, maybeDelivered: true };
   const cause = e?.cause;
-  if (cause?.code) return `connection failed (${cause.code})`;
-  return `connection failed (${cause?.message ?? e?.message ?? String(error)})`;
+  const reason = `connection failed (${cause?.code ?? cause?.message ?? e?.message ?? String(error)})`;
+  return cause?.code && NEVER_SENT.has(cause.code) ? { kind: 'temporary', reason } : { kind: 'temporary', reason, maybeDelivered: true };
 }
 
 export class SoapSmsGateway {
@@ -229,8 +235,8 @@ export class SoapSmsGateway {
       body = await readBounded(res, this.maxResponseBytes);
     } catch (error) {
       if (error instanceof AnswerTooLargeError) return { kind: 'failed', reason: error.message };
-      if (signal?.aborted) return { kind: 'failed', reason: 'aborted' };
-      return { kind: 'temporary', reason: transportReason(error, this.options.timeoutMs) };
+      if (signal?.aborted) return { kind: 'failed', reason: 'aborted', maybeDelivered: true };
+      return transportFailure(error, this.options.timeoutMs);
     }
 
     const answer = parseSendOneSmsAnswer(body);

@@ -25,10 +25,13 @@ function sourceFiles(dir: string): string[] {
 
 const sources = SOURCE_DIRS.flatMap(sourceFiles).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
 
-/** Codes as the sources write them: `code = 'X'` in a class, or the code argument of a ServiceUnavailableError. */
+/**
+ * Codes as the sources write them: `code = 'X'` in a class, the code argument of a ServiceUnavailableError, or an
+ * entry `RULE: 'X',` of a table of codes an error class picks from (WeakPinError).
+ */
 function thrownCodes(): Set<string> {
   const codes = new Set<string>();
-  const patterns = [/\bcode\s*=\s*'([A-Z][A-Z0-9_]+)'/g, /(?:new ServiceUnavailableError|super)\([^;\n]*'([A-Z][A-Z0-9_]+)'/g];
+  const patterns = [/\bcode\s*=\s*'([A-Z][A-Z0-9_]+)'/g, /(?:new ServiceUnavailableError|super)\([^;\n]*'([A-Z][A-Z0-9_]+)'/g, /^\s+[A-Z_]+: '([A-Z][A-Z0-9_]+)',?$/gm];
   for (const { text } of sources) for (const p of patterns) for (const m of text.matchAll(p)) codes.add(m[1]!);
   return codes;
 }
