@@ -301,6 +301,36 @@ describe('dispatch handler', () => {
     expect(await counts(id)).toMatchObject({ sent_count: 1 });
   });
 
+  it.fails('holds a batch on its last delivery while every pool connection is taken past the acquire timeout, then sends it once without spending its delivery limit', async () => {
+    const s = setup();
+    const { id } = await fannedOut(2, s);
+    const batch = s.broker.published[0]!;
+    // A pool of one connection, held by someone else: each query waits 100 ms for it, then times out.
+    const saturated = new pg.Pool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 100 });
+    const holder = await saturated.connect();
+    const outages: string[] = [];
+    try {
+      const busy = createDispatchHandler({
+        db: async () => poolHandle(saturated),
+        broker: async () => s.broker,
+        pipeline: async () => ({ send: (_q, m) => s.sender.sendBatch(m) }),
+        clock,
+        deliveryLimit: 1,
+        onOutage: (detail) => {
+          // Load ends once the delivery has been held: the connection comes back.
+          if (outages.push(detail) === 1) holder.release();
+        },
+      });
+      expect(await busy({ ...delivery(batch.body, { messageId: batch.messageId }), deliveryCount: 1, redelivered: true })).toBe('ack');
+    } finally {
+      if (outages.length === 0) holder.release();
+      await saturated.end();
+    }
+    expect(outages[0]).toMatch(/DATABASE_BUSY|busy/i);
+    expect(s.sender.recorded.map((m) => m.token).sort()).toEqual(batch.body.tokens.map((t) => t.token).sort());
+    expect(await counts(id)).toMatchObject({ sent_count: 2, failed_count: 0 });
+  });
+
   it('counts a batch failing on its last delivery as failed (the queue dead-letters it next), and settles the job', async () => {
     const s = setup();
     const { id } = await fannedOut(2, s);
