@@ -45,6 +45,7 @@ const envSchema = z.object({
   DATABASE_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
   PG_POOL_MAX: int(10, 1, 500),
   PG_QUERY_TIMEOUT_MS: int(10_000, 100),
+  PG_ACQUIRE_TIMEOUT_MS: int(5_000, 50),
   MIGRATE_ON_START: bool(true).optional(),
   EMBEDDED_DATA_DIR: z.string().default('.data/pglite'),
 
@@ -135,8 +136,8 @@ export interface Config {
   readonly log: { level: Env['LOG_LEVEL'] };
   /** `embedded` when no DATABASE_URL is set: PGlite served over the PostgreSQL protocol. */
   readonly postgres:
-    | { mode: 'external'; url: string; migrationUrl: string; poolMax: number; queryTimeoutMs: number; migrateOnStart: boolean }
-    | { mode: 'embedded'; dataDir: string; poolMax: number; queryTimeoutMs: number; migrateOnStart: true };
+    | { mode: 'external'; url: string; migrationUrl: string; poolMax: number; queryTimeoutMs: number; acquireTimeoutMs: number; migrateOnStart: boolean }
+    | { mode: 'embedded'; dataDir: string; poolMax: number; queryTimeoutMs: number; acquireTimeoutMs: number; migrateOnStart: true };
   readonly cache: { mode: 'redis'; url: string; maxEntries: number } | { mode: 'memory'; maxEntries: number };
   /** JWKS JSON with the verification keys, or undefined: then a development key is generated at start. */
   readonly jwt: {
@@ -350,6 +351,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
   const e = parsed.data;
 
   const queryTimeoutMs = e.PG_QUERY_TIMEOUT_MS;
+  const acquireTimeoutMs = e.PG_ACQUIRE_TIMEOUT_MS;
   const sandbox = sandboxAllowed(e.APP_ENV, e.DATABASE_URL !== undefined);
   return {
     env: e.APP_ENV,
@@ -373,13 +375,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
           migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
           poolMax: e.PG_POOL_MAX,
           queryTimeoutMs,
+          acquireTimeoutMs,
           // Production migrates as its own step on a direct connection (PgBouncer breaks session locks).
           migrateOnStart: e.MIGRATE_ON_START ?? e.APP_ENV !== 'production',
         }
       : // One connection: pglite-socket 0.2 interleaves the extended-protocol messages of concurrent
         // connections on PGlite's single session ("portal does not exist", even wrong rows; upstream
         // electric-sql/pglite#1046), which bench/login.ts hit at once with 10.
-        { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: 1, queryTimeoutMs, migrateOnStart: true },
+        { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: 1, queryTimeoutMs, acquireTimeoutMs, migrateOnStart: true },
     cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
     jwt: { publicKeys: e.JWT_PUBLIC_KEYS, signingKey: e.JWT_SIGNING_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     authSecret: e.AUTH_SECRET,

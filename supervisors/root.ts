@@ -71,6 +71,7 @@ function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {
         connection,
         poolMax: pg.poolMax,
         queryTimeoutMs: pg.queryTimeoutMs,
+        acquireTimeoutMs: pg.acquireTimeoutMs,
         migrateOnStart: pg.migrateOnStart,
         applicationName: `samaconso-${config.role}`,
       }),

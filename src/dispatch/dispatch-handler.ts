@@ -13,7 +13,8 @@
 //     4. record in ONE statement: the batch in sent_batches, the claim marked finished, dead tokens removed, the
 //        job's counts added and the job settled (done, or failed when nothing could be delivered, once its fan-out
 //        finished and every published token has a final outcome).
-// A dependency that is away (PostgreSQL, the pool restarting) holds the delivery and retries it with a backoff:
+// A dependency that is away or saturated (PostgreSQL down or busy, the pool restarting) holds the delivery and retries
+// it with a backoff:
 // returning it would spend the queue's delivery limit. Unparseable bodies are rejected (dead-lettered); any other
 // failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted as failed before RabbitMQ
 // dead-letters it. Never throws.
@@ -21,7 +22,7 @@ import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { isPostgresOutage } from '../db/pg-errors.js';
+import { isPostgresBusy, isPostgresOutage } from '../db/pg-errors.js';
 import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../errors/actor-errors.js';
 import { ServiceUnavailableError } from '../errors/app-error.js';
 import { PipelineClosedError } from './push-pipeline.js';
@@ -266,7 +267,9 @@ function isOutage(e: unknown): boolean {
     e instanceof ActorNotFoundError ||
     e instanceof QueryTimeoutError ||
     e instanceof PipelineClosedError ||
-    isPostgresOutage(e)
+    isPostgresOutage(e) ||
+    // Load, not the message's fault: a full pool or a slow query would otherwise spend the delivery limit.
+    isPostgresBusy(e)
   );
 }
 
@@ -480,8 +483,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     }
   };
 
-  // A delivery that fails because a dependency is away (PostgreSQL starting or down, the FCM pool restarting,
-  // RabbitMQ gone for a publish) is held and handled again after a backoff, not returned to its queue: every
+  // A delivery that fails because a dependency is away or saturated (PostgreSQL starting, down or busy, the FCM pool
+  // restarting, RabbitMQ gone for a publish) is held and handled again after a backoff, not returned to its queue: every
   // return counts toward the queue's delivery limit, so a worker starting before its database, or a database
   // outage, would otherwise dead-letter healthy batches within seconds. Holding also stops this consumer pulling
   // (its prefetch is in use). After outageHoldMs the delivery goes back to the queue after all.
