@@ -13,6 +13,7 @@ import { createDispatchHandler, type DispatchBatchMessage, type DispatchResult }
 import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/fcm/sandbox-sender.js';
 import { waitFor } from '../support/wait.js';
 import { ServiceUnavailableError } from '../../src/errors/app-error.js';
+import { BrokerUnavailableError } from '../../src/broker/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const clock = new SystemClock();
@@ -202,6 +203,42 @@ describe('dispatch handler', () => {
     // ...and only once.
     expect(await s.handler(delivery(retry.body, { messageId: retry.messageId, attempt: 1 }))).toBe('ack');
     expect(s.sender.sentCount).toBe(before + 1);
+  });
+
+  it.fails('sends a batch once when publishing its retry fails twice with the broker unavailable: the retry is completed from the recorded outcome', async () => {
+    const s = setup();
+    const { id } = await fannedOut(3, s);
+    const batch = s.broker.published[0]!;
+    const busy = batch.body.tokens[1]!;
+    // FCM asks to retry this token each time it is sent (at most three times).
+    s.sender.script(busy.token, { kind: 'retry', code: 'UNAVAILABLE', retryAfterMs: 0 }, 3);
+    // RabbitMQ restarting (or in a memory alarm) when the retry goes out, twice; confirmed the third time.
+    let refusals = 0;
+    const restarting: Broker = {
+      ...s.broker,
+      retry: (queue, body, options) =>
+        ++refusals <= 2 ? Promise.reject(new BrokerUnavailableError('connection closed before the confirm')) : s.broker.retry(queue, body, options),
+    };
+    const outages: string[] = [];
+    const handler = createDispatchHandler({
+      db: async () => handle,
+      broker: async () => restarting,
+      pipeline: async () => ({ send: (_q, m) => s.sender.sendBatch(m) }),
+      clock,
+      onOutage: (detail) => outages.push(detail),
+    });
+    expect(await handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    // The fake FCM saw each token once: what it answered was not sent again.
+    expect(s.sender.sentCount).toBe(3);
+    expect(outages).toHaveLength(2);
+    expect(s.sender.recorded.map((m) => m.token).sort()).toEqual(batch.body.tokens.map((t) => t.token).sort());
+    expect(s.broker.retried.map((r) => [r.messageId, r.body.tokens])).toEqual([[`${id}:0:r1`, [busy]]]);
+    expect(await counts(id)).toEqual({ sent_count: 2, failed_count: 0, retried_count: 1, tokens_removed_count: 0 });
+
+    // A copy delivered again afterwards (a lost ack) neither sends nor publishes anything more.
+    expect(await s.handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(3);
+    expect(s.broker.retried).toHaveLength(1);
   });
 
   it('backs off more at each retry when FCM names no Retry-After (1 s, 2 s, 4 s …)', async () => {
