@@ -88,6 +88,12 @@ const envSchema = z.object({
   FCM_SENDS_PER_THREAD: int(200, 1, 10_000),
   /** How long a batch claim holds before another copy may take the batch over (a worker that died). */
   DISPATCH_CLAIM_LEASE_MS: int(60_000, 100, 3_600_000),
+  /** How long a delivery is held while a dependency is away (or busy) before it goes back to its queue. */
+  DISPATCH_OUTAGE_HOLD_MS: int(300_000, 0, 3_600_000),
+  /** A job with no progress for this long is resumed or settled by the worker's job reaper. */
+  DISPATCH_STALL_MS: int(1_800_000, 1_000, 7 * 24 * 3_600_000),
+  /** Time between two passes of the job reaper. */
+  DISPATCH_REAPER_INTERVAL_MS: int(60_000, 100, 3_600_000),
   /** Shares of high_priority, normal and low_priority: `6,3,1`. */
   DISPATCH_WEIGHTS: z
     .string()
@@ -212,6 +218,10 @@ export interface DispatchConfig {
   readonly workerCount: number;
   readonly maxSendAttempts: number;
   readonly claimLeaseMs: number;
+  /** How long a delivery is held while a dependency is away before it goes back to its queue. */
+  readonly outageHoldMs: number;
+  /** The job reaper: no progress for stallMs and a job is resumed or settled; a pass every intervalMs. */
+  readonly reaper: { readonly stallMs: number; readonly intervalMs: number };
   readonly weights: Readonly<Record<'high_priority' | 'normal' | 'low_priority', number>>;
   readonly lowSplit: number;
 }
@@ -423,6 +433,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       workerCount: e.FCM_WORKER_COUNT,
       maxSendAttempts: e.FCM_MAX_SEND_ATTEMPTS,
       claimLeaseMs: e.DISPATCH_CLAIM_LEASE_MS,
+      outageHoldMs: e.DISPATCH_OUTAGE_HOLD_MS,
+      reaper: { stallMs: e.DISPATCH_STALL_MS, intervalMs: e.DISPATCH_REAPER_INTERVAL_MS },
       weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },
       lowSplit: e.DISPATCH_LOW_SPLIT,
     },

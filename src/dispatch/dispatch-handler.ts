@@ -15,11 +15,11 @@
 //        The outcome is persisted BEFORE anything that follows from it: a publish failing (RabbitMQ restarting, a
 //        memory alarm) or a crash in between never sends the batch again — the next attempt, or a redelivered copy,
 //        finds the batch done and publishes what is still owed (repeats are dropped by their deterministic ids).
-// A dependency that is away or saturated (PostgreSQL down or busy, the pool restarting) holds the delivery and retries
-// it with a backoff:
-// returning it would spend the queue's delivery limit. Unparseable bodies are rejected (dead-lettered); any other
-// failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted as failed before RabbitMQ
-// dead-letters it. Never throws.
+// A dependency that is away or saturated (PostgreSQL down or busy, the pool restarting) holds the delivery and
+// retries it with a backoff: returning it would spend the queue's delivery limit. Unparseable bodies are rejected
+// (dead-lettered); any other failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted
+// as failed before RabbitMQ dead-letters it (one that dies while PostgreSQL is away is settled later by the job
+// reaper, job-reaper.ts). Never throws.
 import type { Broker, DeadLetterOptions, Delivery, Outcome, PriorityQueue, RetryOptions } from '../broker/broker.js';
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock } from '../clock.js';
@@ -177,11 +177,12 @@ export async function settleJob(client: { query(text: string, values?: unknown[]
   );
 }
 
-// The settle rule, written once for the two statements that apply it (settleJob, and recordBatch on the counts it
-// is adding). `j` is the job row, `c` its fan-out checkpoint; the arguments are SQL expressions of the counts.
+// The settle rule, written once for the statements that apply it (settleJob, recordBatch on the counts it is adding,
+// the job reaper on the tokens it counts as lost). `j` is the job row, `c` its fan-out checkpoint; the arguments are
+// SQL expressions of the counts.
 const readyToSettle = (sent: string, failed: string, removed: string): string =>
   `j.state IN ('fanning_out', 'sending') AND c.done_at IS NOT NULL AND ${sent} + ${failed} + ${removed} >= c.token_count`;
-const settledState = (sent: string, failed: string): string => `CASE WHEN ${sent} = 0 AND ${failed} > 0 THEN 'failed' ELSE 'done' END`;
+export const settledState = (sent: string, failed: string): string => `CASE WHEN ${sent} = 0 AND ${failed} > 0 THEN 'failed' ELSE 'done' END`;
 
 /** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
 const RETRY_BASE_MS = 1_000;

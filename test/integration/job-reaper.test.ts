@@ -74,7 +74,7 @@ afterAll(async () => {
 });
 
 describe('job reaper', () => {
-  it.fails('resumes the fan-out of a job whose job message died after its last delivery while PostgreSQL was away, and delivers it', async () => {
+  it('resumes the fan-out of a job whose job message died after its last delivery while PostgreSQL was away, and delivers it', async () => {
     const { users, tokens } = await seedCustomers(sql, 12, { devices: 1, agency: 'REAP-A', prefix: 'reap-a' });
     const job = await postJob(api.apiUrl!, admin, { target: { kind: 'users', userIds: users }, type: 'bill_due', title: 'Facture', body: 'Votre facture.' });
     await waitFor('job message published', async () => (await sql.query(`SELECT 1 FROM outbox WHERE job_id = $1 AND published_at IS NOT NULL`, [job])).rowCount === 1);
@@ -89,7 +89,7 @@ describe('job reaper', () => {
     expect(tokens.every((t) => world.fake.deliveredTo(t) === 1)).toBe(true);
   }, 90_000);
 
-  it.fails('counts the tokens of a batch that died after its last delivery while PostgreSQL was away as failed, with a reason, and settles its job', async () => {
+  it('counts the tokens of a batch that died after its last delivery while PostgreSQL was away as failed, with a reason, and settles its job', async () => {
     const broker = (await (await startWorker()).runtime.ask(worker!.runtime.ref<BrokerMessage>('broker'), 'handle', {}, 1_000)) as Broker;
     const { users } = await seedCustomers(sql, 3, { devices: 1, agency: 'REAP-B', prefix: 'reap-b' });
     // A job fanned out into one batch of three tokens, the batch not handled yet.
@@ -117,5 +117,9 @@ describe('job reaper', () => {
     const { rows: settled } = await sql.query(`SELECT state, sent_count, failed_count, failure_reason FROM notification_jobs WHERE id = $1`, [job]);
     expect(settled[0]).toMatchObject({ state: 'failed', sent_count: 0, failed_count: 3, failure_reason: expect.stringMatching(/3 token/) });
     expect(rows.every((r) => world.fake.deliveredTo(r.push_token) === 0)).toBe(true);
+    // The job's creator reads the reason too.
+    await waitFor('the api sees PostgreSQL again', () => api.runtime.readiness('t').ready, 30_000);
+    const status = await fetch(`${api.apiUrl}/v1/notifications/${job}`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(await status.json()).toMatchObject({ state: 'failed', counts: { failed: 3 }, failureReason: settled[0].failure_reason });
   }, 90_000);
 });

@@ -1,0 +1,76 @@
+// The job reaper actor (worker): every interval, one pass of src/dispatch/job-reaper.ts outside the mailbox — jobs
+// with no progress for the stall time are resumed or settled. PostgreSQL or RabbitMQ away is state (backing-off until
+// the next pass), never a crash. What it did so far is its detail, for on-call.
+import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
+import type { BrokerMessage } from '../src/contracts/broker.js';
+import type { TimerHandle } from '../src/clock.js';
+import { reapStalledJobs, type ReapResult } from '../src/dispatch/job-reaper.js';
+import { errorMessage } from '../src/errors/app-error.js';
+import { resources } from '../src/resources.js';
+
+export interface JobReaperOptions {
+  /** No progress for this long and a job is resumed or settled (DISPATCH_STALL_MS). */
+  readonly stallMs: number;
+  /** Time between passes (DISPATCH_REAPER_INTERVAL_MS). */
+  readonly intervalMs: number;
+}
+
+type Msg = { type: 'tick' } | { type: 'reaped'; result: ReapResult } | { type: 'failed'; error: unknown };
+
+interface State {
+  timer: TimerHandle | undefined;
+  /** Totals since this incarnation started. */
+  totals: ReapResult;
+}
+
+export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<State, Msg> {
+  const schedule = (s: State, ctx: ActorContext<Msg>): void => {
+    s.timer = ctx.setTimer(() => ctx.self.tell({ type: 'tick' }), options.intervalMs);
+  };
+  const detail = ({ resumed, abandoned, settled, lostTokens }: ReapResult): string | undefined =>
+    resumed + abandoned + settled > 0
+      ? `stalled jobs: ${resumed} fan-outs resumed, ${abandoned} failed (not resumable), ${settled} settled with ${lostTokens} lost token(s) counted as failed`
+      : undefined;
+
+  return () => ({
+    init(ctx) {
+      const s: State = { timer: undefined, totals: { resumed: 0, abandoned: 0, settled: 0, lostTokens: 0 } };
+      schedule(s, ctx);
+      ctx.setStatus('running');
+      return s;
+    },
+
+    handle(s, msg, ctx) {
+      switch (msg.type) {
+        case 'tick': {
+          s.timer = undefined;
+          const deps = { db: resources(ctx).db, broker: () => ctx.ask(ctx.ref<BrokerMessage>('broker'), 'handle', {}, 1_000), clock: ctx.clock };
+          reapStalledJobs(deps, options.stallMs).then(
+            (result) => ctx.self.tell({ type: 'reaped', result }),
+            (error: unknown) => ctx.self.tell({ type: 'failed', error }),
+          );
+          return s;
+        }
+        case 'reaped': {
+          const r = msg.result;
+          if (r.resumed + r.abandoned + r.settled > 0) ctx.log.warn(r, 'stalled notification jobs resumed or settled');
+          s.totals = {
+            resumed: s.totals.resumed + r.resumed,
+            abandoned: s.totals.abandoned + r.abandoned,
+            settled: s.totals.settled + r.settled,
+            lostTokens: s.totals.lostTokens + r.lostTokens,
+          };
+          ctx.setStatus('running', detail(s.totals));
+          schedule(s, ctx);
+          return s;
+        }
+        case 'failed':
+          // The database or the broker away, or a pass that failed: the next pass tries again.
+          ctx.log.warn({ err: msg.error }, 'job reaper pass failed');
+          ctx.setStatus('backing-off', `job reaper pass failed (${errorMessage(msg.error)}); next pass in ${options.intervalMs} ms`, msg.error);
+          schedule(s, ctx);
+          return s;
+      }
+    },
+  });
+}
