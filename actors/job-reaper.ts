@@ -1,10 +1,12 @@
 // The job reaper actor (worker): every interval, one pass of src/dispatch/job-reaper.ts outside the mailbox — jobs
-// with no progress for the stall time are resumed or settled. PostgreSQL or RabbitMQ away is state (backing-off until
-// the next pass), never a crash. What it did so far is its detail, for on-call.
+// with no progress for the stall time are resumed or settled — and about once an hour the purge of what finished
+// work leaves behind (src/dispatch/purge.ts). PostgreSQL or RabbitMQ away is state (backing-off until the next
+// pass), never a crash. What it did so far is its detail, for on-call.
 import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
 import type { BrokerMessage } from '../src/contracts/broker.js';
 import type { TimerHandle } from '../src/clock.js';
 import { reapStalledJobs, type ReapResult } from '../src/dispatch/job-reaper.js';
+import { purgeFinished, type PurgeResult } from '../src/dispatch/purge.js';
 import { errorMessage } from '../src/errors/app-error.js';
 import { resources } from '../src/resources.js';
 
@@ -13,12 +15,19 @@ export interface JobReaperOptions {
   readonly stallMs: number;
   /** Time between passes (DISPATCH_REAPER_INTERVAL_MS). */
   readonly intervalMs: number;
+  /** Rows of jobs finished longer ago than this are purged (DISPATCH_PURGE_AFTER_DAYS). */
+  readonly purgeAfterDays: number;
 }
 
-type Msg = { type: 'tick' } | { type: 'reaped'; result: ReapResult } | { type: 'failed'; error: unknown };
+/** The purge runs with the first pass, then with the first pass an hour or more after the last purge. */
+const PURGE_EVERY_MS = 3_600_000;
+
+type Msg = { type: 'tick' } | { type: 'reaped'; result: ReapResult; purged: PurgeResult | undefined } | { type: 'failed'; error: unknown };
 
 interface State {
   timer: TimerHandle | undefined;
+  /** When the last purge finished (clock ms; undefined: none yet). */
+  purgedAt: number | undefined;
   /** Totals since this incarnation started. */
   totals: ReapResult;
 }
@@ -34,7 +43,7 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
 
   return () => ({
     init(ctx) {
-      const s: State = { timer: undefined, totals: { resumed: 0, abandoned: 0, settled: 0, lostTokens: 0 } };
+      const s: State = { timer: undefined, purgedAt: undefined, totals: { resumed: 0, abandoned: 0, settled: 0, lostTokens: 0 } };
       schedule(s, ctx);
       ctx.setStatus('running');
       return s;
@@ -45,8 +54,14 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
         case 'tick': {
           s.timer = undefined;
           const deps = { db: resources(ctx).db, broker: () => ctx.ask(ctx.ref<BrokerMessage>('broker'), 'handle', {}, 1_000), clock: ctx.clock };
-          reapStalledJobs(deps, options.stallMs).then(
-            (result) => ctx.self.tell({ type: 'reaped', result }),
+          const purgeDue = s.purgedAt === undefined || ctx.clock.now() - s.purgedAt >= PURGE_EVERY_MS;
+          const pass = async () => {
+            const result = await reapStalledJobs(deps, options.stallMs);
+            const purged = purgeDue ? await purgeFinished(await deps.db(), new Date(ctx.clock.now()), options.purgeAfterDays) : undefined;
+            return { result, purged };
+          };
+          pass().then(
+            ({ result, purged }) => ctx.self.tell({ type: 'reaped', result, purged }),
             (error: unknown) => ctx.self.tell({ type: 'failed', error }),
           );
           return s;
@@ -54,6 +69,10 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
         case 'reaped': {
           const r = msg.result;
           if (r.resumed + r.abandoned + r.settled > 0) ctx.log.warn(r, 'stalled notification jobs resumed or settled');
+          if (msg.purged) {
+            s.purgedAt = ctx.clock.now();
+            ctx.log.info(msg.purged, 'rows of finished jobs and past SMS budget days purged');
+          }
           s.totals = {
             resumed: s.totals.resumed + r.resumed,
             abandoned: s.totals.abandoned + r.abandoned,

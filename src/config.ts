@@ -94,6 +94,8 @@ const envSchema = z.object({
   DISPATCH_STALL_MS: int(1_800_000, 1_000, 7 * 24 * 3_600_000),
   /** Time between two passes of the job reaper. */
   DISPATCH_REAPER_INTERVAL_MS: int(60_000, 100, 3_600_000),
+  /** sent_batches and batch_claims rows of jobs finished longer ago than this many days are purged. */
+  DISPATCH_PURGE_AFTER_DAYS: int(30, 1, 3_650),
   /** Shares of high_priority, normal and low_priority: `6,3,1`. */
   DISPATCH_WEIGHTS: z
     .string()
@@ -220,8 +222,8 @@ export interface DispatchConfig {
   readonly claimLeaseMs: number;
   /** How long a delivery is held while a dependency is away before it goes back to its queue. */
   readonly outageHoldMs: number;
-  /** The job reaper: no progress for stallMs and a job is resumed or settled; a pass every intervalMs. */
-  readonly reaper: { readonly stallMs: number; readonly intervalMs: number };
+  /** The job reaper: no progress for stallMs and a job is resumed or settled; a pass every intervalMs; the purge. */
+  readonly reaper: { readonly stallMs: number; readonly intervalMs: number; readonly purgeAfterDays: number };
   readonly weights: Readonly<Record<'high_priority' | 'normal' | 'low_priority', number>>;
   readonly lowSplit: number;
 }
@@ -434,7 +436,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       maxSendAttempts: e.FCM_MAX_SEND_ATTEMPTS,
       claimLeaseMs: e.DISPATCH_CLAIM_LEASE_MS,
       outageHoldMs: e.DISPATCH_OUTAGE_HOLD_MS,
-      reaper: { stallMs: e.DISPATCH_STALL_MS, intervalMs: e.DISPATCH_REAPER_INTERVAL_MS },
+      reaper: { stallMs: e.DISPATCH_STALL_MS, intervalMs: e.DISPATCH_REAPER_INTERVAL_MS, purgeAfterDays: e.DISPATCH_PURGE_AFTER_DAYS },
       weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },
       lowSplit: e.DISPATCH_LOW_SPLIT,
     },
