@@ -5,14 +5,14 @@
 //   its checkpoint (batches already published keep their ids: consumers drop repeats); after MAX_RESUMES resumes
 //   without finishing, the job is marked failed with a reason;
 // - fan-out finished, tokens without an outcome and no live claim on any of its batches (the batches died): those
-//   tokens count as failed, with a reason, and the job settles.
+//   tokens count as failed, with a reason, and the job settles (one with every outcome in is simply settled).
 // Jobs whose outbox row is not published yet are the outbox relay's (RabbitMQ away), not the reaper's. Safe with
 // several workers: each change is one conditional statement on the job row (a second reaper finds it progressed),
 // and a job message published twice resumes the same checkpoint.
 import type { Broker, PriorityQueue } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { settledState } from './dispatch-handler.js';
+import { settleJob, settledState } from './dispatch-handler.js';
 import type { JobMessage } from './notification-jobs.js';
 
 /** Resumes of one job's fan-out before the reaper gives up on it (marks it failed). */
@@ -74,6 +74,8 @@ export async function reapStalledJobs(deps: JobReaperDeps, stallMs: number): Pro
       if (lost > 0) {
         settled++;
         lostTokens += lost;
+      } else {
+        await settleJob(db, job.id, now); // every token has its outcome: only the settle itself was missed
       }
     } else if (job.resumed_count >= MAX_RESUMES) {
       if (await abandon(db, job, now, stalledBefore)) abandoned++;
