@@ -36,14 +36,15 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
   const schedule = (s: State, ctx: ActorContext<Msg>): void => {
     s.timer = ctx.setTimer(() => ctx.self.tell({ type: 'tick' }), options.intervalMs);
   };
-  const detail = ({ resumed, abandoned, settled, lostTokens }: ReapResult): string | undefined =>
-    resumed + abandoned + settled > 0
-      ? `stalled jobs: ${resumed} fan-outs resumed, ${abandoned} failed (not resumable), ${settled} settled with ${lostTokens} lost token(s) counted as failed`
+  const acted = (r: ReapResult): number => r.resumed + r.completed + r.abandoned + r.settled;
+  const detail = (r: ReapResult): string | undefined =>
+    acted(r) > 0
+      ? `stalled jobs: ${r.resumed} fan-outs resumed, ${r.completed} with owed retries published, ${r.abandoned} failed (not resumable), ${r.settled} settled with ${r.lostTokens} lost token(s) counted as failed`
       : undefined;
 
   return () => ({
     init(ctx) {
-      const s: State = { timer: undefined, purgedAt: undefined, totals: { resumed: 0, abandoned: 0, settled: 0, lostTokens: 0 } };
+      const s: State = { timer: undefined, purgedAt: undefined, totals: { resumed: 0, completed: 0, abandoned: 0, settled: 0, lostTokens: 0 } };
       schedule(s, ctx);
       ctx.setStatus('running');
       return s;
@@ -68,13 +69,14 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
         }
         case 'reaped': {
           const r = msg.result;
-          if (r.resumed + r.abandoned + r.settled > 0) ctx.log.warn(r, 'stalled notification jobs resumed or settled');
+          if (acted(r) > 0) ctx.log.warn(r, 'stalled notification jobs resumed or settled');
           if (msg.purged) {
             s.purgedAt = ctx.clock.now();
             ctx.log.info(msg.purged, 'rows of finished jobs and past SMS budget days purged');
           }
           s.totals = {
             resumed: s.totals.resumed + r.resumed,
+            completed: s.totals.completed + r.completed,
             abandoned: s.totals.abandoned + r.abandoned,
             settled: s.totals.settled + r.settled,
             lostTokens: s.totals.lostTokens + r.lostTokens,

@@ -96,16 +96,10 @@ export type DispatchResult =
  * A message a recorded batch still owes the broker (sent_batches.followups, written with its outcome): its retry
  * batch, or its exhausted tokens for the dead-letter queue.
  */
-type Followup =
-  | { readonly kind: 'retry'; readonly queue: PriorityQueue; readonly body: DispatchBatchMessage; readonly options: RetryOptions }
-  | {
-      readonly kind: 'dead';
-      readonly queue: PriorityQueue;
-      readonly body: DispatchBatchMessage;
-      readonly reason: string;
-      readonly attempts: number;
-      readonly options: DeadLetterOptions;
-    };
+export type Followup = { readonly queue: PriorityQueue; readonly body: DispatchBatchMessage } & (
+  | { readonly kind: 'retry'; readonly options: RetryOptions }
+  | { readonly kind: 'dead'; readonly reason: string; readonly attempts: number; readonly options: DeadLetterOptions }
+);
 
 export interface BatchCounts {
   readonly sent: number;
@@ -233,6 +227,16 @@ async function recordBatch(
   return recorded;
 }
 
+/** Publishes what a recorded batch owes the broker, each on confirm, then clears it from the batch's row. */
+export async function publishFollowups(db: PgHandle, broker: Broker, batchId: string, owed: readonly Followup[]): Promise<void> {
+  for (const f of owed) {
+    const body = Buffer.from(JSON.stringify(f.body));
+    if (f.kind === 'retry') await broker.retry(f.queue, body, f.options);
+    else await broker.deadLetter(f.queue, body, f.reason, f.attempts, f.options);
+  }
+  await db.query(`UPDATE sent_batches SET followups = NULL WHERE batch_id = $1`, [batchId]);
+}
+
 /** Runs `fn` every `ms` until stopped (its failures are ignored: the next tick tries again). */
 function renewEvery(clock: Clock, ms: number, fn: () => Promise<unknown>): { stop(): void } {
   let timer: ReturnType<Clock['setTimeout']> | undefined;
@@ -334,16 +338,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   const release = async (db: PgHandle, batchId: string, owner: string): Promise<void> => {
     await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
   };
-  /** Publishes what a recorded batch owes the broker, each on confirm, then clears it from the batch's row. */
   const publishOwed = async (db: PgHandle, batchId: string, owed: readonly Followup[]): Promise<void> => {
-    if (owed.length === 0) return;
-    const broker = await deps.broker();
-    for (const f of owed) {
-      const body = Buffer.from(JSON.stringify(f.body));
-      if (f.kind === 'retry') await broker.retry(f.queue, body, f.options);
-      else await broker.deadLetter(f.queue, body, f.reason, f.attempts, f.options);
-    }
-    await db.query(`UPDATE sent_batches SET followups = NULL WHERE batch_id = $1`, [batchId]);
+    if (owed.length > 0) await publishFollowups(db, await deps.broker(), batchId, owed);
   };
   // A job's content never changes once accepted: its settings are read once per job, not once per batch.
   const jobs = new Map<string, JobSettings>();

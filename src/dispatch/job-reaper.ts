@@ -4,6 +4,9 @@
 // - fan-out not finished (the job message died): the job message is published again and the fan-out resumes from
 //   its checkpoint (batches already published keep their ids: consumers drop repeats); after MAX_RESUMES resumes
 //   without finishing, the job is marked failed with a reason;
+// - fan-out finished, and recorded batches still owe the broker their retry or dead-letter messages (their delivery
+//   died after the outcome was recorded, before those were confirmed): they are published now, and the job waits for
+//   its retries as usual;
 // - fan-out finished, tokens without an outcome and no live claim on any of its batches (the batches died): those
 //   tokens count as failed, with a reason, and the job settles (one with every outcome in is simply settled).
 // Jobs whose outbox row is not published yet are the outbox relay's (RabbitMQ away), not the reaper's. Safe with
@@ -12,7 +15,7 @@
 import type { Broker, PriorityQueue } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { settleJob, settledState } from './dispatch-handler.js';
+import { publishFollowups, settleJob, settledState, type Followup } from './dispatch-handler.js';
 import type { JobMessage } from './notification-jobs.js';
 
 /** Resumes of one job's fan-out before the reaper gives up on it (marks it failed). */
@@ -30,6 +33,8 @@ export interface JobReaperDeps {
 export interface ReapResult {
   /** Jobs whose fan-out was resumed (their job message published again). */
   readonly resumed: number;
+  /** Jobs whose recorded batches' owed retry and dead-letter messages were published. */
+  readonly completed: number;
   /** Jobs marked failed because their fan-out could not be resumed. */
   readonly abandoned: number;
   /** Jobs settled by counting the tokens of their lost batches as failed. */
@@ -65,11 +70,14 @@ export async function reapStalledJobs(deps: JobReaperDeps, stallMs: number): Pro
     [stalledBefore, now],
   );
   let resumed = 0;
+  let completed = 0;
   let abandoned = 0;
   let settled = 0;
   let lostTokens = 0;
   for (const job of rows) {
-    if (job.fanout_done) {
+    if (job.fanout_done && (await completeFollowups(db, deps.broker, job.id, now))) {
+      completed++;
+    } else if (job.fanout_done) {
       const lost = await countLostTokens(db, job.id, now, stalledBefore);
       if (lost > 0) {
         settled++;
@@ -83,7 +91,23 @@ export async function reapStalledJobs(deps: JobReaperDeps, stallMs: number): Pro
       resumed++;
     }
   }
-  return { resumed, abandoned, settled, lostTokens };
+  return { resumed, completed, abandoned, settled, lostTokens };
+}
+
+/**
+ * Publishes what the job's recorded batches still owe the broker and marks the job as progressed (its retries come
+ * back through the queues); false when they owe nothing.
+ */
+async function completeFollowups(db: PgHandle, broker: () => Promise<Broker>, jobId: string, now: Date): Promise<boolean> {
+  const { rows } = await db.query<{ batch_id: string; followups: Followup[] }>(
+    `SELECT batch_id, followups FROM sent_batches WHERE job_id = $1 AND followups IS NOT NULL`,
+    [jobId],
+  );
+  if (rows.length === 0) return false;
+  const b = await broker();
+  for (const r of rows) await publishFollowups(db, b, r.batch_id, r.followups);
+  await db.query(`UPDATE notification_jobs SET updated_at = $2 WHERE id = $1`, [jobId, now]);
+  return true;
 }
 
 /** The tokens of a finished fan-out that have no outcome count as failed and the job settles; how many (0: none). */
