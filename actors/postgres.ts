@@ -1,11 +1,13 @@
 // The postgres resource actor: owns the pg pool, applies migrations when told to, probes the server,
-// and reports an outage as state (backing-off) with reconnect backoff — never as a crash.
+// and reports an outage as state (backing-off) with reconnect backoff — never as a crash. Load (no free connection
+// within the acquire timeout, a query past its timeout) is neither: callers get DATABASE_BUSY, the actor stays
+// running and counts it in its detail.
 import pg from 'pg';
 import type { PgHandle, PostgresMessage } from '../src/contracts/postgres.js';
 import { ServiceUnavailableError, errorMessage } from '../src/errors/app-error.js';
 import { migrate } from '../src/db/migrate.js';
 import { poolHandle } from '../src/db/pg-handle.js';
-import { isPostgresOutage } from '../src/db/pg-errors.js';
+import { isPostgresBusy, isPostgresOutage } from '../src/db/pg-errors.js';
 import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
 import type { TimerHandle } from '../src/clock.js';
 import { backoffDelay, type BackoffPolicy } from '../src/backoff.js';
@@ -14,6 +16,8 @@ export interface PostgresOptions {
   /** Where to connect; asked at every start so an embedded server's port can change across restarts. */
   readonly connection: () => Promise<{ url: string; migrationUrl: string }>;
   readonly poolMax: number;
+  /** How long a query waits for a free connection before DATABASE_BUSY (pg-pool's acquire timeout). @defaultValue 5_000 */
+  readonly acquireTimeoutMs?: number;
   /** Client-side bound on one query (no startup parameter: PgBouncer refuses those; set statement_timeout on the role). */
   readonly queryTimeoutMs: number;
   readonly migrateOnStart: boolean;
@@ -25,7 +29,11 @@ export interface PostgresOptions {
 }
 
 // `epoch` tells this incarnation's check results from those of the one it replaced (same name, same mailbox address).
-type Internal = { type: 'check' } | { type: 'checked'; epoch: symbol; ok: true } | { type: 'checked'; epoch: symbol; ok: false; error: unknown };
+type Internal =
+  | { type: 'check' }
+  | { type: 'checked'; epoch: symbol; ok: true }
+  | { type: 'checked'; epoch: symbol; ok: false; error: unknown }
+  | { type: 'busy'; epoch: symbol; error: unknown };
 type Msg = PostgresMessage | Internal;
 
 interface State {
@@ -39,6 +47,8 @@ interface State {
   attempt: number;
   lastError: string | undefined;
   nextCheck: TimerHandle | undefined;
+  /** Load seen since this incarnation started: queries refused with DATABASE_BUSY, probes that timed out. */
+  busy: { queries: number; probes: number; last: string | undefined };
 }
 
 const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
@@ -63,6 +73,16 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
     );
   };
 
+  /** Running, with the load counted so far as the detail (on-call sees it in the tree and in readiness). */
+  const running = (s: State, ctx: ActorContext<Msg>, error?: unknown): void => {
+    const { queries, probes, last } = s.busy;
+    const detail =
+      queries + probes > 0
+        ? `busy: ${queries} ${queries === 1 ? 'query' : 'queries'} refused, ${probes} ${probes === 1 ? 'probe' : 'probes'} timed out (pool of ${options.poolMax} saturated or queries past their timeout); last: ${last}`
+        : undefined;
+    ctx.setStatus('running', detail, error);
+  };
+
   const scheduleCheck = (s: State, ctx: ActorContext<Msg>, ms: number): void => {
     ctx.clearTimer(s.nextCheck);
     s.nextCheck = ctx.setTimer(() => ctx.self.tell({ type: 'check' }), ms);
@@ -74,7 +94,8 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
       const pool = new pg.Pool({
         connectionString: url,
         max: options.poolMax,
-        connectionTimeoutMillis: 5_000,
+        // pg-pool's acquire timeout as well as a new connection's: past it a query is refused as DATABASE_BUSY.
+        connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
         idleTimeoutMillis: 30_000,
         query_timeout: options.queryTimeoutMs,
         application_name: options.applicationName,
@@ -85,9 +106,10 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         ctx.log.warn({ err }, 'idle PostgreSQL client failed');
         ctx.self.tell({ type: 'check' });
       });
-      const handle = poolHandle(pool);
+      const epoch = Symbol('postgres incarnation');
+      const handle = poolHandle(pool, (error) => ctx.self.tell({ type: 'busy', epoch, error }));
       const state: State = {
-        epoch: Symbol('postgres incarnation'),
+        epoch,
         pool,
         handle,
         migrationUrl,
@@ -97,6 +119,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         attempt: 0,
         lastError: undefined,
         nextCheck: undefined,
+        busy: { queries: 0, probes: 0, last: undefined },
       };
       ctx.setStatus('backing-off', 'connecting to PostgreSQL');
       check(state, ctx);
@@ -115,6 +138,12 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         case 'check':
           check(s, ctx);
           return s;
+        case 'busy':
+          if (msg.epoch !== s.epoch) return s;
+          s.busy.queries++;
+          s.busy.last = errorMessage(msg.error);
+          if (s.up) running(s, ctx, msg.error);
+          return s;
         case 'checked':
           if (msg.epoch !== s.epoch) return s; // a result of the incarnation this one replaced
           s.checking = false;
@@ -123,12 +152,21 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
             s.up = true;
             s.attempt = 0;
             s.lastError = undefined;
-            ctx.setStatus('running');
+            running(s, ctx);
+            scheduleCheck(s, ctx, probeMs);
+            return s;
+          }
+          // The probe waited its turn like any query and timed out: the server answers, it is only saturated.
+          if (s.up && isPostgresBusy(msg.error)) {
+            s.busy.probes++;
+            s.busy.last = errorMessage(msg.error);
+            ctx.log.warn({ err: msg.error }, 'PostgreSQL busy: the probe timed out');
+            running(s, ctx, msg.error);
             scheduleCheck(s, ctx, probeMs);
             return s;
           }
           // A failing migration or SQL on a reachable server is a bug: crash, and let supervision decide.
-          if (!isPostgresOutage(msg.error)) throw msg.error;
+          if (!isPostgresOutage(msg.error) && !isPostgresBusy(msg.error)) throw msg.error;
           s.up = false;
           s.lastError = errorMessage(msg.error);
           const delay = backoffDelay(reconnect, s.attempt++, Math.random());

@@ -47,6 +47,7 @@ const envSchema = z.object({
   DATABASE_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
   PG_POOL_MAX: int(10, 1, 500),
   PG_QUERY_TIMEOUT_MS: int(10_000, 100),
+  PG_ACQUIRE_TIMEOUT_MS: int(5_000, 50),
   MIGRATE_ON_START: bool(true).optional(),
   EMBEDDED_DATA_DIR: z.string().default('.data/pglite'),
 
@@ -89,6 +90,14 @@ const envSchema = z.object({
   FCM_SENDS_PER_THREAD: int(200, 1, 10_000),
   /** How long a batch claim holds before another copy may take the batch over (a worker that died). */
   DISPATCH_CLAIM_LEASE_MS: int(60_000, 100, 3_600_000),
+  /** How long a delivery is held while a dependency is away (or busy) before it goes back to its queue. */
+  DISPATCH_OUTAGE_HOLD_MS: int(300_000, 0, 3_600_000),
+  /** A job with no progress for this long is resumed or settled by the worker's job reaper. */
+  DISPATCH_STALL_MS: int(1_800_000, 1_000, 7 * 24 * 3_600_000),
+  /** Time between two passes of the job reaper. */
+  DISPATCH_REAPER_INTERVAL_MS: int(60_000, 100, 3_600_000),
+  /** sent_batches and batch_claims rows of jobs finished longer ago than this many days are purged. */
+  DISPATCH_PURGE_AFTER_DAYS: int(30, 1, 3_650),
   /** Shares of high_priority, normal and low_priority: `6,3,1`. */
   DISPATCH_WEIGHTS: z
     .string()
@@ -151,8 +160,8 @@ export interface Config {
   readonly log: { level: Env['LOG_LEVEL'] };
   /** `embedded` when no DATABASE_URL is set: PGlite served over the PostgreSQL protocol. */
   readonly postgres:
-    | { mode: 'external'; url: string; migrationUrl: string; poolMax: number; queryTimeoutMs: number; migrateOnStart: boolean }
-    | { mode: 'embedded'; dataDir: string; poolMax: number; queryTimeoutMs: number; migrateOnStart: true };
+    | { mode: 'external'; url: string; migrationUrl: string; poolMax: number; queryTimeoutMs: number; acquireTimeoutMs: number; migrateOnStart: boolean }
+    | { mode: 'embedded'; dataDir: string; poolMax: number; queryTimeoutMs: number; acquireTimeoutMs: number; migrateOnStart: true };
   readonly cache: { mode: 'redis'; url: string; maxEntries: number } | { mode: 'memory'; maxEntries: number };
   /** JWKS JSON with the verification keys, or undefined: then a development key is generated at start. */
   readonly jwt: {
@@ -237,6 +246,10 @@ export interface DispatchConfig {
   readonly workerCount: number;
   readonly maxSendAttempts: number;
   readonly claimLeaseMs: number;
+  /** How long a delivery is held while a dependency is away before it goes back to its queue. */
+  readonly outageHoldMs: number;
+  /** The job reaper: no progress for stallMs and a job is resumed or settled; a pass every intervalMs; the purge. */
+  readonly reaper: { readonly stallMs: number; readonly intervalMs: number; readonly purgeAfterDays: number };
   readonly weights: Readonly<Record<'high_priority' | 'normal' | 'low_priority', number>>;
   readonly lowSplit: number;
 }
@@ -378,6 +391,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
   const e = parsed.data;
 
   const queryTimeoutMs = e.PG_QUERY_TIMEOUT_MS;
+  const acquireTimeoutMs = e.PG_ACQUIRE_TIMEOUT_MS;
   const sandbox = sandboxAllowed(e.APP_ENV, e.DATABASE_URL !== undefined);
   return {
     env: e.APP_ENV,
@@ -401,13 +415,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
           migrationUrl: e.DATABASE_MIGRATION_URL ?? e.DATABASE_URL,
           poolMax: e.PG_POOL_MAX,
           queryTimeoutMs,
+          acquireTimeoutMs,
           // Production migrates as its own step on a direct connection (PgBouncer breaks session locks).
           migrateOnStart: e.MIGRATE_ON_START ?? e.APP_ENV !== 'production',
         }
       : // One connection: pglite-socket 0.2 interleaves the extended-protocol messages of concurrent
         // connections on PGlite's single session ("portal does not exist", even wrong rows; upstream
         // electric-sql/pglite#1046), which bench/login.ts hit at once with 10.
-        { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: 1, queryTimeoutMs, migrateOnStart: true },
+        { mode: 'embedded', dataDir: e.EMBEDDED_DATA_DIR, poolMax: 1, queryTimeoutMs, acquireTimeoutMs, migrateOnStart: true },
     cache: e.REDIS_URL ? { mode: 'redis', url: e.REDIS_URL, maxEntries: e.CACHE_MAX_ENTRIES } : { mode: 'memory', maxEntries: e.CACHE_MAX_ENTRIES },
     jwt: { publicKeys: e.JWT_PUBLIC_KEYS, signingKey: e.JWT_SIGNING_KEY, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     authSecret: e.AUTH_SECRET,
@@ -448,6 +463,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       workerCount: e.FCM_WORKER_COUNT,
       maxSendAttempts: e.FCM_MAX_SEND_ATTEMPTS,
       claimLeaseMs: e.DISPATCH_CLAIM_LEASE_MS,
+      outageHoldMs: e.DISPATCH_OUTAGE_HOLD_MS,
+      reaper: { stallMs: e.DISPATCH_STALL_MS, intervalMs: e.DISPATCH_REAPER_INTERVAL_MS, purgeAfterDays: e.DISPATCH_PURGE_AFTER_DAYS },
       weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },
       lowSplit: e.DISPATCH_LOW_SPLIT,
     },

@@ -44,6 +44,7 @@ import { createDispatchHandler } from '../src/dispatch/dispatch-handler.js';
 import { fcmPoolActor } from '../actors/fcm-pool.js';
 import { liveHubActor } from '../actors/live-hub.js';
 import type { SessionRevocations } from '../src/accounts/session-revocations.js';
+import { jobReaperActor } from '../actors/job-reaper.js';
 import type { LiveBus } from '../src/live/live-bus.js';
 import { FCM_POOL, type FcmPoolMessage } from '../src/contracts/fcm-pool.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../src/broker/topology.js';
@@ -74,6 +75,7 @@ function resourcesSupervisor(config: Config, asker: Asker): SupervisorSpec {
         connection,
         poolMax: pg.poolMax,
         queryTimeoutMs: pg.queryTimeoutMs,
+        acquireTimeoutMs: pg.acquireTimeoutMs,
         migrateOnStart: pg.migrateOnStart,
         applicationName: `samaconso-${config.role}`,
       }),
@@ -244,13 +246,18 @@ export function rootSpec(
       live: options.liveBus,
       claimOwner: config.nodeId,
       claimLeaseMs: d.claimLeaseMs,
+      outageHoldMs: d.outageHoldMs,
       onOutage: (detail, retryInMs) => log.warn({ retryInMs }, `delivery held while a dependency is away (${detail}); handled again in ${retryInMs} ms`),
       onResult: (r) => {
         if (r.outcome === 'ack') log.debug(r, 'delivery handled');
         else log.warn(r, `delivery ${r.outcome === 'reject' ? 'rejected (dead-lettered)' : 'returned to its queue'}: ${r.detail}`);
       },
     });
-    children.push(consumersSupervisor({ prefetch: d.prefetch, handle, drainTimeoutMs: config.shutdownTimeoutMs }));
+    children.push(
+      consumersSupervisor({ prefetch: d.prefetch, handle, drainTimeoutMs: config.shutdownTimeoutMs }),
+      // Settles what lost messages left unsettled; optional: a pass that fails waits for the next one.
+      actor({ name: 'job-reaper', readiness: 'optional', behaviour: jobReaperActor(d.reaper) }),
+    );
   }
   if (config.role !== 'worker') {
     const res = resources(asker);

@@ -70,6 +70,8 @@ export const jobStatusSchema = z.object({
     failed: z.number().int(),
     tokensRemoved: z.number().int(),
   }),
+  /** Set when the worker's job reaper settled the job: what was lost, or why the fan-out could not resume. */
+  failureReason: z.string().optional(),
 });
 
 export type NotificationRequestBody = z.output<typeof notificationRequestBody>;

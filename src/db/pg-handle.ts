@@ -1,12 +1,29 @@
 // A PgHandle over a pg pool: plain queries, and transactions on one connection with rollback on any error.
+// Load (no free connection in time, a query past its timeout) is turned into DatabaseBusyError and reported.
 import type pg from 'pg';
 import type { PgHandle } from '../contracts/postgres.js';
+import { DatabaseBusyError, isPostgresBusy } from './pg-errors.js';
 
-export function poolHandle(pool: pg.Pool): PgHandle {
+/** `onBusy` hears every query refused under load (the postgres actor counts them). */
+export function poolHandle(pool: pg.Pool, onBusy?: (error: DatabaseBusyError) => void): PgHandle {
+  const typed = (e: unknown): unknown => {
+    if (!isPostgresBusy(e) || e instanceof DatabaseBusyError) return e;
+    const busy = new DatabaseBusyError(e);
+    onBusy?.(busy);
+    return busy;
+  };
   return {
-    query: (text, values) => pool.query(text, values),
+    query: (text, values) =>
+      pool.query(text, values).catch((e: unknown) => {
+        throw typed(e);
+      }),
     transaction: async (fn) => {
-      const client = await pool.connect();
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw typed(e);
+      }
       try {
         await client.query('BEGIN');
         const result = await fn(client);
@@ -14,7 +31,7 @@ export function poolHandle(pool: pg.Pool): PgHandle {
         return result;
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
+        throw typed(e);
       } finally {
         client.release();
       }

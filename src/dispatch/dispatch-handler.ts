@@ -6,22 +6,25 @@
 //        the batch is done already (sent_batches, 0006): a copy delivered while the first is still sending waits
 //        for it instead of sending twice; a dead holder's lease runs out and a copy takes over;
 //     2. send through the push pipeline (scheduler + FCM pool: priority, rate limit, 429 pauses);
-//     3. retryable tokens go out again as a smaller push-batch through the retry queues (attempt + 1, deterministic
-//        id `${batchId}:r${attempt}`, a growing delay), published BEFORE the batch is recorded — a crash in between
-//        re-sends the batch on redelivery (at least once), never loses a retry; past maxAttempts they count as
-//        failed and go to the dead-letter queue as one batch (`${batchId}:dead`, reason and attempts);
-//     4. record in ONE statement: the batch in sent_batches, the claim marked finished, dead tokens removed, the
-//        job's counts added and the job settled (done, or failed when nothing could be delivered, once its fan-out
-//        finished and every published token has a final outcome).
-// A dependency that is away (PostgreSQL, the pool restarting) holds the delivery and retries it with a backoff:
-// returning it would spend the queue's delivery limit. Unparseable bodies are rejected (dead-lettered); any other
-// failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted as failed before RabbitMQ
-// dead-letters it. Never throws.
-import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.js';
+//     3. record in ONE statement: the batch in sent_batches with what it still owes the broker (0010: `followups`),
+//        the claim marked finished, dead tokens removed, the job's counts added and the job settled (done, or failed
+//        when nothing could be delivered, once its fan-out finished and every published token has a final outcome);
+//     4. then publish what it owes: retryable tokens as a smaller push-batch through the retry queues (attempt + 1,
+//        deterministic id `${batchId}:r${attempt}`, a growing delay); past maxAttempts they count as failed and go
+//        to the dead-letter queue as one batch (`${batchId}:dead`, reason and attempts); then clear `followups`.
+//        The outcome is persisted BEFORE anything that follows from it: a publish failing (RabbitMQ restarting, a
+//        memory alarm) or a crash in between never sends the batch again — the next attempt, or a redelivered copy,
+//        finds the batch done and publishes what is still owed (repeats are dropped by their deterministic ids).
+// A dependency that is away or saturated (PostgreSQL down or busy, the pool restarting) holds the delivery and
+// retries it with a backoff: returning it would spend the queue's delivery limit. Unparseable bodies are rejected
+// (dead-lettered); any other failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted
+// as failed before RabbitMQ dead-letters it (one that dies while PostgreSQL is away is settled later by the job
+// reaper, job-reaper.ts). Never throws.
+import type { Broker, DeadLetterOptions, Delivery, Outcome, PriorityQueue, RetryOptions } from '../broker/broker.js';
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { isPostgresOutage } from '../db/pg-errors.js';
+import { isPostgresBusy, isPostgresOutage } from '../db/pg-errors.js';
 import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../errors/actor-errors.js';
 import { AppError, ServiceUnavailableError } from '../errors/app-error.js';
 import { PipelineClosedError } from './push-pipeline.js';
@@ -88,6 +91,15 @@ export type DispatchResult =
     }
   | { readonly kind: 'invalid'; readonly outcome: 'reject'; readonly detail: string }
   | { readonly kind: 'error'; readonly outcome: Outcome; readonly detail: string };
+
+/**
+ * A message a recorded batch still owes the broker (sent_batches.followups, written with its outcome): its retry
+ * batch, or its exhausted tokens for the dead-letter queue.
+ */
+export type Followup = { readonly queue: PriorityQueue; readonly body: DispatchBatchMessage } & (
+  | { readonly kind: 'retry'; readonly options: RetryOptions }
+  | { readonly kind: 'dead'; readonly reason: string; readonly attempts: number; readonly options: DeadLetterOptions }
+);
 
 export interface BatchCounts {
   readonly sent: number;
@@ -159,11 +171,12 @@ export async function settleJob(client: { query(text: string, values?: unknown[]
   );
 }
 
-// The settle rule, written once for the two statements that apply it (settleJob, and recordBatch on the counts it
-// is adding). `j` is the job row, `c` its fan-out checkpoint; the arguments are SQL expressions of the counts.
+// The settle rule, written once for the statements that apply it (settleJob, recordBatch on the counts it is adding,
+// the job reaper on the tokens it counts as lost). `j` is the job row, `c` its fan-out checkpoint; the arguments are
+// SQL expressions of the counts.
 const readyToSettle = (sent: string, failed: string, removed: string): string =>
   `j.state IN ('fanning_out', 'sending') AND c.done_at IS NOT NULL AND ${sent} + ${failed} + ${removed} >= c.token_count`;
-const settledState = (sent: string, failed: string): string => `CASE WHEN ${sent} = 0 AND ${failed} > 0 THEN 'failed' ELSE 'done' END`;
+export const settledState = (sent: string, failed: string): string => `CASE WHEN ${sent} = 0 AND ${failed} > 0 THEN 'failed' ELSE 'done' END`;
 
 /** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
 const RETRY_BASE_MS = 1_000;
@@ -172,18 +185,18 @@ const RETRY_BASE_MS = 1_000;
 const JOB_CACHE_SIZE = 256;
 
 /**
- * Records a sent batch in ONE statement (so one round trip, and atomic): the batch in sent_batches, its claim
- * marked finished, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
+ * Records a sent batch in ONE statement (so one round trip, and atomic): the batch in sent_batches with the messages
+ * it still owes the broker, its claim marked finished, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
  * could be delivered, once its fan-out finished and every published token has an outcome). False when a
  * concurrent copy recorded the batch first: its counts stand, these are not added twice.
  */
 async function recordBatch(
   db: PgHandle,
-  b: { batchId: string; jobId: string; at: Date; remove: readonly string[]; owner: string } & BatchCounts,
+  b: { batchId: string; jobId: string; at: Date; remove: readonly string[]; owner: string; followups: readonly Followup[] } & BatchCounts,
 ): Promise<boolean> {
   const { rows } = await db.query<{ recorded: boolean; fanout_done: boolean | null }>(
     `WITH ins AS (
-       INSERT INTO sent_batches (batch_id, job_id, done_at) VALUES ($1, $2, $3) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
+       INSERT INTO sent_batches (batch_id, job_id, done_at, followups) VALUES ($1, $2, $3, $10) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
      ), finished AS (
        -- Kept, not deleted, and never expiring: a copy waiting on this row's lock then finds it taken for good
        -- (ON CONFLICT re-reads the row) and, on its next look, the batch in sent_batches. Only our own claim: a
@@ -204,7 +217,7 @@ async function recordBatch(
        RETURNING c.done_at IS NOT NULL AS fanout_done
      )
      SELECT EXISTS (SELECT 1 FROM ins) AS recorded, (SELECT fanout_done FROM counted) AS fanout_done`,
-    [b.batchId, b.jobId, b.at, b.remove, b.sent, b.failed, b.removed, b.retried, b.owner],
+    [b.batchId, b.jobId, b.at, b.remove, b.sent, b.failed, b.removed, b.retried, b.owner, b.followups.length > 0 ? JSON.stringify(b.followups) : null],
   );
   const recorded = rows[0]?.recorded === true;
   // The statement saw the checkpoint as of its start: if the fan-out finished after that, this batch may be the
@@ -212,6 +225,16 @@ async function recordBatch(
   // statement, with a fresh snapshot, closes that gap (only while the fan-out was still running: rare).
   if (recorded && rows[0]?.fanout_done !== true) await settleJob(db, b.jobId, b.at);
   return recorded;
+}
+
+/** Publishes what a recorded batch owes the broker, each on confirm, then clears it from the batch's row. */
+export async function publishFollowups(db: PgHandle, broker: Broker, batchId: string, owed: readonly Followup[]): Promise<void> {
+  for (const f of owed) {
+    const body = Buffer.from(JSON.stringify(f.body));
+    if (f.kind === 'retry') await broker.retry(f.queue, body, f.options);
+    else await broker.deadLetter(f.queue, body, f.reason, f.attempts, f.options);
+  }
+  await db.query(`UPDATE sent_batches SET followups = NULL WHERE batch_id = $1`, [batchId]);
 }
 
 /** Runs `fn` every `ms` until stopped (its failures are ignored: the next tick tries again). */
@@ -267,7 +290,9 @@ function isOutage(e: unknown): boolean {
     e instanceof ActorNotFoundError ||
     e instanceof QueryTimeoutError ||
     e instanceof PipelineClosedError ||
-    isPostgresOutage(e)
+    isPostgresOutage(e) ||
+    // Load, not the message's fault: a full pool or a slow query would otherwise spend the delivery limit.
+    isPostgresBusy(e)
   );
 }
 
@@ -284,30 +309,38 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
 
   /**
    * Claims the batch, waiting while a live claim of someone else holds it. 'done': the batch was recorded
-   * meanwhile (by that holder). 'claimed': ours now.
+   * (by that holder, or by an earlier attempt), with what it still owes the broker. 'claimed': ours now.
    */
-  const claim = async (db: PgHandle, batchId: string, jobId: string, owner: string): Promise<'claimed' | 'done'> => {
+  const claim = async (
+    db: PgHandle,
+    batchId: string,
+    jobId: string,
+    owner: string,
+  ): Promise<{ readonly state: 'claimed' } | { readonly state: 'done'; readonly owed: readonly Followup[] }> => {
     for (;;) {
       const now = deps.clock.now();
       // One round trip: is the batch recorded already, else take (or take over an expired) claim.
-      const { rows } = await db.query<{ done: boolean; claimed: boolean }>(
-        `WITH done AS (SELECT 1 FROM sent_batches WHERE batch_id = $1),
+      const { rows } = await db.query<{ done: boolean; owed: Followup[] | null; claimed: boolean }>(
+        `WITH done AS (SELECT followups FROM sent_batches WHERE batch_id = $1),
               taken AS (
                 INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at)
                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM done)
                 ON CONFLICT (batch_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, expires_at = EXCLUDED.expires_at
                  WHERE batch_claims.expires_at <= $5 OR batch_claims.claimed_by = EXCLUDED.claimed_by
                 RETURNING 1)
-         SELECT EXISTS (SELECT 1 FROM done) AS done, EXISTS (SELECT 1 FROM taken) AS claimed`,
+         SELECT EXISTS (SELECT 1 FROM done) AS done, (SELECT followups FROM done) AS owed, EXISTS (SELECT 1 FROM taken) AS claimed`,
         [batchId, jobId, owner, new Date(now + leaseMs), new Date(now)],
       );
-      if (rows[0]?.done) return 'done';
-      if (rows[0]?.claimed) return 'claimed';
+      if (rows[0]?.done) return { state: 'done', owed: rows[0].owed ?? [] };
+      if (rows[0]?.claimed) return { state: 'claimed' };
       await sleep(deps.clock, pollMs);
     }
   };
   const release = async (db: PgHandle, batchId: string, owner: string): Promise<void> => {
     await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
+  };
+  const publishOwed = async (db: PgHandle, batchId: string, owed: readonly Followup[]): Promise<void> => {
+    if (owed.length > 0) await publishFollowups(db, await deps.broker(), batchId, owed);
   };
   // A job's content never changes once accepted: its settings are read once per job, not once per batch.
   const jobs = new Map<string, JobSettings>();
@@ -355,12 +388,20 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       report({ kind: 'batch', jobId: msg.jobId, batchId, outcome, detail, ...(counts ? { counts } : {}) });
     let db: PgHandle | undefined;
     let claimed = false;
+    // Once the batch's outcome is recorded its tokens are counted: a later failure must not count them again.
+    let recordedOutcome = false;
     const owner = `${claimOwner}:${++handlings}`;
     try {
       db = await deps.db();
       const job = await jobSettings(db, msg.jobId);
       if (!job) return result('ack', 'job not found');
-      if ((await claim(db, batchId, msg.jobId, owner)) === 'done') return result('ack', 'duplicate: batch already done');
+      const claimedNow = await claim(db, batchId, msg.jobId, owner);
+      if (claimedNow.state === 'done') {
+        recordedOutcome = true;
+        if (claimedNow.owed.length === 0) return result('ack', 'duplicate: batch already done');
+        await publishOwed(db, batchId, claimedNow.owed);
+        return result('ack', `batch already done; ${claimedNow.owed.length} message(s) it owed published`);
+      }
       claimed = true;
       const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
       const notification: FcmNotification = {
@@ -438,34 +479,42 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         }
       });
 
+      const followups: Followup[] = [];
       if (retry.length > 0) {
         const next = attempt + 1;
         const retryId = `${batchId}:r${next}`;
-        const body: DispatchBatchMessage = { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: retry, batchId: retryId, attempt: next };
-        const broker = await deps.broker();
-        await broker.retry(queue, Buffer.from(JSON.stringify(body)), {
-          messageId: retryId,
-          headers: { 'x-job-id': msg.jobId },
-          attempt: next,
-          // Growing backoff (1 s, 2 s, 4 s … before the tiers round it up) unless FCM asked for longer.
-          delayMs: Math.max(retryAfterMs, RETRY_BASE_MS * 2 ** (next - 1)),
-          reason: [...reasons].sort().join(','),
+        followups.push({
+          kind: 'retry',
+          queue,
+          body: { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: retry, batchId: retryId, attempt: next },
+          options: {
+            messageId: retryId,
+            headers: { 'x-job-id': msg.jobId },
+            attempt: next,
+            // Growing backoff (1 s, 2 s, 4 s … before the tiers round it up) unless FCM asked for longer.
+            delayMs: Math.max(retryAfterMs, RETRY_BASE_MS * 2 ** (next - 1)),
+            reason: [...reasons].sort().join(','),
+          },
         });
       }
-
       if (exhausted.length > 0) {
         const deadId = `${batchId}:dead`;
-        const body: DispatchBatchMessage = { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: exhausted, batchId: deadId, attempt };
-        const broker = await deps.broker();
-        await broker.deadLetter(queue, Buffer.from(JSON.stringify(body)), `max-attempts: ${[...exhaustedReasons].sort().join(',')}`, attempt + 1, {
-          messageId: deadId,
-          headers: { 'x-job-id': msg.jobId },
+        followups.push({
+          kind: 'dead',
+          queue,
+          body: { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: exhausted, batchId: deadId, attempt },
+          reason: `max-attempts: ${[...exhaustedReasons].sort().join(',')}`,
+          attempts: attempt + 1,
+          options: { messageId: deadId, headers: { 'x-job-id': msg.jobId } },
         });
       }
 
       const counts: BatchCounts = { sent, failed, removed: remove.length, retried: retry.length };
-      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove, owner, ...counts });
+      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove, owner, followups, ...counts });
       claimed = false;
+      recordedOutcome = true;
+      // A concurrent copy that recorded first owes (and publishes) its own follow-ups.
+      if (recorded) await publishOwed(db, batchId, followups);
       return result('ack', recorded ? `attempt ${attempt}` : 'duplicate: recorded concurrently', counts);
     } catch (e) {
       // Let the copy that comes back (this one, requeued) take the batch at once rather than after the lease.
@@ -473,7 +522,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       if (isOutage(e)) throw new OutageError(e);
       // The queue's last delivery of this batch: RabbitMQ dead-letters it after this nack (its tokens are kept
       // there with the reason). Count them as failed now, or the job would wait for them forever.
-      if (db && deps.deliveryLimit !== undefined && delivery.deliveryCount >= deps.deliveryLimit) {
+      if (!recordedOutcome && db && deps.deliveryLimit !== undefined && delivery.deliveryCount >= deps.deliveryLimit) {
         const failedNow = await countDeadLettered(db, msg.jobId, msg.tokens.length, new Date(deps.clock.now())).catch(() => false);
         if (failedNow) return result('nack-requeue', `${describe(e)}; last delivery: ${msg.tokens.length} token(s) counted as failed, dead-lettered by the queue`);
       }
@@ -481,8 +530,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     }
   };
 
-  // A delivery that fails because a dependency is away (PostgreSQL starting or down, the FCM pool restarting,
-  // RabbitMQ gone for a publish) is held and handled again after a backoff, not returned to its queue: every
+  // A delivery that fails because a dependency is away or saturated (PostgreSQL starting, down or busy, the FCM pool
+  // restarting, RabbitMQ gone for a publish) is held and handled again after a backoff, not returned to its queue: every
   // return counts toward the queue's delivery limit, so a worker starting before its database, or a database
   // outage, would otherwise dead-letter healthy batches within seconds. Holding also stops this consumer pulling
   // (its prefetch is in use). After outageHoldMs the delivery goes back to the queue after all.

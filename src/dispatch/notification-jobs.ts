@@ -42,6 +42,8 @@ export interface JobStatus {
     readonly failed: number;
     readonly tokensRemoved: number;
   };
+  /** What the job reaper did to settle the job (lost tokens counted as failed, a fan-out that could not resume). */
+  readonly failureReason?: string;
 }
 
 /** What the relay publishes for an accepted job (the worker reads the rest from the job row). */
@@ -68,6 +70,7 @@ interface JobRow {
   retried_count: number;
   failed_count: number;
   tokens_removed_count: number;
+  failure_reason: string | null;
 }
 
 export class NotificationJobService {
@@ -122,7 +125,8 @@ export class NotificationJobService {
     if (!UUID.test(jobId) || caller.role === 'customer') throw new NotificationJobNotFoundError();
     const db = await this.deps.db();
     const { rows } = await db.query<JobRow>(
-      `SELECT id, caller_agency, target, type, queue, state, created_at, target_count, inbox_count, sent_count, retried_count, failed_count, tokens_removed_count
+      `SELECT id, caller_agency, target, type, queue, state, created_at, target_count, inbox_count, sent_count, retried_count, failed_count, tokens_removed_count,
+              failure_reason
          FROM notification_jobs WHERE id = $1`,
       [jobId],
     );
@@ -144,6 +148,7 @@ export class NotificationJobService {
         failed: row.failed_count,
         tokensRemoved: row.tokens_removed_count,
       },
+      ...(row.failure_reason !== null ? { failureReason: row.failure_reason } : {}),
     };
   }
 

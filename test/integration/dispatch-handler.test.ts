@@ -13,6 +13,7 @@ import { createDispatchHandler, type DispatchBatchMessage, type DispatchResult }
 import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/fcm/sandbox-sender.js';
 import { waitFor } from '../support/wait.js';
 import { ServiceUnavailableError } from '../../src/errors/app-error.js';
+import { BrokerUnavailableError } from '../../src/broker/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const clock = new SystemClock();
@@ -204,6 +205,42 @@ describe('dispatch handler', () => {
     expect(s.sender.sentCount).toBe(before + 1);
   });
 
+  it('sends a batch once when publishing its retry fails twice with the broker unavailable: the retry is completed from the recorded outcome', async () => {
+    const s = setup();
+    const { id } = await fannedOut(3, s);
+    const batch = s.broker.published[0]!;
+    const busy = batch.body.tokens[1]!;
+    // FCM asks to retry this token each time it is sent (at most three times).
+    s.sender.script(busy.token, { kind: 'retry', code: 'UNAVAILABLE', retryAfterMs: 0 }, 3);
+    // RabbitMQ restarting (or in a memory alarm) when the retry goes out, twice; confirmed the third time.
+    let refusals = 0;
+    const restarting: Broker = {
+      ...s.broker,
+      retry: (queue, body, options) =>
+        ++refusals <= 2 ? Promise.reject(new BrokerUnavailableError('connection closed before the confirm')) : s.broker.retry(queue, body, options),
+    };
+    const outages: string[] = [];
+    const handler = createDispatchHandler({
+      db: async () => handle,
+      broker: async () => restarting,
+      pipeline: async () => ({ send: (_q, m) => s.sender.sendBatch(m) }),
+      clock,
+      onOutage: (detail) => outages.push(detail),
+    });
+    expect(await handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    // The fake FCM saw each token once: what it answered was not sent again.
+    expect(s.sender.sentCount).toBe(3);
+    expect(outages).toHaveLength(2);
+    expect(s.sender.recorded.map((m) => m.token).sort()).toEqual(batch.body.tokens.map((t) => t.token).sort());
+    expect(s.broker.retried.map((r) => [r.messageId, r.body.tokens])).toEqual([[`${id}:0:r1`, [busy]]]);
+    expect(await counts(id)).toEqual({ sent_count: 2, failed_count: 0, retried_count: 1, tokens_removed_count: 0 });
+
+    // A copy delivered again afterwards (a lost ack) neither sends nor publishes anything more.
+    expect(await s.handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(3);
+    expect(s.broker.retried).toHaveLength(1);
+  });
+
   it('backs off more at each retry when FCM names no Retry-After (1 s, 2 s, 4 s …)', async () => {
     const s = setup();
     const { id } = await fannedOut(1, s);
@@ -299,6 +336,36 @@ describe('dispatch handler', () => {
     expect(await starting(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
     expect(outages).toHaveLength(2);
     expect(await counts(id)).toMatchObject({ sent_count: 1 });
+  });
+
+  it('holds a batch on its last delivery while every pool connection is taken past the acquire timeout, then sends it once without spending its delivery limit', async () => {
+    const s = setup();
+    const { id } = await fannedOut(2, s);
+    const batch = s.broker.published[0]!;
+    // A pool of one connection, held by someone else: each query waits 100 ms for it, then times out.
+    const saturated = new pg.Pool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 100 });
+    const holder = await saturated.connect();
+    const outages: string[] = [];
+    try {
+      const busy = createDispatchHandler({
+        db: async () => poolHandle(saturated),
+        broker: async () => s.broker,
+        pipeline: async () => ({ send: (_q, m) => s.sender.sendBatch(m) }),
+        clock,
+        deliveryLimit: 1,
+        onOutage: (detail) => {
+          // Load ends once the delivery has been held: the connection comes back.
+          if (outages.push(detail) === 1) holder.release();
+        },
+      });
+      expect(await busy({ ...delivery(batch.body, { messageId: batch.messageId }), deliveryCount: 1, redelivered: true })).toBe('ack');
+    } finally {
+      if (outages.length === 0) holder.release();
+      await saturated.end();
+    }
+    expect(outages[0]).toMatch(/DATABASE_BUSY|busy/i);
+    expect(s.sender.recorded.map((m) => m.token).sort()).toEqual(batch.body.tokens.map((t) => t.token).sort());
+    expect(await counts(id)).toMatchObject({ sent_count: 2, failed_count: 0 });
   });
 
   it('counts a batch failing on its last delivery as failed (the queue dead-letters it next), and settles the job', async () => {

@@ -47,9 +47,7 @@ describe('error statuses', () => {
 
   it('holds no status for a code nothing throws', () => {
     const thrown = thrownCodes();
-    // Added ahead of the branch that throws it (issue 8), so that merging it is one line; drop once merged.
-    const awaitingThrower = new Set(['DATABASE_BUSY']);
-    expect(Object.keys(ERROR_STATUS).filter((code) => !thrown.has(code) && !awaitingThrower.has(code))).toEqual([]);
+    expect(Object.keys(ERROR_STATUS).filter((code) => !thrown.has(code))).toEqual([]);
   });
 
   it('answers the runtime, broker, live bus, SMS and fan-out errors with their own status, as expected errors', () => {
