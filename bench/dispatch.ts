@@ -24,8 +24,8 @@
 //   6. results       "## dispatch" in bench/RESULTS.md (bench/results-file.ts) and the chart bench/dispatch.svg.
 //
 // With --memory, none of that: the worker's memory during one broadcast to all N devices (bench/dispatch/memory.ts;
-// --devices=1000000 for the issue's run), for the default variant (or --variants), with the product's settings and,
-// first, with --memory-compare's worker settings; "## dispatch memory" in bench/RESULTS.md. The N devices are seeded
+// --devices=1000000 for the issue's run), for the default variant (or --variants), with the product's settings and
+// then with --memory-compare's worker settings; "## dispatch memory" in bench/RESULTS.md. The N devices are seeded
 // inside PostgreSQL in one statement (seedAgency): no row crosses the wire and none is held here.
 //
 // Every phase reports the CPU each process group used (/proc: this process = fake FCM + orchestration, proxy, API,
@@ -604,7 +604,7 @@ async function main(): Promise<void> {
   const write = !flag('no-write');
   /**
    * --memory: instead of the comparison, one broadcast to every device per run, with the worker's memory sampled
-   * (bench/dispatch/memory.ts): a run per selected variant with the product's settings, and before it one with
+   * (bench/dispatch/memory.ts): a run per selected variant with the product's settings, and after it one with
    * --memory-compare's worker settings (say, the V8 defaults), each in a fresh worker process.
    */
   const MEMORY = flag('memory');
@@ -794,9 +794,27 @@ async function main(): Promise<void> {
   if (MEMORY) {
     const runs: MemoryRun[] = [];
     const plan = variants.flatMap((variant) => [
-      ...(Object.keys(MEMORY_COMPARE).length ? [{ variant, label: `${variant.key}, compared settings`, env: MEMORY_COMPARE }] : []),
       { variant, label: `${variant.key}, product defaults`, env: {} },
+      ...(Object.keys(MEMORY_COMPARE).length ? [{ variant, label: `${variant.key}, compared settings`, env: MEMORY_COMPARE }] : []),
     ]);
+    // The section is written after every run, so a long run stopped half way keeps what it measured.
+    const report = (): void => {
+      const section = [
+        '## dispatch memory',
+        '',
+        `- date: ${startedAt.toISOString()}`,
+        `- machine: ${os.cpus()[0]?.model.trim().split(/\s+/).slice(0, 2).join(' ') ?? 'unknown'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}; services of ops/services.sh on the same machine, shared with other work.`,
+        `- command: \`${command}\``,
+        `- workload: ${fmt(N)} devices (customers with one device each in one agency, seeded inside PostgreSQL by one INSERT … SELECT FROM generate_series: nothing crosses the wire), one agency job of type monthly_summary (normal queue) per run; the worker node (own process, from the sources through tsx like the dispatch section's, so each pool thread also carries tsx) starts fresh for each run, runs a ${fmt(warm.tokens.length)}-device warm-up job, is left idle ${MEMORY_IDLE_S} s, then the broadcast (POST → the fake answered every token → job settled), then ${MEMORY_AFTER_S} s idle again.`,
+        `- witnesses, every ${MEMORY_INTERVAL_MS} ms: the worker's VmRSS (/proc/<pid>/status, read by the bench) and each thread's own process.memoryUsage() and V8 young/old generation sizes (bench/dispatch/memory-sampler.mjs preloaded into the worker and its piscina threads). idle RSS = median of the idle phase, peak = largest sample of the broadcast, growth = peak − idle.`,
+        '',
+        ...memoryTables(runs, MEMORY_GOAL_MB, fmt),
+        '',
+      ].join('\n');
+      console.log(`\n${section}`);
+      if (write) console.log(`wrote ${writeResultsSection('dispatch memory', section)}`);
+      else console.log('(--no-write: RESULTS.md left unchanged)');
+    };
     for (const { variant, label, env } of plan) {
       console.log(`\n[memory: ${label}] one agency job of ${fmt(N)} devices`);
       const recorder = new MemoryRecorder(`${tag}-${runs.length}`, MEMORY_INTERVAL_MS);
@@ -828,22 +846,8 @@ async function main(): Promise<void> {
       await stopNode(worker);
       groups.delete(worker.child.pid!);
       console.log(`  ${fmt(tokens)} in ${seconds.toFixed(1)} s = ${fmt(run.rate)} sends/s; worker RSS idle ${(run.idleRss / 2 ** 20).toFixed(0)} MB, peak ${(run.peakRss / 2 ** 20).toFixed(0)} MB, after ${(run.afterRss / 2 ** 20).toFixed(0)} MB${failedNote ? `; PROBLEM: ${failedNote}` : ''}`);
+      report();
     }
-    const section = [
-      '## dispatch memory',
-      '',
-      `- date: ${startedAt.toISOString()}`,
-      `- machine: ${os.cpus()[0]?.model.trim().split(/\s+/).slice(0, 2).join(' ') ?? 'unknown'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}; services of ops/services.sh on the same machine, shared with other work.`,
-      `- command: \`${command}\``,
-      `- workload: ${fmt(N)} devices (customers with one device each in one agency, seeded inside PostgreSQL by one INSERT … SELECT FROM generate_series: nothing crosses the wire), one agency job of type monthly_summary (normal queue) per run; the worker node (own process, from the sources through tsx like the dispatch section's, so each pool thread also carries tsx) starts fresh for each run, runs a ${fmt(warm.tokens.length)}-device warm-up job, is left idle ${MEMORY_IDLE_S} s, then the broadcast (POST → the fake answered every token → job settled), then ${MEMORY_AFTER_S} s idle again.`,
-      `- witnesses, every ${MEMORY_INTERVAL_MS} ms: the worker's VmRSS (/proc/<pid>/status, read by the bench) and each thread's own process.memoryUsage() and V8 young/old generation sizes (bench/dispatch/memory-sampler.mjs preloaded into the worker and its piscina threads). idle RSS = median of the idle phase, peak = largest sample of the broadcast, growth = peak − idle.`,
-      '',
-      ...memoryTables(runs, MEMORY_GOAL_MB, fmt),
-      '',
-    ].join('\n');
-    console.log(`\n${section}`);
-    if (write) console.log(`wrote ${writeResultsSection('dispatch memory', section)}`);
-    else console.log('(--no-write: RESULTS.md left unchanged)');
     return;
   }
 
