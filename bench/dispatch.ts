@@ -818,10 +818,11 @@ async function main(): Promise<void> {
     for (const { variant, label, env } of plan) {
       console.log(`\n[memory: ${label}] one agency job of ${fmt(N)} devices`);
       const recorder = new MemoryRecorder(`${tag}-${runs.length}`, MEMORY_INTERVAL_MS);
-      const worker = await startNodeProcess('worker', { ...baseEnv, ...variant.env, ...WORKER_ENV, ...env, ...recorder.env(variant.env.NODE_OPTIONS) }, 60_000);
+      // Generous: on a busy shared machine, loading the sources through tsx has taken more than a minute.
+      const worker = await startNodeProcess('worker', { ...baseEnv, ...variant.env, ...WORKER_ENV, ...env, ...recorder.env(variant.env.NODE_OPTIONS) }, 300_000);
       nodes.push(worker);
       groups.set(worker.child.pid!, 'worker node');
-      await waitReady(worker, 'worker');
+      await waitReady(worker, 'worker', 300_000);
       recorder.start(worker.child.pid!);
       const warmBase = delivered();
       await jobSettled(await postJob(apiUrl, admin, { target: { kind: 'agency', agency: 'WARM' }, ...E2E_JOB }), 120_000);
@@ -1132,13 +1133,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function waitReady(n: NodeProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+async function waitReady(n: NodeProcess, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await fetch(`${n.opsUrl}/health/ready`).then((r) => r.ok, () => false);
     if (ok) return;
     if (n.child.exitCode !== null) throw new Error(`${what} process exited:\n${n.output()}`);
-    if (Date.now() > deadline) throw new Error(`${what} not ready after 60 s:\n${n.output().slice(-4000)}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs / 1000} s:\n${n.output().slice(-4000)}`);
     await sleep(100);
   }
 }
