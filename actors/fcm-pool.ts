@@ -11,7 +11,7 @@ import { SharedRateLimit } from '../src/dispatch/shared-rate-limit.js';
 import { TokenBucket, type RateLimit } from '../src/dispatch/token-bucket.js';
 import type { FcmMessage } from '../src/fcm/fcm-message.js';
 import type { FcmOutcome } from '../src/fcm/fcm-outcome.js';
-import { createFcmPool, type FcmPool, type PoolSenderOptions } from '../src/fcm/fcm-pool.js';
+import { createFcmPool, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../src/fcm/fcm-pool.js';
 import { createSandboxFcmSender } from '../src/fcm/sandbox-sender.js';
 import { errorMessage } from '../src/errors/app-error.js';
 
@@ -22,7 +22,7 @@ export interface BatchSender {
 
 export interface FcmPoolActorOptions {
   readonly sender:
-    | { readonly mode: 'pool'; readonly threads: number; readonly urgentThreads: number; readonly options: PoolSenderOptions }
+    | { readonly mode: 'pool'; readonly threads: number; readonly urgentThreads: number; readonly options: PoolSenderOptions; readonly resourceLimits?: FcmPoolOptions['resourceLimits'] }
     | { readonly mode: 'sandbox' }
     /** Any sender (tests, benchmarks). */
     | { readonly mode: 'custom'; readonly create: () => BatchSender };
@@ -67,6 +67,8 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
             urgentThreads: options.sender.urgentThreads,
             maxInFlight: options.scheduler.maxInFlight,
             sender: options.sender.options,
+            ...(options.sender.resourceLimits ? { resourceLimits: options.sender.resourceLimits } : {}),
+            onThreadError: (err) => ctx.log.error({ err }, 'FCM pool thread died between batches (out of memory?); piscina starts another'),
           });
           sender = pool;
           break;

@@ -23,6 +23,11 @@
 //   5. peak RSS      VmHWM of every process (worker nodes, API node, proxy, plain/BullMQ children, this one).
 //   6. results       "## dispatch" in bench/RESULTS.md (bench/results-file.ts) and the chart bench/dispatch.svg.
 //
+// With --memory, none of that: the worker's memory during one broadcast to all N devices (bench/dispatch/memory.ts;
+// --devices=1000000 for the issue's run), for the default variant (or --variants), with the product's settings and
+// then with --memory-compare's worker settings; "## dispatch memory" in bench/RESULTS.md. The N devices are seeded
+// inside PostgreSQL in one statement (seedAgency): no row crosses the wire and none is held here.
+//
 // Every phase reports the CPU each process group used (/proc: this process = fake FCM + orchestration, proxy, API,
 // worker, RabbitMQ, PostgreSQL, Redis, other) so a missed goal can be explained.
 //
@@ -30,6 +35,8 @@
 //                             [--h2-in-flight=3] [--warmup=1000] [--variants=proxy-http2-session,direct-http2-session,proxy-http1,direct-http1,direct-http2]
 //                             [--quiet-wait=45] [--quiet-cores=0.3] [--noisy-cores=0.3] [--attempts=3]
 //                             [--worker-env=K=V,…] [--api-env=K=V,…] [--no-write]
+//   npm run bench:dispatch -- --memory --devices=1000000 [--memory-compare=K=V,…] [--memory-interval-ms=250]
+//                             [--memory-idle-s=10] [--memory-after-s=15] [--variants=…]
 //
 // Everything it creates (database, vhost, Redis keys, child processes, temp files) is removed at the end, also on
 // Ctrl-C. Not part of `npm test`.
@@ -57,6 +64,7 @@ import { loadServicesSettings, TEMPLATE_DATABASE, toServicesEnv, type ServicesEn
 import { TEST_JWKS, TEST_SIGNING_JWK } from '../test/support/tokens.js';
 import { startNodeProcess, type NodeProcess } from '../test/support/worker-process.js';
 import { fmtMs, machineJiffies, option, sleep, textOption } from './bench-support.js';
+import { MemoryRecorder, memoryTables, type MemoryRun } from './dispatch/memory.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -75,6 +83,8 @@ const PLAIN_H1_IN_FLIGHT = 200;
 const BULLMQ_CONCURRENCY = 4;
 const BENCH_PROJECT = 'samaconso-bench';
 const CLK_TCK = 100;
+/** The issue's goal for --memory: RSS growth during the broadcast over the idle worker. */
+const MEMORY_GOAL_MB = 150;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
@@ -527,6 +537,28 @@ function rabbitmqctl(env: ServicesEnv, args: readonly string[]): Promise<string>
   });
 }
 
+/**
+ * Seeds `count` proved customers of `agency` with one device each, in one statement run inside PostgreSQL
+ * (generate_series; nothing crosses the wire, which a million devices need: test/support's seedCustomers sends
+ * the user ids back and forth and returns every token). Returns how many devices it made.
+ */
+async function seedAgency(sql: pg.Pool, count: number, agency: string, prefix: string): Promise<number> {
+  await sql.query(`INSERT INTO agencies (code, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [agency]);
+  await sql.query(`CREATE SEQUENCE IF NOT EXISTS seed_phone_seq`);
+  const { rowCount } = await sql.query(
+    `WITH u AS (
+       INSERT INTO users (id, phone, role, agency_code, phone_proved_at, created_at)
+       SELECT gen_random_uuid(), '+2217' || lpad(nextval('seed_phone_seq')::text, 8, '0'), 'customer', $2, now() - interval '1 day', now() - interval '1 day'
+         FROM generate_series(1, $1)
+       RETURNING id)
+     INSERT INTO device_sessions (id, user_id, family, device_model, platform, push_token, refresh_hash, rotated_at, expires_at, created_at, last_seen_at, state)
+     SELECT gen_random_uuid(), u.id, gen_random_uuid(), 'Phone', 'android', $3 || '-' || gen_random_uuid(), uuid_send(gen_random_uuid()), now(), now() + interval '30 days', now(), now(), 'active'
+       FROM u`,
+    [count, agency, prefix],
+  );
+  return rowCount ?? 0;
+}
+
 async function adminQuery(url: string, sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -570,6 +602,16 @@ async function main(): Promise<void> {
   /** The same for the API node: --api-env=… */
   const API_ENV = envList('api-env');
   const write = !flag('no-write');
+  /**
+   * --memory: instead of the comparison, one broadcast to every device per run, with the worker's memory sampled
+   * (bench/dispatch/memory.ts): a run per selected variant with the product's settings, and after it one with
+   * --memory-compare's worker settings (say, the V8 defaults), each in a fresh worker process.
+   */
+  const MEMORY = flag('memory');
+  const MEMORY_COMPARE = envList('memory-compare');
+  const MEMORY_INTERVAL_MS = option('memory-interval-ms', 250);
+  const MEMORY_IDLE_S = option('memory-idle-s', 10);
+  const MEMORY_AFTER_S = option('memory-after-s', 15);
   const command = `npm run bench:dispatch${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
   const services = toServicesEnv(loadServicesSettings(join(ROOT, '.services', 'env')));
@@ -656,17 +698,15 @@ async function main(): Promise<void> {
   const sql = new pg.Pool({ connectionString: dbUrl, max: 4 });
   cleanups.push({ what: 'bench pool', run: () => sql.end() });
   const seedT0 = performance.now();
-  const bulk = await seedCustomers(sql, DEVICES, { devices: 1, agency: 'BENCH', prefix: 'bench' });
+  const N = await seedAgency(sql, DEVICES, 'BENCH', 'bench');
   const warm = await seedCustomers(sql, WARMUP, { devices: 1, agency: 'WARM', prefix: 'warm' });
   const urg = await seedCustomers(sql, URGENT * 2, { devices: 1, agency: 'URG', prefix: 'urg' });
-  const backlogAgency = BACKLOG === DEVICES ? 'BENCH' : 'LOW';
-  const low = backlogAgency === 'BENCH' ? bulk : await seedCustomers(sql, BACKLOG, { devices: 1, agency: 'LOW', prefix: 'low' });
+  const backlogAgency = BACKLOG === DEVICES || MEMORY ? 'BENCH' : 'LOW';
+  const NB = backlogAgency === 'BENCH' ? N : await seedAgency(sql, BACKLOG, 'LOW', 'low');
   const { rows: urgRows } = await sql.query<{ user_id: string; push_token: string }>(`SELECT user_id, push_token FROM device_sessions WHERE user_id = ANY($1::uuid[])`, [urg.users]);
   const urgentUsers = urgRows.map((r) => ({ user: r.user_id, token: r.push_token }));
   await sql.query('ANALYZE');
   const admin = await adminToken(sql);
-  const N = bulk.tokens.length;
-  const NB = low.tokens.length;
   console.log(`  seeded ${fmt(N)} devices in agency BENCH${backlogAgency === 'LOW' ? `, ${fmt(NB)} in LOW` : ''}, ${fmt(warm.tokens.length)} in WARM, ${urgentUsers.length} urgent users (${((performance.now() - seedT0) / 1000).toFixed(1)} s)`);
 
   // --- product settings
@@ -697,7 +737,7 @@ async function main(): Promise<void> {
     // http2 takes no FCM_EXTRA_CA_FILE (config refuses it): the token call trusts the test CA through NODE_EXTRA_CA_CERTS.
     { key: 'direct-http2', label: 'product e2e, http2 (sendEach), direct', path: 'direct', transport: 'http2 (sendEach)', env: { FCM_TRANSPORT: 'http2', NODE_EXTRA_CA_CERTS: fake.caFile, ...directEnv({}) } },
   ];
-  const wanted = (textOption('variants') ?? allVariants.map((v) => v.key).join(',')).split(',');
+  const wanted = (textOption('variants') ?? (MEMORY ? DEFAULT_VARIANT : allVariants.map((v) => v.key).join(','))).split(',');
   const variants: Variant[] = [];
   const refused: string[] = [];
   for (const v of allVariants) {
@@ -750,6 +790,67 @@ async function main(): Promise<void> {
       await sleep(50);
     }
   };
+
+  if (MEMORY) {
+    const runs: MemoryRun[] = [];
+    const plan = variants.flatMap((variant) => [
+      { variant, label: `${variant.key}, product defaults`, env: {} },
+      ...(Object.keys(MEMORY_COMPARE).length ? [{ variant, label: `${variant.key}, compared settings`, env: MEMORY_COMPARE }] : []),
+    ]);
+    // The section is written after every run, so a long run stopped half way keeps what it measured.
+    const report = (): void => {
+      const section = [
+        '## dispatch memory',
+        '',
+        `- date: ${startedAt.toISOString()}`,
+        `- machine: ${os.cpus()[0]?.model.trim().split(/\s+/).slice(0, 2).join(' ') ?? 'unknown'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}; services of ops/services.sh on the same machine, shared with other work.`,
+        `- command: \`${command}\``,
+        `- workload: ${fmt(N)} devices (customers with one device each in one agency, seeded inside PostgreSQL by one INSERT … SELECT FROM generate_series: nothing crosses the wire), one agency job of type monthly_summary (normal queue) per run; the worker node (own process, from the sources through tsx like the dispatch section's, so each pool thread also carries tsx) starts fresh for each run, runs a ${fmt(warm.tokens.length)}-device warm-up job, is left idle ${MEMORY_IDLE_S} s, then the broadcast (POST → the fake answered every token → job settled), then ${MEMORY_AFTER_S} s idle again.`,
+        `- witnesses, every ${MEMORY_INTERVAL_MS} ms: the worker's VmRSS (/proc/<pid>/status, read by the bench) and each thread's own process.memoryUsage() and V8 young/old generation sizes (bench/dispatch/memory-sampler.mjs preloaded into the worker and its piscina threads). idle RSS = median of the idle phase, peak = largest sample of the broadcast, growth = peak − idle.`,
+        '',
+        ...memoryTables(runs, MEMORY_GOAL_MB, fmt),
+        '',
+      ].join('\n');
+      console.log(`\n${section}`);
+      if (write) console.log(`wrote ${writeResultsSection('dispatch memory', section)}`);
+      else console.log('(--no-write: RESULTS.md left unchanged)');
+    };
+    for (const { variant, label, env } of plan) {
+      console.log(`\n[memory: ${label}] one agency job of ${fmt(N)} devices`);
+      const recorder = new MemoryRecorder(`${tag}-${runs.length}`, MEMORY_INTERVAL_MS);
+      // Generous: on a busy shared machine, loading the sources through tsx has taken more than a minute.
+      const worker = await startNodeProcess('worker', { ...baseEnv, ...variant.env, ...WORKER_ENV, ...env, ...recorder.env(variant.env.NODE_OPTIONS) }, 300_000);
+      nodes.push(worker);
+      groups.set(worker.child.pid!, 'worker node');
+      await waitReady(worker, 'worker', 300_000);
+      recorder.start(worker.child.pid!);
+      const warmBase = delivered();
+      await jobSettled(await postJob(apiUrl, admin, { target: { kind: 'agency', agency: 'WARM' }, ...E2E_JOB }), 120_000);
+      await fake.waitFor(warmBase + warm.tokens.length, { timeoutMs: 60_000 });
+      recorder.enter('idle');
+      await sleep(MEMORY_IDLE_S * 1000);
+      recorder.enter('broadcast');
+      const base = delivered();
+      const t0 = performance.now();
+      const postedAt = Date.now();
+      const id = await postJob(apiUrl, admin, { target: { kind: 'agency', agency: 'BENCH' }, ...E2E_JOB });
+      let failedNote: string | undefined;
+      await waitDelivered(base, N, label, 1_800_000, t0).catch((e: unknown) => (failedNote = `${String(e)}; worker output: ${worker.output().slice(-2000)}`));
+      const seconds = (performance.now() - t0) / 1000;
+      await jobSettled(id, 300_000).catch((e: unknown) => (failedNote ??= String(e)));
+      recorder.enter('after');
+      await sleep(MEMORY_AFTER_S * 1000);
+      recorder.enter(undefined);
+      const tokens = delivered() - base;
+      const run = recorder.finish({ label, env, tokens, seconds, rate: tokens / seconds, postedAt, ...(failedNote ? { failedNote } : {}) });
+      runs.push(run);
+      await stopNode(worker);
+      groups.delete(worker.child.pid!);
+      console.log(`  ${fmt(tokens)} in ${seconds.toFixed(1)} s = ${fmt(run.rate)} sends/s; worker RSS idle ${(run.idleRss / 2 ** 20).toFixed(0)} MB, peak ${(run.peakRss / 2 ** 20).toFixed(0)} MB, after ${(run.afterRss / 2 ** 20).toFixed(0)} MB${failedNote ? `; PROBLEM: ${failedNote}` : ''}`);
+      report();
+    }
+    return;
+  }
 
   // --- 2 and 3: plain loops and BullMQ (each in its own process, the same N messages), before the product
   const subjects: Record<'plain-h2' | 'plain-h1' | 'bullmq', SubjectResult | undefined> = { 'plain-h2': undefined, 'plain-h1': undefined, bullmq: undefined };
@@ -1032,13 +1133,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function waitReady(n: NodeProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
+async function waitReady(n: NodeProcess, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await fetch(`${n.opsUrl}/health/ready`).then((r) => r.ok, () => false);
     if (ok) return;
     if (n.child.exitCode !== null) throw new Error(`${what} process exited:\n${n.output()}`);
-    if (Date.now() > deadline) throw new Error(`${what} not ready after 60 s:\n${n.output().slice(-4000)}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs / 1000} s:\n${n.output().slice(-4000)}`);
     await sleep(100);
   }
 }

@@ -81,6 +81,9 @@ const envSchema = z.object({
   FCM_POOL_THREADS: int(2, 1, 64),
   FCM_URGENT_THREADS: int(1, 0, 16),
   FCM_SESSIONS_PER_THREAD: int(2, 1, 16),
+  /** V8 heap limits of each FCM pool thread, MB (0: V8's default, from the machine's memory; less cannot start a thread). */
+  FCM_THREAD_MAX_OLD_MB: int(256, 0, 16_384).refine((n) => n === 0 || n >= 64, { message: "must be 0 (V8's default) or at least 64" }),
+  FCM_THREAD_MAX_YOUNG_MB: int(16, 0, 1_024).refine((n) => n === 0 || n >= 4, { message: "must be 0 (V8's default) or at least 4" }),
   FCM_BATCHES_IN_FLIGHT: int(4, 2, 256),
   FCM_URGENT_RESERVED: int(1, 1, 255),
   FCM_RATE_PER_MINUTE: int(600_000, 1),
@@ -236,6 +239,9 @@ export interface DispatchConfig {
         /** http2-session: HTTP/2 sessions each thread keeps open side by side. */
         sessionsPerThread: number;
         sendsPerThread: number;
+        /** V8 heap limits of each pool thread, MB (0: V8's default). */
+        threadMaxOldMb: number;
+        threadMaxYoungMb: number;
       };
   /** Batches sent at once (the scheduler's slots, and the pool's whole queue). */
   readonly batchesInFlight: number;
@@ -455,6 +461,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
             urgentThreads: e.FCM_URGENT_THREADS,
             sessionsPerThread: e.FCM_SESSIONS_PER_THREAD,
             sendsPerThread: e.FCM_SENDS_PER_THREAD,
+            threadMaxOldMb: e.FCM_THREAD_MAX_OLD_MB,
+            threadMaxYoungMb: e.FCM_THREAD_MAX_YOUNG_MB,
           }
         : { mode: sandbox ? 'sandbox' : 'none' },
       batchesInFlight: e.FCM_BATCHES_IN_FLIGHT,

@@ -219,6 +219,11 @@ export function rootSpec(
                   threads: d.fcm.threads,
                   urgentThreads: d.fcm.urgentThreads,
                   options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile, maxInFlight: d.fcm.sendsPerThread, sessions: d.fcm.sessionsPerThread },
+                  // 0: V8's default, i.e. no limit given to Node (which would take 0 literally)
+                  resourceLimits: {
+                    ...(d.fcm.threadMaxOldMb > 0 ? { maxOldGenerationSizeMb: d.fcm.threadMaxOldMb } : {}),
+                    ...(d.fcm.threadMaxYoungMb > 0 ? { maxYoungGenerationSizeMb: d.fcm.threadMaxYoungMb } : {}),
+                  },
                 }
               : { mode: 'sandbox' },
           rateLimit:

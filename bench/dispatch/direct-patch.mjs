@@ -4,7 +4,7 @@
 // on: the product's own CA settings decide, plus $BENCH_FAKE_CA_FILE for the HTTP/2 sessions firebase-admin opens
 // itself). firebase-admin's HTTP/2 client sends `:scheme: "https:"`, which the fake's Node HTTP/2 server resets,
 // so requests on redirected sessions get "https" (as test/support/fcm/redirect-http2.ts does in-process).
-// Plain JavaScript: it runs before tsx is registered (NODE_OPTIONS --import, and at the start of pool threads).
+// Plain JavaScript: it runs before tsx is registered (direct-preload.mjs, and at the start of pool threads).
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import tls from 'node:tls';
@@ -12,7 +12,7 @@ import tls from 'node:tls';
 const HOSTS = new Set(['fcm.googleapis.com', 'oauth2.googleapis.com']);
 let installed = false;
 
-export function installDirect() {
+export default function installDirect() {
   if (installed) return;
   installed = true;
   const port = Number(process.env.BENCH_FAKE_PORT);

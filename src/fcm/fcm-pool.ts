@@ -26,6 +26,19 @@ export interface FcmPoolOptions {
   /** Batches in flight at most across all threads (the push scheduler's slots). */
   readonly maxInFlight: number;
   readonly sender: PoolSenderOptions;
+  /**
+   * V8 heap limits of each thread (MB; absent: V8's default, sized from the machine's memory — 0 is not "default"
+   * to Node, it is a heap too small to start). Without them a thread's young generation doubles to V8's maximum
+   * under load and its old generation is collected lazily against a limit of several GB, so each thread adds tens
+   * of MB to the worker's RSS during a large broadcast (bench/RESULTS.md "dispatch memory"). A thread that reaches
+   * its limit dies like any failed thread: its batches go back to RabbitMQ and piscina starts another.
+   */
+  readonly resourceLimits?: { readonly maxOldGenerationSizeMb?: number; readonly maxYoungGenerationSizeMb?: number };
+  /**
+   * A thread died with no batch of its own (say, out of memory between batches): piscina starts another. Without
+   * this listener piscina's 'error' event would be unhandled and take the whole process down.
+   */
+  readonly onThreadError?: (error: unknown) => void;
 }
 
 export interface FcmPoolStats {
@@ -61,16 +74,20 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
   const urgentThreads = options.urgentThreads ?? 0;
   if (!Number.isInteger(urgentThreads) || urgentThreads < 0) throw new RangeError('urgentThreads must be a whole number >= 0');
   const { filename, sourceEntry } = workerEntry();
-  const makePool = (n: number): Piscina =>
-    new Piscina({
+  const makePool = (n: number): Piscina => {
+    const p = new Piscina({
       filename,
       minThreads: n,
       maxThreads: n,
       concurrentTasksPerWorker: Math.ceil(maxInFlight / n),
       maxQueue: maxInFlight,
       idleTimeout: Number.MAX_SAFE_INTEGER,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       workerData: { sender: options.sender, sourceEntry },
     });
+    p.on('error', (e: unknown) => options.onThreadError?.(e));
+    return p;
+  };
   const pool = makePool(threads);
   const urgentPool = urgentThreads > 0 ? makePool(urgentThreads) : pool;
   const running = new Set<Promise<unknown>>();

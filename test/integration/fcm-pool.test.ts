@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { getApps } from 'firebase-admin/app';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../../src/fcm/fcm-message.js';
-import { createFcmPool, type FcmPool, type PoolSenderOptions } from '../../src/fcm/fcm-pool.js';
+import { createFcmPool, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../../src/fcm/fcm-pool.js';
 import { startFcmWorld, type FcmWorld } from '../support/dispatch.js';
 
 const JOB = '4f1d7c2a-9b3e-4e5f-8a6b-1c2d3e4f5a6b';
@@ -25,12 +25,13 @@ function senderOptions(w: { projectId: string; credentialFile: string; proxyUrl:
   return { projectId: w.projectId, credential: w.credentialFile, transport: 'http1', proxyUrl: w.proxyUrl, extraCaFile: w.caFile };
 }
 
-function pool(threads: number, maxInFlight: number, urgentThreads = 0): FcmPool {
+function pool(threads: number, maxInFlight: number, urgentThreads = 0, resourceLimits?: FcmPoolOptions['resourceLimits']): FcmPool {
   const p = createFcmPool({
     threads,
     urgentThreads,
     maxInFlight,
     sender: senderOptions({ projectId: world.env.FCM_PROJECT_ID!, credentialFile: world.env.FCM_CREDENTIALS_FILE!, proxyUrl: world.proxy.url, caFile: world.fake.caFile }),
+    ...(resourceLimits ? { resourceLimits } : {}),
   });
   pools.push(p);
   return p;
@@ -202,6 +203,38 @@ describe('FCM pool', () => {
       await expect(p.sendBatch(messages('after-close', 1))).rejects.toThrow(/closed/);
     });
   }
+
+  it('every thread, urgent ones included, runs under the V8 heap limits the pool was given; without them, V8\'s default', async () => {
+    // Worker.resourceLimits is what the thread's isolate was created with (V8's own figure where none was given).
+    const limited = pool(1, 4, 1, { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 });
+    await Promise.all([limited.sendBatch(messages('limits-normal', 3)), limited.sendBatch(messages('limits-urgent', 3), true)]);
+    expect(world.fake.stats().delivered).toBe(6);
+    expect(piscinaWorkers).toHaveLength(2);
+    for (const w of piscinaWorkers) expect(w.resourceLimits).toMatchObject({ maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 });
+    piscinaWorkers.length = 0;
+    const unlimited = pool(1, 4);
+    await unlimited.sendBatch(messages('limits-default', 1));
+    expect(piscinaWorkers).toHaveLength(1);
+    expect(piscinaWorkers[0]!.resourceLimits?.maxOldGenerationSizeMb ?? 0).toBeGreaterThan(96);
+    expect(piscinaWorkers[0]!.resourceLimits?.maxYoungGenerationSizeMb ?? 0).toBeGreaterThan(8);
+  });
+
+  it('a thread out of memory with no batch of its own is reported to onThreadError instead of taking the process down', async () => {
+    // A heap too small to load the sender: the thread dies of a real ERR_WORKER_OUT_OF_MEMORY while starting, before
+    // any batch. piscina emits that as an 'error' event of the pool; unheard, it would be an uncaught exception.
+    const died = new Promise<unknown>((resolve) => {
+      const p = createFcmPool({
+        threads: 1,
+        maxInFlight: 2,
+        sender: senderOptions({ projectId: world.env.FCM_PROJECT_ID!, credentialFile: world.env.FCM_CREDENTIALS_FILE!, proxyUrl: world.proxy.url, caFile: world.fake.caFile }),
+        resourceLimits: { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 },
+        onThreadError: resolve,
+      });
+      pools.push(p);
+    });
+    const error = await Promise.race([died, new Promise((r) => setTimeout(() => r('no thread error within 20 s'), 20_000))]);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_OUT_OF_MEMORY' });
+  });
 
   it('a thread killed mid-batch fails only its own batch; piscina starts another thread and later batches go', async () => {
     const p = pool(2, 4);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redactUrl } from '../../../src/config.js';
 
@@ -75,6 +78,21 @@ describe('config', () => {
     expect(problems({ FCM_PROJECT_ID: 'p', FCM_CREDENTIALS_FILE: '/nonexistent/sa.json' })).toEqual([expect.stringMatching(/^FCM_CREDENTIALS_FILE: no file at/)]);
     // The default transport works through a proxy.
     expect(loadConfig({ FCM_PROXY_URL: 'http://proxy:3128' }).dispatch.fcm).toEqual({ mode: 'sandbox' });
+  });
+
+  it('reads the FCM pool threads\' heap limits: 256 MB old and 16 MB young by default, 0 for V8\'s own, too small or negative refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const fcm = { FCM_PROJECT_ID: 'p', FCM_CREDENTIALS_FILE: join(dir, 'sa.json') };
+    writeFileSync(fcm.FCM_CREDENTIALS_FILE, '{}');
+    try {
+      expect(loadConfig(fcm).dispatch.fcm).toMatchObject({ mode: 'fcm', threadMaxOldMb: 256, threadMaxYoungMb: 16 });
+      expect(loadConfig({ ...fcm, FCM_THREAD_MAX_OLD_MB: '0', FCM_THREAD_MAX_YOUNG_MB: '0' }).dispatch.fcm).toMatchObject({ threadMaxOldMb: 0, threadMaxYoungMb: 0 });
+      expect([...new Set(problems({ ...fcm, FCM_THREAD_MAX_OLD_MB: '-1', FCM_THREAD_MAX_YOUNG_MB: 'lots' }).map((l) => l.split(':')[0]))].sort()).toEqual(['FCM_THREAD_MAX_OLD_MB', 'FCM_THREAD_MAX_YOUNG_MB']);
+      // Node takes a small limit literally: a thread that cannot even start
+      expect(problems({ ...fcm, FCM_THREAD_MAX_OLD_MB: '16', FCM_THREAD_MAX_YOUNG_MB: '1' })).toEqual([expect.stringMatching(/^FCM_THREAD_MAX_OLD_MB: must be 0 \(V8's default\) or at least 64/), expect.stringMatching(/^FCM_THREAD_MAX_YOUNG_MB: must be 0/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses plain-text credentials in production, one line each, unless an override names the risk (then logged)', () => {
