@@ -37,6 +37,24 @@ describe('SMS per phone (defect 7d)', () => {
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     expect(await t.api.smsTo(phone)).toHaveLength(3);
   });
+
+  it.fails("cannot spend a phone's day for its owner: after the day's five codes, one an hour still reaches the phone, never more", async () => {
+    const phone = await t.api.customer('+221771000452', '4821'); // the registration's code: the day's first
+    t.clock.advance(HOUR);
+    const before = (await t.api.smsTo(phone)).length;
+    for (let i = 0; i < 6; i++) {
+      expect((await t.api.call('POST', '/v1/auth/pin-reset', { phone })).status).toBe(202);
+      t.clock.advance(21 * 60_000); // past the cooldown, and at most three codes in any hour
+    }
+    expect(await t.api.smsTo(phone)).toHaveLength(before + 4); // the day's five, spent by whoever asked
+    t.clock.advance(HOUR);
+    expect((await t.api.call('POST', '/v1/auth/pin-reset', { phone })).status).toBe(202);
+    expect(await t.api.smsTo(phone)).toHaveLength(before + 5); // the owner still gets a code within the hour
+    t.clock.advance(2 * 60_000);
+    expect((await t.api.call('POST', '/v1/auth/pin-reset', { phone })).status).toBe(202);
+    expect(await t.api.smsTo(phone)).toHaveLength(before + 5); // and an attacker gets the phone no more than that
+    expect((await t.api.call('POST', '/v1/auth/pin-reset/confirm', { phone, code: await t.api.lastCode(phone), newPin: '6193' })).status).toBe(200);
+  });
 });
 
 describe('overall SMS budget (defect 7d)', () => {
