@@ -1,6 +1,8 @@
 // The SMS budgets of one-time codes, reserved inside the transaction that stores the code: at most
 // `smsPerPhonePerHour` codes to one phone in any hour (so the public routes cannot bomb a phone or spend its day
-// in minutes), `smsPerPhonePerDay` SMS per phone and `smsOverallPerDay` in all per UTC day (the `sms_budget` rows).
+// in minutes); past `smsPerPhonePerDay` codes in a UTC day, one an hour (so whoever keeps asking for a number can
+// never spend its day: its owner gets a code within the hour, and the phone at most one more an hour); and
+// `smsOverallPerDay` in all per UTC day (the `sms_budget` rows).
 import type { PoolClient } from 'pg';
 import { SmsBudgetExceededError } from './account-errors.js';
 import type { AuthWatch, SmsLimit } from './auth-watch.js';
@@ -8,7 +10,7 @@ import type { AuthWatch, SmsLimit } from './auth-watch.js';
 export interface SmsBudgetPolicy {
   /** Codes sent to one phone in any hour, whoever asks. @defaultValue 3 */
   readonly smsPerPhonePerHour: number;
-  /** @defaultValue 5 */
+  /** Codes to one phone in a UTC day at the hourly pace; beyond them, one an hour. @defaultValue 5 */
   readonly smsPerPhonePerDay: number;
   /** @defaultValue 20_000 */
   readonly smsOverallPerDay: number;
@@ -43,12 +45,17 @@ export async function reservePhoneSms(c: PoolClient, phone: string, now: number,
     watch?.smsRefused(limit, day);
     return new SmsBudgetExceededError(retryAfterMs, message);
   };
-  if ((await bump(c, day, phone, 1)) > policy.smsPerPhonePerDay) throw refuse('phone-day', msToNextDay);
-  const { rows } = await c.query<{ sent: number; oldest: Date | null }>(
-    `SELECT count(*)::int AS sent, min(created_at) AS oldest FROM one_time_codes WHERE phone = $1 AND created_at > $2`,
+  // A refusal rolls the transaction back, and this count with it.
+  const pastDay = (await bump(c, day, phone, 1)) > policy.smsPerPhonePerDay;
+  const { rows } = await c.query<{ sent: number; oldest: Date | null; newest: Date | null }>(
+    `SELECT count(*)::int AS sent, min(created_at) AS oldest, max(created_at) AS newest FROM one_time_codes WHERE phone = $1 AND created_at > $2`,
     [phone, new Date(now - HOUR_MS)],
   );
   const hour = rows[0]!;
+  if (pastDay && hour.sent >= 1) {
+    // The day's codes are out: one an hour from now on, the slot freeing an hour after the last one.
+    throw refuse('phone-day', Math.min((hour.newest?.getTime() ?? now) + HOUR_MS - now, msToNextDay), 'This number had its codes for today; the next one can be sent within the hour.');
+  }
   if (hour.sent >= policy.smsPerPhonePerHour) {
     throw refuse('phone-hour', (hour.oldest?.getTime() ?? now) + HOUR_MS - now, 'Too many codes were sent to this number in the last hour; try again later.');
   }

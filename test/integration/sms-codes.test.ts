@@ -34,7 +34,7 @@ describe('SMS code limits', () => {
     await db?.drop();
   });
 
-  it('refuses a resend within the cooldown, then at most five SMS per phone and day', async () => {
+  it('refuses a resend within the cooldown, and past five SMS to a phone in the day, another within the hour of the last', async () => {
     const phone = '+221771000200';
     expect((await register(node, phone)).status).toBe(202);
     const early = await register(node, phone);
