@@ -68,7 +68,7 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
             maxInFlight: options.scheduler.maxInFlight,
             sender: options.sender.options,
             ...(options.sender.resourceLimits ? { resourceLimits: options.sender.resourceLimits } : {}),
-            onThreadError: (err) => ctx.log.error({ err }, 'FCM pool thread died between batches (out of memory?); piscina starts another'),
+            onThreadError: (err) => ctx.log.error({ err }, 'FCM pool thread died with no batch of its own (out of memory?); piscina starts another unless it died while starting'),
           });
           sender = pool;
           break;

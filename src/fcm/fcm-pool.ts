@@ -35,8 +35,9 @@ export interface FcmPoolOptions {
    */
   readonly resourceLimits?: { readonly maxOldGenerationSizeMb?: number; readonly maxYoungGenerationSizeMb?: number };
   /**
-   * A thread died with no batch of its own (say, out of memory between batches): piscina starts another. Without
-   * this listener piscina's 'error' event would be unhandled and take the whole process down.
+   * A thread died with no batch of its own (say, out of memory between batches): piscina starts another (not for
+   * a thread that died while starting: piscina then stops replacing threads). Without this listener piscina's
+   * 'error' event would be unhandled and take the whole process down.
    */
   readonly onThreadError?: (error: unknown) => void;
 }
