@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveTokenKeys } from '../../../src/auth/token-keys.js';
 import { ConfigError, loadConfig, redactUrl } from '../../../src/config.js';
 
 const problems = (env: NodeJS.ProcessEnv, argv: string[] = []): readonly string[] => {
@@ -47,6 +48,27 @@ describe('config', () => {
     const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AMQP_URL: 'amqp://mq', AUTH_SECRET: 'x'.repeat(32), ROLE: 'api', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}' });
     expect(dev.postgres).toMatchObject({ mode: 'external', migrateOnStart: true });
     expect(prod.postgres).toMatchObject({ mode: 'external', migrateOnStart: false, migrationUrl: 'postgres://u:p@h/db' });
+  });
+
+  it.fails('asks each production role for what it uses: a worker needs no SMS gateway, AUTH_SECRET or token keys; the API no FCM project', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samaconso-roles-'));
+    try {
+      const credentials = join(dir, 'sa.json');
+      writeFileSync(credentials, '{}');
+      const shared = { APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', AMQP_URL: 'amqps://mq' };
+      const worker = { ...shared, FCM_PROJECT_ID: 'p', FCM_CREDENTIALS_FILE: credentials };
+      const api = { ...shared, JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}', AUTH_SECRET: 'x'.repeat(32), SMS_GATEWAY_URL: 'https://sms.example/ws' };
+      expect(problems(worker, ['--role=worker'])).toEqual([]);
+      expect(problems(api, ['--role=api'])).toEqual([]);
+      // A worker verifies and issues no token (its ops port serves health and metrics): it starts without keys.
+      expect(await resolveTokenKeys(loadConfig(worker, ['--role=worker']))).toMatchObject({ jwks: { keys: [] }, signing: undefined });
+      const names = (list: readonly string[]) => list.map((p) => p.split(':')[0]);
+      expect(names(problems({ ...shared }, ['--role=worker']))).toEqual(['FCM_PROJECT_ID']);
+      expect(names(problems({ ...shared }, ['--role=api'])).sort()).toEqual(['AUTH_SECRET', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'SMS_GATEWAY_URL']);
+      expect(names(problems({ ...worker }, ['--role=all'])).sort()).toEqual(['AUTH_SECRET', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'SMS_GATEWAY_URL']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the dispatch settings and refuses inconsistent ones, each named', () => {
