@@ -307,14 +307,21 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   const set = (k: string) => (raw[k] ?? '').trim() !== '';
   if (raw.APP_ENV === 'production') {
+    // Each role is asked for what it uses (README, "Production settings by role"): every role for the shared
+    // services; the API (api, all) for token keys, the HMAC secret and the SMS gateway; the worker (worker, all)
+    // for its FCM project.
+    const servesApi = raw.ROLE !== 'worker';
+    const sends = raw.ROLE !== 'api';
     if (!set('DATABASE_URL')) problems.push('DATABASE_URL: required in production (the embedded database is for development only)');
     if (!set('REDIS_URL')) problems.push('REDIS_URL: required in production (the in-process cache is for development only)');
-    if (!set('JWT_PUBLIC_KEYS')) problems.push('JWT_PUBLIC_KEYS: required in production (a JWKS with the token verification keys)');
-    if (!set('AUTH_SECRET')) problems.push('AUTH_SECRET: required in production (at least 32 random characters)');
-    if (raw.ROLE !== 'worker' && !set('JWT_SIGNING_KEY')) problems.push('JWT_SIGNING_KEY: required in production for the api role (a private JWK with kid and alg)');
     if (!set('AMQP_URL')) problems.push('AMQP_URL: required in production (the in-process broker is for the demo only)');
-    if (!set('SMS_GATEWAY_URL')) problems.push('SMS_GATEWAY_URL: required in production (the SMS sandbox is for development only)');
-    if (raw.ROLE !== 'api' && !set('FCM_PROJECT_ID')) problems.push('FCM_PROJECT_ID: required in production for the worker role (the FCM sandbox is for development only)');
+    if (servesApi) {
+      if (!set('JWT_PUBLIC_KEYS')) problems.push('JWT_PUBLIC_KEYS: required in production for the api role (a JWKS with the token verification keys)');
+      if (!set('JWT_SIGNING_KEY')) problems.push('JWT_SIGNING_KEY: required in production for the api role (a private JWK with kid and alg)');
+      if (!set('AUTH_SECRET')) problems.push('AUTH_SECRET: required in production for the api role (at least 32 random characters)');
+      if (!set('SMS_GATEWAY_URL')) problems.push('SMS_GATEWAY_URL: required in production for the api role (the SMS sandbox is for development only)');
+    }
+    if (sends && !set('FCM_PROJECT_ID')) problems.push('FCM_PROJECT_ID: required in production for the worker role (the FCM sandbox is for development only)');
     // Plain-text credentials: refused unless an explicit override accepts the risk (then logged at every start).
     const yes = (k: string) => ['true', '1', 'yes'].includes((raw[k] ?? '').trim());
     const url = (k: string) => (raw[k] ?? '').trim();

@@ -1,4 +1,4 @@
-// The keys of access tokens: the JWKS every role verifies with, and the private key the API signs with.
+// The keys of access tokens: the JWKS the API verifies with, and the private key it signs with (a worker holds none).
 // Without configured keys (development), one ES256 pair is generated per process.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
@@ -30,7 +30,11 @@ export async function resolveTokenKeys(config: Config): Promise<TokenKeys> {
     }
     return { jwks: JSON.parse(config.jwt.publicKeys) as JSONWebKeySet, signing, authSecret, generated: false };
   }
-  if (config.env === 'production') throw new Error('JWT_PUBLIC_KEYS is required in production');
+  if (config.env === 'production') {
+    // A worker verifies and issues no token (its ops port serves health and metrics only): it holds no keys.
+    if (config.role === 'worker') return { jwks: { keys: [] }, signing: undefined, authSecret, generated: false };
+    throw new Error('JWT_PUBLIC_KEYS is required in production for the api role');
+  }
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const kid = `dev-${randomUUID()}`;
   const jwk = await exportJWK(publicKey);

@@ -50,7 +50,7 @@ describe('config', () => {
     expect(prod.postgres).toMatchObject({ mode: 'external', migrateOnStart: false, migrationUrl: 'postgres://u:p@h/db' });
   });
 
-  it.fails('asks each production role for what it uses: a worker needs no SMS gateway, AUTH_SECRET or token keys; the API no FCM project', async () => {
+  it('asks each production role for what it uses: a worker needs no SMS gateway, AUTH_SECRET or token keys; the API no FCM project', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'samaconso-roles-'));
     try {
       const credentials = join(dir, 'sa.json');
