@@ -7,7 +7,7 @@ import { SystemClock } from '../../src/clock.js';
 import type { BrokerMessage, ConsumerCounts } from '../../src/contracts/broker.js';
 import { consumerName, type ConsumerMessage } from '../../src/contracts/consumer.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
-import { silentLogger } from '../../src/logger.js';
+import { createLogger, silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
 import { consumersSupervisor } from '../../supervisors/consumers.js';
 import { Runtime } from '../../supervisors/runtime.js';
@@ -98,4 +98,23 @@ describe('queue consumers on RabbitMQ', () => {
       await runtime.stop();
     }
   }, 60_000);
+
+  it.fails('stops gracefully without a warning: no dead letter, no "subscription ended" per consumer', async () => {
+    const lines: string[] = [];
+    const runtime = new Runtime({ clock: new SystemClock(), log: createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(line) } }) });
+    await runtime.start(
+      supervisor({
+        name: 'root',
+        children: [
+          actor({ name: 'broker', readiness: 'required', behaviour: brokerActor({ mode: 'amqp', url: vhost.url, topology: TOPOLOGY, connectionName: 'consumers-stop-test' }) }),
+          consumersSupervisor({ prefetch: { urgent: 4, high_priority: 4, normal: 2, low_priority: 1 }, handle: async () => 'ack' as const, drainTimeoutMs: 5_000 }),
+        ],
+      }),
+    );
+    await waitFor('all consuming', () => PRIORITY_QUEUES.every((q) => find(runtime.tree(), consumerName(q))!.stats.state === 'running'));
+    expect(lines).toEqual([]);
+    await runtime.stop();
+    await new Promise((r) => setTimeout(r, 200)); // anything the stopped consumers' subscriptions still had to say
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([]);
+  });
 });
