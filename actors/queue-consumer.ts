@@ -166,7 +166,10 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
           s.handle = handle;
           s.downReason = undefined;
           s.off = broker.on((event) => ctx.self.tell({ type: 'broker-event', gen, event }));
-          void handle.ended.then((end) => ctx.self.tell({ type: 'ended', gen, end }));
+          // Cleanup cancels the subscription after the actor stopped: that end is expected, and nobody is left to tell.
+          void handle.ended.then((end) => {
+            if (!ctx.signal.aborted) ctx.self.tell({ type: 'ended', gen, end });
+          });
           if (s.pausedReason !== undefined) settle(handle.pause(), undefined);
           ctx.log.info({ queue, prefetch }, `consuming ${queue}`);
           report(s, ctx);
