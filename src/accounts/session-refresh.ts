@@ -8,7 +8,8 @@ import type { DirectoryAgent } from '../contracts/directory.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { DirectoryUnavailableError } from '../directory/directory-errors.js';
 import { InvalidRefreshTokenError } from './account-errors.js';
-import { endSessions, hashToken, sessionExpiry, successorOf, type SessionPolicy } from './sessions.js';
+import { sessionExpiry, type SessionPolicy } from './session-policy.js';
+import { endSessions, hashToken, successorOf } from './sessions.js';
 
 export interface RefreshDeps {
   readonly db: PgHandle;
@@ -38,23 +39,14 @@ export interface Refused {
   readonly audit: 'refresh_token_reused' | 'directory_entry_gone' | null;
 }
 
-/** The directory's answer for an agent's session that is due a check; undefined when none is due. */
-type DirectoryCheck = { kind: 'found'; agent: DirectoryAgent } | { kind: 'gone' } | { kind: 'unreachable'; error: DirectoryUnavailableError } | undefined;
+/** The directory's answer for an agent whose session is due a check. */
+type DirectoryCheck = { kind: 'found'; agent: DirectoryAgent } | { kind: 'gone' } | { kind: 'unreachable'; error: DirectoryUnavailableError };
 
-/** Asks the directory, outside any transaction (it may take seconds), when the presented token's agent session is due. */
-async function checkDirectory(d: RefreshDeps, presented: Buffer): Promise<DirectoryCheck> {
-  const { rows } = await d.db.query<{ ldap_login: string | null; directory_checked_at: Date | null }>(
-    `SELECT u.ldap_login, s.directory_checked_at FROM device_sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.refresh_hash = $1 AND s.state = 'active' AND u.role <> 'customer' AND u.deleted_at IS NULL`,
-    [presented],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  const checkedAt = row.directory_checked_at?.getTime() ?? 0;
-  if (d.now - checkedAt < d.policy.directoryRecheckMs) return undefined;
-  if (!row.ldap_login) return { kind: 'gone' };
+/** Asks the directory for the agent's entry now; a login-less agent row has no entry to find. */
+async function checkDirectory(d: RefreshDeps, login: string | null): Promise<DirectoryCheck> {
+  if (!login) return { kind: 'gone' };
   try {
-    const agent = await d.lookupAgent(row.ldap_login);
+    const agent = await d.lookupAgent(login);
     return agent ? { kind: 'found', agent } : { kind: 'gone' };
   } catch (e) {
     if (e instanceof DirectoryUnavailableError) return { kind: 'unreachable', error: e };
@@ -76,17 +68,48 @@ type Row = {
   state: string;
   role: UserRole;
   agency_code: string | null;
+  ldap_login: string | null;
 };
 
-/** Rotates the presented refresh token; throws INVALID_REFRESH_TOKEN or DIRECTORY_UNAVAILABLE, or returns what ended. */
+/**
+ * What one attempt found: besides a rotation or a refusal, an invalid token, a directory that stayed unreachable past
+ * the grace, or an agent's session due a directory check (made outside the transaction before the second attempt).
+ */
+type Attempt =
+  | Rotated
+  | Refused
+  | { kind: 'invalid' }
+  | { kind: 'unavailable'; error: DirectoryUnavailableError }
+  | { kind: 'check-due'; login: string | null };
+
+/**
+ * Rotates the presented refresh token; throws INVALID_REFRESH_TOKEN or DIRECTORY_UNAVAILABLE, or returns what ended.
+ * One transaction in the common case; an agent's session due a directory check takes a second one, after the
+ * directory answered outside any transaction (it may take seconds).
+ */
 export async function rotateRefreshToken(d: RefreshDeps, refreshToken: string): Promise<Rotated | Refused> {
+  const first = await rotate(d, refreshToken, undefined);
+  const outcome = first.kind === 'check-due' ? await rotate(d, refreshToken, await checkDirectory(d, first.login)) : first;
+  switch (outcome.kind) {
+    case 'invalid':
+      throw new InvalidRefreshTokenError();
+    case 'unavailable':
+      throw outcome.error;
+    case 'check-due':
+      throw new Error('a directory check was due although one was just made'); // rotate() with a check never asks again
+    default:
+      return outcome;
+  }
+}
+
+/** One attempt in one transaction; `check` is the directory's answer when this session was found due one. */
+function rotate(d: RefreshDeps, refreshToken: string, check: DirectoryCheck | undefined): Promise<Attempt> {
   const { now, policy } = d;
   const presented = hashToken(refreshToken);
-  const check = await checkDirectory(d, presented);
-  const outcome = await d.db.transaction(async (c): Promise<Rotated | Refused | 'invalid' | DirectoryUnavailableError> => {
+  return d.db.transaction(async (c): Promise<Attempt> => {
     const { rows } = await c.query<Row>(
       `SELECT s.id, s.user_id, s.family, s.refresh_hash, s.previous_hash, s.previous_valid_until, s.rotated_at, s.expires_at, s.absolute_expires_at,
-              s.directory_checked_at, s.state, u.role, u.agency_code
+              s.directory_checked_at, s.state, u.role, u.agency_code, u.ldap_login
          FROM device_sessions s JOIN users u ON u.id = s.user_id
         WHERE (s.refresh_hash = $1 OR s.previous_hash = $1) AND u.deleted_at IS NULL FOR UPDATE OF s`,
       [presented],
@@ -99,15 +122,16 @@ export async function rotateRefreshToken(d: RefreshDeps, refreshToken: string): 
         [presented],
       );
       const hit = used.rows[0];
-      if (!hit) return 'invalid';
+      if (!hit) return { kind: 'invalid' };
       const ended = await endSessions(c, { family: hit.family }, { reason: 'refresh_token_reused', at: now, state: 'revoked' });
       return { kind: 'refused', userId: hit.user_id, ended, audit: 'refresh_token_reused' };
     }
-    if (s.state !== 'active') return 'invalid';
+    if (s.state !== 'active') return { kind: 'invalid' };
     if (s.refresh_hash.equals(presented)) {
-      if (s.expires_at.getTime() <= now) return 'invalid'; // merely expired: the push token stays
+      if (s.expires_at.getTime() <= now) return { kind: 'invalid' }; // merely expired: the push token stays
       let agency = s.agency_code;
       let checkedAt = s.directory_checked_at;
+      if (s.role !== 'customer' && !check && now - (checkedAt?.getTime() ?? 0) >= policy.directoryRecheckMs) return { kind: 'check-due', login: s.ldap_login };
       if (s.role !== 'customer' && check) {
         if (check.kind === 'gone') {
           const ended = await endSessions(c, { sessionIds: [s.id] }, { reason: 'directory_entry_gone', at: now });
@@ -115,7 +139,7 @@ export async function rotateRefreshToken(d: RefreshDeps, refreshToken: string): 
         }
         if (check.kind === 'unreachable') {
           // Fail closed once the last successful check is older than the grace; nothing changes, the token stays good.
-          if (now - (s.directory_checked_at?.getTime() ?? 0) >= policy.directoryGraceMs) return check.error;
+          if (now - (s.directory_checked_at?.getTime() ?? 0) >= policy.directoryGraceMs) return { kind: 'unavailable', error: check.error };
         } else {
           const a = check.agent;
           await c.query(`INSERT INTO agencies (code, name) VALUES ($1, $1) ON CONFLICT (code) DO NOTHING`, [a.agency]);
@@ -144,7 +168,4 @@ export async function rotateRefreshToken(d: RefreshDeps, refreshToken: string): 
     const ended = await endSessions(c, { family: s.family }, { reason: 'refresh_token_reused', at: now, state: 'revoked' });
     return { kind: 'refused', userId: s.user_id, ended, audit: 'refresh_token_reused' };
   });
-  if (outcome === 'invalid') throw new InvalidRefreshTokenError();
-  if (outcome instanceof DirectoryUnavailableError) throw outcome;
-  return outcome;
 }
