@@ -4,8 +4,7 @@
 // pass), never a crash. What it did so far is its detail, for on-call.
 import type { ActorBehaviour, ActorContext } from '../src/actor-behaviour.js';
 import type { BrokerMessage } from '../src/contracts/broker.js';
-import type { TimerHandle } from '../src/clock.js';
-import { reapStalledJobs, type ReapResult } from '../src/dispatch/job-reaper.js';
+import { reapStalledJobs, type JobReaperDeps, type ReapResult } from '../src/dispatch/job-reaper.js';
 import { purgeFinished, type PurgeResult } from '../src/dispatch/purge.js';
 import { errorMessage } from '../src/errors/app-error.js';
 import { resources } from '../src/resources.js';
@@ -25,7 +24,8 @@ const PURGE_EVERY_MS = 3_600_000;
 type Msg = { type: 'tick' } | { type: 'reaped'; result: ReapResult; purged: PurgeResult | undefined } | { type: 'failed'; error: unknown };
 
 interface State {
-  timer: TimerHandle | undefined;
+  /** How a pass reaches the database, the broker and the clock (built once). */
+  readonly deps: JobReaperDeps;
   /** When the last purge finished (clock ms; undefined: none yet). */
   purgedAt: number | undefined;
   /** Totals since this incarnation started. */
@@ -33,8 +33,8 @@ interface State {
 }
 
 export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<State, Msg> {
-  const schedule = (s: State, ctx: ActorContext<Msg>): void => {
-    s.timer = ctx.setTimer(() => ctx.self.tell({ type: 'tick' }), options.intervalMs);
+  const schedule = (ctx: ActorContext<Msg>): void => {
+    ctx.setTimer(() => ctx.self.tell({ type: 'tick' }), options.intervalMs);
   };
   const acted = (r: ReapResult): number => r.resumed + r.completed + r.abandoned + r.settled;
   const detail = (r: ReapResult): string | undefined =>
@@ -44,8 +44,9 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
 
   return () => ({
     init(ctx) {
-      const s: State = { timer: undefined, purgedAt: undefined, totals: { resumed: 0, completed: 0, abandoned: 0, settled: 0, lostTokens: 0 } };
-      schedule(s, ctx);
+      const deps: JobReaperDeps = { db: resources(ctx).db, broker: () => ctx.ask(ctx.ref<BrokerMessage>('broker'), 'handle', {}, 1_000), clock: ctx.clock };
+      const s: State = { deps, purgedAt: undefined, totals: { resumed: 0, completed: 0, abandoned: 0, settled: 0, lostTokens: 0 } };
+      schedule(ctx);
       ctx.setStatus('running');
       return s;
     },
@@ -53,8 +54,7 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
     handle(s, msg, ctx) {
       switch (msg.type) {
         case 'tick': {
-          s.timer = undefined;
-          const deps = { db: resources(ctx).db, broker: () => ctx.ask(ctx.ref<BrokerMessage>('broker'), 'handle', {}, 1_000), clock: ctx.clock };
+          const { deps } = s;
           const purgeDue = s.purgedAt === undefined || ctx.clock.now() - s.purgedAt >= PURGE_EVERY_MS;
           const pass = async () => {
             const result = await reapStalledJobs(deps, options.stallMs);
@@ -82,14 +82,14 @@ export function jobReaperActor(options: JobReaperOptions): () => ActorBehaviour<
             lostTokens: s.totals.lostTokens + r.lostTokens,
           };
           ctx.setStatus('running', detail(s.totals));
-          schedule(s, ctx);
+          schedule(ctx);
           return s;
         }
         case 'failed':
           // The database or the broker away, or a pass that failed: the next pass tries again.
           ctx.log.warn({ err: msg.error }, 'job reaper pass failed');
           ctx.setStatus('backing-off', `job reaper pass failed (${errorMessage(msg.error)}); next pass in ${options.intervalMs} ms`, msg.error);
-          schedule(s, ctx);
+          schedule(ctx);
           return s;
       }
     },

@@ -33,7 +33,7 @@ type Internal =
   | { type: 'check' }
   | { type: 'checked'; epoch: symbol; ok: true }
   | { type: 'checked'; epoch: symbol; ok: false; error: unknown }
-  | { type: 'busy'; epoch: symbol; error: unknown };
+  | { type: 'busy'; epoch: symbol };
 type Msg = PostgresMessage | Internal;
 
 interface State {
@@ -49,6 +49,11 @@ interface State {
   nextCheck: TimerHandle | undefined;
   /** Load seen since this incarnation started: queries refused with DATABASE_BUSY, probes that timed out. */
   busy: { queries: number; probes: number; last: string | undefined };
+  /**
+   * Queries refused since the actor last looked, counted by the handle's callback outside the mailbox: under
+   * saturation every query is refused, and one 'busy' message at a time (not one per query) reports them.
+   */
+  readonly refused: { queries: number; last: unknown; told: boolean };
 }
 
 const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
@@ -107,7 +112,14 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         ctx.self.tell({ type: 'check' });
       });
       const epoch = Symbol('postgres incarnation');
-      const handle = poolHandle(pool, (error) => ctx.self.tell({ type: 'busy', epoch, error }));
+      const refused: State['refused'] = { queries: 0, last: undefined, told: false };
+      const handle = poolHandle(pool, (error) => {
+        refused.queries++;
+        refused.last = error;
+        if (refused.told) return;
+        refused.told = true;
+        ctx.self.tell({ type: 'busy', epoch });
+      });
       const state: State = {
         epoch,
         pool,
@@ -120,6 +132,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         lastError: undefined,
         nextCheck: undefined,
         busy: { queries: 0, probes: 0, last: undefined },
+        refused,
       };
       ctx.setStatus('backing-off', 'connecting to PostgreSQL');
       check(state, ctx);
@@ -140,9 +153,11 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
           return s;
         case 'busy':
           if (msg.epoch !== s.epoch) return s;
-          s.busy.queries++;
-          s.busy.last = errorMessage(msg.error);
-          if (s.up) running(s, ctx, msg.error);
+          s.refused.told = false;
+          s.busy.queries += s.refused.queries;
+          s.refused.queries = 0;
+          s.busy.last = errorMessage(s.refused.last);
+          if (s.up) running(s, ctx, s.refused.last);
           return s;
         case 'checked':
           if (msg.epoch !== s.epoch) return s; // a result of the incarnation this one replaced

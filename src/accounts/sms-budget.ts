@@ -4,6 +4,8 @@
 // never spend its day: its owner gets a code within the hour, and the phone at most one more an hour); and
 // `smsOverallPerDay` in all per UTC day (the `sms_budget` rows).
 import type { PoolClient } from 'pg';
+import type { PgHandle } from '../contracts/postgres.js';
+import { deleteInChunks } from '../db/delete-in-chunks.js';
 import { SmsBudgetExceededError } from './account-errors.js';
 import type { AuthWatch, SmsLimit } from './auth-watch.js';
 
@@ -77,4 +79,9 @@ export async function releaseSms(c: PoolClient, phone: string, now: number): Pro
   const { day } = budgetDay(now);
   await bump(c, day, phone, -1);
   await bump(c, day, OVERALL, -1);
+}
+
+/** Deletes the budget rows of past budget days (run by the worker's job reaper with its purge); the rows deleted. */
+export function purgePastBudgetDays(db: PgHandle, now: number): Promise<number> {
+  return deleteInChunks(db, `DELETE FROM sms_budget WHERE (day, phone) IN (SELECT day, phone FROM sms_budget WHERE day < $1::date LIMIT $2)`, budgetDay(now).day);
 }

@@ -62,7 +62,8 @@ export async function reapStalledJobs(deps: JobReaperDeps, stallMs: number): Pro
   const { rows } = await db.query<StalledJob>(
     `SELECT j.id, j.type, j.queue, j.resumed_count, c.done_at IS NOT NULL AS fanout_done
        FROM notification_jobs j LEFT JOIN fanout_checkpoints c ON c.job_id = j.id
-      WHERE j.state IN ('accepted', 'fanning_out', 'sending') AND ${LAST_PROGRESS} < $1
+      -- j.updated_at < $1 is implied by the next condition; said alone, it bounds the index of unsettled jobs.
+      WHERE j.state IN ('accepted', 'fanning_out', 'sending') AND j.updated_at < $1 AND ${LAST_PROGRESS} < $1
         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = j.id AND o.published_at IS NULL)
         AND NOT EXISTS (SELECT 1 FROM batch_claims b WHERE b.job_id = j.id AND b.expires_at > $2 AND b.expires_at <> 'infinity')
       ORDER BY j.updated_at
