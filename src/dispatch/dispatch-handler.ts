@@ -15,12 +15,13 @@
 //        The outcome is persisted BEFORE anything that follows from it: a publish failing (RabbitMQ restarting, a
 //        memory alarm) or a crash in between never sends the batch again — the next attempt, or a redelivered copy,
 //        finds the batch done and publishes what is still owed (repeats are dropped by their deterministic ids).
+// What is recorded, and how a job settles, is the batch ledger's (batch-ledger.ts), shared with the job reaper.
 // A dependency that is away or saturated (PostgreSQL down or busy, the pool restarting) holds the delivery and
 // retries it with a backoff: returning it would spend the queue's delivery limit. Unparseable bodies are rejected
 // (dead-lettered); any other failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted
 // as failed before RabbitMQ dead-letters it (one that dies while PostgreSQL is away is settled later by the job
 // reaper, job-reaper.ts). Never throws.
-import type { Broker, DeadLetterOptions, Delivery, Outcome, PriorityQueue, RetryOptions } from '../broker/broker.js';
+import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.js';
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
@@ -30,6 +31,7 @@ import { AppError, ServiceUnavailableError } from '../errors/app-error.js';
 import { PipelineClosedError } from './push-pipeline.js';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
+import { countDeadLettered, publishFollowups, recordBatch, settleJob, type BatchCounts, type Followup } from './batch-ledger.js';
 import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
 
 export const DEFAULT_MAX_SEND_ATTEMPTS = 5;
@@ -92,22 +94,6 @@ export type DispatchResult =
   | { readonly kind: 'invalid'; readonly outcome: 'reject'; readonly detail: string }
   | { readonly kind: 'error'; readonly outcome: Outcome; readonly detail: string };
 
-/**
- * A message a recorded batch still owes the broker (sent_batches.followups, written with its outcome): its retry
- * batch, or its exhausted tokens for the dead-letter queue.
- */
-export type Followup = { readonly queue: PriorityQueue; readonly body: DispatchBatchMessage } & (
-  | { readonly kind: 'retry'; readonly options: RetryOptions }
-  | { readonly kind: 'dead'; readonly reason: string; readonly attempts: number; readonly options: DeadLetterOptions }
-);
-
-export interface BatchCounts {
-  readonly sent: number;
-  readonly failed: number;
-  readonly removed: number;
-  readonly retried: number;
-}
-
 /** The body, or a reason it is not one this handler knows. */
 export function parseDispatchMessage(body: Buffer): DispatchMessage | string {
   let value: unknown;
@@ -157,85 +143,11 @@ interface JobSettings {
 
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
-/**
- * Marks the job done (or failed: nothing delivered and something failed) once its fan-out finished and every
- * published token has a final outcome (sent, failed or removed; retries are still pending otherwise).
- */
-export async function settleJob(client: { query(text: string, values?: unknown[]): Promise<unknown> }, jobId: string, at: Date): Promise<void> {
-  await client.query(
-    `UPDATE notification_jobs j
-        SET state = ${settledState('j.sent_count', 'j.failed_count')}, updated_at = $2
-       FROM fanout_checkpoints c
-      WHERE j.id = $1 AND c.job_id = j.id AND ${readyToSettle('j.sent_count', 'j.failed_count', 'j.tokens_removed_count')}`,
-    [jobId, at],
-  );
-}
-
-// The settle rule, written once for the statements that apply it (settleJob, recordBatch on the counts it is adding,
-// the job reaper on the tokens it counts as lost). `j` is the job row, `c` its fan-out checkpoint; the arguments are
-// SQL expressions of the counts.
-const readyToSettle = (sent: string, failed: string, removed: string): string =>
-  `j.state IN ('fanning_out', 'sending') AND c.done_at IS NOT NULL AND ${sent} + ${failed} + ${removed} >= c.token_count`;
-export const settledState = (sent: string, failed: string): string => `CASE WHEN ${sent} = 0 AND ${failed} > 0 THEN 'failed' ELSE 'done' END`;
-
 /** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
 const RETRY_BASE_MS = 1_000;
 
 /** Jobs whose settings a handler keeps (a few jobs are in flight at once; each is read again after eviction). */
 const JOB_CACHE_SIZE = 256;
-
-/**
- * Records a sent batch in ONE statement (so one round trip, and atomic): the batch in sent_batches with the messages
- * it still owes the broker, its claim marked finished, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
- * could be delivered, once its fan-out finished and every published token has an outcome). False when a
- * concurrent copy recorded the batch first: its counts stand, these are not added twice.
- */
-async function recordBatch(
-  db: PgHandle,
-  b: { batchId: string; jobId: string; at: Date; remove: readonly string[]; owner: string; followups: readonly Followup[] } & BatchCounts,
-): Promise<boolean> {
-  const { rows } = await db.query<{ recorded: boolean; fanout_done: boolean | null }>(
-    `WITH ins AS (
-       INSERT INTO sent_batches (batch_id, job_id, done_at, followups) VALUES ($1, $2, $3, $10) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
-     ), finished AS (
-       -- Kept, not deleted, and never expiring: a copy waiting on this row's lock then finds it taken for good
-       -- (ON CONFLICT re-reads the row) and, on its next look, the batch in sent_batches. Only our own claim: a
-       -- late copy whose lease was taken over leaves the new holder's alone.
-       UPDATE batch_claims SET expires_at = 'infinity' WHERE batch_id = $1 AND claimed_by = $9
-     ), removed AS (
-       UPDATE device_sessions SET push_token = NULL WHERE push_token = ANY($4::text[]) AND EXISTS (SELECT 1 FROM ins)
-     ), counted AS (
-       UPDATE notification_jobs j
-          SET sent_count = j.sent_count + $5, failed_count = j.failed_count + $6,
-              tokens_removed_count = j.tokens_removed_count + $7, retried_count = j.retried_count + $8, updated_at = $3,
-              state = CASE
-                WHEN ${readyToSettle('(j.sent_count + $5)', '(j.failed_count + $6)', '(j.tokens_removed_count + $7)')}
-                THEN ${settledState('(j.sent_count + $5)', '(j.failed_count + $6)')}
-                ELSE j.state END
-         FROM (SELECT 1) AS one LEFT JOIN fanout_checkpoints c ON c.job_id = $2
-        WHERE j.id = $2 AND EXISTS (SELECT 1 FROM ins)
-       RETURNING c.done_at IS NOT NULL AS fanout_done
-     )
-     SELECT EXISTS (SELECT 1 FROM ins) AS recorded, (SELECT fanout_done FROM counted) AS fanout_done`,
-    [b.batchId, b.jobId, b.at, b.remove, b.sent, b.failed, b.removed, b.retried, b.owner, b.followups.length > 0 ? JSON.stringify(b.followups) : null],
-  );
-  const recorded = rows[0]?.recorded === true;
-  // The statement saw the checkpoint as of its start: if the fan-out finished after that, this batch may be the
-  // last and the fan-out's own settle (handleJob) may have run before these counts were committed. A second
-  // statement, with a fresh snapshot, closes that gap (only while the fan-out was still running: rare).
-  if (recorded && rows[0]?.fanout_done !== true) await settleJob(db, b.jobId, b.at);
-  return recorded;
-}
-
-/** Publishes what a recorded batch owes the broker, each on confirm, then clears it from the batch's row. */
-export async function publishFollowups(db: PgHandle, broker: Broker, batchId: string, owed: readonly Followup[]): Promise<void> {
-  for (const f of owed) {
-    const body = Buffer.from(JSON.stringify(f.body));
-    if (f.kind === 'retry') await broker.retry(f.queue, body, f.options);
-    else await broker.deadLetter(f.queue, body, f.reason, f.attempts, f.options);
-  }
-  await db.query(`UPDATE sent_batches SET followups = NULL WHERE batch_id = $1`, [batchId]);
-}
 
 /** Runs `fn` every `ms` until stopped (its failures are ignored: the next tick tries again). */
 function renewEvery(clock: Clock, ms: number, fn: () => Promise<unknown>): { stop(): void } {
@@ -258,20 +170,6 @@ function renewEvery(clock: Clock, ms: number, fn: () => Promise<unknown>): { sto
       clock.clearTimeout(timer);
     },
   };
-}
-
-/**
- * Counts a batch the queue is about to dead-letter as failed and settles the job. Not recorded in sent_batches,
- * so the batch can still be replayed from the dead-letter queue. False when the job is gone.
- */
-async function countDeadLettered(db: PgHandle, jobId: string, tokens: number, at: Date): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE notification_jobs SET failed_count = failed_count + $2, updated_at = $3 WHERE id = $1`,
-    [jobId, tokens, at],
-  );
-  if (rowCount !== 1) return false;
-  await settleJob(db, jobId, at);
-  return true;
 }
 
 /** A dependency is away (not the message's fault): the delivery is held and handled again. */

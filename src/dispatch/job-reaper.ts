@@ -15,7 +15,7 @@
 import type { Broker, PriorityQueue } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { publishFollowups, settleJob, settledState, type Followup } from './dispatch-handler.js';
+import { publishFollowups, settleJob, settledState, type Followup } from './batch-ledger.js';
 import type { JobMessage } from './notification-jobs.js';
 
 /** Resumes of one job's fan-out before the reaper gives up on it (marks it failed). */
