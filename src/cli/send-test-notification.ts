@@ -218,6 +218,7 @@ async function main(): Promise<number> {
     query_timeout: config.postgres.queryTimeoutMs,
     application_name: NAME,
   });
+  client.on('error', () => undefined); // a lost connection fails the query in progress, which is reported
   let user: UserRow;
   let devices: DeviceRow[];
   try {

@@ -24,16 +24,26 @@ export function poolHandle(pool: pg.Pool, onBusy?: (error: DatabaseBusyError) =>
       } catch (e) {
         throw typed(e);
       }
+      // pg emits 'error' on a client whose server drops it; while checked out the pool does not listen, and an
+      // 'error' nobody hears ends the process. The loss fails the transaction's next query anyway: note it, and
+      // release the client with it so the pool discards it.
+      let lost: Error | undefined;
+      const onLost = (e: Error): void => {
+        lost ??= e;
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const result = await fn(client);
         await client.query('COMMIT');
         return result;
       } catch (e) {
+        if (lost) throw typed(lost); // what failed the query ("not queryable") is the loss: report it as such
         await client.query('ROLLBACK').catch(() => undefined);
         throw typed(e);
       } finally {
-        client.release();
+        client.off('error', onLost);
+        client.release(lost);
       }
     },
   };
