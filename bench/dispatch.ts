@@ -34,7 +34,7 @@
 //   npm run bench:dispatch -- [--devices=100000] [--backlog=<devices>] [--urgent=50] [--urgent-gap-ms=100]
 //                             [--h2-in-flight=3] [--warmup=1000] [--variants=proxy-http2-session,direct-http2-session,proxy-http1,direct-http1,direct-http2]
 //                             [--quiet-wait=45] [--quiet-cores=0.3] [--noisy-cores=0.3] [--attempts=3]
-//                             [--worker-env=K=V,…] [--api-env=K=V,…] [--no-write]
+//                             [--worker-env=K=V,…] [--api-env=K=V,…] [--no-write] [--section=dispatch]
 //   npm run bench:dispatch -- --memory --devices=1000000 [--memory-compare=K=V,…] [--memory-interval-ms=250]
 //                             [--memory-idle-s=10] [--memory-after-s=15] [--variants=…]
 //
@@ -602,6 +602,8 @@ async function main(): Promise<void> {
   /** The same for the API node: --api-env=… */
   const API_ENV = envList('api-env');
   const write = !flag('no-write');
+  /** The section of bench/RESULTS.md written (--section=…); other than "dispatch", the chart is not redrawn. */
+  const SECTION = textOption('section') ?? 'dispatch';
   /**
    * --memory: instead of the comparison, one broadcast to every device per run, with the worker's memory sampled
    * (bench/dispatch/memory.ts): a run per selected variant with the product's settings, and after it one with
@@ -731,6 +733,8 @@ async function main(): Promise<void> {
   // the one whose worker runs the urgent phases.
   const allVariants: Variant[] = [
     { key: 'proxy-http2-session', label: 'product e2e, default transport http2-session, via CONNECT proxy', path: 'proxy', transport: 'http2-session (default)', env: { FCM_TRANSPORT: 'http2-session', FCM_PROXY_URL: `http://127.0.0.1:${proxyPort}`, FCM_EXTRA_CA_FILE: fake.caFile } },
+    // The default with no progress recorded inside a batch (what the product did before issue 9): the cost of progress.
+    { key: 'proxy-http2-session-no-progress', label: 'product e2e, default transport, via CONNECT proxy, no in-batch progress (DISPATCH_PROGRESS_STEP=0)', path: 'proxy', transport: 'http2-session (default)', env: { FCM_TRANSPORT: 'http2-session', FCM_PROXY_URL: `http://127.0.0.1:${proxyPort}`, FCM_EXTRA_CA_FILE: fake.caFile, DISPATCH_PROGRESS_STEP: '0' } },
     { key: 'direct-http2-session', label: 'product e2e, http2-session, direct', path: 'direct', transport: 'http2-session (default)', env: { FCM_TRANSPORT: 'http2-session', FCM_EXTRA_CA_FILE: fake.caFile, ...directEnv({}) } },
     { key: 'proxy-http1', label: 'product e2e, http1, via CONNECT proxy', path: 'proxy', transport: 'http1', env: { FCM_TRANSPORT: 'http1', FCM_PROXY_URL: `http://127.0.0.1:${proxyPort}`, FCM_EXTRA_CA_FILE: fake.caFile } },
     { key: 'direct-http1', label: 'product e2e, http1, direct', path: 'direct', transport: 'http1', env: { FCM_TRANSPORT: 'http1', FCM_EXTRA_CA_FILE: fake.caFile, ...directEnv({}) } },
@@ -1125,7 +1129,10 @@ async function main(): Promise<void> {
   );
 
   console.log(`\n${section}`);
-  if (write) {
+  if (write && SECTION !== 'dispatch') {
+    // A side experiment (say, --variants of two settings) goes to its own section; the chart stays the main run's.
+    console.log(`wrote ${writeResultsSection(SECTION, section.replace('![dispatch: sends/s and urgent latency](dispatch.svg)', ''))}`);
+  } else if (write) {
     writeFileSync(fileURLToPath(new URL('./dispatch.svg', import.meta.url)), svg);
     console.log(`wrote ${writeResultsSection('dispatch', section)} and bench/dispatch.svg`);
   } else {

@@ -97,8 +97,11 @@ const envSchema = z.object({
   FCM_SENDS_PER_THREAD: int(200, 1, 10_000),
   /** How long a batch claim holds before another copy may take the batch over (a worker that died). */
   DISPATCH_CLAIM_LEASE_MS: int(60_000, 100, 3_600_000),
-  /** Answers inside a batch recorded per progress step (a takeover sends only the tokens without one). */
-  DISPATCH_PROGRESS_STEP: int(100, 1, 500),
+  /**
+   * Answers inside a batch recorded per progress step (a takeover sends only the tokens without one); 0: no
+   * progress recorded while a batch is in flight (a takeover sends the whole batch again).
+   */
+  DISPATCH_PROGRESS_STEP: int(100, 0, 500),
   /** Answers wait at most this long before they are recorded as a step, however few. */
   DISPATCH_PROGRESS_FLUSH_MS: int(200, 10, 60_000),
   /** How long a delivery is held while a dependency is away (or busy) before it goes back to its queue. */

@@ -256,7 +256,7 @@ export function rootSpec(
             // What the prefetch can deliver of full batches: the scheduler holds the consumers' deliveries.
             capacity: Object.fromEntries(PRIORITY_QUEUES.map((q) => [q, d.prefetch[q] * MAX_FANOUT_BATCH])) as Record<PriorityQueue, number>,
           },
-          progress: d.progress,
+          ...(d.progress.step > 0 ? { progress: d.progress } : {}),
         }),
       }),
     );
