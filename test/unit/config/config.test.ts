@@ -43,6 +43,15 @@ describe('config', () => {
     expect(c.http).toMatchObject({ trustedProxyHops: 2, corsOrigins: ['https://a.example', 'https://b.example'] });
   });
 
+  it('reads the node registry and in-batch progress settings, refusing a staleness bound under two heartbeats', () => {
+    expect(loadConfig({}).registry).toEqual({ heartbeatMs: 2_000, staleAfterMs: 10_000 });
+    expect(loadConfig({ NODE_HEARTBEAT_MS: '500', NODE_STALE_AFTER_MS: '1000' }).registry).toEqual({ heartbeatMs: 500, staleAfterMs: 1_000 });
+    expect(problems({ NODE_HEARTBEAT_MS: '3000', NODE_STALE_AFTER_MS: '5000' })).toEqual([expect.stringMatching(/^NODE_STALE_AFTER_MS: must be at least twice NODE_HEARTBEAT_MS/)]);
+    expect(loadConfig({}).dispatch.progress).toEqual({ step: 100, flushMs: 200 });
+    expect(loadConfig({ DISPATCH_PROGRESS_STEP: '0' }).dispatch.progress.step).toBe(0); // off
+    expect(problems({ DISPATCH_PROGRESS_STEP: '501' })).toEqual([expect.stringMatching(/^DISPATCH_PROGRESS_STEP: /)]);
+  });
+
   it('migrates at start except in production, where it is its own step', () => {
     const dev = loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' });
     const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AMQP_URL: 'amqp://mq', AUTH_SECRET: 'x'.repeat(32), ROLE: 'api', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}' });
