@@ -22,13 +22,7 @@ export function newNodeIdentity(nodeId: string, role: string): NodeIdentity {
 }
 
 /** One node as the registry has it. */
-export interface NodeRow {
-  readonly nodeId: string;
-  readonly incarnation: string;
-  readonly role: string;
-  readonly host: string;
-  readonly pid: number;
-  readonly startedAt: Date;
+export interface NodeRow extends NodeIdentity {
   readonly heartbeatAt: Date;
   readonly aliveUntil: Date;
   readonly stoppedAt: Date | null;
