@@ -1,81 +1,261 @@
-// Priority where it really happens, the push scheduler, measured by the fake FCM (the order it received messages
-// in), with latency injected so that a 20,000-send low-priority backlog takes seconds to drain:
-// - urgent jobs accepted after the low job all reach FCM before the low backlog drains;
-// - no starvation: while urgent work arrives at about half the pool's capacity, low keeps progressing.
+// Priority where it really happens, the push scheduler, witnessed by the fake FCM (which job's tokens it received,
+// and when), with the backlog *in the scheduler*: the node runs with a large low_priority prefetch, so the whole
+// low job sits in the scheduler's low queue (asserted on the worker's own gauge, samaconso_push_queued_tokens)
+// when the urgent jobs arrive. With the default prefetch of 2 the backlog would wait in RabbitMQ and a FIFO
+// scheduler would pass.
+// - urgent behind a scheduler full of low work: each urgent job's latency (202 → its last token at the fake) is
+//   measured in units measured in the same test on the idle node — a lone urgent job and a lone low batch — and
+//   must stay within a few of them, whereas FIFO would make it wait for the whole queued low backlog;
+// - shares: under sustained high-priority overload, over a window where all three shared queues have backlog in
+//   the scheduler, high, normal and low get about DISPATCH_WEIGHTS' shares of the tokens the fake received.
+//
+// Broken variants this file was run against (each applied locally, seen failing, reverted):
+// 1. FIFO across queues: in src/dispatch/push-scheduler.ts make `candidate()` return the non-empty queue whose
+//    head work was offered first (stamp each Scheduled with an offer sequence number in `offer()`, pick the
+//    smallest head stamp among all four queues, urgent included, still honouring the slot check).
+// 2. Urgent reservation dropped: in src/dispatch/push-scheduler.ts `candidate()`, replace
+//    `Math.max(this.urgentInFlight, reservedForUrgent)` by `this.urgentInFlight` (FCM_URGENT_RESERVED ignored).
+// 3. Equal weights: in src/dispatch/push-scheduler.ts constructor, `this.weights = { high_priority: 1, normal: 1,
+//    low_priority: 1 }` (DISPATCH_WEIGHTS ignored).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PriorityQueue } from '../../src/broker/topology.js';
 import type { RunningNode } from '../../src/node.js';
 import { postJob, seedCustomers, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
 import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';
+import type { FcmMessage } from '../support/fcm/fake-fcm-server.js';
+import { metricValue } from '../support/metrics.js';
 import { waitFor } from '../support/wait.js';
+
+const SLOTS = 4;
+const URGENT_RESERVED = 1;
+const LOW_SPLIT = 100;
+const WEIGHTS = { high_priority: 6, normal: 3, low_priority: 1 } as const;
+// Large enough that every batch of the jobs below fits in the scheduler (each delivery is a batch of up to 500).
+const PREFETCH = 'urgent=8,high_priority=16,normal=16,low_priority=40';
 
 let setup: DispatchNode;
 let world: FcmWorld;
 let node: RunningNode;
 let sql: pg.Pool;
 let admin: string;
+/** The fake's answer delay per message; each test sets its own. */
+let latencyOf: (m: FcmMessage) => number = () => 20;
 
 beforeAll(async () => {
-  // Every send takes 60 ms: with 4 batch slots of at most 100 low tokens, 20,000 low sends need several seconds.
-  setup = await startDispatchNode({ fake: { latencyMs: 60 }, env: { FCM_BATCHES_IN_FLIGHT: '4', FCM_URGENT_RESERVED: '1', DISPATCH_LOW_SPLIT: '100' } });
+  setup = await startDispatchNode({
+    fake: { latencyMs: (m) => latencyOf(m) },
+    env: {
+      FCM_BATCHES_IN_FLIGHT: String(SLOTS),
+      FCM_URGENT_RESERVED: String(URGENT_RESERVED),
+      DISPATCH_LOW_SPLIT: String(LOW_SPLIT),
+      DISPATCH_WEIGHTS: `${WEIGHTS.high_priority},${WEIGHTS.normal},${WEIGHTS.low_priority}`,
+      CONSUMER_PREFETCH: PREFETCH,
+    },
+  });
   ({ world, node, sql, admin } = setup);
 }, 60_000);
 afterAll(async () => {
   await setup?.stop();
 });
 
-const lowSent = () => world.fake.received.filter((m) => m.token?.startsWith('prio-low')).length;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The fake's records of one job (the product puts the job id in each message's data). */
+const ofJob = (jobId: string) => world.fake.received.filter((m) => m.data?.job_id === jobId);
+const countOf = (jobId: string) => ofJob(jobId).length;
+const lastAt = (jobId: string) => Math.max(...ofJob(jobId).map((m) => m.at));
+const queued = async (queue: PriorityQueue) => (await metricValue(node, `samaconso_push_queued_tokens{queue="${queue}"}`)) ?? 0;
 
-describe('priority under a low-priority backlog', () => {
-  it('sends every urgent job accepted after a 20,000-send low job before the low backlog drains, and low keeps progressing meanwhile', async () => {
-    const low = await seedCustomers(sql, 20_000, { devices: 1, agency: 'PRIO-LOW', prefix: 'prio-low' });
+/** Posts a job; returns its id and when the 202 came back (performance.now(), the fake's clock). */
+async function post(body: unknown): Promise<{ id: string; acceptedAt: number }> {
+  const id = await postJob(node.apiUrl!, admin, body);
+  return { id, acceptedAt: performance.now() };
+}
+
+/** 202 → the job's last token answered by the fake, once all `tokens` of it were. */
+async function latencyOfJob(job: { id: string; acceptedAt: number }, tokens: number, timeoutMs = 60_000): Promise<number> {
+  await waitFor(`job ${job.id}: ${tokens} tokens at the fake`, () => countOf(job.id) >= tokens, timeoutMs);
+  return lastAt(job.id) - job.acceptedAt;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+describe('priority with the backlog in the push scheduler', () => {
+  it('sends each urgent job accepted behind a scheduler full of low work within a few batch send times, while low keeps progressing', async () => {
+    // Low sends are slow (each low batch holds its slot for a while), everything else quick: the low backlog takes
+    // seconds to drain, and an urgent job that waited behind it would show.
+    latencyOf = (m) => (m.token?.startsWith('prio-low') ? 200 : 20);
+    const LOW = 12_000;
+    const low = await seedCustomers(sql, LOW, { devices: 1, agency: 'PRIO-LOW', prefix: 'prio-low' });
+    await seedCustomers(sql, LOW_SPLIT, { devices: 1, agency: 'PRIO-LOW1', prefix: 'prio-lowone' });
+    const lone: string[][] = [];
+    for (let i = 0; i < 3; i++) lone.push((await seedCustomers(sql, 40, { devices: 1, agency: `PRIO-L${i}`, prefix: `prio-lone${i}` })).users);
     const urgentUsers: string[][] = [];
     const urgentTokens: string[] = [];
-    for (let i = 0; i < 24; i++) {
+    for (let i = 0; i < 6; i++) {
       const seeded = await seedCustomers(sql, 40, { devices: 1, agency: `PRIO-U${i}`, prefix: `prio-urg${i}` });
       urgentUsers.push(seeded.users);
       urgentTokens.push(...seeded.tokens);
     }
+    const urgentBody = (userIds: string[]) => ({ target: { kind: 'users', userIds }, type: 'outage', title: 'Panne', body: 'Panne en cours.' });
 
-    const lowJob = await postJob(node.apiUrl!, admin, { target: { kind: 'agency', agency: 'PRIO-LOW' }, type: 'planned_works', title: 'Travaux', body: 'Coupure prévue.' });
-    // The backlog is queued and draining.
-    await waitFor('low draining', () => lowSent() >= 1_000, 30_000);
+    // The units, on the idle node: a lone urgent job of the same shape (its whole path: outbox, fan-out, consumer,
+    // scheduler, sender), and a lone low batch (one chunk of DISPATCH_LOW_SPLIT slow low sends).
+    const loneUrgent: number[] = [];
+    for (const users of lone) loneUrgent.push(await latencyOfJob(await post(urgentBody(users)), 40));
+    const urgentAlone = median(loneUrgent);
+    const lowBatch = await latencyOfJob(await post({ target: { kind: 'agency', agency: 'PRIO-LOW1' }, type: 'planned_works', title: 'Travaux', body: 'Coupure prévue.' }), LOW_SPLIT);
+    const unit = urgentAlone + lowBatch; // an urgent job's own path plus one low batch in flight ahead of it
 
-    // The low rate alone, to size the urgent stream at about half of it.
-    const t0 = performance.now();
-    const n0 = lowSent();
-    await sleep(500);
-    const lowRate = ((lowSent() - n0) * 1000) / (performance.now() - t0);
-    expect(lowRate).toBeGreaterThan(0);
+    const lowJob = await post({ target: { kind: 'agency', agency: 'PRIO-LOW' }, type: 'planned_works', title: 'Travaux', body: 'Coupure prévue.' });
+    // The backlog is in the scheduler (the worker's own gauge), and draining (the fake).
+    await waitFor('low backlog in the scheduler', async () => (await queued('low_priority')) >= LOW / 2, 30_000);
+    await waitFor('low draining', () => countOf(lowJob.id) >= 3 * LOW_SPLIT, 30_000);
+    // Low's own rate, to know what FIFO would cost: the time the queued backlog takes to drain.
+    const r0 = { n: countOf(lowJob.id), t: performance.now() };
+    await waitFor('low rate', () => countOf(lowJob.id) >= r0.n + 6 * LOW_SPLIT, 30_000);
+    const lowRate = (countOf(lowJob.id) - r0.n) / (performance.now() - r0.t); // tokens per ms
 
-    // Urgent jobs of 40 devices, posted every 40 / (lowRate / 2) seconds: about half the measured capacity.
-    const everyMs = Math.max(20, (40 / (lowRate / 2)) * 1000);
-    const urgentJobs: string[] = [];
-    const lowAtFirstUrgent = lowSent();
+    const report: { queuedLow: number; latency: number; units: number; fifoUnits: number }[] = [];
+    const lowAtFirstUrgent = countOf(lowJob.id);
     const urgentStart = performance.now();
+    const urgentJobs: string[] = [];
     for (const users of urgentUsers) {
-      urgentJobs.push(await postJob(node.apiUrl!, admin, { target: { kind: 'users', userIds: users }, type: 'outage', title: 'Panne', body: 'Panne en cours.' }));
-      await sleep(everyMs);
+      const before = await queued('low_priority');
+      const job = await post(urgentBody(users));
+      const after = await queued('low_priority');
+      urgentJobs.push(job.id);
+      const queuedLow = Math.min(before, after);
+      const latency = await latencyOfJob(job, 40);
+      report.push({ queuedLow, latency, units: latency / unit, fifoUnits: queuedLow / lowRate / unit });
+    }
+    const urgentMs = performance.now() - urgentStart;
+    const lowDuringUrgent = countOf(lowJob.id) - lowAtFirstUrgent;
+    console.log('priority: units', { urgentAlone, lowBatch, unit, lowRatePerS: lowRate * 1000 }, 'urgent jobs', report);
+
+    for (const [i, r] of report.entries()) {
+      // The backlog was in the scheduler when the urgent job was accepted: at least a quarter of the low job.
+      expect(r.queuedLow, `urgent job ${i}: low tokens queued in the scheduler at its 202`).toBeGreaterThanOrEqual(LOW / 4);
+      // The test can tell: FIFO would have made this job wait for the queued low tokens, many units.
+      expect(r.fifoUnits, `urgent job ${i}: what FIFO would cost, in units`).toBeGreaterThan(8);
+      // It waited for no low backlog: within a few units (its own path and a low batch in flight).
+      expect(r.units, `urgent job ${i}: latency 202 → last token at the fake, in units of (lone urgent job + lone low batch)`).toBeLessThan(3);
     }
     await waitJobsSettled(sql, urgentJobs, 30_000);
-    const lowAtUrgentDone = lowSent();
-    const urgentSeconds = (performance.now() - urgentStart) / 1000;
-
+    for (const t of urgentTokens) expect(world.fake.deliveredTo(t), `urgent token ${t}`).toBe(1);
     // Every urgent message reached FCM before the low backlog drained.
-    expect(lowAtUrgentDone).toBeLessThan(low.tokens.length);
-    const urgent = world.fake.received.filter((m) => m.token?.startsWith('prio-urg'));
-    expect(urgent).toHaveLength(urgentTokens.length);
-    for (const t of urgentTokens) expect(world.fake.deliveredTo(t)).toBe(1);
-    await waitJobsSettled(sql, [lowJob], 60_000);
-    const lastLow = Math.max(...world.fake.received.filter((m) => m.token?.startsWith('prio-low')).map((m) => m.at));
-    expect(Math.max(...urgent.map((m) => m.at))).toBeLessThan(lastLow);
-    // No starvation: over the whole urgent stream (about a second of urgent work), low kept going at a real share
-    // of its own rate — not a trickle. Slots count batches, so small urgent batches take more of them than their
-    // tokens' share: the floor is 10 % of low's rate alone, where starvation would be ~0.
-    const lowRateDuringUrgent = (lowAtUrgentDone - lowAtFirstUrgent) / urgentSeconds;
-    expect(lowRateDuringUrgent).toBeGreaterThan(lowRate * 0.1);
-    // Everything of the low job arrived too.
-    for (const t of low.tokens) expect(world.fake.deliveredTo(t)).toBeGreaterThanOrEqual(1);
-  }, 120_000);
+    await waitJobsSettled(sql, [lowJob.id], 120_000);
+    expect(Math.max(...urgentJobs.map(lastAt))).toBeLessThan(lastAt(lowJob.id));
+    // Low kept going while the urgent jobs went out (it has all the shared slots to itself): at least half its rate.
+    expect(lowDuringUrgent / urgentMs, 'low rate during the urgent jobs over low rate alone').toBeGreaterThan(lowRate * 0.5);
+    for (const t of low.tokens) expect(world.fake.deliveredTo(t), `low token ${t}`).toBeGreaterThanOrEqual(1);
+  }, 240_000);
+
+  it('keeps FCM_URGENT_RESERVED slots for urgent: an urgent job goes out while every shared slot holds a slow low batch', async () => {
+    // HOLD: how long the fake takes to answer a low send once the gate is closed — the send time of a low batch of
+    // DISPATCH_LOW_SPLIT sends (they fit the sender's in-flight window of 200 per thread: one round of the fake's
+    // latency). The unit of this test's latency bound.
+    const HOLD = 3_000;
+    let gated = false;
+    const gatedTokens = new Set<string>();
+    let openReceived = 0;
+    // The fake calls this on receipt of each message: the witness of what was received, and when the gate applied.
+    latencyOf = (m) => {
+      if (!m.token?.startsWith('resv-low')) return 20;
+      if (!gated) {
+        openReceived++;
+        return 200;
+      }
+      gatedTokens.add(m.token);
+      return HOLD;
+    };
+    const low = await seedCustomers(sql, 3_000, { devices: 1, agency: 'RESV-LOW', prefix: 'resv-low' });
+    const urgent = await seedCustomers(sql, 40, { devices: 1, agency: 'RESV-URG', prefix: 'resv-urg' });
+    const lowJob = await post({ target: { kind: 'agency', agency: 'RESV-LOW' }, type: 'planned_works', title: 'Travaux', body: 'Coupure prévue.' });
+    await waitFor('low backlog in the scheduler', async () => (await queued('low_priority')) >= 1_500, 30_000);
+    await waitFor('low draining', () => countOf(lowJob.id) >= LOW_SPLIT, 30_000);
+
+    // Close the gate, then wait until every low send in flight is a gated one: the open ones all answered, and
+    // the shared slots refilled with gated low batches.
+    gated = true;
+    const openAnswered = () => ofJob(lowJob.id).filter((m) => !gatedTokens.has(m.token!)).length;
+    await waitFor(
+      'every shared slot holding a gated low batch',
+      () => openAnswered() >= openReceived && gatedTokens.size >= (SLOTS - URGENT_RESERVED) * LOW_SPLIT,
+      30_000,
+    );
+    const queuedLow = await queued('low_priority');
+    expect(queuedLow, 'low tokens still queued in the scheduler behind the gated batches').toBeGreaterThan(0);
+
+    const job = await post({ target: { kind: 'users', userIds: urgent.users }, type: 'outage', title: 'Panne', body: 'Panne en cours.' });
+    gated = false;
+    const latency = await latencyOfJob(job, urgent.tokens.length);
+    console.log('reservation', { latency, units: latency / HOLD, gatedInFlight: gatedTokens.size, queuedLow });
+    // Well within one low batch's send time…
+    expect(latency / HOLD, 'urgent latency 202 → last token at the fake, in units of one gated low batch send').toBeLessThan(0.5);
+    for (const t of urgent.tokens) expect(world.fake.deliveredTo(t), `urgent token ${t}`).toBe(1);
+    await waitJobsSettled(sql, [lowJob.id, job.id], 120_000);
+    for (const t of low.tokens) expect(world.fake.deliveredTo(t), `low token ${t}`).toBeGreaterThanOrEqual(1);
+    // …and the urgent batch waited for no shared slot: it was answered before any gated low send was.
+    const firstGatedAnswer = Math.min(...ofJob(lowJob.id).filter((m) => gatedTokens.has(m.token!)).map((m) => m.at));
+    expect(lastAt(job.id), 'urgent job answered before the first gated low send (it waited for no low batch)').toBeLessThan(firstGatedAnswer);
+  }, 240_000);
+
+  it('gives high, normal and low about their weights of the tokens sent while all three have backlog (sustained high-priority overload)', async () => {
+    latencyOf = () => 30;
+    const SIZES = { high_priority: 6_000, normal: 6_000, low_priority: 3_000 } as const;
+    const TYPES = { high_priority: 'bill_due', normal: 'new_bill', low_priority: 'planned_works' } as const;
+    const queues = ['high_priority', 'normal', 'low_priority'] as const;
+    for (const q of queues) await seedCustomers(sql, SIZES[q], { devices: 1, agency: `SHARE-${q}`, prefix: `share-${q}` });
+
+    // Samples of the scheduler's queued tokens per queue, to find when all three had backlog.
+    const samples: { t: number; q: Record<string, number> }[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const text = await (await fetch(`${node.opsUrl}/metrics`)).text();
+        const t = performance.now();
+        const q: Record<string, number> = {};
+        for (const name of queues) {
+          const line = text.split('\n').find((l) => l.startsWith(`samaconso_push_queued_tokens{queue="${name}"} `));
+          q[name] = line === undefined ? 0 : Number(line.split(' ').at(-1));
+        }
+        samples.push({ t, q });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const jobs = {} as Record<(typeof queues)[number], string>;
+    for (const q of queues) jobs[q] = (await post({ target: { kind: 'agency', agency: `SHARE-${q}` }, type: TYPES[q], title: 'Avis', body: 'Avis.' })).id;
+    await waitJobsSettled(sql, Object.values(jobs), 120_000);
+    sampling = false;
+    await sampler;
+
+    // The longest run of consecutive samples where every shared queue had tokens queued in the scheduler.
+    let best = { from: 0, to: -1 };
+    let start = -1;
+    samples.forEach((s, i) => {
+      const all = queues.every((q) => s.q[q]! > 0);
+      if (all && start < 0) start = i;
+      if (all && i - start > best.to - best.from) best = { from: start, to: i };
+      if (!all) start = -1;
+    });
+    expect(best.to, 'a window where all three queues had backlog in the scheduler').toBeGreaterThan(best.from);
+    const [t0, t1] = [samples[best.from]!.t, samples[best.to]!.t];
+    const inWindow = (q: (typeof queues)[number]) => ofJob(jobs[q]).filter((m) => m.at >= t0 && m.at <= t1).length;
+    const counts = Object.fromEntries(queues.map((q) => [q, inWindow(q)])) as Record<(typeof queues)[number], number>;
+    const total = counts.high_priority + counts.normal + counts.low_priority;
+    const share = (q: (typeof queues)[number]) => counts[q] / total;
+    console.log('shares', { windowMs: t1 - t0, counts, shares: Object.fromEntries(queues.map((q) => [q, share(q)])) });
+    // Enough tokens in the window for shares to mean something (many batches of each).
+    expect(total).toBeGreaterThan(3_000);
+    const sum = WEIGHTS.high_priority + WEIGHTS.normal + WEIGHTS.low_priority;
+    for (const q of queues) {
+      const expected = WEIGHTS[q] / sum;
+      // Within 0.1 of its weight's share (0.6, 0.3, 0.1); equal weights would give each a third.
+      expect(Math.abs(share(q) - expected), `${q}: share ${share(q).toFixed(3)} of the tokens received in the window, expected ${expected.toFixed(2)}`).toBeLessThan(0.1);
+    }
+    // Low is never starved by the overload: a real share, not a trickle.
+    expect(share('low_priority')).toBeGreaterThan(0.05);
+    // Every token of the three jobs arrived.
+    for (const q of queues) expect(countOf(jobs[q]), q).toBeGreaterThanOrEqual(SIZES[q]);
+  }, 240_000);
 });
