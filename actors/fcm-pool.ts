@@ -11,12 +11,14 @@ import { SharedRateLimit } from '../src/dispatch/shared-rate-limit.js';
 import { TokenBucket, type RateLimit } from '../src/dispatch/token-bucket.js';
 import type { FcmMessage } from '../src/fcm/fcm-message.js';
 import type { FcmOutcome } from '../src/fcm/fcm-outcome.js';
-import { createFcmPool, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../src/fcm/fcm-pool.js';
+import type { AnswerChunking } from '../src/fcm/answers.js';
+import { createFcmPool, type BatchProgressListener, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../src/fcm/fcm-pool.js';
 import { createSandboxFcmSender } from '../src/fcm/sandbox-sender.js';
 import { errorMessage } from '../src/errors/app-error.js';
 
 export interface BatchSender {
-  sendBatch(messages: readonly FcmMessage[], urgent?: boolean): Promise<FcmOutcome[]>;
+  /** `progress`: answers told in chunks while the batch is in flight (senders that answer at once may ignore it). */
+  sendBatch(messages: readonly FcmMessage[], urgent?: boolean, progress?: BatchProgressListener): Promise<FcmOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export interface FcmPoolActorOptions {
     | { readonly mode: 'local'; readonly ratePerMinute: number };
   /** Slots, urgent's reserve, weights, low split and per-queue capacity (tokens). */
   readonly scheduler: PushPipelineOptions['scheduler'];
+  /** How answers of a batch in flight are chunked for its progress record (absent: no progress while in flight). */
+  readonly progress?: AnswerChunking;
 }
 
 interface State {
@@ -74,7 +78,11 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
           break;
         case 'sandbox':
           ctx.log.warn('FCM sandbox (no FCM_PROJECT_ID): pushes are recorded in memory, not sent; development and tests only');
-          sender = createSandboxFcmSender();
+          {
+            // It answers at once: nothing to tell while a batch is in flight.
+            const sandbox = createSandboxFcmSender();
+            sender = { sendBatch: (messages) => sandbox.sendBatch(messages), close: () => sandbox.close() };
+          }
           break;
         case 'custom':
           sender = options.sender.create();
@@ -84,7 +92,8 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
       const pipeline = new PushPipeline({
         clock: ctx.clock,
         rateLimit: limit,
-        send: (messages, queue) => sender.sendBatch(messages, queue === 'urgent'),
+        send: (messages, queue, onAnswers) =>
+          sender.sendBatch(messages, queue === 'urgent', onAnswers && options.progress ? { onAnswers, chunking: options.progress } : undefined),
         scheduler: options.scheduler,
         onAlert: (count, first) =>
           ctx.log.error(

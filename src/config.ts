@@ -37,6 +37,10 @@ const envSchema = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ROLE: z.enum(ROLES).default('all'),
   NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** Time between two heartbeats of this process in the node registry (PostgreSQL). */
+  NODE_HEARTBEAT_MS: int(2_000, 100, 60_000),
+  /** How long a heartbeat keeps a node alive for the others: past it, its batch claims are taken over. */
+  NODE_STALE_AFTER_MS: int(10_000, 300, 600_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(8000, 0, 65535),
   OPS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -93,6 +97,10 @@ const envSchema = z.object({
   FCM_SENDS_PER_THREAD: int(200, 1, 10_000),
   /** How long a batch claim holds before another copy may take the batch over (a worker that died). */
   DISPATCH_CLAIM_LEASE_MS: int(60_000, 100, 3_600_000),
+  /** Answers inside a batch recorded per progress step (a takeover sends only the tokens without one). */
+  DISPATCH_PROGRESS_STEP: int(100, 1, 500),
+  /** Answers wait at most this long before they are recorded as a step, however few. */
+  DISPATCH_PROGRESS_FLUSH_MS: int(200, 10, 60_000),
   /** How long a delivery is held while a dependency is away (or busy) before it goes back to its queue. */
   DISPATCH_OUTAGE_HOLD_MS: int(300_000, 0, 3_600_000),
   /** A job with no progress for this long is resumed or settled by the worker's job reaper. */
@@ -159,6 +167,8 @@ export interface Config {
   readonly sandbox: boolean;
   readonly role: Role;
   readonly nodeId: string;
+  /** The node registry: heartbeat interval, and how long one keeps the node alive for the others. */
+  readonly registry: { readonly heartbeatMs: number; readonly staleAfterMs: number };
   readonly http: { host: string; port: number; opsHost: string; opsPort: number; trustedProxyHops: number; corsOrigins: string[]; jsonBodyLimit: string };
   readonly log: { level: Env['LOG_LEVEL'] };
   /** `embedded` when no DATABASE_URL is set: PGlite served over the PostgreSQL protocol. */
@@ -252,6 +262,8 @@ export interface DispatchConfig {
   readonly workerCount: number;
   readonly maxSendAttempts: number;
   readonly claimLeaseMs: number;
+  /** In-batch progress: answers per recorded step, and the longest an answer waits to be recorded. */
+  readonly progress: { readonly step: number; readonly flushMs: number };
   /** How long a delivery is held while a dependency is away before it goes back to its queue. */
   readonly outageHoldMs: number;
   /** The job reaper: no progress for stallMs and a job is resumed or settled; a pass every intervalMs; the purge. */
@@ -338,6 +350,11 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
   if (raw.FCM_TRANSPORT === 'http2' && (set('FCM_PROXY_URL') || set('FCM_EXTRA_CA_FILE'))) {
     problems.push('FCM_TRANSPORT: http2 (firebase-admin sendEach) cannot use FCM_PROXY_URL or FCM_EXTRA_CA_FILE; use http2-session or http1');
   }
+  const heartbeatMs = Number(raw.NODE_HEARTBEAT_MS ?? 2_000);
+  const staleAfterMs = Number(raw.NODE_STALE_AFTER_MS ?? 10_000);
+  if (Number.isInteger(heartbeatMs) && Number.isInteger(staleAfterMs) && staleAfterMs < 2 * heartbeatMs) {
+    problems.push('NODE_STALE_AFTER_MS: must be at least twice NODE_HEARTBEAT_MS (one late heartbeat must not make a live node look gone)');
+  }
   const inFlight = Number(raw.FCM_BATCHES_IN_FLIGHT ?? 4);
   const reserved = Number(raw.FCM_URGENT_RESERVED ?? 1);
   if (Number.isInteger(inFlight) && Number.isInteger(reserved) && reserved >= inFlight) problems.push('FCM_URGENT_RESERVED: must be below FCM_BATCHES_IN_FLIGHT');
@@ -411,6 +428,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     sandbox,
     role: e.ROLE,
     nodeId: e.NODE_ID,
+    registry: { heartbeatMs: e.NODE_HEARTBEAT_MS, staleAfterMs: e.NODE_STALE_AFTER_MS },
     http: {
       host: e.HOST,
       port: e.PORT,
@@ -478,6 +496,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       workerCount: e.FCM_WORKER_COUNT,
       maxSendAttempts: e.FCM_MAX_SEND_ATTEMPTS,
       claimLeaseMs: e.DISPATCH_CLAIM_LEASE_MS,
+      progress: { step: e.DISPATCH_PROGRESS_STEP, flushMs: e.DISPATCH_PROGRESS_FLUSH_MS },
       outageHoldMs: e.DISPATCH_OUTAGE_HOLD_MS,
       reaper: { stallMs: e.DISPATCH_STALL_MS, intervalMs: e.DISPATCH_REAPER_INTERVAL_MS, purgeAfterDays: e.DISPATCH_PURGE_AFTER_DAYS },
       weights: { high_priority: e.DISPATCH_WEIGHTS[0]!, normal: e.DISPATCH_WEIGHTS[1]!, low_priority: e.DISPATCH_WEIGHTS[2]! },

@@ -21,6 +21,7 @@ import { FCM_POOL, type FcmPoolMessage } from './contracts/fcm-pool.js';
 import { attachLiveEndpoint, type LiveEndpoint } from '../http/live.js';
 import { createLiveBus } from './live/live-bus.js';
 import { SessionRevocations } from './accounts/session-revocations.js';
+import { newNodeIdentity } from './cluster/node-registry.js';
 import { resources } from './resources.js';
 
 /** The worker's dispatch parts, for /metrics; a part that does not answer (restarting) is left out. */
@@ -77,10 +78,14 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
           rememberMs: config.sessions.accessTtlMs + TOKEN_CLOCK_TOLERANCE_S * 1_000,
           log: log.child({ part: 'session-revocations' }),
         });
+  // This process in the node registry: one incarnation per start, so a restarted subtree keeps its claims.
+  const identity = newNodeIdentity(config.nodeId, config.role);
   // Abuse of the public sign-in routes (SMS budgets, failed logins), reported by the accounts service to /metrics.
   const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
   try {
-    await runtime.start(rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, revocations, authWatch, ...(options.hasher ? { hasher: options.hasher } : {}) }));
+    await runtime.start(
+      rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, revocations, authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
+    );
   } catch (e) {
     await liveBus.close();
     throw e;

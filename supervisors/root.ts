@@ -44,6 +44,8 @@ import { createDispatchHandler } from '../src/dispatch/dispatch-handler.js';
 import { fcmPoolActor } from '../actors/fcm-pool.js';
 import { liveHubActor } from '../actors/live-hub.js';
 import type { SessionRevocations } from '../src/accounts/session-revocations.js';
+import { nodeRegistryActor } from '../actors/node-registry.js';
+import type { NodeIdentity } from '../src/cluster/node-registry.js';
 import { jobReaperActor } from '../actors/job-reaper.js';
 import type { LiveBus } from '../src/live/live-bus.js';
 import { FCM_POOL, type FcmPoolMessage } from '../src/contracts/fcm-pool.js';
@@ -178,7 +180,17 @@ export function rootSpec(
   config: Config,
   asker: Asker,
   registry: () => SupervisionRegistry,
-  options: { clock: Clock; log: Logger; keys: TokenKeys; liveBus: LiveBus; revocations: SessionRevocations | undefined; hasher?: PinHasher; authWatch?: AuthWatch },
+  options: {
+    clock: Clock;
+    log: Logger;
+    keys: TokenKeys;
+    liveBus: LiveBus;
+    revocations: SessionRevocations | undefined;
+    /** This process in the node registry (src/node.ts makes it once per process: a restart of a subtree keeps it). */
+    identity: NodeIdentity;
+    hasher?: PinHasher;
+    authWatch?: AuthWatch;
+  },
 ): SupervisorSpec {
   const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
   const children: ChildSpec[] = [
@@ -188,6 +200,12 @@ export function rootSpec(
       behaviour: controlActor(registry, config.role, ROOT, config.role === 'worker' ? {} : { queueConsumers: () => queueConsumers(asker) }),
     }),
     resourcesSupervisor(config, asker),
+    // Right after the resources: every role heartbeats; it stops after everything that holds batch claims.
+    actor({
+      name: 'node-registry',
+      readiness: 'optional',
+      behaviour: nodeRegistryActor({ identity: options.identity, heartbeatMs: config.registry.heartbeatMs, staleAfterMs: config.registry.staleAfterMs }),
+    }),
     // Beside `resources`, not under it: a PostgreSQL restart (rest-for-one there) must not close the broker.
     actor({
       name: 'broker',
@@ -238,6 +256,7 @@ export function rootSpec(
             // What the prefetch can deliver of full batches: the scheduler holds the consumers' deliveries.
             capacity: Object.fromEntries(PRIORITY_QUEUES.map((q) => [q, d.prefetch[q] * MAX_FANOUT_BATCH])) as Record<PriorityQueue, number>,
           },
+          progress: d.progress,
         }),
       }),
     );
@@ -250,6 +269,7 @@ export function rootSpec(
       deliveryLimit: config.broker.deliveryLimit,
       live: options.liveBus,
       claimOwner: config.nodeId,
+      holder: options.identity.incarnation,
       claimLeaseMs: d.claimLeaseMs,
       outageHoldMs: d.outageHoldMs,
       onOutage: (detail, retryInMs) => log.warn({ retryInMs }, `delivery held while a dependency is away (${detail}); handled again in ${retryInMs} ms`),

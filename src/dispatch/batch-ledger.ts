@@ -62,6 +62,9 @@ export async function recordBatch(
        -- (ON CONFLICT re-reads the row) and, on its next look, the batch in sent_batches. Only our own claim: a
        -- late copy whose lease was taken over leaves the new holder's alone.
        UPDATE batch_claims SET expires_at = 'infinity' WHERE batch_id = $1 AND claimed_by = $9
+     ), progressed AS (
+       -- The steps recorded while it was in flight (batch-progress.ts): the whole outcome is in sent_batches now.
+       DELETE FROM batch_progress WHERE batch_id = $1 AND EXISTS (SELECT 1 FROM ins)
      ), removed AS (
        UPDATE device_sessions SET push_token = NULL WHERE push_token = ANY($4::text[]) AND EXISTS (SELECT 1 FROM ins)
      ), counted AS (

@@ -31,7 +31,10 @@ import { AppError, ServiceUnavailableError } from '../errors/app-error.js';
 import { PipelineClosedError } from './push-pipeline.js';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
+import { holderAlive } from '../cluster/node-registry.js';
+import type { OnAnswers } from '../fcm/answers.js';
 import { countDeadLettered, publishFollowups, recordBatch, settleJob, type BatchCounts, type Followup } from './batch-ledger.js';
+import { ProgressWriter, recordedProgress, recordedStepsSql, type RecordedProgress } from './batch-progress.js';
 import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
 
 export const DEFAULT_MAX_SEND_ATTEMPTS = 5;
@@ -55,14 +58,18 @@ export interface DispatchHandlerDeps {
   readonly db: () => Promise<PgHandle>;
   readonly broker: () => Promise<Broker>;
   /** The push pipeline (asked anew for each batch: the fcm-pool actor hands out a new one after a restart). */
-  readonly pipeline: () => Promise<{ send(queue: PriorityQueue, messages: readonly FcmMessage[]): Promise<FcmOutcome[]> }>;
+  readonly pipeline: () => Promise<{ send(queue: PriorityQueue, messages: readonly FcmMessage[], onAnswers?: OnAnswers): Promise<FcmOutcome[]> }>;
   readonly clock: Clock;
-  /** Who claims batches (node id); a random suffix per handler keeps two handlers of one process apart. */
+  /** Who claims batches (node id); a counter per handling keeps two handlings of one process apart. */
   readonly claimOwner?: string;
-  /** How long a claim holds before another copy may take the batch over. @defaultValue 120_000 */
+  /**
+   * This process's incarnation in the node registry (src/cluster/node-registry.ts), written on its claims: while
+   * it is alive its claims are respected; once it is not (its heartbeat expired, it stopped), they are taken over at
+   * once. Absent (tests of the handler alone): claims are leases only.
+   */
+  readonly holder?: string;
+  /** How long a claim holds (renewed while the batch is in flight) before another copy may take it over anyway. @defaultValue 120_000 */
   readonly claimLeaseMs?: number;
-  /** How often a copy that found the batch claimed looks again. @defaultValue 500 */
-  readonly claimPollMs?: number;
   /** Retries of a token before it counts as failed. @defaultValue 5 */
   readonly maxAttempts?: number;
   readonly fanOut?: FanOutOptions;
@@ -141,6 +148,11 @@ interface JobSettings {
   collapse_key: string | null;
 }
 
+type ClaimResult =
+  | { readonly state: 'claimed'; readonly progress: RecordedProgress; readonly tookOverFrom: string | undefined }
+  | { readonly state: 'done'; readonly owed: readonly Followup[] }
+  | { readonly state: 'held'; readonly by: string };
+
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 /** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
@@ -203,36 +215,51 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   const claimOwner = deps.claimOwner ?? 'worker';
   let handlings = 0;
   const leaseMs = deps.claimLeaseMs ?? 120_000;
-  const pollMs = deps.claimPollMs ?? 500;
 
   /**
-   * Claims the batch, waiting while a live claim of someone else holds it. 'done': the batch was recorded
-   * (by that holder, or by an earlier attempt), with what it still owes the broker. 'claimed': ours now.
+   * Claims the batch in one round trip. 'done': the batch was recorded (by another holder, or an earlier attempt),
+   * with what it still owes the broker. 'claimed': ours now, with what earlier holders recorded of its progress.
+   * 'held': a live holder has it (the caller parks the delivery rather than wait on it).
    */
-  const claim = async (
-    db: PgHandle,
-    batchId: string,
-    jobId: string,
-    owner: string,
-  ): Promise<{ readonly state: 'claimed' } | { readonly state: 'done'; readonly owed: readonly Followup[] }> => {
-    for (;;) {
-      const now = deps.clock.now();
-      // One round trip: is the batch recorded already, else take (or take over an expired) claim.
-      const { rows } = await db.query<{ done: boolean; owed: Followup[] | null; claimed: boolean }>(
-        `WITH done AS (SELECT followups FROM sent_batches WHERE batch_id = $1),
-              taken AS (
-                INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at)
-                SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM done)
-                ON CONFLICT (batch_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, expires_at = EXCLUDED.expires_at
-                 WHERE batch_claims.expires_at <= $5 OR batch_claims.claimed_by = EXCLUDED.claimed_by
-                RETURNING 1)
-         SELECT EXISTS (SELECT 1 FROM done) AS done, (SELECT followups FROM done) AS owed, EXISTS (SELECT 1 FROM taken) AS claimed`,
-        [batchId, jobId, owner, new Date(now + leaseMs), new Date(now)],
-      );
-      if (rows[0]?.done) return { state: 'done', owed: rows[0].owed ?? [] };
-      if (rows[0]?.claimed) return { state: 'claimed' };
-      await sleep(deps.clock, pollMs);
-    }
+  const claim = async (db: PgHandle, batchId: string, jobId: string, owner: string): Promise<ClaimResult> => {
+    const now = deps.clock.now();
+    // Taken over when the holder is gone (not alive in the node registry) or its lease ran out (a handling that
+    // stopped renewing); a claim finished by recordBatch ('infinity') is never taken: the batch is in sent_batches.
+    const { rows } = await db.query<{ done: boolean; owed: Followup[] | null; claimed: boolean; holder: string | null; before: string | null; steps: unknown }>(
+      `WITH done AS (SELECT followups FROM sent_batches WHERE batch_id = $1),
+            before AS (SELECT claimed_by FROM batch_claims WHERE batch_id = $1),
+            taken AS (
+              INSERT INTO batch_claims (batch_id, job_id, claimed_by, holder, expires_at)
+              SELECT $1, $2, $3, $6, $4 WHERE NOT EXISTS (SELECT 1 FROM done)
+              ON CONFLICT (batch_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+               WHERE batch_claims.expires_at <> 'infinity'
+                 AND (batch_claims.expires_at <= $5 OR batch_claims.claimed_by = EXCLUDED.claimed_by
+                      OR (batch_claims.holder IS NOT NULL AND NOT ${holderAlive('batch_claims.holder')}))
+              RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM done) AS done, (SELECT followups FROM done) AS owed, EXISTS (SELECT 1 FROM taken) AS claimed,
+              (SELECT claimed_by FROM before) AS before, ${recordedStepsSql} AS steps`,
+      [batchId, jobId, owner, new Date(now + leaseMs), new Date(now), deps.holder ?? null],
+    );
+    const r = rows[0];
+    if (r?.done) return { state: 'done', owed: r.owed ?? [] };
+    if (r?.claimed) return { state: 'claimed', progress: recordedProgress(r.steps), tookOverFrom: r.before ?? undefined };
+    return { state: 'held', by: r?.before ?? 'unknown' };
+  };
+  /**
+   * A copy of a batch a live holder is sending (its channel dropped and RabbitMQ handed the delivery on, or the
+   * holder is only slow): acked here and published again through the shortest retry tier, so it waits in RabbitMQ
+   * instead of in this consumer's prefetch, where ready batches need the slot. When it comes back the batch is done
+   * (dropped), still held (parked again), or its holder is gone (taken over).
+   */
+  const park = async (delivery: Delivery, queue: PriorityQueue, batchId: string, jobId: string, attempt: number): Promise<void> => {
+    const broker = await deps.broker();
+    await broker.retry(queue, delivery.body, {
+      messageId: delivery.messageId ?? batchId,
+      headers: { 'x-job-id': jobId },
+      attempt,
+      delayMs: 0,
+      reason: 'claimed-by-live-holder',
+    });
   };
   const release = async (db: PgHandle, batchId: string, owner: string): Promise<void> => {
     await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
@@ -293,6 +320,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       db = await deps.db();
       const job = await jobSettings(db, msg.jobId);
       if (!job) return result('ack', 'job not found');
+      const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
       const claimedNow = await claim(db, batchId, msg.jobId, owner);
       if (claimedNow.state === 'done') {
         recordedOutcome = true;
@@ -300,8 +328,12 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         await publishOwed(db, batchId, claimedNow.owed);
         return result('ack', `batch already done; ${claimedNow.owed.length} message(s) it owed published`);
       }
+      if (claimedNow.state === 'held') {
+        await park(delivery, queue, batchId, msg.jobId, attempt);
+        return result('ack', `parked: ${claimedNow.by} (alive) holds the batch; back through the shortest retry tier`);
+      }
       claimed = true;
-      const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
+      const { progress } = claimedNow;
       const notification: FcmNotification = {
         jobId: msg.jobId,
         queue,
@@ -311,12 +343,18 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         data: Object.fromEntries(Object.entries(job.data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
       };
 
-      // Messages that cannot be built (an empty token, a type without TTL) fail for good without a send.
+      // Tokens answered before a takeover keep their answer and are not sent again. Messages that cannot be built
+      // (an empty token, a type without TTL) fail for good without a send.
       const nowMs = deps.clock.now();
       const outcomes: FcmOutcome[] = new Array<FcmOutcome>(msg.tokens.length);
       const toSend: FcmMessage[] = [];
       const sentIdx: number[] = [];
       msg.tokens.forEach((t, i) => {
+        const answered = progress.outcomes.get(i);
+        if (answered) {
+          outcomes[i] = answered;
+          return;
+        }
         try {
           toSend.push(buildFcmMessage(t.token, notification, nowMs));
           sentIdx.push(i);
@@ -331,11 +369,14 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         const renew = renewEvery(deps.clock, leaseMs / 3, () =>
           db!.query(`UPDATE batch_claims SET expires_at = $3 WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner, new Date(deps.clock.now() + leaseMs)]),
         );
+        // Each chunk of answers is recorded as a step while the rest is in flight (batch-progress.ts).
+        const steps = new ProgressWriter(db, { batchId, jobId: msg.jobId, owner }, (k) => sentIdx[k]!, progress);
         let answers: FcmOutcome[];
         try {
-          answers = await pipeline.send(queue, toSend);
+          answers = await pipeline.send(queue, toSend, (chunk) => steps.add(chunk));
         } finally {
           renew.stop();
+          await steps.stop();
         }
         if (answers.length !== toSend.length) throw new Error(`sender answered ${answers.length} outcomes for ${toSend.length} messages`);
         sentIdx.forEach((i, k) => (outcomes[i] = answers[k]!));
@@ -413,7 +454,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       recordedOutcome = true;
       // A concurrent copy that recorded first owes (and publishes) its own follow-ups.
       if (recorded) await publishOwed(db, batchId, followups);
-      return result('ack', recorded ? `attempt ${attempt}` : 'duplicate: recorded concurrently', counts);
+      const resumed = claimedNow.tookOverFrom ? `; taken over from ${claimedNow.tookOverFrom}, ${progress.outcomes.size} answer(s) it recorded kept` : '';
+      return result('ack', recorded ? `attempt ${attempt}${resumed}` : 'duplicate: recorded concurrently', counts);
     } catch (e) {
       // Let the copy that comes back (this one, requeued) take the batch at once rather than after the lease.
       if (claimed && db) await release(db, batchId, owner).catch(() => undefined);

@@ -1,6 +1,7 @@
 // Purges what finished work leaves behind, run by the worker's job reaper about once an hour: the dedupe rows of
-// jobs finished more than DISPATCH_PURGE_AFTER_DAYS ago (sent_batches, batch_claims: no copy of their batches is
-// expected back that late — one replayed from dead_letters afterwards would be sent again), and, through the
+// jobs finished more than DISPATCH_PURGE_AFTER_DAYS ago (sent_batches, batch_claims, batch_progress: no copy of their
+// batches is expected back that late — one replayed from dead_letters afterwards would be sent again), the node
+// registry's rows of processes gone for as long, and, through the
 // accounts' own purge, the SMS budget rows of past days. Deletes in chunks, so no statement holds many locks for long.
 import { purgePastBudgetDays } from '../accounts/sms-budget.js';
 import type { PgHandle } from '../contracts/postgres.js';
@@ -9,6 +10,10 @@ import { deleteInChunks } from '../db/delete-in-chunks.js';
 export interface PurgeResult {
   readonly sentBatches: number;
   readonly batchClaims: number;
+  /** Progress steps of batches whose holder never recorded them (the batch was recorded by a copy, or the job died). */
+  readonly batchProgress: number;
+  /** Nodes of the registry stopped or silent for longer than the purge age. */
+  readonly nodes: number;
   readonly smsBudget: number;
 }
 
@@ -25,6 +30,8 @@ export async function purgeFinished(db: PgHandle, now: Date, afterDays: number):
   return {
     sentBatches: await deleteInChunks(db, ofJobsFinishedBefore('sent_batches'), finishedBefore),
     batchClaims: await deleteInChunks(db, ofJobsFinishedBefore('batch_claims'), finishedBefore),
+    batchProgress: await deleteInChunks(db, ofJobsFinishedBefore('batch_progress'), finishedBefore),
+    nodes: await deleteInChunks(db, `DELETE FROM nodes WHERE node_id IN (SELECT node_id FROM nodes WHERE alive_until < $1 LIMIT $2)`, finishedBefore),
     smsBudget: await purgePastBudgetDays(db, now.getTime()),
   };
 }

@@ -18,6 +18,7 @@
 import type { PriorityQueue } from '../broker/topology.js';
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import type { Answers, OnAnswers } from '../fcm/answers.js';
 import type { FcmMessage } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
 import { PushScheduler, type PushSchedulerOptions, type Scheduled, type SchedulerStats } from './push-scheduler.js';
@@ -35,8 +36,11 @@ export class PipelineClosedError extends AppError {
 export interface PushPipelineOptions {
   readonly clock: Clock;
   readonly rateLimit: RateLimit;
-  /** Sends one batch (≤ 500 messages) of the given priority: one outcome per message, in order. */
-  readonly send: (messages: readonly FcmMessage[], queue: PriorityQueue) => Promise<FcmOutcome[]>;
+  /**
+   * Sends one batch (≤ 500 messages) of the given priority: one outcome per message, in order. `onAnswers`, when
+   * given, hears answers while the batch is in flight (positions in `messages`).
+   */
+  readonly send: (messages: readonly FcmMessage[], queue: PriorityQueue, onAnswers?: OnAnswers) => Promise<FcmOutcome[]>;
   /** Scheduler settings; the node sets `capacity` to what each queue's prefetch can hold of full batches. */
   readonly scheduler: Omit<PushSchedulerOptions<Chunk>, 'rateLimit' | 'split' | 'onSpace'>;
   /** Told about every 429 pause (logs, metrics). */
@@ -69,6 +73,7 @@ interface Chunk {
 
 interface Pending {
   readonly outcomes: FcmOutcome[];
+  readonly onAnswers: OnAnswers | undefined;
   failed: Error | undefined;
   resolve(outcomes: FcmOutcome[]): void;
   reject(error: Error): void;
@@ -105,12 +110,15 @@ export class PushPipeline {
     for (const q of PRIORITY_QUEUES) this.waiting.set(q, []);
   }
 
-  /** Sends a batch of the given priority; resolves with one outcome per message, in order. */
-  send(queue: PriorityQueue, messages: readonly FcmMessage[]): Promise<FcmOutcome[]> {
+  /**
+   * Sends a batch of the given priority; resolves with one outcome per message, in order. `onAnswers` hears
+   * answers while the batch is in flight (positions in `messages`), in chunks, for the batch's progress record.
+   */
+  send(queue: PriorityQueue, messages: readonly FcmMessage[], onAnswers?: OnAnswers): Promise<FcmOutcome[]> {
     if (this.closed) return Promise.reject(new PipelineClosedError());
     if (messages.length === 0) return Promise.resolve([]);
     return new Promise<FcmOutcome[]>((resolve, reject) => {
-      const pending: Pending = { outcomes: new Array<FcmOutcome>(messages.length), failed: undefined, resolve, reject };
+      const pending: Pending = { outcomes: new Array<FcmOutcome>(messages.length), onAnswers, failed: undefined, resolve, reject };
       const queued = this.waiting.get(queue)!;
       // Keep arrival order per queue: once one batch waits for room, later ones wait behind it.
       if (queued.length > 0 || !this.offer(queue, messages, pending)) queued.push({ queue, messages, pending });
@@ -191,7 +199,10 @@ export class PushPipeline {
     const pending = this.pending.get(work.origin)!;
     const sending = (async () => {
       try {
-        const outcomes = await this.options.send(work.item.messages, work.queue);
+        const { offset } = work.item;
+        const told = pending.onAnswers;
+        const onAnswers = told ? (answers: Answers) => told(offset === 0 ? answers : answers.map(([i, o]) => [offset + i, o] as const)) : undefined;
+        const outcomes = await this.options.send(work.item.messages, work.queue, onAnswers);
         if (outcomes.length !== work.item.messages.length) {
           throw new Error(`the sender answered ${outcomes.length} outcomes for ${work.item.messages.length} messages`);
         }

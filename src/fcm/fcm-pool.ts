@@ -7,10 +7,19 @@
 // maxQueue is that same bound, and a caller that exceeded it gets an error instead of a silent queue.
 // A thread that dies (an uncaught error, out of memory) fails only its own batches (the consumer puts their
 // messages back in the queue) and piscina starts another.
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import type { AnswerChunking, Answers, OnAnswers } from './answers.js';
 import type { FcmMessage } from './fcm-message.js';
 import type { FcmOutcome } from './fcm-outcome.js';
 import type { FcmSenderOptions } from './fcm-sender.js';
+import type { PoolTask } from './pool-worker.js';
+
+/** Who hears a batch's answers while it is in flight, and how they are chunked. */
+export interface BatchProgressListener {
+  readonly onAnswers: OnAnswers;
+  readonly chunking: AnswerChunking;
+}
 
 /** Sender options that can cross into a thread: the credential is a service-account file path. */
 export type PoolSenderOptions = Omit<FcmSenderOptions, 'credential' | 'appName'> & { readonly credential: string };
@@ -54,7 +63,7 @@ export interface FcmPool {
    * One outcome per message, in order; rejects when the thread failed (nothing is known about the batch).
    * `urgent` batches go to the urgent threads when there are any.
    */
-  sendBatch(messages: readonly FcmMessage[], urgent?: boolean): Promise<FcmOutcome[]>;
+  sendBatch(messages: readonly FcmMessage[], urgent?: boolean, progress?: BatchProgressListener): Promise<FcmOutcome[]>;
   stats(): FcmPoolStats;
   /** Waits for the batches in flight, then ends the threads. */
   close(): Promise<void>;
@@ -97,10 +106,14 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
   let failed = 0;
   let closing: Promise<void> | undefined;
   return {
-    async sendBatch(messages, urgent = false) {
+    async sendBatch(messages, urgent = false, progress) {
       if (closing) throw new Error('the FCM pool is closed');
       inFlight++;
-      const task = (urgent ? urgentPool : pool).run(messages) as Promise<FcmOutcome[]>;
+      // Answers come back from the thread in chunks over a port of their own while the batch is in flight.
+      const channel = progress ? new MessageChannel() : undefined;
+      if (channel && progress) channel.port1.on('message', (answers: Answers) => progress.onAnswers(answers));
+      const poolTask: PoolTask = channel && progress ? { messages, progress: { port: channel.port2, chunking: progress.chunking } } : { messages };
+      const task = (urgent ? urgentPool : pool).run(poolTask, channel ? { transferList: [channel.port2] } : {}) as Promise<FcmOutcome[]>;
       running.add(task);
       try {
         const outcomes = await task;
@@ -110,6 +123,7 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
         failed++;
         throw e;
       } finally {
+        channel?.port1.close();
         running.delete(task);
         inFlight--;
       }

@@ -98,8 +98,11 @@ export interface FcmSender {
    * the first urgent send pays no token call or handshake. Best effort: never rejects.
    */
   warm(): Promise<void>;
-  /** One outcome per message, in order. At most FCM_MAX_BATCH messages; never rejects for a per-message failure. */
-  sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
+  /**
+   * One outcome per message, in order. At most FCM_MAX_BATCH messages; never rejects for a per-message failure.
+   * `onAnswer` hears each message's outcome as soon as it is known (not with 'http2', whose sendEach answers at the end).
+   */
+  sendBatch(messages: readonly FcmMessage[], onAnswer?: (index: number, outcome: FcmOutcome) => void): Promise<FcmOutcome[]>;
   /** Deletes the firebase-admin app and closes the agent's sockets and the HTTP/2 session (http2-session). */
   close(): Promise<void>;
 }
@@ -204,16 +207,20 @@ export function createFcmSender(options: FcmSenderOptions): FcmSender {
 
   return {
     transport: options.transport,
-    async sendBatch(messages) {
+    async sendBatch(messages, onAnswer) {
       if (closed) throw new Error('FCM sender closed');
       if (messages.length > FCM_MAX_BATCH) throw new RangeError(`at most ${FCM_MAX_BATCH} messages per batch, got ${messages.length}`);
       const outcomes: (FcmOutcome | undefined)[] = messages.map((m) => refuseBeforeSending(m));
       const toSend = messages.flatMap((m, i) => (outcomes[i] ? [] : [{ m, i }]));
+      const answered = onAnswer ? (k: number, o: FcmOutcome): FcmOutcome => (onAnswer(toSend[k]!.i, o), o) : undefined;
       if (toSend.length > 0) {
         const sent = session
-          ? await session.sendAll(toSend.map(({ m }) => m))
+          ? await session.sendAll(
+              toSend.map(({ m }) => m),
+              answered,
+            )
           : options.transport === 'http1'
-            ? await Promise.all(toSend.map(({ m }) => sendOne(m)))
+            ? await Promise.all(toSend.map(({ m }, k) => (answered ? sendOne(m).then((o) => answered(k, o)) : sendOne(m))))
             : await sendEachHttp2(toSend.map(({ m }) => m));
         toSend.forEach(({ i }, k) => (outcomes[i] = sent[k]));
       }
@@ -305,7 +312,7 @@ function makeAgent(options: FcmSenderOptions, ca: string[] | undefined): https.A
 // ---- the kept-open HTTP/2 session (http2-session) ----
 
 interface SessionTransport {
-  sendAll(messages: readonly FcmMessage[]): Promise<FcmOutcome[]>;
+  sendAll(messages: readonly FcmMessage[], onAnswer?: (index: number, outcome: FcmOutcome) => FcmOutcome): Promise<FcmOutcome[]>;
   warm(): Promise<void>;
   close(): Promise<void>;
 }
@@ -403,7 +410,7 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
   }
 
   return {
-    async sendAll(messages) {
+    async sendAll(messages, onAnswer) {
       let token: string;
       try {
         token = await tokens.get();
@@ -411,7 +418,7 @@ function createSessionTransport(app: App, options: FcmSenderOptions, ca: string[
         const outcome = classifyFailure(failureOf(error, undefined));
         return messages.map(() => outcome);
       }
-      return Promise.all(messages.map((m) => sendOne(m, token)));
+      return Promise.all(messages.map((m, k) => (onAnswer ? sendOne(m, token).then((o) => onAnswer(k, o)) : sendOne(m, token))));
     },
     async warm() {
       await Promise.all([tokens.get().catch(() => undefined), ...clients.map((c) => c.preconnect())]);

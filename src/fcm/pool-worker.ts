@@ -1,7 +1,8 @@
 // The body of one FCM pool thread (piscina): one FcmSender per thread, made from the options in workerData when
 // the thread starts, then reused (its keep-alive sockets or HTTP/2 session and its OAuth token with it).
 // The thread's sockets and firebase-admin app end with the thread (the pool terminates threads on close).
-import { threadId, workerData } from 'node:worker_threads';
+import { threadId, workerData, type MessagePort } from 'node:worker_threads';
+import { answerChunker, type AnswerChunking } from './answers.js';
 import type { FcmMessage } from './fcm-message.js';
 import type { FcmOutcome } from './fcm-outcome.js';
 import { createFcmSender, type FcmSender } from './fcm-sender.js';
@@ -20,7 +21,21 @@ try {
   sender = e instanceof Error ? e : new Error(String(e));
 }
 
-export default async function sendBatch(messages: readonly FcmMessage[]): Promise<FcmOutcome[]> {
+/** One batch; with `progress`, its answers are posted there in chunks while the batch is in flight. */
+export interface PoolTask {
+  readonly messages: readonly FcmMessage[];
+  readonly progress?: { readonly port: MessagePort; readonly chunking: AnswerChunking };
+}
+
+export default async function sendBatch(task: PoolTask): Promise<FcmOutcome[]> {
   if (sender instanceof Error) throw sender;
-  return sender.sendBatch(messages);
+  const { progress } = task;
+  if (!progress) return sender.sendBatch(task.messages);
+  const chunker = answerChunker(progress.chunking, (answers) => progress.port.postMessage(answers));
+  try {
+    return await sender.sendBatch(task.messages, (i, o) => chunker.add(i, o));
+  } finally {
+    chunker.close();
+    progress.port.close();
+  }
 }

@@ -128,6 +128,20 @@ async function fannedOut(n: number, s: ReturnType<typeof setup>): Promise<{ id: 
   return { id, tokens };
 }
 
+/** Registers a node that is alive for an hour; its incarnation. */
+async function liveNode(nodeId: string): Promise<string> {
+  const { rows } = await pool.query<{ incarnation: string }>(
+    `INSERT INTO nodes (node_id, incarnation, role, host, pid, started_at, heartbeat_at, alive_until)
+     VALUES ($1 || ':' || gen_random_uuid(), gen_random_uuid(), 'worker', 'test', 1, now(), now(), now() + interval '1 hour') RETURNING incarnation`,
+    [nodeId],
+  );
+  return rows[0]!.incarnation;
+}
+
+/** Answers recorded as progress steps of a batch. */
+const answersRecorded = async (batchId: string): Promise<number> =>
+  (await pool.query<{ n: number }>(`SELECT coalesce(sum(jsonb_array_length(answers)), 0)::int AS n FROM batch_progress WHERE batch_id = $1`, [batchId])).rows[0]!.n;
+
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 4 });
@@ -269,10 +283,11 @@ describe('dispatch handler', () => {
     expect(await counts(id)).toMatchObject({ sent_count: 0, failed_count: 1, retried_count: 0 });
   });
 
-  it('claims a batch: a copy delivered while the first is still sending waits for it, then sends nothing', async () => {
+  it('claims a batch: a copy delivered while a live holder sends it is parked in RabbitMQ (acked, back through the shortest retry tier), then dropped as done', async () => {
     const s = setup();
     const { id } = await fannedOut(2, s);
     const batch = s.broker.published[0]!;
+    const holder = await liveNode('live-worker');
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let sends = 0;
@@ -287,16 +302,19 @@ describe('dispatch handler', () => {
         },
       }),
       clock,
-      claimPollMs: 20,
+      holder,
     });
     const first = slow(delivery(batch.body, { messageId: batch.messageId }));
     await waitFor('first copy sending', () => sends === 1);
-    const copy = slow(delivery(batch.body, { messageId: batch.messageId })); // redelivered while the first sends
-    await new Promise((r) => setTimeout(r, 100));
-    expect(sends).toBe(1); // the copy waits on the claim
+    // Redelivered while the first sends: it does not wait in the consumer's prefetch, it is parked.
+    expect(await slow(delivery(batch.body, { messageId: batch.messageId, attempt: 0 }))).toBe('ack');
+    expect(sends).toBe(1);
+    expect(s.broker.retried).toHaveLength(1);
+    expect(s.broker.retried[0]).toMatchObject({ queue: 'high_priority', messageId: batch.messageId, retry: { attempt: 0, delayMs: 0, reason: 'claimed-by-live-holder' } });
     release();
     expect(await first).toBe('ack');
-    expect(await copy).toBe('ack');
+    // The parked copy comes back: the batch is done.
+    expect(await slow(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
     expect(sends).toBe(1);
     expect(await counts(id)).toMatchObject({ sent_count: 2 });
     const { rows } = await pool.query(`SELECT expires_at = 'infinity' AS finished FROM batch_claims WHERE batch_id = $1`, [`${id}:0`]);
@@ -312,6 +330,93 @@ describe('dispatch handler', () => {
     expect(await s.handler(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
     expect(s.sender.sentCount).toBe(1);
     expect(await counts(id)).toMatchObject({ sent_count: 1 });
+  });
+
+  it('takes over at once, lease still running, the claim of a holder the node registry has as gone; respects a live holder\'s', async () => {
+    const s = setup();
+    const { id } = await fannedOut(4, s); // batches of 3 and 1
+    const [b0, b1] = s.broker.published;
+    const dead = await liveNode('dead-worker');
+    const alive = await liveNode('alive-worker');
+    await pool.query(`UPDATE nodes SET alive_until = now() - interval '1 millisecond' WHERE incarnation = $1`, [dead]); // its heartbeat expired
+    const lease = `now() + interval '1 hour'`;
+    await pool.query(`INSERT INTO batch_claims (batch_id, job_id, claimed_by, holder, expires_at) VALUES ($1, $3, 'dead-worker:1', $4, ${lease}), ($2, $3, 'alive-worker:1', $5, ${lease})`, [
+      `${id}:0`,
+      `${id}:1`,
+      id,
+      dead,
+      alive,
+    ]);
+    const handler = createDispatchHandler({ db: async () => handle, broker: async () => s.broker, pipeline: async () => ({ send: (_q, m) => s.sender.sendBatch(m) }), clock, holder: await liveNode('me'), onResult: (r) => s.results.push(r) });
+    expect(await handler(delivery(b0!.body, { messageId: b0!.messageId }))).toBe('ack');
+    expect(s.results.at(-1)).toMatchObject({ kind: 'batch', detail: expect.stringContaining('taken over from dead-worker:1') });
+    expect(await handler(delivery(b1!.body, { messageId: b1!.messageId }))).toBe('ack');
+    expect(s.results.at(-1)).toMatchObject({ kind: 'batch', detail: expect.stringContaining('parked: alive-worker:1') });
+    expect(s.sender.sentCount).toBe(3); // b0's tokens only
+    // A stopped node is gone too: its claim is taken over at once.
+    await pool.query(`UPDATE nodes SET stopped_at = now() WHERE incarnation = $1`, [alive]);
+    expect(await handler(delivery(b1!.body, { messageId: b1!.messageId }))).toBe('ack');
+    expect(s.sender.sentCount).toBe(4);
+    expect(await counts(id)).toMatchObject({ sent_count: 4 });
+  });
+
+  it('records answers as progress steps while a batch is in flight, and a takeover sends only the tokens without an answer', async () => {
+    const s = setup();
+    const ids = await users(3);
+    const tokens = await sessions(ids);
+    const id = await job(ids);
+    expect(await s.handler(delivery({ kind: 'notification-job', jobId: id }))).toBe('ack');
+    const batch = s.broker.published[0]!; // one batch of 3 (batchSize 3)
+    expect(batch.body.tokens).toHaveLength(3);
+    // A first holder: the pipeline answers two tokens (one sent, one UNREGISTERED) and then never finishes (the worker dies).
+    const first = await liveNode('first');
+    const stuck = new Promise<never>(() => undefined);
+    let answered!: () => void;
+    const stepsTold = new Promise<void>((r) => (answered = r));
+    const dying = createDispatchHandler({
+      db: async () => handle,
+      broker: async () => s.broker,
+      pipeline: async () => ({
+        send: (_q, messages, onAnswers) => {
+          onAnswers?.([[0, { kind: 'sent' }]]);
+          onAnswers?.([[2, { kind: 'remove-token', code: 'UNREGISTERED' }]]);
+          answered();
+          expect(messages).toHaveLength(3);
+          return stuck;
+        },
+      }),
+      clock,
+      claimOwner: 'first',
+      holder: first,
+    });
+    void dying(delivery(batch.body, { messageId: batch.messageId }));
+    await stepsTold;
+    await waitFor('both answers recorded', async () => (await pool.query(`SELECT count(*)::int AS n FROM batch_progress WHERE batch_id = $1`, [`${id}:0`])).rows[0].n >= 1 && (await answersRecorded(`${id}:0`)) === 2);
+    await pool.query(`UPDATE nodes SET alive_until = now() - interval '1 millisecond' WHERE incarnation = $1`, [first]);
+
+    const sentNow: string[] = [];
+    const second = createDispatchHandler({
+      db: async () => handle,
+      broker: async () => s.broker,
+      pipeline: async () => ({
+        send: (_q, messages) => {
+          sentNow.push(...messages.map((m) => m.token));
+          return s.sender.sendBatch(messages);
+        },
+      }),
+      clock,
+      claimOwner: 'second',
+      holder: await liveNode('second'),
+    });
+    expect(await second(delivery(batch.body, { messageId: batch.messageId }))).toBe('ack');
+    expect(sentNow).toEqual([batch.body.tokens[1]!.token]); // only the token without an answer
+    // The answers recorded before the takeover count: one sent before, one sent now, one removed.
+    expect(await counts(id)).toMatchObject({ sent_count: 2, tokens_removed_count: 1 });
+    const removed = (await pool.query(`SELECT count(*)::int AS n FROM device_sessions WHERE push_token = $1`, [batch.body.tokens[2]!.token])).rows[0];
+    expect(removed).toEqual({ n: 0 });
+    expect(tokens).toContain(batch.body.tokens[2]!.token);
+    // Recorded whole: the steps are gone.
+    expect(await answersRecorded(`${id}:0`)).toBe(0);
   });
 
   it('holds a delivery while PostgreSQL is unavailable and handles it once it is back, without returning it to the queue', async () => {

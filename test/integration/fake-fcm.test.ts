@@ -1,13 +1,16 @@
 // firebase-admin against the fake FCM, for real, with TLS verification on: HTTP/1.1 through a redirecting agent,
 // HTTP/1.1 through a CONNECT proxy (the utility's network path), HTTP/2 (sendEach) through an in-process
 // http2.connect redirect, and FCM's error answers surfacing as firebase-admin's error codes. No product code.
+// Then the fake's own witness of faults: requests counted as received before any answer, answers held and
+// released, a request cut off while held (received, never delivered), and duplicates() from requests received.
+import http2 from 'node:http2';
 import https from 'node:https';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { deleteApp, initializeApp, type App, type Credential } from 'firebase-admin/app';
 import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startConnectProxy, type ConnectProxy } from '../support/fcm/connect-proxy.js';
 import { startFakeFcm, type FakeFcm } from '../support/fcm/fake-fcm-server.js';
 import { redirectFcmHttp2 } from '../support/fcm/redirect-http2.js';
@@ -58,6 +61,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  fake.release(); // a test that failed while holding must not hold the next one's answers
   fake.reset();
   fake.setOutcomes(undefined);
   fake.setLatency(0);
@@ -206,5 +210,141 @@ describe('fake FCM with firebase-admin', () => {
     expect(fake.stats().delivered).toBe(5);
     await sends;
     await expect(fake.waitFor(6, { timeoutMs: 50 })).rejects.toThrow(/waited 50 ms for 6 delivered, got 5/);
+  });
+});
+
+describe('fake FCM: requests received, held answers, duplicates', () => {
+  /** A raw HTTP/2 send on `session`; resolves with the status, or -1 when the stream is cut. */
+  function h2Send(session: http2.ClientHttp2Session, token: string, data: Record<string, string> = {}): Promise<number> {
+    return new Promise((resolve) => {
+      const req = session.request({ ':method': 'POST', ':path': `/v1/projects/${PROJECT}/messages:send`, authorization: 'Bearer x' });
+      req.on('response', (headers) => resolve(Number(headers[':status'])));
+      req.on('error', () => resolve(-1));
+      req.on('close', () => resolve(-1)); // no-op once resolved
+      req.resume();
+      req.end(JSON.stringify({ message: { token, data } }));
+    });
+  }
+
+  it('hold(): requests are received and counted, nothing is answered until release(); release(n) answers the n oldest', async () => {
+    const fcm = messaging('hold', redirectingAgent());
+    fake.hold();
+    let answered = 0;
+    const sends = [0, 1, 2].map((i) => fcm.send(urgent(`tok-hold-${i}`, { job_id: `job-${i}` })).then((id) => (answered++, id)));
+    await fake.waitFor(3, { of: 'received' });
+
+    expect(fake.held()).toBe(3);
+    expect(answered).toBe(0);
+    expect(fake.stats()).toMatchObject({ received: 3, requests: 0, delivered: 0 });
+    expect(fake.requestsReceived('tok-hold-1')).toBe(1);
+    expect(fake.deliveredTo('tok-hold-1')).toBe(0);
+    expect(fake.receivedTokens()).toEqual(new Map([0, 1, 2].map((i) => [`tok-hold-${i}`, 1])));
+    expect(new Set(fake.receipts().map((r) => `${r.token}:${r.jobId}`))).toEqual(
+      new Set(['tok-hold-0:job-0', 'tok-hold-1:job-1', 'tok-hold-2:job-2']),
+    );
+    const firstTwo = fake.receipts().slice(0, 2).map((r) => r.token);
+
+    expect(fake.release(2)).toBe(2); // one still held: holding goes on
+    await fake.waitFor(2);
+    expect(fake.held()).toBe(1);
+    expect(fake.deliveredTokens()).toEqual(new Set(firstTwo)); // the two oldest, in order of receipt
+    const late = fcm.send(urgent('tok-hold-late'));
+    await fake.waitFor(4, { of: 'received' });
+    expect(fake.held()).toBe(2); // received while holding: held too
+
+    expect(fake.release()).toBe(2); // all: holding stops
+    await Promise.all([...sends, late]);
+    expect(fake.held()).toBe(0);
+    await fcm.send(urgent('tok-after-release')); // answered at once: no longer holding
+    expect(fake.stats()).toMatchObject({ received: 5, requests: 5, delivered: 5, cutOff: 0 });
+    expect(fake.release()).toBe(0);
+  });
+
+  it('a request whose connection is destroyed while held counts as received, never delivered, and the fake goes on', async () => {
+    const session = http2.connect(fake.origin.replace('127.0.0.1', 'localhost'), { ca: fake.ca });
+    session.on('error', () => {});
+    fake.hold();
+    const statuses = Promise.all([h2Send(session, 'tok-cut-0'), h2Send(session, 'tok-cut-1')]);
+    await fake.waitFor(2, { of: 'received' });
+    expect(fake.held()).toBe(2);
+
+    session.destroy(); // the client dies with its requests open (a SIGKILLed worker)
+    expect(await statuses).toEqual([-1, -1]);
+    // the fake sees the stream close on its side: no longer open, counted as cut off
+    await vi.waitFor(() => expect(fake.held()).toBe(0), { timeout: 5_000, interval: 10 });
+    expect(fake.release()).toBe(0); // nothing left to write, and no throw
+    expect(fake.stats()).toMatchObject({ received: 2, requests: 0, delivered: 0, cutOff: 2 });
+    expect(fake.requestsReceived('tok-cut-0')).toBe(1);
+    expect(fake.deliveredTo('tok-cut-0')).toBe(0);
+
+    // a held HTTP/1.1 request whose socket is destroyed: the same
+    fake.hold();
+    const h1 = new Promise<string>((resolve) => {
+      const req = https.request(
+        { host: fake.host, port: fake.port, servername: 'fcm.googleapis.com', ca: fake.ca, method: 'POST', path: `/v1/projects/${PROJECT}/messages:send`, headers: { authorization: 'Bearer x' } },
+        () => resolve('answered'),
+      );
+      req.on('error', () => resolve('cut'));
+      req.end(JSON.stringify({ message: { token: 'tok-cut-h1' } }));
+      void fake.waitFor(3, { of: 'received' }).then(() => req.destroy());
+    });
+    expect(await h1).toBe('cut');
+    await vi.waitFor(() => expect(fake.held()).toBe(0), { timeout: 5_000, interval: 10 });
+    expect(fake.release()).toBe(0);
+    expect(fake.stats()).toMatchObject({ received: 3, delivered: 0, cutOff: 3 });
+
+    // the fake still answers
+    const fresh = messaging('after-cut', redirectingAgent());
+    await expect(fresh.send(urgent('tok-cut-0'))).resolves.toMatch(/messages\/\d+$/);
+    expect(fake.requestsReceived('tok-cut-0')).toBe(2);
+    expect(fake.deliveredTo('tok-cut-0')).toBe(1);
+  });
+
+  it('duplicates() counts requests received per token beyond the first, whatever their answers', async () => {
+    fake.setOutcomes(({ token, attempt }) => (token === 'tok-dup-b' && attempt === 1 ? 'UNAVAILABLE' : 'ok'));
+    const session = http2.connect(fake.origin.replace('127.0.0.1', 'localhost'), { ca: fake.ca });
+    try {
+      // a: once; b: three times (the first a 503); c: twice; d: held then cut, then sent again
+      expect(await h2Send(session, 'tok-dup-a')).toBe(200);
+      expect(await h2Send(session, 'tok-dup-b')).toBe(503);
+      expect(await h2Send(session, 'tok-dup-b')).toBe(200);
+      expect(await h2Send(session, 'tok-dup-b')).toBe(200);
+      expect(await h2Send(session, 'tok-dup-c')).toBe(200);
+      expect(await h2Send(session, 'tok-dup-c')).toBe(200);
+      expect(fake.duplicates()).toBe(3); // b: 2, c: 1
+
+      const doomed = http2.connect(fake.origin.replace('127.0.0.1', 'localhost'), { ca: fake.ca });
+      doomed.on('error', () => {});
+      fake.hold();
+      const cut = h2Send(doomed, 'tok-dup-d');
+      await fake.waitFor(7, { of: 'received' });
+      doomed.destroy();
+      expect(await cut).toBe(-1);
+      await vi.waitFor(() => expect(fake.held()).toBe(0), { timeout: 5_000, interval: 10 });
+      fake.release();
+      expect(fake.duplicates()).toBe(3); // d received once: not a duplicate yet, although never delivered
+      expect(await h2Send(session, 'tok-dup-d')).toBe(200);
+      expect(fake.duplicates()).toBe(4); // received twice: a duplicate, though delivered once
+      expect(fake.deliveredTo('tok-dup-d')).toBe(1);
+      expect(fake.receivedTokens()).toEqual(
+        new Map([
+          ['tok-dup-a', 1],
+          ['tok-dup-b', 3],
+          ['tok-dup-c', 2],
+          ['tok-dup-d', 2],
+        ]),
+      );
+      expect(fake.receipts().map((r) => r.token)).toEqual([
+        'tok-dup-a', 'tok-dup-b', 'tok-dup-b', 'tok-dup-b', 'tok-dup-c', 'tok-dup-c', 'tok-dup-d', 'tok-dup-d',
+      ]);
+      const at = fake.receipts().map((r) => r.at);
+      expect(at).toEqual([...at].sort((a, b) => a - b));
+
+      fake.reset();
+      expect(fake.duplicates()).toBe(0);
+      expect(fake.receipts()).toHaveLength(0);
+    } finally {
+      session.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
-// The purge the worker's job reaper runs: the dedupe rows (sent_batches, batch_claims) of jobs finished more than
-// DISPATCH_PURGE_AFTER_DAYS ago go, those of recent or unsettled jobs stay; SMS budget rows of past days go, today's
-// stay. Against the real PostgreSQL (a database of this file).
+// The purge the worker's job reaper runs: the dedupe rows (sent_batches, batch_claims, batch_progress) of jobs finished
+// more than DISPATCH_PURGE_AFTER_DAYS ago go, those of recent or unsettled jobs stay; nodes gone for as long go; SMS
+// budget rows of past days go, today's stay. Against the real PostgreSQL (a database of this file).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolHandle } from '../../src/db/pg-handle.js';
@@ -23,6 +23,9 @@ async function jobWithBatch(state: string, age: number): Promise<string> {
        INSERT INTO sent_batches (batch_id, job_id, done_at) SELECT id || ':0', id, $2 FROM j
      ), c AS (
        INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at) SELECT id || ':0', id, 'worker:1', 'infinity' FROM j
+     ), p AS (
+       -- a step left by a holder whose copy of the batch was taken over and recorded by another
+       INSERT INTO batch_progress (batch_id, step, job_id, answers) SELECT id || ':0', 1, id, '[[0,"s"]]' FROM j
      )
      SELECT id FROM j`,
     [state, daysAgo(age)],
@@ -49,13 +52,21 @@ describe('purge of finished work', () => {
     const recentDone = await jobWithBatch('done', 29);
     const oldUnsettled = await jobWithBatch('sending', 60);
     await pool.query(`INSERT INTO sms_budget (day, phone, sent) VALUES ('2026-12-01', '+221770000001', 2), ('2026-12-02', '*', 9), ('2026-12-03', '+221770000001', 1), ('2026-12-03', '*', 4)`);
+    // The node registry: a node gone 40 days ago goes, one stopped yesterday stays.
+    await pool.query(
+      `INSERT INTO nodes (node_id, incarnation, role, host, pid, started_at, heartbeat_at, alive_until, stopped_at)
+       VALUES ('gone', gen_random_uuid(), 'worker', 'h', 1, $1, $1, $1, NULL), ('yesterday', gen_random_uuid(), 'api', 'h', 2, $2, $2, $2, $2)`,
+      [daysAgo(40), daysAgo(1)],
+    );
 
     const result = await purgeFinished(poolHandle(pool), now, 30);
 
-    expect(result).toEqual({ sentBatches: 2, batchClaims: 2, smsBudget: 2 });
+    expect(result).toEqual({ sentBatches: 2, batchClaims: 2, batchProgress: 2, nodes: 1, smsBudget: 2 });
     const kept = [recentDone, oldUnsettled].sort();
     expect(await batchesOf('sent_batches')).toEqual(kept);
     expect(await batchesOf('batch_claims')).toEqual(kept);
+    expect(await batchesOf('batch_progress')).toEqual(kept);
+    expect((await pool.query(`SELECT node_id FROM nodes`)).rows).toEqual([{ node_id: 'yesterday' }]);
     expect(kept).not.toContain(oldDone);
     expect(kept).not.toContain(oldFailed);
     const { rows } = await pool.query<{ day: string }>(`SELECT to_char(day, 'YYYY-MM-DD') AS day FROM sms_budget ORDER BY phone`);

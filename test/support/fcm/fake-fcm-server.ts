@@ -1,6 +1,15 @@
 // A fake FCM HTTP v1 endpoint for tests and benchmarks: HTTPS (test CA) on 127.0.0.1, HTTP/1.1 and HTTP/2 on
 // one port, scripted per-token outcomes, injected latency on timers, and its own count of every message.
 //
+// Two counts, on purpose: a send is *received* when its body has been read and parsed (authorised, a JSON body),
+// before any answer is written and whatever the scripted outcome — real FCM has then taken the message, and a
+// client killed before the answer reached it will send it again, so duplicates are counted from requests received
+// (`duplicates()`: Σ per token of max(0, received − 1)), never from 200s written. A send is *delivered* only once
+// its 200 is written (`deliveredTo`, `stats().delivered`). `hold()` keeps answers back (requests are received and
+// counted, nothing is written) until `release()`, so a test can prove requests are open at the moment it kills,
+// stops or restarts something; a request whose stream or connection is destroyed while held or in its latency is
+// counted in `stats().cutOff` (received, never delivered, never answered) and never throws here.
+//
 //   POST /v1/projects/{project}/messages:send   → 200 { name: "projects/{project}/messages/<n>" } or FCM's error body
 //   POST /token                                 → an OAuth token (only if a test uses real credentials)
 //
@@ -64,6 +73,15 @@ export interface ReceivedMessage {
   at: number;
 }
 
+/** One send request as it was received (before its answer), in order of receipt. */
+export interface Receipt {
+  token: string;
+  /** The message's `data.job_id` (what buildFcmMessage puts there; `data.jobId` if a client used that name). */
+  jobId: string | undefined;
+  /** performance.now() when the request's body had been read */
+  at: number;
+}
+
 export interface FakeFcmOptions {
   /** Outcome per token (map: missing tokens are 'ok'), or a function of token and attempt. Default: all 'ok'. */
   outcomes?: OutcomeScript;
@@ -71,7 +89,11 @@ export interface FakeFcmOptions {
   latencyMs?: number | ((message: FcmMessage) => number);
   /** Retry-After (seconds) on QUOTA_EXCEEDED answers unless the outcome names one. Default 60. */
   quotaRetryAfterSeconds?: number;
-  /** 'all' keeps every ReceivedMessage (tests); 'counts' keeps only counters (benchmarks, bounded memory). */
+  /**
+   * 'all' keeps every ReceivedMessage and every Receipt (tests); 'counts' keeps only counters — per token and in
+   * all, including `receivedTokens()` and `duplicates()` — but no record and no receipt (benchmarks, bounded
+   * memory: `received` and `receipts()` stay empty).
+   */
   record?: 'all' | 'counts';
   /** Require `Authorization: Bearer …` on sends (401 UNAUTHENTICATED otherwise). Default true. */
   requireAuth?: boolean;
@@ -86,8 +108,12 @@ export interface FakeFcmOptions {
 }
 
 export interface FakeFcmStats {
+  /** every send request received (body read, before its answer; any outcome, retries included) */
+  received: number;
   /** every send request answered (any outcome, retries included) */
   requests: number;
+  /** sends received whose stream or connection was gone when their answer was due (never answered) */
+  cutOff: number;
   /** sends answered 200 */
   delivered: number;
   /** sends answered with an error */
@@ -119,10 +145,34 @@ export interface FakeFcm {
   deliveredTo(token: string): number;
   /** Send requests seen for this token (any outcome). */
   attemptsFor(token: string): number;
+  /** Send requests received for this token: counted when the body has been read, before any answer, any outcome. */
+  requestsReceived(token: string): number;
+  /** Token → send requests received (a snapshot). */
+  receivedTokens(): ReadonlyMap<string, number>;
+  /** Duplicates are requests received per token beyond the first: Σ over tokens of max(0, received − 1). */
+  duplicates(): number;
+  /** Every send request received, in order of receipt, with its job id and time (empty with record: 'counts'). */
+  receipts(): readonly Receipt[];
+  /**
+   * From now on requests are received (counted) but their answers are not written until release(). A request
+   * already waiting out its latency is answered when that ends.
+   */
+  hold(): void;
+  /**
+   * Writes the answers of the `count` oldest held requests (all when omitted; each at once, no latency) and, once
+   * no held request is left, stops holding. Returns how many answers were written (a held request whose stream
+   * was destroyed is dropped, not counted).
+   */
+  release(count?: number): number;
+  /** Send requests received and not answered now: held, or waiting out their latency. */
+  held(): number;
   /** Tokens answered 200 at least once. */
   deliveredTokens(): Set<string>;
-  /** Resolves once `count` sends were answered 200 (or, with of: 'requests', answered at all). */
-  waitFor(count: number, options?: { of?: 'delivered' | 'requests'; timeoutMs?: number }): Promise<void>;
+  /**
+   * Resolves once `count` sends were answered 200 (of: 'delivered', the default), answered at all ('requests') or
+   * received ('received': body read, answered or not).
+   */
+  waitFor(count: number, options?: { of?: 'delivered' | 'requests' | 'received'; timeoutMs?: number }): Promise<void>;
   setOutcomes(outcomes: OutcomeScript | undefined): void;
   setLatency(latencyMs: FakeFcmOptions['latencyMs']): void;
   /**
@@ -132,7 +182,10 @@ export interface FakeFcm {
   endSessions(how: 'goaway' | 'destroy'): number;
   /** HTTP/2 sessions open now. */
   openSessions(): number;
-  /** Forget everything received (counters, records, attempts); keeps outcomes and latency. */
+  /**
+   * Forget everything received (counters, records, attempts, receipts); keeps outcomes and latency. Requests held
+   * or in their latency stay open and are still answered (and then counted) later; holding goes on if it was on.
+   */
   reset(): void;
   /** Stops listening and destroys open connections. */
   close(): Promise<void>;
@@ -167,6 +220,7 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
   const quotaRetryAfter = options.quotaRetryAfterSeconds ?? 60;
 
   const received: ReceivedMessage[] = [];
+  const receipts: Receipt[] = [];
   const attempts = new Map<string, number>();
   const delivered = new Map<string, number>();
   let stats = emptyStats();
@@ -174,6 +228,10 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
   let waiters: { check: () => boolean; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  /** Requests received and not answered yet (held or in latency), and those held, oldest first. */
+  const open = new Set<OpenRequest>();
+  let heldQueue: OpenRequest[] = [];
+  let holding = false;
 
   const window = options.h2WindowBytes;
   const server = http2.createSecureServer({ key: ca.keyPem, cert: ca.certPem, allowHTTP1: true, ...(window ? { settings: { initialWindowSize: window } } : {}) });
@@ -232,11 +290,18 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     const key = token ?? '';
     const attempt = (attempts.get(key) ?? 0) + 1;
     attempts.set(key, attempt);
+    stats.received++;
+    if (record === 'all') receipts.push({ token: key, jobId: message.data?.['job_id'] ?? message.data?.['jobId'], at: performance.now() });
+    notify();
     const outcome = decide({ token, attempt, message });
     const delay = typeof latency === 'function' ? latency(message) : (latency ?? 0);
 
-    const answer = (): void => {
-      if (res.destroyed || res.writableEnded) return;
+    const answer = (): boolean => {
+      if (!open.delete(entry)) return false; // already answered or cut off
+      if (isGone(res)) {
+        stats.cutOff++;
+        return false;
+      }
       const code: 'ok' | FcmErrorCode = typeof outcome === 'string' ? outcome : outcome.error;
       let status = 200;
       if (code === 'ok') {
@@ -276,15 +341,28 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
         });
       }
       notify();
+      return true;
+    };
+    const entry: OpenRequest = { answer };
+    open.add(entry);
+    // A stream or connection destroyed before the answer: received, never delivered; dropped from the open set.
+    res.once('close', () => {
+      if (!open.delete(entry)) return;
+      stats.cutOff++;
+      heldQueue = heldQueue.filter((e) => e !== entry);
+    });
+    const due = (): void => {
+      if (holding) heldQueue.push(entry);
+      else answer();
     };
     if (delay > 0) {
       const timer = setTimeout(() => {
         timers.delete(timer);
-        answer();
+        due();
       }, delay);
       timers.add(timer);
     } else {
-      answer();
+      due();
     }
   }
 
@@ -324,8 +402,27 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     deliveredTo: (token) => delivered.get(token) ?? 0,
     attemptsFor: (token) => attempts.get(token) ?? 0,
     deliveredTokens: () => new Set(delivered.keys()),
+    requestsReceived: (token) => attempts.get(token) ?? 0,
+    receivedTokens: () => new Map(attempts),
+    duplicates() {
+      let extra = 0;
+      for (const count of attempts.values()) extra += Math.max(0, count - 1);
+      return extra;
+    },
+    receipts: () => receipts,
+    hold() {
+      holding = true;
+    },
+    release(count) {
+      const take = heldQueue.splice(0, count === undefined ? heldQueue.length : Math.max(0, count));
+      if (heldQueue.length === 0) holding = false;
+      let written = 0;
+      for (const entry of take) if (entry.answer()) written++;
+      return written;
+    },
+    held: () => open.size,
     waitFor(count, { of = 'delivered', timeoutMs = 10_000 } = {}) {
-      const current = (): number => (of === 'delivered' ? stats.delivered : stats.requests);
+      const current = (): number => (of === 'delivered' ? stats.delivered : of === 'received' ? stats.received : stats.requests);
       if (current() >= count) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -359,6 +456,7 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     openSessions: () => h2Sessions.size,
     reset() {
       received.length = 0;
+      receipts.length = 0;
       attempts.clear();
       delivered.clear();
       stats = { ...emptyStats(), connections: stats.connections, sessions: stats.sessions };
@@ -366,6 +464,8 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      holding = false;
+      heldQueue = [];
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
@@ -387,8 +487,20 @@ export function errorBody(code: FcmErrorCode): object {
   };
 }
 
+interface OpenRequest {
+  /** Writes the answer; false when it was already written or the stream is gone. */
+  answer: () => boolean;
+}
+
+/** The response's stream or connection is gone (destroyed, reset, closed): nothing can be written to it. */
+function isGone(res: http2.Http2ServerResponse | ServerResponse): boolean {
+  if (res.writableEnded) return true;
+  if ('stream' in res) return res.stream.destroyed || res.stream.closed;
+  return res.destroyed || res.socket === null || res.socket.destroyed;
+}
+
 function emptyStats(): FakeFcmStats {
-  return { requests: 0, delivered: 0, failed: 0, byOutcome: {}, byHttpVersion: {}, oauthTokens: 0, unknownRequests: 0, connections: 0, sessions: 0 };
+  return { received: 0, cutOff: 0, requests: 0, delivered: 0, failed: 0, byOutcome: {}, byHttpVersion: {}, oauthTokens: 0, unknownRequests: 0, connections: 0, sessions: 0 };
 }
 
 function reply(
@@ -398,10 +510,14 @@ function reply(
   headers: Record<string, string> = {},
 ): void {
   const text = JSON.stringify(body);
-  (res as ServerResponse).writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
+  try {
+    (res as ServerResponse).writeHead(status, {
+      'content-type': 'application/json; charset=UTF-8',
+      'content-length': String(Buffer.byteLength(text)),
+      ...headers,
+    });
+    res.end(text);
+  } catch {
+    // the stream went away between the check and the write: the client gets nothing, as with a real cut
+  }
 }

@@ -1,0 +1,40 @@
+-- Up Migration
+
+-- The node registry (issue 9): every process (api, worker, all) registers its incarnation at start and renews a
+-- heartbeat every NODE_HEARTBEAT_MS; it is alive while `alive_until` (written with the database's clock, so no
+-- host's clock matters) is in the future and it has not stopped. The one source of liveness: a batch claim whose
+-- holder is not alive is taken over at once, and the operations issue shows these rows as the cluster's nodes.
+-- Keyed by node id (NODE_ID); `incarnation` changes at every process start, so a node restarted under the same
+-- id (a pod keeping its name) does not pass for the process that held the old claims.
+CREATE TABLE nodes (
+  node_id text PRIMARY KEY,
+  incarnation uuid NOT NULL UNIQUE,
+  role text NOT NULL,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  started_at timestamptz NOT NULL,
+  heartbeat_at timestamptz NOT NULL,
+  alive_until timestamptz NOT NULL,
+  stopped_at timestamptz
+);
+
+-- Which process holds a claim (its incarnation); NULL for claims made before the registry (lease only).
+ALTER TABLE batch_claims ADD COLUMN holder uuid;
+
+-- Progress inside a batch: each step is a chunk of answers FCM gave (position in the batch and outcome), written
+-- by the claim's holder while the batch is being sent, so a copy that takes the batch over sends only the tokens
+-- without an answer. Deleted when the batch is recorded in sent_batches (same statement).
+CREATE TABLE batch_progress (
+  batch_id text NOT NULL,
+  step integer NOT NULL,
+  job_id uuid NOT NULL REFERENCES notification_jobs (id),
+  answers jsonb NOT NULL,
+  PRIMARY KEY (batch_id, step)
+);
+CREATE INDEX batch_progress_job ON batch_progress (job_id);
+
+-- Down Migration
+
+DROP TABLE batch_progress;
+ALTER TABLE batch_claims DROP COLUMN holder;
+DROP TABLE nodes;
