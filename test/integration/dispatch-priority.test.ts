@@ -1,22 +1,37 @@
 // Priority where it really happens, the push scheduler, witnessed by the fake FCM (which job's tokens it received,
-// and when), with the backlog *in the scheduler*: the node runs with a large low_priority prefetch, so the whole
-// low job sits in the scheduler's low queue (asserted on the worker's own gauge, samaconso_push_queued_tokens)
-// when the urgent jobs arrive. With the default prefetch of 2 the backlog would wait in RabbitMQ and a FIFO
-// scheduler would pass.
-// - urgent behind a scheduler full of low work: each urgent job's latency (202 → its last token at the fake) is
-//   measured in units measured in the same test on the idle node — a lone urgent job and a lone low batch — and
-//   must stay within a few of them, whereas FIFO would make it wait for the whole queued low backlog;
-// - shares: under sustained high-priority overload, over a window where all three shared queues have backlog in
-//   the scheduler, high, normal and low get about DISPATCH_WEIGHTS' shares of the tokens the fake received.
+// and when: its receipts, in order of receipt, with the job id the product puts in each message's data), with the
+// backlog *in the scheduler*: the node runs with a large low_priority prefetch (CONSUMER_PREFETCH low_priority=40,
+// i.e. 40 batches of up to 500 tokens: the whole low job fits in the scheduler's low queue), and the urgent tests
+// assert that the worker's own gauge (samaconso_push_queued_tokens) shows that backlog when urgent jobs arrive.
+// With the default low prefetch of 2 the backlog waited in RabbitMQ, and the old version of this test passed against
+// a FIFO scheduler (variant 1 below; checked, issue 9).
+// - urgent behind a scheduler full of low work: each urgent job's latency (202 → its last token received at the
+//   fake) is measured in a unit measured in the same test on the idle node (a lone urgent job of the same shape,
+//   202 → last token received, plus a lone low batch of DISPATCH_LOW_SPLIT slow sends, 202 → last answer) and must
+//   stay under 4 units; the test also checks it can tell: what FIFO would cost (queued low tokens / low's own rate)
+//   must be over 8 units (it measures 15–40);
+// - the urgent reservation: with every shared send slot holding a low batch the fake answers only after HOLD (3 s,
+//   one low batch's send time), an urgent job is received in under 0.5 HOLD, and before any of those low sends is
+//   answered;
+// - shares: under sustained high-priority overload, over the longest window where all three shared queues have
+//   tokens queued in the scheduler (sampled from /metrics), high, normal and low each get within 0.1 of their
+//   DISPATCH_WEIGHTS share (6:3:1 → 0.6, 0.3, 0.1) of the tokens the fake received in that window.
 //
-// Broken variants this file was run against (each applied locally, seen failing, reverted):
-// 1. FIFO across queues: in src/dispatch/push-scheduler.ts make `candidate()` return the non-empty queue whose
-//    head work was offered first (stamp each Scheduled with an offer sequence number in `offer()`, pick the
-//    smallest head stamp among all four queues, urgent included, still honouring the slot check).
-// 2. Urgent reservation dropped: in src/dispatch/push-scheduler.ts `candidate()`, replace
-//    `Math.max(this.urgentInFlight, reservedForUrgent)` by `this.urgentInFlight` (FCM_URGENT_RESERVED ignored).
-// 3. Equal weights: in src/dispatch/push-scheduler.ts constructor, `this.weights = { high_priority: 1, normal: 1,
-//    low_priority: 1 }` (DISPATCH_WEIGHTS ignored).
+// Broken variants this file was run against (2026-12-03, each applied locally to src/dispatch/push-scheduler.ts,
+// seen failing, reverted; never committed):
+// 1. FIFO across queues: give each Scheduled an offer sequence number (a WeakMap set in `offer()` for each part
+//    pushed) and make `candidate()` pick, among the four queues (urgent included), the non-empty one whose head has
+//    the smallest number; urgent still needs a free slot of maxInFlight, a shared queue still leaves the reserved
+//    slots free. All three tests fail: "urgent job 0: latency 202 → last token received at the fake, in units of
+//    (lone urgent job + lone low batch): expected 20.3 to be less than 4"; "urgent latency … in units of one gated
+//    low batch send: expected 1.70 to be less than 0.5"; "high_priority: share 0.368 … expected 0.60".
+// 2. Urgent reservation dropped (FCM_URGENT_RESERVED ignored): in `candidate()` replace
+//    `Math.max(this.urgentInFlight, reservedForUrgent)` by `this.urgentInFlight`. The reservation test fails:
+//    "urgent latency 202 → last token received at the fake, in units of one gated low batch send: expected 0.98 to
+//    be less than 0.5" (the other two pass: an urgent job then waits for one low batch at most).
+// 3. Equal weights (DISPATCH_WEIGHTS ignored): in the constructor, `this.weights = { high_priority: 1, normal: 1,
+//    low_priority: 1 }`. The shares test fails: "high_priority: share 0.297 of the tokens received in the window,
+//    expected 0.60: expected 0.30 to be less than 0.1".
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PriorityQueue } from '../../src/broker/topology.js';
@@ -169,7 +184,7 @@ describe('priority with the backlog in the push scheduler', () => {
     }
     const urgentMs = performance.now() - urgentStart;
     const lowDuringUrgent = countOf(lowJob.id) - lowAtFirstUrgent;
-    console.log('priority: units', { urgentAlone, lowBatch, unit, lowRatePerS: lowRate * 1000 }, 'urgent jobs', report);
+    console.log('priority: units', { urgentAlone, lowBatch, unit, lowRatePerS: lowRate * 1000, lowRateDuringUrgentPerS: (lowDuringUrgent / urgentMs) * 1000 }, 'urgent jobs', report);
 
     for (const [i, r] of report.entries()) {
       // The backlog was in the scheduler when the urgent job was accepted: at least a quarter of the low job.
@@ -181,12 +196,13 @@ describe('priority with the backlog in the push scheduler', () => {
       expect(r.units, `urgent job ${i}: latency 202 → last token received at the fake, in units of (lone urgent job + lone low batch)`).toBeLessThan(4);
     }
     await waitJobsSettled(sql, urgentJobs, 30_000);
-    for (const t of urgentTokens) expect(world.fake.deliveredTo(t), `urgent token ${t}`).toBe(1);
+    for (const t of urgentTokens) expect(world.fake.requestsReceived(t), `urgent token ${t}: requests received`).toBe(1);
     // Every urgent message reached FCM before the low backlog drained.
     await waitJobsSettled(sql, [lowJob.id], 120_000);
     expect(Math.max(...urgentJobs.map(lastAt))).toBeLessThan(lastAt(lowJob.id));
-    // Low kept going while the urgent jobs went out (it has all the shared slots to itself): at least half its rate.
-    expect(lowDuringUrgent / urgentMs, 'low rate during the urgent jobs over low rate alone').toBeGreaterThan(lowRate * 0.5);
+    // Low kept going while the urgent jobs went out (urgent takes the reserved slot, low keeps the shared ones): a
+    // real part of its rate alone (measured ~0.7–1.0 on a loaded 2-core machine; starvation would be ~0).
+    expect(lowDuringUrgent / urgentMs / lowRate, 'low rate during the urgent jobs over low rate alone').toBeGreaterThan(0.25);
     for (const t of low.tokens) expect(world.fake.deliveredTo(t), `low token ${t}`).toBeGreaterThanOrEqual(1);
   }, 240_000);
 
@@ -229,9 +245,9 @@ describe('priority with the backlog in the push scheduler', () => {
     // Well within one low batch's send time…
     expect(latency / HOLD, 'urgent latency 202 → last token received at the fake, in units of one gated low batch send').toBeLessThan(0.5);
     await waitJobsSettled(sql, [lowJob.id, job.id], 120_000);
-    for (const t of urgent.tokens) expect(world.fake.deliveredTo(t), `urgent token ${t}`).toBe(1);
+    for (const t of urgent.tokens) expect(world.fake.requestsReceived(t), `urgent token ${t}: requests received`).toBe(1);
     for (const t of low.tokens) expect(world.fake.deliveredTo(t), `low token ${t}`).toBeGreaterThanOrEqual(1);
-    // …and the urgent batch waited for no shared slot: it was answered before any gated low send was.
+    // …and the urgent batch waited for no shared slot: it was received before any gated low send was answered.
     const firstGatedAnswer = Math.min(...world.fake.received.filter((m) => m.token !== undefined && gatedTokens.has(m.token)).map((m) => m.at));
     expect(lastAt(job.id), 'urgent job received before the first gated low send was answered (it waited for no low batch)').toBeLessThan(firstGatedAnswer);
   }, 240_000);
