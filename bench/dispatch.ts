@@ -708,7 +708,16 @@ async function main(): Promise<void> {
   const { rows: urgRows } = await sql.query<{ user_id: string; push_token: string }>(`SELECT user_id, push_token FROM device_sessions WHERE user_id = ANY($1::uuid[])`, [urg.users]);
   const urgentUsers = urgRows.map((r) => ({ user: r.user_id, token: r.push_token }));
   await sql.query('ANALYZE');
-  const admin = await adminToken(sql);
+  // An access token lives 15 minutes and a run waits for a quiet machine between phases: a fresh one past 10.
+  let adminTok = '';
+  let adminAt = Number.NEGATIVE_INFINITY;
+  const admin = async (): Promise<string> => {
+    if (performance.now() - adminAt > 600_000) {
+      adminTok = await adminToken(sql);
+      adminAt = performance.now();
+    }
+    return adminTok;
+  };
   console.log(`  seeded ${fmt(N)} devices in agency BENCH${backlogAgency === 'LOW' ? `, ${fmt(NB)} in LOW` : ''}, ${fmt(warm.tokens.length)} in WARM, ${urgentUsers.length} urgent users (${((performance.now() - seedT0) / 1000).toFixed(1)} s)`);
 
   // --- product settings
@@ -829,7 +838,7 @@ async function main(): Promise<void> {
       await waitReady(worker, 'worker', 300_000);
       recorder.start(worker.child.pid!);
       const warmBase = delivered();
-      await jobSettled(await postJob(apiUrl, admin, { target: { kind: 'agency', agency: 'WARM' }, ...E2E_JOB }), 120_000);
+      await jobSettled(await postJob(apiUrl, await admin(), { target: { kind: 'agency', agency: 'WARM' }, ...E2E_JOB }), 120_000);
       await fake.waitFor(warmBase + warm.tokens.length, { timeoutMs: 60_000 });
       recorder.enter('idle');
       await sleep(MEMORY_IDLE_S * 1000);
@@ -837,7 +846,7 @@ async function main(): Promise<void> {
       const base = delivered();
       const t0 = performance.now();
       const postedAt = Date.now();
-      const id = await postJob(apiUrl, admin, { target: { kind: 'agency', agency: 'BENCH' }, ...E2E_JOB });
+      const id = await postJob(apiUrl, await admin(), { target: { kind: 'agency', agency: 'BENCH' }, ...E2E_JOB });
       let failedNote: string | undefined;
       await waitDelivered(base, N, label, 1_800_000, t0).catch((e: unknown) => (failedNote = `${String(e)}; worker output: ${worker.output().slice(-2000)}`));
       const seconds = (performance.now() - t0) / 1000;
@@ -906,7 +915,7 @@ async function main(): Promise<void> {
     // Warm-up: a small job through the whole path (JIT, sockets, OAuth token, sessions), not timed.
     {
       const base = delivered();
-      const id = await postJob(apiUrl, admin, { target: { kind: 'agency', agency: 'WARM' }, ...E2E_JOB });
+      const id = await postJob(apiUrl, await admin(), { target: { kind: 'agency', agency: 'WARM' }, ...E2E_JOB });
       await fake.waitFor(base + warm.tokens.length, { timeoutMs: 120_000 }).catch((e: unknown) => {
         throw new Error(`${String(e)}\nworker output:\n${worker.output().slice(-4000)}`);
       });
@@ -918,7 +927,7 @@ async function main(): Promise<void> {
       const base = delivered();
       const cpu = cpuMeter(groups);
       const t0 = performance.now();
-      const id = await postJob(apiUrl, admin, { target: { kind: 'agency', agency: 'BENCH' }, ...E2E_JOB });
+      const id = await postJob(apiUrl, await admin(), { target: { kind: 'agency', agency: 'BENCH' }, ...E2E_JOB });
       let failedNote: string | undefined;
       await waitDelivered(base, N, variant.key, 900_000, t0).catch((e: unknown) => {
         failedNote = `${String(e)}; worker output: ${worker.output().slice(-2000)}`;
@@ -957,7 +966,7 @@ async function main(): Promise<void> {
     const one = async (u: { user: string; token: string }): Promise<number> => {
       const acked = new Promise<void>((resolve) => urgentWaiters.set(u.token, resolve));
       const t0 = performance.now();
-      const id = await postJob(apiUrl!, admin, { target: { kind: 'user', userId: u.user }, type: 'outage', title: 'Panne', body: 'Panne en cours dans votre quartier.' });
+      const id = await postJob(apiUrl!, await admin(), { target: { kind: 'user', userId: u.user }, type: 'outage', title: 'Panne', body: 'Panne en cours dans votre quartier.' });
       await Promise.race([acked, sleep(60_000).then(() => Promise.reject(new Error(`urgent ${u.token} not answered within 60 s`)))]);
       urgentWaiters.delete(u.token);
       marks.set(id, { postAt: epoch(t0), ackAt: epoch(urgentAt.get(u.token)!) });
@@ -1007,7 +1016,7 @@ async function main(): Promise<void> {
     const base = delivered();
     const cpuB = cpuMeter(groups);
     const t0 = performance.now();
-    const lowJob = await postJob(apiUrl!, admin, { target: { kind: 'agency', agency: backlogAgency }, type: 'planned_works', title: 'Travaux', body: 'Travaux programmés dans votre secteur demain de 9 h à 12 h.' });
+    const lowJob = await postJob(apiUrl!, await admin(), { target: { kind: 'agency', agency: backlogAgency }, type: 'planned_works', title: 'Travaux', body: 'Travaux programmés dans votre secteur demain de 9 h à 12 h.' });
     await fake.waitFor(base + Math.min(2_000, Math.floor(NB / 10)), { timeoutMs: 120_000 });
     const backlog: number[] = [];
     let duringBacklog = 0;
