@@ -17,8 +17,7 @@
 //   "requests received for token …: expected 2 to be 1".
 // - "a 429 pauses ALL sending": make the rate limit's pause a no-op — in src/dispatch/shared-rate-limit.ts
 //   `pauseUntil(atMs) { return; … }` → fails on "requests of either job received inside the pause window: expected
-//   [ …(n) ] to deeply equal []" (the other job kept sending, and the 429'd tokens came back after the 100 ms
-//   retry tier).
+//   [ 'other job +1014 ms', …(1499) ] to deeply equal []" (the other job kept sending through the window).
 import amqp from 'amqplib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
