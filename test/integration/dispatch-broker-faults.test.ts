@@ -6,14 +6,21 @@
 //   per token beyond the first, the fake's own count) no more than the sends that were open at the stop.
 // The API and the worker are separate nodes, as in production; the fake FCM is the witness.
 //
-// Shown failing against a deliberately broken product (each applied locally, the test run, then reverted):
+// Shown failing against a deliberately broken product (each applied locally, the restart test run, then reverted):
 // - "every token received": the worker does not consume again after RabbitMQ comes back — in
-//   src/broker/amqp-broker.ts, after a reconnect, skip re-subscribing the consumers (the
-//   `await Promise.all([...this.consumers].map((c) => this.run(c, () => this.subscribe(c))));` line becomes
-//   `void 0;`) → fails on "every token of the restart job received at least once".
-// - "duplicates within the sends in flight": a redelivered copy ignores a live holder's claim and sends the batch
-//   again — see the report of the run in this file's commit (the claim statement in
-//   src/dispatch/dispatch-handler.ts made to take any claim).
+//   src/broker/amqp-broker.ts connect(), subscribe the consumers at the first connection only (wrap
+//   `await Promise.all([...this.consumers].map((c) => this.run(c, () => this.subscribe(c))));` in
+//   `if (!this.connectedOnce) { this.connectedOnce = true; … }`) → fails on "every token of the restart job received
+//   at least once: 1040 of 3040 never received".
+// - "duplicates within the sends in flight": a redelivered copy of a batch already recorded sends it again — in
+//   src/dispatch/dispatch-handler.ts claim(), `if (r?.done) return { state: 'done', owed: r.owed ?? [] };` becomes
+//   `if (r?.done) return { state: 'claimed', progress: recordedProgress(null), tookOverFrom: undefined };` → fails
+//   on "duplicates (requests received per token beyond the first): expected 2000 to be less than or equal to 40".
+// - "deliveries unacked at the broker before the stop": ack each delivery before handling it — in
+//   actors/queue-consumer.ts handler(), `const decided = await options.handle(delivery)` becomes
+//   `void Promise.resolve(options.handle(delivery)).catch(() => undefined); const decided = 'ack';` → fails on
+//   "timed out waiting for normal deliveries unacked at the broker" (rabbitmqctl's count stays 0; nothing would be
+//   redelivered after a crash).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.js';
