@@ -3,6 +3,10 @@
 // http2.connect redirect, and FCM's error answers surfacing as firebase-admin's error codes. No product code.
 // Then the fake's own witness of faults: requests counted as received before any answer, answers held and
 // released, a request cut off while held (received, never delivered), and duplicates() from requests received.
+// Shown failing against a broken fake (applied, run, reverted): count a request as received only when its answer is
+// written (in test/support/fcm/fake-fcm-server.ts move `attempts.set(key, attempt)` from the receipt into answer())
+// → the three tests below fail on "expected +0 to be 1" (requestsReceived while held or cut off) and
+// "expected 3 to be 4" (duplicates() missing the request that was cut off).
 import http2 from 'node:http2';
 import https from 'node:https';
 import tls from 'node:tls';

@@ -155,7 +155,7 @@ export interface FakeFcm {
   receipts(): readonly Receipt[];
   /**
    * From now on requests are received (counted) but their answers are not written until release(). A request
-   * already waiting out its latency is answered when that ends.
+   * still waiting out its latency is held too once that ends (if holding is still on then).
    */
   hold(): void;
   /**
