@@ -18,7 +18,7 @@ export interface NodeRegistryOptions {
   readonly stopTimeoutMs?: number;
 }
 
-type Msg = { type: 'beat' } | { type: 'beaten'; registered: boolean; replaced: string | undefined } | { type: 'failed'; error: unknown };
+type Msg = { type: 'beat' } | { type: 'beaten'; registered: boolean; twins: number } | { type: 'failed'; error: unknown };
 
 interface State {
   /** Registered by this incarnation of the actor (a restart registers again: cheap, and repairs a purged row). */
@@ -47,20 +47,19 @@ export function nodeRegistryActor(options: NodeRegistryOptions): () => ActorBeha
           // Outside the mailbox; the next beat is scheduled when this one is answered, so beats never overlap.
           (async () => {
             const db = await resources(ctx).db();
-            if (registered && (await heartbeat(db, identity, staleAfterMs))) return { registered: true, replaced: undefined };
-            // First beat, or our row is someone else's now (a second process with our NODE_ID, or purged).
-            const replaced = await registerNode(db, identity, staleAfterMs);
-            return { registered, replaced };
+            if (registered && (await heartbeat(db, identity, staleAfterMs))) return { registered: true, twins: 0 };
+            // First beat (or our row was purged while we were cut off): register, and see who shares our NODE_ID.
+            return { registered: false, twins: await registerNode(db, identity, staleAfterMs) };
           })().then(
-            ({ registered: was, replaced }) => ctx.self.tell({ type: 'beaten', registered: was, replaced }),
+            ({ registered: was, twins }) => ctx.self.tell({ type: 'beaten', registered: was, twins }),
             (error: unknown) => ctx.self.tell({ type: 'failed', error }),
           );
           return s;
         }
         case 'beaten':
           if (!msg.registered) {
-            if (s.registered) ctx.log.error({ nodeId: identity.nodeId }, `node ${identity.nodeId}: its registry row belonged to another incarnation (two processes with one NODE_ID?); registered again`);
-            else ctx.log.info({ nodeId: identity.nodeId, incarnation: identity.incarnation, replaced: msg.replaced }, 'node registered');
+            ctx.log.info({ nodeId: identity.nodeId, incarnation: identity.incarnation }, s.registered ? 'node registered again (its row was gone)' : 'node registered');
+            if (msg.twins > 0) ctx.log.warn({ nodeId: identity.nodeId, others: msg.twins }, `another live process runs with NODE_ID ${identity.nodeId}: give each process its own`);
           }
           s.registered = true;
           s.beats++;

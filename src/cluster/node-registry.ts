@@ -32,50 +32,47 @@ export interface NodeRow extends NodeIdentity {
 
 /**
  * SQL: the process holding `incarnation` (an expression, e.g. `b.holder`) is alive now. A holder that is not
- * registered (its row replaced by a restart under the same node id, or purged) is not alive.
+ * registered (its row purged) is not alive. (Its own alias is `holder_node`: don't pass an expression naming that.)
  */
 export const holderAlive = (incarnation: string): string =>
-  `EXISTS (SELECT 1 FROM nodes n WHERE n.incarnation = ${incarnation} AND n.stopped_at IS NULL AND n.alive_until > now())`;
+  `EXISTS (SELECT 1 FROM nodes holder_node WHERE holder_node.incarnation = ${incarnation} AND holder_node.stopped_at IS NULL AND holder_node.alive_until > now())`;
 
 /** `alive_until` from now: the database's clock plus the given ms. */
 const aliveUntil = (param: string): string => `now() + ${param}::integer * interval '1 millisecond'`;
 
 /**
- * Registers this incarnation under its node id (replacing an earlier incarnation's row: the claims it held are
- * no longer alive) with `aliveForMs` to live. Returns the incarnation the row held before, if another.
+ * Registers this incarnation with `aliveForMs` to live (again, should its row have been purged). Returns how many
+ * other incarnations under the same node id are alive: more than zero means two processes were given one NODE_ID
+ * (each stays alive on its own; only logs and the operations view would confuse them).
  */
-export async function registerNode(db: PgHandle, id: NodeIdentity, aliveForMs: number): Promise<string | undefined> {
-  const { rows } = await db.query<{ previous: string | null }>(
-    `WITH previous AS (SELECT incarnation FROM nodes WHERE node_id = $1)
-     INSERT INTO nodes (node_id, incarnation, role, host, pid, started_at, heartbeat_at, alive_until, stopped_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now(), ${aliveUntil('$7')}, NULL)
-     ON CONFLICT (node_id) DO UPDATE SET incarnation = EXCLUDED.incarnation, role = EXCLUDED.role, host = EXCLUDED.host,
-       pid = EXCLUDED.pid, started_at = EXCLUDED.started_at, heartbeat_at = now(), alive_until = EXCLUDED.alive_until, stopped_at = NULL
-     RETURNING (SELECT incarnation FROM previous) AS previous`,
+export async function registerNode(db: PgHandle, id: NodeIdentity, aliveForMs: number): Promise<number> {
+  const { rows } = await db.query<{ twins: number }>(
+    `WITH registered AS (
+       INSERT INTO nodes (incarnation, node_id, role, host, pid, started_at, heartbeat_at, alive_until, stopped_at)
+       VALUES ($2, $1, $3, $4, $5, $6, now(), ${aliveUntil('$7')}, NULL)
+       ON CONFLICT (incarnation) DO UPDATE SET heartbeat_at = now(), alive_until = EXCLUDED.alive_until WHERE nodes.stopped_at IS NULL
+       RETURNING 1)
+     SELECT count(*)::int AS twins FROM nodes n WHERE n.node_id = $1 AND n.incarnation <> $2 AND ${holderAlive('n.incarnation')}`,
     [id.nodeId, id.incarnation, id.role, id.host, id.pid, id.startedAt, aliveForMs],
   );
-  const previous = rows[0]?.previous ?? undefined;
-  return previous !== undefined && previous !== id.incarnation ? previous : undefined;
+  return rows[0]?.twins ?? 0;
 }
 
-/**
- * Renews this incarnation's heartbeat. False when its row is not this incarnation's any more (another process
- * started under the same node id, or the row was purged): the caller registers again and says so.
- */
+/** Renews this incarnation's heartbeat. False when its row is gone (purged while this process was cut off). */
 export async function heartbeat(db: PgHandle, id: NodeIdentity, aliveForMs: number): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE nodes SET heartbeat_at = now(), alive_until = ${aliveUntil('$3')} WHERE node_id = $1 AND incarnation = $2 AND stopped_at IS NULL`,
-    [id.nodeId, id.incarnation, aliveForMs],
+    `UPDATE nodes SET heartbeat_at = now(), alive_until = ${aliveUntil('$2')} WHERE incarnation = $1 AND stopped_at IS NULL`,
+    [id.incarnation, aliveForMs],
   );
   return rowCount === 1;
 }
 
 /** A graceful stop: this incarnation is no longer alive, so anything it still holds is taken over at once. */
 export async function stopNode(db: PgHandle, id: NodeIdentity): Promise<void> {
-  await db.query(`UPDATE nodes SET stopped_at = now(), alive_until = now() WHERE node_id = $1 AND incarnation = $2`, [id.nodeId, id.incarnation]);
+  await db.query(`UPDATE nodes SET stopped_at = now(), alive_until = now() WHERE incarnation = $1`, [id.incarnation]);
 }
 
-/** Every registered node, alive ones first, then by node id. */
+/** Every registered incarnation, alive ones first, then by node id and start. */
 export async function listNodes(db: PgHandle): Promise<NodeRow[]> {
   const { rows } = await db.query<{
     node_id: string;
@@ -90,7 +87,7 @@ export async function listNodes(db: PgHandle): Promise<NodeRow[]> {
     alive: boolean;
   }>(
     `SELECT node_id, incarnation, role, host, pid, started_at, heartbeat_at, alive_until, stopped_at, ${holderAlive('nodes.incarnation')} AS alive
-       FROM nodes ORDER BY 10 DESC, node_id`,
+       FROM nodes ORDER BY 10 DESC, node_id, started_at DESC`,
   );
   return rows.map((r) => ({
     nodeId: r.node_id,

@@ -31,7 +31,7 @@ export async function purgeFinished(db: PgHandle, now: Date, afterDays: number):
     sentBatches: await deleteInChunks(db, ofJobsFinishedBefore('sent_batches'), finishedBefore),
     batchClaims: await deleteInChunks(db, ofJobsFinishedBefore('batch_claims'), finishedBefore),
     batchProgress: await deleteInChunks(db, ofJobsFinishedBefore('batch_progress'), finishedBefore),
-    nodes: await deleteInChunks(db, `DELETE FROM nodes WHERE node_id IN (SELECT node_id FROM nodes WHERE alive_until < $1 LIMIT $2)`, finishedBefore),
+    nodes: await deleteInChunks(db, `DELETE FROM nodes WHERE incarnation IN (SELECT incarnation FROM nodes WHERE alive_until < $1 LIMIT $2)`, finishedBefore),
     smsBudget: await purgePastBudgetDays(db, now.getTime()),
   };
 }

@@ -4,11 +4,12 @@
 -- heartbeat every NODE_HEARTBEAT_MS; it is alive while `alive_until` (written with the database's clock, so no
 -- host's clock matters) is in the future and it has not stopped. The one source of liveness: a batch claim whose
 -- holder is not alive is taken over at once, and the operations issue shows these rows as the cluster's nodes.
--- Keyed by node id (NODE_ID); `incarnation` changes at every process start, so a node restarted under the same
--- id (a pod keeping its name) does not pass for the process that held the old claims.
+-- Keyed by incarnation, which changes at every process start: a node restarted under the same id (a pod keeping
+-- its name) does not pass for the process that held the old claims, and two live processes given one NODE_ID by
+-- mistake do not make each other look gone (the registry warns about them).
 CREATE TABLE nodes (
-  node_id text PRIMARY KEY,
-  incarnation uuid NOT NULL UNIQUE,
+  incarnation uuid PRIMARY KEY,
+  node_id text NOT NULL,
   role text NOT NULL,
   host text NOT NULL,
   pid integer NOT NULL,
@@ -17,6 +18,7 @@ CREATE TABLE nodes (
   alive_until timestamptz NOT NULL,
   stopped_at timestamptz
 );
+CREATE INDEX nodes_node_id ON nodes (node_id);
 
 -- Which process holds a claim (its incarnation); NULL for claims made before the registry (lease only).
 ALTER TABLE batch_claims ADD COLUMN holder uuid;

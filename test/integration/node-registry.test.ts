@@ -1,7 +1,7 @@
 // The node registry (src/cluster/node-registry.ts, actor node-registry) against the real PostgreSQL: a node registers
 // its incarnation at start and renews its heartbeat (the database's clock), is alive while it does, and is gone once
-// it stops (marked at once) or its heartbeat expires; a restart under the same node id replaces the incarnation, so
-// the old one's claims are no longer a live holder's.
+// it stops (marked at once) or its heartbeat expires; every process start is its own incarnation, so a restart under
+// the same node id never passes for the old process, and two processes given one NODE_ID never make each other gone.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heartbeat, holderAlive, listNodes, newNodeIdentity, registerNode, stopNode } from '../../src/cluster/node-registry.js';
@@ -25,7 +25,7 @@ afterAll(async () => {
 const row = async (nodeId: string) =>
   (
     await sql.query<{ incarnation: string; role: string; heartbeat_at: Date; stopped_at: Date | null; alive: boolean }>(
-      `SELECT incarnation, role, heartbeat_at, stopped_at, ${holderAlive('nodes.incarnation')} AS alive FROM nodes WHERE node_id = $1`,
+      `SELECT incarnation, role, heartbeat_at, stopped_at, ${holderAlive('nodes.incarnation')} AS alive FROM nodes WHERE node_id = $1 ORDER BY started_at DESC LIMIT 1`,
       [nodeId],
     )
   ).rows[0];
@@ -47,26 +47,35 @@ describe('node registry', () => {
     expect(stopped.alive).toBe(false);
   });
 
-  it('takes a node whose heartbeat expired for gone, and a restart under the same id replaces its incarnation', async () => {
+  it('takes a node whose heartbeat expired for gone; a restart, or a second process, under the same id is another incarnation', async () => {
     const handle = poolHandle(sql);
-    const old = newNodeIdentity('worker-registry-1', 'worker');
-    expect(await registerNode(handle, old, 60_000)).toBeUndefined();
-    expect(await heartbeat(handle, old, 300)).toBe(true);
-    expect((await row('worker-registry-1'))!.alive).toBe(true);
-    await waitFor('heartbeat expired', async () => (await row('worker-registry-1'))!.alive === false, 10_000);
-
-    // The same node id, a new process: the old incarnation is not a live holder any more, whatever it writes.
-    const restarted = newNodeIdentity('worker-registry-1', 'worker');
-    expect(await registerNode(handle, restarted, 60_000)).toBe(old.incarnation);
-    expect(await heartbeat(handle, old, 60_000)).toBe(false);
     const alive = async (incarnation: string) => (await sql.query<{ alive: boolean }>(`SELECT ${holderAlive('$1::uuid')} AS alive`, [incarnation])).rows[0]!.alive;
+    const old = newNodeIdentity('worker-registry-1', 'worker');
+    expect(await registerNode(handle, old, 60_000)).toBe(0);
+    expect(await heartbeat(handle, old, 300)).toBe(true);
+    expect(await alive(old.incarnation)).toBe(true);
+    await waitFor('heartbeat expired', () => alive(old.incarnation).then((a) => !a), 10_000);
+
+    // The same node id, a new process: the old incarnation stays gone whatever the new one does.
+    const restarted = newNodeIdentity('worker-registry-1', 'worker');
+    expect(await registerNode(handle, restarted, 60_000)).toBe(0); // the old one is not alive: no twin
     expect(await alive(old.incarnation)).toBe(false);
     expect(await alive(restarted.incarnation)).toBe(true);
+    // Two live processes given one NODE_ID by mistake: both stay alive (neither's claims look abandoned), and it is told.
+    const twin = newNodeIdentity('worker-registry-1', 'worker');
+    expect(await registerNode(handle, twin, 60_000)).toBe(1);
+    expect(await heartbeat(handle, restarted, 60_000)).toBe(true);
+    expect([await alive(restarted.incarnation), await alive(twin.incarnation)]).toEqual([true, true]);
 
     await stopNode(handle, restarted);
     expect(await alive(restarted.incarnation)).toBe(false);
-    const listed = (await listNodes(handle)).find((n) => n.nodeId === 'worker-registry-1')!;
-    expect(listed).toMatchObject({ incarnation: restarted.incarnation, role: 'worker', alive: false });
-    expect(listed.stoppedAt).toBeInstanceOf(Date);
+    expect(await heartbeat(handle, restarted, 60_000)).toBe(false); // stopped is final
+    const listed = (await listNodes(handle)).filter((n) => n.nodeId === 'worker-registry-1');
+    expect(listed.map((n) => [n.incarnation, n.alive])).toEqual([
+      [twin.incarnation, true],
+      [restarted.incarnation, false],
+      [old.incarnation, false],
+    ]);
+    expect(listed[1]!.stoppedAt).toBeInstanceOf(Date);
   });
 });
