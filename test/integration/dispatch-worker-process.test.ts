@@ -158,6 +158,21 @@ const queueCounts = async (w: World): Promise<Map<string, QueueCounts>> => {
   return new Map(rows.map((r) => [r.name, { ready: r.messages_ready, unacked: r.messages_unacknowledged, consumers: r.consumers }]));
 };
 
+/** Waits until RabbitMQ counts `ready` messages ready in `queue` (its statistics may trail a moment behind). */
+const readyCount = (w: World, queue: string, ready: number): Promise<QueueCounts> => {
+  let last: QueueCounts | undefined;
+  return waitFor(
+    `${ready} message(s) ready in ${queue}`,
+    async () => {
+      last = (await queueCounts(w)).get(queue);
+      return last?.ready === ready ? last : undefined;
+    },
+    15_000,
+  ).catch((e: unknown) => {
+    throw new Error(`${String(e)}; RabbitMQ counts ${JSON.stringify(last)}`);
+  });
+};
+
 /** Batch claims of a job held by the current incarnation of `nodeId` and not finished. */
 const openClaimsOf = async (jobId: string, nodeId: string): Promise<number> => {
   const { rows } = await sql.query<{ n: number }>(
@@ -218,7 +233,7 @@ async function killAndResume(queue: 'normal' | 'urgent', type: string, agency: s
 
   // The survivor is running before the kill, with nothing to do: A holds every batch, none is ready in RabbitMQ.
   const b = await startWorker(`${agency}-b`, env);
-  expect((await queueCounts(world)).get(queue)?.ready).toBe(0);
+  await readyCount(world, queue, 0);
 
   // Work provably in flight at the kill, from three witnesses.
   expect(await metric(a, `samaconso_push_in_flight_batches{queue="${queue}"}`)).toBeGreaterThan(0);
@@ -296,7 +311,7 @@ describe('worker processes under faults', () => {
     expect(others).toEqual([]);
     const job = await jobHeldBy(world, { nodeId: 'stop-a', worker: a }, 'monthly_summary', 'STOP', tokens.length);
     const b = await startWorker('stop-b', env);
-    expect((await queueCounts(world)).get('normal')?.ready).toBe(0);
+    await readyCount(world, 'normal', 0);
     const sentByA = receiptsOf(world, job).length;
     expect(sentByA).toBe(SENDS_IN_FLIGHT);
 
@@ -340,15 +355,7 @@ describe('worker processes under faults', () => {
     const { tokens } = await seedCustomers(sql, 2 * JOB_TOKENS, { devices: 1, agency: 'TERM', prefix: 'term' });
     const c = await startWorker('term-c', world.env);
     const job = await jobHeldBy(world, { nodeId: 'term-c', worker: c }, 'monthly_summary', 'TERM', tokens.length);
-    // RabbitMQ's queue statistics may trail a little: wait for them to show the four batches left ready.
-    const before = await waitFor(
-      '4 batches ready in RabbitMQ',
-      async () => {
-        const normal = (await queueCounts(world)).get('normal');
-        return normal?.ready === 4 ? normal : undefined;
-      },
-      15_000,
-    );
+    const before = await readyCount(world, 'normal', 4);
     expect(await metric(c, 'samaconso_push_in_flight_batches{queue="normal"}')).toBeGreaterThan(0);
     expect(world.fcm.fake.held()).toBeGreaterThan(0);
 
