@@ -40,6 +40,9 @@ interface State {
   readonly epoch: symbol;
   readonly pool: pg.Pool;
   readonly handle: PgHandle;
+  /** One connection of its own for the node registry's heartbeat (undefined: a pool of one, shared). */
+  readonly registryPool: pg.Pool | undefined;
+  readonly registryHandle: PgHandle;
   readonly migrationUrl: string;
   up: boolean;
   checking: boolean;
@@ -96,21 +99,27 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
   return () => ({
     async init(ctx) {
       const { url, migrationUrl } = await options.connection();
-      const pool = new pg.Pool({
-        connectionString: url,
-        max: options.poolMax,
-        // pg-pool's acquire timeout as well as a new connection's: past it a query is refused as DATABASE_BUSY.
-        connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
-        idleTimeoutMillis: 30_000,
-        query_timeout: options.queryTimeoutMs,
-        application_name: options.applicationName,
-        keepAlive: true,
-      });
-      // An idle client losing its server is an outage signal, never an uncaught error.
-      pool.on('error', (err) => {
-        ctx.log.warn({ err }, 'idle PostgreSQL client failed');
-        ctx.self.tell({ type: 'check' });
-      });
+      const newPool = (max: number): pg.Pool => {
+        const p = new pg.Pool({
+          connectionString: url,
+          max,
+          // pg-pool's acquire timeout as well as a new connection's: past it a query is refused as DATABASE_BUSY.
+          connectionTimeoutMillis: options.acquireTimeoutMs ?? 5_000,
+          idleTimeoutMillis: 30_000,
+          query_timeout: options.queryTimeoutMs,
+          application_name: options.applicationName,
+          keepAlive: true,
+        });
+        // An idle client losing its server is an outage signal, never an uncaught error.
+        p.on('error', (err) => {
+          ctx.log.warn({ err }, 'idle PostgreSQL client failed');
+          ctx.self.tell({ type: 'check' });
+        });
+        return p;
+      };
+      const pool = newPool(options.poolMax);
+      // The embedded server (a pool of one) serves one process: nobody else judges its liveness.
+      const registryPool = options.poolMax > 1 ? newPool(1) : undefined;
       const epoch = Symbol('postgres incarnation');
       const refused: State['refused'] = { queries: 0, last: undefined, told: false };
       const handle = poolHandle(pool, (error) => {
@@ -124,6 +133,8 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         epoch,
         pool,
         handle,
+        registryPool,
+        registryHandle: registryPool ? poolHandle(registryPool) : handle,
         migrationUrl,
         up: false,
         checking: false,
@@ -142,7 +153,8 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
     handle(s, msg, ctx) {
       switch (msg.type) {
         case 'handle':
-          if (s.up) msg.replyTo.ok(s.handle);
+        case 'registry-handle':
+          if (s.up) msg.replyTo.ok(msg.type === 'handle' ? s.handle : s.registryHandle);
           else
             msg.replyTo.fail(
               new ServiceUnavailableError('postgres', `PostgreSQL is unavailable${s.lastError ? `: ${s.lastError}` : ''}`, 1_000, 'DATABASE_UNAVAILABLE'),
@@ -193,7 +205,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
     },
 
     async cleanup(s) {
-      await s.pool.end();
+      await Promise.all([s.pool.end(), s.registryPool?.end()]);
     },
   });
 }

@@ -1084,7 +1084,7 @@ async function main(): Promise<void> {
   ];
 
   const section = [
-    '## dispatch',
+    `## ${SECTION}`,
     '',
     `- date: ${startedAt.toISOString()}`,
     `- machine: ${os.cpus()[0]?.model.trim().split(/\s+/).slice(0, 2).join(' ') ?? 'unknown'}, ${os.cpus().length} cores, Node ${process.version}; PostgreSQL, RabbitMQ and Redis of ops/services.sh on the same machine; the machine is shared with other work (the "other" CPU column).`,

@@ -98,10 +98,11 @@ const envSchema = z.object({
   /** How long a batch claim holds before another copy may take the batch over (a worker that died). */
   DISPATCH_CLAIM_LEASE_MS: int(60_000, 100, 3_600_000),
   /**
-   * Answers inside a batch recorded per progress step (a takeover sends only the tokens without one); 0: no
+   * Answers inside a batch recorded per progress step (a takeover sends only the tokens without one; the default is
+   * FCM_SENDS_PER_THREAD's, the sender's in-flight window); 0: no
    * progress recorded while a batch is in flight (a takeover sends the whole batch again).
    */
-  DISPATCH_PROGRESS_STEP: int(100, 0, 500),
+  DISPATCH_PROGRESS_STEP: int(200, 0, 500),
   /** Answers wait at most this long before they are recorded as a step, however few. */
   DISPATCH_PROGRESS_FLUSH_MS: int(200, 10, 60_000),
   /** How long a delivery is held while a dependency is away (or busy) before it goes back to its queue. */

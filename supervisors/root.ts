@@ -204,7 +204,12 @@ export function rootSpec(
     actor({
       name: 'node-registry',
       readiness: 'optional',
-      behaviour: nodeRegistryActor({ identity: options.identity, heartbeatMs: config.registry.heartbeatMs, staleAfterMs: config.registry.staleAfterMs }),
+      behaviour: nodeRegistryActor({
+        identity: options.identity,
+        heartbeatMs: config.registry.heartbeatMs,
+        staleAfterMs: config.registry.staleAfterMs,
+        shuttingDown: () => registry().stopping,
+      }),
     }),
     // Beside `resources`, not under it: a PostgreSQL restart (rest-for-one there) must not close the broker.
     actor({

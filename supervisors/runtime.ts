@@ -79,12 +79,20 @@ export class Runtime implements Asker, SupervisionRegistry {
     return root;
   }
 
+  private stoppingTree = false;
+
+  /** True once stop() was called: the process is shutting down (a part restarting is not). */
+  get stopping(): boolean {
+    return this.stoppingTree;
+  }
+
   private runtimeSelf(): Runtime {
     return this;
   }
 
   /** Stops the whole tree in reverse start order, then the nact system. */
   async stop(): Promise<void> {
+    this.stoppingTree = true;
     if (this.root) await this.root.stop();
     nactStop(this.nactSystem);
   }

@@ -66,4 +66,6 @@ export interface SupervisionRegistry {
   readiness(role: string): ReadinessReport;
   /** Stops and starts again one named supervisor and everything under it (no restart budget spent). */
   restartSupervisor(name: string): Promise<void>;
+  /** True once the whole tree is stopping (the process is shutting down), as opposed to a part restarting. */
+  readonly stopping: boolean;
 }

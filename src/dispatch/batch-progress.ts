@@ -1,8 +1,8 @@
 // Progress inside a batch (migration 0013, batch_progress): while a batch is in flight its holder records each chunk
 // of FCM's answers as a step, so a copy that takes the batch over (its holder died) sends only the tokens without an
-// answer; duplicates are then bounded by what was in flight at the death, not by the batch. Steps are written one at
-// a time (what arrives meanwhile goes into the next), only while the writer still holds the claim, and deleted when
-// the batch is recorded in sent_batches (recordBatch).
+// answer; duplicates are then bounded by what was in flight at the death (and answered but not yet written), not by
+// the batch. Steps are written one at a time (what arrives meanwhile goes into the next), numbered by the database,
+// only while the writer still holds the claim, and deleted when the batch is recorded in sent_batches (recordBatch).
 import type { PgHandle } from '../contracts/postgres.js';
 import type { Answers } from '../fcm/answers.js';
 import type { FcmOutcome, FcmOutcomeCode } from '../fcm/fcm-outcome.js';
@@ -39,27 +39,19 @@ function load(a: StoredAnswer): FcmOutcome {
   }
 }
 
-/** What earlier holders recorded of a batch: outcome by position in the batch, and the last step written. */
+/** What earlier holders recorded of a batch: outcome by position in the batch. */
 export interface RecordedProgress {
   readonly outcomes: ReadonlyMap<number, FcmOutcome>;
-  readonly lastStep: number;
 }
 
-export const NO_PROGRESS: RecordedProgress = { outcomes: new Map(), lastStep: 0 };
-
-/** SQL: the steps of batch `$1` as one JSON array of steps (null when there is none). */
-export const recordedStepsSql = `(SELECT jsonb_agg(jsonb_build_array(p.step, p.answers) ORDER BY p.step) FROM batch_progress p WHERE p.batch_id = $1)`;
+/** SQL: the steps of batch `$1` as one JSON array of steps, in the order written (null when there is none). */
+export const recordedStepsSql = `(SELECT jsonb_agg(p.answers ORDER BY p.id) FROM batch_progress p WHERE p.batch_id = $1)`;
 
 /** Reads what `recordedStepsSql` returned. */
 export function recordedProgress(steps: unknown): RecordedProgress {
-  if (!Array.isArray(steps) || steps.length === 0) return NO_PROGRESS;
   const outcomes = new Map<number, FcmOutcome>();
-  let lastStep = 0;
-  for (const [step, answers] of steps as Array<[number, StoredAnswer[]]>) {
-    lastStep = Math.max(lastStep, step);
-    for (const a of answers) outcomes.set(a[0], load(a));
-  }
-  return { outcomes, lastStep };
+  if (Array.isArray(steps)) for (const answers of steps as StoredAnswer[][]) for (const a of answers) outcomes.set(a[0], load(a));
+  return { outcomes };
 }
 
 /**
@@ -70,7 +62,6 @@ export function recordedProgress(steps: unknown): RecordedProgress {
 export class ProgressWriter {
   private buffered: StoredAnswer[] = [];
   private writing: Promise<void> | undefined;
-  private step: number;
   private stopped = false;
   /** Steps written (tests and logs). */
   written = 0;
@@ -80,10 +71,7 @@ export class ProgressWriter {
     private readonly batch: { readonly batchId: string; readonly jobId: string; readonly owner: string },
     /** Maps a position in what was sent to its position in the batch. */
     private readonly position: (sentIndex: number) => number,
-    after: RecordedProgress,
-  ) {
-    this.step = after.lastStep;
-  }
+  ) {}
 
   add(answers: Answers): void {
     if (this.stopped) return;
@@ -102,14 +90,12 @@ export class ProgressWriter {
       while (this.buffered.length > 0 && !this.stopped) {
         const answers = this.buffered;
         this.buffered = [];
-        const step = ++this.step;
         // Only while the claim is still ours and not finished: a holder whose batch was taken over writes nothing.
         const { rowCount } = await this.db.query(
-          `INSERT INTO batch_progress (batch_id, step, job_id, answers)
-           SELECT $1, $2, $3, $4 FROM batch_claims c
-            WHERE c.batch_id = $1 AND c.claimed_by = $5 AND c.expires_at <> 'infinity'
-           ON CONFLICT (batch_id, step) DO NOTHING`,
-          [this.batch.batchId, step, this.batch.jobId, JSON.stringify(answers), this.batch.owner],
+          `INSERT INTO batch_progress (batch_id, job_id, answers)
+           SELECT $1, $2, $3 FROM batch_claims c
+            WHERE c.batch_id = $1 AND c.claimed_by = $4 AND c.expires_at <> 'infinity'`,
+          [this.batch.batchId, this.batch.jobId, JSON.stringify(answers), this.batch.owner],
         );
         if (rowCount === 1) this.written++;
       }

@@ -2,10 +2,12 @@
 //   {kind: 'notification-job', jobId, ...}  (outbox relay)  → fanOut: inbox entries + push batches published, then
 //     the job is settled if every batch was already done.
 //   {kind: 'push-batch', jobId, batchNo, tokens, ...}  (fan-out, or a retry of this handler)  →
-//     1. claim (batch_claims, 0007: a lease, renewed while the batch waits) in the same statement that sees whether
-//        the batch is done already (sent_batches, 0006): a copy delivered while the first is still sending waits
-//        for it instead of sending twice; a dead holder's lease runs out and a copy takes over;
-//     2. send through the push pipeline (scheduler + FCM pool: priority, rate limit, 429 pauses);
+//     1. claim (batch_claims, 0007/0013: the holder's incarnation and a lease renewed while the batch is in flight) in
+//        the same statement that sees whether the batch is done already (sent_batches, 0006) and reads its progress:
+//        a claim whose holder is gone (node registry) is taken over at once, keeping the answers recorded so far; a
+//        copy delivered while a live holder has the batch is parked (acked, back through the shortest retry tier);
+//     2. send through the push pipeline (scheduler + FCM pool: priority, rate limit, 429 pauses) the tokens without an
+//        answer, recording answers as progress steps while the rest is in flight (batch-progress.ts);
 //     3. record in ONE statement: the batch in sent_batches with what it still owes the broker (0010: `followups`),
 //        the claim marked finished, dead tokens removed, the job's counts added and the job settled (done, or failed
 //        when nothing could be delivered, once its fan-out finished and every published token has a final outcome);
@@ -21,6 +23,7 @@
 // (dead-lettered); any other failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted
 // as failed before RabbitMQ dead-letters it (one that dies while PostgreSQL is away is settled later by the job
 // reaper, job-reaper.ts). Never throws.
+import { randomUUID } from 'node:crypto';
 import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.js';
 import { PRIORITY_QUEUES } from '../broker/topology.js';
 import type { Clock } from '../clock.js';
@@ -60,7 +63,7 @@ export interface DispatchHandlerDeps {
   /** The push pipeline (asked anew for each batch: the fcm-pool actor hands out a new one after a restart). */
   readonly pipeline: () => Promise<{ send(queue: PriorityQueue, messages: readonly FcmMessage[], onAnswers?: OnAnswers): Promise<FcmOutcome[]> }>;
   readonly clock: Clock;
-  /** Who claims batches (node id); a counter per handling keeps two handlings of one process apart. */
+  /** Who claims batches (node id); the holder's incarnation and a counter per delivery make each claim's name unique. */
   readonly claimOwner?: string;
   /**
    * This process's incarnation in the node registry (src/cluster/node-registry.ts), written on its claims: while
@@ -210,10 +213,11 @@ const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock
 
 export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Delivery) => Promise<Outcome> {
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_SEND_ATTEMPTS;
-  // Each handling of a batch claims under its own name: a copy redelivered to this same process (its channel
-  // dropped while the first copy was still sending) must wait like any other, not pass as the same owner.
-  const claimOwner = deps.claimOwner ?? 'worker';
-  let handlings = 0;
+  // Each delivery claims under its own name, unique across processes (two given one NODE_ID must not pass for each
+  // other) and across deliveries of this one: a copy redelivered to this same process (its channel dropped while the
+  // first copy was still sending) is parked like any other, not taken for the same owner.
+  const claimOwner = `${deps.claimOwner ?? 'worker'}:${(deps.holder ?? randomUUID()).slice(0, 8)}`;
+  let handlings = 1;
   const leaseMs = deps.claimLeaseMs ?? 120_000;
 
   /**
@@ -306,7 +310,8 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     }
   };
 
-  const handleBatch = async (msg: DispatchBatchMessage, delivery: Delivery): Promise<Outcome> => {
+  /** `owner`: this delivery's name on the claim, the same across its outage retries (so a retry finds its own claim). */
+  const handleBatch = async (msg: DispatchBatchMessage, delivery: Delivery, owner: string): Promise<Outcome> => {
     const batchId = msg.batchId ?? batchMessageId(msg.jobId, msg.batchNo);
     const attempt = Math.max(msg.attempt ?? 0, delivery.attempt);
     const result = (outcome: Outcome, detail: string, counts?: BatchCounts): Outcome =>
@@ -315,7 +320,6 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     let claimed = false;
     // Once the batch's outcome is recorded its tokens are counted: a later failure must not count them again.
     let recordedOutcome = false;
-    const owner = `${claimOwner}:${++handlings}`;
     try {
       db = await deps.db();
       const job = await jobSettings(db, msg.jobId);
@@ -329,6 +333,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         return result('ack', `batch already done; ${claimedNow.owed.length} message(s) it owed published`);
       }
       if (claimedNow.state === 'held') {
+        recordedOutcome = true; // the holder records the batch: this copy must never count its tokens
         await park(delivery, queue, batchId, msg.jobId, attempt);
         return result('ack', `parked: ${claimedNow.by} (alive) holds the batch; back through the shortest retry tier`);
       }
@@ -367,10 +372,14 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         // A batch may wait in the scheduler (behind urgent work, or a 429 pause) longer than the lease: keep the
         // claim alive meanwhile, so no other copy takes over a batch that is only waiting its turn.
         const renew = renewEvery(deps.clock, leaseMs / 3, () =>
-          db!.query(`UPDATE batch_claims SET expires_at = $3 WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner, new Date(deps.clock.now() + leaseMs)]),
+          db!.query(`UPDATE batch_claims SET expires_at = $3 WHERE batch_id = $1 AND claimed_by = $2 AND expires_at <> 'infinity'`, [
+            batchId,
+            owner,
+            new Date(deps.clock.now() + leaseMs),
+          ]),
         );
         // Each chunk of answers is recorded as a step while the rest is in flight (batch-progress.ts).
-        const steps = new ProgressWriter(db, { batchId, jobId: msg.jobId, owner }, (k) => sentIdx[k]!, progress);
+        const steps = new ProgressWriter(db, { batchId, jobId: msg.jobId, owner }, (k) => sentIdx[k]!);
         let answers: FcmOutcome[];
         try {
           answers = await pipeline.send(queue, toSend, (chunk) => steps.add(chunk));
@@ -480,9 +489,10 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     const msg = parseDispatchMessage(delivery.body);
     if (typeof msg === 'string') return report({ kind: 'invalid', outcome: 'reject', detail: msg });
     const until = deps.clock.now() + holdMs;
+    const owner = `${claimOwner}:${handlings++}`;
     for (let wait = 250; ; wait = Math.min(wait * 2, 10_000)) {
       try {
-        return msg.kind === 'notification-job' ? await handleJob(msg) : await handleBatch(msg, delivery);
+        return msg.kind === 'notification-job' ? await handleJob(msg) : await handleBatch(msg, delivery, owner);
       } catch (e) {
         const cause = e instanceof OutageError ? e.cause : e;
         if (!(e instanceof OutageError) || deps.clock.now() + wait > until) {

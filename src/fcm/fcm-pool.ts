@@ -99,6 +99,7 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
     return p;
   };
   const pool = makePool(threads);
+  const reportsAnswers = options.sender.transport !== 'http2';
   const urgentPool = urgentThreads > 0 ? makePool(urgentThreads) : pool;
   const running = new Set<Promise<unknown>>();
   let inFlight = 0;
@@ -109,9 +110,18 @@ export function createFcmPool(options: FcmPoolOptions): FcmPool {
     async sendBatch(messages, urgent = false, progress) {
       if (closing) throw new Error('the FCM pool is closed');
       inFlight++;
-      // Answers come back from the thread in chunks over a port of their own while the batch is in flight.
-      const channel = progress ? new MessageChannel() : undefined;
-      if (channel && progress) channel.port1.on('message', (answers: Answers) => progress.onAnswers(answers));
+      // Answers come back from the thread in chunks over a port of their own while the batch is in flight (not with
+      // 'http2', whose sendEach answers only at the end). A listener's failure is not the batch's.
+      const channel = progress && reportsAnswers ? new MessageChannel() : undefined;
+      if (channel && progress) {
+        channel.port1.on('message', (answers: Answers) => {
+          try {
+            progress.onAnswers(answers);
+          } catch {
+            // the progress record is best effort: the batch's result carries every outcome
+          }
+        });
+      }
       const poolTask: PoolTask = channel && progress ? { messages, progress: { port: channel.port2, chunking: progress.chunking } } : { messages };
       const task = (urgent ? urgentPool : pool).run(poolTask, channel ? { transferList: [channel.port2] } : {}) as Promise<FcmOutcome[]>;
       running.add(task);

@@ -26,13 +26,15 @@ ALTER TABLE batch_claims ADD COLUMN holder uuid;
 -- Progress inside a batch: each step is a chunk of answers FCM gave (position in the batch and outcome), written
 -- by the claim's holder while the batch is being sent, so a copy that takes the batch over sends only the tokens
 -- without an answer. Deleted when the batch is recorded in sent_batches (same statement).
+-- Steps are numbered by the database (`id`): two holders of one batch (one taken for gone while still writing)
+-- never collide on a number.
 CREATE TABLE batch_progress (
+  id bigserial PRIMARY KEY,
   batch_id text NOT NULL,
-  step integer NOT NULL,
   job_id uuid NOT NULL REFERENCES notification_jobs (id),
-  answers jsonb NOT NULL,
-  PRIMARY KEY (batch_id, step)
+  answers jsonb NOT NULL
 );
+CREATE INDEX batch_progress_batch ON batch_progress (batch_id);
 CREATE INDEX batch_progress_job ON batch_progress (job_id);
 
 -- Down Migration

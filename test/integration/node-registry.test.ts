@@ -39,6 +39,19 @@ describe('node registry', () => {
       expect(first.role).toBe('api');
       await waitFor('heartbeat renewed', async () => (await row('api-registry-1'))!.heartbeat_at > first.heartbeat_at, 10_000);
       expect((await row('api-registry-1'))!.incarnation).toBe(first.incarnation); // the same process, the same incarnation
+      // A restart of the tree (on-call) is not the process stopping: no stop mark, the node stays alive throughout.
+      const stopMarks: unknown[] = [];
+      const watch = setInterval(() => void row('api-registry-1').then((r) => r?.stopped_at && stopMarks.push(r.stopped_at)), 20);
+      try {
+        await node.runtime.restartSupervisor(node.runtime.tree().name);
+        await waitFor('registry running again', () => node.runtime.readiness('test').parts.find((p) => p.name === 'node-registry')?.state === 'running', 20_000);
+        const beat = (await row('api-registry-1'))!.heartbeat_at;
+        await waitFor('heartbeat renewed after the restart', async () => (await row('api-registry-1'))!.heartbeat_at > beat, 10_000);
+      } finally {
+        clearInterval(watch);
+      }
+      expect(stopMarks).toEqual([]);
+      expect(await row('api-registry-1')).toMatchObject({ incarnation: first.incarnation, alive: true, stopped_at: null });
     } finally {
       await node.stop();
     }

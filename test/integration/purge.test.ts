@@ -25,7 +25,7 @@ async function jobWithBatch(state: string, age: number): Promise<string> {
        INSERT INTO batch_claims (batch_id, job_id, claimed_by, expires_at) SELECT id || ':0', id, 'worker:1', 'infinity' FROM j
      ), p AS (
        -- a step left by a holder whose copy of the batch was taken over and recorded by another
-       INSERT INTO batch_progress (batch_id, step, job_id, answers) SELECT id || ':0', 1, id, '[[0,"s"]]' FROM j
+       INSERT INTO batch_progress (batch_id, job_id, answers) SELECT id || ':0', id, '[[0,"s"]]' FROM j
      )
      SELECT id FROM j`,
     [state, daysAgo(age)],

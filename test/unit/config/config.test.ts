@@ -47,7 +47,7 @@ describe('config', () => {
     expect(loadConfig({}).registry).toEqual({ heartbeatMs: 2_000, staleAfterMs: 10_000 });
     expect(loadConfig({ NODE_HEARTBEAT_MS: '500', NODE_STALE_AFTER_MS: '1000' }).registry).toEqual({ heartbeatMs: 500, staleAfterMs: 1_000 });
     expect(problems({ NODE_HEARTBEAT_MS: '3000', NODE_STALE_AFTER_MS: '5000' })).toEqual([expect.stringMatching(/^NODE_STALE_AFTER_MS: must be at least twice NODE_HEARTBEAT_MS/)]);
-    expect(loadConfig({}).dispatch.progress).toEqual({ step: 100, flushMs: 200 });
+    expect(loadConfig({}).dispatch.progress).toEqual({ step: 200, flushMs: 200 });
     expect(loadConfig({ DISPATCH_PROGRESS_STEP: '0' }).dispatch.progress.step).toBe(0); // off
     expect(problems({ DISPATCH_PROGRESS_STEP: '501' })).toEqual([expect.stringMatching(/^DISPATCH_PROGRESS_STEP: /)]);
   });
