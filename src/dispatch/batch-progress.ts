@@ -79,10 +79,13 @@ export class ProgressWriter {
     this.writing ??= this.drain();
   }
 
-  /** No more steps: the batch is about to be recorded whole. Resolves once a write in progress is done. */
-  async stop(): Promise<void> {
+  /**
+   * No more steps: the batch is about to be recorded whole. A write in progress is not waited for (the record must
+   * not wait on it): should it commit after the record, its step is never read (a claim finds the batch done
+   * first) and the purge removes it with the job's other rows.
+   */
+  stop(): void {
     this.stopped = true;
-    await this.writing;
   }
 
   private async drain(): Promise<void> {

@@ -385,7 +385,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
           answers = await pipeline.send(queue, toSend, (chunk) => steps.add(chunk));
         } finally {
           renew.stop();
-          await steps.stop();
+          steps.stop();
         }
         if (answers.length !== toSend.length) throw new Error(`sender answered ${answers.length} outcomes for ${toSend.length} messages`);
         sentIdx.forEach((i, k) => (outcomes[i] = answers[k]!));
