@@ -35,6 +35,8 @@ interface State {
   registered: boolean;
   /** The beat in flight, awaited before the stop mark so that it cannot land after it. */
   beating: Promise<unknown> | undefined;
+  /** The next beat: on the real clock, not the injected one (liveness is judged against the database's clock). */
+  timer: ReturnType<typeof setTimeout> | undefined;
   lastError: string | undefined;
 }
 
@@ -50,13 +52,15 @@ export function nodeRegistryActor(options: NodeRegistryOptions): () => ActorBeha
       const epoch = Symbol('node-registry incarnation');
       ctx.self.tell({ type: 'beat', epoch });
       ctx.setStatus('backing-off', `registering node ${identity.nodeId}`);
-      return { epoch, registered: false, beating: undefined, lastError: undefined };
+      return { epoch, registered: false, beating: undefined, timer: undefined, lastError: undefined };
     },
 
     handle(s, msg, ctx) {
       if (msg.epoch !== s.epoch) return s;
       const next = (): void => {
-        ctx.setTimer(() => ctx.self.tell({ type: 'beat', epoch: s.epoch }), heartbeatMs);
+        clearTimeout(s.timer);
+        s.timer = setTimeout(() => ctx.self.tell({ type: 'beat', epoch: s.epoch }), heartbeatMs);
+        s.timer.unref();
       };
       switch (msg.type) {
         case 'beat': {
@@ -110,6 +114,7 @@ export function nodeRegistryActor(options: NodeRegistryOptions): () => ActorBeha
     },
 
     async cleanup(s, ctx) {
+      clearTimeout(s.timer);
       if (!options.shuttingDown()) return; // a restart of this actor: the process lives on, and so do its claims
       const timeoutMs = options.stopTimeoutMs ?? 2_000;
       try {
