@@ -22,7 +22,7 @@
 //       Fails: "tokens answered and recorded before the kill (30) received more than once: expected 30 to be +0".
 // 2. "a live but SIGSTOPped worker keeps its claims: …" — worker A (answers held) is stopped for ~2 s, well within
 //    NODE_STALE_AFTER_MS (10 s here), and RabbitMQ hands its deliveries to worker B (rabbitmqctl close_connection on
-//    A's connection); B parks them (seen in RabbitMQ's retry queues) and sends none; after SIGCONT nothing is received
+//    A's connection); B parks them (acked, A's claims untouched) and sends none; after SIGCONT nothing is received
 //    twice and every token is received.
 //    A second job posted while A is stopped has its ready batches sent by B meanwhile: copies waiting on a live holder
 //    do not fill B's prefetch (the issue's 60 s stall).
@@ -31,7 +31,7 @@
 //    Fails: "requests received while A was stopped (B sent A’s batches): expected 50 to be +0".
 //    Broken: wait for a live holder instead of parking (as before issue 9): in dispatch-handler.ts handleBatch's
 //    `held` branch, replace the park and its return with `await sleep(deps.clock, 250); return handleBatch(msg,
-//    delivery, owner);`. Fails: "A stopped 8541 ms, too close to the staleness bound (parked seen 0, second job's
+//    delivery, owner);`. Fails: "A stopped <n> ms, too close to the staleness bound (parked seen 0, second job's
 //    requests received 0)": the copies waiting in B's prefetch kept the second job's ready batches from it.
 // 3. "SIGTERM drain: …" — a worker with four batches in flight and four more ready in the queue is sent SIGTERM: it
 //    stops pulling (RabbitMQ lists no consumer of the queue, its ready count never drops during the drain), finishes
@@ -351,11 +351,12 @@ describe('worker processes under faults', () => {
     a.child.kill('SIGSTOP');
     // RabbitMQ hands A's four unacked deliveries to B (otherwise nothing is redelivered while A's connection lives).
     await rabbitmqctl(['close_connection', aConnection!, 'test: redeliver the stopped worker’s messages']);
-    // Posted once B has parked A's copies: its batches are then ready in the queue those copies came from.
+    // Posted a second into the stop, once A's copies are B's: its batches are ready in the queue those copies came from.
     let job2: string | undefined;
     const receipts2 = () => (job2 ? receiptsOf(world, job2).length : 0);
-    // B parks them (acked, back through the shortest retry tier: only a park puts a message there in this test) and
-    // sends nothing of them; A stays stopped ~2 s, well within the staleness bound.
+    // B parks them (acked, back through the shortest retry tier) and sends nothing of them; A stays stopped ~2 s, well
+    // within the staleness bound. (The retry queue's ready count is sampled for the log only: RabbitMQ's statistics
+    // trail by seconds and a parked copy stays there 200 ms, so it is no reliable witness.)
     const retryQueues = (counts: Map<string, QueueCounts>) => [...counts].filter(([name]) => name.startsWith('retry.normal.')).reduce((n, [, c]) => n + c.ready, 0);
     let parkedSeen = 0;
     await waitFor(
@@ -363,8 +364,7 @@ describe('worker processes under faults', () => {
       async () => {
         const counts = await queueCounts(world);
         parkedSeen = Math.max(parkedSeen, retryQueues(counts));
-        // (3 s without a park seen: posted anyway, so a product that waits for the holder instead fails on it.)
-        if ((parkedSeen > 0 || performance.now() - stoppedAt > 3_000) && !job2) job2 = await postJob(world.api.apiUrl!, admin, { target: { kind: 'agency', agency: 'STOP2' }, type: 'monthly_summary', title: 'Avis', body: 'Second.' });
+        if (performance.now() - stoppedAt > 1_000 && !job2) job2 = await postJob(world.api.apiUrl!, admin, { target: { kind: 'agency', agency: 'STOP2' }, type: 'monthly_summary', title: 'Avis', body: 'Second.' });
         expect(receiptsOf(world, job).length - sentByA, 'requests received while A was stopped (B sent A’s batches)').toBe(0);
         const elapsed = performance.now() - stoppedAt;
         if (elapsed > staleAfterMs - 4 * HEARTBEAT_MS) {
@@ -372,19 +372,26 @@ describe('worker processes under faults', () => {
             `A stopped ${Math.round(elapsed)} ms, too close to the staleness bound (parked seen ${parkedSeen}, second job's requests received ${receipts2()}); B:\n${b.output().slice(-3000)}`,
           );
         }
-        return parkedSeen > 0 && elapsed >= 2_000 && receipts2() > 0;
+        return elapsed >= 2_000 && receipts2() > 0;
       },
       staleAfterMs,
     );
     expect(receiptsOf(world, job).length - sentByA, 'requests received while A was stopped (B sent A’s batches)').toBe(0);
     expect(receipts2(), 'requests of the second job received while A was stopped (B’s prefetch free for ready batches)').toBeGreaterThan(0);
+    // A's claims are still A's and B holds none of that job: the live holder's claims were respected. B was handed
+    // A's four copies and acked them (its own count of acked deliveries: the second job's were not acked yet, its
+    // answers being held, and its fan-out message is one).
+    expect(await openClaimsOf(job, 'stop-a'), 'claims of the stopped worker still its own').toBe(4);
+    expect(await claimsOf(job, 'stop-b'), 'claims of A’s job taken by B').toBe(0);
+    const acked = await metric(b, 'samaconso_consumer_deliveries{queue="normal",outcome="ack"}');
+    console.log(`[stop] B acked ${acked} deliveries on normal while A was stopped (A's copies parked, and the second job's fan-out); retry queue seen holding ${parkedSeen}`);
+    expect(acked ?? 0, 'B handed A’s copies and parked them (acked)').toBeGreaterThanOrEqual(4 + 1);
     a.child.kill('SIGCONT');
 
     world.fcm.fake.release();
     await waitJobsSettled(sql, [job, job2!], 60_000).catch(async (e: unknown) => {
       throw new Error(`${String(e)}; job ${JSON.stringify(await jobRow(sql, job))}; A:\n${a.output().slice(-3000)}\nB:\n${b.output().slice(-3000)}`);
     });
-    expect(parkedSeen).toBeGreaterThan(0);
     expect([...tokens, ...second.tokens].filter((t) => world.fcm.fake.requestsReceived(t) === 0).length, 'tokens never received').toBe(0);
     expect(world.fcm.fake.duplicates(), 'requests received twice').toBe(0);
     expect(await jobRow(sql, job)).toMatchObject({ state: 'done', sent_count: tokens.length });
