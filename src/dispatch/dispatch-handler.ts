@@ -34,10 +34,10 @@ import { AppError, ServiceUnavailableError } from '../errors/app-error.js';
 import { PipelineClosedError } from './push-pipeline.js';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
 import type { FcmOutcome } from '../fcm/fcm-outcome.js';
-import { holderAlive } from '../cluster/node-registry.js';
 import type { OnAnswers } from '../fcm/answers.js';
 import { countDeadLettered, publishFollowups, recordBatch, settleJob, type BatchCounts, type Followup } from './batch-ledger.js';
-import { ProgressWriter, recordedProgress, recordedStepsSql, type RecordedProgress } from './batch-progress.js';
+import { claimBatch, keepClaim, releaseClaim } from './batch-claims.js';
+import { ProgressWriter } from './batch-progress.js';
 import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
 
 export const DEFAULT_MAX_SEND_ATTEMPTS = 5;
@@ -151,11 +151,6 @@ interface JobSettings {
   collapse_key: string | null;
 }
 
-type ClaimResult =
-  | { readonly state: 'claimed'; readonly progress: RecordedProgress; readonly tookOverFrom: string | undefined }
-  | { readonly state: 'done'; readonly owed: readonly Followup[] }
-  | { readonly state: 'held'; readonly by: string };
-
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 /** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
@@ -163,29 +158,6 @@ const RETRY_BASE_MS = 1_000;
 
 /** Jobs whose settings a handler keeps (a few jobs are in flight at once; each is read again after eviction). */
 const JOB_CACHE_SIZE = 256;
-
-/** Runs `fn` every `ms` until stopped (its failures are ignored: the next tick tries again). */
-function renewEvery(clock: Clock, ms: number, fn: () => Promise<unknown>): { stop(): void } {
-  let timer: ReturnType<Clock['setTimeout']> | undefined;
-  let stopped = false;
-  const tick = (): void => {
-    timer = clock.setTimeout(() => {
-      if (stopped) return;
-      void fn()
-        .catch(() => undefined)
-        .finally(() => {
-          if (!stopped) tick();
-        });
-    }, ms);
-  };
-  tick();
-  return {
-    stop() {
-      stopped = true;
-      clock.clearTimeout(timer);
-    },
-  };
-}
 
 /** A dependency is away (not the message's fault): the delivery is held and handled again. */
 class OutageError extends AppError {
@@ -221,35 +193,6 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   const leaseMs = deps.claimLeaseMs ?? 120_000;
 
   /**
-   * Claims the batch in one round trip. 'done': the batch was recorded (by another holder, or an earlier attempt),
-   * with what it still owes the broker. 'claimed': ours now, with what earlier holders recorded of its progress.
-   * 'held': a live holder has it (the caller parks the delivery rather than wait on it).
-   */
-  const claim = async (db: PgHandle, batchId: string, jobId: string, owner: string): Promise<ClaimResult> => {
-    const now = deps.clock.now();
-    // Taken over when the holder is gone (not alive in the node registry) or its lease ran out (a handling that
-    // stopped renewing); a claim finished by recordBatch ('infinity') is never taken: the batch is in sent_batches.
-    const { rows } = await db.query<{ done: boolean; owed: Followup[] | null; claimed: boolean; holder: string | null; before: string | null; steps: unknown }>(
-      `WITH done AS (SELECT followups FROM sent_batches WHERE batch_id = $1),
-            before AS (SELECT claimed_by FROM batch_claims WHERE batch_id = $1),
-            taken AS (
-              INSERT INTO batch_claims (batch_id, job_id, claimed_by, holder, expires_at)
-              SELECT $1, $2, $3, $6, $4 WHERE NOT EXISTS (SELECT 1 FROM done)
-              ON CONFLICT (batch_id) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-               WHERE batch_claims.expires_at <> 'infinity'
-                 AND (batch_claims.expires_at <= $5 OR batch_claims.claimed_by = EXCLUDED.claimed_by
-                      OR (batch_claims.holder IS NOT NULL AND NOT ${holderAlive('batch_claims.holder')}))
-              RETURNING 1)
-       SELECT EXISTS (SELECT 1 FROM done) AS done, (SELECT followups FROM done) AS owed, EXISTS (SELECT 1 FROM taken) AS claimed,
-              (SELECT claimed_by FROM before) AS before, ${recordedStepsSql} AS steps`,
-      [batchId, jobId, owner, new Date(now + leaseMs), new Date(now), deps.holder ?? null],
-    );
-    const r = rows[0];
-    if (r?.done) return { state: 'done', owed: r.owed ?? [] };
-    if (r?.claimed) return { state: 'claimed', progress: recordedProgress(r.steps), tookOverFrom: r.before ?? undefined };
-    return { state: 'held', by: r?.before ?? 'unknown' };
-  };
-  /**
    * A copy of a batch a live holder is sending (its channel dropped and RabbitMQ handed the delivery on, or the
    * holder is only slow): acked here and published again through the shortest retry tier, so it waits in RabbitMQ
    * instead of in this consumer's prefetch, where ready batches need the slot. When it comes back the batch is done
@@ -264,9 +207,6 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       delayMs: 0,
       reason: 'claimed-by-live-holder',
     });
-  };
-  const release = async (db: PgHandle, batchId: string, owner: string): Promise<void> => {
-    await db.query(`DELETE FROM batch_claims WHERE batch_id = $1 AND claimed_by = $2`, [batchId, owner]);
   };
   const publishOwed = async (db: PgHandle, batchId: string, owed: readonly Followup[]): Promise<void> => {
     if (owed.length > 0) await publishFollowups(db, await deps.broker(), batchId, owed);
@@ -325,7 +265,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       const job = await jobSettings(db, msg.jobId);
       if (!job) return result('ack', 'job not found');
       const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
-      const claimedNow = await claim(db, batchId, msg.jobId, owner);
+      const claimedNow = await claimBatch(db, { batchId, jobId: msg.jobId, owner, holder: deps.holder ?? null, now: new Date(deps.clock.now()), leaseMs });
       if (claimedNow.state === 'done') {
         recordedOutcome = true;
         if (claimedNow.owed.length === 0) return result('ack', 'duplicate: batch already done');
@@ -371,13 +311,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
         const pipeline = await deps.pipeline();
         // A batch may wait in the scheduler (behind urgent work, or a 429 pause) longer than the lease: keep the
         // claim alive meanwhile, so no other copy takes over a batch that is only waiting its turn.
-        const renew = renewEvery(deps.clock, leaseMs / 3, () =>
-          db!.query(`UPDATE batch_claims SET expires_at = $3 WHERE batch_id = $1 AND claimed_by = $2 AND expires_at <> 'infinity'`, [
-            batchId,
-            owner,
-            new Date(deps.clock.now() + leaseMs),
-          ]),
-        );
+        const renew = keepClaim(db, deps.clock, batchId, owner, leaseMs);
         // Each chunk of answers is recorded as a step while the rest is in flight (batch-progress.ts).
         const steps = new ProgressWriter(db, { batchId, jobId: msg.jobId, owner }, (k) => sentIdx[k]!);
         let answers: FcmOutcome[];
@@ -467,7 +401,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       return result('ack', recorded ? `attempt ${attempt}${resumed}` : 'duplicate: recorded concurrently', counts);
     } catch (e) {
       // Let the copy that comes back (this one, requeued) take the batch at once rather than after the lease.
-      if (claimed && db) await release(db, batchId, owner).catch(() => undefined);
+      if (claimed && db) await releaseClaim(db, batchId, owner).catch(() => undefined);
       if (isOutage(e)) throw new OutageError(e);
       // The queue's last delivery of this batch: RabbitMQ dead-letters it after this nack (its tokens are kept
       // there with the reason). Count them as failed now, or the job would wait for them forever.

@@ -15,7 +15,7 @@
 import type { Broker, PriorityQueue } from '../broker/broker.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { holderAlive } from '../cluster/node-registry.js';
+import { liveClaim } from './batch-claims.js';
 import { publishFollowups, settleJob, settledState, type Followup } from './batch-ledger.js';
 import type { JobMessage } from './notification-jobs.js';
 
@@ -66,8 +66,7 @@ export async function reapStalledJobs(deps: JobReaperDeps, stallMs: number): Pro
       -- j.updated_at < $1 is implied by the next condition; said alone, it bounds the index of unsettled jobs.
       WHERE j.state IN ('accepted', 'fanning_out', 'sending') AND j.updated_at < $1 AND ${LAST_PROGRESS} < $1
         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = j.id AND o.published_at IS NULL)
-        AND NOT EXISTS (SELECT 1 FROM batch_claims b WHERE b.job_id = j.id AND b.expires_at > $2 AND b.expires_at <> 'infinity'
-                         AND (b.holder IS NULL OR ${holderAlive('b.holder')}))
+        AND NOT EXISTS (SELECT 1 FROM batch_claims b WHERE b.job_id = j.id AND ${liveClaim('b', '$2')})
       ORDER BY j.updated_at
       LIMIT ${REAP_LIMIT}`,
     [stalledBefore, now],
