@@ -63,8 +63,6 @@ export class ProgressWriter {
   private buffered: StoredAnswer[] = [];
   private writing: Promise<void> | undefined;
   private stopped = false;
-  /** Steps written (tests and logs). */
-  written = 0;
 
   constructor(
     private readonly db: PgHandle,
@@ -94,13 +92,12 @@ export class ProgressWriter {
         const answers = this.buffered;
         this.buffered = [];
         // Only while the claim is still ours and not finished: a holder whose batch was taken over writes nothing.
-        const { rowCount } = await this.db.query(
+        await this.db.query(
           `INSERT INTO batch_progress (batch_id, job_id, answers)
            SELECT $1, $2, $3 FROM batch_claims c
             WHERE c.batch_id = $1 AND c.claimed_by = $4 AND c.expires_at <> 'infinity'`,
           [this.batch.batchId, this.batch.jobId, JSON.stringify(answers), this.batch.owner],
         );
-        if (rowCount === 1) this.written++;
       }
     } catch {
       // Not recorded: see the class comment.

@@ -33,25 +33,9 @@ export default async function sendBatch(task: PoolTask): Promise<FcmOutcome[]> {
   if (!progress) return sender.sendBatch(task.messages);
   const chunker = answerChunker(progress.chunking, (answers) => progress.port.postMessage(answers));
   try {
-    // The progress record needs the outcome only (not FCM's message name or the failure's wording): less to clone.
-    return await sender.sendBatch(task.messages, (i, o) => chunker.add(i, essential(o)));
+    return await sender.sendBatch(task.messages, (i, o) => chunker.add(i, o));
   } finally {
     chunker.close();
     progress.port.close();
   }
 }
-
-/** An outcome without what the progress record does not keep. */
-function essential(o: FcmOutcome): FcmOutcome {
-  switch (o.kind) {
-    case 'sent':
-      return SENT;
-    case 'remove-token':
-      return { kind: o.kind, code: o.code };
-    case 'retry':
-      return { kind: o.kind, code: o.code, retryAfterMs: o.retryAfterMs };
-    case 'fail':
-      return { kind: o.kind, code: o.code, alert: o.alert };
-  }
-}
-const SENT: FcmOutcome = { kind: 'sent' };
