@@ -6,8 +6,8 @@
 // CPU is the whole process's (threads, and the fake: the same in both).
 //
 //   npm run bench:fcm-progress -- [--rounds=3] [--batches=120] [--no-write]
-import { buildFcmMessage, type FcmNotification } from '../src/fcm/fcm-message.js';
-import { createFcmPool } from '../src/fcm/fcm-pool.js';
+import { buildFcmMessage, type FcmNotification } from '../src/adapters/fcm/fcm-message.js';
+import { createFcmPool } from '../src/adapters/fcm/fcm-pool.js';
 import { startFcmWorld } from '../test/support/dispatch.js';
 import { option } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';

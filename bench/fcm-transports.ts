@@ -1,4 +1,4 @@
-// Benchmark: FCM send throughput of firebase-admin's plain loops and of the product sender (src/fcm/fcm-sender.ts)
+// Benchmark: FCM send throughput of firebase-admin's plain loops and of the product sender (src/adapters/fcm/fcm-sender.ts)
 // with each transport, side by side in one run against the same fake FCM (test/support/fcm, real TLS with the
 // test CA, HTTP/1.1 and HTTP/2 on one port), direct and through a CONNECT proxy:
 //
@@ -29,8 +29,8 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getMessaging } from 'firebase-admin/messaging';
-import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../src/fcm/fcm-message.js';
-import { createFcmSender, type FcmSender, type FcmSenderOptions } from '../src/fcm/fcm-sender.js';
+import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../src/adapters/fcm/fcm-message.js';
+import { createFcmSender, type FcmSender, type FcmSenderOptions } from '../src/adapters/fcm/fcm-sender.js';
 import { startConnectProxy } from '../test/support/fcm/connect-proxy.js';
 import { startFakeFcm, type FakeFcm } from '../test/support/fcm/fake-fcm-server.js';
 import { redirectFcmHttp2 } from '../test/support/fcm/redirect-http2.js';
@@ -194,7 +194,7 @@ async function runClient(subject: SubjectKey, fake: Endpoint, proxyPort: number)
     }
     case 'admin-send-h1': {
       // The trust list as a secure context, not `ca`: https.Agent joins `ca` into its pool key on every request
-      // (see makeAgent in src/fcm/fcm-sender.ts), which would cost this plain loop ~0.4 ms of CPU per send.
+      // (see makeAgent in src/adapters/fcm/fcm-sender.ts), which would cost this plain loop ~0.4 ms of CPU per send.
       const secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, fake.ca] });
       const agent = new https.Agent({ keepAlive: true, maxSockets: PLAIN_H1_SOCKETS, secureContext });
       (agent as unknown as { createConnection: (o: tls.ConnectionOptions) => unknown }).createConnection = (o) =>
@@ -382,7 +382,7 @@ async function main(): Promise<void> {
       `- ${fmt(MESSAGES)} messages per subject and round after ${fmt(WARMUP)} warm-up, ${ROUNDS} rounds interleaved (order rotated), medians; batches of ${BATCH}, ${BATCHES_IN_FLIGHT} batches in flight (plain send(): ${PLAIN_H1_IN_FLIGHT} messages in flight on ${PLAIN_H1_SOCKETS} keep-alive sockets).`,
       '- fake FCM (test/support/fcm, TLS with the test CA, verification on) and the CONNECT proxy each in their own process; each subject and round in a fresh client process (peak RSS = its maxRSS); 2 cores shared by client, fake and proxy.',
       "- sender defaults: 'http1' 200 in flight on 64 sockets; 'http2-session' one session, 100 streams; 'http2' and plain sendEach reach the fake through redirectFcmHttp2 (in-process http2.connect wrapper).",
-      "- 'http1' here already has two fixes made with this benchmark (src/fcm/fcm-sender.ts makeAgent): the extra CA goes to the agent as a secure context, not `ca` (https.Agent joined all ~140 roots into its pool key on every request), and the proxy agent no longer probes a stack trace per request (agent-base isSecureEndpoint). Before them an earlier run of this file measured 'http1' at ~1,700 msg/s and ~500 µs CPU/msg direct, ~3,900 msg/s and ~220 µs through the proxy.",
+      "- 'http1' here already has two fixes made with this benchmark (src/adapters/fcm/fcm-sender.ts makeAgent): the extra CA goes to the agent as a secure context, not `ca` (https.Agent joined all ~140 roots into its pool key on every request), and the proxy agent no longer probes a stack trace per request (agent-base isSecureEndpoint). Before them an earlier run of this file measured 'http1' at ~1,700 msg/s and ~500 µs CPU/msg direct, ~3,900 msg/s and ~220 µs through the proxy.",
       '- other processes: cores used on the machine by anything but this run (/proc/stat minus the CPU of the client, fake, proxy and parent), median over rounds; the machine is shared.',
       `- the fake counted ${fmt(stats.delivered)} delivered, every message of every run; proxy tunnels opened: ${tunnels}.`,
       '',

@@ -1,6 +1,6 @@
 // How service actors reach the resource actors: a handle per use, so restarts and outages are seen at once.
 import type { Asker } from './actor-behaviour.js';
-import type { Cache } from './cache/cache.js';
+import type { Cache } from './adapters/cache/cache.js';
 import type { CacheMessage } from './contracts/cache.js';
 import type { PgHandle, PostgresMessage } from './contracts/postgres.js';
 
@@ -12,9 +12,9 @@ export interface Resources {
 }
 
 export function resources(asker: Asker, deadlineMs = 1_000): Resources {
-  const cache = (): Promise<Cache> => asker.ask<CacheMessage, 'handle'>(asker.ref<CacheMessage>('cache'), 'handle', {}, deadlineMs);
+  const cache = (): Promise<Cache> => asker.ask<CacheMessage, 'lend'>(asker.ref<CacheMessage>('cache'), 'lend', {}, deadlineMs);
   return {
-    db: () => asker.ask<PostgresMessage, 'handle'>(asker.ref<PostgresMessage>('postgres'), 'handle', {}, deadlineMs),
+    db: () => asker.ask<PostgresMessage, 'lend'>(asker.ref<PostgresMessage>('postgres'), 'lend', {}, deadlineMs),
     async cached(key, ttlMs, load) {
       let c: Cache;
       try {

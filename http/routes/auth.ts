@@ -7,7 +7,7 @@ import { defineRoute, type RouteDefinition } from '../route.js';
 /**
  * Routes that wait on the SMS gateway (with its retries) or the directory get more time than the default
  * query deadline, so an outage answers 503 from the service that knows, not 504 from the bridge.
- * They stay above the inner bounds: SMS asks 30 s (supervisors/root.ts), LDAP_TIMEOUT_MS is at most 15 s.
+ * They stay above the inner bounds: SMS asks 30 s (supervisors/tree/root.ts), LDAP_TIMEOUT_MS is at most 15 s.
  */
 const SMS_ROUTE_DEADLINE_MS = 35_000;
 const DIRECTORY_ROUTE_DEADLINE_MS = 20_000;

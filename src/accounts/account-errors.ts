@@ -1,6 +1,6 @@
 // Typed errors of the accounts service; the HTTP status of each code is in src/errors/error-codes.ts.
 import { AppError } from '../errors/app-error.js';
-import type { WeakPinRule } from './pin-rules.js';
+import type { WeakPinRule } from '../domain/pin-rules.js';
 
 /** Unknown phone or wrong PIN (or agent login): one answer for all, so nothing tells which. */
 export class InvalidCredentialsError extends AppError {

@@ -15,17 +15,17 @@ import {
   PhoneNotVerifiedError,
   TokenIssuingUnavailableError,
 } from './account-errors.js';
-import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
+import { SmsDeliveryUnknownError } from '../adapters/sms/sms-errors.js';
 import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegistration } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
 import type { AuthWatch, LoginKind } from './auth-watch.js';
 import { reservePinAttempt, type LockoutPolicy } from './pin-lockout.js';
-import { assertStrongPin } from './pin-rules.js';
+import { assertStrongPin } from '../domain/pin-rules.js';
 import { rotateRefreshToken } from './session-refresh.js';
-import type { SessionPolicy } from './session-policy.js';
+import type { SessionPolicy } from '../domain/session-policy.js';
 import { endSessions, openSession, setPushToken, tokenPair, type TokenContext, type TokenPair } from './sessions.js';
-import type { SigningKey } from '../auth/token-keys.js';
-import type { LimitedAction } from '../limits/ip-limiter.js';
+import type { SigningKey } from './token-keys.js';
+import type { LimitedAction } from '../adapters/cache/ip-limiter.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
 import type { EndedSessions } from '../contracts/live.js';
 

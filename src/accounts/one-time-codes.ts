@@ -3,7 +3,7 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { PgHandle } from '../contracts/postgres.js';
-import { SmsDeliveryUnknownError } from '../sms/sms-errors.js';
+import { SmsDeliveryUnknownError } from '../adapters/sms/sms-errors.js';
 import { CodeCooldownError } from './account-errors.js';
 import type { AuthWatch } from './auth-watch.js';
 import { releaseSms, reserveOverallSms, reservePhoneSms, type SmsBudgetPolicy } from './sms-budget.js';

@@ -6,9 +6,9 @@
 import type { UserRole } from '../contracts/caller.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { DirectoryUnavailableError } from '../directory/directory-errors.js';
+import { DirectoryUnavailableError } from '../adapters/directory/directory-errors.js';
 import { InvalidRefreshTokenError } from './account-errors.js';
-import { sessionExpiry, type SessionPolicy } from './session-policy.js';
+import { sessionExpiry, type SessionPolicy } from '../domain/session-policy.js';
 import { endSessions, hashToken, successorOf } from './sessions.js';
 
 export interface RefreshDeps {

@@ -17,8 +17,8 @@ import type { EndedSessions } from '../contracts/live.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { isAppError, ServiceUnavailableError, errorMessage } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
-import type { LiveBus } from '../live/live-bus.js';
-import type { LiveEvent } from '../live/live-event.js';
+import type { LiveBus } from '../adapters/live-bus/live-bus.js';
+import type { LiveEvent } from '../adapters/live-bus/live-event.js';
 
 export interface SessionRevocationsStats {
   /** Checks answer from memory (bus up and rebuilt since it came up). */

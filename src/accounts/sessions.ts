@@ -4,9 +4,9 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { PoolClient } from 'pg';
-import type { SigningKey } from '../auth/token-keys.js';
+import type { SigningKey } from './token-keys.js';
 import type { UserRole } from '../contracts/caller.js';
-import { sessionExpiry, type SessionKind, type SessionPolicy } from './session-policy.js';
+import { sessionExpiry, type SessionKind, type SessionPolicy } from '../domain/session-policy.js';
 
 export interface TokenPair {
   readonly accessToken: string;

@@ -5,7 +5,7 @@
 // `smsOverallPerDay` in all per UTC day (the `sms_budget` rows).
 import type { PoolClient } from 'pg';
 import type { PgHandle } from '../contracts/postgres.js';
-import { deleteInChunks } from '../db/delete-in-chunks.js';
+import { deleteInChunks } from '../adapters/postgres/delete-in-chunks.js';
 import { SmsBudgetExceededError } from './account-errors.js';
 import type { AuthWatch, SmsLimit } from './auth-watch.js';
 

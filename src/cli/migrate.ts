@@ -1,5 +1,5 @@
 // `npm run migrate`: applies pending migrations on a direct connection (DATABASE_MIGRATION_URL, else DATABASE_URL).
-import { migrate } from '../db/migrate.js';
+import { migrate } from '../adapters/postgres/migrate.js';
 
 const EXIT_USAGE = 2;
 

@@ -9,11 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { toE164, maskPhone } from '../accounts/phone.js';
-import { PRIORITY_QUEUES, type PriorityQueue } from '../broker/topology.js';
+import { toE164, maskPhone } from '../domain/phone.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../adapters/broker/topology.js';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
-import { buildFcmMessage, fcmPriority, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
-import type { FcmOutcome } from '../fcm/fcm-outcome.js';
+import { buildFcmMessage, fcmPriority, type FcmMessage, type FcmNotification } from '../adapters/fcm/fcm-message.js';
+import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
 import { AppError } from '../errors/app-error.js';
 
 const NAME = 'send-test-notification';
@@ -276,7 +276,7 @@ async function main(): Promise<number> {
   );
 
   // Loaded here, not at the top: firebase-admin takes a while to load and --help, usage and refusals need none of it.
-  const { createFcmSender } = await import('../fcm/fcm-sender.js');
+  const { createFcmSender } = await import('../adapters/fcm/fcm-sender.js');
   let outcomes: FcmOutcome[];
   const startedAt = Date.now();
   try {

@@ -1,6 +1,6 @@
 // Messages of the accounts service, and the shapes the HTTP layer validates them with.
 import { z } from 'zod';
-import { phoneField } from '../accounts/phone.js';
+import { phoneField } from '../domain/phone.js';
 import { pinField } from '../accounts/pin-hasher.js';
 import type { Profile } from '../accounts/account-service.js';
 import type { TokenPair } from '../accounts/sessions.js';

@@ -1,6 +1,6 @@
 // Messages of the broker resource actor: it owns the Broker (RabbitMQ or in process) and hands it out.
-import type { Broker } from '../broker/broker.js';
-import type { PriorityQueue } from '../broker/topology.js';
+import type { Broker } from '../adapters/broker/broker.js';
+import type { PriorityQueue } from '../adapters/broker/topology.js';
 import type { Reply } from './reply.js';
 
 export interface QueueConsumers {
@@ -24,6 +24,6 @@ export type BrokerMessage =
    * consumers subscribe when it is back. A new handle is needed only after this actor restarted (the old
    * broker is closed: `ConsumerHandle.ended` settles with `broker-closed`).
    */
-  | { type: 'handle'; replyTo: Reply<Broker> }
+  | { type: 'lend'; replyTo: Reply<Broker> }
   /** Consumer count of each priority queue; fails with BROKER_UNAVAILABLE while RabbitMQ is down. */
   | { type: 'consumer-counts'; replyTo: Reply<ConsumerCounts> };

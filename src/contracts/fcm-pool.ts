@@ -1,8 +1,8 @@
 // Messages of the fcm-pool actor: it owns the FCM sender (piscina threads, or the demo's sandbox), the send-rate
 // limit and the push pipeline in front of them, and hands the pipeline to the consumers' dispatch handler.
 import type { PushPipeline, PushPipelineStats } from '../dispatch/push-pipeline.js';
-import type { SharedRateLimitStats } from '../dispatch/shared-rate-limit.js';
-import type { FcmPoolStats } from '../fcm/fcm-pool.js';
+import type { SharedRateLimitStats } from '../adapters/cache/shared-rate-limit.js';
+import type { FcmPoolStats } from '../adapters/fcm/fcm-pool.js';
 import type { Reply } from './reply.js';
 
 export interface FcmPoolReport {
@@ -15,7 +15,7 @@ export interface FcmPoolReport {
 
 export type FcmPoolMessage =
   /** The pipeline of this incarnation; after a restart it is closed (sends reject) and a new one is handed out. */
-  | { type: 'handle'; replyTo: Reply<PushPipeline> }
+  | { type: 'lend'; replyTo: Reply<PushPipeline> }
   | { type: 'stats'; replyTo: Reply<FcmPoolReport> };
 
 export const FCM_POOL = 'fcm-pool';

@@ -1,6 +1,6 @@
 // Messages of the inbox actor, and the shapes the HTTP layer validates with (GET/POST/DELETE /v1/me/notifications).
 import { z } from 'zod';
-import { decodeCursor } from '../inbox/cursor.js';
+import { decodeCursor } from '../domain/inbox-cursor.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type InboxListOptions, type InboxPage } from '../inbox/inbox-service.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';

@@ -1,9 +1,9 @@
 // Messages of the notification-jobs and outbox-relay actors, and the shapes the HTTP layer validates with.
 import { z } from 'zod';
-import { PRIORITY_QUEUES } from '../broker/topology.js';
-import type { AcceptedJob, JobStatus } from '../dispatch/notification-jobs.js';
-import type { RelayStats } from '../dispatch/outbox-relay.js';
-import { dataKeyProblem, payloadProblem, type NotificationRequest } from '../dispatch/request.js';
+import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
+import type { AcceptedJob, JobStatus } from '../notifications/notification-jobs.js';
+import type { RelayStats } from '../notifications/outbox-relay.js';
+import { dataKeyProblem, payloadProblem, type NotificationRequest } from '../domain/notification-request.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 

@@ -9,9 +9,9 @@ export interface PgHandle {
 }
 
 export type PostgresMessage =
-  | { type: 'handle'; replyTo: Reply<PgHandle> }
+  | { type: 'lend'; replyTo: Reply<PgHandle> }
   /**
    * A handle on a connection of its own (the pool's when it has only one) for the node registry's heartbeat: work
    * saturating the pool must never delay the beat that tells the other nodes this one is alive.
    */
-  | { type: 'registry-handle'; replyTo: Reply<PgHandle> };
+  | { type: 'lend-registry'; replyTo: Reply<PgHandle> };

@@ -2,7 +2,7 @@
 // a customer signed in with phone + PIN, an agent and an admin signed in through the sandbox directory.
 import type { Config } from '../config.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import type { SandboxAgent } from '../directory/sandbox-directory.js';
+import type { SandboxAgent } from '../adapters/directory/sandbox-directory.js';
 
 /** The embedded mode is the demo: its accounts are seeded at start. */
 export const isDemo = (config: Config): boolean => config.postgres.mode === 'embedded' && config.env !== 'production';

@@ -4,8 +4,8 @@
 // the batch. Steps are written one at a time (what arrives meanwhile goes into the next), numbered by the database,
 // only while the writer still holds the claim, and deleted when the batch is recorded in sent_batches (recordBatch).
 import type { PgHandle } from '../contracts/postgres.js';
-import type { Answers } from '../fcm/answers.js';
-import type { FcmOutcome, FcmOutcomeCode } from '../fcm/fcm-outcome.js';
+import type { Answers } from '../adapters/fcm/answers.js';
+import type { FcmOutcome, FcmOutcomeCode } from '../adapters/fcm/fcm-outcome.js';
 
 /**
  * One answer as stored, compact (a step of 100 answers stays a few kB): [position, 's'] sent, [position, 'x', code]

@@ -24,17 +24,17 @@
 // as failed before RabbitMQ dead-letters it (one that dies while PostgreSQL is away is settled later by the job
 // reaper, job-reaper.ts). Never throws.
 import { randomUUID } from 'node:crypto';
-import type { Broker, Delivery, Outcome, PriorityQueue } from '../broker/broker.js';
-import { PRIORITY_QUEUES } from '../broker/topology.js';
+import type { Broker, Delivery, Outcome, PriorityQueue } from '../adapters/broker/broker.js';
+import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { isPostgresBusy, isPostgresOutage } from '../db/pg-errors.js';
+import { isPostgresBusy, isPostgresOutage } from '../adapters/postgres/pg-errors.js';
 import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../errors/actor-errors.js';
 import { AppError, ServiceUnavailableError } from '../errors/app-error.js';
 import { PipelineClosedError } from './push-pipeline.js';
-import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../fcm/fcm-message.js';
-import type { FcmOutcome } from '../fcm/fcm-outcome.js';
-import type { OnAnswers } from '../fcm/answers.js';
+import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../adapters/fcm/fcm-message.js';
+import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
+import type { OnAnswers } from '../adapters/fcm/answers.js';
 import { countDeadLettered, publishFollowups, recordBatch, settleJob, type BatchCounts, type Followup } from './batch-ledger.js';
 import { claimBatch, keepClaim, releaseClaim } from './batch-claims.js';
 import { ProgressWriter } from './batch-progress.js';

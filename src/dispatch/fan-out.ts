@@ -16,18 +16,18 @@
 //
 // Live delivery (optional `live` in FanOutDeps): once a page's transaction committed, one event announces that
 // page's entries (a broadcast: once, after its row committed) to the users' open WebSockets in any process
-// (src/live/). It is fire and forget: a bus that is down fails the publish at once and the fan-out neither waits
+// (src/adapters/live-bus/). It is fire and forget: a bus that is down fails the publish at once and the fan-out neither waits
 // nor fails for it — the inbox is the record, and clients list it on reconnect. A page is announced at most once
 // (its checkpoint moves in the same transaction; one committed just before a crash is not announced at all), but a
 // resumed or redelivered broadcast fan-out announces its row again: clients dedupe by entry id.
 import type { PoolClient } from 'pg';
-import type { Broker, PriorityQueue } from '../broker/broker.js';
+import type { Broker, PriorityQueue } from '../adapters/broker/broker.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/app-error.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { InboxService, type BroadcastScope } from '../inbox/inbox-service.js';
-import type { LiveEvent } from '../live/live-event.js';
-import type { NotificationTarget } from './request.js';
+import type { LiveEvent } from '../adapters/live-bus/live-event.js';
+import type { NotificationTarget } from '../domain/notification-request.js';
 
 export const MAX_FANOUT_BATCH = 500;
 export const DEFAULT_FANOUT_BATCH = 500;
@@ -38,7 +38,7 @@ export interface FanOutDeps {
   /** publish resolves only once the broker confirmed the message. */
   readonly broker: Broker;
   readonly clock: Clock;
-  /** Announces new inbox entries to open WebSockets (src/live/live-bus.ts); its failures are ignored. */
+  /** Announces new inbox entries to open WebSockets (src/adapters/live-bus/live-bus.ts); its failures are ignored. */
   readonly live?: { publish(event: LiveEvent): Promise<void> };
 }
 

@@ -12,12 +12,12 @@
 // Jobs whose outbox row is not published yet are the outbox relay's (RabbitMQ away), not the reaper's. Safe with
 // several workers: each change is one conditional statement on the job row (a second reaper finds it progressed),
 // and a job message published twice resumes the same checkpoint.
-import type { Broker, PriorityQueue } from '../broker/broker.js';
+import type { Broker, PriorityQueue } from '../adapters/broker/broker.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { liveClaim } from './batch-claims.js';
 import { publishFollowups, settleJob, settledState, type Followup } from './batch-ledger.js';
-import type { JobMessage } from './notification-jobs.js';
+import type { JobMessage } from '../notifications/notification-jobs.js';
 
 /** Resumes of one job's fan-out before the reaper gives up on it (marks it failed). */
 export const MAX_RESUMES = 3;

@@ -5,7 +5,7 @@
 // accounts' own purge, the SMS budget rows of past days. Deletes in chunks, so no statement holds many locks for long.
 import { purgePastBudgetDays } from '../accounts/sms-budget.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { deleteInChunks } from '../db/delete-in-chunks.js';
+import { deleteInChunks } from '../adapters/postgres/delete-in-chunks.js';
 
 export interface PurgeResult {
   readonly sentBatches: number;

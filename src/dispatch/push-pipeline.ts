@@ -15,14 +15,14 @@
 //   is the Redis one: nothing more goes to FCM from anyone until the pause ends. The tokens that got the 429
 //   go through the retry queues like any retryable outcome (the dispatch handler does that).
 // - `close` fails what waits (not yet handed out) and lets what is in flight finish.
-import type { PriorityQueue } from '../broker/topology.js';
-import { PRIORITY_QUEUES } from '../broker/topology.js';
+import type { PriorityQueue } from '../adapters/broker/topology.js';
+import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import type { Answers, OnAnswers } from '../fcm/answers.js';
-import type { FcmMessage } from '../fcm/fcm-message.js';
-import type { FcmOutcome } from '../fcm/fcm-outcome.js';
-import { PushScheduler, type PushSchedulerOptions, type Scheduled, type SchedulerStats } from './push-scheduler.js';
-import type { RateLimit } from './token-bucket.js';
+import type { Answers, OnAnswers } from '../adapters/fcm/answers.js';
+import type { FcmMessage } from '../adapters/fcm/fcm-message.js';
+import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
+import { PushScheduler, type PushSchedulerOptions, type Scheduled, type SchedulerStats } from '../domain/push-scheduler.js';
+import type { RateLimit } from '../domain/token-bucket.js';
 import { AppError } from '../errors/app-error.js';
 
 /** The pipeline was closed (the FCM pool stopping or restarting): the batch goes back to RabbitMQ. */

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { ValidationError } from '../errors/app-error.js';
-import { decodeCursor, encodeCursor, type InboxCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
 import { InboxItemNotFoundError } from './inbox-errors.js';
 
 export interface InboxDeps {

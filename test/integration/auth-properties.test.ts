@@ -27,7 +27,7 @@ import { problemType } from '../../http/problem.js';
 import { ERROR_STATUS, type ErrorCode } from '../../src/errors/error-codes.js';
 import type { ResponseSpec } from '../../http/route.js';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
-import { weakPinRule } from '../../src/accounts/pin-rules.js';
+import { weakPinRule } from '../../src/domain/pin-rules.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import type { SmsMessage } from '../../src/contracts/sms.js';

@@ -1,10 +1,10 @@
 // The AMQP broker and the broker actor against the real RabbitMQ (ops/services.sh), in a vhost of this file.
 import amqp from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { brokerActor } from '../../actors/broker.js';
-import { AmqpBroker, type AmqpBrokerOptions } from '../../src/broker/amqp-broker.js';
-import { deadLetterInfo, type Broker, type BrokerEvent, type Delivery, type Outcome } from '../../src/broker/broker.js';
-import { PRIORITY_QUEUES, buildTopology, declareTopology, type BrokerQueue } from '../../src/broker/topology.js';
+import { brokerActor } from '../../actors/resources/broker.js';
+import { AmqpBroker, type AmqpBrokerOptions } from '../../src/adapters/broker/amqp-broker.js';
+import { deadLetterInfo, type Broker, type BrokerEvent, type Delivery, type Outcome } from '../../src/adapters/broker/broker.js';
+import { PRIORITY_QUEUES, buildTopology, declareTopology, type BrokerQueue } from '../../src/adapters/broker/topology.js';
 import { SystemClock } from '../../src/clock.js';
 import type { PayloadOf } from '../../src/contracts/reply.js';
 import type { BrokerMessage } from '../../src/contracts/broker.js';
@@ -373,9 +373,9 @@ describe('broker actor with RabbitMQ', () => {
       const ask = <T extends BrokerMessage['type']>(type: T) =>
         runtime.ask<BrokerMessage, T>('broker', type, {} as PayloadOf<Extract<BrokerMessage, { type: T }>>, BOUND_MS);
       const node = () => runtime.tree().children!.find((c) => c.name === 'broker')!;
-      const broker = await ask('handle');
+      const broker = await ask('lend');
       await nextEvent(broker, 'up', () => broker.isUp);
-      await ask('handle'); // the mailbox is FIFO: the up event told before is handled
+      await ask('lend'); // the mailbox is FIFO: the up event told before is handled
       expect(node().stats.state).toBe('running');
 
       const box = collector('ack');
@@ -397,7 +397,7 @@ describe('broker actor with RabbitMQ', () => {
 
       // Looked at as soon as the down event comes, within the reconnect delay (rabbitmqctl itself takes longer to return).
       const whileDown = nextEvent(broker, 'down').then(async (event) => {
-        await ask('handle'); // the down event told before is handled
+        await ask('lend'); // the down event told before is handled
         const counts = await ask('consumer-counts').then(
           () => 'ok',
           (e: { code?: string }) => e.code,
@@ -412,7 +412,7 @@ describe('broker actor with RabbitMQ', () => {
       expect(counts).toBe('BROKER_UNAVAILABLE');
 
       await nextEvent(broker, 'up', () => broker.isUp);
-      await ask('handle');
+      await ask('lend');
       expect(node().stats.state).toBe('running');
       // Re-subscribed once, not twice.
       expect((await ask('consumer-counts')).queues[0]).toEqual({ queue: 'urgent', consumers: 1, flagged: false });

@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe('a saturated pool (poolMax 1, its connection held past the acquire timeout)', () => {
   it('answers 503 DATABASE_BUSY with Retry-After, counts the load, and keeps the postgres actor up without a restart', async () => {
-    const handle = (await node.runtime.ask<PostgresMessage, 'handle'>('postgres', 'handle', {}, 1_000)) as PgHandle;
+    const handle = (await node.runtime.ask<PostgresMessage, 'lend'>('postgres', 'lend', {}, 1_000)) as PgHandle;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let acquired!: () => void;

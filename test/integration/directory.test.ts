@@ -2,11 +2,11 @@
 // test's own where slapd cannot misbehave on demand: one that counts connections and hangs, or proxies to slapd.
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { directoryActor, type DirectoryActorOptions } from '../../actors/directory.js';
+import { directoryActor, type DirectoryActorOptions } from '../../actors/resources/directory.js';
 import { type Clock, ManualClock, SystemClock } from '../../src/clock.js';
 import type { DirectoryAgent, DirectoryMessage } from '../../src/contracts/directory.js';
-import { DirectoryUnavailableError, InvalidAgentCredentialsError } from '../../src/directory/directory-errors.js';
-import { type LdapConfig, userFilter } from '../../src/directory/ldap-directory.js';
+import { DirectoryUnavailableError, InvalidAgentCredentialsError } from '../../src/adapters/directory/directory-errors.js';
+import { type LdapConfig, userFilter } from '../../src/adapters/directory/ldap-directory.js';
 import { createLogger, type Logger, silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
 import { Runtime } from '../../supervisors/runtime.js';

@@ -9,7 +9,7 @@
 //
 // Shown failing against a deliberately broken product (each applied locally, the restart test run, then reverted):
 // - "every token received": the worker does not consume again after RabbitMQ comes back — in
-//   src/broker/amqp-broker.ts connect(), subscribe the consumers at the first connection only (wrap
+//   src/adapters/broker/amqp-broker.ts connect(), subscribe the consumers at the first connection only (wrap
 //   `await Promise.all([...this.consumers].map((c) => this.run(c, () => this.subscribe(c))));` in
 //   `if (!this.connectedOnce) { this.connectedOnce = true; … }`) → fails on "every token of the restart job received
 //   at least once: 1040 of 3040 never received".
@@ -18,13 +18,13 @@
 //   `if (r?.done) return { state: 'claimed', progress: recordedProgress(null), tookOverFrom: undefined };` → fails
 //   on "duplicates (requests received per token beyond the first): expected 2000 to be less than or equal to 40".
 // - "deliveries unacked at the broker before the stop": ack each delivery before handling it — in
-//   actors/queue-consumer.ts handler(), `const decided = await options.handle(delivery)` becomes
+//   actors/dispatch/queue-consumer.ts handler(), `const decided = await options.handle(delivery)` becomes
 //   `void Promise.resolve(options.handle(delivery)).catch(() => undefined); const decided = 'ack';` → fails on
 //   "timed out waiting for normal deliveries unacked at the broker" (rabbitmqctl's count stays 0; nothing would be
 //   redelivered after a crash).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/adapters/broker/broker.js';
 import type { BrokerMessage } from '../../src/contracts/broker.js';
 import type { RunningNode } from '../../src/node.js';
 import { adminToken, jobRow, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
@@ -79,7 +79,7 @@ async function unackedAtBroker(queue: string): Promise<number> {
   const rows = JSON.parse(out) as Array<{ name: string; messages_unacknowledged: number }>;
   return rows.find((r) => r.name === queue)?.messages_unacknowledged ?? 0;
 }
-const brokerOf = (node: RunningNode) => node.runtime.ask(node.runtime.ref<BrokerMessage>('broker'), 'handle', {}, 1_000) as Promise<Broker>;
+const brokerOf = (node: RunningNode) => node.runtime.ask(node.runtime.ref<BrokerMessage>('broker'), 'lend', {}, 1_000) as Promise<Broker>;
 
 describe('RabbitMQ faults', () => {
   it('accepts a job while RabbitMQ is down (202) and delivers it once RabbitMQ is back', async () => {

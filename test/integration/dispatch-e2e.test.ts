@@ -15,7 +15,7 @@
 //   one token — `cp.pending_tokens.slice(cp.pending_offset, cp.pending_offset + batchSize)` becomes
 //   `cp.pending_tokens.slice(Math.max(0, cp.pending_offset - 1), cp.pending_offset + batchSize)` → fails on
 //   "requests received for token …: expected 2 to be 1".
-// - "a 429 pauses ALL sending": make the rate limit's pause a no-op — in src/dispatch/shared-rate-limit.ts
+// - "a 429 pauses ALL sending": make the rate limit's pause a no-op — in src/adapters/cache/shared-rate-limit.ts
 //   `pauseUntil(atMs) { return; … }` → fails on "requests of either job received inside the pause window: expected
 //   [ 'other job +1014 ms', …(1499) ] to deeply equal []" (the other job kept sending through the window).
 import amqp from 'amqplib';

@@ -4,16 +4,16 @@
 // republishes a retry batch of just those tokens, garbage is rejected.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker, Delivery, PublishOptions, RetryOptions } from '../../src/broker/broker.js';
-import type { PriorityQueue } from '../../src/broker/topology.js';
+import type { Broker, Delivery, PublishOptions, RetryOptions } from '../../src/adapters/broker/broker.js';
+import type { PriorityQueue } from '../../src/adapters/broker/topology.js';
 import { SystemClock } from '../../src/clock.js';
 import type { PgHandle } from '../../src/contracts/postgres.js';
-import { poolHandle } from '../../src/db/pg-handle.js';
+import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { createDispatchHandler, type DispatchBatchMessage, type DispatchResult } from '../../src/dispatch/dispatch-handler.js';
-import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/fcm/sandbox-sender.js';
+import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/adapters/fcm/sandbox-sender.js';
 import { waitFor } from '../support/wait.js';
 import { ServiceUnavailableError } from '../../src/errors/app-error.js';
-import { BrokerUnavailableError } from '../../src/broker/broker.js';
+import { BrokerUnavailableError } from '../../src/adapters/broker/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const clock = new SystemClock();

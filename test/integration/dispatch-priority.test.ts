@@ -17,7 +17,7 @@
 //   tokens queued in the scheduler (sampled from /metrics), high, normal and low each get within 0.1 of their
 //   DISPATCH_WEIGHTS share (6:3:1 → 0.6, 0.3, 0.1) of the tokens the fake received in that window.
 //
-// Broken variants this file was run against (2026-12-03, each applied locally to src/dispatch/push-scheduler.ts,
+// Broken variants this file was run against (2026-12-03, each applied locally to src/domain/push-scheduler.ts,
 // seen failing, reverted; never committed):
 // 1. FIFO across queues: give each Scheduled an offer sequence number (a WeakMap set in `offer()` for each part
 //    pushed) and make `candidate()` pick, among the four queues (urgent included), the non-empty one whose head has
@@ -34,7 +34,7 @@
 //    expected 0.60: expected 0.30 to be less than 0.1".
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PriorityQueue } from '../../src/broker/topology.js';
+import type { PriorityQueue } from '../../src/adapters/broker/topology.js';
 import type { RunningNode } from '../../src/node.js';
 import { postJob, seedCustomers, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
 import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';

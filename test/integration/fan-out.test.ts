@@ -5,12 +5,12 @@
 // (publish resolves = confirmed), so the test can make it fail after N confirms.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker, PublishOptions } from '../../src/broker/broker.js';
-import { BrokerUnavailableError } from '../../src/broker/broker.js';
-import type { PriorityQueue } from '../../src/broker/topology.js';
+import type { Broker, PublishOptions } from '../../src/adapters/broker/broker.js';
+import { BrokerUnavailableError } from '../../src/adapters/broker/broker.js';
+import type { PriorityQueue } from '../../src/adapters/broker/topology.js';
 import { SystemClock } from '../../src/clock.js';
 import type { PgHandle } from '../../src/contracts/postgres.js';
-import { poolHandle } from '../../src/db/pg-handle.js';
+import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { fanOut, type FanOutPageInfo, type PushBatchMessage } from '../../src/dispatch/fan-out.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 

@@ -9,9 +9,9 @@ import { Worker } from 'node:worker_threads';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getMessaging } from 'firebase-admin/messaging';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../../src/fcm/fcm-message.js';
-import type { FcmOutcome } from '../../src/fcm/fcm-outcome.js';
-import type { FcmSender, FcmSenderOptions } from '../../src/fcm/fcm-sender.js';
+import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../../src/adapters/fcm/fcm-message.js';
+import type { FcmOutcome } from '../../src/adapters/fcm/fcm-outcome.js';
+import type { FcmSender, FcmSenderOptions } from '../../src/adapters/fcm/fcm-sender.js';
 import { startConnectProxy, type ConnectProxy } from '../support/fcm/connect-proxy.js';
 import { startFakeFcm, type FakeFcm } from '../support/fcm/fake-fcm-server.js';
 import { serviceAccountFile } from '../support/fcm/service-account.js';
@@ -227,7 +227,7 @@ describe("FCM sender, 'http2-session' direct", () => {
 
 describe("FCM sender, 'http2-session' in a worker thread (as in the dispatch pool)", () => {
   it('sends through the proxy from a worker thread, one tunnel for its batches', async () => {
-    // Worker threads start as plain Node: register tsx in the thread first (as src/fcm/pool-worker-source.mjs does).
+    // Worker threads start as plain Node: register tsx in the thread first (as src/adapters/fcm/pool-worker-source.mjs does).
     const bootstrap = `
       const { workerData } = await import('node:worker_threads');
       const { register } = await import(workerData.tsxApi);

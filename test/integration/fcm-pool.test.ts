@@ -7,8 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { getApps } from 'firebase-admin/app';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../../src/fcm/fcm-message.js';
-import { createFcmPool, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../../src/fcm/fcm-pool.js';
+import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../../src/adapters/fcm/fcm-message.js';
+import { createFcmPool, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../../src/adapters/fcm/fcm-pool.js';
 import { startFcmWorld, type FcmWorld } from '../support/dispatch.js';
 
 const JOB = '4f1d7c2a-9b3e-4e5f-8a6b-1c2d3e4f5a6b';

@@ -2,8 +2,8 @@
 // dial seam), HTTP/1.1 through a real CONNECT proxy with the extra CA file, and HTTP/2 (sendEach) through the
 // in-process http2.connect redirect. What reached FCM is counted by the fake, not by the sender.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildFcmMessage, type FcmNotification } from '../../src/fcm/fcm-message.js';
-import { createFcmSender } from '../../src/fcm/fcm-sender.js';
+import { buildFcmMessage, type FcmNotification } from '../../src/adapters/fcm/fcm-message.js';
+import { createFcmSender } from '../../src/adapters/fcm/fcm-sender.js';
 import { startConnectProxy, type ConnectProxy } from '../support/fcm/connect-proxy.js';
 import { startFakeFcm, type FakeFcm } from '../support/fcm/fake-fcm-server.js';
 import { serviceAccountFile } from '../support/fcm/service-account.js';

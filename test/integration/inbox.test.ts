@@ -3,7 +3,7 @@
 // read-all, delete, and nobody reaching another user's items.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { inboxActor } from '../../actors/inbox.js';
+import { inboxActor } from '../../actors/services/inbox.js';
 import { inboxRoutes, type InboxGateway } from '../../http/routes/inbox.js';
 import { routesBySurface } from '../../http/routes/route-catalogue.js';
 import type { RouteDefinition } from '../../http/route.js';
@@ -25,7 +25,7 @@ let sql: pg.Client;
 const tokens: Record<'alice' | 'bob' | 'carol' | 'agent', string> = { alice: '', bob: '', carol: '', agent: '' };
 const ids: Record<'alice' | 'bob' | 'carol' | 'admin', string> = { alice: '', bob: '', carol: '', admin: '' };
 
-// --- Until supervisors/root.ts runs an `inbox` actor and the route catalogue lists inboxRoutes, the test mounts
+// --- Until supervisors/tree/root.ts runs an `inbox` actor and the route catalogue lists inboxRoutes, the test mounts
 // the routes itself and runs the actor's behaviour in process over the node's own PostgreSQL actor.
 const hasActor = (n: TreeNode): boolean => (n.kind === 'actor' && n.name === 'inbox') || (n.children ?? []).some(hasActor);
 let localInbox: ((msg: InboxMessage) => void) | undefined;

@@ -4,9 +4,9 @@
 // recording broker.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker, RetryOptions } from '../../src/broker/broker.js';
+import type { Broker, RetryOptions } from '../../src/adapters/broker/broker.js';
 import { SystemClock } from '../../src/clock.js';
-import { poolHandle } from '../../src/db/pg-handle.js';
+import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { reapStalledJobs } from '../../src/dispatch/job-reaper.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 

@@ -6,7 +6,7 @@
 // The API and the worker are separate nodes on a PostgreSQL of this file (stopped and started by the test).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/adapters/broker/broker.js';
 import type { BrokerMessage } from '../../src/contracts/broker.js';
 import type { RunningNode } from '../../src/node.js';
 import { adminToken, jobRow, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
@@ -90,7 +90,7 @@ describe('job reaper', () => {
   }, 90_000);
 
   it('counts the tokens of a batch that died after its last delivery while PostgreSQL was away as failed, with a reason, and settles its job', async () => {
-    const broker = (await (await startWorker()).runtime.ask(worker!.runtime.ref<BrokerMessage>('broker'), 'handle', {}, 1_000)) as Broker;
+    const broker = (await (await startWorker()).runtime.ask(worker!.runtime.ref<BrokerMessage>('broker'), 'lend', {}, 1_000)) as Broker;
     const { users } = await seedCustomers(sql, 3, { devices: 1, agency: 'REAP-B', prefix: 'reap-b' });
     // A job fanned out into one batch of three tokens, the batch not handled yet.
     const { rows } = await sql.query<{ id: string; session_id: string; push_token: string }>(

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/adapters/postgres/migrate.js';
 import { type TestDatabase, createEmptyDatabase } from '../support/services.js';
 
 describe('migrations', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SmsBudgetExceededError } from '../../src/accounts/account-errors.js';
 import { DEFAULT_CODE_POLICY, issueCode } from '../../src/accounts/one-time-codes.js';
 import type { PgHandle } from '../../src/contracts/postgres.js';
-import { poolHandle } from '../../src/db/pg-handle.js';
+import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 let db: TestDatabase;

@@ -5,8 +5,8 @@
 // while PostgreSQL was stopped under a running node).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { poolHandle } from '../../src/db/pg-handle.js';
-import { isPostgresOutage } from '../../src/db/pg-errors.js';
+import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
+import { isPostgresOutage } from '../../src/adapters/postgres/pg-errors.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 let db: TestDatabase;

@@ -26,7 +26,7 @@ describe('node behind PgBouncer (transaction pooling)', () => {
     // Migrations need a session (advisory lock), so they go straight to PostgreSQL; everything else through PgBouncer.
     node = await startTestNode({ DATABASE_URL: bouncer.url, DATABASE_MIGRATION_URL: db.url, REDIS_URL: undefined });
     await waitFor('ready behind PgBouncer', () => node.runtime.readiness('test').ready);
-    handle = await node.runtime.ask<PostgresMessage, 'handle'>('postgres', 'handle', {}, 1_000);
+    handle = await node.runtime.ask<PostgresMessage, 'lend'>('postgres', 'lend', {}, 1_000);
   });
   afterAll(async () => {
     await node?.stop();

@@ -3,7 +3,7 @@
 // budget rows of past days go, today's stay. Against the real PostgreSQL (a database of this file).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { poolHandle } from '../../src/db/pg-handle.js';
+import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { purgeFinished } from '../../src/dispatch/purge.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 

@@ -1,15 +1,15 @@
 // The worker's four queue consumers against the real RabbitMQ (ops/services.sh), in a vhost of this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokerActor } from '../../actors/broker.js';
-import type { Broker, Delivery } from '../../src/broker/broker.js';
-import { PRIORITY_QUEUES } from '../../src/broker/topology.js';
+import { brokerActor } from '../../actors/resources/broker.js';
+import type { Broker, Delivery } from '../../src/adapters/broker/broker.js';
+import { PRIORITY_QUEUES } from '../../src/adapters/broker/topology.js';
 import { SystemClock } from '../../src/clock.js';
 import type { BrokerMessage, ConsumerCounts } from '../../src/contracts/broker.js';
 import { consumerName, type ConsumerMessage } from '../../src/contracts/consumer.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
-import { consumersSupervisor } from '../../supervisors/consumers.js';
+import { consumersSupervisor } from '../../supervisors/tree/consumers.js';
 import { Runtime } from '../../supervisors/runtime.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { waitFor } from '../support/wait.js';
@@ -67,7 +67,7 @@ describe('queue consumers on RabbitMQ', () => {
       expect(counts.queues.map((q) => [q.queue, q.consumers])).toEqual(PRIORITY_QUEUES.map((q) => [q, 1]));
       expect(runtime.readiness('worker')).toMatchObject({ ready: true });
 
-      const broker: Broker = await brokerAsk('handle');
+      const broker: Broker = await brokerAsk('lend');
       for (const q of PRIORITY_QUEUES) await broker.publish(q, Buffer.from('before'), { messageId: `${q}-before` });
       await waitFor('consumed before the cut', () => got.length === 4);
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cache } from '../../src/cache/cache.js';
+import type { Cache } from '../../src/adapters/cache/cache.js';
 import type { CacheMessage } from '../../src/contracts/cache.js';
 import type { ReferenceMessage } from '../../src/contracts/reference.js';
 import type { RunningNode } from '../../src/node.js';
@@ -87,7 +87,7 @@ describe('redis cache resource', () => {
   });
 
   const types = () => node.runtime.ask<ReferenceMessage, 'notification-types'>('reference', 'notification-types', {}, 5_000);
-  const cacheStats = async () => (await node.runtime.ask<CacheMessage, 'handle'>('cache', 'handle', {}, 1_000) as Cache).stats;
+  const cacheStats = async () => (await node.runtime.ask<CacheMessage, 'lend'>('cache', 'lend', {}, 1_000) as Cache).stats;
 
   it('keeps serving callers while Redis is killed, counts the cache errors, and reconnects when it returns', async () => {
     const first = await types();

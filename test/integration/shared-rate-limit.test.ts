@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/clock.js';
-import { SharedRateLimit, type SharedRateLimitOptions } from '../../src/dispatch/shared-rate-limit.js';
+import { SharedRateLimit, type SharedRateLimitOptions } from '../../src/adapters/cache/shared-rate-limit.js';
 import { startPrivateRedis, type PrivateRedis } from '../support/services.js';
 
 const clock = new SystemClock();

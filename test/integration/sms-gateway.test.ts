@@ -1,7 +1,7 @@
 // The SOAP transport of the SMS actor against a local server that speaks the sendOneSMS envelope
 // (the utility's gateway cannot run here). Real clock, small backoff; waits on replies, never on sleeps.
 import { afterEach, describe, expect, it } from 'vitest';
-import { smsActor } from '../../actors/sms.js';
+import { smsActor } from '../../actors/resources/sms.js';
 import { SystemClock } from '../../src/clock.js';
 import type { SmsMessage } from '../../src/contracts/sms.js';
 import { createLogger } from '../../src/logger.js';

@@ -2,7 +2,7 @@
 // a script of what to do with each call and records every call it got, the tests' independent witness.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_SOAP_ACTION } from '../../src/sms/soap-gateway.js';
+import { DEFAULT_SOAP_ACTION } from '../../src/adapters/sms/soap-gateway.js';
 
 /** What the gateway does with one call; the last step of a script repeats. */
 export type Step = 'ok' | 'busy' | 'refuse' | 'http-500' | 'reset' | 'hang' | 'fault-server' | 'fault-client' | 'refuse-echo';

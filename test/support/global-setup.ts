@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/adapters/postgres/migrate.js';
 import { TEMPLATE_DATABASE, loadServicesSettings } from './services-env.js';
 
 const ENV_FILE = fileURLToPath(new URL('../../.services/env', import.meta.url));

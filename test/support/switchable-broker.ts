@@ -1,6 +1,6 @@
 // A memory broker whose connection state the test drives, as RabbitMQ going away and coming back.
-import type { BrokerEvent } from '../../src/broker/broker.js';
-import { MemoryBroker } from '../../src/broker/memory-broker.js';
+import type { BrokerEvent } from '../../src/adapters/broker/broker.js';
+import { MemoryBroker } from '../../src/adapters/broker/memory-broker.js';
 
 export class SwitchableBroker extends MemoryBroker {
   private upNow: boolean;

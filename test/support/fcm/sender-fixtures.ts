@@ -1,9 +1,9 @@
 // What the FCM sender tests share: the project, a constant credential (no token call), two notifications, and
 // senders of one transport that are all closed after each test.
-import { createFcmSender, type FcmSender, type FcmSenderOptions } from '../../../src/fcm/fcm-sender.js';
-import type { FcmNotification } from '../../../src/fcm/fcm-message.js';
+import { createFcmSender, type FcmSender, type FcmSenderOptions } from '../../../src/adapters/fcm/fcm-sender.js';
+import type { FcmNotification } from '../../../src/adapters/fcm/fcm-message.js';
 import { expect } from 'vitest';
-import type { FcmOutcome } from '../../../src/fcm/fcm-outcome.js';
+import type { FcmOutcome } from '../../../src/adapters/fcm/fcm-outcome.js';
 import type { FakeFcm, OutcomeScript } from './fake-fcm-server.js';
 
 export const PROJECT = 'samaconso-test';

@@ -2,8 +2,8 @@
 // workerData, sends the given tokens in `batches` batches, posts the outcome kinds and closes. Imported, after
 // tsx is registered in the thread, by the worker bootstrap of test/integration/fcm-h2-session.test.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildFcmMessage } from '../../../src/fcm/fcm-message.js';
-import { createFcmSender, type FcmSenderOptions } from '../../../src/fcm/fcm-sender.js';
+import { buildFcmMessage } from '../../../src/adapters/fcm/fcm-message.js';
+import { createFcmSender, type FcmSenderOptions } from '../../../src/adapters/fcm/fcm-sender.js';
 
 interface Input {
   readonly options: Omit<FcmSenderOptions, 'credential'>;

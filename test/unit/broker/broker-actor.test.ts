@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { brokerActor } from '../../../actors/broker.js';
-import type { Broker } from '../../../src/broker/broker.js';
+import { brokerActor } from '../../../actors/resources/broker.js';
+import type { Broker } from '../../../src/adapters/broker/broker.js';
 import type { Clock } from '../../../src/clock.js';
-import { MemoryBroker } from '../../../src/broker/memory-broker.js';
+import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';
 import type { PayloadOf } from '../../../src/contracts/reply.js';
 import type { BrokerMessage } from '../../../src/contracts/broker.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
@@ -23,7 +23,7 @@ describe('broker actor', () => {
   it('runs at once with the in-process broker and flags the queues nobody consumes', async () => {
     const { runtime, ask, node } = await start(({ clock }) => new MemoryBroker({ clock }));
     expect(node().stats.state).toBe('running');
-    const broker = await ask('handle');
+    const broker = await ask('lend');
     expect(broker.kind).toBe('memory');
     await broker.consume('urgent', { prefetch: 1 }, async () => 'ack');
     await broker.consume('low_priority', { prefetch: 1 }, async () => 'ack');
@@ -46,18 +46,18 @@ describe('broker actor', () => {
     expect(node().stats).toMatchObject({ state: 'backing-off', detail: 'connecting to RabbitMQ' });
     await expect(ask('consumer-counts')).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
     // The handle is given out while down: its consumers subscribe when the broker is back.
-    expect(await ask('handle')).toBe(broker);
+    expect(await ask('lend')).toBe(broker);
 
     broker.set({ type: 'up' });
-    await ask('handle'); // the mailbox is FIFO: the event told before is handled
+    await ask('lend'); // the mailbox is FIFO: the event told before is handled
     expect(node().stats.state).toBe('running');
     expect((await ask('consumer-counts')).flagged).toHaveLength(4);
 
     broker.set({ type: 'down', reason: 'connection to RabbitMQ closed: CONNECTION_FORCED', retryInMs: 200 });
-    await ask('handle'); // the mailbox is FIFO: the event told before is handled
+    await ask('lend'); // the mailbox is FIFO: the event told before is handled
     expect(node().stats).toMatchObject({ state: 'backing-off', detail: 'RabbitMQ unreachable (connection to RabbitMQ closed: CONNECTION_FORCED); retrying in 200 ms' });
     broker.set({ type: 'up' });
-    await ask('handle'); // the mailbox is FIFO: the event told before is handled
+    await ask('lend'); // the mailbox is FIFO: the event told before is handled
     expect(node().stats).toMatchObject({ state: 'running', crashes: 0, restarts: 0 });
     await runtime.stop();
   });
@@ -67,7 +67,7 @@ describe('broker actor', () => {
     const { runtime, node, ask } = await start(({ clock }) => (broker = new SwitchableBroker({ clock }, false)));
     broker.set({ type: 'down', reason: 'blip' });
     broker.set({ type: 'up' });
-    await ask('handle'); // the mailbox is FIFO: the event told before is handled
+    await ask('lend'); // the mailbox is FIFO: the event told before is handled
     expect(node().stats.state).toBe('running');
     await runtime.stop();
   });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetterInfo, type Delivery, type Outcome } from '../../../src/broker/broker.js';
-import { MemoryBroker } from '../../../src/broker/memory-broker.js';
-import type { BrokerQueue } from '../../../src/broker/topology.js';
+import { deadLetterInfo, type Delivery, type Outcome } from '../../../src/adapters/broker/broker.js';
+import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';
+import type { BrokerQueue } from '../../../src/adapters/broker/topology.js';
 import { ManualClock } from '../../../src/clock.js';
 
 /** Deliveries as they come, and a handler whose outcome the test decides per delivery. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTopology, declareTopology, retryTierFor, type DeclaringChannel } from '../../../src/broker/topology.js';
+import { buildTopology, declareTopology, retryTierFor, type DeclaringChannel } from '../../../src/adapters/broker/topology.js';
 
 describe('broker topology', () => {
   it('declares the four priority queues as quorum queues with a delivery limit and at-least-once dead-lettering', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveTokenKeys } from '../../../src/auth/token-keys.js';
+import { resolveTokenKeys } from '../../../src/accounts/token-keys.js';
 import { ConfigError, loadConfig, redactUrl } from '../../../src/config.js';
 
 const problems = (env: NodeJS.ProcessEnv, argv: string[] = []): readonly string[] => {

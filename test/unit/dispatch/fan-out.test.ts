@@ -1,6 +1,6 @@
 // fanOut's options are checked before anything is read or published; batch ids are deterministic.
 import { describe, expect, it } from 'vitest';
-import type { Broker } from '../../../src/broker/broker.js';
+import type { Broker } from '../../../src/adapters/broker/broker.js';
 import { SystemClock } from '../../../src/clock.js';
 import type { PgHandle } from '../../../src/contracts/postgres.js';
 import { batchMessageId, fanOut } from '../../../src/dispatch/fan-out.js';

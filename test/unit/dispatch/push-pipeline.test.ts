@@ -2,12 +2,12 @@
 // test settles by hand, so order, concurrency, 429 pauses, backpressure, failures and close are all deterministic.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PRIORITY_QUEUES, type PriorityQueue } from '../../../src/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../../../src/adapters/broker/topology.js';
 import { ManualClock } from '../../../src/clock.js';
 import { PipelineClosedError, PushPipeline } from '../../../src/dispatch/push-pipeline.js';
-import { TokenBucket } from '../../../src/dispatch/token-bucket.js';
-import type { FcmMessage } from '../../../src/fcm/fcm-message.js';
-import type { FcmOutcome } from '../../../src/fcm/fcm-outcome.js';
+import { TokenBucket } from '../../../src/domain/token-bucket.js';
+import type { FcmMessage } from '../../../src/adapters/fcm/fcm-message.js';
+import type { FcmOutcome } from '../../../src/adapters/fcm/fcm-outcome.js';
 
 interface Call {
   readonly messages: readonly FcmMessage[];

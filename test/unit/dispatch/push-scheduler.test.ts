@@ -1,10 +1,10 @@
 // The push scheduler on a ManualClock: strict urgent with reserved slots, weighted sharing without
 // starvation, split low batches, backpressure, and the rate limit (600,000/min, 429 pauses).
 import { describe, expect, it } from 'vitest';
-import type { PriorityQueue } from '../../../src/broker/topology.js';
+import type { PriorityQueue } from '../../../src/adapters/broker/topology.js';
 import { ManualClock } from '../../../src/clock.js';
-import { PushScheduler, type PushSchedulerOptions, type Scheduled } from '../../../src/dispatch/push-scheduler.js';
-import { TokenBucket, type RateLimit } from '../../../src/dispatch/token-bucket.js';
+import { PushScheduler, type PushSchedulerOptions, type Scheduled } from '../../../src/domain/push-scheduler.js';
+import { TokenBucket, type RateLimit } from '../../../src/domain/token-bucket.js';
 
 interface Batch {
   id: string;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { brokerActor } from '../../../actors/broker.js';
-import { queueConsumerActor } from '../../../actors/queue-consumer.js';
-import type { Delivery, Outcome } from '../../../src/broker/broker.js';
-import { MemoryBroker } from '../../../src/broker/memory-broker.js';
-import type { PriorityQueue } from '../../../src/broker/topology.js';
+import { brokerActor } from '../../../actors/resources/broker.js';
+import { queueConsumerActor } from '../../../actors/dispatch/queue-consumer.js';
+import type { Delivery, Outcome } from '../../../src/adapters/broker/broker.js';
+import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';
+import type { PriorityQueue } from '../../../src/adapters/broker/topology.js';
 import type { ConsumerMessage, ConsumerStats } from '../../../src/contracts/consumer.js';
 import type { TreeNode } from '../../../src/contracts/supervision.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
-import { consumersSupervisor } from '../../../supervisors/consumers.js';
+import { consumersSupervisor } from '../../../supervisors/tree/consumers.js';
 import { testRuntime } from '../../support/supervision.js';
 import { SwitchableBroker } from '../../support/switchable-broker.js';
 

@@ -11,7 +11,7 @@ import {
   priorityRank,
   requestHash,
   type NotificationRequest,
-} from '../../../src/dispatch/request.js';
+} from '../../../src/domain/notification-request.js';
 
 const base: NotificationRequest = { target: { kind: 'everyone' }, type: 'advice', title: 'Conseil', body: 'Éteignez les lumières', data: {} };
 

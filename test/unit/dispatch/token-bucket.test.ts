@@ -1,7 +1,7 @@
 // The token bucket on a ManualClock: never above the rate, partial and all-or-nothing grants, 429 pauses.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
-import { TokenBucket } from '../../../src/dispatch/token-bucket.js';
+import { TokenBucket } from '../../../src/domain/token-bucket.js';
 
 const PER_MINUTE = 600_000; // 10,000/s
 const PER_MS = PER_MINUTE / 60_000;

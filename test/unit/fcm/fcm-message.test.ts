@@ -1,8 +1,8 @@
 // The FCM v1 message for one token: priority from the queue, TTL and collapse key from the type, data as strings
-// with job_id and type added; the payload measure agrees with the API's check (src/dispatch/request.ts).
+// with job_id and type added; the payload measure agrees with the API's check (src/domain/notification-request.ts).
 import { describe, expect, it } from 'vitest';
-import { fcmPayloadBytes } from '../../../src/dispatch/request.js';
-import { FCM_PAYLOAD_LIMIT_BYTES, buildFcmMessage, fcmPriority, fitsPayloadLimit, payloadBytes, type FcmNotification } from '../../../src/fcm/fcm-message.js';
+import { fcmPayloadBytes } from '../../../src/domain/notification-request.js';
+import { FCM_PAYLOAD_LIMIT_BYTES, buildFcmMessage, fcmPriority, fitsPayloadLimit, payloadBytes, type FcmNotification } from '../../../src/adapters/fcm/fcm-message.js';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 const JOB = '0b5e1c1e-5d4f-4a43-9d1f-7a8c3e2b9f10';

@@ -1,7 +1,7 @@
 // The per-token outcome table (DESIGN.md §4, FACTS.md): which firebase-admin/FCM answers remove a token, which are
 // retried (with which least delay) and which fail for good with an alert, removing nothing.
 import { describe, expect, it } from 'vitest';
-import { QUOTA_DEFAULT_RETRY_MS, classifyFailure, parseRetryAfter, type FcmFailure } from '../../../src/fcm/fcm-outcome.js';
+import { QUOTA_DEFAULT_RETRY_MS, classifyFailure, parseRetryAfter, type FcmFailure } from '../../../src/adapters/fcm/fcm-outcome.js';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 

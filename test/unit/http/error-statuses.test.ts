@@ -4,13 +4,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toProblem } from '../../../http/problem.js';
-import { BrokerRejectedError, BrokerUnavailableError } from '../../../src/broker/broker.js';
+import { BrokerRejectedError, BrokerUnavailableError } from '../../../src/adapters/broker/broker.js';
 import { FanOutJobNotFoundError } from '../../../src/dispatch/fan-out.js';
 import { ActorCrashedError } from '../../../src/errors/actor-errors.js';
 import { AppError } from '../../../src/errors/app-error.js';
 import { ERROR_STATUS, type ErrorCode } from '../../../src/errors/error-codes.js';
-import { LiveBusUnavailableError } from '../../../src/live/live-bus.js';
-import { SmsSandboxOnlyError } from '../../../src/sms/sms-errors.js';
+import { LiveBusUnavailableError } from '../../../src/adapters/live-bus/live-bus.js';
+import { SmsSandboxOnlyError } from '../../../src/adapters/sms/sms-errors.js';
 import { InvalidActorStateError } from '../../../supervisors/actor-cell.js';
 import { SupervisorGaveUpError } from '../../../supervisors/supervisor.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { smsActor, type SmsOptions } from '../../../actors/sms.js';
+import { smsActor, type SmsOptions } from '../../../actors/resources/sms.js';
 import type { SmsMessage } from '../../../src/contracts/sms.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { testRuntime } from '../../support/supervision.js';

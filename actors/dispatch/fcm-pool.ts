@@ -1,0 +1,135 @@
+// The fcm-pool actor: owns the FCM sender (firebase-admin on piscina threads; in the demo and in tests without an
+// FCM project, the sandbox that records sends), the send-rate limit (the Redis-shared bucket of the FCM project,
+// or a local one) and the push pipeline between them, and hands the pipeline out. A restart closes the pipeline
+// (batches not yet handed out fail; their deliveries go back to RabbitMQ), lets the batches in flight finish and
+// ends the threads; the consumers' handler asks again for the new pipeline.
+import type { ActorBehaviour } from '../../src/actor-behaviour.js';
+import type { Clock } from '../../src/clock.js';
+import type { FcmPoolMessage, FcmPoolReport } from '../../src/contracts/fcm-pool.js';
+import { PushPipeline, type PushPipelineOptions } from '../../src/dispatch/push-pipeline.js';
+import { SharedRateLimit } from '../../src/adapters/cache/shared-rate-limit.js';
+import { TokenBucket, type RateLimit } from '../../src/domain/token-bucket.js';
+import type { FcmMessage } from '../../src/adapters/fcm/fcm-message.js';
+import type { FcmOutcome } from '../../src/adapters/fcm/fcm-outcome.js';
+import type { AnswerChunking } from '../../src/adapters/fcm/answers.js';
+import { createFcmPool, type BatchProgressListener, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../../src/adapters/fcm/fcm-pool.js';
+import { createSandboxFcmSender } from '../../src/adapters/fcm/sandbox-sender.js';
+import { errorMessage } from '../../src/errors/app-error.js';
+
+export interface BatchSender {
+  /** `progress`: answers told in chunks while the batch is in flight (senders that answer at once may ignore it). */
+  sendBatch(messages: readonly FcmMessage[], urgent?: boolean, progress?: BatchProgressListener): Promise<FcmOutcome[]>;
+  close(): Promise<void>;
+}
+
+export interface FcmPoolActorOptions {
+  readonly sender:
+    | { readonly mode: 'pool'; readonly threads: number; readonly urgentThreads: number; readonly options: PoolSenderOptions; readonly resourceLimits?: FcmPoolOptions['resourceLimits'] }
+    | { readonly mode: 'sandbox' }
+    /** Any sender (tests, benchmarks). */
+    | { readonly mode: 'custom'; readonly create: () => BatchSender };
+  /** The FCM project's bucket in Redis shared by all workers, or a local bucket (no Redis: the demo). */
+  readonly rateLimit:
+    | { readonly mode: 'redis'; readonly url: string; readonly projectId: string; readonly ratePerMinute: number; readonly workerCount: number }
+    | { readonly mode: 'local'; readonly ratePerMinute: number };
+  /** Slots, urgent's reserve, weights, low split and per-queue capacity (tokens). */
+  readonly scheduler: PushPipelineOptions['scheduler'];
+  /** How answers of a batch in flight are chunked for its progress record (absent: no progress while in flight). */
+  readonly progress?: AnswerChunking;
+}
+
+interface State {
+  readonly pipeline: PushPipeline;
+  readonly sender: BatchSender;
+  readonly pool: FcmPool | undefined;
+  readonly rateLimit: RateLimit & { close?(): Promise<void> };
+  readonly shared: SharedRateLimit | undefined;
+}
+
+function rateLimitFor(options: FcmPoolActorOptions['rateLimit'], clock: Clock, warn: (msg: string, err: unknown) => void): { limit: RateLimit & { close?(): Promise<void> }; shared: SharedRateLimit | undefined } {
+  if (options.mode === 'local') return { limit: TokenBucket.perMinute(clock, options.ratePerMinute), shared: undefined };
+  const shared = new SharedRateLimit({
+    redis: options.url,
+    clock,
+    projectId: options.projectId,
+    ratePerMinute: options.ratePerMinute,
+    workerCount: options.workerCount,
+    onFallback: (err) => warn(`FCM rate limit: Redis unreachable, sending at this worker's share (${Math.floor(options.ratePerMinute / options.workerCount)}/min) until it is back`, err),
+  });
+  return { limit: shared, shared };
+}
+
+export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour<State, FcmPoolMessage> {
+  return () => ({
+    init(ctx) {
+      let pool: FcmPool | undefined;
+      let sender: BatchSender;
+      switch (options.sender.mode) {
+        case 'pool':
+          pool = createFcmPool({
+            threads: options.sender.threads,
+            urgentThreads: options.sender.urgentThreads,
+            maxInFlight: options.scheduler.maxInFlight,
+            sender: options.sender.options,
+            ...(options.sender.resourceLimits ? { resourceLimits: options.sender.resourceLimits } : {}),
+            onThreadError: (err) => ctx.log.error({ err }, 'FCM pool thread died with no batch of its own (out of memory?); piscina starts another unless it died while starting'),
+          });
+          sender = pool;
+          break;
+        case 'sandbox':
+          ctx.log.warn('FCM sandbox (no FCM_PROJECT_ID): pushes are recorded in memory, not sent; development and tests only');
+          {
+            // It answers at once: nothing to tell while a batch is in flight.
+            const sandbox = createSandboxFcmSender();
+            sender = { sendBatch: (messages) => sandbox.sendBatch(messages), close: () => sandbox.close() };
+          }
+          break;
+        case 'custom':
+          sender = options.sender.create();
+          break;
+      }
+      const { limit, shared } = rateLimitFor(options.rateLimit, ctx.clock, (msg, err) => ctx.log.warn({ err }, msg));
+      const pipeline = new PushPipeline({
+        clock: ctx.clock,
+        rateLimit: limit,
+        send: (messages, queue, onAnswers) =>
+          sender.sendBatch(messages, queue === 'urgent', onAnswers && options.progress ? { onAnswers, chunking: options.progress } : undefined),
+        scheduler: options.scheduler,
+        onAlert: (count, first) =>
+          ctx.log.error(
+            { count, code: first.kind === 'fail' ? first.code : undefined, detail: first.kind === 'fail' ? first.detail : undefined },
+            `FCM refused ${count} message(s) for a reason a person must fix (credentials, project, payload); no token was removed`,
+          ),
+        onPause: (until, retryAfterMs) =>
+          ctx.log.warn({ until: new Date(until).toISOString(), retryAfterMs }, `FCM answered 429: sending paused for ${retryAfterMs} ms${shared ? ' on every worker' : ''}`),
+      });
+      ctx.setStatus('running');
+      return { pipeline, sender, pool, rateLimit: limit, shared };
+    },
+
+    handle(s, msg) {
+      switch (msg.type) {
+        case 'lend':
+          msg.replyTo.ok(s.pipeline);
+          return s;
+        case 'stats': {
+          const report: FcmPoolReport = {
+            sender: options.sender.mode,
+            pipeline: s.pipeline.stats(),
+            pool: s.pool?.stats(),
+            rateLimit: s.shared?.stats(),
+          };
+          msg.replyTo.ok(report);
+          return s;
+        }
+      }
+    },
+
+    async cleanup(s, ctx) {
+      // Batches in flight finish (their consumers ack them); the rest fail and go back to RabbitMQ.
+      await s.pipeline.close();
+      const results = await Promise.allSettled([s.sender.close(), s.rateLimit.close?.()]);
+      for (const r of results) if (r.status === 'rejected') ctx.log.warn({ err: r.reason }, `closing the FCM pool: ${errorMessage(r.reason)}`);
+    },
+  });
+}

@@ -1,0 +1,63 @@
+// Per-client-IP limits on the public routes that can be abused (PIN guessing, SMS pumping).
+// Counted in Redis so every API instance shares them; while Redis is down, each process falls back to
+// its own in-memory counters (rate-limiter-flexible's insurance limiter) rather than opening the gate.
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { AppError } from '../../errors/app-error.js';
+
+export class TooManyRequestsError extends AppError {
+  readonly code = 'TOO_MANY_REQUESTS';
+  constructor(readonly retryAfterMs: number) {
+    super('Too many requests from this address; try again later.');
+  }
+}
+
+export interface IpLimit {
+  /** Requests allowed per window. */
+  readonly points: number;
+  readonly windowSeconds: number;
+}
+
+/**
+ * Generous, because mobile carriers put many customers behind one address (carrier-grade NAT); the
+ * per-account lockout in PostgreSQL is what stops PIN guessing on one account.
+ */
+export const IP_LIMITS = {
+  login: { points: 60, windowSeconds: 60 },
+  'pin-reset': { points: 10, windowSeconds: 3_600 },
+  register: { points: 20, windowSeconds: 3_600 },
+  /** Checking SMS codes (phone proof, PIN reset): codes burn after 5 tries, this bounds spraying many phones. */
+  'verify-code': { points: 60, windowSeconds: 600 },
+} as const satisfies Record<string, IpLimit>;
+export type LimitedAction = keyof typeof IP_LIMITS;
+
+export interface IpLimiter {
+  /** Counts one request; rejects with TooManyRequestsError (429, Retry-After) over the limit. */
+  consume(action: LimitedAction, ip: string): Promise<void>;
+}
+
+export function createIpLimiter(redis: Redis | undefined): IpLimiter {
+  const limiters = new Map<LimitedAction, RateLimiterAbstract>();
+  const limiterFor = (action: LimitedAction): RateLimiterAbstract => {
+    let l = limiters.get(action);
+    if (!l) {
+      const { points, windowSeconds: duration } = IP_LIMITS[action];
+      const memory = new RateLimiterMemory({ points, duration, keyPrefix: `ip:${action}` });
+      l = redis
+        ? new RateLimiterRedis({ storeClient: redis, points, duration, keyPrefix: `samaconso:ip:${action}`, rejectIfRedisNotReady: true, insuranceLimiter: memory })
+        : memory;
+      limiters.set(action, l);
+    }
+    return l;
+  };
+  return {
+    async consume(action, ip) {
+      try {
+        await limiterFor(action).consume(ip);
+      } catch (e) {
+        if (e instanceof RateLimiterRes) throw new TooManyRequestsError(e.msBeforeNext);
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// What travels on the live bus: a new inbox entry, from the process that wrote it (the worker's fan-out) to the
+// processes that hold the users' WebSockets (the API); and sessions that ended, from the API instance that ended
+// them to the others (src/accounts/session-revocations.ts). Versioned (`v`) so a rolling deploy can tell a message it
+// does not understand from a broken one; anything that does not parse is dropped and counted, never delivered.
+//
+// `entry` is exactly one item of GET /v1/me/notifications for a new unread notification, so the app renders a
+// live one and a listed one the same way. A targeted job gives every user an inbox_entries row of its own (its own
+// id, see 0004_inbox.sql), so an `entries` event carries the fields every user shares once plus a map
+// user id → entry id: a page of 1000 users is one message of ~60 KB instead of 1000 copies of title, body and data.
+// A broadcast is one row (one id) that its scope's users see, so it carries the whole item and the scope.
+//
+// Delivery is best effort: the inbox in PostgreSQL is the record and clients list it again when they reconnect.
+// An event may also come twice (a resumed broadcast fan-out announces its row again), so clients dedupe by entry id.
+import { z } from 'zod';
+import { inboxItemSchema } from '../../contracts/inbox.js';
+import type { BroadcastScope, InboxItem } from '../../inbox/inbox-service.js';
+
+export const LIVE_EVENT_VERSION = 1;
+
+/** The shared fields of a targeted job's entries: an InboxItem without its per-user id. */
+export type LiveEntryFields = Omit<InboxItem, 'id'>;
+
+export type LiveEvent =
+  | {
+      readonly v: 1;
+      readonly kind: 'entries';
+      /** User id → that user's inbox entry id. */
+      readonly entryIds: Readonly<Record<string, string>>;
+      readonly entry: LiveEntryFields;
+    }
+  | { readonly v: 1; readonly kind: 'broadcast'; readonly scope: BroadcastScope; readonly entry: InboxItem }
+  /** Sessions that ended (src/accounts/session-revocations.ts): their access tokens are refused, their sockets closed. */
+  | { readonly v: 1; readonly kind: 'sessions-ended'; readonly userId: string; readonly sessionIds: readonly string[] };
+
+const entryId = z.string().regex(/^[1-9][0-9]{0,18}$/);
+const item = inboxItemSchema.extend({ id: entryId });
+
+const liveEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    v: z.literal(LIVE_EVENT_VERSION),
+    kind: z.literal('entries'),
+    entryIds: z.record(z.uuid(), entryId),
+    entry: item.omit({ id: true }),
+  }),
+  z.object({
+    v: z.literal(LIVE_EVENT_VERSION),
+    kind: z.literal('broadcast'),
+    scope: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('agency'), agency: z.string().min(1) }),
+      z.object({ kind: z.literal('all_agencies') }),
+      z.object({ kind: z.literal('everyone') }),
+    ]),
+    entry: item,
+  }),
+  z.object({
+    v: z.literal(LIVE_EVENT_VERSION),
+    kind: z.literal('sessions-ended'),
+    userId: z.uuid(),
+    sessionIds: z.array(z.uuid()).min(1).max(10_000),
+  }),
+]);
+
+/** The event in a bus message's text, or undefined when it is not JSON or not an event of this version. */
+export function parseLiveEvent(text: string): LiveEvent | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = liveEventSchema.safeParse(json);
+  return parsed.success ? (parsed.data as LiveEvent) : undefined;
+}
+
+/** The InboxItem a user sees for an event, or undefined when the event is not for them (targeted only). */
+export function entryForUser(event: Extract<LiveEvent, { kind: 'entries' }>, userId: string): InboxItem | undefined {
+  const id = Object.hasOwn(event.entryIds, userId) ? event.entryIds[userId] : undefined;
+  if (id === undefined) return undefined;
+  const e = event.entry;
+  // The field order of the list's items, so both serialise alike.
+  return { id, jobId: e.jobId, type: e.type, title: e.title, body: e.body, data: e.data, createdAt: e.createdAt, read: e.read };
+}
+
+/**
+ * Whether a broadcast reaches a user: the rule of the inbox (BROADCAST_VISIBLE in src/inbox/inbox-service.ts and
+ * 0004_inbox.sql), on the user's account row: created no later than the broadcast, and in scope.
+ */
+export function broadcastReaches(scope: BroadcastScope, entryCreatedAt: string, user: { readonly agency: string | null; readonly createdAt: string }): boolean {
+  if (Date.parse(entryCreatedAt) < Date.parse(user.createdAt)) return false;
+  switch (scope.kind) {
+    case 'everyone':
+      return true;
+    case 'all_agencies':
+      return user.agency !== null;
+    case 'agency':
+      return user.agency === scope.agency;
+  }
+}

@@ -1,0 +1,230 @@
+// Accepting notification jobs and reading their status. Accepting writes the job and its outbox row in ONE
+// transaction (the outbox relay publishes it later, so RabbitMQ being down never loses an accepted job).
+// Rules (DOMAIN.md): agents send to users of their own agency or to that agency; only admins send to all
+// agencies or everyone; the type decides the queue, a caller may lower it, only an admin may raise it.
+import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import type { PriorityQueue } from '../adapters/broker/topology.js';
+import type { Clock } from '../clock.js';
+import type { Caller } from '../contracts/caller.js';
+import type { PgHandle } from '../contracts/postgres.js';
+import { ValidationError, type ProblemField } from '../errors/app-error.js';
+import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
+import { dataKeyProblem, normaliseRequest, payloadProblem, priorityRank, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
+
+export interface NotificationJobDeps {
+  db(): Promise<PgHandle>;
+  readonly clock: Clock;
+  /** @defaultValue crypto.randomUUID */
+  readonly newId?: () => string;
+}
+
+export interface AcceptedJob {
+  readonly jobId: string;
+  /** True when an earlier request with the same idempotency key and body created the job. */
+  readonly replayed: boolean;
+}
+
+export type JobState = 'accepted' | 'fanning_out' | 'sending' | 'done' | 'failed';
+
+export interface JobStatus {
+  readonly id: string;
+  readonly state: JobState;
+  readonly type: string;
+  readonly queue: PriorityQueue;
+  readonly target: NotificationTarget;
+  readonly createdAt: string;
+  readonly counts: {
+    readonly targets: number;
+    readonly inboxEntries: number;
+    readonly sent: number;
+    readonly retried: number;
+    readonly failed: number;
+    readonly tokensRemoved: number;
+  };
+  /** What the job reaper did to settle the job (lost tokens counted as failed, a fan-out that could not resume). */
+  readonly failureReason?: string;
+}
+
+/** What the relay publishes for an accepted job (the worker reads the rest from the job row). */
+export interface JobMessage {
+  readonly kind: 'notification-job';
+  readonly jobId: string;
+  readonly type: string;
+  readonly queue: PriorityQueue;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface JobRow {
+  id: string;
+  caller_agency: string | null;
+  target: NotificationTarget;
+  type: string;
+  queue: PriorityQueue;
+  state: JobState;
+  created_at: Date;
+  target_count: number;
+  inbox_count: number;
+  sent_count: number;
+  retried_count: number;
+  failed_count: number;
+  tokens_removed_count: number;
+  failure_reason: string | null;
+}
+
+export class NotificationJobService {
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: NotificationJobDeps) {
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  /** Accepts a job: checks the rules, then writes the job and its outbox row in one transaction. */
+  async accept(caller: Caller, input: NotificationRequest): Promise<AcceptedJob> {
+    if (caller.role === 'customer') throw new NotificationForbiddenError('role', 'Only agents and admins send notifications.');
+    if (caller.role === 'agent' && !caller.agency) throw new NotificationForbiddenError('role', 'An agent without an agency cannot send notifications.');
+    checkPayload(input);
+    checkTargetWithoutData(caller, input.target);
+
+    const target = normaliseRequest(input) as { target: NotificationTarget };
+    const hash = requestHash(input);
+    const key = input.idempotencyKey ?? null;
+    const db = await this.deps.db();
+    return db.transaction(async (client) => {
+      if (key !== null) {
+        const earlier = await sameKey(client, caller.userId, key, hash);
+        if (earlier) return earlier;
+      }
+      const queue = await this.resolveQueue(client, caller, input);
+      await checkTargetUsers(client, caller, input.target);
+
+      const id = this.newId();
+      const now = new Date(this.deps.clock.now());
+      const inserted = await client.query<{ id: string }>(
+        `INSERT INTO notification_jobs (id, created_by, caller_role, caller_agency, target, type, queue, title, body, data, idempotency_key, request_hash, state, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'accepted', $13, $13)
+         ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id`,
+        [id, caller.userId, caller.role, caller.role === 'agent' ? caller.agency : null, JSON.stringify(target.target), input.type, queue, input.title, input.body, JSON.stringify(input.data), key, hash, now],
+      );
+      if (inserted.rowCount === 0) {
+        // A concurrent request with the same key committed first: answer as if it had come first.
+        const earlier = await sameKey(client, caller.userId, key!, hash);
+        if (earlier) return earlier;
+        throw new Error('idempotency key conflict without a row'); // unreachable: the unique index held a row
+      }
+      const message: JobMessage = { kind: 'notification-job', jobId: id, type: input.type, queue };
+      await client.query(`INSERT INTO outbox (job_id, queue, payload, created_at) VALUES ($1, $2, $3, $4)`, [id, queue, JSON.stringify(message), now]);
+      return { jobId: id, replayed: false };
+    });
+  }
+
+  /** State and counts of a job: its creator's agency (agents) or any admin may read it; anyone else gets 404. */
+  async status(caller: Caller, jobId: string): Promise<JobStatus> {
+    if (!UUID.test(jobId) || caller.role === 'customer') throw new NotificationJobNotFoundError();
+    const db = await this.deps.db();
+    const { rows } = await db.query<JobRow>(
+      `SELECT id, caller_agency, target, type, queue, state, created_at, target_count, inbox_count, sent_count, retried_count, failed_count, tokens_removed_count,
+              failure_reason
+         FROM notification_jobs WHERE id = $1`,
+      [jobId],
+    );
+    const row = rows[0];
+    if (!row) throw new NotificationJobNotFoundError();
+    if (caller.role !== 'admin' && (caller.agency === null || row.caller_agency !== caller.agency)) throw new NotificationJobNotFoundError();
+    return {
+      id: row.id,
+      state: row.state,
+      type: row.type,
+      queue: row.queue,
+      target: row.target,
+      createdAt: row.created_at.toISOString(),
+      counts: {
+        targets: row.target_count,
+        inboxEntries: row.inbox_count,
+        sent: row.sent_count,
+        retried: row.retried_count,
+        failed: row.failed_count,
+        tokensRemoved: row.tokens_removed_count,
+      },
+      ...(row.failure_reason !== null ? { failureReason: row.failure_reason } : {}),
+    };
+  }
+
+  /** The type's queue, or the one asked for: lower for anyone, higher only for an admin. */
+  private async resolveQueue(client: PoolClient, caller: Caller, input: NotificationRequest): Promise<PriorityQueue> {
+    const { rows } = await client.query<{ queue: PriorityQueue }>(`SELECT queue FROM notification_types WHERE code = $1`, [input.type]);
+    const typeQueue = rows[0]?.queue;
+    if (!typeQueue) throw new ValidationError([{ path: 'body.type', message: `unknown notification type "${input.type}"` }]);
+    const wanted = input.priority ?? typeQueue;
+    if (priorityRank(wanted) < priorityRank(typeQueue) && caller.role !== 'admin') {
+      throw new NotificationForbiddenError('priority', `Only an admin may raise the priority of "${input.type}" above ${typeQueue}.`);
+    }
+    return wanted;
+  }
+}
+
+/** The job of an earlier request with this key: the same job for the same request, else a 409. */
+async function sameKey(client: PoolClient, userId: string, key: string, hash: Buffer): Promise<AcceptedJob | undefined> {
+  const { rows } = await client.query<{ id: string; request_hash: Buffer }>(
+    `SELECT id, request_hash FROM notification_jobs WHERE created_by = $1 AND idempotency_key = $2`,
+    [userId, key],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (!row.request_hash.equals(hash)) throw new IdempotencyConflictError(row.id);
+  return { jobId: row.id, replayed: true };
+}
+
+/** FCM's rules on the payload (also checked by the HTTP schema; repeated here for other callers). */
+function checkPayload(input: NotificationRequest): void {
+  const fields: ProblemField[] = [];
+  for (const key of Object.keys(input.data)) {
+    const problem = dataKeyProblem(key);
+    if (problem) fields.push({ path: `body.data.${key}`, message: problem });
+  }
+  const size = payloadProblem(input);
+  if (size) fields.push({ path: `body.${size.field}`, message: size.message });
+  if (fields.length) throw new ValidationError(fields);
+}
+
+/** The target rules that need no database: broadcasts are for admins, an agent's agency is their own. */
+function checkTargetWithoutData(caller: Caller, target: NotificationTarget): void {
+  if (caller.role === 'admin') return;
+  if (target.kind === 'everyone' || target.kind === 'all_agencies') {
+    throw new NotificationForbiddenError('target', target.kind === 'everyone' ? 'Only an admin may send to everyone.' : 'Only an admin may send to all agencies.');
+  }
+  if (target.kind === 'agency' && target.agency !== caller.agency) throw new NotificationForbiddenError('target', 'An agent sends only to their own agency.');
+}
+
+/**
+ * The targeted users and agency must exist; an agent's users must belong to the agent's agency (users.agency_code
+ * until the customer-data issue links customers to agencies through their meters). An agent gets the same 403
+ * for an unknown user as for another agency's user, so ids cannot be probed.
+ */
+async function checkTargetUsers(client: PoolClient, caller: Caller, target: NotificationTarget): Promise<void> {
+  if (target.kind === 'agency') {
+    if (caller.role !== 'admin') return; // checked: the agent's own agency
+    const { rowCount } = await client.query(`SELECT 1 FROM agencies WHERE code = $1`, [target.agency]);
+    if (!rowCount) throw new ValidationError([{ path: 'body.target.agency', message: `unknown agency "${target.agency}"` }]);
+    return;
+  }
+  if (target.kind !== 'user' && target.kind !== 'users') return;
+  const ids = target.kind === 'user' ? [target.userId] : target.userIds;
+  const unique = [...new Set(ids.map((i) => i.toLowerCase()))];
+  const { rows } = await client.query<{ id: string; agency_code: string | null }>(
+    `SELECT id, agency_code FROM users WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
+    [unique],
+  );
+  const found = new Map(rows.map((r) => [r.id.toLowerCase(), r.agency_code]));
+  if (caller.role !== 'admin') {
+    if (unique.some((id) => found.get(id) !== caller.agency)) throw new NotificationForbiddenError('target', 'An agent sends only to users of their own agency.');
+    return;
+  }
+  const fields: ProblemField[] = [];
+  ids.forEach((id, i) => {
+    if (!found.has(id.toLowerCase())) fields.push({ path: target.kind === 'user' ? 'body.target.userId' : `body.target.userIds.${i}`, message: 'no such user' });
+  });
+  if (fields.length) throw new ValidationError(fields);
+}
