@@ -84,7 +84,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
   try {
     await runtime.start(
-      rootSpec(config, runtime, () => runtime, { clock, log, keys, liveBus, revocations, authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
+      rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
     );
   } catch (e) {
     await liveBus.close();

@@ -1,28 +1,13 @@
-// The reference-data service: small tables read often, served through the cache (which may be down).
+// The reference actor: one ReferenceService read per message.
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
-import { notificationTypeSchema, type NotificationType, type ReferenceMessage } from '../../src/contracts/reference.js';
+import type { ReferenceMessage } from '../../src/contracts/reference.js';
+import { ReferenceService } from '../../src/reference/reference-service.js';
 import type { Resources } from '../../src/resources.js';
+import { serviceActor } from './service-actor.js';
 
-/** Reference data changes rarely; a minute of staleness is fine. */
-const TTL_MS = 60_000;
-
-export function referenceActor(res: Resources): () => ActorBehaviour<null, ReferenceMessage> {
-  const loadNotificationTypes = async (): Promise<NotificationType[]> => {
-    const db = await res.db();
-    const { rows } = await db.query(
-      `SELECT code, queue, label, ttl_seconds AS "ttlSeconds", collapse_key AS "collapseKey" FROM notification_types ORDER BY code`,
-    );
-    return rows.map((r) => notificationTypeSchema.parse(r));
-  };
-  return () => ({
-    init: () => null,
-    handle(s, msg) {
-      const { replyTo } = msg;
-      res.cached('reference:notification-types:v1', TTL_MS, loadNotificationTypes).then(
-        (v) => replyTo.ok(v),
-        (e: Error) => replyTo.fail(e),
-      );
-      return s;
-    },
+export function referenceActor(res: Resources): () => ActorBehaviour<ReferenceService, ReferenceMessage> {
+  return serviceActor<ReferenceService, ReferenceMessage>({
+    service: () => new ReferenceService(res),
+    operations: { 'notification-types': (s) => s.notificationTypes() },
   });
 }

@@ -1,0 +1,66 @@
+// The API's services supervisor: the actors HTTP requests reach, and what they lean on (SMS, directory, relay).
+import { accountsActor } from '../../actors/services/accounts.js';
+import { demoSeedActor } from '../../actors/services/demo-seed.js';
+import { inboxActor } from '../../actors/services/inbox.js';
+import { liveHubActor } from '../../actors/services/live-hub.js';
+import { notificationJobsActor } from '../../actors/services/notification-jobs.js';
+import { outboxRelayActor } from '../../actors/services/outbox-relay.js';
+import { referenceActor } from '../../actors/services/reference.js';
+import { directoryActor } from '../../actors/resources/directory.js';
+import { smsActor } from '../../actors/resources/sms.js';
+import { createAccountService, directoryConfigured, type AccountDeps } from '../../src/accounts/account-factory.js';
+import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
+import type { LdapConfig } from '../../src/adapters/directory/ldap-directory.js';
+import { sandboxDirectory } from '../../src/adapters/directory/sandbox-directory.js';
+import type { Config } from '../../src/config.js';
+import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
+import { InboxService } from '../../src/inbox/inbox-service.js';
+import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
+import { resources } from '../../src/resources.js';
+import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
+import type { TreeContext } from './tree-context.js';
+
+/** Settings the directory actor reads besides the directory itself (timeouts); unused fields for the sandbox. */
+const SANDBOX_LDAP: LdapConfig = { url: 'ldap://sandbox.invalid', bindDn: '', bindPassword: '', baseDn: '', userFilter: '(uid={login})', agencyAttribute: 'departmentNumber', caFile: undefined, startTls: false, timeoutMs: 1_000 };
+
+function smsChild(config: Config): ChildSpec[] {
+  const sms = config.sms;
+  if (sms.mode === 'none') return [];
+  return [actor({ name: 'sms', readiness: 'optional', behaviour: sms.mode === 'gateway' ? smsActor({ transport: 'gateway', url: sms.url, timeoutMs: sms.timeoutMs }) : smsActor({ transport: 'sandbox' }) })];
+}
+
+function directoryChild(config: Config): ChildSpec[] {
+  if (!directoryConfigured(config)) return [];
+  const behaviour = config.ldap ? directoryActor(config.ldap) : directoryActor(SANDBOX_LDAP, { directory: () => sandboxDirectory(DEMO_AGENTS), probeOnStart: false });
+  return [actor({ name: 'directory', readiness: 'optional', behaviour })];
+}
+
+export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
+  const { config, asker, clock } = ctx;
+  const res = resources(asker);
+  if (!ctx.revocations) throw new Error('an API node needs its ended-session registry (src/accounts/session-revocations.ts)');
+  const accounts: AccountDeps = {
+    keys: ctx.keys,
+    hasher: ctx.hasher ?? bcryptPinHasher(),
+    revocations: ctx.revocations,
+    authWatch: ctx.authWatch,
+    clock,
+    log: ctx.log.child({ service: 'accounts' }),
+  };
+  return supervisor({
+    name: 'services',
+    children: [
+      ...smsChild(config),
+      actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) }),
+      actor({ name: 'notification-jobs', readiness: 'required', behaviour: notificationJobsActor(() => new NotificationJobService({ db: () => res.db(), clock })) }),
+      actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
+      // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.
+      actor({ name: 'live-hub', readiness: 'optional', behaviour: liveHubActor({ bus: ctx.liveBus, sessionsEnded: ctx.revocations }) }),
+      // Optional: jobs are accepted into the outbox while RabbitMQ is down; the relay catches up after.
+      actor({ name: 'outbox-relay', readiness: 'optional', behaviour: outboxRelayActor() }),
+      actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => createAccountService(config, asker, accounts)) }),
+      ...directoryChild(config),
+      ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
+    ],
+  });
+}

@@ -1,0 +1,29 @@
+// What every part of the product's tree is built from: the config and what src/node.ts makes once per process.
+import type { PinHasher } from '../../src/accounts/pin-hasher.js';
+import type { AuthWatch } from '../../src/accounts/auth-watch.js';
+import type { SessionRevocations } from '../../src/accounts/session-revocations.js';
+import type { TokenKeys } from '../../src/accounts/token-keys.js';
+import type { Asker } from '../../src/actor-behaviour.js';
+import type { LiveBus } from '../../src/adapters/live-bus/live-bus.js';
+import type { Clock } from '../../src/clock.js';
+import type { NodeIdentity } from '../../src/cluster/node-registry.js';
+import type { Config } from '../../src/config.js';
+import type { SupervisionRegistry } from '../../src/contracts/supervision.js';
+import type { Logger } from '../../src/logger.js';
+
+export interface TreeContext {
+  readonly config: Config;
+  readonly asker: Asker;
+  /** The runtime itself, given late because it is built first. */
+  readonly registry: () => SupervisionRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly keys: TokenKeys;
+  readonly liveBus: LiveBus;
+  /** Ended sessions of this API instance (undefined on a worker, which serves no tokens). */
+  readonly revocations: SessionRevocations | undefined;
+  /** This process in the node registry (one per process: a restart of a subtree keeps it). */
+  readonly identity: NodeIdentity;
+  readonly hasher?: PinHasher;
+  readonly authWatch?: AuthWatch;
+}
