@@ -6,7 +6,7 @@ import type { Config } from '../src/config.js';
 import type { Gateway } from '../src/contracts/gateway.js';
 import type { Logger } from '../src/logger.js';
 import type { TokenVerifier } from './auth.js';
-import { withDefaultDeadline } from './gateway-deadline.js';
+import { withDefaultDeadline } from './deadlines.js';
 import type { HttpState } from './http-state.js';
 import { createJsonBodyReader } from './json-body.js';
 import { accessLog } from './middleware/access-log.js';

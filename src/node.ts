@@ -93,6 +93,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   revocations?.start();
 
   const gateway: Gateway = {
+    // The routes apply their deadlines (http/deadlines.ts); the default here serves callers that give none.
     ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
   };
   const tokens = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });

@@ -2,15 +2,8 @@
 import { z } from 'zod';
 import { agentLoginBody, loginBody, logoutBody, pinResetBody, pinResetConfirmBody, profileSchema, refreshBody, registerBody, tokenPairSchema, verifyPhoneBody } from '../../src/contracts/accounts.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
+import { ROUTE_DEADLINES_MS } from '../deadlines.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
-
-/**
- * Routes that wait on the SMS gateway (with its retries) or the directory get more time than the default
- * query deadline, so an outage answers 503 from the service that knows, not 504 from the bridge.
- * They stay above the inner bounds: SMS asks 30 s (supervisors/tree/root.ts), LDAP_TIMEOUT_MS is at most 15 s.
- */
-const SMS_ROUTE_DEADLINE_MS = 35_000;
-const DIRECTORY_ROUTE_DEADLINE_MS = 20_000;
 
 export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
   const { gateway } = deps;
@@ -24,7 +17,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 202: z.object({ phone: z.string(), codeExpiresInSeconds: z.number().int() }) },
       async handler(ctx, { body }) {
         ctx.status = 202;
-        ctx.body = await gateway.ask('accounts', 'register', { input: body, ip: ctx.ip }, { deadlineMs: SMS_ROUTE_DEADLINE_MS });
+        ctx.body = await gateway.ask('accounts', 'register', { input: body, ip: ctx.ip }, { deadlineMs: ROUTE_DEADLINES_MS.sms });
       },
     }),
     defineRoute({
@@ -59,7 +52,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 200: tokenPairSchema.extend({ user: profileSchema }) },
       async handler(ctx, { body }) {
         ctx.set('Cache-Control', 'no-store');
-        ctx.body = await gateway.ask('accounts', 'agent-login', { input: body, ip: ctx.ip }, { deadlineMs: DIRECTORY_ROUTE_DEADLINE_MS });
+        ctx.body = await gateway.ask('accounts', 'agent-login', { input: body, ip: ctx.ip }, { deadlineMs: ROUTE_DEADLINES_MS.directory });
       },
     }),
     defineRoute({
@@ -83,7 +76,7 @@ export function authRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       responses: { 202: z.object({ phone: z.string(), codeExpiresInSeconds: z.number().int() }) },
       async handler(ctx, { body }) {
         ctx.status = 202;
-        ctx.body = await gateway.ask('accounts', 'pin-reset', { input: body, ip: ctx.ip }, { deadlineMs: SMS_ROUTE_DEADLINE_MS });
+        ctx.body = await gateway.ask('accounts', 'pin-reset', { input: body, ip: ctx.ip }, { deadlineMs: ROUTE_DEADLINES_MS.sms });
       },
     }),
     defineRoute({
