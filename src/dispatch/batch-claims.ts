@@ -3,7 +3,7 @@
 // in the node registry and carries a lease renewed while the batch is in flight. It is *live* while it is not finished
 // (recordBatch sets 'infinity'), its lease runs, and its holder is alive (src/cluster/node-registry.ts); a claim that
 // is not live is taken over at once. `liveClaim` is that rule as SQL, written once for the claim and the job reaper.
-import { holderAlive } from '../cluster/node-registry.js';
+import { holderAlive } from '../cluster/index.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import type { Followup } from './batch-ledger.js';

@@ -5,7 +5,7 @@ import { FCM_POOL, type FcmPoolMessage } from '../contracts/fcm-pool.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { LiveBus } from '../adapters/live-bus/live-bus.js';
-import type { NodeIdentity } from '../cluster/node-registry.js';
+import type { NodeIdentity } from '../cluster/index.js';
 import type { Logger } from '../logger.js';
 import { resources } from '../resources.js';
 import type { Delivery, Outcome } from '../adapters/broker/broker.js';

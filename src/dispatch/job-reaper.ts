@@ -17,7 +17,7 @@ import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { liveClaim } from './batch-claims.js';
 import { publishFollowups, settleJob, settledState, type Followup } from './batch-ledger.js';
-import type { JobMessage } from '../notifications/notification-jobs.js';
+import type { JobMessage } from '../notifications/index.js';
 
 /** Resumes of one job's fan-out before the reaper gives up on it (marks it failed). */
 export const MAX_RESUMES = 3;

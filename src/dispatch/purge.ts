@@ -3,7 +3,7 @@
 // batches is expected back that late — one replayed from dead_letters afterwards would be sent again), the node
 // registry's rows of processes gone for as long, and, through the
 // accounts' own purge, the SMS budget rows of past days. Deletes in chunks, so no statement holds many locks for long.
-import { purgePastBudgetDays } from '../accounts/sms-budget.js';
+import { purgePastBudgetDays } from '../accounts/index.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { deleteInChunks } from '../adapters/postgres/delete-in-chunks.js';
 

@@ -1,0 +1,2 @@
+// The accounts feature's public module: what other features may use of accounts.
+export { purgePastBudgetDays } from './sms-budget.js';
