@@ -1,24 +1,4 @@
-// The client of the utility's SMS web service (Orange SMS Pro style, SOAP 1.1): one operation,
-// sendOneSMS(telephone, message), whose answer carries a status code and a status text.
-//
-// Wire format (document/literal, as a JAX-WS or ASMX service expects it):
-//   POST <url>, Content-Type: text/xml; charset=utf-8, SOAPAction: "<soapAction>"
-//   <soap:Envelope><soap:Body><sms:sendOneSMS xmlns:sms="<namespace>">
-//     <telephone>221771234567</telephone><message>…</message>
-//   </sms:sendOneSMS></soap:Body></soap:Envelope>
-// The phone goes as the international number in digits without '+' (E.164 minus the plus sign).
-// The answer is read for the first `statusCode` and `statusText` elements, whatever their prefix.
-//
-// Outcomes (never a rejection: the caller decides what to retry):
-//   sent       statusCode 0, 200, 201, 202
-//   refused    statusCode 4xx other than 401, 403, 408, 429 (bad or unknown number, barred, too long): never retried
-//   temporary  statusCode 408, 429, 5xx; HTTP 5xx, 408, 429; a SOAP Server fault; connection errors; timeouts
-//              (`maybeDelivered` when the request may have reached the gateway: a timeout, a connection dropped
-//              mid-call — the SMS may still go out; a refused or unresolvable connection never sent anything)
-//   failed     anything else: statusCode 401/403 (the gateway refuses us, not the number), an unknown or
-//              non-numeric code, a SOAP Client fault, HTTP 3xx/4xx, an unreadable or oversized answer.
-//              Not retried (a retry would change nothing, or might send the text twice) and not the
-//              recipient's fault.
+// The client of the utility's SMS web service (Orange SMS Pro style, SOAP 1.1): sendOneSMS(telephone, message).
 // TLS verification stays on: a private CA is trusted through NODE_EXTRA_CA_CERTS, never by disabling checks.
 import { AppError } from '../../errors/app-error.js';
 
@@ -41,6 +21,17 @@ export interface SoapGatewayOptions {
 export const DEFAULT_SOAP_NAMESPACE = 'urn:SmsPro';
 export const DEFAULT_SOAP_ACTION = 'sendOneSMS';
 
+/**
+ * What one call came to; never a rejection (the caller decides what to retry):
+ * - sent: statusCode 0, 200, 201, 202;
+ * - refused: statusCode 4xx other than 401, 403, 408, 429 (bad or unknown number, barred, too long): never retried;
+ * - temporary: statusCode 408, 429, 5xx; HTTP 5xx, 408, 429; a SOAP Server fault; connection errors; timeouts —
+ *   `maybeDelivered` when the request may have reached the gateway (a timeout, a connection dropped mid-call: the SMS
+ *   may still go out; a refused or unresolvable connection never sent anything);
+ * - failed: anything else (statusCode 401/403: the gateway refuses us, not the number; an unknown or non-numeric
+ *   code, a SOAP Client fault, HTTP 3xx/4xx, an unreadable or oversized answer). Not retried: a retry would change
+ *   nothing, or might send the text twice.
+ */
 export type GatewayOutcome =
   | { readonly kind: 'sent'; readonly statusCode: string; readonly statusText: string }
   | { readonly kind: 'refused'; readonly statusCode: string; readonly statusText: string }
@@ -83,6 +74,11 @@ export function xmlEscape(value: string): string {
     .replace(/'/g, '&apos;');
 }
 
+/**
+ * Document/literal, as a JAX-WS or ASMX service expects it: POST <url>, `Content-Type: text/xml; charset=utf-8`,
+ * `SOAPAction: "<soapAction>"`, `<sms:sendOneSMS xmlns:sms="<namespace>"><telephone>…</telephone><message>…</message>`
+ * in a SOAP 1.1 body. The answer is read for the first `statusCode` and `statusText` elements, whatever their prefix.
+ */
 export function sendOneSmsEnvelope(telephone: string, message: string, namespace = DEFAULT_SOAP_NAMESPACE): string {
   return (
     '<?xml version="1.0" encoding="utf-8"?>' +
