@@ -1,9 +1,9 @@
-// The import rules of docs/DESIGN.md §2 as a dependency-cruiser rule set; test/unit/architecture runs it in `npm test`.
-// Paths are relative to the repository root; type-only imports count (tsPreCompilationDeps) because a type-only cycle
-// or a contract typed against a service couples the modules just the same.
+// The import rules of docs/DESIGN.md §2 as a dependency-cruiser rule set, run by test/unit/architecture in `npm test`.
+// Type-only imports count (tsPreCompilationDeps): a type-only cycle or a contract typed on a service couples as much.
 
-/** Folders of src/ that are layers, not features: everything else directly under src/ is a feature. */
-const LAYERS = ['domain', 'contracts', 'errors', 'adapters', 'cli', 'migrations'];
+/** Folders of src/ that are layers, not features: everything else directly under src/ is a feature. `config` is
+ *  there for when src/config.ts becomes a folder: every layer reads the configuration. */
+const LAYERS = ['domain', 'contracts', 'errors', 'adapters', 'cli', 'migrations', 'config'];
 const FEATURE = `^src/(?!(?:${LAYERS.join('|')})/)([^/]+)/`;
 /** A project file (not an npm package nor a Node built-in): the rules below only restrict these. */
 const PROJECT = '^(src|actors|supervisors|http|bench|test|ops)/';

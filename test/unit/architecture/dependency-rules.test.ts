@@ -58,13 +58,15 @@ const FIXTURE: Record<string, string> = {
   'src/adapters/postgres/pool.ts': 'export interface Pool { query(sql: string): Promise<unknown> }\n',
   // domain → outside it (forbidden)
   'src/domain/pin.ts': "import { config } from '../config.js';\nexport type Pin = string;\nexport const PIN_LENGTH = config ? 4 : 4;\n",
-  // a feature → another feature's internal file (forbidden) and its public module (allowed)
+  // a feature → another feature's internal file (forbidden), its public module and a config folder (allowed)
   'src/dispatch/fan-out.ts': [
     "import type { Left } from '../inbox/index.js';",
     "import type { Right } from '../inbox/right.js';",
-    'export type Fan = [Left, Right];',
+    "import type { HttpConfig } from '../config/http.js';",
+    'export type Fan = [Left, Right, HttpConfig];',
     '',
   ].join('\n'),
+  'src/config/http.ts': 'export interface HttpConfig { port: number }\n',
   // src/ → actors/ (forbidden), except from the composition root (allowed)
   'src/demo/seed.ts': "import { accountsActor } from '../../actors/services/accounts.js';\nexport const seed = accountsActor;\n",
   'src/node.ts': "import { accountsActor } from '../actors/services/accounts.js';\nexport const node = accountsActor;\n",
