@@ -5,8 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkImportRules, describeViolation, REPO_ROOT, type RuleViolation } from './import-rules.js';
 
-// A cruise of the whole tree takes about two seconds; the margin is for a loaded machine.
-const CRUISE_TIMEOUT_MS = 30_000;
+// A cruise of the whole tree takes about two seconds alone, eleven beside the rest of test/unit on a busy machine.
+const CRUISE_TIMEOUT_MS = 60_000;
 
 describe('import rules', () => {
   it('the source tree breaks none of them', async () => {
