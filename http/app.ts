@@ -20,7 +20,8 @@ import { createOpenApiRegistry, generateOpenApiDocument, registerWebSocketPath, 
 import { UpgradeRequiredError } from './http-errors.js';
 import { LIVE_PATH, LIVE_ROLES } from './live.js';
 import { assertPublicRoutes } from './public-routes.js';
-import { mountRoutes, type RouteDefinition } from './route.js';
+import { mountRoutes } from './mount-routes.js';
+import type { RouteDefinition } from './route.js';
 import type { MetricsSource } from './routes/metrics.js';
 import { routesBySurface, type Surface } from './routes/route-catalogue.js';
 

@@ -1,12 +1,8 @@
 // A route is data: method, path, who may call it, input schemas, responses and a handler.
-// mountRoutes registers each one in the router and in the OpenAPI registry, so the two cannot drift.
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import type { Router } from '@koa/router';
+// mountRoutes (mount-routes.ts) registers each one in the router and in the OpenAPI registry, so the two cannot drift.
 import type { z } from 'zod';
-import { authenticate, type Caller, type RouteAuth, type TokenVerifier } from './auth.js';
-import type { HttpContext, HttpState } from './http-state.js';
-import type { JsonBodyReader } from './json-body.js';
-import { toOpenApiRoute } from './openapi.js';
+import type { Caller, RouteAuth } from './auth.js';
+import type { HttpContext } from './http-state.js';
 import { parseRouteInput, type RawInput, type RouteInput, type RouteRequest } from './route-input.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -58,27 +54,4 @@ export function defineRoute<const R extends RouteRequest = Record<never, never>,
       await handler(ctx, input, caller as CallerOf<A>);
     },
   };
-}
-
-export interface RouteMount {
-  readonly router: Router<HttpState>;
-  readonly registry: OpenAPIRegistry;
-  readonly verifier: TokenVerifier;
-  readonly readJsonBody: JsonBodyReader;
-}
-
-/** Mounts every route: authenticate → read the JSON body → validate → handler. Throws on a duplicate route. */
-export function mountRoutes(routes: readonly RouteDefinition[], mount: RouteMount): void {
-  const seen = new Set<string>();
-  for (const route of routes) {
-    if (seen.has(route.key)) throw new Error(`route ${route.key} is declared twice`);
-    seen.add(route.key);
-    mount.registry.registerPath(toOpenApiRoute(route));
-    mount.router.register(route.path, [route.method], async (ctx) => {
-      // Authentication comes first: an anonymous caller learns nothing about a private route's input.
-      const caller = await authenticate(ctx.get('Authorization') || undefined, route.auth, mount.verifier);
-      const body = route.request?.body ? await mount.readJsonBody(ctx) : undefined;
-      await route.run(ctx, { params: ctx.params, query: ctx.query, body }, caller);
-    });
-  }
 }

@@ -7,7 +7,7 @@ import { AppError, errorMessage } from '../src/errors/app-error.js';
 import type { Logger } from '../src/logger.js';
 import type { ActorBehaviour, ActorContext, ActorRef, Message, SelfReportedState } from '../src/actor-behaviour.js';
 import { pendingReplyOf, replyOf, type PendingReply, type ReplyHolder } from './pending-reply.js';
-import type { Runtime } from './runtime.js';
+import type { CellHost } from './cell-host.js';
 import type { StatsRecord } from './stats.js';
 
 /** How an incarnation ended, as told to its supervisor. */
@@ -38,7 +38,7 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
   private cleanedUp = false;
 
   constructor(
-    private readonly runtime: Runtime,
+    private readonly runtime: CellHost,
     readonly name: string,
     private readonly behaviour: ActorBehaviour<S, M>,
     private readonly stats: StatsRecord,

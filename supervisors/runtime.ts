@@ -7,12 +7,13 @@ import type { ReadinessPart, ReadinessReport, SupervisionRegistry, TreeNode } fr
 import { ActorNotFoundError, ActorRestartingError, ActorStoppedError } from '../src/errors/actor-errors.js';
 import { AppError } from '../src/errors/app-error.js';
 import type { Logger } from '../src/logger.js';
-import type { ActorRef, Asker, Message } from '../src/actor-behaviour.js';
+import type { ActorRef, Message } from '../src/actor-behaviour.js';
 import type { AnyCell, Exit } from './actor-cell.js';
 import type { SupervisorSpec } from './child-spec.js';
 import { PendingReply, replyOf } from './pending-reply.js';
 import { StatsRecord } from './stats.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SupervisorHost } from './supervisor.js';
+import type { SupervisionEvent } from './supervision-event.js';
 
 /** The on-call asked to restart a supervisor that does not run here. */
 export class SupervisorNotFoundError extends AppError {
@@ -35,15 +36,9 @@ export interface RuntimeOptions {
 
 let systemCounter = 0;
 
-/** What the supervision layer did, for tests, metrics and the control plane. */
-export type SupervisionEvent =
-  | { type: 'started'; name: string; kind: 'actor' | 'supervisor' }
-  | { type: 'crashed'; name: string; error: unknown }
-  | { type: 'restart-scheduled'; name: string; group: readonly string[]; delayMs: number }
-  | { type: 'stopped'; name: string; kind: 'actor' | 'supervisor' }
-  | { type: 'gave-up'; name: string; error: unknown };
+export type { SupervisionEvent };
 
-export class Runtime implements Asker, SupervisionRegistry {
+export class Runtime implements SupervisorHost, SupervisionRegistry {
   readonly clock: Clock;
   readonly log: Logger;
   readonly random: () => number;

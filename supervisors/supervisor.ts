@@ -8,7 +8,8 @@ import type { Logger } from '../src/logger.js';
 import { ActorCell, type AnyCell, type Exit } from './actor-cell.js';
 import type { ChildSpec, RestartType, Strategy, SupervisorSpec } from './child-spec.js';
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_INTENSITY, RestartIntensity, type BackoffPolicy } from './restart-policy.js';
-import type { Runtime } from './runtime.js';
+import type { CellHost } from './cell-host.js';
+import type { SupervisionEvent } from './supervision-event.js';
 import { StatsRecord } from './stats.js';
 
 /** A supervisor exceeded its restart intensity and stopped all its children; its parent decides next. */
@@ -39,6 +40,18 @@ type Tomb = 'restarting' | 'stopped';
 const stoppedError: ErrorFactory = (n) => new ActorStoppedError(n);
 const restartingError: ErrorFactory = (n) => new ActorRestartingError(n);
 
+/** What a supervisor needs from the runtime (which implements it): a view, so supervisor.ts never imports runtime.ts. */
+export interface SupervisorHost extends CellHost {
+  readonly log: Logger;
+  /** Source of randomness for backoff jitter. */
+  random(): number;
+  emit(e: SupervisionEvent): void;
+  registerCell(cell: AnyCell): void;
+  unregisterCell(cell: AnyCell, tomb: Tomb): void;
+  registerSupervisor(sup: Supervisor): void;
+  unregisterSupervisor(sup: Supervisor): void;
+}
+
 export class Supervisor {
   readonly name: string;
   readonly path: string;
@@ -52,7 +65,7 @@ export class Supervisor {
   private stopping: Promise<void> | undefined;
 
   constructor(
-    private readonly runtime: Runtime,
+    private readonly runtime: SupervisorHost,
     readonly spec: SupervisorSpec,
     parentPath: string | undefined,
     readonly stats: StatsRecord,

@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import type { AnswerChunking, Answers, OnAnswers } from './answers.js';
 import type { FcmMessage } from './fcm-message.js';
 import type { FcmOutcome } from './fcm-outcome.js';
-import type { FcmSenderOptions } from './fcm-sender.js';
+import type { PoolSenderOptions } from './pool-sender-options.js';
 import type { PoolTask } from './pool-worker.js';
 
 /** Who hears a batch's answers while it is in flight, and how they are chunked. */
@@ -21,8 +21,7 @@ export interface BatchProgressListener {
   readonly chunking: AnswerChunking;
 }
 
-/** Sender options that can cross into a thread: the credential is a service-account file path. */
-export type PoolSenderOptions = Omit<FcmSenderOptions, 'credential' | 'appName'> & { readonly credential: string };
+export type { PoolSenderOptions };
 
 export interface FcmPoolOptions {
   readonly threads: number;

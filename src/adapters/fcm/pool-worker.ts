@@ -6,7 +6,7 @@ import { answerChunker, type AnswerChunking } from './answers.js';
 import type { FcmMessage } from './fcm-message.js';
 import type { FcmOutcome } from './fcm-outcome.js';
 import { createFcmSender, type FcmSender } from './fcm-sender.js';
-import type { PoolSenderOptions } from './fcm-pool.js';
+import type { PoolSenderOptions } from './pool-sender-options.js';
 
 const options = (workerData as { sender: PoolSenderOptions }).sender;
 // Made when the thread starts (the pool starts all its threads at once) and warmed in the background: the first
