@@ -1,0 +1,30 @@
+# Installs the Debian packages of the services when missing (root), without starting their own daemons. Sourced by ops/services.sh.
+
+install_missing_packages() {
+  local missing=()
+  [[ -x "$PG_BIN/pg_ctl" ]] || missing+=(postgresql-15)
+  [[ -x "$REDIS_SERVER_BIN" ]] || missing+=(redis-server)
+  [[ -x "$RABBIT_BIN/rabbitmq-server" ]] || missing+=(rabbitmq-server)
+  [[ -x /usr/sbin/slapd ]] || missing+=(slapd)
+  [[ -x /usr/bin/ldapsearch ]] || missing+=(ldap-utils)
+  [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
+  ((${#missing[@]} == 0)) && return 0
+  ((EUID == 0)) || die "missing packages: ${missing[*]}; run as root so this script can apt-get install them"
+
+  say "installing ${missing[*]}"
+  local made_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    # Exit code 101 tells invoke-rc.d/deb-systemd-invoke not to start the packages' own daemons.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if ((made_policy)); then
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
+}
