@@ -20,7 +20,7 @@ import type { PgHandle } from '../../src/contracts/postgres.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { fanOut } from '../../src/dispatch/fan-out.js';
 import { InboxService, type InboxItem } from '../../src/inbox/inbox-service.js';
-import { LiveBusUnavailableError, MemoryLiveBus, RedisLiveBus, type LiveBus } from '../../src/adapters/live-bus/live-bus.js';
+import { LiveBusUnavailableError, MemoryLiveBus, RedisLiveBus, type LiveBus } from '../../src/adapters/live-bus/redis-live-bus.js';
 import type { LiveEvent } from '../../src/adapters/live-bus/live-event.js';
 import { silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
