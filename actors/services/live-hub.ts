@@ -12,7 +12,7 @@ import type { TimerHandle } from '../../src/clock.js';
 import { LIVE_CLOSE, type EndedSessions, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live.js';
 import type { PgHandle } from '../../src/contracts/postgres.js';
 import { errorMessage } from '../../src/errors/app-error.js';
-import type { LiveBus, LiveBusStatus } from '../../src/adapters/live-bus/redis-live-bus.js';
+import type { LiveBus, LiveBusStatus } from '../../src/adapters/live-bus/live-bus.js';
 import { broadcastReaches, entryForUser, type LiveEvent } from '../../src/adapters/live-bus/live-event.js';
 import { resources } from '../../src/resources.js';
 

@@ -17,7 +17,7 @@ import type { EndedSessions } from '../contracts/live.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { isAppError, ServiceUnavailableError, errorMessage } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
-import type { LiveBus } from '../adapters/live-bus/redis-live-bus.js';
+import type { LiveBus } from '../adapters/live-bus/live-bus.js';
 import type { LiveEvent } from '../adapters/live-bus/live-event.js';
 
 export interface SessionRevocationsStats {

@@ -1,6 +1,6 @@
 // Messages of the live hub (actors/services/live-hub.ts): the WebSockets of GET /v1/me/notifications/live.
 import type { WebSocket } from 'ws';
-import type { LiveBusStats } from '../adapters/live-bus/redis-live-bus.js';
+import type { LiveBusStats } from '../adapters/live-bus/live-bus.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 

@@ -47,7 +47,7 @@ import type { SessionRevocations } from '../../src/accounts/session-revocations.
 import { nodeRegistryActor } from '../../actors/system/node-registry.js';
 import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import { jobReaperActor } from '../../actors/dispatch/job-reaper.js';
-import type { LiveBus } from '../../src/adapters/live-bus/redis-live-bus.js';
+import type { LiveBus } from '../../src/adapters/live-bus/live-bus.js';
 import { FCM_POOL, type FcmPoolMessage } from '../../src/contracts/fcm-pool.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/adapters/broker/topology.js';
 import { MAX_FANOUT_BATCH } from '../../src/dispatch/fan-out.js';

@@ -1,66 +1,13 @@
-// The live bus: how a new inbox entry written in one process (the worker's fan-out) reaches the processes that
-// hold the users' WebSockets (the API instances). Redis pub/sub on one channel across processes; an in-process
-// bus for the embedded demo, which runs without Redis.
-//
-// Best effort by design: the inbox in PostgreSQL is the record and clients list it again on reconnect, so a
-// publish is never queued or retried. While Redis is down a publish fails at once (no offline queue) and the
-// caller goes on; the subscriber reconnects with backoff and subscribes again on each new connection.
+// The live bus across processes: Redis pub/sub on one channel. While Redis is down a publish fails at once (no
+// offline queue) and the caller goes on; the subscriber reconnects with backoff and subscribes again on each connection.
 import { Redis } from 'ioredis';
 import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
-import { AppError, errorMessage } from '../../errors/app-error.js';
+import { errorMessage } from '../../errors/app-error.js';
 import type { Logger } from '../../logger.js';
+import { LiveBusUnavailableError, notifyListeners, type LiveBus, type LiveBusStats, type LiveBusStatus } from './live-bus.js';
 import { parseLiveEvent, type LiveEvent } from './live-event.js';
 
 export const LIVE_CHANNEL = 'samaconso:inbox-live';
-
-export interface LiveBusStats {
-  readonly kind: 'redis' | 'memory';
-  readonly up: boolean;
-  /** Events this process published (Redis acknowledged the PUBLISH). */
-  readonly published: number;
-  /** Publishes that failed (bus down, timeout): those events were not delivered live. */
-  readonly failed: number;
-  /** Valid events received from the channel. */
-  readonly received: number;
-  /** Messages on the channel that were not a valid event: dropped. */
-  readonly malformed: number;
-  readonly lastError: string | null;
-}
-
-export interface LiveBusStatus {
-  readonly up: boolean;
-  /** Why it is down (absent when up). */
-  readonly detail?: string;
-}
-
-export interface LiveBus {
-  /** Resolves once the event left for every subscriber; rejects at once (LiveBusUnavailableError) while down. */
-  publish(event: LiveEvent): Promise<void>;
-  /** Every valid event from any process, this one included; returns the unsubscribe function. */
-  subscribe(listener: (e: LiveEvent) => void): () => void;
-  /** Up/down transitions (the hub reports them as its status); returns the unsubscribe function. */
-  onStatus(listener: (s: LiveBusStatus) => void): () => void;
-  stats(): LiveBusStats;
-  close(): Promise<void>;
-  /** Both publishing and receiving work now. */
-  readonly isUp: boolean;
-}
-
-/** A publish that could not be handed to the bus: the event is not delivered live (the inbox still has it). */
-export class LiveBusUnavailableError extends AppError {
-  readonly code = 'LIVE_BUS_UNAVAILABLE';
-}
-
-/** Calls each listener, containing its errors: one bad listener must not starve the others. */
-function fire<T>(listeners: ReadonlySet<(v: T) => void>, value: T, log: Logger | undefined): void {
-  for (const l of [...listeners]) {
-    try {
-      l(value);
-    } catch (e) {
-      log?.error({ err: e }, 'live bus listener threw');
-    }
-  }
-}
 
 export interface RedisLiveBusOptions {
   readonly url: string;
@@ -155,7 +102,7 @@ export class RedisLiveBus implements LiveBus {
         return;
       }
       this.received++;
-      fire(this.listeners, event, this.log);
+      notifyListeners(this.listeners, event, this.log);
     });
   }
 
@@ -218,75 +165,6 @@ export class RedisLiveBus implements LiveBus {
     this.wasUp = up;
     if (up) this.log?.info({ channel: this.channel }, 'live bus up');
     else this.log?.warn({ channel: this.channel, reason, lastError: this.lastError }, 'live bus down');
-    fire(this.statusListeners, up ? { up } : { up, detail: `Redis unreachable (${this.lastError ?? reason ?? 'disconnected'})` }, this.log);
+    notifyListeners(this.statusListeners, up ? { up } : { up, detail: `Redis unreachable (${this.lastError ?? reason ?? 'disconnected'})` }, this.log);
   }
-}
-
-/**
- * The bus of a single process (the embedded demo: API and worker in one process, no Redis). Always up; events go
- * through JSON and the same validation as Redis messages, and arrive asynchronously, as they would from Redis.
- */
-export class MemoryLiveBus implements LiveBus {
-  private readonly listeners = new Set<(e: LiveEvent) => void>();
-  private closed = false;
-  private published = 0;
-  private failed = 0;
-  private received = 0;
-  private malformed = 0;
-
-  constructor(private readonly log?: Logger) {}
-
-  get isUp(): boolean {
-    return !this.closed;
-  }
-
-  publish(event: LiveEvent): Promise<void> {
-    if (this.closed) {
-      this.failed++;
-      return Promise.reject(new LiveBusUnavailableError('live bus closed'));
-    }
-    const text = JSON.stringify(event);
-    this.published++;
-    queueMicrotask(() => this.deliver(text));
-    return Promise.resolve();
-  }
-
-  /** Hands raw text to the subscribers as if it came from the channel (also how a test sends a malformed one). */
-  deliver(text: string): void {
-    if (this.closed) return;
-    const event = parseLiveEvent(text);
-    if (!event) {
-      this.malformed++;
-      this.log?.warn({ bytes: text.length }, 'malformed live event dropped');
-      return;
-    }
-    this.received++;
-    fire(this.listeners, event, this.log);
-  }
-
-  subscribe(listener: (e: LiveEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  onStatus(): () => void {
-    return () => undefined; // never changes until closed, and nobody needs to hear about a closed bus
-  }
-
-  stats(): LiveBusStats {
-    return { kind: 'memory', up: this.isUp, published: this.published, failed: this.failed, received: this.received, malformed: this.malformed, lastError: null };
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    this.listeners.clear();
-    return Promise.resolve();
-  }
-}
-
-/** The bus for a node: Redis when it has one (every process of a deployment shares it), else in process. */
-export function createLiveBus(options: { mode: 'redis'; url: string; receive?: boolean; log?: Logger } | { mode: 'memory'; log?: Logger }): LiveBus {
-  return options.mode === 'redis'
-    ? new RedisLiveBus({ url: options.url, ...(options.receive === false ? { receive: false } : {}), ...(options.log ? { log: options.log } : {}) })
-    : new MemoryLiveBus(options.log);
 }

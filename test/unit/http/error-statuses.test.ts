@@ -9,7 +9,7 @@ import { FanOutJobNotFoundError } from '../../../src/dispatch/fan-out.js';
 import { ActorCrashedError } from '../../../src/errors/actor-errors.js';
 import { AppError } from '../../../src/errors/app-error.js';
 import { ERROR_STATUS, type ErrorCode } from '../../../src/errors/error-codes.js';
-import { LiveBusUnavailableError } from '../../../src/adapters/live-bus/redis-live-bus.js';
+import { LiveBusUnavailableError } from '../../../src/adapters/live-bus/live-bus.js';
 import { SmsSandboxOnlyError } from '../../../src/adapters/sms/sms-errors.js';
 import { InvalidActorStateError } from '../../../supervisors/actor-cell.js';
 import { SupervisorGaveUpError } from '../../../supervisors/supervisor.js';
