@@ -1,4 +1,4 @@
-// Exponential backoff with cap and jitter, shared by restart delays and reconnect loops.
+// Exponential backoff with cap and jitter, shared by restart delays, reconnect loops and the dispatch outage hold.
 
 export interface BackoffPolicy {
   /** Delay before the first retry. @defaultValue 100 */

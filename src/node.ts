@@ -19,7 +19,7 @@ import { PRIORITY_QUEUES } from './adapters/broker/topology.js';
 import { consumerName, type ConsumerMessage, type ConsumerStats } from './contracts/consumer.js';
 import { FCM_POOL, type FcmPoolMessage } from './contracts/fcm-pool.js';
 import { attachLiveEndpoint, type LiveEndpoint } from '../http/live.js';
-import { createLiveBus } from './adapters/live-bus/live-bus.js';
+import { createLiveBus } from './adapters/live-bus/live-bus-factory.js';
 import { SessionRevocations } from './accounts/session-revocations.js';
 import { newNodeIdentity } from './cluster/node-registry.js';
 import { resources } from './resources.js';

@@ -5,7 +5,7 @@
 // settledState) for every statement that applies it.
 import type { Broker, DeadLetterOptions, PriorityQueue, RetryOptions } from '../adapters/broker/broker.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import type { DispatchBatchMessage } from './dispatch-handler.js';
+import type { DispatchBatchMessage } from './delivery-body.js';
 
 /**
  * A message a recorded batch still owes the broker (sent_batches.followups, written with its outcome): its retry

@@ -1,67 +1,27 @@
-// The worker's queue-consumer handler: what a delivery on a priority queue does.
-//   {kind: 'notification-job', jobId, ...}  (outbox relay)  → fanOut: inbox entries + push batches published, then
-//     the job is settled if every batch was already done.
-//   {kind: 'push-batch', jobId, batchNo, tokens, ...}  (fan-out, or a retry of this handler)  →
-//     1. claim (batch_claims, 0007/0013: the holder's incarnation and a lease renewed while the batch is in flight) in
-//        the same statement that sees whether the batch is done already (sent_batches, 0006) and reads its progress:
-//        a claim whose holder is gone (node registry) is taken over at once, keeping the answers recorded so far; a
-//        copy delivered while a live holder has the batch is parked (acked, back through the shortest retry tier);
-//     2. send through the push pipeline (scheduler + FCM pool: priority, rate limit, 429 pauses) the tokens without an
-//        answer, recording answers as progress steps while the rest is in flight (batch-progress.ts);
-//     3. record in ONE statement: the batch in sent_batches with what it still owes the broker (0010: `followups`),
-//        the claim marked finished, dead tokens removed, the job's counts added and the job settled (done, or failed
-//        when nothing could be delivered, once its fan-out finished and every published token has a final outcome);
-//     4. then publish what it owes: retryable tokens as a smaller push-batch through the retry queues (attempt + 1,
-//        deterministic id `${batchId}:r${attempt}`, a growing delay); past maxAttempts they count as failed and go
-//        to the dead-letter queue as one batch (`${batchId}:dead`, reason and attempts); then clear `followups`.
-//        The outcome is persisted BEFORE anything that follows from it: a publish failing (RabbitMQ restarting, a
-//        memory alarm) or a crash in between never sends the batch again — the next attempt, or a redelivered copy,
-//        finds the batch done and publishes what is still owed (repeats are dropped by their deterministic ids).
-// What is recorded, and how a job settles, is the batch ledger's (batch-ledger.ts), shared with the job reaper.
-// A dependency that is away or saturated (PostgreSQL down or busy, the pool restarting) holds the delivery and
-// retries it with a backoff: returning it would spend the queue's delivery limit. Unparseable bodies are rejected
-// (dead-lettered); any other failure is nack-requeue, and on the queue's last delivery the batch's tokens are counted
-// as failed before RabbitMQ dead-letters it (one that dies while PostgreSQL is away is settled later by the job
-// reaper, job-reaper.ts). Never throws.
+// The worker's queue-consumer handler: what a delivery on a priority queue does, step by step. Never throws.
+// A notification job runs the fan-out; a push batch is claimed, sent, recorded, then what it owes is published.
 import { randomUUID } from 'node:crypto';
 import type { Broker, Delivery, Outcome, PriorityQueue } from '../adapters/broker/broker.js';
-import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
-import { isPostgresBusy, isPostgresOutage } from '../adapters/postgres/pg-errors.js';
-import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../errors/actor-errors.js';
-import { AppError, ServiceUnavailableError } from '../errors/app-error.js';
-import { PipelineClosedError } from './push-pipeline.js';
-import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../adapters/fcm/fcm-message.js';
-import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
-import type { OnAnswers } from '../adapters/fcm/answers.js';
+import { batchFollowups } from './batch-followups.js';
 import { countDeadLettered, publishFollowups, recordBatch, settleJob, type BatchCounts, type Followup } from './batch-ledger.js';
-import { claimBatch, keepClaim, releaseClaim } from './batch-claims.js';
-import { ProgressWriter } from './batch-progress.js';
-import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions, type PushBatchMessage } from './fan-out.js';
+import { claimBatch, releaseClaim } from './batch-claims.js';
+import { sendBatch, type PushSender } from './batch-send.js';
+import { parseDispatchMessage, type DispatchBatchMessage, type JobMessage } from './delivery-body.js';
+import { failureDetail } from './failure-detail.js';
+import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions } from './fan-out.js';
+import { jobNotification, jobQueue, jobSettingsCache } from './job-settings.js';
+import { holdThroughOutages, isOutage, OutageError } from './outage-hold.js';
+import { tallyOutcomes } from './outcome-tally.js';
 
 export const DEFAULT_MAX_SEND_ATTEMPTS = 5;
-
-/** A push batch as this handler reads it: fan-out's message, or a retry batch (which names its own id and attempt). */
-export interface DispatchBatchMessage extends PushBatchMessage {
-  /** The batch's dedupe id; absent on fan-out batches (then `${jobId}:${batchNo}`). */
-  readonly batchId?: string;
-  /** The retry attempt this batch is on (0 / absent: the first send). */
-  readonly attempt?: number;
-}
-
-export interface JobMessage {
-  readonly kind: 'notification-job';
-  readonly jobId: string;
-}
-
-export type DispatchMessage = JobMessage | DispatchBatchMessage;
 
 export interface DispatchHandlerDeps {
   readonly db: () => Promise<PgHandle>;
   readonly broker: () => Promise<Broker>;
   /** The push pipeline (asked anew for each batch: the fcm-pool actor hands out a new one after a restart). */
-  readonly pipeline: () => Promise<{ send(queue: PriorityQueue, messages: readonly FcmMessage[], onAnswers?: OnAnswers): Promise<FcmOutcome[]> }>;
+  readonly pipeline: () => Promise<PushSender>;
   readonly clock: Clock;
   /** Who claims batches (node id); the holder's incarnation and a counter per delivery make each claim's name unique. */
   readonly claimOwner?: string;
@@ -104,85 +64,6 @@ export type DispatchResult =
   | { readonly kind: 'invalid'; readonly outcome: 'reject'; readonly detail: string }
   | { readonly kind: 'error'; readonly outcome: Outcome; readonly detail: string };
 
-/** The body, or a reason it is not one this handler knows. */
-export function parseDispatchMessage(body: Buffer): DispatchMessage | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    return 'body is not JSON';
-  }
-  if (typeof value !== 'object' || value === null) return 'body is not an object';
-  const v = value as Record<string, unknown>;
-  if (typeof v['jobId'] !== 'string' || v['jobId'].length === 0) return 'jobId missing';
-  const jobId = v['jobId'];
-  if (v['kind'] === 'notification-job') return { kind: 'notification-job', jobId };
-  if (v['kind'] !== 'push-batch') return `unknown kind ${JSON.stringify(v['kind'])}`;
-  const batchNo = v['batchNo'];
-  if (typeof batchNo !== 'number' || !Number.isInteger(batchNo) || batchNo < 0) return 'batchNo missing';
-  const tokens = v['tokens'];
-  if (!Array.isArray(tokens)) return 'tokens missing';
-  for (const t of tokens) {
-    if (typeof t !== 'object' || t === null) return 'bad token entry';
-    const e = t as Record<string, unknown>;
-    if (typeof e['sessionId'] !== 'string' || typeof e['token'] !== 'string') return 'bad token entry';
-  }
-  const batchId = v['batchId'];
-  if (batchId !== undefined && (typeof batchId !== 'string' || batchId.length === 0)) return 'bad batchId';
-  const attempt = v['attempt'];
-  if (attempt !== undefined && (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 0)) return 'bad attempt';
-  return {
-    kind: 'push-batch',
-    jobId,
-    batchNo,
-    tokens: (tokens as Array<{ sessionId: string; token: string }>).map((t) => ({ sessionId: t.sessionId, token: t.token })),
-    ...(batchId !== undefined ? { batchId } : {}),
-    ...(attempt !== undefined ? { attempt } : {}),
-  };
-}
-
-interface JobSettings {
-  queue: PriorityQueue;
-  title: string;
-  body: string;
-  data: Record<string, unknown> | null;
-  type: string;
-  ttl_seconds: number;
-  collapse_key: string | null;
-}
-
-const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
-
-/** First retry delay of a token that failed transiently without a Retry-After; doubled at each attempt. */
-const RETRY_BASE_MS = 1_000;
-
-/** Jobs whose settings a handler keeps (a few jobs are in flight at once; each is read again after eviction). */
-const JOB_CACHE_SIZE = 256;
-
-/** A dependency is away (not the message's fault): the delivery is held and handled again. */
-class OutageError extends AppError {
-  readonly code = 'SERVICE_UNAVAILABLE';
-  constructor(override readonly cause: unknown) {
-    super(describe(cause));
-  }
-}
-
-function isOutage(e: unknown): boolean {
-  return (
-    e instanceof ServiceUnavailableError ||
-    e instanceof ActorRestartingError ||
-    e instanceof ActorStoppedError ||
-    e instanceof ActorNotFoundError ||
-    e instanceof QueryTimeoutError ||
-    e instanceof PipelineClosedError ||
-    isPostgresOutage(e) ||
-    // Load, not the message's fault: a full pool or a slow query would otherwise spend the delivery limit.
-    isPostgresBusy(e)
-  );
-}
-
-const sleep = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
-
 export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Delivery) => Promise<Outcome> {
   const maxAttempts = deps.maxAttempts ?? DEFAULT_MAX_SEND_ATTEMPTS;
   // Each delivery claims under its own name, unique across processes (two given one NODE_ID must not pass for each
@@ -211,22 +92,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   const publishOwed = async (db: PgHandle, batchId: string, owed: readonly Followup[]): Promise<void> => {
     if (owed.length > 0) await publishFollowups(db, await deps.broker(), batchId, owed);
   };
-  // A job's content never changes once accepted: its settings are read once per job, not once per batch.
-  const jobs = new Map<string, JobSettings>();
-  const jobSettings = async (db: PgHandle, jobId: string): Promise<JobSettings | undefined> => {
-    const known = jobs.get(jobId);
-    if (known) return known;
-    const { rows } = await db.query<JobSettings>(
-      `SELECT j.queue, j.title, j.body, j.data, j.type, t.ttl_seconds, t.collapse_key
-         FROM notification_jobs j JOIN notification_types t ON t.code = j.type WHERE j.id = $1`,
-      [jobId],
-    );
-    const job = rows[0];
-    if (!job) return undefined;
-    if (jobs.size >= JOB_CACHE_SIZE) jobs.delete(jobs.keys().next().value!);
-    jobs.set(jobId, job);
-    return job;
-  };
+  const jobSettings = jobSettingsCache();
   const report = (result: DispatchResult): Outcome => {
     try {
       deps.onResult?.(result);
@@ -239,6 +105,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   const handleJob = async (msg: JobMessage): Promise<Outcome> => {
     try {
       const [db, broker] = await Promise.all([deps.db(), deps.broker()]);
+      // Inbox entries written and push batches published (fan-out.ts).
       const r = await fanOut({ db, broker, clock: deps.clock, ...(deps.live ? { live: deps.live } : {}) }, { jobId: msg.jobId }, deps.fanOut);
       // All batches may have been sent before the fan-out marked itself done (or there were no tokens at all).
       await settleJob(db, msg.jobId, new Date(deps.clock.now()));
@@ -246,7 +113,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     } catch (e) {
       if (e instanceof FanOutJobNotFoundError) return report({ kind: 'job', jobId: msg.jobId, outcome: 'ack', detail: 'job not found' });
       if (isOutage(e)) throw new OutageError(e);
-      return report({ kind: 'job', jobId: msg.jobId, outcome: 'nack-requeue', detail: describe(e) });
+      return report({ kind: 'job', jobId: msg.jobId, outcome: 'nack-requeue', detail: failureDetail(e) });
     }
   };
 
@@ -264,7 +131,9 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       db = await deps.db();
       const job = await jobSettings(db, msg.jobId);
       if (!job) return result('ack', 'job not found');
-      const queue: PriorityQueue = (PRIORITY_QUEUES as readonly string[]).includes(job.queue) ? job.queue : 'normal';
+      const queue = jobQueue(job);
+      // 1. Claim (batch-claims.ts), in the statement that sees whether the batch is done already and reads its
+      //    progress: a claim whose holder is gone is taken over at once, keeping the answers it recorded.
       const claimedNow = await claimBatch(db, { batchId, jobId: msg.jobId, owner, holder: deps.holder ?? null, now: new Date(deps.clock.now()), leaseMs });
       if (claimedNow.state === 'done') {
         recordedOutcome = true;
@@ -279,123 +148,32 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       }
       claimed = true;
       const { progress } = claimedNow;
-      const notification: FcmNotification = {
+
+      // 2. Send the tokens without an answer, recording answers as progress steps meanwhile (batch-send.ts).
+      const outcomes = await sendBatch({
+        db,
+        clock: deps.clock,
+        pipeline: deps.pipeline,
+        batchId,
         jobId: msg.jobId,
-        queue,
-        type: { code: job.type, ttlSeconds: job.ttl_seconds, collapseKey: job.collapse_key },
-        title: job.title,
-        body: job.body,
-        data: Object.fromEntries(Object.entries(job.data ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
-      };
-
-      // Tokens answered before a takeover keep their answer and are not sent again. Messages that cannot be built
-      // (an empty token, a type without TTL) fail for good without a send.
-      const nowMs = deps.clock.now();
-      const outcomes: FcmOutcome[] = new Array<FcmOutcome>(msg.tokens.length);
-      const toSend: FcmMessage[] = [];
-      const sentIdx: number[] = [];
-      msg.tokens.forEach((t, i) => {
-        const answered = progress.outcomes.get(i);
-        if (answered) {
-          outcomes[i] = answered;
-          return;
-        }
-        try {
-          toSend.push(buildFcmMessage(t.token, notification, nowMs));
-          sentIdx.push(i);
-        } catch (e) {
-          outcomes[i] = { kind: 'fail', code: 'INVALID_PAYLOAD', alert: true, detail: describe(e) };
-        }
+        owner,
+        leaseMs,
+        notification: jobNotification(msg.jobId, queue, job),
+        tokens: msg.tokens,
+        answered: progress.outcomes,
       });
-      if (toSend.length > 0) {
-        const pipeline = await deps.pipeline();
-        // A batch may wait in the scheduler (behind urgent work, or a 429 pause) longer than the lease: keep the
-        // claim alive meanwhile, so no other copy takes over a batch that is only waiting its turn.
-        const renew = keepClaim(db, deps.clock, batchId, owner, leaseMs);
-        // Each chunk of answers is recorded as a step while the rest is in flight (batch-progress.ts).
-        const steps = new ProgressWriter(db, { batchId, jobId: msg.jobId, owner }, (k) => sentIdx[k]!);
-        let answers: FcmOutcome[];
-        try {
-          answers = await pipeline.send(queue, toSend, (chunk) => steps.add(chunk));
-        } finally {
-          renew.stop();
-          steps.stop();
-        }
-        if (answers.length !== toSend.length) throw new Error(`sender answered ${answers.length} outcomes for ${toSend.length} messages`);
-        sentIdx.forEach((i, k) => (outcomes[i] = answers[k]!));
-      }
+      const tally = tallyOutcomes(msg.tokens, outcomes, attempt, maxAttempts);
+      const followups = batchFollowups({ batchId, jobId: msg.jobId, batchNo: msg.batchNo, queue, attempt }, tally);
 
-      let sent = 0;
-      let failed = 0;
-      const remove: string[] = [];
-      const retry: Array<{ sessionId: string; token: string }> = [];
-      let retryAfterMs = 0;
-      const reasons = new Set<string>();
-      // Tokens still failing transiently after maxAttempts: they count as failed and go to the dead-letter queue
-      // (as one batch with the reason and attempt count), where on-call can inspect and replay them.
-      const exhausted: Array<{ sessionId: string; token: string }> = [];
-      const exhaustedReasons = new Set<string>();
-      msg.tokens.forEach((t, i) => {
-        const o = outcomes[i]!;
-        switch (o.kind) {
-          case 'sent':
-            sent++;
-            break;
-          case 'remove-token':
-            remove.push(t.token);
-            break;
-          case 'fail':
-            failed++;
-            break;
-          case 'retry':
-            if (attempt + 1 > maxAttempts) {
-              failed++;
-              exhausted.push({ sessionId: t.sessionId, token: t.token });
-              exhaustedReasons.add(o.code);
-            } else {
-              retry.push({ sessionId: t.sessionId, token: t.token });
-              retryAfterMs = Math.max(retryAfterMs, o.retryAfterMs);
-              reasons.add(o.code);
-            }
-            break;
-        }
-      });
-
-      const followups: Followup[] = [];
-      if (retry.length > 0) {
-        const next = attempt + 1;
-        const retryId = `${batchId}:r${next}`;
-        followups.push({
-          kind: 'retry',
-          queue,
-          body: { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: retry, batchId: retryId, attempt: next },
-          options: {
-            messageId: retryId,
-            headers: { 'x-job-id': msg.jobId },
-            attempt: next,
-            // Growing backoff (1 s, 2 s, 4 s … before the tiers round it up) unless FCM asked for longer.
-            delayMs: Math.max(retryAfterMs, RETRY_BASE_MS * 2 ** (next - 1)),
-            reason: [...reasons].sort().join(','),
-          },
-        });
-      }
-      if (exhausted.length > 0) {
-        const deadId = `${batchId}:dead`;
-        followups.push({
-          kind: 'dead',
-          queue,
-          body: { kind: 'push-batch', jobId: msg.jobId, batchNo: msg.batchNo, tokens: exhausted, batchId: deadId, attempt },
-          reason: `max-attempts: ${[...exhaustedReasons].sort().join(',')}`,
-          attempts: attempt + 1,
-          options: { messageId: deadId, headers: { 'x-job-id': msg.jobId } },
-        });
-      }
-
-      const counts: BatchCounts = { sent, failed, removed: remove.length, retried: retry.length };
-      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove, owner, followups, ...counts });
+      // 3. Record in ONE statement (batch-ledger.ts): the batch with what it still owes the broker, the claim
+      //    finished, dead tokens removed, the job's counts added and the job settled. The outcome is persisted BEFORE
+      //    anything that follows from it: a publish failing or a crash in between never sends the batch again.
+      const { counts } = tally;
+      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove: tally.remove, owner, followups, ...counts });
       claimed = false;
       recordedOutcome = true;
-      // A concurrent copy that recorded first owes (and publishes) its own follow-ups.
+      // 4. Publish what it owes (the next attempt, or a redelivered copy, finds the batch done and publishes what is
+      //    still owed; repeats are dropped by their deterministic ids). A concurrent copy that recorded first owes its own.
       if (recorded) await publishOwed(db, batchId, followups);
       const resumed = claimedNow.tookOverFrom ? `; taken over from ${claimedNow.tookOverFrom}, ${progress.outcomes.size} answer(s) it recorded kept` : '';
       return result('ack', recorded ? `attempt ${attempt}${resumed}` : 'duplicate: recorded concurrently', counts);
@@ -404,12 +182,13 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       if (claimed && db) await releaseClaim(db, batchId, owner).catch(() => undefined);
       if (isOutage(e)) throw new OutageError(e);
       // The queue's last delivery of this batch: RabbitMQ dead-letters it after this nack (its tokens are kept
-      // there with the reason). Count them as failed now, or the job would wait for them forever.
+      // there with the reason). Count them as failed now, or the job would wait for them forever (one that dies
+      // while PostgreSQL is away is settled later by the job reaper, job-reaper.ts).
       if (!recordedOutcome && db && deps.deliveryLimit !== undefined && delivery.deliveryCount >= deps.deliveryLimit) {
         const failedNow = await countDeadLettered(db, msg.jobId, msg.tokens.length, new Date(deps.clock.now())).catch(() => false);
-        if (failedNow) return result('nack-requeue', `${describe(e)}; last delivery: ${msg.tokens.length} token(s) counted as failed, dead-lettered by the queue`);
+        if (failedNow) return result('nack-requeue', `${failureDetail(e)}; last delivery: ${msg.tokens.length} token(s) counted as failed, dead-lettered by the queue`);
       }
-      return result('nack-requeue', describe(e));
+      return result('nack-requeue', failureDetail(e));
     }
   };
 
@@ -418,23 +197,16 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
   // return counts toward the queue's delivery limit, so a worker starting before its database, or a database
   // outage, would otherwise dead-letter healthy batches within seconds. Holding also stops this consumer pulling
   // (its prefetch is in use). After outageHoldMs the delivery goes back to the queue after all.
-  const holdMs = deps.outageHoldMs ?? 300_000;
+  const hold = { clock: deps.clock, holdMs: deps.outageHoldMs ?? 300_000, onOutage: deps.onOutage };
   return async (delivery) => {
     const msg = parseDispatchMessage(delivery.body);
+    // An unparseable body is rejected: RabbitMQ dead-letters it.
     if (typeof msg === 'string') return report({ kind: 'invalid', outcome: 'reject', detail: msg });
-    const until = deps.clock.now() + holdMs;
     const owner = `${claimOwner}:${handlings++}`;
-    for (let wait = 250; ; wait = Math.min(wait * 2, 10_000)) {
-      try {
-        return msg.kind === 'notification-job' ? await handleJob(msg) : await handleBatch(msg, delivery, owner);
-      } catch (e) {
-        const cause = e instanceof OutageError ? e.cause : e;
-        if (!(e instanceof OutageError) || deps.clock.now() + wait > until) {
-          return report({ kind: 'error', outcome: 'nack-requeue', detail: describe(cause) });
-        }
-        deps.onOutage?.(describe(cause), wait);
-        await sleep(deps.clock, wait);
-      }
-    }
+    return holdThroughOutages(
+      hold,
+      () => (msg.kind === 'notification-job' ? handleJob(msg) : handleBatch(msg, delivery, owner)),
+      (cause) => report({ kind: 'error', outcome: 'nack-requeue', detail: failureDetail(cause) }),
+    );
   };
 }

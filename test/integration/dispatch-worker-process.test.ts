@@ -17,8 +17,8 @@
 //       `OR (batch_claims.holder IS NOT NULL AND NOT ${holderAlive('batch_claims.holder')}))` with `)`.
 //       Fails: "the dead worker’s batches resumed within the bound: expected Infinity to be less than or equal to
 //       <bound>" (no request of the job reached the fake within 3 × the bound after the kill).
-//    b) Progress not restored: in handleBatch, replace `const answered = progress.outcomes.get(i);` with
-//       `const answered = undefined as FcmOutcome | undefined;`.
+//    b) Progress not restored: in src/dispatch/batch-send.ts sendBatch, replace `const answered = b.answered.get(i);`
+//       with `const answered = undefined as FcmOutcome | undefined;`.
 //       Fails: "tokens answered and recorded before the kill (30) received more than once: expected 30 to be +0".
 // 2. "a live but SIGSTOPped worker keeps its claims: …" — worker A (answers held) is stopped for ~2 s, well within
 //    NODE_STALE_AFTER_MS (10 s here), and RabbitMQ hands its deliveries to worker B (rabbitmqctl close_connection on
@@ -30,8 +30,8 @@
 //    (`export const holderAlive = (incarnation: string): string => 'FALSE' || …`).
 //    Fails: "requests received while A was stopped (B sent A’s batches): expected 50 to be +0".
 //    Broken: wait for a live holder instead of parking (as before issue 9): in dispatch-handler.ts handleBatch's
-//    `held` branch, replace the park and its return with `await sleep(deps.clock, 250); return handleBatch(msg,
-//    delivery, owner);`. Fails: "A stopped <n> ms, too close to the staleness bound (parked seen 0, second job's
+//    `held` branch, replace the park and its return with `await new Promise((r) => deps.clock.setTimeout(r, 250));
+//    return handleBatch(msg, delivery, owner);`. Fails: "A stopped <n> ms, too close to the staleness bound (parked seen 0, second job's
 //    requests received 0)": the copies waiting in B's prefetch kept the second job's ready batches from it.
 // 3. "SIGTERM drain: …" — a worker with four batches in flight and four more ready in the queue is sent SIGTERM: it
 //    stops pulling (RabbitMQ lists no consumer of the queue, its ready count never drops during the drain), finishes
