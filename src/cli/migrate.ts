@@ -1,5 +1,6 @@
 // `npm run migrate`: applies pending migrations on a direct connection (DATABASE_MIGRATION_URL, else DATABASE_URL).
 import { migrate } from '../adapters/postgres/migrate.js';
+import { errorMessage } from '../errors/app-error.js';
 
 const EXIT_USAGE = 2;
 
@@ -30,7 +31,7 @@ async function main(): Promise<number> {
     for (const name of applied) console.log(`migrate: applied ${name}`);
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     console.error(`migrate: failed: ${scrub(message, secrets)}`);
     return 1;
   }

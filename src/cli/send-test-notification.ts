@@ -14,7 +14,7 @@ import { PRIORITY_QUEUES, type PriorityQueue } from '../adapters/broker/topology
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { buildFcmMessage, fcmPriority, type FcmMessage, type FcmNotification } from '../adapters/fcm/fcm-message.js';
 import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, errorMessage } from '../errors/app-error.js';
 
 const NAME = 'send-test-notification';
 const EXIT_OK = 0;
@@ -80,7 +80,7 @@ function parseCli(argv: string[]): Args | 'help' {
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(errorMessage(error));
   }
   const { values } = parsed;
   if (values.help) return 'help';
@@ -247,7 +247,7 @@ async function main(): Promise<number> {
     );
     devices = rows;
   } catch (error) {
-    complain(`${NAME}: database failed: ${error instanceof Error ? error.message : String(error)}`);
+    complain(`${NAME}: database failed: ${errorMessage(error)}`);
     return EXIT_NOT_ALL_SENT;
   } finally {
     await client.end().catch(() => undefined);
@@ -295,7 +295,7 @@ async function main(): Promise<number> {
       await sender.close().catch(() => undefined);
     }
   } catch (error) {
-    complain(`${NAME}: could not send: ${hideTokens(error instanceof Error ? error.message : String(error), devices)}`);
+    complain(`${NAME}: could not send: ${hideTokens(errorMessage(error), devices)}`);
     return EXIT_NOT_ALL_SENT;
   }
   const elapsedMs = Date.now() - startedAt;

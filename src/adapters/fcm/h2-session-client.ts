@@ -20,7 +20,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { AppError } from '../../errors/app-error.js';
+import { AppError, errorMessage } from '../../errors/app-error.js';
 
 export interface H2SessionClientOptions {
   /** https://host[:port] the requests go to (its host is the TLS servername and the CONNECT authority). */
@@ -387,7 +387,7 @@ export class H2SessionClient {
 
 function asTransportError(error: unknown, context: string): H2TransportError {
   if (error instanceof H2TransportError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const code = (error as { code?: unknown } | null)?.code;
   return new H2TransportError(`${context}: ${message}${typeof code === 'string' && !message.includes(code) ? ` (${code})` : ''}`, 'network', { cause: error });
 }

@@ -1,5 +1,5 @@
 // Tells an outage of PostgreSQL (retry later) and load on it (retry soon) from a bug or a broken schema (a crash).
-import { ServiceUnavailableError } from '../../errors/app-error.js';
+import { ServiceUnavailableError, errorMessage } from '../../errors/app-error.js';
 
 const OUTAGE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -31,6 +31,6 @@ export function isPostgresBusy(error: unknown): boolean {
 /** PostgreSQL is up but saturated (no free connection in time, or a query slower than its timeout): retry soon. */
 export class DatabaseBusyError extends ServiceUnavailableError {
   constructor(cause: unknown, retryAfterMs = 1_000) {
-    super('postgres', `The database is busy (${cause instanceof Error ? cause.message : String(cause)}): try again shortly.`, retryAfterMs, 'DATABASE_BUSY', { cause });
+    super('postgres', `The database is busy (${errorMessage(cause)}): try again shortly.`, retryAfterMs, 'DATABASE_BUSY', { cause });
   }
 }

@@ -1,0 +1,42 @@
+// This process: its environment, role and node id, its heartbeat in the node registry, log level and deadlines.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { int } from './env-fields.js';
+
+export const ROLES = ['api', 'worker', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const instanceEnv = z.object({
+  APP_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  ROLE: z.enum(ROLES).default('all'),
+  NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** Time between two heartbeats of this process in the node registry (PostgreSQL). */
+  NODE_HEARTBEAT_MS: int(2_000, 100, 60_000),
+  /** How long a heartbeat keeps a node alive for the others: past it, its batch claims are taken over. */
+  NODE_STALE_AFTER_MS: int(10_000, 300, 600_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QUERY_DEADLINE_MS: int(5_000, 10),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+});
+
+/** Reads `--role=X` / `--role X` from argv; the flag wins over ROLE. A bare `--role` gives '' (then refused). */
+export function roleFromArgv(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--role=')) return a.slice('--role='.length);
+    if (a === '--role') {
+      const next = argv[i + 1];
+      return next === undefined || next.startsWith('--') ? '' : next;
+    }
+  }
+  return undefined;
+}
+
+export function instanceProblems(raw: NodeJS.ProcessEnv): string[] {
+  const heartbeatMs = Number(raw.NODE_HEARTBEAT_MS ?? 2_000);
+  const staleAfterMs = Number(raw.NODE_STALE_AFTER_MS ?? 10_000);
+  if (Number.isInteger(heartbeatMs) && Number.isInteger(staleAfterMs) && staleAfterMs < 2 * heartbeatMs) {
+    return ['NODE_STALE_AFTER_MS: must be at least twice NODE_HEARTBEAT_MS (one late heartbeat must not make a live node look gone)'];
+  }
+  return [];
+}
