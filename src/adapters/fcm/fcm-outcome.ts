@@ -4,7 +4,7 @@
 //   fail for good     payload errors, auth/config errors: alert, remove nothing
 // In doubt, never remove a token: an INVALID_ARGUMENT or a PERMISSION_DENIED that is not clearly about the token
 // (a bad payload, a service account without the FCM role) is a failure to alert on, not a dead device.
-// Pure: the sender (fcm-sender.ts) gathers what firebase-admin and the HTTP response said and calls classify here.
+// Pure: the sender (response-info.ts) gathers what firebase-admin and the HTTP response said and calls classify here.
 
 /** FCM v1 error codes (plus a few of our own for what never reached FCM or had no FCM code). */
 export type FcmOutcomeCode =

@@ -1,10 +1,10 @@
 // One long-lived HTTP/2 session to an HTTPS origin (fcm.googleapis.com), kept open across batches, one stream per
-// request: the 'http2-session' transport of fcm-sender.ts. firebase-admin's sendEach opens a TLS session and an
+// request: the 'http2-session' transport (http2-session-transport.ts). firebase-admin's sendEach opens a TLS session and an
 // HTTP/2 connection per call and cannot go through a proxy; this client pays the handshake once and, given a
 // proxy URL, opens the HTTP CONNECT tunnel itself and runs TLS end to end inside it.
 //
 // - TLS verification is always on. `ca`, when given, is the caller's full trust list (Node's roots plus an extra
-//   CA, see fcm-sender.ts), never a replacement of the roots, and verification is never switched off.
+//   CA, see fcm-agent.ts), never a replacement of the roots, and verification is never switched off.
 // - Streams in flight are bounded by maxInFlight and by the server's SETTINGS_MAX_CONCURRENT_STREAMS; requests
 //   beyond that wait in a FIFO queue (not in nghttp2's, where they would count against the request timeout).
 // - A session that sends GOAWAY, fails or closes is dropped at once; the next request opens a new one. Streams it
