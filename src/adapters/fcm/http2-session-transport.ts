@@ -6,7 +6,8 @@ import { accessTokenCache } from './access-token-cache.js';
 import type { BatchTransport } from './batch-transport.js';
 import type { FcmMessage } from './fcm-message.js';
 import { classifyFailure, type FcmOutcome } from './fcm-outcome.js';
-import { H2SessionClient, H2TransportError, type H2Response } from './h2-session-client.js';
+import { H2SessionClient, type H2Response } from './h2-session-client.js';
+import { H2TransportError } from './h2-transport-error.js';
 import { firebaseMessagingInternals } from './messaging-internals.js';
 import { failureOf, responseInfo } from './response-info.js';
 
