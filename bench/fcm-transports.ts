@@ -194,7 +194,7 @@ async function runClient(subject: SubjectKey, fake: Endpoint, proxyPort: number)
     }
     case 'admin-send-h1': {
       // The trust list as a secure context, not `ca`: https.Agent joins `ca` into its pool key on every request
-      // (see makeAgent in src/adapters/fcm/fcm-sender.ts), which would cost this plain loop ~0.4 ms of CPU per send.
+      // (see makeAgent in src/adapters/fcm/fcm-agent.ts), which would cost this plain loop ~0.4 ms of CPU per send.
       const secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, fake.ca] });
       const agent = new https.Agent({ keepAlive: true, maxSockets: PLAIN_H1_SOCKETS, secureContext });
       (agent as unknown as { createConnection: (o: tls.ConnectionOptions) => unknown }).createConnection = (o) =>

@@ -10,7 +10,7 @@
 // Shown failing against a deliberately broken product (each applied locally, the restart test run, then reverted):
 // - "every token received": the worker does not consume again after RabbitMQ comes back — in
 //   src/adapters/broker/amqp-broker.ts connect(), subscribe the consumers at the first connection only (wrap
-//   `await Promise.all([...this.consumers].map((c) => this.run(c, () => this.subscribe(c))));` in
+//   `await this.consumers.subscribeAll();` in
 //   `if (!this.connectedOnce) { this.connectedOnce = true; … }`) → fails on "every token of the restart job received
 //   at least once: 1040 of 3040 never received".
 // - "duplicates within the sends in flight": a redelivered copy of a batch already recorded sends it again — in

@@ -37,7 +37,7 @@
 //    stops pulling (RabbitMQ lists no consumer of the queue, its ready count never drops during the drain), finishes
 //    and records what it holds (four finished claims, none unfinished, at exit), exits 0; the next worker sends the
 //    rest; every token received exactly once.
-//    Broken: the drain does not wait for its batches: in src/adapters/broker/amqp-broker.ts, consumer cancel(), delete the line
+//    Broken: the drain does not wait for its batches: in src/adapters/broker/amqp-consumers.ts, consumer cancel(), delete the line
 //    `while (c.inFlight > 0) await new Promise<void>((resolve) => c.settledWaiters.push(resolve));`.
 //    Fails: "claims of the job at the drained worker’s exit: expected { finished: 3, unfinished: +0 } to deeply equal
 //    { finished: 4, unfinished: +0 }" (a batch went back unfinished: its claim released, its tokens left to be sent

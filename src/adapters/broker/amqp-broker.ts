@@ -1,40 +1,14 @@
-// The Broker over RabbitMQ with amqplib. One connection at a time ("link"): a confirm channel for every
-// publish, a control channel for declaring and checkQueue, one channel per consumer (its own prefetch).
-//
-// - Reconnect: a lost connection (or a failed attempt) emits `down` and tries again after a backoff
-//   (src/backoff.ts, on the injected clock); each new connection declares the topology again and
-//   re-subscribes every consumer that is not paused or cancelled, then emits `up`.
-// - Publishes resolve only when the broker confirmed them and reject otherwise, never re-sent here:
-//   while down → BROKER_UNAVAILABLE at once; connection lost before the confirm → BROKER_UNAVAILABLE (the
-//   message may or may not be stored: the caller — the outbox relay — publishes again, and consumers
-//   dedupe by messageId); nack or no queue bound to the routing key (mandatory) → BROKER_REJECTED; no
-//   confirm within confirmTimeoutMs (a blocked broker) → BROKER_UNAVAILABLE.
-// - Deliveries of a lost connection are not settled (their channel is gone): the broker redelivers them.
-// - Any unexpected close of a publish or consumer channel (a bug such as a double ack, a consumer
-//   cancelled by the broker because its queue was deleted) drops the whole connection and goes through
-//   the reconnect path, which is the one path that rebuilds everything.
-// - Nothing here throws out of an amqplib event handler: listeners are wrapped and errors logged.
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Message } from 'amqplib';
+// The Broker over RabbitMQ with amqplib: keeps one connection at a time (a link, amqp-link.ts) up, reconnecting
+// after a backoff; publishes with confirms (confirmed-publisher.ts) and runs the consumers (amqp-consumers.ts) on it.
+import amqp, { type Channel, type ChannelModel, type Message } from 'amqplib';
 import { SystemClock, type Clock, type TimerHandle } from '../../clock.js';
 import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
 import { errorMessage } from '../../errors/app-error.js';
 import { silentLogger, type Logger } from '../../logger.js';
-import {
-  BrokerRejectedError,
-  BrokerUnavailableError,
-  headerCount,
-  type Broker,
-  type BrokerEvent,
-  type ConsumeOptions,
-  type ConsumerEnd,
-  type ConsumerHandle,
-  type DeadLetterOptions,
-  type Delivery,
-  type Handler,
-  type Outcome,
-  type PublishOptions,
-  type RetryOptions,
-} from './broker.js';
+import { BrokerUnavailableError, type Broker, type BrokerEvent, type ConsumeOptions, type ConsumerHandle, type DeadLetterOptions, type Handler, type PublishOptions, type RetryOptions } from './broker.js';
+import { AmqpConsumers } from './amqp-consumers.js';
+import { returnKey, type Link, type LinkKeeper } from './amqp-link.js';
+import { ConfirmedPublisher } from './confirmed-publisher.js';
 import { HEADERS, buildTopology, declareTopology, retryQueueName, retryTierFor, type BrokerQueue, type PriorityQueue, type Topology, type TopologyOptions } from './topology.js';
 
 export interface AmqpBrokerOptions {
@@ -58,44 +32,12 @@ export interface AmqpBrokerOptions {
 
 const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
 
-interface PendingPublish {
-  readonly reject: (e: Error) => void;
-  readonly timer: TimerHandle;
-}
-
-/** One connection and its channels; a new one per reconnect. */
-interface Link {
-  readonly gen: number;
-  readonly conn: ChannelModel;
-  ctl: Channel | undefined;
-  pub: ConfirmChannel | undefined;
-  /** Declared and publishing: consumers may subscribe, publishes are sent. */
-  ready: boolean;
-  lost: boolean;
-  readonly pending: Map<number, PendingPublish>;
-  /** Mandatory publishes the broker returned (no route), by routing key and message id, until their confirm. */
-  readonly returned: Map<string, number>;
-  /** The last channel error, to name the reason when the connection goes. */
-  lastError: string | undefined;
-}
-
-interface AmqpConsumer {
-  readonly queue: BrokerQueue;
-  readonly prefetch: number;
-  readonly handler: Handler;
-  paused: boolean;
-  cancelled: boolean;
-  link: Link | undefined;
-  channel: Channel | undefined;
-  consumerTag: string | undefined;
-  closingChannel: boolean;
-  inFlight: number;
-  readonly settledWaiters: Array<() => void>;
-  /** Serialises subscribe, pause, resume and cancel of this consumer. */
-  ops: Promise<void>;
-  end(e: ConsumerEnd): void;
-}
-
+/**
+ * A lost connection (or a failed attempt) emits `down` and tries again after a backoff (src/backoff.ts, on the
+ * injected clock); each new connection declares the topology again and re-subscribes every consumer that is not
+ * paused or cancelled, then emits `up`. Nothing here throws out of an amqplib event handler: listeners are wrapped
+ * and errors logged.
+ */
 export class AmqpBroker implements Broker {
   readonly kind = 'amqp' as const;
   readonly topology: Topology;
@@ -103,15 +45,14 @@ export class AmqpBroker implements Broker {
   private readonly random: () => number;
   private readonly log: Logger;
   private readonly reconnectPolicy: BackoffPolicy;
-  private readonly confirmTimeoutMs: number;
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
-  private readonly consumers = new Set<AmqpConsumer>();
+  private readonly publisher: ConfirmedPublisher;
+  private readonly consumers: AmqpConsumers;
   private link: Link | undefined;
   private up = false;
   private closed = false;
   private gen = 0;
   private attempt = 0;
-  private publishSeq = 0;
   private reconnectTimer: TimerHandle | undefined;
 
   constructor(private readonly options: AmqpBrokerOptions) {
@@ -120,7 +61,15 @@ export class AmqpBroker implements Broker {
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLogger();
     this.reconnectPolicy = { ...RECONNECT, ...options.reconnect };
-    this.confirmTimeoutMs = options.confirmTimeoutMs ?? 10_000;
+    // What the publisher and the consumers see of this broker: its current link, and the way to give up on one.
+    const links: LinkKeeper = {
+      isClosed: () => this.closed,
+      current: () => this.link,
+      failLink: (link, reason) => this.failLink(link, reason),
+      watchChannel: (link, ch, what, current) => this.watchChannel(link, ch, what, current),
+    };
+    this.publisher = new ConfirmedPublisher(links, this.clock, options.confirmTimeoutMs ?? 10_000);
+    this.consumers = new AmqpConsumers(links, this.log);
     void this.connect();
   }
 
@@ -132,223 +81,26 @@ export class AmqpBroker implements Broker {
     return this.link?.pending.size ?? 0;
   }
 
-  // ------------------------------------------------------------------------------------------ publishing
-
   publish(queue: PriorityQueue, body: Buffer, options: PublishOptions): Promise<void> {
-    return this.send(this.topology.exchange, queue, queue, body, options, { ...options.headers });
+    const headers = { ...options.headers };
+    return this.publisher.send({ exchange: this.topology.exchange, routingKey: queue, queue, body, messageId: options.messageId, priority: options.priority, headers });
   }
 
+  /** To the retry queue of the smallest tier that covers the wanted delay; it dead-letters back to `queue`. */
   retry(queue: PriorityQueue, body: Buffer, options: RetryOptions): Promise<void> {
     const name = retryQueueName(queue, retryTierFor(this.topology, options.delayMs));
     const headers = { ...options.headers, [HEADERS.attempt]: options.attempt, [HEADERS.retryReason]: options.reason };
-    return this.send(this.topology.retryExchange, name, queue, body, options, headers);
+    return this.publisher.send({ exchange: this.topology.retryExchange, routingKey: name, queue, body, messageId: options.messageId, priority: options.priority, headers });
   }
 
   deadLetter(queue: PriorityQueue, body: Buffer, reason: string, attempts: number, options: DeadLetterOptions = {}): Promise<void> {
     const headers = { ...options.headers, [HEADERS.deadReason]: reason, [HEADERS.attempts]: attempts, [HEADERS.originQueue]: queue };
-    return this.send(this.topology.deadLetterExchange, queue, queue, body, { messageId: options.messageId }, headers);
+    return this.publisher.send({ exchange: this.topology.deadLetterExchange, routingKey: queue, queue, body, messageId: options.messageId, headers });
   }
 
-  private send(exchange: string, routingKey: string, queue: string, body: Buffer, options: { messageId: string | undefined; priority?: number }, headers: Record<string, unknown>): Promise<void> {
-    if (this.closed) return Promise.reject(new BrokerUnavailableError('the broker connection is closed'));
-    const link = this.link;
-    const pub = link?.pub;
-    if (!link || !pub || !link.ready || link.lost) return Promise.reject(new BrokerUnavailableError('not connected to RabbitMQ'));
-    const returnKey = `${routingKey}\u0000${options.messageId ?? ''}`;
-    return new Promise<void>((resolve, reject) => {
-      const id = ++this.publishSeq;
-      const timer = this.clock.setTimeout(() => {
-        if (link.pending.delete(id)) reject(new BrokerUnavailableError(`RabbitMQ did not confirm within ${this.confirmTimeoutMs} ms`));
-      }, this.confirmTimeoutMs);
-      link.pending.set(id, { reject, timer });
-      const settle = (err: unknown): void => {
-        if (!link.pending.delete(id)) return; // already failed: timed out or connection lost
-        this.clock.clearTimeout(timer);
-        const returned = link.returned.get(returnKey) ?? 0;
-        if (returned > 0) {
-          if (returned === 1) link.returned.delete(returnKey);
-          else link.returned.set(returnKey, returned - 1);
-          reject(new BrokerRejectedError(queue, `no queue is bound to ${exchange}/${routingKey}: the message was not stored`));
-        } else if (err === null || err === undefined) resolve();
-        else if (errorMessage(err) === 'message nacked') reject(new BrokerRejectedError(queue, `RabbitMQ refused the message for ${queue} (nack)`));
-        else reject(new BrokerUnavailableError(`connection to RabbitMQ lost before the confirm (${errorMessage(err)})`, { cause: err }));
-      };
-      try {
-        pub.publish(
-          exchange,
-          routingKey,
-          body,
-          {
-            persistent: true,
-            mandatory: true,
-            ...(options.messageId !== undefined ? { messageId: options.messageId } : {}),
-            headers,
-            ...(options.priority !== undefined ? { priority: options.priority } : {}),
-          },
-          settle,
-        );
-      } catch (error) {
-        // The channel closed under us (IllegalOperationError), or a header table too large (RangeError).
-        if (link.pending.delete(id)) this.clock.clearTimeout(timer);
-        reject(error instanceof RangeError ? error : new BrokerUnavailableError(`publish failed: ${errorMessage(error)}`, { cause: error }));
-      }
-    });
+  consume(queue: BrokerQueue, options: ConsumeOptions, handler: Handler): Promise<ConsumerHandle> {
+    return this.consumers.consume(queue, options, handler);
   }
-
-  // ------------------------------------------------------------------------------------------ consuming
-
-  async consume(queue: BrokerQueue, options: ConsumeOptions, handler: Handler): Promise<ConsumerHandle> {
-    if (this.closed) throw new BrokerUnavailableError('the broker connection is closed');
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new RangeError(`prefetch must be a whole number >= 1, not ${options.prefetch}`);
-    let resolveEnded!: (e: ConsumerEnd) => void;
-    const ended = new Promise<ConsumerEnd>((resolve) => (resolveEnded = resolve));
-    let endedOnce = false;
-    const c: AmqpConsumer = {
-      queue,
-      prefetch: options.prefetch,
-      handler,
-      paused: false,
-      cancelled: false,
-      link: undefined,
-      channel: undefined,
-      consumerTag: undefined,
-      closingChannel: false,
-      inFlight: 0,
-      settledWaiters: [],
-      ops: Promise.resolve(),
-      end: (e) => {
-        if (endedOnce) return;
-        endedOnce = true;
-        resolveEnded(e);
-      },
-    };
-    this.consumers.add(c);
-    await this.run(c, () => this.subscribe(c)).catch((error: unknown) => this.failLink(c.link ?? this.link, `subscribing to ${queue} failed: ${errorMessage(error)}`));
-    return {
-      queue,
-      ended,
-      get paused() {
-        return c.paused;
-      },
-      pause: () =>
-        this.run(c, async () => {
-          c.paused = true;
-          await this.unsubscribe(c);
-        }),
-      resume: () =>
-        this.run(c, async () => {
-          if (c.cancelled) return;
-          c.paused = false;
-          await this.subscribe(c);
-        }).catch((error: unknown) => this.failLink(c.link ?? this.link, `subscribing to ${queue} failed: ${errorMessage(error)}`)),
-      cancel: async () => {
-        await this.run(c, async () => {
-          c.cancelled = true;
-          this.consumers.delete(c);
-          await this.unsubscribe(c);
-        });
-        while (c.inFlight > 0) await new Promise<void>((resolve) => c.settledWaiters.push(resolve));
-        const ch = c.channel;
-        c.channel = undefined;
-        if (ch) {
-          c.closingChannel = true;
-          await ch.close().catch(() => undefined);
-        }
-        c.end({ reason: 'cancelled' });
-      },
-    };
-  }
-
-  /** Runs one operation of a consumer after the previous one; the chain never rejects. */
-  private run(c: AmqpConsumer, op: () => Promise<void>): Promise<void> {
-    const next = c.ops.then(op);
-    c.ops = next.catch(() => undefined);
-    return next;
-  }
-
-  /** Subscribes on the current link when it is ready and the consumer wants deliveries; idempotent. */
-  private async subscribe(c: AmqpConsumer): Promise<void> {
-    const link = this.link;
-    if (this.closed || c.cancelled || c.paused || !link || !link.ready || link.lost) return;
-    if (c.link === link && c.consumerTag) return;
-    if (c.link !== link || !c.channel) {
-      c.channel = undefined;
-      c.consumerTag = undefined;
-      const ch = await link.conn.createChannel();
-      this.watchChannel(link, ch, `consumer channel of ${c.queue}`, () => c.channel === ch && !c.closingChannel);
-      await ch.prefetch(c.prefetch);
-      c.link = link;
-      c.channel = ch;
-      c.closingChannel = false;
-    }
-    const ch = c.channel;
-    const ok = await ch.consume(c.queue, (m) => this.onDelivery(c, link, ch, m), { noAck: false });
-    c.consumerTag = ok.consumerTag;
-  }
-
-  /** basic.cancel on the live channel; nothing to do when the connection is gone (the broker forgot it). */
-  private async unsubscribe(c: AmqpConsumer): Promise<void> {
-    const tag = c.consumerTag;
-    c.consumerTag = undefined;
-    if (!tag || !c.channel || !c.link || c.link.lost) return;
-    try {
-      await c.channel.cancel(tag);
-    } catch (error) {
-      this.log.debug({ err: error, queue: c.queue }, 'basic.cancel failed (connection going away)');
-    }
-  }
-
-  private onDelivery(c: AmqpConsumer, link: Link, ch: Channel, m: ConsumeMessage | null): void {
-    if (m === null) {
-      // The broker cancelled the consumer (its queue was deleted): rebuild everything on a new connection.
-      if (c.channel === ch) c.consumerTag = undefined;
-      if (!c.cancelled) this.failLink(link, `RabbitMQ cancelled the consumer of ${c.queue}`);
-      return;
-    }
-    c.inFlight++;
-    const headers = (m.properties.headers ?? {}) as Record<string, unknown>;
-    const delivery: Delivery = {
-      queue: c.queue,
-      body: m.content,
-      messageId: typeof m.properties.messageId === 'string' && m.properties.messageId !== '' ? m.properties.messageId : undefined,
-      headers,
-      priority: typeof m.properties.priority === 'number' ? m.properties.priority : undefined,
-      redelivered: m.fields.redelivered,
-      deliveryCount: headerCount(headers['x-delivery-count']),
-      attempt: headerCount(headers[HEADERS.attempt]),
-    };
-    let result: Promise<Outcome>;
-    try {
-      result = c.handler(delivery);
-    } catch (error) {
-      result = Promise.reject(error);
-    }
-    result
-      .catch((error: unknown): Outcome => {
-        this.log.warn({ err: error, queue: c.queue, messageId: delivery.messageId }, 'consumer handler failed; message returned to its queue');
-        return 'nack-requeue';
-      })
-      .then((outcome) => this.settle(c, link, ch, m, outcome))
-      .finally(() => {
-        c.inFlight--;
-        for (const w of c.settledWaiters.splice(0)) w();
-      })
-      .catch(() => undefined);
-  }
-
-  private settle(c: AmqpConsumer, link: Link, ch: Channel, m: ConsumeMessage, outcome: Outcome): void {
-    // A delivery of a lost connection: the broker has put it back already and will redeliver it.
-    if (link.lost || c.channel !== ch) return;
-    try {
-      if (outcome === 'ack') ch.ack(m);
-      else if (outcome === 'reject') ch.reject(m, false);
-      else ch.nack(m, false, true);
-    } catch (error) {
-      this.log.warn({ err: error, queue: c.queue, outcome }, 'settling a delivery failed (channel closing); the broker redelivers it');
-    }
-  }
-
-  // ------------------------------------------------------------------------------------------ queries
 
   async consumerCount(queue: BrokerQueue): Promise<number> {
     if (this.closed) throw new BrokerUnavailableError('the broker connection is closed');
@@ -371,8 +123,6 @@ export class AmqpBroker implements Broker {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
-
-  // ------------------------------------------------------------------------------------------ connection
 
   private async connect(): Promise<void> {
     this.reconnectTimer = undefined;
@@ -413,12 +163,12 @@ export class AmqpBroker implements Broker {
       const pub = await conn.createConfirmChannel();
       this.watchChannel(link, pub, 'publish channel', () => link.pub === pub);
       pub.on('return', (m: Message) => {
-        const key = `${m.fields.routingKey}\u0000${typeof m.properties.messageId === 'string' ? m.properties.messageId : ''}`;
+        const key = returnKey(m.fields.routingKey, typeof m.properties.messageId === 'string' ? m.properties.messageId : undefined);
         link.returned.set(key, (link.returned.get(key) ?? 0) + 1);
       });
       link.pub = pub;
       link.ready = true;
-      await Promise.all([...this.consumers].map((c) => this.run(c, () => this.subscribe(c))));
+      await this.consumers.subscribeAll();
     } catch (error) {
       this.failLink(link, `setting up RabbitMQ failed: ${link.lastError ?? errorMessage(error)}`);
       return;
@@ -448,7 +198,11 @@ export class AmqpBroker implements Broker {
     ch.on('handler-error', (error: Error, event: string) => this.log.error({ err: error, event }, 'a RabbitMQ channel handler threw'));
   }
 
-  /** An unexpected close of a publish or consumer channel drops the connection (see the header). */
+  /**
+   * Any unexpected close of a publish or consumer channel (a bug such as a double ack, a consumer cancelled by the
+   * broker because its queue was deleted) drops the whole connection: the reconnect path is the one that rebuilds
+   * everything.
+   */
   private watchChannel(link: Link, ch: Channel, what: string, current: () => boolean): void {
     ch.on('error', (error: Error) => {
       link.lastError = errorMessage(error);
@@ -481,13 +235,7 @@ export class AmqpBroker implements Broker {
       this.clock.clearTimeout(p.timer);
       p.reject(new BrokerUnavailableError(`connection to RabbitMQ lost before the confirm (${reason})`));
     }
-    for (const c of this.consumers) {
-      if (c.link === link) {
-        c.channel = undefined;
-        c.consumerTag = undefined;
-        c.link = undefined;
-      }
-    }
+    this.consumers.detach(link);
     if (this.link !== link) return;
     this.link = undefined;
     if (this.closed) return;
@@ -520,8 +268,7 @@ export class AmqpBroker implements Broker {
     this.up = false;
     this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    for (const c of this.consumers) c.end({ reason: 'broker-closed' });
-    this.consumers.clear();
+    this.consumers.endAll();
     const link = this.link;
     if (!link) return;
     this.lose(link, 'broker closed');

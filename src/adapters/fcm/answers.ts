@@ -1,7 +1,5 @@
-// Answers as they come, inside a batch: the sender tells each message's outcome the moment FCM answers it, and the
-// batch's progress is recorded from these (dispatch/batch-progress.ts), so a copy that takes a batch over after its
-// worker died sends only what had no answer. Chunked where they are produced (a pool thread posts one message per
-// chunk, not per answer): a chunk goes out when it holds `step` answers or `flushMs` after its first answer.
+// Answers as they come, inside a batch, told in chunks: the batch's progress is recorded from them
+// (dispatch/batch-progress.ts), so a copy that takes a batch over after its worker died sends only what had no answer.
 import type { FcmOutcome } from './fcm-outcome.js';
 
 /** Outcomes of some messages of a batch, each with its position in what was given to the sender. */
@@ -10,7 +8,10 @@ export type Answers = ReadonlyArray<readonly [index: number, outcome: FcmOutcome
 /** Told each chunk of answers of a batch in flight. */
 export type OnAnswers = (answers: Answers) => void;
 
-/** How answers are chunked before they are told. */
+/**
+ * How answers are chunked before they are told: where they are produced (a pool thread posts one message per chunk,
+ * not per answer), a chunk goes out when it holds `step` answers or `flushMs` after its first answer.
+ */
 export interface AnswerChunking {
   readonly step: number;
   readonly flushMs: number;

@@ -1,7 +1,5 @@
-// The FCM HTTP v1 message for one device token, built from a notification and its type (DOMAIN.md, the
-// notification_types table): the queue decides the delivery priority (urgent and high_priority → Android HIGH and
-// APNs 10, normal and low_priority → NORMAL and 5); the type gives the TTL and the collapse key. Pure: no I/O, no
-// firebase-admin runtime (only its types), so it runs in the API (size check) and in pool threads alike.
+// The FCM HTTP v1 message for one device token, built from a notification and its type (DOMAIN.md). Pure: no I/O
+// and only firebase-admin's types, so it runs in the API (size check) and in pool threads alike.
 import type { TokenMessage } from 'firebase-admin/messaging';
 import type { PriorityQueue } from '../broker/topology.js';
 import { FCM_PAYLOAD_LIMIT_BYTES } from '../../domain/notification-request.js';
@@ -40,7 +38,10 @@ export function fcmPriority(queue: PriorityQueue): FcmPriority {
   return queue === 'urgent' || queue === 'high_priority' ? { android: 'high', apns: '10' } : { android: 'normal', apns: '5' };
 }
 
-/** The push for one device token. `nowMs` fixes the APNs expiration (absolute time) for tests. */
+/**
+ * The push for one device token: the queue gives the priority, the type the TTL and the collapse key. `nowMs` fixes
+ * the APNs expiration (absolute time) for tests.
+ */
 export function buildFcmMessage(token: string, notification: FcmNotification, nowMs: number = Date.now()): FcmMessage {
   if (token.length === 0) throw new TypeError('an FCM token must not be empty');
   const { type } = notification;

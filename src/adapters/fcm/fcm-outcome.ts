@@ -1,10 +1,5 @@
-// What to do with one token after a send: the per-token outcome table of DESIGN.md §4 and FACTS.md.
-//   remove the token  UNREGISTERED, INVALID_ARGUMENT about the token, SENDER_ID_MISMATCH
-//   retry             UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED (Retry-After honoured; 429 without one: ≥ 60 s)
-//   fail for good     payload errors, auth/config errors: alert, remove nothing
-// In doubt, never remove a token: an INVALID_ARGUMENT or a PERMISSION_DENIED that is not clearly about the token
-// (a bad payload, a service account without the FCM role) is a failure to alert on, not a dead device.
-// Pure: the sender (fcm-sender.ts) gathers what firebase-admin and the HTTP response said and calls classify here.
+// What to do with one token after a send: the per-token outcome table of DESIGN.md §4 and FACTS.md. Pure: the
+// sender gathers what firebase-admin and the HTTP response said (response-info.ts) and classifies it here.
 
 /** FCM v1 error codes (plus a few of our own for what never reached FCM or had no FCM code). */
 export type FcmOutcomeCode =
@@ -73,7 +68,14 @@ const PAYLOAD_CODES = new Set([
   'messaging/invalid-recipient',
 ]);
 
-/** The outcome of one failed send. */
+/**
+ * The outcome of one failed send:
+ *   remove the token  UNREGISTERED, INVALID_ARGUMENT about the token, SENDER_ID_MISMATCH
+ *   retry             UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED (Retry-After honoured; 429 without one: ≥ 60 s)
+ *   fail for good     payload errors, auth/config errors: alert, remove nothing
+ * In doubt, never remove a token: an INVALID_ARGUMENT or a PERMISSION_DENIED that is not clearly about the token
+ * (a bad payload, a service account without the FCM role) is a failure to alert on, not a dead device.
+ */
 export function classifyFailure(failure: FcmFailure, nowMs: number = Date.now()): FcmOutcome {
   const code = failure.code ?? '';
   const message = failure.message ?? '';

@@ -1,19 +1,12 @@
-// The FCM pool: firebase-admin on piscina worker threads (DESIGN.md §4), so the ~65–85 µs of CPU per message
-// that firebase-admin costs (FACTS.md) is spent off the main thread, where the consumers, the push scheduler
-// and the database work run.
-//
-// The pool never decides order: the push scheduler hands it at most `maxInFlight` batches at once and every one
-// of them runs at once (concurrentTasksPerWorker covers them), so piscina's own FIFO queue stays empty; its
-// maxQueue is that same bound, and a caller that exceeded it gets an error instead of a silent queue.
-// A thread that dies (an uncaught error, out of memory) fails only its own batches (the consumer puts their
-// messages back in the queue) and piscina starts another.
+// The FCM pool: firebase-admin on piscina worker threads (DESIGN.md §4), so the ~65–85 µs of CPU per message it
+// costs (FACTS.md) is spent off the main thread, where the consumers, the push scheduler and the database work run.
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { AnswerChunking, Answers, OnAnswers } from './answers.js';
 import type { FcmMessage } from './fcm-message.js';
 import type { FcmOutcome } from './fcm-outcome.js';
-import type { PoolSenderOptions } from './pool-sender-options.js';
-import type { PoolTask } from './pool-worker.js';
+import type { FcmSenderOptions } from './fcm-sender.js';
+import type { PoolTask } from './pool-task.js';
 
 /** Who hears a batch's answers while it is in flight, and how they are chunked. */
 export interface BatchProgressListener {
@@ -21,7 +14,8 @@ export interface BatchProgressListener {
   readonly chunking: AnswerChunking;
 }
 
-export type { PoolSenderOptions };
+/** Sender options that can cross into a thread: the credential is a service-account file path. */
+export type PoolSenderOptions = Omit<FcmSenderOptions, 'credential' | 'appName'> & { readonly credential: string };
 
 export interface FcmPoolOptions {
   readonly threads: number;
@@ -76,6 +70,13 @@ function workerEntry(): { filename: string; sourceEntry: string | undefined } {
   return { filename: new URL('./pool-worker.js', import.meta.url).href, sourceEntry: undefined };
 }
 
+/**
+ * The pool never decides order: the push scheduler hands it at most `maxInFlight` batches at once and every one of
+ * them runs at once (concurrentTasksPerWorker covers them), so piscina's own FIFO queue stays empty; its maxQueue is
+ * that same bound, and a caller that exceeded it gets an error instead of a silent queue. A thread that dies (an
+ * uncaught error, out of memory) fails only its own batches (the consumer puts their messages back in the queue)
+ * and piscina starts another.
+ */
 export function createFcmPool(options: FcmPoolOptions): FcmPool {
   const { threads, maxInFlight } = options;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError('threads must be a whole number >= 1');

@@ -1,26 +1,9 @@
-// One long-lived HTTP/2 session to an HTTPS origin (fcm.googleapis.com), kept open across batches, one stream per
-// request: the 'http2-session' transport of fcm-sender.ts. firebase-admin's sendEach opens a TLS session and an
-// HTTP/2 connection per call and cannot go through a proxy; this client pays the handshake once and, given a
-// proxy URL, opens the HTTP CONNECT tunnel itself and runs TLS end to end inside it.
-//
-// - TLS verification is always on. `ca`, when given, is the caller's full trust list (Node's roots plus an extra
-//   CA, see fcm-sender.ts), never a replacement of the roots, and verification is never switched off.
-// - Streams in flight are bounded by maxInFlight and by the server's SETTINGS_MAX_CONCURRENT_STREAMS; requests
-//   beyond that wait in a FIFO queue (not in nghttp2's, where they would count against the request timeout).
-// - A session that sends GOAWAY, fails or closes is dropped at once; the next request opens a new one. Streams it
-//   still carried fail with an H2TransportError (the caller answers them as retryable), never a hang: every
-//   stream also has the request timeout.
-// - Liveness: while the session is open a ping goes out every pingIntervalMs; an unanswered ping by the next tick
-//   destroys the session (a proxy or NAT that dropped the tunnel silently would otherwise hold streams until
-//   their timeout). A session idle for idleTimeoutMs is closed, so idle workers hold no connection and a later
-//   batch does not find a tunnel the proxy has already forgotten.
-// No process-wide state: several clients (and worker threads) each have their own session.
-import http from 'node:http';
+// One long-lived HTTP/2 session to an HTTPS origin (fcm.googleapis.com), kept open across requests, one stream per
+// request, bounded in flight, dropped and reopened on GOAWAY or error: the client of the 'http2-session' transport.
 import http2 from 'node:http2';
-import https from 'node:https';
-import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { AppError, errorMessage } from '../../errors/app-error.js';
+import { dialH2 } from './h2-dial.js';
+import { asTransportError, H2TransportError } from './h2-transport-error.js';
 
 export interface H2SessionClientOptions {
   /** https://host[:port] the requests go to (its host is the TLS servername and the CONNECT authority). */
@@ -49,19 +32,6 @@ export interface H2Response {
   readonly body: string;
 }
 
-/** The request never got a complete answer (connect, TLS, proxy, reset, GOAWAY, timeout, session lost). */
-export class H2TransportError extends AppError {
-  readonly code = 'FCM_TRANSPORT_FAILED';
-  constructor(
-    message: string,
-    /** 'timeout' when the request or connect timed out, otherwise 'network'. */
-    readonly kind: 'network' | 'timeout',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
 interface Pending {
   readonly headers: http2.OutgoingHttpHeaders;
   readonly body: string;
@@ -79,6 +49,19 @@ interface Live {
   timer: NodeJS.Timeout | undefined;
 }
 
+/**
+ * firebase-admin's sendEach opens a TLS session and an HTTP/2 connection per call and cannot go through a proxy;
+ * this client pays the handshake once. TLS verification is always on: `ca` is the caller's full trust list (Node's
+ * roots plus an extra CA, see fcm-agent.ts), never a replacement of the roots.
+ * - Streams beyond maxInFlight and the server's SETTINGS_MAX_CONCURRENT_STREAMS wait in a FIFO queue here (not in
+ *   nghttp2's, where they would count against the request timeout).
+ * - A session that sends GOAWAY, fails or closes is dropped at once; streams it still carried fail with an
+ *   H2TransportError (the caller answers them as retryable), never a hang: every stream has the request timeout.
+ * - Liveness: a ping every pingIntervalMs, an unanswered one destroys the session (a proxy or NAT that dropped the
+ *   tunnel silently would otherwise hold streams until their timeout); a session idle for idleTimeoutMs is closed,
+ *   so a later batch does not find a tunnel the proxy has already forgotten.
+ * No process-wide state: several clients (and worker threads) each have their own session.
+ */
 export class H2SessionClient {
   private readonly url: URL;
   /** Built once from `ca` (parsing ~140 roots per reconnect is not free). */
@@ -245,7 +228,7 @@ export class H2SessionClient {
   }
 
   private async open(): Promise<Live> {
-    const socket = await this.tlsSocket();
+    const socket = await dialH2(this.url, this.secureContext, this.options);
     const session = http2.connect(this.url.origin, { createConnection: () => socket });
     const live: Live = { session, usable: true, inFlight: 0, lastUsed: Date.now(), pingOutstanding: false, timer: undefined };
     const drop = (): void => {
@@ -300,94 +283,4 @@ export class H2SessionClient {
     });
     if (!sent) live.pingOutstanding = false;
   }
-
-  /** A TLS socket to the origin that negotiated h2: direct, via the dial seam, or through the proxy tunnel. */
-  private async tlsSocket(): Promise<tls.TLSSocket> {
-    const servername = this.url.hostname;
-    const port = Number(this.url.port || 443);
-    const deadline = this.options.connectTimeoutMs;
-    let tunnel: Duplex | undefined;
-    const tlsOptions: tls.ConnectionOptions = {
-      servername,
-      ALPNProtocols: ['h2'],
-      ...(this.secureContext ? { secureContext: this.secureContext } : {}),
-    };
-    const started = Date.now();
-    if (this.options.proxyUrl) tunnel = await this.proxyTunnel(`${servername}:${port}`, deadline);
-    const remaining = Math.max(1, deadline - (Date.now() - started));
-    const dial = this.options.dialOverride;
-    const socket = tunnel
-      ? tls.connect({ ...tlsOptions, socket: tunnel })
-      : tls.connect({ ...tlsOptions, host: dial?.host ?? servername, port: dial?.port ?? port });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new H2TransportError(`TLS handshake with ${servername} not done within ${deadline} ms`, 'timeout'));
-      }, remaining);
-      socket.once('secureConnect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        resolve();
-      });
-      const onError = (error: Error): void => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(asTransportError(error, `TLS to ${servername} failed`));
-      };
-      socket.once('error', onError);
-    });
-    if (socket.alpnProtocol !== 'h2') {
-      socket.destroy();
-      throw new H2TransportError(`${servername} did not negotiate HTTP/2 (ALPN: ${String(socket.alpnProtocol)})`, 'network');
-    }
-    return socket;
-  }
-
-  private proxyTunnel(authority: string, timeoutMs: number): Promise<Duplex> {
-    const proxy = new URL(this.options.proxyUrl as string);
-    const headers: http.OutgoingHttpHeaders = { host: authority };
-    if (proxy.username || proxy.password) {
-      const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-      headers['proxy-authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
-    }
-    const secure = proxy.protocol === 'https:';
-    const request = (secure ? https : http).request({
-      host: proxy.hostname,
-      port: Number(proxy.port || (secure ? 443 : 80)),
-      method: 'CONNECT',
-      path: authority,
-      headers,
-      agent: false,
-      ...(secure && this.secureContext ? { secureContext: this.secureContext } : {}),
-    });
-    return new Promise<Duplex>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        request.destroy();
-        reject(new H2TransportError(`proxy CONNECT to ${authority} not answered within ${timeoutMs} ms`, 'timeout'));
-      }, timeoutMs);
-      request.once('connect', (response: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-        clearTimeout(timer);
-        if (response.statusCode !== 200) {
-          socket.destroy();
-          reject(new H2TransportError(`proxy answered CONNECT ${authority} with ${response.statusCode} ${response.statusMessage ?? ''}`.trim(), 'network'));
-          return;
-        }
-        // Bytes after the proxy's answer belong to the tunnel (none expected: the client speaks first in TLS).
-        if (head.length > 0) socket.unshift(head);
-        resolve(socket);
-      });
-      request.once('error', (error) => {
-        clearTimeout(timer);
-        reject(asTransportError(error, `proxy ${proxy.host} unreachable`));
-      });
-      request.end();
-    });
-  }
-}
-
-function asTransportError(error: unknown, context: string): H2TransportError {
-  if (error instanceof H2TransportError) return error;
-  const message = errorMessage(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  return new H2TransportError(`${context}: ${message}${typeof code === 'string' && !message.includes(code) ? ` (${code})` : ''}`, 'network', { cause: error });
 }

@@ -1,6 +1,5 @@
-// Running from TypeScript sources (tests, `tsx`): worker threads start as plain Node, so this bootstrap
-// registers tsx in the thread and loads pool-worker.ts. The compiled build loads dist/src/adapters/fcm/pool-worker.js
-// directly and never uses this file.
+// A pool thread's bootstrap when running from the TypeScript sources (tests, tsx): registers tsx in the thread, then
+// loads pool-worker.ts. The compiled build loads dist/src/adapters/fcm/pool-worker.js directly.
 import { workerData } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
 

@@ -1,12 +1,11 @@
-// The body of one FCM pool thread (piscina): one FcmSender per thread, made from the options in workerData when
-// the thread starts, then reused (its keep-alive sockets or HTTP/2 session and its OAuth token with it).
-// The thread's sockets and firebase-admin app end with the thread (the pool terminates threads on close).
-import { threadId, workerData, type MessagePort } from 'node:worker_threads';
-import { answerChunker, type AnswerChunking } from './answers.js';
-import type { FcmMessage } from './fcm-message.js';
+// The body of one FCM pool thread (piscina): one FcmSender per thread, made from the options in workerData when the
+// thread starts and reused (its sockets, HTTP/2 session and OAuth token with it) until the pool ends the thread.
+import { threadId, workerData } from 'node:worker_threads';
+import { answerChunker } from './answers.js';
 import type { FcmOutcome } from './fcm-outcome.js';
 import { createFcmSender, type FcmSender } from './fcm-sender.js';
-import type { PoolSenderOptions } from './pool-sender-options.js';
+import type { PoolSenderOptions } from './fcm-pool.js';
+import type { PoolTask } from './pool-task.js';
 
 const options = (workerData as { sender: PoolSenderOptions }).sender;
 // Made when the thread starts (the pool starts all its threads at once) and warmed in the background: the first
@@ -19,12 +18,6 @@ try {
   void sender.warm();
 } catch (e) {
   sender = e instanceof Error ? e : new Error(String(e));
-}
-
-/** One batch; with `progress`, its answers are posted there in chunks while the batch is in flight. */
-export interface PoolTask {
-  readonly messages: readonly FcmMessage[];
-  readonly progress?: { readonly port: MessagePort; readonly chunking: AnswerChunking };
 }
 
 export default async function sendBatch(task: PoolTask): Promise<FcmOutcome[]> {

@@ -1,6 +1,5 @@
-// The embedded mode's FCM: a sender with createFcmSender's shape that sends nothing. It keeps the last
-// `maxRecorded` messages in memory (older ones are dropped, the counters keep counting) and answers 'sent' for
-// every token, unless a test scripted another outcome for that token (`script(token, outcome)`, or a function).
+// The embedded mode's FCM: a sender with createFcmSender's shape that sends nothing, records the last messages and
+// answers 'sent' for every token unless a test scripted another outcome for it.
 import type { FcmMessage } from './fcm-message.js';
 import type { FcmOutcome } from './fcm-outcome.js';
 import type { FcmSender } from './fcm-sender.js';
