@@ -1,14 +1,5 @@
 // GET /v1/me/notifications/live: a WebSocket on which the signed-in user receives their new inbox entries as they
-// are written (by a fan-out in any process), as `{ type: 'notification', entry }` with `entry` shaped like one
-// item of GET /v1/me/notifications. Live delivery is best effort: on every (re)connect the app lists its inbox,
-// and it dedupes by entry id (a resumed fan-out may announce an entry twice).
-//
-// Everything is decided before the upgrade, so a refusal is a plain HTTP problem response like the rest of the
-// API: the path (404), the Origin against the CORS allowlist (403; no Origin = not a browser, allowed), the access
-// token (401) and the role (403, the roles of GET /v1/me/notifications), then the account itself through the
-// live hub (401 when it no longer exists, 503 when the database cannot say). The token comes in the
-// Authorization header, or, from browsers (which cannot set headers on a WebSocket), as the subprotocol pair
-// `bearer, <token>`, answered with `bearer`. Never in the query string: URLs end up in access logs.
+// are written, as `{ type: 'notification', entry }` (best effort: the app lists its inbox on every (re)connect).
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -59,7 +50,17 @@ export interface LiveEndpoint {
   close(): void;
 }
 
-/** Serves LIVE_PATH on `server`'s upgrade event; any other upgrade is a 404. */
+/**
+ * Serves LIVE_PATH on `server`'s upgrade event; any other upgrade is a 404. `entry` is shaped like one item of
+ * GET /v1/me/notifications; clients dedupe by its id (a resumed fan-out may announce an entry twice).
+ *
+ * Everything is decided before the upgrade, so a refusal is a plain problem response like the rest of the API: the
+ * path (404), the Origin against the CORS allowlist (403; no Origin = not a browser, allowed), the access token
+ * (401) and the role (403, those of GET /v1/me/notifications), then the account through the live hub (401 when it
+ * no longer exists, 503 when the database cannot say). The token comes in the Authorization header or, from
+ * browsers (which cannot set headers on a WebSocket), as the subprotocol pair `bearer, <token>`, answered with
+ * `bearer`; never in the query string, since URLs end up in access logs.
+ */
 export function attachLiveEndpoint(server: Server, deps: LiveEndpointDeps): LiveEndpoint {
   const { gateway, verifier, log } = deps;
   const allowedOrigins = new Set(deps.corsOrigins);
