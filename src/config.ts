@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './domain/session-policy.js';
-import { PRIORITY_QUEUES, type PriorityQueue } from './adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from './domain/priority.js';
 import { AppError } from './errors/app-error.js';
 
 export const ROLES = ['api', 'worker', 'all'] as const;

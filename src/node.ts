@@ -15,7 +15,7 @@ import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
 import { AuthWatch } from './accounts/auth-watch.js';
 import { createMetrics, type DispatchSnapshot } from './metrics.js';
-import { PRIORITY_QUEUES } from './adapters/broker/topology.js';
+import { PRIORITY_QUEUES } from './domain/priority.js';
 import { consumerName, type ConsumerMessage, type ConsumerStats } from './contracts/consumer.js';
 import { FCM_POOL, type FcmPoolMessage } from './contracts/fcm-pool.js';
 import { attachLiveEndpoint, type LiveEndpoint } from '../http/live.js';

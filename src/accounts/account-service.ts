@@ -20,7 +20,7 @@ import { checkCode, issueCode, pendingPinHash, type CodePolicy, type PendingRegi
 import type { PinHasher } from './pin-hasher.js';
 import type { AuthWatch, LoginKind } from './auth-watch.js';
 import { reservePinAttempt, type LockoutPolicy } from './pin-lockout.js';
-import { assertStrongPin } from '../domain/pin-rules.js';
+import { assertStrongPin } from './strong-pin.js';
 import { rotateRefreshToken } from './session-refresh.js';
 import type { SessionPolicy } from '../domain/session-policy.js';
 import { endSessions, openSession, setPushToken, tokenPair, type TokenContext, type TokenPair } from './sessions.js';

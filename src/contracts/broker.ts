@@ -1,6 +1,6 @@
 // Messages of the broker resource actor: it owns the Broker (RabbitMQ or in process) and hands it out.
 import type { Broker } from '../adapters/broker/broker.js';
-import type { PriorityQueue } from '../adapters/broker/topology.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { Reply } from './reply.js';
 
 export interface QueueConsumers {

@@ -1,6 +1,6 @@
 // Messages of the notification-jobs and outbox-relay actors, and the shapes the HTTP layer validates with.
 import { z } from 'zod';
-import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
+import { PRIORITY_QUEUES } from '../domain/priority.js';
 import type { AcceptedJob, JobStatus } from '../notifications/notification-jobs.js';
 import type { RelayStats } from '../notifications/outbox-relay.js';
 import { dataKeyProblem, payloadProblem, type NotificationRequest } from '../domain/notification-request.js';

@@ -1,9 +1,7 @@
 // Messages of the reference-data service (notification types today; agencies and tariffs join later).
 import { z } from 'zod';
+import { PRIORITY_QUEUES } from '../domain/priority.js';
 import type { Reply } from './reply.js';
-
-export const PRIORITY_QUEUES = ['urgent', 'high_priority', 'normal', 'low_priority'] as const;
-export type PriorityQueue = (typeof PRIORITY_QUEUES)[number];
 
 export const notificationTypeSchema = z.object({
   code: z.string(),

@@ -24,8 +24,8 @@
 // as failed before RabbitMQ dead-letters it (one that dies while PostgreSQL is away is settled later by the job
 // reaper, job-reaper.ts). Never throws.
 import { randomUUID } from 'node:crypto';
-import type { Broker, Delivery, Outcome, PriorityQueue } from '../adapters/broker/broker.js';
-import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
+import type { Broker, Delivery, Outcome } from '../adapters/broker/broker.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { isPostgresBusy, isPostgresOutage } from '../adapters/postgres/pg-errors.js';

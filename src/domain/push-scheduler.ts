@@ -12,7 +12,7 @@
 //   and `onSpace` fires for that queue once it has room again (the consumer resumes).
 // Pure and synchronous: no I/O, no timers; the caller owns the loop.
 
-import { PRIORITY_QUEUES, type PriorityQueue } from '../adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from './priority.js';
 import type { RateLimit } from './token-bucket.js';
 
 export type SharedQueue = Exclude<PriorityQueue, 'urgent'>;

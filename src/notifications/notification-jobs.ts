@@ -4,13 +4,13 @@
 // agencies or everyone; the type decides the queue, a caller may lower it, only an admin may raise it.
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { PriorityQueue } from '../adapters/broker/topology.js';
+import { priorityRank, type PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { ValidationError, type ProblemField } from '../errors/app-error.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
-import { dataKeyProblem, normaliseRequest, payloadProblem, priorityRank, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
+import { dataKeyProblem, normaliseRequest, payloadProblem, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
 
 export interface NotificationJobDeps {
   db(): Promise<PgHandle>;

@@ -3,7 +3,7 @@
 // message id = outbox id, and marks published only the rows the broker confirmed — all in one transaction, so a
 // crash before the commit leaves the rows for the next relay (consumers dedupe the copy by message id).
 import { BrokerUnavailableError, type Broker } from '../adapters/broker/broker.js';
-import type { PriorityQueue } from '../adapters/broker/topology.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../contracts/postgres.js';
 import { errorCode, errorMessage } from '../errors/app-error.js';

@@ -49,7 +49,7 @@ import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import { jobReaperActor } from '../../actors/dispatch/job-reaper.js';
 import type { LiveBus } from '../../src/adapters/live-bus/live-bus.js';
 import { FCM_POOL, type FcmPoolMessage } from '../../src/contracts/fcm-pool.js';
-import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/domain/priority.js';
 import { MAX_FANOUT_BATCH } from '../../src/dispatch/fan-out.js';
 
 export const ROOT = 'root';

@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { accountAudience, liveHubActor, type LiveHubOptions } from '../../actors/services/live-hub.js';
 import { attachLiveEndpoint, LIVE_PATH, type LiveEndpoint, type LiveHubGateway } from '../../http/live.js';
 import type { Broker, PublishOptions } from '../../src/adapters/broker/broker.js';
-import type { PriorityQueue } from '../../src/adapters/broker/topology.js';
+import type { PriorityQueue } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
 import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live.js';
 import type { PgHandle } from '../../src/contracts/postgres.js';

@@ -9,7 +9,7 @@ import { notificationJobsActor } from '../../actors/services/notification-jobs.j
 import { outboxRelayActor } from '../../actors/services/outbox-relay.js';
 import { AmqpBroker } from '../../src/adapters/broker/amqp-broker.js';
 import type { Broker } from '../../src/adapters/broker/broker.js';
-import { PRIORITY_QUEUES } from '../../src/adapters/broker/topology.js';
+import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
 import type { Caller } from '../../src/contracts/caller.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from '../../src/contracts/notifications.js';

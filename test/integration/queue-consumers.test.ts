@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerActor } from '../../actors/resources/broker.js';
 import type { Broker, Delivery } from '../../src/adapters/broker/broker.js';
-import { PRIORITY_QUEUES } from '../../src/adapters/broker/topology.js';
+import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
 import type { BrokerMessage, ConsumerCounts } from '../../src/contracts/broker.js';
 import { consumerName, type ConsumerMessage } from '../../src/contracts/consumer.js';

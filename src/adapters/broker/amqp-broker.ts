@@ -35,7 +35,8 @@ import {
   type PublishOptions,
   type RetryOptions,
 } from './broker.js';
-import { HEADERS, buildTopology, declareTopology, retryQueueName, retryTierFor, type BrokerQueue, type PriorityQueue, type Topology, type TopologyOptions } from './topology.js';
+import { HEADERS, buildTopology, declareTopology, retryQueueName, retryTierFor, type BrokerQueue, type Topology, type TopologyOptions } from './topology.js';
+import type { PriorityQueue } from '../../domain/priority.js';
 
 export interface AmqpBrokerOptions {
   /** amqp://user:pass@host:port/vhost */

@@ -3,7 +3,7 @@
 // APNs 10, normal and low_priority → NORMAL and 5); the type gives the TTL and the collapse key. Pure: no I/O, no
 // firebase-admin runtime (only its types), so it runs in the API (size check) and in pool threads alike.
 import type { TokenMessage } from 'firebase-admin/messaging';
-import type { PriorityQueue } from '../broker/topology.js';
+import type { PriorityQueue } from '../../domain/priority.js';
 import { FCM_PAYLOAD_LIMIT_BYTES } from '../../domain/notification-request.js';
 
 export { FCM_PAYLOAD_LIMIT_BYTES };

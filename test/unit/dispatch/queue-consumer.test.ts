@@ -3,7 +3,7 @@ import { brokerActor } from '../../../actors/resources/broker.js';
 import { queueConsumerActor } from '../../../actors/dispatch/queue-consumer.js';
 import type { Delivery, Outcome } from '../../../src/adapters/broker/broker.js';
 import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';
-import type { PriorityQueue } from '../../../src/adapters/broker/topology.js';
+import type { PriorityQueue } from '../../../src/domain/priority.js';
 import type { ConsumerMessage, ConsumerStats } from '../../../src/contracts/consumer.js';
 import type { TreeNode } from '../../../src/contracts/supervision.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
