@@ -8,7 +8,7 @@ import { BrokerUnavailableError, type Broker, type BrokerEvent } from '../../src
 import { MemoryBroker } from '../../src/adapters/broker/memory-broker.js';
 import type { TopologyOptions } from '../../src/adapters/broker/topology.js';
 import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
-import type { BrokerMessage, ConsumerCounts } from '../../src/contracts/broker.js';
+import type { BrokerMessage, ConsumerCounts } from '../../src/adapters/broker/broker-messages.js';
 import type { Clock } from '../../src/clock.js';
 import type { Logger } from '../../src/logger.js';
 import { errorMessage } from '../../src/errors/app-error.js';

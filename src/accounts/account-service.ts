@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Caller, UserRole } from '../contracts/caller.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError, errorCode } from '../errors/app-error.js';
 import {
   AccountLockedError,

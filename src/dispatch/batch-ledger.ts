@@ -5,7 +5,7 @@
 // settledState) for every statement that applies it.
 import type { Broker, DeadLetterOptions, RetryOptions } from '../adapters/broker/broker.js';
 import type { PriorityQueue } from '../domain/priority.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { DispatchBatchMessage } from './dispatch-handler.js';
 
 /**

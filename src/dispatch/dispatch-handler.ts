@@ -27,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import type { Broker, Delivery, Outcome } from '../adapters/broker/broker.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { isPostgresBusy, isPostgresOutage } from '../adapters/postgres/pg-errors.js';
 import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../errors/actor-errors.js';
 import { AppError, ServiceUnavailableError } from '../errors/app-error.js';

@@ -25,7 +25,7 @@ import type { Broker } from '../adapters/broker/broker.js';
 import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/app-error.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { InboxService, type BroadcastScope } from '../inbox/inbox-service.js';
 import type { LiveEvent } from '../adapters/live-bus/live-event.js';
 import type { NotificationTarget } from '../domain/notification-request.js';

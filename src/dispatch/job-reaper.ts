@@ -15,7 +15,7 @@
 import type { Broker } from '../adapters/broker/broker.js';
 import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { liveClaim } from './batch-claims.js';
 import { publishFollowups, settleJob, settledState, type Followup } from './batch-ledger.js';
 import type { JobMessage } from '../notifications/notification-jobs.js';

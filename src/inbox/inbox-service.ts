@@ -5,7 +5,7 @@
 import type { QueryResultRow } from 'pg';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError } from '../errors/app-error.js';
 import { decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
 import { InboxItemNotFoundError } from './inbox-errors.js';

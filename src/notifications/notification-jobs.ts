@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import { priorityRank, type PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError, type ProblemField } from '../errors/app-error.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
 import { dataKeyProblem, normaliseRequest, payloadProblem, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';

@@ -5,7 +5,7 @@
 import { BrokerUnavailableError, type Broker } from '../adapters/broker/broker.js';
 import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { errorCode, errorMessage } from '../errors/app-error.js';
 
 export interface OutboxRelayDeps {

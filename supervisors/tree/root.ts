@@ -29,14 +29,14 @@ import { bcryptPinHasher, type PinHasher } from '../../src/accounts/pin-hasher.j
 import type { TokenKeys } from '../../src/accounts/token-keys.js';
 import type { SmsMessage } from '../../src/contracts/sms.js';
 import type { Reply } from '../../src/contracts/reply.js';
-import type { CacheMessage } from '../../src/contracts/cache.js';
+import type { CacheMessage } from '../../src/adapters/cache/cache-messages.js';
 import { createIpLimiter, type IpLimiter } from '../../src/adapters/cache/ip-limiter.js';
 import type { Asker } from '../../src/actor-behaviour.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { QueueConsumersReport, SupervisionRegistry } from '../../src/contracts/supervision.js';
-import type { BrokerMessage } from '../../src/contracts/broker.js';
+import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
 import { consumersSupervisor } from './consumers.js';
@@ -48,7 +48,7 @@ import { nodeRegistryActor } from '../../actors/system/node-registry.js';
 import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import { jobReaperActor } from '../../actors/dispatch/job-reaper.js';
 import type { LiveBus } from '../../src/adapters/live-bus/live-bus.js';
-import { FCM_POOL, type FcmPoolMessage } from '../../src/contracts/fcm-pool.js';
+import { FCM_POOL, type FcmPoolMessage } from '../../src/dispatch/fcm-pool-messages.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/domain/priority.js';
 import { MAX_FANOUT_BATCH } from '../../src/dispatch/fan-out.js';
 

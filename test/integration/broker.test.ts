@@ -8,7 +8,7 @@ import { buildTopology, declareTopology, type BrokerQueue } from '../../src/adap
 import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
 import type { PayloadOf } from '../../src/contracts/reply.js';
-import type { BrokerMessage } from '../../src/contracts/broker.js';
+import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import { silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
 import { Runtime } from '../../supervisors/runtime.js';

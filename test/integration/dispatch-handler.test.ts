@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker, Delivery, PublishOptions, RetryOptions } from '../../src/adapters/broker/broker.js';
 import type { PriorityQueue } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { createDispatchHandler, type DispatchBatchMessage, type DispatchResult } from '../../src/dispatch/dispatch-handler.js';
 import { createSandboxFcmSender, type SandboxFcmSender } from '../../src/adapters/fcm/sandbox-sender.js';

@@ -9,7 +9,7 @@ import type { Broker, PublishOptions } from '../../src/adapters/broker/broker.js
 import { BrokerUnavailableError } from '../../src/adapters/broker/broker.js';
 import type { PriorityQueue } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { fanOut, type FanOutPageInfo, type PushBatchMessage } from '../../src/dispatch/fan-out.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';

@@ -16,7 +16,7 @@ import type { Broker, PublishOptions } from '../../src/adapters/broker/broker.js
 import type { PriorityQueue } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
 import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { fanOut } from '../../src/dispatch/fan-out.js';
 import { InboxService, type InboxItem } from '../../src/inbox/inbox-service.js';

@@ -13,7 +13,7 @@ import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
 import type { Caller } from '../../src/contracts/caller.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from '../../src/contracts/notifications.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { OutboxRelay } from '../../src/notifications/outbox-relay.js';
 import type { NotificationRequest } from '../../src/domain/notification-request.js';

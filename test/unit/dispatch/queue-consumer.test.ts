@@ -4,7 +4,7 @@ import { queueConsumerActor } from '../../../actors/dispatch/queue-consumer.js';
 import type { Delivery, Outcome } from '../../../src/adapters/broker/broker.js';
 import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';
 import type { PriorityQueue } from '../../../src/domain/priority.js';
-import type { ConsumerMessage, ConsumerStats } from '../../../src/contracts/consumer.js';
+import type { ConsumerMessage, ConsumerStats } from '../../../src/dispatch/consumer-messages.js';
 import type { TreeNode } from '../../../src/contracts/supervision.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { consumersSupervisor } from '../../../supervisors/tree/consumers.js';
