@@ -23,7 +23,8 @@ import { reservePinAttempt, type LockoutPolicy } from './pin-lockout.js';
 import { assertStrongPin } from './strong-pin.js';
 import { rotateRefreshToken } from './session-refresh.js';
 import type { SessionPolicy } from '../domain/session-policy.js';
-import { endSessions, openSession, setPushToken, tokenPair, type TokenContext, type TokenPair } from './sessions.js';
+import { endSessions, openSession, setPushToken, tokenPair, type TokenContext } from './sessions.js';
+import type { Profile, TokenPair } from '../contracts/accounts.js';
 import type { SigningKey } from './token-keys.js';
 import type { LimitedAction } from '../adapters/cache/ip-limiter.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
@@ -57,17 +58,6 @@ export interface AccountDeps {
    * instance from now on (src/accounts/session-revocations.ts).
    */
   sessionsEnded(ended: EndedSessions): void;
-}
-
-export interface Profile {
-  readonly id: string;
-  readonly phone: string | null;
-  readonly firstName: string | null;
-  readonly lastName: string | null;
-  readonly email: string | null;
-  readonly role: UserRole;
-  readonly agency: string | null;
-  readonly phoneVerified: boolean;
 }
 
 export interface Device {

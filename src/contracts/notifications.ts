@@ -1,9 +1,7 @@
 // Messages of the notification-jobs and outbox-relay actors, and the shapes the HTTP layer validates with.
 import { z } from 'zod';
-import { PRIORITY_QUEUES } from '../domain/priority.js';
-import type { AcceptedJob, JobStatus } from '../notifications/notification-jobs.js';
-import type { RelayStats } from '../notifications/outbox-relay.js';
-import { dataKeyProblem, payloadProblem, type NotificationRequest } from '../domain/notification-request.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
+import { dataKeyProblem, payloadProblem, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
@@ -75,6 +73,43 @@ export const jobStatusSchema = z.object({
 });
 
 export type NotificationRequestBody = z.output<typeof notificationRequestBody>;
+
+/** What accepting a job replies (POST /v1/notifications answers 202 with the id). */
+export interface AcceptedJob {
+  readonly jobId: string;
+  /** True when an earlier request with the same idempotency key and body created the job. */
+  readonly replayed: boolean;
+}
+
+export type JobState = 'accepted' | 'fanning_out' | 'sending' | 'done' | 'failed';
+
+export interface JobStatus {
+  readonly id: string;
+  readonly state: JobState;
+  readonly type: string;
+  readonly queue: PriorityQueue;
+  readonly target: NotificationTarget;
+  readonly createdAt: string;
+  readonly counts: {
+    readonly targets: number;
+    readonly inboxEntries: number;
+    readonly sent: number;
+    readonly retried: number;
+    readonly failed: number;
+    readonly tokensRemoved: number;
+  };
+  /** What the job reaper did to settle the job (lost tokens counted as failed, a fan-out that could not resume). */
+  readonly failureReason?: string;
+}
+
+/** The outbox relay's counters, as its `stats` message replies. */
+export interface RelayStats {
+  readonly state: 'idle' | 'relaying' | 'backing-off';
+  readonly published: number;
+  readonly failedAttempts: number;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | null;
+}
 
 export type NotificationJobsMessage =
   /** Accepts a job (job + outbox row in one transaction); `replayed` is true for a repeated idempotency key. */

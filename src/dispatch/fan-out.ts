@@ -26,7 +26,8 @@ import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/app-error.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
-import { InboxService, type BroadcastScope } from '../inbox/inbox-service.js';
+import { InboxService } from '../inbox/inbox-service.js';
+import type { BroadcastScope } from '../domain/notification-request.js';
 import type { LiveEvent } from '../adapters/live-bus/live-event.js';
 import type { NotificationTarget } from '../domain/notification-request.js';
 

@@ -20,6 +20,9 @@ export type NotificationTarget =
   | { readonly kind: 'all_agencies' }
   | { readonly kind: 'everyone' };
 
+/** Who a broadcast (one inbox row for many users) reaches: the broadcast kinds of a target. */
+export type BroadcastScope = { readonly kind: 'agency'; readonly agency: string } | { readonly kind: 'all_agencies' } | { readonly kind: 'everyone' };
+
 export interface NotificationRequest {
   readonly target: NotificationTarget;
   readonly type: string;

@@ -1,6 +1,11 @@
 // PINs an attacker tries first (spraying pays because people pick the same few), refused wherever a customer
 // chooses a PIN. Pure: the caller throws WeakPinError (src/accounts/strong-pin.ts), one code per rule.
 
+import { z } from 'zod';
+
+/** The PIN's form wherever one is chosen: 4 to 6 digits. */
+export const pinField = z.string().regex(/^[0-9]{4,6}$/, 'must be 4 to 6 digits').meta({ example: '4821' });
+
 export type WeakPinRule = 'REPEATED' | 'SEQUENCE' | 'COMMON' | 'PHONE';
 
 /**

@@ -7,7 +7,9 @@ import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError } from '../errors/app-error.js';
-import { decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
+import type { BroadcastScope } from '../domain/notification-request.js';
+import type { InboxItem, InboxListOptions, InboxPage } from '../contracts/inbox.js';
 import { InboxItemNotFoundError } from './inbox-errors.js';
 
 export interface InboxDeps {
@@ -19,38 +21,6 @@ export interface InboxDeps {
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
-
-export type BroadcastScope = { readonly kind: 'agency'; readonly agency: string } | { readonly kind: 'all_agencies' } | { readonly kind: 'everyone' };
-
-export interface InboxListOptions {
-  /** An opaque cursor from a previous page's nextCursor. */
-  readonly cursor?: string | undefined;
-  /** Only items not read yet. */
-  readonly unread?: boolean | undefined;
-  /** @defaultValue 20 (at most 100) */
-  readonly limit?: number | undefined;
-}
-
-export interface InboxItem {
-  /** The inbox item id (decimal string): what read and delete take. */
-  readonly id: string;
-  readonly jobId: string;
-  readonly type: string;
-  readonly title: string;
-  readonly body: string;
-  readonly data: Record<string, string>;
-  readonly createdAt: string;
-  readonly read: boolean;
-}
-
-export interface InboxPage {
-  readonly items: readonly InboxItem[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  readonly nextCursor: string | null;
-}
-
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 
 const ITEM_ID = /^[1-9][0-9]{0,18}$/;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;

@@ -7,6 +7,7 @@ import type { PoolClient } from 'pg';
 import { priorityRank, type PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
+import type { AcceptedJob, JobState, JobStatus } from '../contracts/notifications.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError, type ProblemField } from '../errors/app-error.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
@@ -17,33 +18,6 @@ export interface NotificationJobDeps {
   readonly clock: Clock;
   /** @defaultValue crypto.randomUUID */
   readonly newId?: () => string;
-}
-
-export interface AcceptedJob {
-  readonly jobId: string;
-  /** True when an earlier request with the same idempotency key and body created the job. */
-  readonly replayed: boolean;
-}
-
-export type JobState = 'accepted' | 'fanning_out' | 'sending' | 'done' | 'failed';
-
-export interface JobStatus {
-  readonly id: string;
-  readonly state: JobState;
-  readonly type: string;
-  readonly queue: PriorityQueue;
-  readonly target: NotificationTarget;
-  readonly createdAt: string;
-  readonly counts: {
-    readonly targets: number;
-    readonly inboxEntries: number;
-    readonly sent: number;
-    readonly retried: number;
-    readonly failed: number;
-    readonly tokensRemoved: number;
-  };
-  /** What the job reaper did to settle the job (lost tokens counted as failed, a fan-out that could not resume). */
-  readonly failureReason?: string;
 }
 
 /** What the relay publishes for an accepted job (the worker reads the rest from the job row). */

@@ -26,14 +26,6 @@ export interface RelayBatchResult {
   readonly error?: Error;
 }
 
-export interface RelayStats {
-  readonly state: 'idle' | 'relaying' | 'backing-off';
-  readonly published: number;
-  readonly failedAttempts: number;
-  readonly consecutiveFailures: number;
-  readonly lastError: string | null;
-}
-
 interface OutboxRow {
   id: string;
   job_id: string;

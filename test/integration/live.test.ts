@@ -19,7 +19,8 @@ import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage, type LiveHubStats }
 import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { fanOut } from '../../src/dispatch/fan-out.js';
-import { InboxService, type InboxItem } from '../../src/inbox/inbox-service.js';
+import { InboxService } from '../../src/inbox/inbox-service.js';
+import type { InboxItem } from '../../src/contracts/inbox.js';
 import { LiveBusUnavailableError, MemoryLiveBus, RedisLiveBus, type LiveBus } from '../../src/adapters/live-bus/live-bus.js';
 import type { LiveEvent } from '../../src/adapters/live-bus/live-event.js';
 import { silentLogger } from '../../src/logger.js';

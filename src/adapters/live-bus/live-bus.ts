@@ -10,22 +10,9 @@ import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
 import { AppError, errorMessage } from '../../errors/app-error.js';
 import type { Logger } from '../../logger.js';
 import { parseLiveEvent, type LiveEvent } from './live-event.js';
+import type { LiveBusStats } from '../../contracts/live.js';
 
 export const LIVE_CHANNEL = 'samaconso:inbox-live';
-
-export interface LiveBusStats {
-  readonly kind: 'redis' | 'memory';
-  readonly up: boolean;
-  /** Events this process published (Redis acknowledged the PUBLISH). */
-  readonly published: number;
-  /** Publishes that failed (bus down, timeout): those events were not delivered live. */
-  readonly failed: number;
-  /** Valid events received from the channel. */
-  readonly received: number;
-  /** Messages on the channel that were not a valid event: dropped. */
-  readonly malformed: number;
-  readonly lastError: string | null;
-}
 
 export interface LiveBusStatus {
   readonly up: boolean;
