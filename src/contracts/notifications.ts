@@ -20,7 +20,10 @@ export const notificationTargetSchema = z.discriminatedUnion('kind', [
 
 export const priorityQueueSchema = z.enum(PRIORITY_QUEUES);
 
-/** POST /v1/notifications. The FCM size limit is checked here too, so the 400 names the field. */
+/** An idempotency key, as the body field `idempotencyKey` or the header `Idempotency-Key`. */
+export const idempotencyKeyField = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** POST /v1/notifications: the one check of a request's form, FCM's data keys and size limit included (the 400 names the field). */
 export const notificationRequestBody = z
   .object({
     target: notificationTargetSchema,
@@ -32,11 +35,7 @@ export const notificationRequestBody = z
       .record(z.string().max(256).regex(noNul, 'must not contain the NUL character'), z.string().max(4_096).regex(noNul, 'must not contain the NUL character'))
       .default({})
       .meta({ description: 'String values only, as FCM carries them.' }),
-    idempotencyKey: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    idempotencyKey: idempotencyKeyField
       .optional()
       .meta({ description: 'Scoped to the caller: the same key and request give the same job; another request with the key is a 409.' }),
   })

@@ -11,7 +11,7 @@ import type { AcceptedJob, JobState, JobStatus } from '../contracts/notification
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError, type ProblemField } from '../errors/app-error.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
-import { dataKeyProblem, normaliseRequest, payloadProblem, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
+import { normaliseRequest, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
 
 export interface NotificationJobDeps {
   db(): Promise<PgHandle>;
@@ -54,11 +54,14 @@ export class NotificationJobService {
     this.newId = deps.newId ?? randomUUID;
   }
 
-  /** Accepts a job: checks the rules, then writes the job and its outbox row in one transaction. */
+  /**
+   * Accepts a job: checks who may send what, then writes the job and its outbox row in one transaction. The input's
+   * form (FCM's data keys and size limit included) was checked at the edge (notificationRequestBody); the checks that
+   * need the database (the type, the targeted users and agency) are here.
+   */
   async accept(caller: Caller, input: NotificationRequest): Promise<AcceptedJob> {
     if (caller.role === 'customer') throw new NotificationForbiddenError('role', 'Only agents and admins send notifications.');
     if (caller.role === 'agent' && !caller.agency) throw new NotificationForbiddenError('role', 'An agent without an agency cannot send notifications.');
-    checkPayload(input);
     checkTargetWithoutData(caller, input.target);
 
     const target = normaliseRequest(input) as { target: NotificationTarget };
@@ -149,18 +152,6 @@ async function sameKey(client: PoolClient, userId: string, key: string, hash: Bu
   if (!row) return undefined;
   if (!row.request_hash.equals(hash)) throw new IdempotencyConflictError(row.id);
   return { jobId: row.id, replayed: true };
-}
-
-/** FCM's rules on the payload (also checked by the HTTP schema; repeated here for other callers). */
-function checkPayload(input: NotificationRequest): void {
-  const fields: ProblemField[] = [];
-  for (const key of Object.keys(input.data)) {
-    const problem = dataKeyProblem(key);
-    if (problem) fields.push({ path: `body.data.${key}`, message: problem });
-  }
-  const size = payloadProblem(input);
-  if (size) fields.push({ path: `body.${size.field}`, message: size.message });
-  if (fields.length) throw new ValidationError(fields);
 }
 
 /** The target rules that need no database: broadcasts are for admins, an agent's agency is their own. */
