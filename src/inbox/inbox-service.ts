@@ -6,8 +6,7 @@ import type { QueryResultRow } from 'pg';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
-import { ValidationError } from '../errors/app-error.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
 import type { BroadcastScope } from '../domain/notification-request.js';
 import type { InboxItem, InboxListOptions, InboxPage } from '../contracts/inbox.js';
 import { InboxItemNotFoundError } from './inbox-errors.js';
@@ -50,14 +49,13 @@ interface ItemRow {
 export class InboxService {
   constructor(private readonly deps: InboxDeps) {}
 
-  /** One page of the caller's inbox, newest first; `nextCursor` continues after the page's last item. */
+  /**
+   * One page of the caller's inbox, newest first; `nextCursor` continues after the page's last item. The cursor and
+   * limit were checked at the edge (inboxListQuery): a cursor this API issued, a limit from 1 to MAX_PAGE_SIZE.
+   */
   async list(caller: Caller, options: InboxListOptions = {}): Promise<InboxPage> {
-    const limit = pageSize(options.limit);
-    let cursor: InboxCursor | undefined;
-    if (options.cursor !== undefined) {
-      cursor = decodeCursor(options.cursor);
-      if (!cursor) throw new ValidationError([{ path: 'query.cursor', message: 'not a cursor this API issued' }]);
-    }
+    const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+    const cursor: InboxCursor | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const unread = options.unread === true;
     const db = await this.deps.db();
     // Each branch is a keyset scan of at most limit + 1 rows (its own index); the merge keeps the first limit + 1.
@@ -196,14 +194,6 @@ export class InboxService {
     );
     return (rowCount ?? 0) > 0;
   }
-}
-
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new ValidationError([{ path: 'query.limit', message: `an integer from 1 to ${MAX_PAGE_SIZE}` }]);
-  }
-  return limit;
 }
 
 /** An item id as the API shows it; anything else cannot be the caller's item: 404, like an unknown one. */
