@@ -10,6 +10,7 @@ import type { Caller } from '../contracts/caller.js';
 import type { AcceptedJob, JobState, JobStatus } from '../contracts/notifications.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError, type ProblemField } from '../errors/app-error.js';
+import { loadNotificationTypes } from './notification-types.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
 import { normaliseRequest, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
 
@@ -131,8 +132,8 @@ export class NotificationJobService {
 
   /** The type's queue, or the one asked for: lower for anyone, higher only for an admin. */
   private async resolveQueue(client: PoolClient, caller: Caller, input: NotificationRequest): Promise<PriorityQueue> {
-    const { rows } = await client.query<{ queue: PriorityQueue }>(`SELECT queue FROM notification_types WHERE code = $1`, [input.type]);
-    const typeQueue = rows[0]?.queue;
+    // Read fresh in the transaction, not through the reference actor's 60 s cache: a type added is usable at once.
+    const typeQueue = (await loadNotificationTypes(client, input.type))[0]?.queue;
     if (!typeQueue) throw new ValidationError([{ path: 'body.type', message: `unknown notification type "${input.type}"` }]);
     const wanted = input.priority ?? typeQueue;
     if (priorityRank(wanted) < priorityRank(typeQueue) && caller.role !== 'admin') {
