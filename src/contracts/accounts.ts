@@ -2,11 +2,10 @@
 import { z } from 'zod';
 import { phoneField } from '../domain/phone.js';
 import { pinField } from '../domain/pin-rules.js';
+import { storedText } from '../domain/stored-text.js';
 import type { Caller, UserRole } from './caller.js';
 import type { Reply } from './reply.js';
 
-/** Text that is stored: PostgreSQL refuses U+0000 in text, so it is refused here, by name, first. */
-const storedText = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000]*$/, 'must not contain the NUL character');
 const name = storedText(80);
 // FCM tokens are ~160 characters; 1 KiB bounds the unique index entry well under PostgreSQL's limit.
 const pushToken = storedText(1024).meta({ description: 'FCM registration token of this device' });

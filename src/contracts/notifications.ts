@@ -1,13 +1,11 @@
 // Messages of the notification-jobs and outbox-relay actors, and the shapes the HTTP layer validates with.
 import { z } from 'zod';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
+import { storedText, withoutNul } from '../domain/stored-text.js';
 import { dataKeyProblem, payloadProblem, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
-/** Stored text: PostgreSQL refuses U+0000 in text and jsonb, so it is refused here, by name. */
-const noNul = /^[^\u0000]*$/;
-const storedText = (max: number) => z.string().trim().min(1).max(max).regex(noNul, 'must not contain the NUL character');
 const userId = z.uuid();
 
 export const notificationTargetSchema = z.discriminatedUnion('kind', [
@@ -32,7 +30,7 @@ export const notificationRequestBody = z
     title: storedText(1_024),
     body: storedText(4_096),
     data: z
-      .record(z.string().max(256).regex(noNul, 'must not contain the NUL character'), z.string().max(4_096).regex(noNul, 'must not contain the NUL character'))
+      .record(withoutNul(z.string().max(256)), withoutNul(z.string().max(4_096)))
       .default({})
       .meta({ description: 'String values only, as FCM carries them.' }),
     idempotencyKey: idempotencyKeyField

@@ -1,6 +1,6 @@
 // The one read of the notification_types table: the reference actor serves it through the cache, job intake reads
 // one type fresh inside its transaction (a type added is usable at once, as the queue it names is).
-import { notificationTypeSchema, type NotificationType } from '../contracts/reference.js';
+import { notificationTypeSchema, type NotificationType } from '../domain/notification-type.js';
 
 /** A pg PoolClient (inside a transaction) or a PgHandle. */
 export interface TypeReader {
