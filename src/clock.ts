@@ -1,14 +1,7 @@
 // The injected clock: everything that expires, backs off or locks reads time and sets timers here.
+import type { Clock, TimerHandle } from './domain/clock.js';
 
-/** Opaque: whatever the clock gave back from setTimeout. */
-export type TimerHandle = object;
-
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle | undefined): void;
-}
+export type { Clock, TimerHandle } from './domain/clock.js';
 
 /** The real clock, backed by Date.now and Node timers (unref'd so timers never hold the process open). */
 export class SystemClock implements Clock {

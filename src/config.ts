@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './domain/session-policy.js';
-import { PRIORITY_QUEUES, type PriorityQueue } from './adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from './domain/priority.js';
 import { AppError } from './errors/app-error.js';
 import { accountsConfig, accountsEnv, type AccountsConfig } from './config/accounts.js';
 import { brokerConfig, brokerEnv, type BrokerConfig } from './config/broker.js';

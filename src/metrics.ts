@@ -2,8 +2,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuthWatch, LoginKind, SmsLimit } from './accounts/auth-watch.js';
 import { ACTOR_STATES, type TreeNode } from './contracts/supervision.js';
-import type { ConsumerStats } from './contracts/consumer.js';
-import type { FcmPoolReport } from './contracts/fcm-pool.js';
+import type { ConsumerStats } from './dispatch/consumer-messages.js';
+import type { FcmPoolReport } from './dispatch/fcm-pool-messages.js';
 
 /** What a worker reports about dispatch at scrape time (parts that are restarting are simply left out). */
 export interface DispatchSnapshot {

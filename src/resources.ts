@@ -1,8 +1,8 @@
 // How service actors reach the resource actors: a handle per use, so restarts and outages are seen at once.
 import type { Asker } from './actor-behaviour.js';
 import type { Cache } from './adapters/cache/cache.js';
-import type { CacheMessage } from './contracts/cache.js';
-import type { PgHandle, PostgresMessage } from './contracts/postgres.js';
+import type { CacheMessage } from './adapters/cache/cache-messages.js';
+import type { PgHandle, PostgresMessage } from './adapters/postgres/postgres-messages.js';
 
 export interface Resources {
   /** The database handle; rejects with DATABASE_UNAVAILABLE (503) while PostgreSQL is down. */

@@ -5,7 +5,7 @@
 // ends the threads; the consumers' handler asks again for the new pipeline.
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
 import type { Clock } from '../../src/clock.js';
-import type { FcmPoolMessage, FcmPoolReport } from '../../src/contracts/fcm-pool.js';
+import type { FcmPoolMessage, FcmPoolReport } from '../../src/dispatch/fcm-pool-messages.js';
 import { PushPipeline, type PushPipelineOptions } from '../../src/dispatch/push-pipeline.js';
 import { SharedRateLimit } from '../../src/adapters/cache/shared-rate-limit.js';
 import { TokenBucket, type RateLimit } from '../../src/domain/token-bucket.js';

@@ -3,7 +3,7 @@
 // work leaves behind (src/dispatch/purge.ts). PostgreSQL or RabbitMQ away is state (backing-off until the next
 // pass), never a crash. What it did so far is its detail, for on-call.
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
-import type { BrokerMessage } from '../../src/contracts/broker.js';
+import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import { reapStalledJobs, type JobReaperDeps, type ReapResult } from '../../src/dispatch/job-reaper.js';
 import { purgeFinished, type PurgeResult } from '../../src/dispatch/purge.js';
 import { errorMessage } from '../../src/errors/app-error.js';

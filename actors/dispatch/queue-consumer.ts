@@ -6,8 +6,8 @@
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import type { Broker, BrokerEvent, ConsumerEnd, ConsumerHandle, Delivery, Handler, Outcome } from '../../src/adapters/broker/broker.js';
 import type { BrokerQueue } from '../../src/adapters/broker/topology.js';
-import type { BrokerMessage } from '../../src/contracts/broker.js';
-import type { ConsumerMessage, ConsumerStats } from '../../src/contracts/consumer.js';
+import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
+import type { ConsumerMessage, ConsumerStats } from '../../src/dispatch/consumer-messages.js';
 import { errorMessage } from '../../src/errors/app-error.js';
 
 export interface QueueConsumerOptions {

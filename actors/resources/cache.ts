@@ -5,7 +5,7 @@ import type { Cache } from '../../src/adapters/cache/cache.js';
 import { MemoryCache } from '../../src/adapters/cache/memory-cache.js';
 import { RedisCache } from '../../src/adapters/cache/redis-cache.js';
 import { createIpLimiter, type IpLimiter } from '../../src/adapters/cache/ip-limiter.js';
-import type { CacheMessage } from '../../src/contracts/cache.js';
+import type { CacheMessage } from '../../src/adapters/cache/cache-messages.js';
 import { errorMessage } from '../../src/errors/app-error.js';
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
 import { backoffDelay, type BackoffPolicy } from '../../src/backoff.js';

@@ -3,7 +3,7 @@
 // within the acquire timeout, a query past its timeout) is neither: callers get DATABASE_BUSY, the actor stays
 // running and counts it in its detail.
 import pg from 'pg';
-import type { PgHandle, PostgresMessage } from '../../src/contracts/postgres.js';
+import type { PgHandle, PostgresMessage } from '../../src/adapters/postgres/postgres-messages.js';
 import { ServiceUnavailableError, errorMessage } from '../../src/errors/app-error.js';
 import { migrate } from '../../src/adapters/postgres/migrate.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';

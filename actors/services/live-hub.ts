@@ -10,7 +10,7 @@ import { WebSocket } from 'ws';
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import type { TimerHandle } from '../../src/clock.js';
 import { LIVE_CLOSE, type EndedSessions, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { errorMessage } from '../../src/errors/app-error.js';
 import type { LiveBus, LiveBusStatus } from '../../src/adapters/live-bus/live-bus.js';
 import { broadcastReaches, entryForUser, type LiveEvent } from '../../src/adapters/live-bus/live-event.js';

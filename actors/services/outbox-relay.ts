@@ -5,11 +5,11 @@
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import { backoffDelay, type BackoffPolicy } from '../../src/backoff.js';
 import type { Broker } from '../../src/adapters/broker/broker.js';
-import type { BrokerMessage } from '../../src/contracts/broker.js';
-import type { OutboxRelayMessage } from '../../src/contracts/notifications.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
+import type { OutboxRelayMessage, RelayStats } from '../../src/contracts/notifications.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import type { TimerHandle } from '../../src/clock.js';
-import { OutboxRelay, type RelayBatchResult, type RelayStats } from '../../src/notifications/outbox-relay.js';
+import { OutboxRelay, type RelayBatchResult } from '../../src/notifications/outbox-relay.js';
 import { errorMessage } from '../../src/errors/app-error.js';
 import { resources } from '../../src/resources.js';
 

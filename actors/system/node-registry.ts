@@ -8,7 +8,7 @@
 // expires), never a crash.
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import { heartbeat, registerNode, stopNode, type NodeIdentity } from '../../src/cluster/node-registry.js';
-import type { PgHandle, PostgresMessage } from '../../src/contracts/postgres.js';
+import type { PgHandle, PostgresMessage } from '../../src/adapters/postgres/postgres-messages.js';
 import { errorMessage } from '../../src/errors/app-error.js';
 
 export interface NodeRegistryOptions {

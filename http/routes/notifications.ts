@@ -1,12 +1,9 @@
 // Sending notifications: agents to their agency, admins to anyone. Accepting writes the job and its outbox row
 // in one transaction (202 even while RabbitMQ is down); the status shows the job's state and counts.
-import { z } from 'zod';
-import { acceptedJobSchema, jobIdParams, jobStatusSchema, notificationRequestBody } from '../../src/contracts/notifications.js';
+import { acceptedJobSchema, idempotencyKeyField, jobIdParams, jobStatusSchema, notificationRequestBody } from '../../src/contracts/notifications.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { ValidationError } from '../../src/errors/app-error.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
-
-const idempotencyHeader = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export function notificationRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
   const { gateway } = deps;
@@ -24,7 +21,7 @@ export function notificationRoutes(deps: { gateway: Gateway }): RouteDefinition[
         const header = ctx.get('Idempotency-Key') || undefined;
         let idempotencyKey = body.idempotencyKey;
         if (header !== undefined) {
-          const parsed = idempotencyHeader.safeParse(header);
+          const parsed = idempotencyKeyField.safeParse(header);
           if (!parsed.success) throw new ValidationError([{ path: 'headers.idempotency-key', message: parsed.error.issues[0]?.message ?? 'invalid' }]);
           if (idempotencyKey !== undefined && idempotencyKey !== parsed.data) throw new ValidationError([{ path: 'body.idempotencyKey', message: 'differs from the Idempotency-Key header' }]);
           idempotencyKey = parsed.data;

@@ -1,7 +1,7 @@
 // Reference data the apps read (notification types today; agencies, tariffs and request types join later).
 import { z } from 'zod';
 import type { Gateway } from '../../src/contracts/gateway.js';
-import { notificationTypeSchema } from '../../src/contracts/reference.js';
+import { notificationTypeSchema } from '../../src/domain/notification-type.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
 export function referenceRoutes(deps: { gateway: Gateway }): RouteDefinition[] {

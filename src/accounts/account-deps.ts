@@ -1,6 +1,6 @@
 // What the account operations are built from: the database, clock, hasher, token keys, policies and the outside calls.
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
 import type { EndedSessions } from '../contracts/live.js';
 import type { SessionPolicy } from '../domain/session-policy.js';

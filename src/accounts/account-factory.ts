@@ -2,7 +2,7 @@
 import type { Asker } from '../actor-behaviour.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { CacheMessage } from '../contracts/cache.js';
+import type { CacheMessage } from '../adapters/cache/cache-messages.js';
 import type { DirectoryMessage } from '../contracts/directory.js';
 import type { Reply } from '../contracts/reply.js';
 import type { SmsMessage } from '../contracts/sms.js';

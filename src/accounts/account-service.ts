@@ -4,12 +4,11 @@ import type { AccountDeps } from './account-deps.js';
 import { deleteAccount } from './account-deletion.js';
 import type { LoginKind } from './auth-watch.js';
 import { changePin, confirmPinReset, requestPinReset } from './pin-changes.js';
-import { profile, setPushToken, updateProfile, type Profile } from './profile.js';
+import { profile, setPushToken, updateProfile } from './profile.js';
 import { register, verifyPhone } from './registration.js';
-import type { TokenPair } from './sessions.js';
+import type { Profile, TokenPair } from '../contracts/accounts.js';
 import { agentLogin, failedLogin, login, logout, refresh, type Device } from './sign-in.js';
 
-export type { Profile } from './profile.js';
 
 export class AccountService {
   constructor(private readonly deps: AccountDeps) {}

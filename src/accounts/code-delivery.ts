@@ -1,5 +1,5 @@
 // Sending a one-time code by SMS (registration, PIN reset), or a notice in its place.
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { AccountDeps } from './account-deps.js';
 import { issueCode, type PendingRegistration } from './one-time-codes.js';
 

@@ -2,7 +2,7 @@
 // (per phone and overall) and a limit of wrong tries after which the code is burnt.
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { SmsDeliveryUnknownError } from '../adapters/sms/sms-errors.js';
 import { CodeCooldownError } from './account-errors.js';
 import type { AuthWatch } from './auth-watch.js';

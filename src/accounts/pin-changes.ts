@@ -1,6 +1,6 @@
 // Changing a customer's PIN: the reset over SMS (request, confirm) and the change with the current PIN.
 import type { Caller } from '../contracts/caller.js';
-import { assertStrongPin } from '../domain/pin-rules.js';
+import { assertStrongPin } from './strong-pin.js';
 import { SmsDeliveryUnknownError } from '../adapters/sms/sms-errors.js';
 import { CodeCooldownError, InvalidCodeError, SmsBudgetExceededError } from './account-errors.js';
 import type { AccountDeps } from './account-deps.js';

@@ -1,5 +1,5 @@
 // Checking a customer's PIN against the lockout: a login's check, and the one before the owner changes or deletes the account.
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { AccountLockedError, InvalidCredentialsError } from './account-errors.js';
 import type { AccountDeps } from './account-deps.js';
 import { reservePinAttempt } from './pin-lockout.js';

@@ -2,9 +2,6 @@
 // (`bcrypt` ships its prebuilt binary inside the package; @node-rs/bcrypt's per-platform packages are not all
 // on the registry mirror here, which breaks `npm ci`.)
 import bcrypt from 'bcrypt';
-import { z } from 'zod';
-
-export const pinField = z.string().regex(/^[0-9]{4,6}$/, 'must be 4 to 6 digits').meta({ example: '4821' });
 
 export interface PinHasher {
   hash(pin: string): Promise<string>;

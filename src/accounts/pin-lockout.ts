@@ -1,7 +1,7 @@
 // The per-account PIN lockout: wrong PINs inside a sliding window (PIN_FAILURE_WINDOW_MS) are counted in
 // login_failures; from the fifth one the account locks, each further one doubling the lock up to a ceiling.
 // Failures older than the window stop counting, so a lock decays on its own; a PIN reset over SMS clears it.
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 
 export interface LockoutPolicy {
   /** Wrong PINs within the window before the account locks. @defaultValue 5 */

@@ -1,20 +1,10 @@
 // The account's profile as the app shows it (read, edit) and the users row it comes from; the session's push token.
+import type { Profile } from '../contracts/accounts.js';
 import type { Caller, UserRole } from '../contracts/caller.js';
 import { ValidationError } from '../errors/app-error.js';
 import { InvalidRefreshTokenError } from './account-errors.js';
 import type { AccountDeps } from './account-deps.js';
 import { setPushToken as storePushToken } from './sessions.js';
-
-export interface Profile {
-  readonly id: string;
-  readonly phone: string | null;
-  readonly firstName: string | null;
-  readonly lastName: string | null;
-  readonly email: string | null;
-  readonly role: UserRole;
-  readonly agency: string | null;
-  readonly phoneVerified: boolean;
-}
 
 export interface UserRow {
   id: string;

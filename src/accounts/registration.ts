@@ -1,6 +1,6 @@
 // Registering a customer: the phone's account row, the SMS code, and proving the phone with it.
 import { randomUUID } from 'node:crypto';
-import { assertStrongPin } from '../domain/pin-rules.js';
+import { assertStrongPin } from './strong-pin.js';
 import { InvalidCodeError } from './account-errors.js';
 import type { AccountDeps } from './account-deps.js';
 import { audit } from './account-events.js';

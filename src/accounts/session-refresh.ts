@@ -5,7 +5,7 @@
 // unreachable directory is tolerated for a grace past the last successful check, then refused (fail closed).
 import type { UserRole } from '../contracts/caller.js';
 import type { DirectoryAgent } from '../contracts/directory.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { DirectoryUnavailableError } from '../adapters/directory/directory-errors.js';
 import { InvalidRefreshTokenError } from './account-errors.js';
 import { sessionExpiry, type SessionPolicy } from '../domain/session-policy.js';

@@ -14,7 +14,7 @@
 // per request, and PostgreSQL is the record both ways.
 import type { Clock } from '../clock.js';
 import type { EndedSessions } from '../contracts/live.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { isAppError, ServiceUnavailableError, errorMessage } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import type { LiveBus } from '../adapters/live-bus/live-bus.js';

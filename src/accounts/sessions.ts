@@ -6,15 +6,8 @@ import { SignJWT } from 'jose';
 import type { PoolClient } from 'pg';
 import type { SigningKey } from './token-keys.js';
 import type { UserRole } from '../contracts/caller.js';
+import type { TokenPair } from '../contracts/accounts.js';
 import { sessionExpiry, type SessionKind, type SessionPolicy } from '../domain/session-policy.js';
-
-export interface TokenPair {
-  readonly accessToken: string;
-  readonly refreshToken: string;
-  readonly tokenType: 'Bearer';
-  /** Seconds until the access token expires. */
-  readonly expiresIn: number;
-}
 
 export interface TokenContext {
   readonly signing: SigningKey;

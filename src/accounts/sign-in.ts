@@ -8,9 +8,10 @@ import { announceEnded, audit } from './account-events.js';
 import type { LoginKind } from './auth-watch.js';
 import { pendingPinHash } from './one-time-codes.js';
 import { attemptPin } from './pin-check.js';
-import { profileOf, USER_COLUMNS, type Profile, type UserRow } from './profile.js';
+import { profileOf, USER_COLUMNS, type UserRow } from './profile.js';
 import { rotateRefreshToken } from './session-refresh.js';
-import { endSessions, openSession, tokenPair, type TokenContext, type TokenPair } from './sessions.js';
+import type { Profile, TokenPair } from '../contracts/accounts.js';
+import { endSessions, openSession, tokenPair, type TokenContext } from './sessions.js';
 
 export interface Device {
   readonly deviceModel: string;

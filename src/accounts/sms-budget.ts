@@ -4,7 +4,7 @@
 // never spend its day: its owner gets a code within the hour, and the phone at most one more an hour); and
 // `smsOverallPerDay` in all per UTC day (the `sms_budget` rows).
 import type { PoolClient } from 'pg';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { deleteInChunks } from '../adapters/postgres/delete-in-chunks.js';
 import { SmsBudgetExceededError } from './account-errors.js';
 import type { AuthWatch, SmsLimit } from './auth-watch.js';

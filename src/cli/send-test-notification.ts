@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { toE164, maskPhone } from '../domain/phone.js';
-import { PRIORITY_QUEUES, type PriorityQueue } from '../adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { buildFcmMessage, fcmPriority, type FcmMessage, type FcmNotification } from '../adapters/fcm/fcm-message.js';
 import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';

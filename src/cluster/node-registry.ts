@@ -5,7 +5,7 @@
 // SQL, written once for every statement that applies it (the batch claim, the job reaper).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 
 /** Who this process is: its node id (NODE_ID) and the incarnation that changes at every start. */
 export interface NodeIdentity {

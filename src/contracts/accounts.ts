@@ -1,14 +1,11 @@
 // Messages of the accounts service, and the shapes the HTTP layer validates them with.
 import { z } from 'zod';
 import { phoneField } from '../domain/phone.js';
-import { pinField } from '../accounts/pin-hasher.js';
-import type { Profile } from '../accounts/account-service.js';
-import type { TokenPair } from '../accounts/sessions.js';
-import type { Caller } from './caller.js';
+import { pinField } from '../domain/pin-rules.js';
+import { storedText } from '../domain/stored-text.js';
+import type { Caller, UserRole } from './caller.js';
 import type { Reply } from './reply.js';
 
-/** Text that is stored: PostgreSQL refuses U+0000 in text, so it is refused here, by name, first. */
-const storedText = (max: number) => z.string().trim().min(1).max(max).regex(/^[^\u0000]*$/, 'must not contain the NUL character');
 const name = storedText(80);
 // FCM tokens are ~160 characters; 1 KiB bounds the unique index entry well under PostgreSQL's limit.
 const pushToken = storedText(1024).meta({ description: 'FCM registration token of this device' });
@@ -48,6 +45,27 @@ export const profileSchema = z.object({
   phoneVerified: z.boolean(),
 });
 export const tokenPairSchema = z.object({ accessToken: z.string(), refreshToken: z.string(), tokenType: z.literal('Bearer'), expiresIn: z.number().int() });
+
+/** The account as its owner sees it (GET /v1/me, and with every sign-in). */
+export interface Profile {
+  readonly id: string;
+  readonly phone: string | null;
+  readonly firstName: string | null;
+  readonly lastName: string | null;
+  readonly email: string | null;
+  readonly role: UserRole;
+  readonly agency: string | null;
+  readonly phoneVerified: boolean;
+}
+
+/** What a sign-in or a refresh hands the app. */
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly tokenType: 'Bearer';
+  /** Seconds until the access token expires. */
+  readonly expiresIn: number;
+}
 
 export type AccountsMessage =
   | { type: 'register'; input: z.output<typeof registerBody>; ip: string; replyTo: Reply<{ phone: string; codeExpiresInSeconds: number }> }

@@ -1,6 +1,5 @@
 // The one door from the HTTP layer into the actor system: a typed query with a deadline.
 import type { AccountsMessage } from './accounts.js';
-import type { BrokerMessage } from './broker.js';
 import type { ControlMessage } from './control.js';
 import type { InboxMessage } from './inbox.js';
 import type { LiveHubMessage } from './live.js';
@@ -11,7 +10,6 @@ import type { PayloadOf, ReplyOf } from './reply.js';
 /** Actor name → the message union it accepts. Later issues add their services here. */
 export interface ActorContracts {
   accounts: AccountsMessage;
-  broker: BrokerMessage;
   control: ControlMessage;
   inbox: InboxMessage;
   'live-hub': LiveHubMessage;

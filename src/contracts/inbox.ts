@@ -1,7 +1,6 @@
 // Messages of the inbox actor, and the shapes the HTTP layer validates with (GET/POST/DELETE /v1/me/notifications).
 import { z } from 'zod';
-import { decodeCursor } from '../domain/inbox-cursor.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type InboxListOptions, type InboxPage } from '../inbox/inbox-service.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor } from '../domain/inbox-cursor.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
@@ -37,6 +36,33 @@ export const inboxPageSchema = z.object({
 });
 
 export const markAllReadSchema = z.object({ marked: z.number().int().meta({ description: 'How many notifications became read.' }) });
+
+export interface InboxListOptions {
+  /** An opaque cursor from a previous page's nextCursor. */
+  readonly cursor?: string | undefined;
+  /** Only items not read yet. */
+  readonly unread?: boolean | undefined;
+  /** @defaultValue 20 (at most 100) */
+  readonly limit?: number | undefined;
+}
+
+export interface InboxItem {
+  /** The inbox item id (decimal string): what read and delete take. */
+  readonly id: string;
+  readonly jobId: string;
+  readonly type: string;
+  readonly title: string;
+  readonly body: string;
+  readonly data: Record<string, string>;
+  readonly createdAt: string;
+  readonly read: boolean;
+}
+
+export interface InboxPage {
+  readonly items: readonly InboxItem[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  readonly nextCursor: string | null;
+}
 
 export type InboxMessage =
   | { type: 'list'; caller: Caller; options: InboxListOptions; replyTo: Reply<InboxPage> }

@@ -1,6 +1,5 @@
 // Messages of the live hub (actors/services/live-hub.ts): the WebSockets of GET /v1/me/notifications/live.
 import type { WebSocket } from 'ws';
-import type { LiveBusStats } from '../adapters/live-bus/live-bus.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
@@ -17,6 +16,21 @@ export interface LiveAudience {
   readonly agency: string | null;
   /** users.created_at, ISO: broadcasts sent before the account existed are not theirs. */
   readonly createdAt: string;
+}
+
+/** The live bus's counters (Redis pub/sub, or in process without Redis). */
+export interface LiveBusStats {
+  readonly kind: 'redis' | 'memory';
+  readonly up: boolean;
+  /** Events this process published (Redis acknowledged the PUBLISH). */
+  readonly published: number;
+  /** Publishes that failed (bus down, timeout): those events were not delivered live. */
+  readonly failed: number;
+  /** Valid events received from the channel. */
+  readonly received: number;
+  /** Messages on the channel that were not a valid event: dropped. */
+  readonly malformed: number;
+  readonly lastError: string | null;
 }
 
 export interface LiveHubStats {

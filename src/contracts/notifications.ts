@@ -1,15 +1,11 @@
 // Messages of the notification-jobs and outbox-relay actors, and the shapes the HTTP layer validates with.
 import { z } from 'zod';
-import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
-import type { AcceptedJob, JobStatus } from '../notifications/notification-jobs.js';
-import type { RelayStats } from '../notifications/outbox-relay.js';
-import { dataKeyProblem, payloadProblem, type NotificationRequest } from '../domain/notification-request.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
+import { storedText, withoutNul } from '../domain/stored-text.js';
+import { dataKeyProblem, payloadProblem, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
-/** Stored text: PostgreSQL refuses U+0000 in text and jsonb, so it is refused here, by name. */
-const noNul = /^[^\u0000]*$/;
-const storedText = (max: number) => z.string().trim().min(1).max(max).regex(noNul, 'must not contain the NUL character');
 const userId = z.uuid();
 
 export const notificationTargetSchema = z.discriminatedUnion('kind', [
@@ -22,7 +18,10 @@ export const notificationTargetSchema = z.discriminatedUnion('kind', [
 
 export const priorityQueueSchema = z.enum(PRIORITY_QUEUES);
 
-/** POST /v1/notifications. The FCM size limit is checked here too, so the 400 names the field. */
+/** An idempotency key, as the body field `idempotencyKey` or the header `Idempotency-Key`. */
+export const idempotencyKeyField = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+/** POST /v1/notifications: the one check of a request's form, FCM's data keys and size limit included (the 400 names the field). */
 export const notificationRequestBody = z
   .object({
     target: notificationTargetSchema,
@@ -31,14 +30,10 @@ export const notificationRequestBody = z
     title: storedText(1_024),
     body: storedText(4_096),
     data: z
-      .record(z.string().max(256).regex(noNul, 'must not contain the NUL character'), z.string().max(4_096).regex(noNul, 'must not contain the NUL character'))
+      .record(withoutNul(z.string().max(256)), withoutNul(z.string().max(4_096)))
       .default({})
       .meta({ description: 'String values only, as FCM carries them.' }),
-    idempotencyKey: z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    idempotencyKey: idempotencyKeyField
       .optional()
       .meta({ description: 'Scoped to the caller: the same key and request give the same job; another request with the key is a 409.' }),
   })
@@ -75,6 +70,43 @@ export const jobStatusSchema = z.object({
 });
 
 export type NotificationRequestBody = z.output<typeof notificationRequestBody>;
+
+/** What accepting a job replies (POST /v1/notifications answers 202 with the id). */
+export interface AcceptedJob {
+  readonly jobId: string;
+  /** True when an earlier request with the same idempotency key and body created the job. */
+  readonly replayed: boolean;
+}
+
+export type JobState = 'accepted' | 'fanning_out' | 'sending' | 'done' | 'failed';
+
+export interface JobStatus {
+  readonly id: string;
+  readonly state: JobState;
+  readonly type: string;
+  readonly queue: PriorityQueue;
+  readonly target: NotificationTarget;
+  readonly createdAt: string;
+  readonly counts: {
+    readonly targets: number;
+    readonly inboxEntries: number;
+    readonly sent: number;
+    readonly retried: number;
+    readonly failed: number;
+    readonly tokensRemoved: number;
+  };
+  /** What the job reaper did to settle the job (lost tokens counted as failed, a fan-out that could not resume). */
+  readonly failureReason?: string;
+}
+
+/** The outbox relay's counters, as its `stats` message replies. */
+export interface RelayStats {
+  readonly state: 'idle' | 'relaying' | 'backing-off';
+  readonly published: number;
+  readonly failedAttempts: number;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | null;
+}
 
 export type NotificationJobsMessage =
   /** Accepts a job (job + outbox row in one transaction); `replayed` is true for a repeated idempotency key. */

@@ -1,7 +1,7 @@
 // The demo accounts of the embedded mode (`npm start` with no DATABASE_URL; never in production):
 // a customer signed in with phone + PIN, an agent and an admin signed in through the sandbox directory.
 import type { Config } from '../config.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { SandboxAgent } from '../adapters/directory/sandbox-directory.js';
 
 /** The embedded mode is the demo: its accounts are seeded at start. */

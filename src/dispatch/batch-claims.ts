@@ -5,7 +5,7 @@
 // is not live is taken over at once. `liveClaim` is that rule as SQL, written once for the claim and the job reaper.
 import { holderAlive } from '../cluster/index.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { Followup } from './batch-ledger.js';
 import { recordedProgress, recordedStepsSql, type RecordedProgress } from './batch-progress.js';
 

@@ -1,6 +1,6 @@
 // What a sent batch owes the broker once recorded: its retryable tokens as a smaller push-batch through the retry
 // queues, and its exhausted tokens as one batch for the dead-letter queue (published by the ledger, batch-ledger.ts).
-import type { PriorityQueue } from '../adapters/broker/broker.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { Followup } from './batch-ledger.js';
 import type { OutcomeTally } from './outcome-tally.js';
 

@@ -3,8 +3,9 @@
 // what it still owes the broker (sent_batches.followups), the job's counts added and the job settled once its
 // fan-out finished and every published token has a final outcome; the settle rule is written once (readyToSettle,
 // settledState) for every statement that applies it.
-import type { Broker, DeadLetterOptions, PriorityQueue, RetryOptions } from '../adapters/broker/broker.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { Broker, DeadLetterOptions, RetryOptions } from '../adapters/broker/broker.js';
+import type { PriorityQueue } from '../domain/priority.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { DispatchBatchMessage } from './delivery-body.js';
 
 /**

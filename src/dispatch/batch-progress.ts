@@ -3,7 +3,7 @@
 // answer; duplicates are then bounded by what was in flight at the death (and answered but not yet written), not by
 // the batch. Steps are written one at a time (what arrives meanwhile goes into the next), numbered by the database,
 // only while the writer still holds the claim, and deleted when the batch is recorded in sent_batches (recordBatch).
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { Answers } from '../adapters/fcm/answers.js';
 import type { FcmOutcome, FcmOutcomeCode } from '../adapters/fcm/fcm-outcome.js';
 

@@ -1,11 +1,11 @@
 // Sending a claimed batch: its tokens without a recorded answer go through the push pipeline (scheduler + FCM pool:
 // priority, rate limit, 429 pauses) while the claim is kept alive and answers are recorded as progress steps.
-import type { PriorityQueue } from '../adapters/broker/broker.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { OnAnswers } from '../adapters/fcm/answers.js';
 import { buildFcmMessage, type FcmMessage, type FcmNotification } from '../adapters/fcm/fcm-message.js';
 import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { keepClaim } from './batch-claims.js';
 import { ProgressWriter } from './batch-progress.js';
 import type { DispatchBatchMessage } from './delivery-body.js';

@@ -1,7 +1,7 @@
 // How the worker's delivery handler is built from config and the actors it uses (broker, FCM pool, PostgreSQL).
 import type { Asker } from '../actor-behaviour.js';
-import type { BrokerMessage } from '../contracts/broker.js';
-import { FCM_POOL, type FcmPoolMessage } from '../contracts/fcm-pool.js';
+import type { BrokerMessage } from '../adapters/broker/broker-messages.js';
+import { FCM_POOL, type FcmPoolMessage } from './fcm-pool-messages.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { LiveBus } from '../adapters/live-bus/live-bus.js';

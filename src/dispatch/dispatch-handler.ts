@@ -1,9 +1,10 @@
 // The worker's queue-consumer handler: what a delivery on a priority queue does, step by step. Never throws.
 // A notification job runs the fan-out; a push batch is claimed, sent, recorded, then what it owes is published.
 import { randomUUID } from 'node:crypto';
-import type { Broker, Delivery, Outcome, PriorityQueue } from '../adapters/broker/broker.js';
+import type { Broker, Delivery, Outcome } from '../adapters/broker/broker.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { batchFollowups } from './batch-followups.js';
 import { countDeadLettered, publishFollowups, recordBatch, settleJob, type BatchCounts, type Followup } from './batch-ledger.js';
 import { claimBatch, releaseClaim } from './batch-claims.js';

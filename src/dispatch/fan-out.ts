@@ -21,11 +21,13 @@
 // (its checkpoint moves in the same transaction; one committed just before a crash is not announced at all), but a
 // resumed or redelivered broadcast fan-out announces its row again: clients dedupe by entry id.
 import type { PoolClient } from 'pg';
-import type { Broker, PriorityQueue } from '../adapters/broker/broker.js';
+import type { Broker } from '../adapters/broker/broker.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/app-error.js';
-import type { PgHandle } from '../contracts/postgres.js';
-import { InboxService, type BroadcastScope } from '../inbox/index.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
+import { InboxService } from '../inbox/index.js';
+import type { BroadcastScope } from '../domain/notification-request.js';
 import type { LiveEvent } from '../adapters/live-bus/live-event.js';
 import type { NotificationTarget } from '../domain/notification-request.js';
 

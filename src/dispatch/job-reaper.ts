@@ -12,9 +12,10 @@
 // Jobs whose outbox row is not published yet are the outbox relay's (RabbitMQ away), not the reaper's. Safe with
 // several workers: each change is one conditional statement on the job row (a second reaper finds it progressed),
 // and a job message published twice resumes the same checkpoint.
-import type { Broker, PriorityQueue } from '../adapters/broker/broker.js';
+import type { Broker } from '../adapters/broker/broker.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { liveClaim } from './batch-claims.js';
 import { publishFollowups, settleJob, settledState, type Followup } from './batch-ledger.js';
 import type { JobMessage } from '../notifications/index.js';

@@ -1,9 +1,9 @@
 // A job's content as its batches are sent (queue, title, body, data, its type's TTL and collapse key), read once
 // per job: a job's content never changes once accepted.
-import type { PriorityQueue } from '../adapters/broker/broker.js';
-import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
+import type { PriorityQueue } from '../domain/priority.js';
+import { PRIORITY_QUEUES } from '../domain/priority.js';
 import type { FcmNotification } from '../adapters/fcm/fcm-message.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 
 export interface JobSettings {
   queue: PriorityQueue;

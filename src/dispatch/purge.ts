@@ -4,7 +4,7 @@
 // registry's rows of processes gone for as long, and, through the
 // accounts' own purge, the SMS budget rows of past days. Deletes in chunks, so no statement holds many locks for long.
 import { purgePastBudgetDays } from '../accounts/index.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { deleteInChunks } from '../adapters/postgres/delete-in-chunks.js';
 
 export interface PurgeResult {

@@ -15,8 +15,7 @@
 //   is the Redis one: nothing more goes to FCM from anyone until the pause ends. The tokens that got the 429
 //   go through the retry queues like any retryable outcome (the dispatch handler does that).
 // - `close` fails what waits (not yet handed out) and lets what is in flight finish.
-import type { PriorityQueue } from '../adapters/broker/topology.js';
-import { PRIORITY_QUEUES } from '../adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Answers, OnAnswers } from '../adapters/fcm/answers.js';
 import type { FcmMessage } from '../adapters/fcm/fcm-message.js';

@@ -1,6 +1,9 @@
-// The inbox's opaque page cursor: base64url of "<created_at in microseconds since the epoch>:<item id>", the
-// position of the last item of a page in the (created_at DESC, id DESC) order. Microseconds, not a JS Date,
-// so no precision is lost against timestamptz.
+// The inbox's paging: page sizes, and the opaque cursor (base64url of "<created_at in µs>:<item id>", the last item's
+// position in (created_at DESC, id DESC) order; microseconds, not a JS Date, so nothing is lost against timestamptz).
+
+/** Page sizes of the inbox list (the `limit` query parameter). */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
 
 export interface InboxCursor {
   /** created_at as microseconds since the epoch (decimal string: exact, beyond 2^53 if need be). */

@@ -1,7 +1,7 @@
-// Pure rules of a notification request: the FCM payload size, priority order, and the normalised request hash
+// Pure rules of a notification request: the FCM payload size and the normalised request hash
 // that idempotency keys are stored with. No I/O here (unit-tested in test/unit/dispatch).
 import { createHash } from 'node:crypto';
-import { PRIORITY_QUEUES, type PriorityQueue } from '../adapters/broker/topology.js';
+import type { PriorityQueue } from './priority.js';
 
 /** FCM refuses a message whose payload is larger than this (notification + data). */
 export const FCM_PAYLOAD_LIMIT_BYTES = 4096;
@@ -20,6 +20,9 @@ export type NotificationTarget =
   | { readonly kind: 'all_agencies' }
   | { readonly kind: 'everyone' };
 
+/** Who a broadcast (one inbox row for many users) reaches: the broadcast kinds of a target. */
+export type BroadcastScope = { readonly kind: 'agency'; readonly agency: string } | { readonly kind: 'all_agencies' } | { readonly kind: 'everyone' };
+
 export interface NotificationRequest {
   readonly target: NotificationTarget;
   readonly type: string;
@@ -30,11 +33,6 @@ export interface NotificationRequest {
   readonly data: Readonly<Record<string, string>>;
   /** Scoped to the caller: the same key with the same request gives the same job. */
   readonly idempotencyKey?: string | undefined;
-}
-
-/** 0 for urgent … 3 for low_priority: a smaller rank is a higher priority. */
-export function priorityRank(queue: PriorityQueue): number {
-  return PRIORITY_QUEUES.indexOf(queue);
 }
 
 /** The field a too-large payload is blamed on (the largest contributor), as `body.<field>`. */

@@ -1,7 +1,10 @@
-// PINs an attacker tries first, refused wherever a customer chooses a PIN (registration, reset, change).
-// With 4 to 6 digits the space is small; what makes spraying (a few PINs on thousands of accounts) pay is that
-// people pick the same few. Each rule has its own error code so the app can say which one was broken.
-import { WeakPinError } from '../accounts/account-errors.js';
+// PINs an attacker tries first (spraying pays because people pick the same few), refused wherever a customer
+// chooses a PIN. Pure: the caller throws WeakPinError (src/accounts/strong-pin.ts), one code per rule.
+
+import { z } from 'zod';
+
+/** The PIN's form wherever one is chosen: 4 to 6 digits. */
+export const pinField = z.string().regex(/^[0-9]{4,6}$/, 'must be 4 to 6 digits').meta({ example: '4821' });
 
 export type WeakPinRule = 'REPEATED' | 'SEQUENCE' | 'COMMON' | 'PHONE';
 
@@ -40,8 +43,7 @@ export function weakPinRule(pin: string, phone: string | null): WeakPinRule | un
   return undefined;
 }
 
-/** Throws WEAK_PIN_<rule> (400) for a PIN that breaks a rule. */
-export function assertStrongPin(pin: string, phone: string | null): void {
-  const rule = weakPinRule(pin, phone);
-  if (rule) throw new WeakPinError(rule, RULE_TEXT[rule]);
+/** What the customer is told for a broken rule. */
+export function weakPinMessage(rule: WeakPinRule): string {
+  return RULE_TEXT[rule];
 }

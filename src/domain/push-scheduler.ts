@@ -1,18 +1,7 @@
-// The push scheduler: the only queue in front of the FCM pool, where priority really happens (DESIGN.md §4).
-//
-//   consumers ──offer()──▶ urgent | high_priority | normal | low_priority ──next()──▶ send slot ──done()
-//
-// - urgent is strict: whenever urgent work is queued it is next, and `reservedForUrgent` of the
-//   `maxInFlight` slots are kept for it, so an urgent send waits at most for the batches already in flight;
-// - high, normal and low share the remaining slots by weight (stride scheduling over queued tokens, so a
-//   queue's share is in tokens, split chunks included); an idle queue earns no credit, low never starves;
-// - a low batch above `splitLowAbove` tokens is split into chunks at offer time, so urgent slips between;
-// - a batch goes out only when the RateLimit grants all its tokens; otherwise `msUntilNext()` says when;
-// - each queue holds a bounded number of tokens: `offer` returns false when full (the consumer pauses)
-//   and `onSpace` fires for that queue once it has room again (the consumer resumes).
-// Pure and synchronous: no I/O, no timers; the caller owns the loop.
+// The push scheduler: the only queue in front of the FCM pool, where priority really happens (strict urgent,
+// weighted shares for the rest, within the send-rate limit). Pure and synchronous: no I/O, no timers; the caller owns the loop.
 
-import { PRIORITY_QUEUES, type PriorityQueue } from '../adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from './priority.js';
 import type { RateLimit } from './token-bucket.js';
 
 export type SharedQueue = Exclude<PriorityQueue, 'urgent'>;
@@ -70,6 +59,20 @@ interface Origin {
   remaining: number;
 }
 
+/**
+ * Priority in front of the FCM pool (DESIGN.md §4):
+ *
+ *   consumers ──offer()──▶ urgent | high_priority | normal | low_priority ──next()──▶ send slot ──done()
+ *
+ * - urgent is strict: whenever urgent work is queued it is next, and `reservedForUrgent` of the
+ *   `maxInFlight` slots are kept for it, so an urgent send waits at most for the batches already in flight;
+ * - high, normal and low share the remaining slots by weight (stride scheduling over queued tokens, so a
+ *   queue's share is in tokens, split chunks included); an idle queue earns no credit, low never starves;
+ * - a low batch above `splitLowAbove` tokens is split into chunks at offer time, so urgent slips between;
+ * - a batch goes out only when the RateLimit grants all its tokens; otherwise `msUntilNext()` says when;
+ * - each queue holds a bounded number of tokens: `offer` returns false when full (the consumer pauses)
+ *   and `onSpace` fires for that queue once it has room again (the consumer resumes).
+ */
 export class PushScheduler<T> {
   private readonly queues = new Map<PriorityQueue, Scheduled<T>[]>();
   private readonly heads = new Map<PriorityQueue, number>();

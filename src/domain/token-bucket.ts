@@ -1,7 +1,7 @@
 // The send-rate limit in front of FCM: a token bucket on the injected clock, and the interface the push
 // scheduler uses so a Redis-shared bucket (one per FCM project, shared by all workers) can stand in later.
 
-import type { Clock } from '../clock.js';
+import type { Clock } from './clock.js';
 
 /**
  * What the push scheduler asks before handing out a batch. Synchronous on purpose: the scheduler decides

@@ -5,9 +5,10 @@
 import type { QueryResultRow } from 'pg';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
-import type { PgHandle } from '../contracts/postgres.js';
-import { ValidationError } from '../errors/app-error.js';
-import { decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
+import type { BroadcastScope } from '../domain/notification-request.js';
+import type { InboxItem, InboxListOptions, InboxPage } from '../contracts/inbox.js';
 import { InboxItemNotFoundError } from './inbox-errors.js';
 
 export interface InboxDeps {
@@ -19,38 +20,6 @@ export interface InboxDeps {
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
-
-export type BroadcastScope = { readonly kind: 'agency'; readonly agency: string } | { readonly kind: 'all_agencies' } | { readonly kind: 'everyone' };
-
-export interface InboxListOptions {
-  /** An opaque cursor from a previous page's nextCursor. */
-  readonly cursor?: string | undefined;
-  /** Only items not read yet. */
-  readonly unread?: boolean | undefined;
-  /** @defaultValue 20 (at most 100) */
-  readonly limit?: number | undefined;
-}
-
-export interface InboxItem {
-  /** The inbox item id (decimal string): what read and delete take. */
-  readonly id: string;
-  readonly jobId: string;
-  readonly type: string;
-  readonly title: string;
-  readonly body: string;
-  readonly data: Record<string, string>;
-  readonly createdAt: string;
-  readonly read: boolean;
-}
-
-export interface InboxPage {
-  readonly items: readonly InboxItem[];
-  /** Pass as `cursor` for the next (older) page; null on the last page. */
-  readonly nextCursor: string | null;
-}
-
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
 
 const ITEM_ID = /^[1-9][0-9]{0,18}$/;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
@@ -80,14 +49,13 @@ interface ItemRow {
 export class InboxService {
   constructor(private readonly deps: InboxDeps) {}
 
-  /** One page of the caller's inbox, newest first; `nextCursor` continues after the page's last item. */
+  /**
+   * One page of the caller's inbox, newest first; `nextCursor` continues after the page's last item. The cursor and
+   * limit were checked at the edge (inboxListQuery): a cursor this API issued, a limit from 1 to MAX_PAGE_SIZE.
+   */
   async list(caller: Caller, options: InboxListOptions = {}): Promise<InboxPage> {
-    const limit = pageSize(options.limit);
-    let cursor: InboxCursor | undefined;
-    if (options.cursor !== undefined) {
-      cursor = decodeCursor(options.cursor);
-      if (!cursor) throw new ValidationError([{ path: 'query.cursor', message: 'not a cursor this API issued' }]);
-    }
+    const limit = options.limit ?? DEFAULT_PAGE_SIZE;
+    const cursor: InboxCursor | undefined = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const unread = options.unread === true;
     const db = await this.deps.db();
     // Each branch is a keyset scan of at most limit + 1 rows (its own index); the merge keeps the first limit + 1.
@@ -226,14 +194,6 @@ export class InboxService {
     );
     return (rowCount ?? 0) > 0;
   }
-}
-
-function pageSize(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new ValidationError([{ path: 'query.limit', message: `an integer from 1 to ${MAX_PAGE_SIZE}` }]);
-  }
-  return limit;
 }
 
 /** An item id as the API shows it; anything else cannot be the caller's item: 404, like an unknown one. */

@@ -4,46 +4,21 @@
 // agencies or everyone; the type decides the queue, a caller may lower it, only an admin may raise it.
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { PriorityQueue } from '../adapters/broker/topology.js';
+import { priorityRank, type PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { AcceptedJob, JobState, JobStatus } from '../contracts/notifications.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError, type ProblemField } from '../errors/app-error.js';
+import { loadNotificationTypes } from './notification-types.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
-import { dataKeyProblem, normaliseRequest, payloadProblem, priorityRank, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
+import { normaliseRequest, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
 
 export interface NotificationJobDeps {
   db(): Promise<PgHandle>;
   readonly clock: Clock;
   /** @defaultValue crypto.randomUUID */
   readonly newId?: () => string;
-}
-
-export interface AcceptedJob {
-  readonly jobId: string;
-  /** True when an earlier request with the same idempotency key and body created the job. */
-  readonly replayed: boolean;
-}
-
-export type JobState = 'accepted' | 'fanning_out' | 'sending' | 'done' | 'failed';
-
-export interface JobStatus {
-  readonly id: string;
-  readonly state: JobState;
-  readonly type: string;
-  readonly queue: PriorityQueue;
-  readonly target: NotificationTarget;
-  readonly createdAt: string;
-  readonly counts: {
-    readonly targets: number;
-    readonly inboxEntries: number;
-    readonly sent: number;
-    readonly retried: number;
-    readonly failed: number;
-    readonly tokensRemoved: number;
-  };
-  /** What the job reaper did to settle the job (lost tokens counted as failed, a fan-out that could not resume). */
-  readonly failureReason?: string;
 }
 
 /** What the relay publishes for an accepted job (the worker reads the rest from the job row). */
@@ -80,11 +55,14 @@ export class NotificationJobService {
     this.newId = deps.newId ?? randomUUID;
   }
 
-  /** Accepts a job: checks the rules, then writes the job and its outbox row in one transaction. */
+  /**
+   * Accepts a job: checks who may send what, then writes the job and its outbox row in one transaction. The input's
+   * form (FCM's data keys and size limit included) was checked at the edge (notificationRequestBody); the checks that
+   * need the database (the type, the targeted users and agency) are here.
+   */
   async accept(caller: Caller, input: NotificationRequest): Promise<AcceptedJob> {
     if (caller.role === 'customer') throw new NotificationForbiddenError('role', 'Only agents and admins send notifications.');
     if (caller.role === 'agent' && !caller.agency) throw new NotificationForbiddenError('role', 'An agent without an agency cannot send notifications.');
-    checkPayload(input);
     checkTargetWithoutData(caller, input.target);
 
     const target = normaliseRequest(input) as { target: NotificationTarget };
@@ -154,8 +132,8 @@ export class NotificationJobService {
 
   /** The type's queue, or the one asked for: lower for anyone, higher only for an admin. */
   private async resolveQueue(client: PoolClient, caller: Caller, input: NotificationRequest): Promise<PriorityQueue> {
-    const { rows } = await client.query<{ queue: PriorityQueue }>(`SELECT queue FROM notification_types WHERE code = $1`, [input.type]);
-    const typeQueue = rows[0]?.queue;
+    // Read fresh in the transaction, not through the reference actor's 60 s cache: a type added is usable at once.
+    const typeQueue = (await loadNotificationTypes(client, input.type))[0]?.queue;
     if (!typeQueue) throw new ValidationError([{ path: 'body.type', message: `unknown notification type "${input.type}"` }]);
     const wanted = input.priority ?? typeQueue;
     if (priorityRank(wanted) < priorityRank(typeQueue) && caller.role !== 'admin') {
@@ -175,18 +153,6 @@ async function sameKey(client: PoolClient, userId: string, key: string, hash: Bu
   if (!row) return undefined;
   if (!row.request_hash.equals(hash)) throw new IdempotencyConflictError(row.id);
   return { jobId: row.id, replayed: true };
-}
-
-/** FCM's rules on the payload (also checked by the HTTP schema; repeated here for other callers). */
-function checkPayload(input: NotificationRequest): void {
-  const fields: ProblemField[] = [];
-  for (const key of Object.keys(input.data)) {
-    const problem = dataKeyProblem(key);
-    if (problem) fields.push({ path: `body.data.${key}`, message: problem });
-  }
-  const size = payloadProblem(input);
-  if (size) fields.push({ path: `body.${size.field}`, message: size.message });
-  if (fields.length) throw new ValidationError(fields);
 }
 
 /** The target rules that need no database: broadcasts are for admins, an agent's agency is their own. */

@@ -3,9 +3,9 @@
 // message id = outbox id, and marks published only the rows the broker confirmed — all in one transaction, so a
 // crash before the commit leaves the rows for the next relay (consumers dedupe the copy by message id).
 import { BrokerUnavailableError, type Broker } from '../adapters/broker/broker.js';
-import type { PriorityQueue } from '../adapters/broker/topology.js';
+import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
-import type { PgHandle } from '../contracts/postgres.js';
+import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { errorCode, errorMessage } from '../errors/app-error.js';
 
 export interface OutboxRelayDeps {
@@ -24,14 +24,6 @@ export interface RelayBatchResult {
   readonly failed: number;
   /** The first failure of the batch (BROKER_UNAVAILABLE while RabbitMQ is down). */
   readonly error?: Error;
-}
-
-export interface RelayStats {
-  readonly state: 'idle' | 'relaying' | 'backing-off';
-  readonly published: number;
-  readonly failedAttempts: number;
-  readonly consecutiveFailures: number;
-  readonly lastError: string | null;
 }
 
 interface OutboxRow {

@@ -1,5 +1,6 @@
 // Reference data: small tables read often, served through the cache (which may be down).
-import { notificationTypeSchema, type NotificationType } from '../contracts/reference.js';
+import type { NotificationType } from '../domain/notification-type.js';
+import { loadNotificationTypes } from '../notifications/index.js';
 import type { Resources } from '../resources.js';
 
 /** Reference data changes rarely; a minute of staleness is fine. */
@@ -9,12 +10,6 @@ export class ReferenceService {
   constructor(private readonly res: Resources) {}
 
   notificationTypes(): Promise<NotificationType[]> {
-    return this.res.cached('reference:notification-types:v1', TTL_MS, async () => {
-      const db = await this.res.db();
-      const { rows } = await db.query(
-        `SELECT code, queue, label, ttl_seconds AS "ttlSeconds", collapse_key AS "collapseKey" FROM notification_types ORDER BY code`,
-      );
-      return rows.map((r) => notificationTypeSchema.parse(r));
-    });
+    return this.res.cached('reference:notification-types:v1', TTL_MS, async () => loadNotificationTypes(await this.res.db()));
   }
 }

@@ -4,8 +4,8 @@
 import { fcmPoolActor, type FcmPoolActorOptions } from '../../actors/dispatch/fcm-pool.js';
 import { jobReaperActor } from '../../actors/dispatch/job-reaper.js';
 import type { Config } from '../../src/config.js';
-import { FCM_POOL } from '../../src/contracts/fcm-pool.js';
-import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/adapters/broker/topology.js';
+import { FCM_POOL } from '../../src/dispatch/fcm-pool-messages.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/domain/priority.js';
 import { dispatchHandlerFor } from '../../src/dispatch/dispatch-factory.js';
 import { MAX_FANOUT_BATCH } from '../../src/dispatch/fan-out.js';
 import { actor, type ChildSpec } from '../child-spec.js';

@@ -2,7 +2,7 @@
 import { brokerActor } from '../../actors/resources/broker.js';
 import { controlActor } from '../../actors/system/control.js';
 import { nodeRegistryActor } from '../../actors/system/node-registry.js';
-import type { BrokerMessage } from '../../src/contracts/broker.js';
+import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import type { QueueConsumersReport } from '../../src/contracts/supervision.js';
 import type { Asker } from '../../src/actor-behaviour.js';
 import { actor, supervisor, type SupervisorSpec } from '../child-spec.js';

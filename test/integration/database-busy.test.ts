@@ -3,7 +3,7 @@
 // actor stays up (counted in its stats and readiness detail) instead of crashing into rest-for-one restarts.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgHandle, PostgresMessage } from '../../src/contracts/postgres.js';
+import type { PgHandle, PostgresMessage } from '../../src/adapters/postgres/postgres-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { adminToken } from '../support/dispatch.js';
 import { startTestNode } from '../support/node.js';

@@ -25,7 +25,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/adapters/broker/broker.js';
-import type { BrokerMessage } from '../../src/contracts/broker.js';
+import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { adminToken, jobRow, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
 import { startTestNode } from '../support/node.js';

@@ -5,9 +5,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker, Delivery, PublishOptions, RetryOptions } from '../../src/adapters/broker/broker.js';
-import type { PriorityQueue } from '../../src/adapters/broker/topology.js';
+import type { PriorityQueue } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import type { DispatchBatchMessage } from '../../src/dispatch/delivery-body.js';
 import { createDispatchHandler, type DispatchResult } from '../../src/dispatch/dispatch-handler.js';

@@ -34,7 +34,7 @@
 //    expected 0.60: expected 0.30 to be less than 0.1".
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PriorityQueue } from '../../src/adapters/broker/topology.js';
+import type { PriorityQueue } from '../../src/domain/priority.js';
 import type { RunningNode } from '../../src/node.js';
 import { postJob, seedCustomers, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
 import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';

@@ -85,6 +85,23 @@ describe('POST /v1/notifications', () => {
     expect(big.body.fields.map((f: { path: string }) => f.path)).toContain('body.body');
   });
 
+  // Moved from notification-jobs.test.ts with the check itself (the route's schema is the one validation point).
+  it('refuses a push over 4096 bytes with a ValidationError naming the field, before writing anything', async () => {
+    const count = async () => {
+      const sql = new pg.Client({ connectionString: db.url });
+      await sql.connect();
+      try {
+        return Number((await sql.query(`SELECT count(*) FROM notification_jobs`)).rows[0].count);
+      } finally {
+        await sql.end();
+      }
+    };
+    const before = await count();
+    expect(await send(admin, { ...works, body: 'é'.repeat(2_100) })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', fields: [{ path: 'body.body' }] } });
+    expect(await send(admin, { ...works, data: { blob: 'x'.repeat(4_000) } })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', fields: [{ path: 'body.data' }] } });
+    expect(await count()).toBe(before);
+  });
+
   it('returns the same job for the same idempotency key and body, and 409 for another body', async () => {
     const first = await send(agent, works, { 'idempotency-key': 'campaign-2026-11-25' });
     const again = await send(agent, works, { 'idempotency-key': 'campaign-2026-11-25' });

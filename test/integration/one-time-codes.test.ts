@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SmsBudgetExceededError } from '../../src/accounts/account-errors.js';
 import { DEFAULT_CODE_POLICY, issueCode } from '../../src/accounts/one-time-codes.js';
-import type { PgHandle } from '../../src/contracts/postgres.js';
+import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 

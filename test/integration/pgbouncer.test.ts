@@ -3,7 +3,7 @@
 // themselves even though a few server connections are shared by many client connections.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgHandle, PostgresMessage } from '../../src/contracts/postgres.js';
+import type { PgHandle, PostgresMessage } from '../../src/adapters/postgres/postgres-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { startTestNode } from '../support/node.js';
 import { PGBOUNCER_POOL_SIZE, startPrivatePgBouncer, type PrivatePgBouncer } from '../support/private-pgbouncer.js';

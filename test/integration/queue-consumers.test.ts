@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerActor } from '../../actors/resources/broker.js';
 import type { Broker, Delivery } from '../../src/adapters/broker/broker.js';
-import { PRIORITY_QUEUES } from '../../src/adapters/broker/topology.js';
+import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';
-import type { BrokerMessage, ConsumerCounts } from '../../src/contracts/broker.js';
-import { consumerName, type ConsumerMessage } from '../../src/contracts/consumer.js';
+import type { BrokerMessage, ConsumerCounts } from '../../src/adapters/broker/broker-messages.js';
+import { consumerName, type ConsumerMessage } from '../../src/dispatch/consumer-messages.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';

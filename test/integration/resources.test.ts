@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cache } from '../../src/adapters/cache/cache.js';
-import type { CacheMessage } from '../../src/contracts/cache.js';
+import type { CacheMessage } from '../../src/adapters/cache/cache-messages.js';
 import type { ReferenceMessage } from '../../src/contracts/reference.js';
 import type { RunningNode } from '../../src/node.js';
 import { startTestNode } from '../support/node.js';

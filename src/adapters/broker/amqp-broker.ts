@@ -9,7 +9,8 @@ import { BrokerUnavailableError, type Broker, type BrokerEvent, type ConsumeOpti
 import { AmqpConsumers } from './amqp-consumers.js';
 import { returnKey, type Link, type LinkKeeper } from './amqp-link.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
-import { HEADERS, buildTopology, declareTopology, retryQueueName, retryTierFor, type BrokerQueue, type PriorityQueue, type Topology, type TopologyOptions } from './topology.js';
+import type { PriorityQueue } from '../../domain/priority.js';
+import { HEADERS, buildTopology, declareTopology, retryQueueName, retryTierFor, type BrokerQueue, type Topology, type TopologyOptions } from './topology.js';
 
 export interface AmqpBrokerOptions {
   /** amqp://user:pass@host:port/vhost */

@@ -2,9 +2,10 @@
 // through TTL tiers, dead-letter with a reason. Two implementations: AmqpBroker (RabbitMQ, amqplib) and
 // MemoryBroker (in process, for `npm start` without AMQP_URL — a demo, nothing survives a restart).
 import { ServiceUnavailableError, AppError } from '../../errors/app-error.js';
-import { HEADERS, type BrokerQueue, type PriorityQueue } from './topology.js';
+import { HEADERS, type BrokerQueue } from './topology.js';
+import type { PriorityQueue } from '../../domain/priority.js';
 
-export type { BrokerQueue, PriorityQueue } from './topology.js';
+export type { BrokerQueue } from './topology.js';
 
 /** AMQP header values the app sets (a subset of what an AMQP table can carry). */
 export type HeaderValue = string | number | boolean;

@@ -25,15 +25,14 @@ import {
 import {
   DEAD_LETTER_QUEUE,
   HEADERS,
-  PRIORITY_QUEUES,
   buildTopology,
   retryQueueName,
   retryTierFor,
   type BrokerQueue,
-  type PriorityQueue,
   type Topology,
   type TopologyOptions,
 } from './topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../../domain/priority.js';
 
 export interface MemoryBrokerOptions {
   readonly clock: Clock;

@@ -15,8 +15,7 @@
 // Declaring is idempotent as long as the arguments are unchanged; a queue declared before with other
 // arguments (another delivery limit) fails with PRECONDITION_FAILED — new retry tiers only add queues.
 
-export const PRIORITY_QUEUES = ['urgent', 'high_priority', 'normal', 'low_priority'] as const;
-export type PriorityQueue = (typeof PRIORITY_QUEUES)[number];
+import { PRIORITY_QUEUES, isPriorityQueue, type PriorityQueue } from '../../domain/priority.js';
 
 export const DEAD_LETTER_QUEUE = 'dead_letters';
 export type DeadLetterQueue = typeof DEAD_LETTER_QUEUE;
@@ -157,10 +156,6 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
 export function retryTierFor(topology: Pick<Topology, 'retryTiersMs'>, delayMs: number): number {
   const tiers = topology.retryTiersMs;
   return tiers.find((t) => t >= delayMs) ?? tiers[tiers.length - 1]!;
-}
-
-export function isPriorityQueue(name: string): name is PriorityQueue {
-  return (PRIORITY_QUEUES as readonly string[]).includes(name);
 }
 
 export function isBrokerQueue(name: string): name is BrokerQueue {

@@ -1,7 +1,7 @@
 // The FCM HTTP v1 message for one device token, built from a notification and its type (DOMAIN.md). Pure: no I/O
 // and only firebase-admin's types, so it runs in the API (size check) and in pool threads alike.
 import type { TokenMessage } from 'firebase-admin/messaging';
-import type { PriorityQueue } from '../broker/topology.js';
+import type { PriorityQueue } from '../../domain/priority.js';
 import { FCM_PAYLOAD_LIMIT_BYTES } from '../../domain/notification-request.js';
 
 export { FCM_PAYLOAD_LIMIT_BYTES };

@@ -2,21 +2,8 @@
 // holding the users' WebSockets. Best effort: the inbox in PostgreSQL is the record, so a publish is never queued.
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../logger.js';
+import type { LiveBusStats } from '../../contracts/live.js';
 import type { LiveEvent } from './live-event.js';
-
-export interface LiveBusStats {
-  readonly kind: 'redis' | 'memory';
-  readonly up: boolean;
-  /** Events this process published (Redis acknowledged the PUBLISH). */
-  readonly published: number;
-  /** Publishes that failed (bus down, timeout): those events were not delivered live. */
-  readonly failed: number;
-  /** Valid events received from the channel. */
-  readonly received: number;
-  /** Messages on the channel that were not a valid event: dropped. */
-  readonly malformed: number;
-  readonly lastError: string | null;
-}
 
 export interface LiveBusStatus {
   readonly up: boolean;

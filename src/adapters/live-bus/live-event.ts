@@ -12,8 +12,8 @@
 // Delivery is best effort: the inbox in PostgreSQL is the record and clients list it again when they reconnect.
 // An event may also come twice (a resumed broadcast fan-out announces its row again), so clients dedupe by entry id.
 import { z } from 'zod';
-import { inboxItemSchema } from '../../contracts/inbox.js';
-import type { BroadcastScope, InboxItem } from '../../inbox/inbox-service.js';
+import { inboxItemSchema, type InboxItem } from '../../contracts/inbox.js';
+import type { BroadcastScope } from '../../domain/notification-request.js';
 
 export const LIVE_EVENT_VERSION = 1;
 

@@ -1,7 +1,7 @@
 // A PgHandle over a pg pool: plain queries, and transactions on one connection with rollback on any error.
 // Load (no free connection in time, a query past its timeout) is turned into DatabaseBusyError and reported.
 import type pg from 'pg';
-import type { PgHandle } from '../../contracts/postgres.js';
+import type { PgHandle } from './postgres-messages.js';
 import { DatabaseBusyError, isPostgresBusy } from './pg-errors.js';
 
 /** `onBusy` hears every query refused under load (the postgres actor counts them). */

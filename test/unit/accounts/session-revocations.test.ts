@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionRevocations } from '../../../src/accounts/session-revocations.js';
 import { ManualClock } from '../../../src/clock.js';
-import type { PgHandle } from '../../../src/contracts/postgres.js';
+import type { PgHandle } from '../../../src/adapters/postgres/postgres-messages.js';
 import { LiveBusUnavailableError, type LiveBus, type LiveBusStatus } from '../../../src/adapters/live-bus/live-bus.js';
 import type { LiveEvent } from '../../../src/adapters/live-bus/live-event.js';
 import { silentLogger } from '../../../src/logger.js';

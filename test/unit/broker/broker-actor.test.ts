@@ -4,7 +4,7 @@ import type { Broker } from '../../../src/adapters/broker/broker.js';
 import type { Clock } from '../../../src/clock.js';
 import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';
 import type { PayloadOf } from '../../../src/contracts/reply.js';
-import type { BrokerMessage } from '../../../src/contracts/broker.js';
+import type { BrokerMessage } from '../../../src/adapters/broker/broker-messages.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { testRuntime } from '../../support/supervision.js';
 import { SwitchableBroker } from '../../support/switchable-broker.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeRegistryActor } from '../../../actors/system/node-registry.js';
 import type { ActorBehaviour } from '../../../src/actor-behaviour.js';
 import { newNodeIdentity } from '../../../src/cluster/node-registry.js';
-import type { PgHandle, PostgresMessage } from '../../../src/contracts/postgres.js';
+import type { PgHandle, PostgresMessage } from '../../../src/adapters/postgres/postgres-messages.js';
 import { ServiceUnavailableError } from '../../../src/errors/app-error.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { testRuntime } from '../../support/supervision.js';

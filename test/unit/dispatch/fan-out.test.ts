@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Broker } from '../../../src/adapters/broker/broker.js';
 import { SystemClock } from '../../../src/clock.js';
-import type { PgHandle } from '../../../src/contracts/postgres.js';
+import type { PgHandle } from '../../../src/adapters/postgres/postgres-messages.js';
 import { batchMessageId, fanOut } from '../../../src/dispatch/fan-out.js';
 
 const untouchable = new Proxy({}, { get: () => () => Promise.reject(new Error('must not be called')) });

@@ -2,7 +2,7 @@
 // test settles by hand, so order, concurrency, 429 pauses, backpressure, failures and close are all deterministic.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PRIORITY_QUEUES, type PriorityQueue } from '../../../src/adapters/broker/topology.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../../../src/domain/priority.js';
 import { ManualClock } from '../../../src/clock.js';
 import { PipelineClosedError, PushPipeline } from '../../../src/dispatch/push-pipeline.js';
 import { TokenBucket } from '../../../src/domain/token-bucket.js';

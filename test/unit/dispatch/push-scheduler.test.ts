@@ -1,7 +1,7 @@
 // The push scheduler on a ManualClock: strict urgent with reserved slots, weighted sharing without
 // starvation, split low batches, backpressure, and the rate limit (600,000/min, 429 pauses).
 import { describe, expect, it } from 'vitest';
-import type { PriorityQueue } from '../../../src/adapters/broker/topology.js';
+import type { PriorityQueue } from '../../../src/domain/priority.js';
 import { ManualClock } from '../../../src/clock.js';
 import { PushScheduler, type PushSchedulerOptions, type Scheduled } from '../../../src/domain/push-scheduler.js';
 import { TokenBucket, type RateLimit } from '../../../src/domain/token-bucket.js';

@@ -8,10 +8,10 @@ import {
   dataKeyProblem,
   fcmPayloadBytes,
   payloadProblem,
-  priorityRank,
   requestHash,
   type NotificationRequest,
 } from '../../../src/domain/notification-request.js';
+import { priorityRank } from '../../../src/domain/priority.js';
 
 const base: NotificationRequest = { target: { kind: 'everyone' }, type: 'advice', title: 'Conseil', body: 'Éteignez les lumières', data: {} };
 

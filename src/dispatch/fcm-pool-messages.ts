@@ -1,9 +1,9 @@
 // Messages of the fcm-pool actor: it owns the FCM sender (piscina threads, or the demo's sandbox), the send-rate
 // limit and the push pipeline in front of them, and hands the pipeline to the consumers' dispatch handler.
-import type { PushPipeline, PushPipelineStats } from '../dispatch/push-pipeline.js';
+import type { PushPipeline, PushPipelineStats } from './push-pipeline.js';
 import type { SharedRateLimitStats } from '../adapters/cache/shared-rate-limit.js';
 import type { FcmPoolStats } from '../adapters/fcm/fcm-pool.js';
-import type { Reply } from './reply.js';
+import type { Reply } from '../contracts/reply.js';
 
 export interface FcmPoolReport {
   readonly sender: 'pool' | 'sandbox' | 'custom';

@@ -1,6 +1,6 @@
 // Messages of a queue consumer actor: one per priority queue, it owns that queue's subscription.
 import type { BrokerQueue } from '../adapters/broker/topology.js';
-import type { Reply } from './reply.js';
+import type { Reply } from '../contracts/reply.js';
 
 /** The actor's unique name for a queue (`consumer.urgent` …; nact allows no colon). */
 export const consumerName = (queue: BrokerQueue): string => `consumer.${queue}`;

@@ -1,7 +1,7 @@
 // Messages of the broker resource actor: it owns the Broker (RabbitMQ or in process) and hands it out.
-import type { Broker } from '../adapters/broker/broker.js';
-import type { PriorityQueue } from '../adapters/broker/topology.js';
-import type { Reply } from './reply.js';
+import type { Broker } from './broker.js';
+import type { PriorityQueue } from '../../domain/priority.js';
+import type { Reply } from '../../contracts/reply.js';
 
 export interface QueueConsumers {
   readonly queue: PriorityQueue;

@@ -1,6 +1,6 @@
 // Messages of the postgres resource actor: it owns the pool and hands out a handle while the database is up.
 import type { QueryResult, QueryResultRow, PoolClient } from 'pg';
-import type { Reply } from './reply.js';
+import type { Reply } from '../../contracts/reply.js';
 
 export interface PgHandle {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
