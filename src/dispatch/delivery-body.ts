@@ -1,5 +1,6 @@
 // The bodies a priority queue delivers to the dispatch handler, and their parsing: a notification job (from the
 // outbox relay) or a push batch (from the fan-out, or a retry the handler published).
+import type { JobMessage } from '../domain/job-message.js';
 import type { PushBatchMessage } from './fan-out.js';
 
 /** A push batch as the dispatch handler reads it: fan-out's message, or a retry batch (which names its own id and attempt). */
@@ -10,12 +11,10 @@ export interface DispatchBatchMessage extends PushBatchMessage {
   readonly attempt?: number;
 }
 
-export interface JobMessage {
-  readonly kind: 'notification-job';
-  readonly jobId: string;
-}
+/** A job message as the dispatch handler reads it: only its id (the rest is in the job row). */
+export type JobDelivery = Pick<JobMessage, 'kind' | 'jobId'>;
 
-export type DispatchMessage = JobMessage | DispatchBatchMessage;
+export type DispatchMessage = JobDelivery | DispatchBatchMessage;
 
 /** The body, or a reason it is not one the dispatch handler knows. */
 export function parseDispatchMessage(body: Buffer): DispatchMessage | string {

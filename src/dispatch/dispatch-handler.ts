@@ -9,7 +9,7 @@ import { batchFollowups } from './batch-followups.js';
 import { countDeadLettered, publishFollowups, recordBatch, settleJob, type BatchCounts, type Followup } from './batch-ledger.js';
 import { claimBatch, releaseClaim } from './batch-claims.js';
 import { sendBatch, type PushSender } from './batch-send.js';
-import { parseDispatchMessage, type DispatchBatchMessage, type JobMessage } from './delivery-body.js';
+import { parseDispatchMessage, type DispatchBatchMessage, type JobDelivery } from './delivery-body.js';
 import { failureDetail } from './failure-detail.js';
 import { batchMessageId, fanOut, FanOutJobNotFoundError, type FanOutDeps, type FanOutOptions } from './fan-out.js';
 import { jobNotification, jobQueue, jobSettingsCache } from './job-settings.js';
@@ -103,7 +103,7 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
     return result.outcome;
   };
 
-  const handleJob = async (msg: JobMessage): Promise<Outcome> => {
+  const handleJob = async (msg: JobDelivery): Promise<Outcome> => {
     try {
       const [db, broker] = await Promise.all([deps.db(), deps.broker()]);
       // Inbox entries written and push batches published (fan-out.ts).

@@ -1,24 +1,12 @@
-// The job reaper: no accepted job stays unsettled. A job makes progress as its fan-out moves its checkpoint and its
-// batches are recorded; one that made none for `stallMs` lost a message — RabbitMQ dead-letters a job or batch
-// message after its last delivery, and when that happened while PostgreSQL was away nobody could record it. So:
-// - fan-out not finished (the job message died): the job message is published again and the fan-out resumes from
-//   its checkpoint (batches already published keep their ids: consumers drop repeats); after MAX_RESUMES resumes
-//   without finishing, the job is marked failed with a reason;
-// - fan-out finished, and recorded batches still owe the broker their retry or dead-letter messages (their delivery
-//   died after the outcome was recorded, before those were confirmed): they are published now, and the job waits for
-//   its retries as usual;
-// - fan-out finished, tokens without an outcome and no live claim on any of its batches (the batches died): those
-//   tokens count as failed, with a reason, and the job settles (one with every outcome in is simply settled).
-// Jobs whose outbox row is not published yet are the outbox relay's (RabbitMQ away), not the reaper's. Safe with
-// several workers: each change is one conditional statement on the job row (a second reaper finds it progressed),
-// and a job message published twice resumes the same checkpoint.
+// The job reaper: no accepted job stays unsettled, even when its message died while PostgreSQL was away and
+// nobody could record it (RabbitMQ dead-letters a message after its last delivery).
 import type { Broker } from '../adapters/broker/broker.js';
 import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { liveClaim } from './batch-claims.js';
 import { publishFollowups, settleJob, settledState, type Followup } from './batch-ledger.js';
-import type { JobMessage } from '../notifications/index.js';
+import type { JobMessage } from '../domain/job-message.js';
 
 /** Resumes of one job's fan-out before the reaper gives up on it (marks it failed). */
 export const MAX_RESUMES = 3;
@@ -56,7 +44,19 @@ interface StalledJob {
 // Last progress of a job: its row (pages, batches recorded, state) or its checkpoint (each batch published).
 const LAST_PROGRESS = 'GREATEST(j.updated_at, c.updated_at)';
 
-/** One pass: finds the jobs stalled for `stallMs` and resumes or settles each. */
+/**
+ * One pass: finds the jobs that made no progress (checkpoint, recorded batches) for `stallMs` and resumes or settles
+ * each:
+ * - fan-out not finished (the job message died): the job message is published again and the fan-out resumes from
+ *   its checkpoint (published batches keep their ids: consumers drop repeats); after MAX_RESUMES resumes without
+ *   finishing, the job is failed with a reason;
+ * - fan-out finished and recorded batches still owe the broker their retry or dead-letter messages (their delivery
+ *   died after the outcome was recorded): they are published now, and the job waits for its retries as usual;
+ * - fan-out finished, tokens without an outcome and no live claim on any of its batches (the batches died): those
+ *   tokens count as failed, with a reason, and the job settles.
+ * Jobs whose outbox row is unpublished are the outbox relay's. Safe with several workers: each change is one
+ * conditional statement on the job row, and a job message published twice resumes the same checkpoint.
+ */
 export async function reapStalledJobs(deps: JobReaperDeps, stallMs: number): Promise<ReapResult> {
   const db = await deps.db();
   const now = new Date(deps.clock.now());

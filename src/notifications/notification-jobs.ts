@@ -13,20 +13,13 @@ import { ValidationError, type ProblemField } from '../errors/app-error.js';
 import { loadNotificationTypes } from './notification-types.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
 import { normaliseRequest, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
+import type { JobMessage } from '../domain/job-message.js';
 
 export interface NotificationJobDeps {
   db(): Promise<PgHandle>;
   readonly clock: Clock;
   /** @defaultValue crypto.randomUUID */
   readonly newId?: () => string;
-}
-
-/** What the relay publishes for an accepted job (the worker reads the rest from the job row). */
-export interface JobMessage {
-  readonly kind: 'notification-job';
-  readonly jobId: string;
-  readonly type: string;
-  readonly queue: PriorityQueue;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
