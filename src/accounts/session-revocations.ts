@@ -1,17 +1,5 @@
-// Ended sessions, known to every API instance at once: an access token lives 15 minutes and carries its session id
-// (`sid`), so a logout, a PIN change or reset, an account deletion (or a refresh that ends a family) must reach
-// every instance's token check, not wait for the token to expire.
-//
-// Each instance keeps the sessions ended within one access-token lifetime in memory and checks every authenticated
-// request against it: no database round trip in the common case. The instance that ends a session adds it at once
-// and announces it on the live bus (Redis pub/sub, or in process in the demo); every instance adds what it hears.
-// Announcements can be lost (Redis down, a subscriber reconnecting), so the memory is trusted only while the bus is
-// up and after it was rebuilt from PostgreSQL (`device_sessions.ended_at`, indexed) since the bus last came up: at
-// start and at every reconnect. Until then each check is a primary-key lookup in PostgreSQL (fail closed: no
-// answer, 503). An announcement that could not be published is kept and published again when the bus returns.
-//
-// The design card suggested the ids in Redis with a TTL; pub/sub into memory answers without a Redis round trip
-// per request, and PostgreSQL is the record both ways.
+// Ended sessions, known to every API instance at once: a logout, PIN change or account deletion must reach every
+// instance's token check rather than wait 15 minutes for the access token (which carries its `sid`) to expire.
 import type { Clock } from '../clock.js';
 import type { EndedSessions } from '../contracts/live.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
@@ -47,6 +35,16 @@ export interface SessionRevocationsOptions {
 /** Announcements kept while the bus is down; beyond this the oldest go (the rebuild of each instance covers them). */
 const MAX_PENDING = 10_000;
 
+/**
+ * Each instance keeps the sessions ended within one access-token lifetime in memory and checks every authenticated
+ * request against it: no database round trip in the common case. The instance that ends a session adds it at once
+ * and announces it on the live bus; every instance adds what it hears. Announcements can be lost (Redis down, a
+ * subscriber reconnecting), so the memory is trusted only while the bus is up and after it was rebuilt from
+ * PostgreSQL (`device_sessions.ended_at`, indexed) since the bus last came up: at start and at every reconnect.
+ * Until then each check is a primary-key lookup (fail closed: no answer, 503). An announcement that could not be
+ * published is kept and published again when the bus returns. (DESIGN suggested Redis keys with a TTL; memory fed
+ * by pub/sub saves a Redis round trip per request, and PostgreSQL is the record both ways.)
+ */
 export class SessionRevocations {
   /** Session id → when it may be forgotten (its last access token has expired by then). */
   private readonly ended = new Map<string, number>();

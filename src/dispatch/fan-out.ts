@@ -1,25 +1,5 @@
-// The fan-out of one notification job, run by the worker that received the job's message
-// ({kind: 'notification-job', jobId, ...}). It pages through the targeted users by key (users.id > last, LIMIT
-// pageSize: no cursor held open), writes their inbox entries (targeted jobs: one row per user; broadcasts: ONE
-// broadcasts row, joined at read time), collects their push tokens and publishes batches of at most batchSize
-// tokens to the job's queue with deterministic message ids `<jobId>:<batchNo>`.
-//
-// Crash safety (fanout_checkpoints, see 0005_fanout.sql): each page is taken in one transaction that writes the
-// inbox entries and moves the checkpoint (last_user_id, the unpublished tokens in pending_tokens); each batch is
-// published and, only once the broker confirmed it, the checkpoint advances (next_batch_no, pending_offset). So a
-// batch number is published at most once per checkpoint advance; a resumed fan-out re-publishes at most the batch
-// that was in flight at the crash, with the same id and tokens (consumers dedupe by message id). Every checkpoint
-// update is conditional on the state this run read, so a second worker running the same job concurrently makes
-// the slower one stop (FanOutResult.superseded) instead of forking the batch numbering.
-//
-// Memory: at most one page of user ids, that page's tokens and one partial batch.
-//
-// Live delivery (optional `live` in FanOutDeps): once a page's transaction committed, one event announces that
-// page's entries (a broadcast: once, after its row committed) to the users' open WebSockets in any process
-// (src/adapters/live-bus/). It is fire and forget: a bus that is down fails the publish at once and the fan-out neither waits
-// nor fails for it — the inbox is the record, and clients list it on reconnect. A page is announced at most once
-// (its checkpoint moves in the same transaction; one committed just before a crash is not announced at all), but a
-// resumed or redelivered broadcast fan-out announces its row again: clients dedupe by entry id.
+// The fan-out of one notification job: pages through the targeted users by key, writes their inbox entries and
+// publishes their push tokens in batches with deterministic ids, resumable from its checkpoint (0005_fanout.sql).
 import type { PoolClient } from 'pg';
 import type { Broker } from '../adapters/broker/broker.js';
 import type { PriorityQueue } from '../domain/priority.js';
@@ -152,6 +132,21 @@ export function batchMessageId(jobId: string, batchNo: number): string {
  * Fans job `jobId` out, from its checkpoint (a fresh start, or where a crashed run stopped). Resolves once every
  * batch is confirmed and the job is `sending`; rejects when the database or the broker fails (the checkpoint keeps
  * what was done: call again, e.g. on redelivery of the job message).
+ *
+ * Pages: users.id > last, LIMIT pageSize (no cursor held open); targeted jobs get one inbox row per user, a
+ * broadcast ONE broadcasts row joined at read time; batches of at most batchSize tokens go to the job's queue as
+ * `<jobId>:<batchNo>`. Memory: one page of user ids, its tokens and one partial batch.
+ *
+ * Crash safety: each page is one transaction that writes its inbox entries and moves the checkpoint (last_user_id,
+ * the unpublished tokens in pending_tokens); a batch is published and, only once the broker confirmed it, the
+ * checkpoint advances (next_batch_no, pending_offset). A resumed fan-out so re-publishes at most the batch in flight
+ * at the crash, with the same id and tokens (consumers dedupe by id). Every checkpoint update is conditional on the
+ * state this run read, so of two workers running one job the slower stops (`superseded`) rather than fork the
+ * batch numbering.
+ *
+ * Live delivery (`deps.live`): once a page committed, one event announces its entries (a broadcast: its row) on the
+ * live bus, fire and forget — a bus that is down fails the publish at once and the fan-out neither waits nor fails:
+ * the inbox is the record. A resumed broadcast fan-out announces its row again: clients dedupe by entry id.
  */
 export async function fanOut(deps: FanOutDeps, job: { readonly jobId: string }, options: FanOutOptions = {}): Promise<FanOutResult> {
   const { batchSize, pageSize } = checkOptions(options);

@@ -1,20 +1,5 @@
-// The push pipeline: the push scheduler (push-scheduler.ts) driven for real, between the queue consumers and the
-// FCM sender (the piscina pool in production, the sandbox in the demo).
-//
-//   consumer handler ──send(queue, messages)──▶ scheduler (priority, shares, split low batches, rate limit)
-//                                                   └──▶ at most maxInFlight batches in the sender at once
-//
-// - `send` resolves with one outcome per message, in order, once every chunk of the batch came back; it
-//   rejects when the sender failed for a chunk (a thread died: nothing is known, the consumer puts the
-//   delivery back) or when the pipeline closed before the batch was handed out.
-// - Backpressure: a queue that holds its capacity refuses more; the batch then waits here, outside the
-//   scheduler, and the consumer's handler waits with it, so the consumer holds its prefetch of unacked
-//   deliveries and RabbitMQ stops delivering to it: consumers stop pulling, memory stays bounded by the
-//   prefetch (the node sizes capacity to what the prefetch can deliver, so this is the exception, not the rule).
-// - A 429 (QUOTA_EXCEEDED with its Retry-After) pauses the rate limit, which is shared by every worker when it
-//   is the Redis one: nothing more goes to FCM from anyone until the pause ends. The tokens that got the 429
-//   go through the retry queues like any retryable outcome (the dispatch handler does that).
-// - `close` fails what waits (not yet handed out) and lets what is in flight finish.
+// The push pipeline: the push scheduler (src/domain/push-scheduler.ts) driven for real, between the queue consumers
+// and the FCM sender (the piscina pool in production, the sandbox in the demo).
 import { PRIORITY_QUEUES, type PriorityQueue } from '../domain/priority.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Answers, OnAnswers } from '../adapters/fcm/answers.js';
@@ -84,6 +69,17 @@ interface Waiting {
   readonly pending: Pending;
 }
 
+/**
+ * consumer handler ──send(queue, messages)──▶ scheduler (priority, shares, split low batches, rate limit)
+ *                                                 └──▶ at most maxInFlight batches in the sender at once
+ *
+ * - Backpressure: a queue that holds its capacity refuses more; the batch then waits here, outside the scheduler,
+ *   and the consumer's handler with it, so the consumer holds its prefetch of unacked deliveries and RabbitMQ stops
+ *   delivering to it (the node sizes capacity to what the prefetch can deliver: this is the exception).
+ * - A 429 (QUOTA_EXCEEDED with its Retry-After) pauses the rate limit, shared by every worker when it is the Redis
+ *   one; the tokens that got it go through the retry queues like any retryable outcome (the dispatch handler's job).
+ * - `close` fails what waits (not yet handed out) and lets what is in flight finish.
+ */
 export class PushPipeline {
   private readonly scheduler: PushScheduler<Chunk>;
   private readonly pending = new WeakMap<object, Pending>();
@@ -110,8 +106,10 @@ export class PushPipeline {
   }
 
   /**
-   * Sends a batch of the given priority; resolves with one outcome per message, in order. `onAnswers` hears
-   * answers while the batch is in flight (positions in `messages`), in chunks, for the batch's progress record.
+   * Sends a batch of the given priority; resolves with one outcome per message, in order, once every chunk came
+   * back. Rejects when the sender failed for a chunk (a thread died: nothing is known, the consumer puts the delivery
+   * back) or the pipeline closed before the batch was handed out. `onAnswers` hears answers while the batch is in
+   * flight (positions in `messages`), in chunks, for the batch's progress record.
    */
   send(queue: PriorityQueue, messages: readonly FcmMessage[], onAnswers?: OnAnswers): Promise<FcmOutcome[]> {
     if (this.closed) return Promise.reject(new PipelineClosedError());

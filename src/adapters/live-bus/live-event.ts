@@ -1,16 +1,5 @@
-// What travels on the live bus: a new inbox entry, from the process that wrote it (the worker's fan-out) to the
-// processes that hold the users' WebSockets (the API); and sessions that ended, from the API instance that ended
-// them to the others (src/accounts/session-revocations.ts). Versioned (`v`) so a rolling deploy can tell a message it
-// does not understand from a broken one; anything that does not parse is dropped and counted, never delivered.
-//
-// `entry` is exactly one item of GET /v1/me/notifications for a new unread notification, so the app renders a
-// live one and a listed one the same way. A targeted job gives every user an inbox_entries row of its own (its own
-// id, see 0004_inbox.sql), so an `entries` event carries the fields every user shares once plus a map
-// user id → entry id: a page of 1000 users is one message of ~60 KB instead of 1000 copies of title, body and data.
-// A broadcast is one row (one id) that its scope's users see, so it carries the whole item and the scope.
-//
-// Delivery is best effort: the inbox in PostgreSQL is the record and clients list it again when they reconnect.
-// An event may also come twice (a resumed broadcast fan-out announces its row again), so clients dedupe by entry id.
+// What travels on the live bus: new inbox entries (fan-out → the API processes holding WebSockets) and ended
+// sessions (the API instance that ended them → the others). Best effort: the inbox in PostgreSQL is the record.
 import { z } from 'zod';
 import { inboxItemSchema, type InboxItem } from '../../contracts/inbox.js';
 import type { BroadcastScope } from '../../domain/notification-request.js';
@@ -20,6 +9,14 @@ export const LIVE_EVENT_VERSION = 1;
 /** The shared fields of a targeted job's entries: an InboxItem without its per-user id. */
 export type LiveEntryFields = Omit<InboxItem, 'id'>;
 
+/**
+ * Versioned (`v`) so a rolling deploy can tell a message it does not understand from a broken one; anything that does
+ * not parse is dropped and counted, never delivered. `entry` is exactly one item of GET /v1/me/notifications, so the
+ * app renders a live entry and a listed one the same way. A targeted job gives every user an inbox_entries row of
+ * its own (its own id), so an `entries` event carries the shared fields once plus user id → entry id: a page of
+ * 1000 users is one message of ~60 KB, not 1000 copies. A broadcast is one row its scope's users see, so it carries
+ * the whole item and the scope. An event may come twice (a resumed broadcast fan-out): clients dedupe by entry id.
+ */
 export type LiveEvent =
   | {
       readonly v: 1;
