@@ -38,7 +38,7 @@ import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { bcryptPinHasher } from '../src/accounts/pin-hasher.js';
 import { loadConfig } from '../src/config.js';
-import type { SmsMessage } from '../src/contracts/sms.js';
+import type { SmsMessage } from '../src/contracts/sms-messages.js';
 import { createLogger } from '../src/logger.js';
 import { startNode, type RunningNode } from '../src/node.js';
 import { fmtMs, machineJiffies, option, sleep } from './bench-support.js';

@@ -22,7 +22,7 @@ import { LIVE_PATH, LIVE_ROLES } from './live.js';
 import { assertPublicRoutes } from './public-routes.js';
 import { mountRoutes } from './mount-routes.js';
 import type { RouteDefinition } from './route.js';
-import type { MetricsSource } from './routes/metrics.js';
+import type { MetricsSource } from './routes/metrics-routes.js';
 import { routesBySurface, type Surface } from './routes/route-catalogue.js';
 
 export interface HttpDeps {

@@ -4,14 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage } from '../src/contracts/live.js';
+import { LIVE_CLOSE, type LiveAudience, type LiveHubMessage } from '../src/contracts/live-messages.js';
 import type { PayloadOf, ReplyOf } from '../src/contracts/reply.js';
 import type { Logger } from '../src/logger.js';
 import { authenticate, type Caller, type TokenVerifier } from './auth.js';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from './http-errors.js';
 import { INCOMING_REQUEST_ID } from './middleware/request-id.js';
 import { toProblem } from './problem.js';
-import { inboxRoutes } from './routes/inbox.js';
+import { inboxRoutes } from './routes/inbox-routes.js';
 
 export const LIVE_PATH = '/v1/me/notifications/live';
 export const BEARER_SUBPROTOCOL = 'bearer';

@@ -2,16 +2,16 @@
 import type { Gateway } from '../../src/contracts/gateway.js';
 import type { OpenApiDocument } from '../openapi.js';
 import type { RouteDefinition } from '../route.js';
-import { authRoutes } from './auth.js';
-import { docsRoutes } from './docs.js';
-import { healthRoutes } from './health.js';
-import { meRoutes } from './me.js';
-import { inboxRoutes } from './inbox.js';
-import { metricsRoute, type MetricsSource } from './metrics.js';
-import { notificationRoutes } from './notifications.js';
-import { openApiRoute } from './openapi-json.js';
-import { referenceRoutes } from './reference.js';
-import { supervisorRoutes } from './supervisors.js';
+import { authRoutes } from './auth-routes.js';
+import { docsRoutes } from './docs-routes.js';
+import { healthRoutes } from './health-routes.js';
+import { meRoutes } from './me-routes.js';
+import { inboxRoutes } from './inbox-routes.js';
+import { metricsRoute, type MetricsSource } from './metrics-routes.js';
+import { notificationRoutes } from './notifications-routes.js';
+import { openApiRoute } from './openapi-json-routes.js';
+import { referenceRoutes } from './reference-routes.js';
+import { supervisorRoutes } from './supervisors-routes.js';
 
 export const SURFACES = ['api', 'ops'] as const;
 export type Surface = (typeof SURFACES)[number];

@@ -1,8 +1,8 @@
 // What the account operations are built from: the database, clock, hasher, token keys, policies and the outside calls.
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
-import type { DirectoryAgent } from '../contracts/directory.js';
-import type { EndedSessions } from '../contracts/live.js';
+import type { DirectoryAgent } from '../contracts/directory-messages.js';
+import type { EndedSessions } from '../contracts/live-messages.js';
 import type { SessionPolicy } from '../domain/session-policy.js';
 import type { LimitedAction } from '../adapters/cache/ip-limiter.js';
 import type { CodePolicy } from './one-time-codes.js';

@@ -6,7 +6,7 @@ import type { LoginKind } from './auth-watch.js';
 import { changePin, confirmPinReset, requestPinReset } from './pin-changes.js';
 import { profile, setPushToken, updateProfile } from './profile.js';
 import { register, verifyPhone } from './registration.js';
-import type { Profile, TokenPair } from '../contracts/accounts.js';
+import type { Profile, TokenPair } from '../contracts/accounts-messages.js';
 import { agentLogin, failedLogin, login, logout, refresh, type Device } from './sign-in.js';
 
 

@@ -1,5 +1,5 @@
 // The account's profile as the app shows it (read, edit) and the users row it comes from; the session's push token.
-import type { Profile } from '../contracts/accounts.js';
+import type { Profile } from '../contracts/accounts-messages.js';
 import type { Caller, UserRole } from '../contracts/caller.js';
 import { ValidationError } from '../errors/app-error.js';
 import { InvalidRefreshTokenError } from './account-errors.js';

@@ -4,7 +4,7 @@
 // recheck interval: an entry that is gone ends the session, a changed agency goes into the new access token, and an
 // unreachable directory is tolerated for a grace past the last successful check, then refused (fail closed).
 import type { UserRole } from '../contracts/caller.js';
-import type { DirectoryAgent } from '../contracts/directory.js';
+import type { DirectoryAgent } from '../contracts/directory-messages.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { DirectoryUnavailableError } from '../adapters/directory/directory-errors.js';
 import { InvalidRefreshTokenError } from './account-errors.js';

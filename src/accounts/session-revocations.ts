@@ -1,7 +1,7 @@
 // Ended sessions, known to every API instance at once: a logout, PIN change or account deletion must reach every
 // instance's token check rather than wait 15 minutes for the access token (which carries its `sid`) to expire.
 import type { Clock } from '../clock.js';
-import type { EndedSessions } from '../contracts/live.js';
+import type { EndedSessions } from '../contracts/live-messages.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { isAppError, ServiceUnavailableError, errorMessage } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import type { PoolClient } from 'pg';
 import type { SigningKey } from './token-keys.js';
 import type { UserRole } from '../contracts/caller.js';
-import type { TokenPair } from '../contracts/accounts.js';
+import type { TokenPair } from '../contracts/accounts-messages.js';
 import { sessionExpiry, type SessionKind, type SessionPolicy } from '../domain/session-policy.js';
 
 export interface TokenContext {

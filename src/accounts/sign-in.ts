@@ -10,7 +10,7 @@ import { pendingPinHash } from './one-time-codes.js';
 import { attemptPin } from './pin-check.js';
 import { profileOf, USER_COLUMNS, type UserRow } from './profile.js';
 import { rotateRefreshToken } from './session-refresh.js';
-import type { Profile, TokenPair } from '../contracts/accounts.js';
+import type { Profile, TokenPair } from '../contracts/accounts-messages.js';
 import { endSessions, openSession, tokenPair, type TokenContext } from './sessions.js';
 
 export interface Device {

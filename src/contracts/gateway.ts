@@ -1,10 +1,10 @@
 // The one door from the HTTP layer into the actor system: a typed query with a deadline.
-import type { AccountsMessage } from './accounts.js';
-import type { ControlMessage } from './control.js';
-import type { InboxMessage } from './inbox.js';
-import type { LiveHubMessage } from './live.js';
-import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications.js';
-import type { ReferenceMessage } from './reference.js';
+import type { AccountsMessage } from './accounts-messages.js';
+import type { ControlMessage } from './control-messages.js';
+import type { InboxMessage } from './inbox-messages.js';
+import type { LiveHubMessage } from './live-messages.js';
+import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
+import type { ReferenceMessage } from './reference-messages.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
 
 /** Actor name → the message union it accepts. Later issues add their services here. */

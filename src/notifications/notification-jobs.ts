@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import { priorityRank, type PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
-import type { AcceptedJob, JobState, JobStatus } from '../contracts/notifications.js';
+import type { AcceptedJob, JobState, JobStatus } from '../contracts/notifications-messages.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { ValidationError, type ProblemField } from '../errors/app-error.js';
 import { loadNotificationTypes } from './notification-types.js';

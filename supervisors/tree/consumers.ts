@@ -1,6 +1,6 @@
 // The worker's consumers: one supervisor per priority queue, each holding that queue's consumer actor, so a
 // queue whose consumer keeps crashing gives up alone and the other three keep being served.
-import { queueConsumerActor, type QueueConsumerOptions } from '../../actors/dispatch/queue-consumer.js';
+import { queueConsumerActor, type QueueConsumerOptions } from '../../actors/dispatch/queue-consumer-actor.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/domain/priority.js';
 import { consumerName, consumerSupervisorName } from '../../src/dispatch/consumer-messages.js';
 import { actor, supervisor, type SupervisorSpec } from '../child-spec.js';

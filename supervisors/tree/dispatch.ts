@@ -1,8 +1,8 @@
 // The worker's side: the FCM pool (sender threads, rate limit, push scheduler), then the consumers, then the job
 // reaper. In this order so on shutdown the consumers stop first (no new deliveries; those in flight are sent and
 // acked) and the pool after.
-import { fcmPoolActor, type FcmPoolActorOptions } from '../../actors/dispatch/fcm-pool.js';
-import { jobReaperActor } from '../../actors/dispatch/job-reaper.js';
+import { fcmPoolActor, type FcmPoolActorOptions } from '../../actors/dispatch/fcm-pool-actor.js';
+import { jobReaperActor } from '../../actors/dispatch/job-reaper-actor.js';
 import type { Config } from '../../src/config.js';
 import { FCM_POOL } from '../../src/dispatch/fcm-pool-messages.js';
 import { PRIORITY_QUEUES, type PriorityQueue } from '../../src/domain/priority.js';

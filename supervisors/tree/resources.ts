@@ -1,8 +1,8 @@
 // The resources supervisor: the embedded database (when no DATABASE_URL), the pg pool and the cache, rest-for-one
 // so a restarted embedded database also restarts the pool that used it.
-import { cacheActor } from '../../actors/resources/cache.js';
-import { embeddedPostgresActor, type EmbeddedPostgresMessage } from '../../actors/resources/embedded-postgres.js';
-import { postgresActor } from '../../actors/resources/postgres.js';
+import { cacheActor } from '../../actors/resources/cache-actor.js';
+import { embeddedPostgresActor, type EmbeddedPostgresMessage } from '../../actors/resources/embedded-postgres-actor.js';
+import { postgresActor } from '../../actors/resources/postgres-actor.js';
 import { actor, supervisor, type SupervisorSpec } from '../child-spec.js';
 import type { TreeContext } from './tree-context.js';
 

@@ -1,7 +1,7 @@
 // The product's tree of one process, by role: what runs, in which order, under which policy.
-import { brokerActor } from '../../actors/resources/broker.js';
-import { controlActor } from '../../actors/system/control.js';
-import { nodeRegistryActor } from '../../actors/system/node-registry.js';
+import { brokerActor } from '../../actors/resources/broker-actor.js';
+import { controlActor } from '../../actors/system/control-actor.js';
+import { nodeRegistryActor } from '../../actors/system/node-registry-actor.js';
 import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import type { QueueConsumersReport } from '../../src/contracts/supervision.js';
 import type { Asker } from '../../src/actor-behaviour.js';

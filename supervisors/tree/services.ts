@@ -1,13 +1,13 @@
 // The API's services supervisor: the actors HTTP requests reach, and what they lean on (SMS, directory, relay).
-import { accountsActor } from '../../actors/services/accounts.js';
-import { demoSeedActor } from '../../actors/services/demo-seed.js';
-import { inboxActor } from '../../actors/services/inbox.js';
-import { liveHubActor } from '../../actors/services/live-hub.js';
-import { notificationJobsActor } from '../../actors/services/notification-jobs.js';
-import { outboxRelayActor } from '../../actors/services/outbox-relay.js';
-import { referenceActor } from '../../actors/services/reference.js';
-import { directoryActor } from '../../actors/resources/directory.js';
-import { smsActor } from '../../actors/resources/sms.js';
+import { accountsActor } from '../../actors/services/accounts-actor.js';
+import { demoSeedActor } from '../../actors/services/demo-seed-actor.js';
+import { inboxActor } from '../../actors/services/inbox-actor.js';
+import { liveHubActor } from '../../actors/services/live-hub-actor.js';
+import { notificationJobsActor } from '../../actors/services/notification-jobs-actor.js';
+import { outboxRelayActor } from '../../actors/services/outbox-relay-actor.js';
+import { referenceActor } from '../../actors/services/reference-actor.js';
+import { directoryActor } from '../../actors/resources/directory-actor.js';
+import { smsActor } from '../../actors/resources/sms-actor.js';
 import { createAccountService, directoryConfigured, type AccountDeps } from '../../src/accounts/account-factory.js';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import type { LdapConfig } from '../../src/adapters/directory/ldap-directory.js';

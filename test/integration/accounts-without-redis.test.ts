@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { ManualClock } from '../../src/clock.js';
-import type { SmsMessage } from '../../src/contracts/sms.js';
+import type { SmsMessage } from '../../src/contracts/sms-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { startTestNode } from '../support/node.js';
 import { createTestDatabase, startPrivateRedis, type PrivateRedis, type TestDatabase } from '../support/services.js';

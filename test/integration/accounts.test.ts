@@ -1,7 +1,7 @@
 // Accounts against the real PostgreSQL, on the manual clock: registration with SMS proof, PIN login with
 // lockout, the two-device limit, refresh rotation with its grace window and reuse detection, push tokens.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { SmsMessage } from '../../src/contracts/sms.js';
+import type { SmsMessage } from '../../src/contracts/sms-messages.js';
 import { customerNode } from '../support/customers.js';
 import { waitFor } from '../support/wait.js';
 

@@ -1,7 +1,7 @@
 // The AMQP broker and the broker actor against the real RabbitMQ (ops/services.sh), in a vhost of this file.
 import amqp from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { brokerActor } from '../../actors/resources/broker.js';
+import { brokerActor } from '../../actors/resources/broker-actor.js';
 import { AmqpBroker, type AmqpBrokerOptions } from '../../src/adapters/broker/amqp-broker.js';
 import { deadLetterInfo, type Broker, type BrokerEvent, type Delivery, type Outcome } from '../../src/adapters/broker/broker.js';
 import { buildTopology, declareTopology, type BrokerQueue } from '../../src/adapters/broker/topology.js';

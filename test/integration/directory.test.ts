@@ -2,9 +2,9 @@
 // test's own where slapd cannot misbehave on demand: one that counts connections and hangs, or proxies to slapd.
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { directoryActor, type DirectoryActorOptions } from '../../actors/resources/directory.js';
+import { directoryActor, type DirectoryActorOptions } from '../../actors/resources/directory-actor.js';
 import { type Clock, ManualClock, SystemClock } from '../../src/clock.js';
-import type { DirectoryAgent, DirectoryMessage } from '../../src/contracts/directory.js';
+import type { DirectoryAgent, DirectoryMessage } from '../../src/contracts/directory-messages.js';
 import { DirectoryUnavailableError, InvalidAgentCredentialsError } from '../../src/adapters/directory/directory-errors.js';
 import { type LdapConfig, userFilter } from '../../src/adapters/directory/ldap-directory.js';
 import { createLogger, type Logger, silentLogger } from '../../src/logger.js';

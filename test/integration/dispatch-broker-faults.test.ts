@@ -18,7 +18,7 @@
 //   `if (r?.done) return { state: 'claimed', progress: recordedProgress(null), tookOverFrom: undefined };` → fails
 //   on "duplicates (requests received per token beyond the first): expected 2000 to be less than or equal to 40".
 // - "deliveries unacked at the broker before the stop": ack each delivery before handling it — in
-//   actors/dispatch/queue-consumer.ts handler(), `const decided = await options.handle(delivery)` becomes
+//   actors/dispatch/queue-consumer-actor.ts handler(), `const decided = await options.handle(delivery)` becomes
 //   `void Promise.resolve(options.handle(delivery)).catch(() => undefined); const decided = 'ack';` → fails on
 //   "timed out waiting for normal deliveries unacked at the broker" (rabbitmqctl's count stays 0; nothing would be
 //   redelivered after a crash).

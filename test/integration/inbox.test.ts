@@ -3,12 +3,12 @@
 // read-all, delete, and nobody reaching another user's items.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { inboxActor } from '../../actors/services/inbox.js';
-import { inboxRoutes, type InboxGateway } from '../../http/routes/inbox.js';
+import { inboxActor } from '../../actors/services/inbox-actor.js';
+import { inboxRoutes, type InboxGateway } from '../../http/routes/inbox-routes.js';
 import { routesBySurface } from '../../http/routes/route-catalogue.js';
 import type { RouteDefinition } from '../../http/route.js';
 import { SystemClock } from '../../src/clock.js';
-import type { InboxMessage } from '../../src/contracts/inbox.js';
+import type { InboxMessage } from '../../src/contracts/inbox-messages.js';
 import type { Reply } from '../../src/contracts/reply.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';

@@ -1,6 +1,6 @@
 // The worker's four queue consumers against the real RabbitMQ (ops/services.sh), in a vhost of this file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { brokerActor } from '../../actors/resources/broker.js';
+import { brokerActor } from '../../actors/resources/broker-actor.js';
 import type { Broker, Delivery } from '../../src/adapters/broker/broker.js';
 import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import { SystemClock } from '../../src/clock.js';

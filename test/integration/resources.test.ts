@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cache } from '../../src/adapters/cache/cache.js';
 import type { CacheMessage } from '../../src/adapters/cache/cache-messages.js';
-import type { ReferenceMessage } from '../../src/contracts/reference.js';
+import type { ReferenceMessage } from '../../src/contracts/reference-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { startTestNode } from '../support/node.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';

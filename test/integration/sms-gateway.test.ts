@@ -1,9 +1,9 @@
 // The SOAP transport of the SMS actor against a local server that speaks the sendOneSMS envelope
 // (the utility's gateway cannot run here). Real clock, small backoff; waits on replies, never on sleeps.
 import { afterEach, describe, expect, it } from 'vitest';
-import { smsActor } from '../../actors/resources/sms.js';
+import { smsActor } from '../../actors/resources/sms-actor.js';
 import { SystemClock } from '../../src/clock.js';
-import type { SmsMessage } from '../../src/contracts/sms.js';
+import type { SmsMessage } from '../../src/contracts/sms-messages.js';
 import { createLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
 import { Runtime } from '../../supervisors/runtime.js';

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { ManualClock } from '../../src/clock.js';
-import type { SentSms, SmsMessage } from '../../src/contracts/sms.js';
+import type { SentSms, SmsMessage } from '../../src/contracts/sms-messages.js';
 import { createLogger } from '../../src/logger.js';
 import { startNode, type RunningNode } from '../../src/node.js';
 import { testConfig } from './node.js';

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, ResultCodeError, type Entry } from 'ldapts';
 import type { Config } from '../../config.js';
-import type { DirectoryAgent } from '../../contracts/directory.js';
+import type { DirectoryAgent } from '../../contracts/directory-messages.js';
 import { errorCode, errorMessage } from '../../errors/app-error.js';
 import type { Logger } from '../../logger.js';
 import { AgentWithoutAgencyError, DirectoryUnavailableError, InvalidAgentCredentialsError } from './directory-errors.js';

@@ -1,7 +1,7 @@
 // The agents directory of the embedded mode (development and demos only, never production): a fixed
 // list of agents held in memory, answering like the LDAP one so the same agent login runs end to end.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { DirectoryAgent } from '../../contracts/directory.js';
+import type { DirectoryAgent } from '../../contracts/directory-messages.js';
 import { AgentWithoutAgencyError, InvalidAgentCredentialsError } from './directory-errors.js';
 import type { AgentDirectory } from './ldap-directory.js';
 

@@ -2,7 +2,7 @@
 // holding the users' WebSockets. Best effort: the inbox in PostgreSQL is the record, so a publish is never queued.
 import { AppError } from '../../errors/app-error.js';
 import type { Logger } from '../../logger.js';
-import type { LiveBusStats } from '../../contracts/live.js';
+import type { LiveBusStats } from '../../contracts/live-messages.js';
 import type { LiveEvent } from './live-event.js';
 
 export interface LiveBusStatus {

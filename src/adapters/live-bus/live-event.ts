@@ -1,7 +1,7 @@
 // What travels on the live bus: new inbox entries (fan-out → the API processes holding WebSockets) and ended
 // sessions (the API instance that ended them → the others). Best effort: the inbox in PostgreSQL is the record.
 import { z } from 'zod';
-import { inboxItemSchema, type InboxItem } from '../../contracts/inbox.js';
+import { inboxItemSchema, type InboxItem } from '../../contracts/inbox-messages.js';
 import type { BroadcastScope } from '../../domain/notification-request.js';
 
 export const LIVE_EVENT_VERSION = 1;

@@ -1,7 +1,7 @@
 // The bus of a single process (the embedded demo: API and worker in one process, no Redis).
 import type { Logger } from '../../logger.js';
 import { LiveBusUnavailableError, notifyListeners, type LiveBus } from './live-bus.js';
-import type { LiveBusStats } from '../../contracts/live.js';
+import type { LiveBusStats } from '../../contracts/live-messages.js';
 import { parseLiveEvent, type LiveEvent } from './live-event.js';
 
 /**

@@ -5,7 +5,7 @@ import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
 import { errorMessage } from '../../errors/app-error.js';
 import type { Logger } from '../../logger.js';
 import { LiveBusUnavailableError, notifyListeners, type LiveBus, type LiveBusStatus } from './live-bus.js';
-import type { LiveBusStats } from '../../contracts/live.js';
+import type { LiveBusStats } from '../../contracts/live-messages.js';
 import { parseLiveEvent, type LiveEvent } from './live-event.js';
 
 export const LIVE_CHANNEL = 'samaconso:inbox-live';

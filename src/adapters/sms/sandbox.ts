@@ -1,6 +1,6 @@
 // The SMS sandbox transport: records what would have been sent, in memory and bounded (development, tests, demo).
 import { randomUUID } from 'node:crypto';
-import type { SentSms } from '../../contracts/sms.js';
+import type { SentSms } from '../../contracts/sms-messages.js';
 
 export class SmsSandbox {
   private readonly sent: SentSms[] = [];

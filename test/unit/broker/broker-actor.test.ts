@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brokerActor } from '../../../actors/resources/broker.js';
+import { brokerActor } from '../../../actors/resources/broker-actor.js';
 import type { Broker } from '../../../src/adapters/broker/broker.js';
 import type { Clock } from '../../../src/clock.js';
 import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';

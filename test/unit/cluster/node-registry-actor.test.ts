@@ -3,7 +3,7 @@
 // the runtime runs on a manual clock that nobody advances (every test of a whole node on a ManualClock). A process
 // shutting down marks its node stopped; a restart of the tree does not.
 import { describe, expect, it } from 'vitest';
-import { nodeRegistryActor } from '../../../actors/system/node-registry.js';
+import { nodeRegistryActor } from '../../../actors/system/node-registry-actor.js';
 import type { ActorBehaviour } from '../../../src/actor-behaviour.js';
 import { newNodeIdentity } from '../../../src/cluster/node-registry.js';
 import type { PgHandle, PostgresMessage } from '../../../src/adapters/postgres/postgres-messages.js';

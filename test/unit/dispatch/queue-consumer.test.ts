@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { brokerActor } from '../../../actors/resources/broker.js';
-import { queueConsumerActor } from '../../../actors/dispatch/queue-consumer.js';
+import { brokerActor } from '../../../actors/resources/broker-actor.js';
+import { queueConsumerActor } from '../../../actors/dispatch/queue-consumer-actor.js';
 import type { Delivery, Outcome } from '../../../src/adapters/broker/broker.js';
 import { MemoryBroker } from '../../../src/adapters/broker/memory-broker.js';
 import type { PriorityQueue } from '../../../src/domain/priority.js';

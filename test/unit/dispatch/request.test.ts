@@ -1,7 +1,7 @@
 // The pure rules of a notification request: FCM payload size and the field blamed, reserved data keys,
 // priority order, and the normalised hash idempotency keys are stored with.
 import { describe, expect, it } from 'vitest';
-import { notificationRequestBody } from '../../../src/contracts/notifications.js';
+import { notificationRequestBody } from '../../../src/contracts/notifications-messages.js';
 import {
   FCM_PAYLOAD_LIMIT_BYTES,
   canonicalJson,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { smsActor, type SmsOptions } from '../../../actors/resources/sms.js';
-import type { SmsMessage } from '../../../src/contracts/sms.js';
+import { smsActor, type SmsOptions } from '../../../actors/resources/sms-actor.js';
+import type { SmsMessage } from '../../../src/contracts/sms-messages.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { testRuntime } from '../../support/supervision.js';
 

@@ -697,7 +697,7 @@ describe('supervision layer: stopping around in-flight work', () => {
     const initGate = deferred<string[]>();
     const cleaned: string[][] = [];
     const pool = (): ActorBehaviour<string[], ConnMsg> => ({
-      init: () => initGate.promise, // e.g. actors/resources/embedded-postgres.ts awaits PGlite (~2 s) here
+      init: () => initGate.promise, // e.g. actors/resources/embedded-postgres-actor.ts awaits PGlite (~2 s) here
       handle: (s) => s,
       cleanup: (s) => void cleaned.push(s),
     });

@@ -1,7 +1,7 @@
 // The accounts actor: one AccountService operation per message.
 import type { AccountService } from '../../src/accounts/account-service.js';
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
-import type { AccountsMessage } from '../../src/contracts/accounts.js';
+import type { AccountsMessage } from '../../src/contracts/accounts-messages.js';
 import { serviceActor } from './service-actor.js';
 
 export function accountsActor(service: () => AccountService): () => ActorBehaviour<AccountService, AccountsMessage> {

@@ -1,6 +1,6 @@
 // The reference actor: one ReferenceService read per message.
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
-import type { ReferenceMessage } from '../../src/contracts/reference.js';
+import type { ReferenceMessage } from '../../src/contracts/reference-messages.js';
 import { ReferenceService } from '../../src/reference/reference-service.js';
 import type { Resources } from '../../src/resources.js';
 import { serviceActor } from './service-actor.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import { backoffDelay, type BackoffPolicy } from '../../src/backoff.js';
 import type { Reply } from '../../src/contracts/reply.js';
-import type { SmsMessage } from '../../src/contracts/sms.js';
+import type { SmsMessage } from '../../src/contracts/sms-messages.js';
 import { ValidationError, type ProblemField } from '../../src/errors/app-error.js';
 import { SmsSandbox } from '../../src/adapters/sms/sandbox.js';
 import { SmsDeliveryUnknownError, SmsRejectedError, SmsSandboxOnlyError, SmsUnavailableError } from '../../src/adapters/sms/sms-errors.js';

@@ -9,7 +9,7 @@
 import { WebSocket } from 'ws';
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import type { TimerHandle } from '../../src/clock.js';
-import { LIVE_CLOSE, type EndedSessions, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live.js';
+import { LIVE_CLOSE, type EndedSessions, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live-messages.js';
 import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { errorMessage } from '../../src/errors/app-error.js';
 import type { LiveBus, LiveBusStatus } from '../../src/adapters/live-bus/live-bus.js';

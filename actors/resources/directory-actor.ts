@@ -4,7 +4,7 @@
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import { backoffDelay, type BackoffPolicy } from '../../src/backoff.js';
 import type { TimerHandle } from '../../src/clock.js';
-import type { DirectoryAgent, DirectoryMessage } from '../../src/contracts/directory.js';
+import type { DirectoryAgent, DirectoryMessage } from '../../src/contracts/directory-messages.js';
 import type { Reply } from '../../src/contracts/reply.js';
 import { DirectoryUnavailableError } from '../../src/adapters/directory/directory-errors.js';
 import { createLdapDirectory, type AgentDirectory, type LdapConfig } from '../../src/adapters/directory/ldap-directory.js';

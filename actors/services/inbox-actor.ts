@@ -1,6 +1,6 @@
 // The inbox actor: one InboxService operation per message.
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
-import type { InboxMessage } from '../../src/contracts/inbox.js';
+import type { InboxMessage } from '../../src/contracts/inbox-messages.js';
 import type { InboxService } from '../../src/inbox/inbox-service.js';
 import { serviceActor } from './service-actor.js';
 

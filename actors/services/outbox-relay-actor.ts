@@ -6,7 +6,7 @@ import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js'
 import { backoffDelay, type BackoffPolicy } from '../../src/backoff.js';
 import type { Broker } from '../../src/adapters/broker/broker.js';
 import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
-import type { OutboxRelayMessage, RelayStats } from '../../src/contracts/notifications.js';
+import type { OutboxRelayMessage, RelayStats } from '../../src/contracts/notifications-messages.js';
 import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import type { TimerHandle } from '../../src/clock.js';
 import { OutboxRelay, type RelayBatchResult } from '../../src/notifications/outbox-relay.js';

@@ -1,6 +1,6 @@
 // The signed-in customer's own profile and device.
 import { z } from 'zod';
-import { changePinBody, deleteAccountBody, profilePatchBody, profileSchema, pushTokenBody } from '../../src/contracts/accounts.js';
+import { changePinBody, deleteAccountBody, profilePatchBody, profileSchema, pushTokenBody } from '../../src/contracts/accounts-messages.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 

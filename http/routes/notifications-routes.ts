@@ -1,6 +1,6 @@
 // Sending notifications: agents to their agency, admins to anyone. Accepting writes the job and its outbox row
 // in one transaction (202 even while RabbitMQ is down); the status shows the job's state and counts.
-import { acceptedJobSchema, idempotencyKeyField, jobIdParams, jobStatusSchema, notificationRequestBody } from '../../src/contracts/notifications.js';
+import { acceptedJobSchema, idempotencyKeyField, jobIdParams, jobStatusSchema, notificationRequestBody } from '../../src/contracts/notifications-messages.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { ValidationError } from '../../src/errors/app-error.js';
 import { defineRoute, type RouteDefinition } from '../route.js';

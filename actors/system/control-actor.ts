@@ -1,5 +1,5 @@
 // The control actor: the on-call view of this process (tree, readiness) and restarts of one supervisor.
-import type { ControlMessage } from '../../src/contracts/control.js';
+import type { ControlMessage } from '../../src/contracts/control-messages.js';
 import type { QueueConsumersReport, SupervisionRegistry } from '../../src/contracts/supervision.js';
 import { ValidationError } from '../../src/errors/app-error.js';
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';

@@ -1,6 +1,6 @@
 // Sign-up, phone proof, sign-in and token rotation: the public door of the accounts service.
 import { z } from 'zod';
-import { agentLoginBody, loginBody, logoutBody, pinResetBody, pinResetConfirmBody, profileSchema, refreshBody, registerBody, tokenPairSchema, verifyPhoneBody } from '../../src/contracts/accounts.js';
+import { agentLoginBody, loginBody, logoutBody, pinResetBody, pinResetConfirmBody, profileSchema, refreshBody, registerBody, tokenPairSchema, verifyPhoneBody } from '../../src/contracts/accounts-messages.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { ROUTE_DEADLINES_MS } from '../deadlines.js';
 import { defineRoute, type RouteDefinition } from '../route.js';

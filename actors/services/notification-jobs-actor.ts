@@ -1,7 +1,7 @@
 // The notification-jobs actor: one NotificationJobService operation per message; a newly accepted job kicks the
 // outbox relay so it is published at once rather than at the next poll.
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
-import type { NotificationJobsMessage, OutboxRelayMessage } from '../../src/contracts/notifications.js';
+import type { NotificationJobsMessage, OutboxRelayMessage } from '../../src/contracts/notifications-messages.js';
 import type { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { serviceActor } from './service-actor.js';
 

@@ -1,4 +1,4 @@
-// Messages of the live hub (actors/services/live-hub.ts): the WebSockets of GET /v1/me/notifications/live.
+// Messages of the live hub (actors/services/live-hub-actor.ts): the WebSockets of GET /v1/me/notifications/live.
 import type { WebSocket } from 'ws';
 import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';

@@ -1,6 +1,6 @@
 // The signed-in customer's inbox: list (cursor pages, unread filter), read, read-all, delete.
-import type { InboxMessage } from '../../src/contracts/inbox.js';
-import { inboxItemParams, inboxListQuery, inboxPageSchema, markAllReadSchema } from '../../src/contracts/inbox.js';
+import type { InboxMessage } from '../../src/contracts/inbox-messages.js';
+import { inboxItemParams, inboxListQuery, inboxPageSchema, markAllReadSchema } from '../../src/contracts/inbox-messages.js';
 import type { PayloadOf, ReplyOf } from '../../src/contracts/reply.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
