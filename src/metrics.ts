@@ -1,9 +1,8 @@
 // Prometheus metrics of this process: actor stats read from the supervision tree at scrape time.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthWatch, LoginKind, SmsLimit } from './accounts/auth-watch.js';
+import type { AuthWatch, LoginKind, SmsLimit } from './accounts/index.js';
 import { ACTOR_STATES, type TreeNode } from './contracts/supervision.js';
-import type { ConsumerStats } from './dispatch/consumer-messages.js';
-import type { FcmPoolReport } from './dispatch/fcm-pool-messages.js';
+import type { ConsumerStats, FcmPoolReport } from './dispatch/index.js';
 
 /** What a worker reports about dispatch at scrape time (parts that are restarting are simply left out). */
 export interface DispatchSnapshot {

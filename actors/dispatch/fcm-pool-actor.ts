@@ -6,37 +6,14 @@
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
 import type { Clock } from '../../src/clock.js';
 import type { FcmPoolMessage, FcmPoolReport } from '../../src/dispatch/fcm-pool-messages.js';
-import { PushPipeline, type PushPipelineOptions } from '../../src/dispatch/push-pipeline.js';
+import { PushPipeline } from '../../src/dispatch/push-pipeline.js';
 import { SharedRateLimit } from '../../src/adapters/cache/shared-rate-limit.js';
 import { TokenBucket, type RateLimit } from '../../src/domain/token-bucket.js';
-import type { FcmMessage } from '../../src/adapters/fcm/fcm-message.js';
-import type { FcmOutcome } from '../../src/adapters/fcm/fcm-outcome.js';
-import type { AnswerChunking } from '../../src/adapters/fcm/answers.js';
-import { createFcmPool, type BatchProgressListener, type FcmPool, type FcmPoolOptions, type PoolSenderOptions } from '../../src/adapters/fcm/fcm-pool.js';
+import { createFcmPool, type FcmPool } from '../../src/adapters/fcm/fcm-pool.js';
 import { createSandboxFcmSender } from '../../src/adapters/fcm/sandbox-sender.js';
 import { errorMessage } from '../../src/errors/app-error.js';
+import type { BatchSender, FcmPoolActorOptions } from '../../src/dispatch/fcm-pool-options.js';
 
-export interface BatchSender {
-  /** `progress`: answers told in chunks while the batch is in flight (senders that answer at once may ignore it). */
-  sendBatch(messages: readonly FcmMessage[], urgent?: boolean, progress?: BatchProgressListener): Promise<FcmOutcome[]>;
-  close(): Promise<void>;
-}
-
-export interface FcmPoolActorOptions {
-  readonly sender:
-    | { readonly mode: 'pool'; readonly threads: number; readonly urgentThreads: number; readonly options: PoolSenderOptions; readonly resourceLimits?: FcmPoolOptions['resourceLimits'] }
-    | { readonly mode: 'sandbox' }
-    /** Any sender (tests, benchmarks). */
-    | { readonly mode: 'custom'; readonly create: () => BatchSender };
-  /** The FCM project's bucket in Redis shared by all workers, or a local bucket (no Redis: the demo). */
-  readonly rateLimit:
-    | { readonly mode: 'redis'; readonly url: string; readonly projectId: string; readonly ratePerMinute: number; readonly workerCount: number }
-    | { readonly mode: 'local'; readonly ratePerMinute: number };
-  /** Slots, urgent's reserve, weights, low split and per-queue capacity (tokens). */
-  readonly scheduler: PushPipelineOptions['scheduler'];
-  /** How answers of a batch in flight are chunked for its progress record (absent: no progress while in flight). */
-  readonly progress?: AnswerChunking;
-}
 
 interface State {
   readonly pipeline: PushPipeline;

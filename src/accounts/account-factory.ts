@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { CacheMessage } from '../adapters/cache/cache-messages.js';
 import type { DirectoryMessage } from '../contracts/directory-messages.js';
 import type { Reply } from '../contracts/reply.js';
-import type { SmsMessage } from '../contracts/sms-messages.js';
+import { SMS_SEND_DEADLINE_MS, type SmsMessage } from '../contracts/sms-messages.js';
 import { DirectoryUnavailableError } from '../adapters/directory/directory-errors.js';
 import { SmsDeliveryUnknownError, SmsUnavailableError } from '../adapters/sms/sms-errors.js';
 import { createIpLimiter, type IpLimiter } from '../adapters/cache/ip-limiter.js';
@@ -21,7 +21,7 @@ import type { SessionRevocations } from './session-revocations.js';
 import type { TokenKeys } from './token-keys.js';
 
 /** What the account service shares with the rest of the process, built once per process. */
-export interface AccountDeps {
+export interface AccountProcessDeps {
   readonly keys: TokenKeys;
   readonly hasher: PinHasher;
   /** This instance's memory of ended sessions: what the account service ends is announced through it. */
@@ -53,7 +53,7 @@ async function askDirectory<T extends DirectoryMessage['type']>(
   }
 }
 
-export function createAccountService(config: Config, asker: Asker, deps: AccountDeps): AccountService {
+export function createAccountService(config: Config, asker: Asker, deps: AccountProcessDeps): AccountService {
   const res = resources(asker);
   return new AccountService({
     db: () => res.db(),
@@ -74,9 +74,8 @@ export function createAccountService(config: Config, asker: Asker, deps: Account
     ...(deps.authWatch ? { watch: deps.authWatch } : {}),
     sendSms: async (to, text) => {
       if (config.sms.mode === 'none') throw new SmsUnavailableError('no SMS gateway is configured', 60_000);
-      // Retries live in the SMS actor; this deadline covers them (3 attempts of at most 8 s, plus backoff).
       try {
-        await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, 30_000);
+        await asker.ask(asker.ref<SmsMessage>('sms'), 'send', { to, text }, SMS_SEND_DEADLINE_MS);
       } catch (e) {
         // The actor may still be sending: the SMS may arrive, so it counts as sent.
         if (e instanceof QueryTimeoutError) throw new SmsDeliveryUnknownError('the SMS gateway did not answer in time', undefined, { cause: e });

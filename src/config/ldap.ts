@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { bool, int, isSet, optionalUrl } from './env-fields.js';
 
+/** The longest LDAP_TIMEOUT_MS may be (the agent-login route's deadline stays above it). */
+export const LDAP_TIMEOUT_MAX_MS = 15_000;
+
 export const ldapEnv = z.object({
   LDAP_URL: optionalUrl(['ldap', 'ldaps']),
   LDAP_BIND_DN: z.string().optional(),
@@ -14,7 +17,7 @@ export const ldapEnv = z.object({
   LDAP_STARTTLS: bool(false),
   /** Production only: accept ldap:// without StartTLS although passwords then cross the network in clear (logged). */
   LDAP_ALLOW_PLAINTEXT: bool(false),
-  LDAP_TIMEOUT_MS: int(5_000, 100, 15_000),
+  LDAP_TIMEOUT_MS: int(5_000, 100, LDAP_TIMEOUT_MAX_MS),
 });
 
 type LdapEnv = z.infer<typeof ldapEnv>;

@@ -1,6 +1,9 @@
 // Messages of the SMS actor: send one text now, and (sandbox only) read what was recorded.
 import type { Reply } from './reply.js';
 
+/** How long a sender waits for the SMS actor: its retries included (3 attempts of at most 8 s, plus backoff). */
+export const SMS_SEND_DEADLINE_MS = 30_000;
+
 /** One message as the sandbox recorded it. */
 export interface SentSms {
   readonly id: string;

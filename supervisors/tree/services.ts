@@ -8,10 +8,9 @@ import { outboxRelayActor } from '../../actors/services/outbox-relay-actor.js';
 import { referenceActor } from '../../actors/services/reference-actor.js';
 import { directoryActor } from '../../actors/resources/directory-actor.js';
 import { smsActor } from '../../actors/resources/sms-actor.js';
-import { createAccountService, directoryConfigured, type AccountDeps } from '../../src/accounts/account-factory.js';
+import { createAccountService, directoryConfigured, type AccountProcessDeps } from '../../src/accounts/account-factory.js';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
-import type { LdapConfig } from '../../src/adapters/directory/ldap-directory.js';
-import { sandboxDirectory } from '../../src/adapters/directory/sandbox-directory.js';
+import { SANDBOX_LDAP, sandboxDirectory } from '../../src/adapters/directory/sandbox-directory.js';
 import type { Config } from '../../src/config.js';
 import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
@@ -19,9 +18,6 @@ import { NotificationJobService } from '../../src/notifications/notification-job
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
 import type { TreeContext } from './tree-context.js';
-
-/** Settings the directory actor reads besides the directory itself (timeouts); unused fields for the sandbox. */
-const SANDBOX_LDAP: LdapConfig = { url: 'ldap://sandbox.invalid', bindDn: '', bindPassword: '', baseDn: '', userFilter: '(uid={login})', agencyAttribute: 'departmentNumber', caFile: undefined, startTls: false, timeoutMs: 1_000 };
 
 function smsChild(config: Config): ChildSpec[] {
   const sms = config.sms;
@@ -39,7 +35,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
   const { config, asker, clock } = ctx;
   const res = resources(asker);
   if (!ctx.revocations) throw new Error('an API node needs its ended-session registry (src/accounts/session-revocations.ts)');
-  const accounts: AccountDeps = {
+  const accounts: AccountProcessDeps = {
     keys: ctx.keys,
     hasher: ctx.hasher ?? bcryptPinHasher(),
     revocations: ctx.revocations,

@@ -2,13 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, ResultCodeError, type Entry } from 'ldapts';
-import type { Config } from '../../config.js';
+import type { LdapConfig } from '../../config/ldap.js';
 import type { DirectoryAgent } from '../../contracts/directory-messages.js';
 import { errorCode, errorMessage } from '../../errors/app-error.js';
 import type { Logger } from '../../logger.js';
 import { AgentWithoutAgencyError, DirectoryUnavailableError, InvalidAgentCredentialsError } from './directory-errors.js';
 
-export type LdapConfig = NonNullable<Config['ldap']>;
+export type { LdapConfig };
 
 export interface AgentDirectory {
   /**

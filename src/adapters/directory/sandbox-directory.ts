@@ -3,7 +3,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DirectoryAgent } from '../../contracts/directory-messages.js';
 import { AgentWithoutAgencyError, InvalidAgentCredentialsError } from './directory-errors.js';
-import type { AgentDirectory } from './ldap-directory.js';
+import type { AgentDirectory, LdapConfig } from './ldap-directory.js';
+
+/** The settings the directory actor reads besides the directory itself (timeouts); the rest is unused by the sandbox. */
+export const SANDBOX_LDAP: LdapConfig = { url: 'ldap://sandbox.invalid', bindDn: '', bindPassword: '', baseDn: '', userFilter: '(uid={login})', agencyAttribute: 'departmentNumber', caFile: undefined, startTls: false, timeoutMs: 1_000 };
 
 export interface SandboxAgent {
   readonly login: string;
