@@ -1,8 +1,8 @@
-// The import rules of docs/DESIGN.md §2 as a dependency-cruiser rule set, run by test/unit/architecture in `npm test`.
+// The import rules of ../shared/docs/DESIGN.md §2 (and docs/ARCHITECTURE.md "The shape") as a dependency-cruiser rule set, run by test/unit/architecture in `npm test`.
 // Type-only imports count (tsPreCompilationDeps): a type-only cycle or a contract typed on a service couples as much.
 
-/** Folders of src/ that are layers, not features: everything else directly under src/ is a feature. `config` is
- *  there for when src/config.ts becomes a folder: every layer reads the configuration. */
+/** Folders of src/ that are layers, not features: everything else directly under src/ is a feature (`config/`, the
+ *  areas of src/config.ts, is read by every layer). */
 const LAYERS = ['domain', 'contracts', 'errors', 'adapters', 'cli', 'migrations', 'config'];
 const FEATURE = `^src/(?!(?:${LAYERS.join('|')})/)([^/]+)/`;
 /** A project file (not an npm package nor a Node built-in): the rules below only restrict these. */

@@ -8,7 +8,7 @@ import type { Broker, BrokerEvent, ConsumerEnd, ConsumerHandle, Delivery, Handle
 import type { BrokerQueue } from '../../src/adapters/broker/topology.js';
 import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import type { ConsumerMessage, ConsumerStats } from '../../src/dispatch/consumer-messages.js';
-import { errorMessage } from '../../src/errors/app-error.js';
+import { errorMessage, toError } from '../../src/errors/app-error.js';
 
 export interface QueueConsumerOptions {
   readonly queue: BrokerQueue;
@@ -131,7 +131,7 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
   function settle(p: Promise<void>, reply: { ok(v: void): void; fail(e: Error): void } | undefined): void {
     p.then(
       () => reply?.ok(undefined),
-      (error: unknown) => reply?.fail(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => reply?.fail(toError(error)),
     );
   }
 

@@ -11,7 +11,7 @@ import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import type { BrokerMessage, ConsumerCounts } from '../../src/adapters/broker/broker-messages.js';
 import type { Clock } from '../../src/clock.js';
 import type { Logger } from '../../src/logger.js';
-import { errorMessage } from '../../src/errors/app-error.js';
+import { errorMessage, toError } from '../../src/errors/app-error.js';
 
 export type BrokerActorOptions =
   | {
@@ -91,7 +91,7 @@ export function brokerActor(options: BrokerActorOptions): () => ActorBehaviour<S
               };
               reply.ok(result);
             },
-            (error: unknown) => reply.fail(error instanceof Error ? error : new Error(String(error))),
+            (error: unknown) => reply.fail(toError(error)),
           );
           return s;
         }

@@ -11,7 +11,7 @@ import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js'
 import type { TimerHandle } from '../../src/clock.js';
 import { LIVE_CLOSE, type EndedSessions, type LiveAudience, type LiveHubMessage, type LiveHubStats } from '../../src/contracts/live-messages.js';
 import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
-import { errorMessage } from '../../src/errors/app-error.js';
+import { errorMessage, toError } from '../../src/errors/app-error.js';
 import type { LiveBus, LiveBusStatus } from '../../src/adapters/live-bus/live-bus.js';
 import { broadcastReaches, entryForUser, type LiveEvent } from '../../src/adapters/live-bus/live-event.js';
 import { resources } from '../../src/resources.js';
@@ -178,7 +178,7 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
           const replyTo = msg.replyTo;
           s.lookup(msg.caller.userId).then(
             (audience) => replyTo.ok(audience),
-            (e: unknown) => replyTo.fail(e instanceof Error ? e : new Error(String(e))),
+            (e: unknown) => replyTo.fail(toError(e)),
           );
           return s;
         }

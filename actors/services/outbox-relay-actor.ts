@@ -10,7 +10,7 @@ import type { OutboxRelayMessage, RelayStats } from '../../src/contracts/notific
 import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import type { TimerHandle } from '../../src/clock.js';
 import { OutboxRelay, type RelayBatchResult } from '../../src/notifications/outbox-relay.js';
-import { errorMessage } from '../../src/errors/app-error.js';
+import { errorMessage, toError } from '../../src/errors/app-error.js';
 import { resources } from '../../src/resources.js';
 
 export interface OutboxRelayOptions {
@@ -61,7 +61,7 @@ export function outboxRelayActor(options: OutboxRelayOptions = {}): () => ActorB
     s.again = false;
     s.relay.relayBatch().then(
       (result) => ctx.self.tell({ type: 'batch-done', result }),
-      (error: unknown) => ctx.self.tell({ type: 'batch-done', error: error instanceof Error ? error : new Error(String(error)) }),
+      (error: unknown) => ctx.self.tell({ type: 'batch-done', error: toError(error) }),
     );
   };
 

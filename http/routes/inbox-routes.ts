@@ -4,7 +4,7 @@ import { inboxItemParams, inboxListQuery, inboxPageSchema, markAllReadSchema } f
 import type { PayloadOf, ReplyOf } from '../../src/contracts/reply.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
-/** The part of the Gateway these routes use (the Gateway itself once `inbox` is in ActorContracts). */
+/** The part of the Gateway these routes use: the Gateway satisfies it, and a test can give the inbox alone. */
 export interface InboxGateway {
   ask<T extends InboxMessage['type']>(
     actor: 'inbox',

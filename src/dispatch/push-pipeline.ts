@@ -7,7 +7,7 @@ import type { FcmMessage } from '../adapters/fcm/fcm-message.js';
 import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
 import { PushScheduler, type PushSchedulerOptions, type Scheduled, type SchedulerStats } from '../domain/push-scheduler.js';
 import type { RateLimit } from '../domain/token-bucket.js';
-import { AppError } from '../errors/app-error.js';
+import { AppError, toError } from '../errors/app-error.js';
 
 /** The pipeline was closed (the FCM pool stopping or restarting): the batch goes back to RabbitMQ. */
 export class PipelineClosedError extends AppError {
@@ -215,7 +215,7 @@ export class PushPipeline {
         if (this.scheduler.done(work)) this.settle(pending);
       } catch (e) {
         this.senderFailures++;
-        pending.failed ??= e instanceof Error ? e : new Error(String(e));
+        pending.failed ??= toError(e);
         if (this.scheduler.done(work)) this.settle(pending);
       }
     })();

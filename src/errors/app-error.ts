@@ -45,6 +45,11 @@ export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }
 
+/** The thrown value as an Error (a thrown string or object is wrapped), for reply channels that take an Error. */
+export function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

@@ -6,7 +6,7 @@ import { BrokerUnavailableError, type Broker } from '../adapters/broker/broker.j
 import type { PriorityQueue } from '../domain/priority.js';
 import type { Clock } from '../clock.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
-import { errorCode, errorMessage } from '../errors/app-error.js';
+import { errorCode, errorMessage, toError } from '../errors/app-error.js';
 
 export interface OutboxRelayDeps {
   db(): Promise<PgHandle>;
@@ -69,7 +69,7 @@ export class OutboxRelay {
         const id = rows[i]!.id;
         if (r.status === 'fulfilled') published.push(id);
         else {
-          const error = r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+          const error = toError(r.reason);
           firstError ??= error;
           failed.push({ id, error: `${errorCode(error) ?? 'ERROR'}: ${errorMessage(error)}`.slice(0, 1_000) });
         }

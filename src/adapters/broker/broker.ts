@@ -5,7 +5,6 @@ import { ServiceUnavailableError, AppError } from '../../errors/app-error.js';
 import { HEADERS, type BrokerQueue } from './topology.js';
 import type { PriorityQueue } from '../../domain/priority.js';
 
-export type { BrokerQueue } from './topology.js';
 
 /** AMQP header values the app sets (a subset of what an AMQP table can carry). */
 export type HeaderValue = string | number | boolean;

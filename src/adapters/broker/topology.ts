@@ -1,20 +1,4 @@
 // The RabbitMQ topology of dispatch, as data built from options, and the one function that declares it.
-//
-//   publish ──▶ exchange `dispatch` (direct, key = queue name) ──▶ urgent | high_priority | normal | low_priority
-//                                                                    │ reject / past x-delivery-limit
-//                                                                    ▼
-//   exchange `dispatch.dead-letter` (fanout) ──▶ dead_letters        (x-death keeps the reason)
-//
-//   retry ──▶ exchange `dispatch.retry` (direct, key = retry queue name) ──▶ retry.<queue>.<ms> (x-message-ttl = ms)
-//                                                                    │ expired
-//                                                                    ▼
-//             exchange `dispatch` with x-dead-letter-routing-key = <queue> ──▶ back to its priority queue
-//
-// Every queue is a durable quorum queue: quorum queues alone have x-delivery-limit and at-least-once
-// dead-lettering, which needs x-overflow=reject-publish on the queue that dead-letters (RabbitMQ 3.10).
-// Declaring is idempotent as long as the arguments are unchanged; a queue declared before with other
-// arguments (another delivery limit) fails with PRECONDITION_FAILED — new retry tiers only add queues.
-
 import { PRIORITY_QUEUES, isPriorityQueue, type PriorityQueue } from '../../domain/priority.js';
 
 export const DEAD_LETTER_QUEUE = 'dead_letters';
@@ -91,7 +75,24 @@ export function retryQueueName(queue: PriorityQueue, delayMs: number): string {
   return `retry.${queue}.${delayMs}`;
 }
 
-/** Builds the topology; throws RangeError on tiers or a limit RabbitMQ would not take. */
+/**
+ * Builds the topology; throws RangeError on tiers or a limit RabbitMQ would not take.
+ *
+ *   publish ──▶ exchange `dispatch` (direct, key = queue name) ──▶ urgent | high_priority | normal | low_priority
+ *                                                                    │ reject / past x-delivery-limit
+ *                                                                    ▼
+ *   exchange `dispatch.dead-letter` (fanout) ──▶ dead_letters        (x-death keeps the reason)
+ *
+ *   retry ──▶ exchange `dispatch.retry` (direct, key = retry queue name) ──▶ retry.<queue>.<ms> (x-message-ttl = ms)
+ *                                                                    │ expired
+ *                                                                    ▼
+ *             exchange `dispatch` with x-dead-letter-routing-key = <queue> ──▶ back to its priority queue
+ *
+ * Every queue is a durable quorum queue: quorum queues alone have x-delivery-limit and at-least-once
+ * dead-lettering, which needs x-overflow=reject-publish on the queue that dead-letters (RabbitMQ 3.10).
+ * Declaring is idempotent as long as the arguments are unchanged; a queue declared before with other
+ * arguments (another delivery limit) fails with PRECONDITION_FAILED — new retry tiers only add queues.
+ */
 export function buildTopology(options: TopologyOptions = {}): Topology {
   const tiers = [...new Set(options.retryTiersMs ?? DEFAULT_RETRY_TIERS_MS)].sort((a, b) => a - b);
   if (tiers.length === 0) throw new RangeError('at least one retry tier is needed');

@@ -6,6 +6,7 @@ import type { FcmOutcome } from './fcm-outcome.js';
 import { createFcmSender, type FcmSender } from './fcm-sender.js';
 import type { PoolSenderOptions } from './fcm-pool.js';
 import type { PoolTask } from './pool-task.js';
+import { toError } from '../../errors/app-error.js';
 
 const options = (workerData as { sender: PoolSenderOptions }).sender;
 // Made when the thread starts (the pool starts all its threads at once) and warmed in the background: the first
@@ -17,7 +18,7 @@ try {
   sender = createFcmSender({ ...options, appName: `fcm-pool-${threadId}` });
   void sender.warm();
 } catch (e) {
-  sender = e instanceof Error ? e : new Error(String(e));
+  sender = toError(e);
 }
 
 export default async function sendBatch(task: PoolTask): Promise<FcmOutcome[]> {

@@ -1,4 +1,4 @@
-// The import rules of docs/DESIGN.md §2 hold on the real tree, and the check reports each kind of forbidden import.
+// The import rules of ../shared/docs/DESIGN.md §2 (and docs/ARCHITECTURE.md "The shape") hold on the real tree, and the check reports each kind of forbidden import.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -1,4 +1,4 @@
-// No source file outside bench/ and test/ exceeds 400 lines (docs/DESIGN.md §2: small modules, one concept each).
+// No source file outside bench/ and test/ exceeds 400 lines (../shared/docs/DESIGN.md §2: small modules, one concept each).
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
