@@ -1,11 +1,5 @@
 // The live hub: the WebSockets of GET /v1/me/notifications/live in this process, and the bus subscription that
-// feeds them. Each event from the bus (a fan-out in any process) goes to the matching open sockets: a targeted
-// page to its users' connections, a broadcast to every connection whose account the inbox would show it to.
-//
-// The hub owns every socket it was given: it pings them (and terminates those that stop answering), closes the
-// oldest when a user opens too many, closes a slow consumer rather than buffer for it without bound, and closes
-// them all with 1001 when it stops (a client reconnects to another instance and lists its inbox again).
-// The bus being down is state (backing-off), not a crash: sockets stay open, the inbox keeps the record.
+// feeds them (a targeted page to its users' connections, a broadcast to every connection whose account sees it).
 import { WebSocket } from 'ws';
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import type { TimerHandle } from '../../src/clock.js';
@@ -86,6 +80,12 @@ export function accountAudience(db: () => Promise<PgHandle>): (userId: string) =
   };
 }
 
+/**
+ * The hub owns every socket it was given: it pings them (and terminates those that stop answering), closes the
+ * oldest when a user opens too many, closes a slow consumer rather than buffer for it without bound, and closes
+ * them all with 1001 when it stops (a client reconnects to another instance and lists its inbox again). The bus
+ * being down is state (backing-off), not a crash: sockets stay open, the inbox keeps the record.
+ */
 export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<State, Msg> {
   const { bus } = options;
   const maxPerUser = options.maxConnectionsPerUser ?? 5;

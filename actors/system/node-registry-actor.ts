@@ -1,11 +1,5 @@
 // The node-registry actor (every role): registers this process's incarnation in PostgreSQL at start and renews its
-// heartbeat every NODE_HEARTBEAT_MS (src/cluster/node-registry.ts), on a connection of its own (the postgres actor's
-// 'lend-registry'), so work saturating the pool never delays the beat that tells the others this node is alive.
-// On a graceful stop of the process it marks the incarnation stopped, so its batch claims are taken over at once
-// instead of after NODE_STALE_AFTER_MS; a restart of this actor alone marks nothing (the process is still alive).
-// It sits right after `resources`, so it stops after the consumers and the FCM pool have finished (and recorded)
-// what they held. PostgreSQL away is state (backing-off: the others see this node as gone once its last heartbeat
-// expires), never a crash.
+// heartbeat every NODE_HEARTBEAT_MS (src/cluster/node-registry.ts).
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import { heartbeat, registerNode, stopNode, type NodeIdentity } from '../../src/cluster/node-registry.js';
 import type { PgHandle, PostgresMessage } from '../../src/adapters/postgres/postgres-messages.js';
@@ -43,6 +37,14 @@ interface State {
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
 
+/**
+ * Beats on a connection of its own (the postgres actor's 'lend-registry'), so work saturating the pool never delays
+ * the beat that tells the others this node is alive. On a graceful stop of the process it marks the incarnation
+ * stopped, so its batch claims are taken over at once instead of after NODE_STALE_AFTER_MS; a restart of this actor
+ * alone marks nothing (the process is still alive). It sits right after `resources`, so it stops after the consumers
+ * and the FCM pool have finished (and recorded) what they held. PostgreSQL away is state (backing-off: the others
+ * see this node as gone once its last heartbeat expires), never a crash.
+ */
 export function nodeRegistryActor(options: NodeRegistryOptions): () => ActorBehaviour<State, Msg> {
   const { identity, heartbeatMs, staleAfterMs } = options;
   const db = (ctx: ActorContext<Msg>, deadlineMs = 1_000): Promise<PgHandle> =>
