@@ -2,8 +2,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOURCE_CATALOGUE } from '../../src/adapters/mssql/source-catalogue.js';
+import { startEmbeddedPostgres } from '../../src/adapters/postgres/embedded-postgres.js';
+import { migrate } from '../../src/adapters/postgres/migrate.js';
 import {
-  billsInPeriod, contractDetails, latestBills, latestPurchases, monthlyBills, monthlyPurchases, postpaidAccount,
+  SOURCE_QUERIES, billsInPeriod, contractDetails, latestBills, latestPurchases, monthlyBills, monthlyPurchases, postpaidAccount,
   prepaidCustomer, purchasesInPeriod, registerAppMeter, subscriptionSteps,
 } from '../../src/customer-data/index.js';
 import { type TestDatabase, createTestDatabase } from '../support/services.js';
@@ -219,4 +221,50 @@ describe('source twins', () => {
       { numero: other, type_compteur: 2 },
     ]);
   });
+});
+
+// One input per named query: a query added without one fails the first assertion below.
+const SAMPLE_INPUTS: Record<string, Record<string, unknown>> = {
+  'prepaid-customer': { meter: METER },
+  'postpaid-account': { account: ACCOUNT },
+  'register-app-meter': { meter: METER, type: 'prepaid' },
+  'latest-purchases': { meter: METER, police: POLICE, limit: 10 },
+  'purchases-in-period': { meter: METER, police: POLICE, from: at('2026-01-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z'), limit: 10 },
+  'monthly-purchases': { meter: METER, police: POLICE, year: 2026 },
+  'latest-bills': { account: ACCOUNT, limit: 6 },
+  'bills-in-period': { account: ACCOUNT, from: at('2026-01-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z'), limit: 6 },
+  'monthly-bills': { account: ACCOUNT, year: 2026 },
+  'contract-details': { account: '12345678' },
+  'subscription-steps': { notice: '400001234' },
+};
+
+describe('source twins on the embedded database (the demo runs them on PGlite)', () => {
+  it('migration 0014 applies and every twin runs there, answering what it answers on PostgreSQL', async () => {
+    expect(Object.keys(SAMPLE_INPUTS).sort()).toEqual(SOURCE_QUERIES.map((q) => q.name).sort());
+    const embedded = await startEmbeddedPostgres('memory://');
+    const pool = new pg.Pool({ connectionString: embedded.url, max: 1 });
+    try {
+      expect((await migrate({ databaseUrl: embedded.url })).applied).toContain('0014_source_twins');
+      await insertTwinRows(pool, 'sic."HEXING_SENELECBILL_ALHDL2"', SALES.map((s) => sale(...s)));
+      await insertTwinRows(pool, 'histh2mc."Historique"', BILLS.map((b) => bill(...b)));
+      const answers: Record<string, unknown> = {};
+      for (const query of SOURCE_QUERIES) {
+        const input = SAMPLE_INPUTS[query.name]!;
+        answers[query.name] = query.kind === 'read' ? await readTwin(pool, query, input) : await writeTwin(pool, query, input);
+      }
+      expect(answers['monthly-purchases']).toEqual([
+        { month: 1, purchases: 2, amountPaidFcfa: 7000, energyKwh: 57.8 },
+        { month: 2, purchases: 1, amountPaidFcfa: 3100, energyKwh: 24.7 },
+        { month: 3, purchases: 3, amountPaidFcfa: 12500, energyKwh: 102.35 },
+      ]);
+      expect((answers['purchases-in-period'] as { orderNumber: string }[]).map((r) => r.orderNumber)).toEqual(['C07', 'C06', 'C05', 'C04', 'C03', 'C02']);
+      expect((answers['latest-bills'] as { billNumber: string }[]).map((b) => b.billNumber)).toEqual(['F5', 'F4', 'F3', 'F2', 'F1']);
+      expect(answers['register-app-meter']).toBe(1);
+      expect(answers['contract-details']).toEqual([]);
+    } finally {
+      await pool.end();
+      await embedded.close();
+    }
+    // PGlite's start (WASM) takes seconds on a busy machine.
+  }, 60_000);
 });
