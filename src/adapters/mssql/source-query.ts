@@ -69,11 +69,11 @@ export function sourceWrite<S extends ParamShape>(query: Omit<SourceWrite<S>, 'k
 }
 
 /** `[A], [B]`: a T-SQL select list of real names. */
-export function tsqlColumns(columns: readonly string[], prefix = ''): string {
-  return columns.map((column) => `${prefix}[${column}]`).join(', ');
+export function tsqlColumns(columns: readonly string[]): string {
+  return columns.map((column) => `[${column}]`).join(', ');
 }
 
 /** `"A", "B"`: the twin's select list of the same names. */
-export function twinColumns(columns: readonly string[], prefix = ''): string {
-  return columns.map((column) => `${prefix}"${column}"`).join(', ');
+export function twinColumns(columns: readonly string[]): string {
+  return columns.map((column) => `"${column}"`).join(', ');
 }
