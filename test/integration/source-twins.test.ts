@@ -9,7 +9,8 @@ import {
   prepaidCustomer, purchasesInPeriod, registerAppMeter, subscriptionSteps,
 } from '../../src/customer-data/index.js';
 import { type TestDatabase, createTestDatabase } from '../support/services.js';
-import { insertTwinRows, readTwin, writeTwin } from '../support/source-twin.js';
+import { insertTwinRows, readTwin, runTwin, writeTwin } from '../support/source-twin.js';
+import { selectedNames } from '../support/tsql-catalogue.js';
 
 const METER = '14212345678';
 const POLICE = '5551234';
@@ -47,6 +48,21 @@ const bill = (id: number, numFact: string, issued: string, month: number, year: 
   IDHistorique: id, numFact, numCC, numPartenaire: '0001000001', DATFACT: at(issued), DATEECH: at(issued.replace('-05T', '-20T')),
   moisFacturation: month, anneeFacturation: year, BT_CONSOM1: kwh, BT_CONSTOT: kwh, TOTALFACT: total, MONT_TTC: total, NBJRS_: 61,
 });
+
+// One input per named query: a query added without one fails the first assertion below.
+const SAMPLE_INPUTS: Record<string, Record<string, unknown>> = {
+  'prepaid-customer': { meter: METER },
+  'postpaid-account': { account: ACCOUNT },
+  'register-app-meter': { meter: METER, type: 'prepaid' },
+  'latest-purchases': { meter: METER, police: POLICE, limit: 10 },
+  'purchases-in-period': { meter: METER, police: POLICE, from: at('2026-01-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z'), limit: 10 },
+  'monthly-purchases': { meter: METER, police: POLICE, year: 2026 },
+  'latest-bills': { account: ACCOUNT, limit: 6 },
+  'bills-in-period': { account: ACCOUNT, from: at('2026-01-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z'), limit: 6 },
+  'monthly-bills': { account: ACCOUNT, year: 2026 },
+  'contract-details': { account: '12345678' },
+  'subscription-steps': { notice: '400001234' },
+};
 
 describe('source twins', () => {
   let db: TestDatabase;
@@ -112,6 +128,13 @@ describe('source twins', () => {
       ]),
     );
     expect(twins).toEqual(expected);
+  });
+
+  it('each read returns, from its twin, the very columns its T-SQL selects: the one mapper reads the same names from both', async () => {
+    for (const query of SOURCE_QUERIES.filter((q) => q.kind === 'read')) {
+      const { fields } = await runTwin(pool, query, SAMPLE_INPUTS[query.name]!);
+      expect({ query: query.name, names: fields.map((f) => f.name) }).toEqual({ query: query.name, names: selectedNames(query.tsql) });
+    }
   });
 
   it('latest purchases: the newest first (ties by order number), as many as the limit, only this meter and POC', async () => {
@@ -222,21 +245,6 @@ describe('source twins', () => {
     ]);
   });
 });
-
-// One input per named query: a query added without one fails the first assertion below.
-const SAMPLE_INPUTS: Record<string, Record<string, unknown>> = {
-  'prepaid-customer': { meter: METER },
-  'postpaid-account': { account: ACCOUNT },
-  'register-app-meter': { meter: METER, type: 'prepaid' },
-  'latest-purchases': { meter: METER, police: POLICE, limit: 10 },
-  'purchases-in-period': { meter: METER, police: POLICE, from: at('2026-01-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z'), limit: 10 },
-  'monthly-purchases': { meter: METER, police: POLICE, year: 2026 },
-  'latest-bills': { account: ACCOUNT, limit: 6 },
-  'bills-in-period': { account: ACCOUNT, from: at('2026-01-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z'), limit: 6 },
-  'monthly-bills': { account: ACCOUNT, year: 2026 },
-  'contract-details': { account: '12345678' },
-  'subscription-steps': { notice: '400001234' },
-};
 
 describe('source twins on the embedded database (the demo runs them on PGlite)', () => {
   it('migration 0014 applies and every twin runs there, answering what it answers on PostgreSQL', async () => {

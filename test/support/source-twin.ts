@@ -19,14 +19,22 @@ function positional(text: string, params: Readonly<Record<string, unknown>>): { 
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-export async function readTwin<S extends ParamShape, R>(db: Queryable, query: SourceRead<S, R>, input: QueryInput<S>): Promise<R[]> {
+/** The twin's raw answer (rows as pg hands them back, and their fields). */
+export async function runTwin<S extends ParamShape>(
+  db: Queryable,
+  query: SourceRead<S, unknown> | SourceWrite<S>,
+  input: QueryInput<S>,
+): Promise<pg.QueryResult> {
   const { text, values } = positional(query.twin, queryParams(query, input));
-  return mapRows(query, (await db.query(text, values)).rows);
+  return db.query(text, values);
+}
+
+export async function readTwin<S extends ParamShape, R>(db: Queryable, query: SourceRead<S, R>, input: QueryInput<S>): Promise<R[]> {
+  return mapRows(query, (await runTwin(db, query, input)).rows);
 }
 
 export async function writeTwin<S extends ParamShape>(db: Queryable, query: SourceWrite<S>, input: QueryInput<S>): Promise<number> {
-  const { text, values } = positional(query.twin, queryParams(query, input));
-  return (await db.query(text, values)).rowCount ?? 0;
+  return (await runTwin(db, query, input)).rowCount ?? 0;
 }
 
 /** Inserts `rows` into a twin table (`schema."Table"`), naming each row's columns as given. */

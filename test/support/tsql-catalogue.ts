@@ -29,12 +29,28 @@ function columnName(ref: Node): string | undefined {
   return typeof inner === 'string' ? inner : undefined;
 }
 
+function parseTsql(tsql: string): unknown {
+  return parser.astify(tsql.replace(TOP_PARAMETER, 'TOP (1)'), { database: 'transactsql' });
+}
+
+/** The names of the columns a SELECT returns, in order (an alias, else the column's own name); none for a write. */
+export function selectedNames(tsql: string): (string | undefined)[] {
+  const ast = parseTsql(tsql);
+  const statement = Array.isArray(ast) ? ast[0] : ast;
+  if (!isNode(statement) || statement.type !== 'select' || !Array.isArray(statement.columns)) return [];
+  return statement.columns.map((column: unknown) => {
+    if (!isNode(column)) return undefined;
+    if (typeof column.as === 'string') return column.as;
+    return isNode(column.expr) && column.expr.type === 'column_ref' ? columnName(column.expr) : undefined;
+  });
+}
+
 /** Every problem with `tsql` against `tables`: unparseable text, unknown tables, unknown or unresolvable columns. */
 export function catalogueProblems(tsql: string, tables: SourceTables): string[] {
   const problems: string[] = [];
   let ast: unknown;
   try {
-    ast = parser.astify(tsql.replace(TOP_PARAMETER, 'TOP (1)'), { database: 'transactsql' });
+    ast = parseTsql(tsql);
   } catch (error) {
     return [`does not parse: ${(error as Error).message}`];
   }
