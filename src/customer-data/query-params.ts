@@ -1,7 +1,7 @@
 // The parameter fields the customer-data queries share: meter and account numbers, limits, periods, years.
 import { z } from 'zod';
 
-/** A meter, POC or contract-account number as the utility writes it (letters allowed: some older meters have them). */
+/** A meter, POC, contract-account or notice number as the utility writes it: the sources keep them as text. */
 export const utilityNumber = z.string().trim().min(1).max(32);
 
 /** How many rows a list may return: the API's defaults are 10 purchases and 6 bills. */

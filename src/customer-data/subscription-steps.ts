@@ -11,7 +11,8 @@ import { utilityNumber } from './query-params.js';
 export function stepDoneAt(date: string | null, time: string | null): string | null {
   const d = date?.trim() ?? '';
   if (!/^\d{8}$/.test(d) || /^0+$/.test(d)) return null;
-  const t = /^\d{6}$/.test(time?.trim() ?? '') ? time!.trim() : '000000';
+  const given = time?.trim() ?? '';
+  const t = /^\d{6}$/.test(given) ? given : '000000';
   const iso = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4, 6)}Z`;
   const parsed = new Date(iso);
   return Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== iso.slice(0, 19) ? null : parsed.toISOString();
