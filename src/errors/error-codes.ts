@@ -56,7 +56,8 @@ export type ErrorCode =
   | 'BROKER_REJECTED'
   | 'LIVE_BUS_UNAVAILABLE'
   | 'PUSH_PIPELINE_CLOSED'
-  | 'FCM_TRANSPORT_FAILED';
+  | 'FCM_TRANSPORT_FAILED'
+  | 'SOURCE_ROW_INVALID';
 
 /**
  * Error code → HTTP status. 500 is left to errors nobody typed (INTERNAL). Codes that never reach a
@@ -118,4 +119,6 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   LIVE_BUS_UNAVAILABLE: 503,
   PUSH_PIPELINE_CLOSED: 503,
   FCM_TRANSPORT_FAILED: 502,
+  // A utility database answered with a row our mapper refuses: asking again returns the same row.
+  SOURCE_ROW_INVALID: 502,
 };
