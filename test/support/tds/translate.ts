@@ -52,7 +52,12 @@ export function translateTsql(tsql: string): Translation {
         out.push(`"${name.replace(/"/g, '""')}"`);
         i = end;
       }
-    } else if (c === '@' && tsql[i + 1] !== '@') {
+    } else if (c === '@' && tsql[i + 1] === '@') {
+      // A system function (@@ROWCOUNT), not a parameter: kept as written.
+      const name = peekWord(i + 2) ?? '';
+      out.push(`@@${name}`);
+      i += 2 + name.length;
+    } else if (c === '@') {
       const name = peekWord(i + 1);
       if (!name) throw new UnsupportedTsqlError(`a lone @ at ${i}`);
       out.push(parameter(name));
@@ -67,12 +72,12 @@ export function translateTsql(tsql: string): Translation {
         if (limit !== undefined) throw new UnsupportedTsqlError('more than one TOP in one text');
         const taken = topExpression(tsql, next);
         limit = taken.expression.replace(/@([A-Za-z_][A-Za-z0-9_]*)/g, (_m, n: string) => parameter(n));
-        i = taken.end;
+        i = skipSpace(taken.end);
       } else if (upper === 'ISNULL' && tsql[next] === '(') {
         out.push('COALESCE');
         i += word.length;
       } else if (upper === 'WITH' && /^\(\s*NOLOCK\s*\)/i.test(tsql.slice(next))) {
-        i = next + /^\(\s*NOLOCK\s*\)/i.exec(tsql.slice(next))![0].length;
+        i = skipSpace(next + /^\(\s*NOLOCK\s*\)/i.exec(tsql.slice(next))![0].length);
       } else {
         out.push(word);
         i += word.length;
