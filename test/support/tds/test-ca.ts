@@ -1,5 +1,4 @@
-// The TDS peer's own throwaway CA and a server certificate for localhost and 127.0.0.1, made with the openssl CLI
-// (node:crypto cannot issue X.509). Generated once per process; the client trusts `caPem`, verification stays on.
+// The TDS peer's own throwaway CA and server certificate (localhost, 127.0.0.1), made by the openssl CLI once per process.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ export interface TdsTestCa {
 
 let cached: Promise<TdsTestCa> | undefined;
 
+/** node:crypto cannot issue X.509, hence openssl; clients trust `caPem` and keep verification on. */
 export function tdsTestCa(): Promise<TdsTestCa> {
   cached ??= generate().catch((error: unknown) => {
     cached = undefined;

@@ -1,9 +1,4 @@
 // T-SQL text → PostgreSQL text, by a small scanner over exactly the constructs the product's queries use.
-//
-// Supported: [bracketed names] → "quoted" (case kept), a `dbo.` schema prefix dropped (the twins live in
-// the default schema), N'…' literals → '…', @name parameters → $n (one number per name), one `TOP (expr)` /
-// `TOP n` per text → `LIMIT expr` at its end, ISNULL( → COALESCE(, WITH (NOLOCK) dropped. Everything else
-// passes through unchanged (OFFSET … ROWS FETCH NEXT … ROWS ONLY, ORDER BY, CASE, CAST, IN are the same in pg).
 
 export interface Translation {
   readonly text: string;
@@ -15,6 +10,14 @@ export class UnsupportedTsqlError extends Error {}
 
 const WORD = /[A-Za-z_][A-Za-z0-9_$#]*/y;
 
+/**
+ * Supported: [bracketed names] → "quoted" (case kept), a `dbo.` schema prefix dropped (the twins live in the
+ * default schema), N'…' literals → '…', @name parameters → $n (one number per name), one `TOP (expr)` / `TOP n`
+ * per text → `LIMIT expr` at its end, ISNULL( → COALESCE(, WITH (NOLOCK) and `--` comments dropped. The rest
+ * passes through unchanged (OFFSET … ROWS FETCH NEXT … ROWS ONLY, ORDER BY, CASE, CAST, IN read the same in pg);
+ * a text pg cannot run comes back to the client as an ERROR token naming pg's complaint.
+ * @throws UnsupportedTsqlError for two TOPs, TOP … PERCENT / WITH TIES, unterminated strings or brackets.
+ */
 export function translateTsql(tsql: string): Translation {
   const names: string[] = [];
   const out: string[] = [];
