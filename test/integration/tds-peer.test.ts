@@ -138,6 +138,20 @@ describe('TDS peer with the real mssql client', () => {
     expect(peer.stats.queries).toContain(long);
   });
 
+  it('runs a plain batch too, and answers a text it cannot run with an ERROR naming the cause', async () => {
+    const p = await pool().connect();
+    const batch = await p.request().batch('SELECT TOP 1 [NUMERO_COMMANDE] FROM [HEXING_SENELECBILL_ALHDL2] ORDER BY [NUMERO_COMMANDE]');
+    expect(batch.recordset).toEqual([{ NUMERO_COMMANDE: '2' }]);
+    await expect(p.request().query('SELECT [NO_SUCH_COLUMN] FROM [HEXING_SENELECBILL_ALHDL2]')).rejects.toMatchObject({
+      code: 'EREQUEST',
+      number: 50000,
+      message: expect.stringMatching(/^TDS peer: column "NO_SUCH_COLUMN" does not exist/),
+    });
+    await expect(p.request().query('SELECT TOP 10 PERCENT [ARRONDI] FROM [HEXING_SENELECBILL_ALHDL2]')).rejects.toMatchObject({
+      message: expect.stringMatching(/PERCENT/),
+    });
+  });
+
   it('a closed port: connect fails with ESOCKET', async () => {
     await peer.refuseConnections();
     await expect(pool().connect()).rejects.toMatchObject({ code: 'ESOCKET' });
