@@ -60,9 +60,11 @@ export class PeerConnection {
     }
   }
 
-  private send(payload: Buffer, endOfMessage = true): void {
+  /** Resolves once the last packet is handed to the socket (through TLS when it runs). */
+  private send(payload: Buffer, endOfMessage = true): Promise<void> {
     const out = this.bridge?.secure ? this.bridge.cleartext : this.socket;
-    for (const packet of encodeMessage(PacketType.REPLY, payload, this.packetSize, endOfMessage)) out.write(packet);
+    const packets = encodeMessage(PacketType.REPLY, payload, this.packetSize, endOfMessage);
+    return new Promise((resolve) => packets.forEach((packet, i) => out.write(packet, i === packets.length - 1 ? () => resolve() : undefined)));
   }
 
   private async handle(message: TdsMessage): Promise<void> {
@@ -105,7 +107,10 @@ export class PeerConnection {
     const login = decodeLogin7(payload);
     this.ctx.onLogin({ userName: login.userName, database: login.database, encrypted: this.bridge?.secure === true });
     const loginError = this.ctx.faults().loginError;
-    if (loginError) return this.send(Buffer.concat([t.error(loginError), t.done(t.Token.DONE, t.DoneStatus.ERROR)]));
+    if (loginError) {
+      void this.send(Buffer.concat([t.error(loginError), t.done(t.Token.DONE, t.DoneStatus.ERROR)]));
+      return;
+    }
     const requested = payload.readUInt32LE(8);
     const database = login.database || 'master';
     this.send(
@@ -121,7 +126,7 @@ export class PeerConnection {
   }
 
   private fail(error: t.ServerError, rpc: boolean): void {
-    this.send(Buffer.concat([t.error(error), t.done(rpc ? t.Token.DONEPROC : t.Token.DONE, t.DoneStatus.ERROR)]));
+    void this.send(Buffer.concat([t.error(error), t.done(rpc ? t.Token.DONEPROC : t.Token.DONE, t.DoneStatus.ERROR)]));
   }
 
   private async query(statement: string, params: readonly RpcParam[], rpc: boolean): Promise<void> {
@@ -138,12 +143,19 @@ export class PeerConnection {
       const result = await execute(this.ctx.db, statement, params, this.ctx.executeOptions).catch((e: unknown) => e as Error);
       if (reply.cancelled) return;
       if (result instanceof Error) return this.fail({ number: 50000, message: `TDS peer: ${result.message}` }, rpc);
-      const rows = result.rows.map((values) => t.row(result.columns, values));
+      let rows: Buffer[];
+      try {
+        rows = result.rows.map((values) => t.row(result.columns, values));
+      } catch (e) {
+        return this.fail({ number: 50000, message: `TDS peer: ${(e as Error).message}` }, rpc);
+      }
       const partial = faulty ? (faults.stallAfterRows ?? faults.killAfterRows) : undefined;
       if (partial !== undefined) {
         reply.open = true;
-        this.send(Buffer.concat([t.colMetadata(result.columns), ...rows.slice(0, partial)]), false);
+        const sent = this.send(Buffer.concat([t.colMetadata(result.columns), ...rows.slice(0, partial)]), false);
         if (faults.stallAfterRows === undefined) {
+          // The rows reach the client first, then the connection ends.
+          await sent;
           this.socket.end();
           return;
         }
