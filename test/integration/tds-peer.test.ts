@@ -1,9 +1,11 @@
 // The TDS test peer against the real `mssql` client (tedious 19) with production's TLS settings: typed rows from the
 // T-SQL's own text run on PostgreSQL, and what the client sees under each scripted fault.
 import { randomBytes } from 'node:crypto';
+import { type Socket, connect } from 'node:net';
 import sql from 'mssql';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MessageGatherer, PacketType, type TdsMessage, encodePacket } from '../support/tds/packets.js';
 import { tdsTestCa } from '../support/tds/test-ca.js';
 import { DEADLOCK_VICTIM, LOGIN_FAILED, TdsPeer } from '../support/tds/tds-peer.js';
 import { createEmptyDatabase, type TestDatabase } from '../support/services.js';
@@ -236,5 +238,43 @@ describe('TDS peer with the real mssql client', () => {
     expect(rows).toHaveLength(1);
     peer.inject({});
     expect((await sales(p, 1)).recordset).toHaveLength(1);
+  });
+});
+
+describe('TDS peer on a raw socket (what the driver rarely shows)', () => {
+  /** A plain TDS session: PRELOGIN without encryption, then a LOGIN7 whose names are all empty. */
+  async function session(): Promise<{ socket: Socket; next: () => Promise<TdsMessage> }> {
+    const socket = connect(peer.port, '127.0.0.1');
+    const gatherer = new MessageGatherer();
+    const inbox: TdsMessage[] = [];
+    socket.on('data', (bytes: Buffer) => inbox.push(...gatherer.push(bytes)));
+    const next = async (): Promise<TdsMessage> => waitFor('a reply message', () => inbox.shift());
+    socket.write(encodePacket(PacketType.PRELOGIN, 0x01, 1, Buffer.from('01' + '0006' + '0001' + 'ff' + '00', 'hex')));
+    const prelogin = await next();
+    expect(prelogin.payload[prelogin.payload.readUInt16BE(6)]).toBe(2); // ENCRYPT_NOT_SUP: the client asked for none
+    const login7 = Buffer.alloc(94);
+    login7.writeUInt32LE(4096, 8);
+    socket.write(encodePacket(PacketType.LOGIN7, 0x01, 1, login7));
+    expect((await next()).payload.includes(Buffer.from([0xad]))).toBe(true);
+    return { socket, next };
+  }
+
+  it('acknowledges an ATTENTION with nothing under way by a single DONE with the attention bit', async () => {
+    const { socket, next } = await session();
+    const attentions = peer.stats.attentions;
+    socket.write(encodePacket(PacketType.ATTENTION, 0x01, 1, Buffer.alloc(0)));
+    expect((await next()).payload.toString('hex')).toBe('fd' + '2000' + '0000' + '0000000000000000');
+    expect(peer.stats.attentions).toBe(attentions + 1);
+    expect(peer.stats.logins.at(-1)).toEqual({ userName: '', database: '', encrypted: false });
+    socket.destroy();
+  });
+
+  it('answers a message the client abandoned (ignore bit) with a plain DONE, running nothing', async () => {
+    const { socket, next } = await session();
+    const queries = peer.stats.queries.length;
+    socket.write(encodePacket(PacketType.RPC, 0x03, 1, Buffer.from('16000000', 'hex')));
+    expect((await next()).payload.toString('hex')).toBe('fd' + '0000' + '0000' + '0000000000000000');
+    expect(peer.stats.queries).toHaveLength(queries);
+    socket.destroy();
   });
 });
