@@ -140,10 +140,13 @@ describe('TDS peer with the real mssql client', () => {
     expect(peer.stats.queries).toContain(long);
   });
 
-  it('runs a plain batch too, and answers a text it cannot run with an ERROR naming the cause', async () => {
+  it('runs a plain batch and DATE values too, and answers a text it cannot run with an ERROR naming the cause', async () => {
     const p = await pool().connect();
     const batch = await p.request().batch('SELECT TOP 1 [NUMERO_COMMANDE] FROM [HEXING_SENELECBILL_ALHDL2] ORDER BY [NUMERO_COMMANDE]');
     expect(batch.recordset).toEqual([{ NUMERO_COMMANDE: '2' }]);
+    const date = await p.request().input('day', sql.Date, new Date('2026-03-01T00:00:00Z')).query('SELECT CAST(@day AS date) AS [DATFACT]');
+    expect(date.recordset).toEqual([{ DATFACT: new Date('2026-03-01T00:00:00Z') }]);
+    expect(date.recordset.columns.DATFACT!.type).toBe(sql.Date);
     await expect(p.request().query('SELECT [NO_SUCH_COLUMN] FROM [HEXING_SENELECBILL_ALHDL2]')).rejects.toMatchObject({
       code: 'EREQUEST',
       number: 50000,

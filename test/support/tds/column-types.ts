@@ -15,7 +15,8 @@ export type ColumnType =
   | { readonly kind: 'nvarchar'; readonly max: boolean }
   | { readonly kind: 'decimal'; readonly precision: number; readonly scale: number }
   | { readonly kind: 'datetime2'; readonly scale: number }
-  | { readonly kind: 'datetime' };
+  | { readonly kind: 'datetime' }
+  | { readonly kind: 'date' };
 
 /** What a ROW value may be before encoding; `null` is SQL NULL. Times take pg's text or a Date. */
 export type CellValue = number | bigint | string | boolean | Date | null;
@@ -32,6 +33,8 @@ export function typeInfo(type: ColumnType): Buffer {
       return Buffer.from([0x68, 1]);
     case 'datetime':
       return Buffer.from([0x6f, 8]);
+    case 'date':
+      return Buffer.from([0x28]);
     case 'datetime2':
       return Buffer.from([0x2a, type.scale]);
     case 'decimal':
@@ -45,13 +48,13 @@ export function typeInfo(type: ColumnType): Buffer {
 }
 
 /** Bytes of a DECIMAL value (sign byte included) for a precision, as SQL Server sizes them. */
-export function decimalLength(precision: number): number {
+function decimalLength(precision: number): number {
   if (precision < 1 || precision > 38) throw new Error(`DECIMAL precision ${precision} is outside 1..38`);
   return precision <= 9 ? 5 : precision <= 19 ? 9 : precision <= 28 ? 13 : 17;
 }
 
 /** Bytes of the time part of a DATETIME2 of this scale. */
-export function timeLength(scale: number): number {
+function timeLength(scale: number): number {
   return scale <= 2 ? 3 : scale <= 4 ? 4 : 5;
 }
 
@@ -72,6 +75,12 @@ export function encodeValue(type: ColumnType, value: CellValue): Buffer {
       return encodeDatetime2(type.scale, toMoment(value));
     case 'datetime':
       return encodeDatetime(toMoment(value));
+    case 'date': {
+      const out = Buffer.alloc(4);
+      out[0] = 3;
+      out.writeUIntLE(toMoment(value).days, 1, 3);
+      return out;
+    }
     case 'nvarchar':
       return type.max ? encodePlp(Buffer.from(String(value), 'utf16le')) : encodeUs(Buffer.from(String(value), 'utf16le'));
   }
@@ -100,7 +109,7 @@ function encodeUs(bytes: Buffer): Buffer {
 }
 
 /** PLP: UInt64 total length, then UInt32-length chunks, then a zero-length chunk. */
-export function encodePlp(bytes: Buffer): Buffer {
+function encodePlp(bytes: Buffer): Buffer {
   const head = Buffer.alloc(12);
   head.writeBigUInt64LE(BigInt(bytes.length), 0);
   head.writeUInt32LE(bytes.length, 8);
@@ -108,7 +117,7 @@ export function encodePlp(bytes: Buffer): Buffer {
 }
 
 /** `-12.5` at scale 2 → length 5, sign 0, magnitude 1250 little-endian. */
-export function encodeDecimal(precision: number, scale: number, text: string): Buffer {
+function encodeDecimal(precision: number, scale: number, text: string): Buffer {
   const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
   if (!m) throw new Error(`not a decimal: ${text}`);
   const fraction = (m[3] ?? '').padEnd(scale, '0');
@@ -126,7 +135,7 @@ export function encodeDecimal(precision: number, scale: number, text: string): B
   return out;
 }
 
-export function encodeDatetime2(scale: number, moment: SqlMoment): Buffer {
+function encodeDatetime2(scale: number, moment: SqlMoment): Buffer {
   const tLen = timeLength(scale);
   let units = moment.nanos / 10n ** BigInt(9 - scale);
   const out = Buffer.alloc(1 + tLen + 3);
@@ -140,7 +149,7 @@ export function encodeDatetime2(scale: number, moment: SqlMoment): Buffer {
 }
 
 /** DATETIME: Int32 days since 1900-01-01, UInt32 three-hundredths of a second since midnight. */
-export function encodeDatetime(moment: SqlMoment): Buffer {
+function encodeDatetime(moment: SqlMoment): Buffer {
   let days = daysSince1900(moment);
   let ticks = Number((moment.nanos * 300n + 500_000_000n) / 1_000_000_000n);
   if (ticks >= 300 * 86_400) {

@@ -23,7 +23,7 @@ export interface ExecuteOptions {
 // Every value as pg's text: exact numerics, timestamps without the process's time zone, microseconds kept.
 const RAW_TEXT: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value };
 
-const PG = { BOOL: 16, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, BPCHAR: 1042, VARCHAR: 1043, TIMESTAMP: 1114, NUMERIC: 1700 };
+const PG = { BOOL: 16, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, BPCHAR: 1042, VARCHAR: 1043, DATE: 1082, TIMESTAMP: 1114, NUMERIC: 1700 };
 
 export async function execute(db: Queryable, tsql: string, params: readonly RpcParam[], options: ExecuteOptions = {}): Promise<QueryResult> {
   const { text, names } = translateTsql(tsql);
@@ -60,6 +60,8 @@ export function columnType(field: Pick<pg.FieldDef, 'dataTypeID' | 'dataTypeModi
     case PG.VARCHAR:
     case PG.BPCHAR:
       return { kind: 'nvarchar', max: values.some((v) => v !== null && v.length > NVARCHAR_MAX_CHARS) };
+    case PG.DATE:
+      return { kind: 'date' };
     case PG.TIMESTAMP:
       // datetime2 without a scale is datetime2(7) in SQL Server.
       return { kind: 'datetime2', scale: field.dataTypeModifier >= 0 ? Math.min(field.dataTypeModifier, 7) : 7 };

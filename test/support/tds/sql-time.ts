@@ -29,10 +29,6 @@ export function parseMoment(text: string): SqlMoment {
   return { days, nanos: BigInt(seconds) * 1_000_000_000n + fraction };
 }
 
-export function momentFromDate(date: Date): SqlMoment {
-  return parseMoment(date.toISOString());
-}
-
 /** The moment as an ISO string (milliseconds, UTC): what the peer hands to pg for a date parameter. */
 export function momentToIso(moment: SqlMoment): string {
   const ms = EPOCH_0001_MS + moment.days * DAY_MS + Number(moment.nanos / 1_000_000n);

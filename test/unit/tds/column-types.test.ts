@@ -14,6 +14,7 @@ describe('TDS column types', () => {
     expect(hex(typeInfo({ kind: 'bit' }))).toBe('6801');
     expect(hex(typeInfo({ kind: 'datetime' }))).toBe('6f08');
     expect(hex(typeInfo({ kind: 'datetime2', scale: 3 }))).toBe('2a03');
+    expect(hex(typeInfo({ kind: 'date' }))).toBe('28');
     expect(hex(typeInfo({ kind: 'decimal', precision: 12, scale: 2 }))).toBe('6a090c02');
     expect(hex(typeInfo(NVARCHAR))).toBe('e7401f' + '0904d00034');
     expect(hex(typeInfo({ kind: 'nvarchar', max: true }))).toBe('e7ffff' + '0904d00034');
@@ -48,6 +49,11 @@ describe('TDS column types', () => {
     expect(hex(encodeValue({ kind: 'datetime2', scale: 7 }, new Date('0001-01-01T00:00:01Z')))).toBe('08' + '8096980000' + '000000');
   });
 
+  it('encodes DATE as length 3 and UInt24 days since 0001-01-01', () => {
+    expect(hex(encodeValue({ kind: 'date' }, '2000-01-01'))).toBe('03' + '07240b');
+    expect(hex(encodeValue({ kind: 'date' }, '0001-01-02'))).toBe('03' + '010000');
+  });
+
   it('encodes DATETIME as Int32 days since 1900 and UInt32 three-hundredths of a second', () => {
     expect(hex(encodeValue({ kind: 'datetime' }, '1900-01-01 00:00:00'))).toBe('080000000000000000');
     // 2000-01-01 is day 36524 = 0x8EAC; noon is 12 × 3600 × 300 = 12,960,000 = 0xC5C100.
@@ -57,7 +63,7 @@ describe('TDS column types', () => {
   });
 
   it('encodes NULL as length 0, NVARCHAR NULL as FFFF, NVARCHAR(MAX) NULL as the PLP null', () => {
-    for (const type of [{ kind: 'int' }, { kind: 'decimal', precision: 9, scale: 0 }, { kind: 'datetime2', scale: 7 }, { kind: 'datetime' }, { kind: 'bit' }] as ColumnType[]) {
+    for (const type of [{ kind: 'int' }, { kind: 'decimal', precision: 9, scale: 0 }, { kind: 'datetime2', scale: 7 }, { kind: 'datetime' }, { kind: 'date' }, { kind: 'bit' }] as ColumnType[]) {
       expect(hex(encodeValue(type, null))).toBe('00');
     }
     expect(hex(encodeValue(NVARCHAR, null))).toBe('ffff');
@@ -69,6 +75,7 @@ describe('TDS column types', () => {
     expect(columnType({ name: 'a', dataTypeID: 1700, dataTypeModifier: -1 }, ['1.5', '2.125', null])).toEqual({ kind: 'decimal', precision: 38, scale: 3 });
     expect(columnType({ name: 'a', dataTypeID: 25, dataTypeModifier: -1 }, ['x'.repeat(4001)])).toEqual({ kind: 'nvarchar', max: true });
     expect(columnType({ name: 'a', dataTypeID: 1114, dataTypeModifier: -1 }, [])).toEqual({ kind: 'datetime2', scale: 7 });
+    expect(columnType({ name: 'a', dataTypeID: 1082, dataTypeModifier: -1 }, [])).toEqual({ kind: 'date' });
     expect(() => columnType({ name: 'a', dataTypeID: 114, dataTypeModifier: -1 }, [])).toThrow(/no SQL Server type for pg type 114/);
   });
 });
