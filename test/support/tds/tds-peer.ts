@@ -17,6 +17,11 @@ export interface TdsPeerOptions extends ExecuteOptions {
   readonly faults?: PeerFaults;
 }
 
+/**
+ * `TdsPeer.start({ db, certificate: await tdsTestCa() })`, then point mssql at `localhost:peer.port` with
+ * `options: { encrypt: true, cryptoCredentialsDetails: { ca: caPem } }`. Faults: `inject({ … })` and
+ * `refuseConnections()` / `acceptConnections()`; what it saw: `stats`.
+ */
 export class TdsPeer {
   readonly stats: PeerStats = { connections: 0, logins: [], queries: [], attentions: 0 };
   private server: Server | undefined;
