@@ -56,7 +56,11 @@ export type ErrorCode =
   | 'BROKER_REJECTED'
   | 'LIVE_BUS_UNAVAILABLE'
   | 'PUSH_PIPELINE_CLOSED'
-  | 'FCM_TRANSPORT_FAILED';
+  | 'FCM_TRANSPORT_FAILED'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_TIMEOUT'
+  | 'SOURCE_QUERY_FAILED'
+  | 'SOURCE_NOT_ENCRYPTED';
 
 /**
  * Error code → HTTP status. 500 is left to errors nobody typed (INTERNAL). Codes that never reach a
@@ -118,4 +122,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   LIVE_BUS_UNAVAILABLE: 503,
   PUSH_PIPELINE_CLOSED: 503,
   FCM_TRANSPORT_FAILED: 502,
+  SOURCE_UNAVAILABLE: 503,
+  // The utility's database took the query and did not answer within our deadline.
+  SOURCE_TIMEOUT: 504,
+  // The utility's database answered with an error: retrying the same query will not help.
+  SOURCE_QUERY_FAILED: 502,
+  SOURCE_NOT_ENCRYPTED: 502,
 };
