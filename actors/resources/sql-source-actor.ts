@@ -47,7 +47,7 @@ interface State {
   readonly circuit: SourceCircuit;
   pool: SourcePool | undefined;
   connected: boolean;
-  /** The pool failed a probe or opened the circuit: the next attempt closes it and makes a new one. */
+  /** The pool failed a connect or a probe: the next attempt closes it and makes a new one. */
   suspect: boolean;
   attempting: boolean;
   nextAttempt: TimerHandle | undefined;
@@ -96,10 +96,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
       const { delayMs, opened } = s.circuit.failure(ctx.clock.now(), rnd(), why);
       if (opened) ctx.log.warn({ source, err: error, failures: s.circuit.failures, probeInMs: delayMs }, 'source circuit opened');
       // Connected below the threshold, the pool may recover by itself; otherwise the next attempt is on the timer.
-      if (!s.connected || s.circuit.state !== 'closed') {
-        s.suspect = true;
-        schedule(s, ctx, delayMs);
-      }
+      if (!s.connected || s.circuit.state !== 'closed') schedule(s, ctx, delayMs);
       report(s, ctx, error);
     };
 
@@ -225,7 +222,9 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
               report(s, ctx);
               return s;
             }
+            // The first probe after an outage reuses the pool (mssql's often recovers); one that failed is replaced next time.
             s.connected = false;
+            s.suspect = true;
             fail(s, ctx, msg.error, `connect or probe: ${errorMessage(msg.error)}`);
             return s;
           }
