@@ -51,7 +51,8 @@ function oneSource(raw: NodeJS.ProcessEnv, name: string, problems: string[]): So
   const caKey = envKey(name, 'CA_FILE');
   const text = (raw[urlKey] ?? '').trim();
   if (text === '') {
-    if (raw.APP_ENV === 'production') problems.push(`${urlKey}: required in production (the PostgreSQL twin of ${name} is for development, tests and the demo)`);
+    // The worker runs no source (tree: sources beside the services, on the API roles).
+    if (raw.APP_ENV === 'production' && raw.ROLE !== 'worker') problems.push(`${urlKey}: required in production (the PostgreSQL twin of ${name} is for development, tests and the demo)`);
     return { name, mode: 'twin' };
   }
   let url: URL;
