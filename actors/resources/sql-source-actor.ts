@@ -4,7 +4,7 @@ import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js'
 import type { BackoffPolicy } from '../../src/backoff.js';
 import type { TimerHandle } from '../../src/clock.js';
 import type { Reply } from '../../src/contracts/reply.js';
-import { AppError, errorMessage } from '../../src/errors/app-error.js';
+import { AppError, errorCode, errorMessage } from '../../src/errors/app-error.js';
 import { SourceCircuit } from '../../src/adapters/mssql/source-circuit.js';
 import {
   SourceQueryError,
@@ -67,7 +67,7 @@ const PROBE: SourceQuery = { name: 'probe', tsql: 'SELECT 1 AS ok', twin: 'SELEC
 export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<State | TwinState, Msg> {
   const { source } = options;
   const random = options.random ?? Math.random;
-  return () => (options.mode.kind === 'twin' ? twinBehaviour(options) : mssqlBehaviour(options, options.mode.pool, random));
+  return () => (options.mode.kind === 'twin' ? twinBehaviour() : mssqlBehaviour(options, options.mode.pool, random));
 
   function mssqlBehaviour(o: SqlSourceOptions, factory: SourcePoolFactory, rnd: () => number): ActorBehaviour<State | TwinState, Msg> {
     const describe = (s: State): string => {
@@ -120,13 +120,18 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
         } catch (error) {
           throw Object.assign(new Error('connect failed'), { pool: next, cause: error });
         }
+        // Stopped while connecting: nobody will own this pool, and its sockets would hold the process open.
+        if (ctx.signal.aborted) {
+          await next.close().catch(() => undefined);
+          throw Object.assign(new Error('source actor stopped while connecting'), { pool: next });
+        }
         return { pool: next, recreated: current !== undefined };
       };
       run().then(
         ({ pool, recreated }) => ctx.self.tell({ type: 'attempted', epoch, pool, recreated, error: undefined }),
         (error: unknown) => {
           const failed = (error as { pool?: SourcePool }).pool;
-          ctx.self.tell({ type: 'attempted', epoch, pool: failed ?? current!, recreated: false, error: failed ? (error as Error).cause : error });
+          ctx.self.tell({ type: 'attempted', epoch, pool: failed ?? current!, recreated: false, error: failed ? ((error as Error).cause ?? error) : error });
         },
       );
     };
@@ -223,6 +228,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
               return s;
             }
             // The first probe after an outage reuses the pool (mssql's often recovers); one that failed is replaced next time.
+            if (errorCode(msg.error) === 'SOURCE_NOT_ENCRYPTED') ctx.log.error({ source, err: msg.error }, 'source refused: the server did not negotiate encryption');
             s.connected = false;
             s.suspect = true;
             fail(s, ctx, msg.error, `connect or probe: ${errorMessage(msg.error)}`);
@@ -244,7 +250,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
     };
   }
 
-  function twinBehaviour(o: SqlSourceOptions): ActorBehaviour<State | TwinState, Msg> {
+  function twinBehaviour(): ActorBehaviour<State | TwinState, Msg> {
     return {
       init(ctx) {
         ctx.setStatus('running', `${source}: PostgreSQL twin (no SQL_${source.toUpperCase()}_URL)`);
@@ -255,7 +261,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
         const { query, replyTo } = msg;
         const run = async () => {
           const { text, values } = positionalTwin(query.twin, query.params);
-          const db = await resources(ctx, o.queryTimeoutMs).db();
+          const db = await resources(ctx).db();
           return (await db.query(text, values)).rows as SourceRow[];
         };
         run().then(
