@@ -37,7 +37,7 @@ type Outcome = { ok: true; rows: SourceRow[] } | { ok: false; error: unknown };
 // `epoch` tells this incarnation's results from those of the one it replaced (same name, same mailbox).
 type Internal =
   | { type: 'attempt' }
-  | { type: 'attempted'; epoch: symbol; pool: SourcePool; recreated: boolean; error: unknown }
+  | { type: 'attempted'; epoch: symbol; pool: SourcePool | undefined; recreated: boolean; error: unknown }
   | { type: 'ran'; epoch: symbol; pool: SourcePool; query: SourceQuery; replyTo: Reply<readonly SourceRow[]>; retried: boolean; outcome: Outcome }
   | { type: 'pool-error'; epoch: symbol; error: unknown };
 type Msg = SourceMessage | Internal;
@@ -101,7 +101,8 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
     };
 
     const attempt = (s: State, ctx: ActorContext<Msg>): void => {
-      if (s.attempting) return;
+      // Serving already (a timer of an earlier failure): nothing to probe.
+      if (s.attempting || (s.connected && s.circuit.state === 'closed')) return;
       s.attempting = true;
       s.circuit.probing(ctx.clock.now());
       const { epoch } = s;
@@ -131,7 +132,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
         ({ pool, recreated }) => ctx.self.tell({ type: 'attempted', epoch, pool, recreated, error: undefined }),
         (error: unknown) => {
           const failed = (error as { pool?: SourcePool }).pool;
-          ctx.self.tell({ type: 'attempted', epoch, pool: failed ?? current!, recreated: false, error: failed ? ((error as Error).cause ?? error) : error });
+          ctx.self.tell({ type: 'attempted', epoch, pool: failed ?? current, recreated: false, error: failed ? ((error as Error).cause ?? error) : error });
         },
       );
     };
@@ -212,7 +213,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
 
           case 'attempted': {
             if (msg.epoch !== s.epoch) {
-              if (msg.pool !== s.pool) void msg.pool.close().catch(() => undefined);
+              if (msg.pool !== s.pool) void msg.pool?.close().catch(() => undefined);
               return s;
             }
             s.attempting = false;
@@ -223,6 +224,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
               s.connected = true;
               s.suspect = false;
               s.lastError = undefined;
+              ctx.clearTimer(s.nextAttempt);
               s.circuit.success(ctx.clock.now());
               report(s, ctx);
               return s;
