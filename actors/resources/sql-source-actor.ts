@@ -1,5 +1,4 @@
-// A SQL source actor (one per utility database): owns its mssql pool and circuit, runs queries outside its mailbox,
-// or runs the queries' PostgreSQL twins when the source has no URL. An outage is state (backing-off), never a crash.
+// A SQL source actor (one per utility database): its mssql pool and circuit, or the queries' PostgreSQL twins without a URL.
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import type { BackoffPolicy } from '../../src/backoff.js';
 import type { TimerHandle } from '../../src/clock.js';
@@ -64,6 +63,11 @@ interface TwinState {
 const BACKOFF: BackoffPolicy = { minMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
 const PROBE: SourceQuery = { name: 'probe', tsql: 'SELECT 1 AS ok', twin: 'SELECT 1 AS ok', params: {} };
 
+/**
+ * The handler never awaits: a query is started on the pool and answered when it settles (a 'ran' message back).
+ * The circuit is the actor's outage state: closed is `running`; connecting, open and half-open are `backing-off`,
+ * and then callers get SOURCE_UNAVAILABLE at once, without the network. Only timers start connects and probes.
+ */
 export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<State | TwinState, Msg> {
   const { source } = options;
   const random = options.random ?? Math.random;
