@@ -86,7 +86,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
     };
 
     const report = (s: State, ctx: ActorContext<Msg>, error?: unknown): void => {
-      if (s.connected && s.circuit.state === 'closed') ctx.setStatus('running', s.circuit.totalFailures > 0 ? describe(s) : undefined);
+      if (s.connected && s.circuit.state === 'closed') ctx.setStatus('running', s.circuit.totalFailures + s.poolErrors > 0 ? describe(s) : undefined);
       else ctx.setStatus('backing-off', `${source}: ${describe(s)}; next attempt in ${Math.max(0, s.circuit.retryAt - ctx.clock.now())} ms`, error);
     };
 
@@ -246,6 +246,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
             // Seen, counted and shown; the failing queries themselves count toward the circuit.
             s.poolErrors++;
             ctx.log.warn({ source, err: msg.error }, 'source pool error');
+            report(s, ctx);
             return s;
         }
       },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqlSourceActor } from '../../../actors/resources/sql-source-actor.js';
 import type { SourceMessage, SourceQuery, SourceRow } from '../../../src/adapters/mssql/source-messages.js';
-import type { SourcePool, SourcePoolFactory } from '../../../src/adapters/mssql/source-pool.js';
+import type { SourcePool, SourcePoolFactory, SourcePoolHooks } from '../../../src/adapters/mssql/source-pool.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
 import { testRuntime } from '../../support/supervision.js';
 import { waitFor } from '../../support/wait.js';
@@ -45,7 +45,9 @@ afterEach(async () => {
 async function startWith(pools: FakePool[]) {
   const t = testRuntime();
   const made: FakePool[] = [];
-  const factory: SourcePoolFactory = () => {
+  const hooks: SourcePoolHooks[] = [];
+  const factory: SourcePoolFactory = (h) => {
+    hooks.push(h);
     const p = pools[made.length];
     if (!p) throw new Error('no more fake pools');
     made.push(p);
@@ -67,7 +69,7 @@ async function startWith(pools: FakePool[]) {
   const part = () => t.runtime.readiness('test').parts.find((p) => p.name === 'source-histh2mc')!;
   const query = () => t.runtime.ask<SourceMessage, 'query'>('source-histh2mc', 'query', { query: QUERY }, 60_000);
   await waitFor('connected', () => part().state === 'running' || t.clock.pendingTimers > 0);
-  return { ...t, part, query, made };
+  return { ...t, part, query, made, hooks };
 }
 
 const ok = () => Promise.resolve();
@@ -161,5 +163,15 @@ describe('sql source actor', () => {
     await waitFor('running', () => part().state === 'running');
     expect(await query()).toEqual(ROWS);
     expect(slow.closed).toBe(1);
+  });
+
+  it("hears the pool's error events, counts them and stays up", async () => {
+    const pool = new FakePool(ok, []);
+    const { query, part, hooks, runtime } = await startWith([pool]);
+    hooks[0]!.onError(Object.assign(new Error('socket killed mid-reply'), { code: 'ESOCKET' }));
+    await waitFor('counted', () => part().detail?.includes('pool errors 1'));
+    expect(part().state).toBe('running');
+    expect(runtime.tree().children![0]!.stats.crashes).toBe(0);
+    expect(await query()).toEqual(ROWS);
   });
 });
