@@ -16,6 +16,7 @@ import { postgresConfig, postgresEnv, type PostgresConfig } from './config/postg
 import { productionProblems } from './config/production.js';
 import { sandboxAllowed } from './config/sandbox.js';
 import { smsConfig, smsEnv, smsRisks, type SmsConfig } from './config/sms.js';
+import { sourcesFromEnv, type SourcesConfig } from './config/sources.js';
 import { jwtConfig, publicKeysProblems, signingKeyProblems, tokensEnv, type JwtConfig } from './config/tokens.js';
 
 export { ROLES, roleFromArgv, type Role } from './config/instance.js';
@@ -68,6 +69,8 @@ export interface Config {
   readonly ldap: LdapConfig | undefined;
   /** Customer sign-in hardening: the PIN lockout's failure window, the SMS budgets of one-time codes and their alarm. */
   readonly accounts: AccountsConfig;
+  /** The utility's SQL Server databases by name (SQL_SOURCES): each the real database, or its PostgreSQL twin. */
+  readonly sources: SourcesConfig;
   /** Risks an operator accepted with an explicit override, one line each: logged as warnings at every start. */
   readonly risks: readonly string[];
   /** Session lifetimes and the directory re-check of agents' sessions. */
@@ -123,6 +126,7 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
     ...signingKeyProblems(raw),
     ...ldapProblems(raw),
     ...publicKeysProblems(raw),
+    ...sourcesFromEnv(raw).problems,
   ];
 }
 
@@ -168,6 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       directoryGraceMs: e.DIRECTORY_GRACE_MS,
     },
     accounts: accountsConfig(e),
+    sources: sourcesFromEnv(raw).value,
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     risks: [...ldapRisks(e), ...smsRisks(e)],

@@ -57,7 +57,11 @@ export type ErrorCode =
   | 'LIVE_BUS_UNAVAILABLE'
   | 'PUSH_PIPELINE_CLOSED'
   | 'FCM_TRANSPORT_FAILED'
-  | 'SOURCE_ROW_INVALID';
+  | 'SOURCE_ROW_INVALID'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_TIMEOUT'
+  | 'SOURCE_QUERY_FAILED'
+  | 'SOURCE_NOT_ENCRYPTED';
 
 /**
  * Error code → HTTP status. 500 is left to errors nobody typed (INTERNAL). Codes that never reach a
@@ -121,4 +125,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   FCM_TRANSPORT_FAILED: 502,
   // A utility database answered with a row our mapper refuses: asking again returns the same row.
   SOURCE_ROW_INVALID: 502,
+  SOURCE_UNAVAILABLE: 503,
+  // The utility's database took the query and did not answer within our deadline.
+  SOURCE_TIMEOUT: 504,
+  // The utility's database answered with an error: retrying the same query will not help.
+  SOURCE_QUERY_FAILED: 502,
+  SOURCE_NOT_ENCRYPTED: 502,
 };

@@ -9,6 +9,7 @@ import { actor, supervisor, type SupervisorSpec } from '../child-spec.js';
 import { dispatchChildren, runsDispatch } from './dispatch.js';
 import { resourcesSupervisor } from './resources.js';
 import { servicesSupervisor } from './services.js';
+import { sourcesSupervisor } from './sources.js';
 import type { TreeContext } from './tree-context.js';
 
 export const ROOT = 'root';
@@ -53,7 +54,8 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
         ),
       }),
       ...(runsDispatch(config) ? dispatchChildren(ctx) : []),
-      ...(config.role !== 'worker' ? [servicesSupervisor(ctx)] : []),
+      // The utility's databases, for the services that read them; a source down never makes the process unready.
+      ...(config.role !== 'worker' ? [sourcesSupervisor(ctx), servicesSupervisor(ctx)] : []),
     ],
   });
 }
