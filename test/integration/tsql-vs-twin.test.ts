@@ -160,7 +160,7 @@ describe('T-SQL through the TDS peer vs the twins', () => {
 
   it('register-app-meter: through the peer it inserts once (1 then 0 rows), and the twin agrees on the same table', async () => {
     const sic = link('sic');
-    const first = { meter: '14233330000', type: 'prepaid' as const };
+    const first = CASES['register-app-meter']![0] as { meter: string; type: 'prepaid' };
     expect((await runTsql(registerAppMeter, first)).rowsAffected).toEqual([1]);
     expect((await runTsql(registerAppMeter, first)).rowsAffected).toEqual([0]);
     expect(await writeTwin(twinPool, registerAppMeter, first)).toBe(0);
@@ -170,7 +170,7 @@ describe('T-SQL through the TDS peer vs the twins', () => {
     expect((await runTsql(registerAppMeter, second)).rowsAffected).toEqual([0]);
     const { rows } = await twinPool.query('SELECT "numero", "type_compteur" FROM sic."compteurs_app_mobile" ORDER BY "numero"');
     expect(rows).toEqual([
-      { numero: '14233330000', type_compteur: 1 },
+      { numero: METER, type_compteur: 1 },
       { numero: '14244440000', type_compteur: 2 },
     ]);
     expect(sic.peer.stats.queries.filter((q) => q === registerAppMeter.tsql)).toHaveLength(3);
