@@ -28,7 +28,8 @@ interface Reply {
   wake?: () => void;
 }
 
-const SELECT = 0xc1;
+/** The DONE token's current command (TDS CurCmd) by pg's command tag. */
+const CUR_CMD: Readonly<Record<string, number>> = { SELECT: 0xc1, INSERT: 0xc3, DELETE: 0xc4, UPDATE: 0xc5 };
 
 export class PeerConnection {
   private readonly plain = new MessageGatherer();
@@ -161,10 +162,13 @@ export class PeerConnection {
         }
         return await this.pause(reply, undefined);
       }
+      const curCmd = CUR_CMD[result.command] ?? CUR_CMD.SELECT!;
       const tail = rpc
-        ? [t.done(t.Token.DONEINPROC, t.DoneStatus.MORE | t.DoneStatus.COUNT, rows.length, SELECT), t.returnStatus(0), t.done(t.Token.DONEPROC, t.DoneStatus.FINAL)]
-        : [t.done(t.Token.DONE, t.DoneStatus.COUNT, rows.length, SELECT)];
-      this.send(Buffer.concat([t.colMetadata(result.columns), ...rows, ...tail]));
+        ? [t.done(t.Token.DONEINPROC, t.DoneStatus.MORE | t.DoneStatus.COUNT, result.rowCount, curCmd), t.returnStatus(0), t.done(t.Token.DONEPROC, t.DoneStatus.FINAL)]
+        : [t.done(t.Token.DONE, t.DoneStatus.COUNT, result.rowCount, curCmd)];
+      // A statement without a result set (INSERT without OUTPUT) sends no COLMETADATA, as SQL Server does: only its count.
+      const head = result.columns.length > 0 ? [t.colMetadata(result.columns), ...rows] : [];
+      this.send(Buffer.concat([...head, ...tail]));
     } finally {
       if (this.reply === reply) this.reply = undefined;
     }

@@ -13,6 +13,10 @@ export interface Queryable {
 export interface QueryResult {
   readonly columns: readonly Column[];
   readonly rows: readonly (readonly CellValue[])[];
+  /** Rows returned, or changed by an INSERT, UPDATE or DELETE: the DONE token's count. */
+  readonly rowCount: number;
+  /** The statement's kind as pg names it (`SELECT`, `INSERT`, …): the DONE token's current command. */
+  readonly command: string;
 }
 
 export interface ExecuteOptions {
@@ -23,10 +27,10 @@ export interface ExecuteOptions {
 // Every value as pg's text: exact numerics, timestamps without the process's time zone, microseconds kept.
 const RAW_TEXT: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value };
 
-const PG = { BOOL: 16, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, BPCHAR: 1042, VARCHAR: 1043, DATE: 1082, TIMESTAMP: 1114, NUMERIC: 1700 };
+const PG = { BOOL: 16, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, BPCHAR: 1042, VARCHAR: 1043, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, NUMERIC: 1700 };
 
 export async function execute(db: Queryable, tsql: string, params: readonly RpcParam[], options: ExecuteOptions = {}): Promise<QueryResult> {
-  const { text, names } = translateTsql(tsql);
+  const { text, names } = translateTsql(tsql, (name) => pgCast(params.find((p) => p.name.toLowerCase() === `@${name.toLowerCase()}`)?.type));
   const values = names.map((name) => {
     const param = params.find((p) => p.name.toLowerCase() === `@${name.toLowerCase()}`);
     if (!param) throw new Error(`the statement uses @${name} but the call declares no such parameter`);
@@ -37,10 +41,45 @@ export async function execute(db: Queryable, tsql: string, params: readonly RpcP
   const rows = result.rows as (string | null)[][];
   const columns = result.fields.map((field, index): Column => {
     const name = field.name === '?column?' ? '' : field.name;
-    const type = datetime.has(name.toLowerCase()) && field.dataTypeID === PG.TIMESTAMP ? { kind: 'datetime' as const } : columnType(field, rows.map((r) => r[index] ?? null));
+    const type = datetime.has(name.toLowerCase()) && (field.dataTypeID === PG.TIMESTAMP || field.dataTypeID === PG.TIMESTAMPTZ) ? { kind: 'datetime' as const } : columnType(field, rows.map((r) => r[index] ?? null));
     return { name, type };
   });
-  return { columns, rows: rows.map((r) => r.map((value, index) => cell(columns[index]!.type, value))) };
+  return {
+    columns,
+    rows: rows.map((r) => r.map((value, index) => cell(columns[index]!.type, value))),
+    rowCount: result.rowCount ?? rows.length,
+    command: result.command,
+  };
+}
+
+/**
+ * The pg type a declared parameter type reads as. Dates stay uncast: pg then reads their UTC text as the column's own
+ * type (timestamp or timestamptz) does, where a cast would bring in the session's time zone.
+ */
+export function pgCast(declared: string | undefined): string | undefined {
+  const base = declared?.toLowerCase().replace(/\(.*$/, '');
+  switch (base) {
+    case 'tinyint':
+    case 'smallint':
+      return 'smallint';
+    case 'int':
+      return 'int';
+    case 'bigint':
+      return 'bigint';
+    case 'real':
+      return 'real';
+    case 'float':
+      return 'float8';
+    case 'bit':
+      return 'boolean';
+    case 'decimal':
+      return 'numeric';
+    case 'nvarchar':
+    case 'varchar':
+      return 'text';
+    default:
+      return undefined;
+  }
 }
 
 /** The TDS type of a pg result column; text columns longer than 4000 characters become NVARCHAR(MAX). */
@@ -63,7 +102,8 @@ export function columnType(field: Pick<pg.FieldDef, 'dataTypeID' | 'dataTypeModi
     case PG.DATE:
       return { kind: 'date' };
     case PG.TIMESTAMP:
-      // datetime2 without a scale is datetime2(7) in SQL Server.
+    case PG.TIMESTAMPTZ:
+      // datetime2 without a scale is datetime2(7) in SQL Server; a timestamptz's value is sent in UTC (sql-time.ts).
       return { kind: 'datetime2', scale: field.dataTypeModifier >= 0 ? Math.min(field.dataTypeModifier, 7) : 7 };
     case PG.NUMERIC:
       return numericType(field.dataTypeModifier, values);

@@ -19,14 +19,28 @@ function utcMs(year: number, month: number, day: number): number {
   return d.getTime();
 }
 
-/** Reads pg's text of a timestamp (`2024-03-01 08:30:00.123456`) or an ISO string ending in Z. */
+const DAY_NANOS = 86_400n * 1_000_000_000n;
+
+/**
+ * Reads pg's text of a timestamp (`2024-03-01 08:30:00.123456`), of a timestamptz (`… +00`, `… -01:30`: brought to
+ * UTC, as SQL Server has no zone to send) or an ISO string ending in Z.
+ */
 export function parseMoment(text: string): SqlMoment {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?Z?$/.exec(text);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2})(?::?(\d{2}))?(?::(\d{2}))?)?$/.exec(text);
   if (!m) throw new Error(`not a timestamp the TDS peer can encode: ${text}`);
-  const days = Math.round((utcMs(Number(m[1]), Number(m[2]), Number(m[3])) - EPOCH_0001_MS) / DAY_MS);
+  let days = Math.round((utcMs(Number(m[1]), Number(m[2]), Number(m[3])) - EPOCH_0001_MS) / DAY_MS);
   const seconds = Number(m[4] ?? 0) * 3600 + Number(m[5] ?? 0) * 60 + Number(m[6] ?? 0);
-  const fraction = BigInt((m[7] ?? '').padEnd(9, '0'));
-  return { days, nanos: BigInt(seconds) * 1_000_000_000n + fraction };
+  const offset = (m[8] === '-' ? -1 : 1) * (Number(m[9] ?? 0) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0));
+  let nanos = BigInt(seconds - offset) * 1_000_000_000n + BigInt((m[7] ?? '').padEnd(9, '0'));
+  while (nanos < 0n) {
+    nanos += DAY_NANOS;
+    days -= 1;
+  }
+  while (nanos >= DAY_NANOS) {
+    nanos -= DAY_NANOS;
+    days += 1;
+  }
+  return { days, nanos };
 }
 
 /** The moment as an ISO string (milliseconds, UTC): what the peer hands to pg for a date parameter. */

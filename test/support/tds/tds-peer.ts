@@ -10,7 +10,11 @@ export type { PeerFaults, PeerStats, LoginRecord } from './faults.js';
 export { DEADLOCK_VICTIM, LOGIN_FAILED } from './faults.js';
 
 export interface TdsPeerOptions extends ExecuteOptions {
-  /** Where the received T-SQL runs, translated to PostgreSQL. */
+  /**
+   * Where the received T-SQL runs, translated to PostgreSQL. Give it a session in UTC (`-c TimeZone=UTC`: SQL Server's
+   * datetimes carry no zone, so MONTH() and dates compared with datetimes must not move) and a `search_path` naming
+   * the schema that holds the tables the T-SQL names bare or as dbo.X (one peer per source database).
+   */
   readonly db: Queryable;
   /** The server's certificate (tdsTestCa() makes one for 127.0.0.1 and localhost). */
   readonly certificate: ServerCertificate;

@@ -10,18 +10,31 @@ export class UnsupportedTsqlError extends Error {}
 
 const WORD = /[A-Za-z_][A-Za-z0-9_$#]*/y;
 
+// Table hints only steer SQL Server's locking; PostgreSQL takes its own locks, so they are dropped.
+const TABLE_HINTS = /^\(\s*(?:NOLOCK|UPDLOCK|HOLDLOCK|ROWLOCK|READPAST|READCOMMITTED|SERIALIZABLE)(?:\s*,\s*(?:NOLOCK|UPDLOCK|HOLDLOCK|ROWLOCK|READPAST|READCOMMITTED|SERIALIZABLE))*\s*\)/i;
+
+// Date parts SQL Server returns as int; pg's EXTRACT returns numeric, hence the cast.
+const DATE_PARTS = new Set(['YEAR', 'MONTH', 'DAY']);
+
 /**
  * Supported: [bracketed names] → "quoted" (case kept), a `dbo.` schema prefix dropped (the twins live in the
- * default schema), N'…' literals → '…', @name parameters → $n (one number per name), one `TOP (expr)` / `TOP n`
- * per text → `LIMIT expr` at its end, ISNULL( → COALESCE(, WITH (NOLOCK) and `--` comments dropped. The rest
+ * connection's search_path), N'…' literals → '…', @name parameters → $n (one number per name), one `TOP (expr)` /
+ * `TOP n` per text → `LIMIT expr` at its end, ISNULL( → COALESCE(, YEAR/MONTH/DAY(x) → EXTRACT(… FROM x)::int,
+ * DATEFROMPARTS( → make_date(, table hints (WITH (NOLOCK), WITH (UPDLOCK, HOLDLOCK), …) and `--` comments dropped.
+ * Date functions read the pg session's time zone: the peer's connection runs in UTC, as the sources' datetimes
+ * hold Dakar time, which is UTC all year. The rest
  * passes through unchanged (OFFSET … ROWS FETCH NEXT … ROWS ONLY, ORDER BY, CASE, CAST, IN read the same in pg);
  * a text pg cannot run comes back to the client as an ERROR token naming pg's complaint.
+ * `castOf(name)` gives a parameter's pg type, written as `$n::type` at each use: SQL Server types a parameter by its
+ * declaration, pg by its context, which is ambiguous or contradictory in `SELECT @a … WHERE [col] = @a`.
  * @throws UnsupportedTsqlError for two TOPs, TOP … PERCENT / WITH TIES, unterminated strings or brackets.
  */
-export function translateTsql(tsql: string): Translation {
+export function translateTsql(tsql: string, castOf: (name: string) => string | undefined = () => undefined): Translation {
   const names: string[] = [];
   const out: string[] = [];
   let limit: string | undefined;
+  // What each open parenthesis closes with: `)`, or `)::int` after a date part's EXTRACT.
+  const closers: string[] = [];
   let i = 0;
   const peekWord = (at: number): string | undefined => {
     WORD.lastIndex = at;
@@ -35,7 +48,8 @@ export function translateTsql(tsql: string): Translation {
     const key = name.toLowerCase();
     let index = names.findIndex((n) => n.toLowerCase() === key);
     if (index < 0) index = names.push(name) - 1;
-    return `$${index + 1}`;
+    const cast = castOf(name);
+    return cast ? `$${index + 1}::${cast}` : `$${index + 1}`;
   };
 
   while (i < tsql.length) {
@@ -79,12 +93,26 @@ export function translateTsql(tsql: string): Translation {
       } else if (upper === 'ISNULL' && tsql[next] === '(') {
         out.push('COALESCE');
         i += word.length;
-      } else if (upper === 'WITH' && /^\(\s*NOLOCK\s*\)/i.test(tsql.slice(next))) {
-        i = skipSpace(next + /^\(\s*NOLOCK\s*\)/i.exec(tsql.slice(next))![0].length);
+      } else if (DATE_PARTS.has(upper) && tsql[next] === '(') {
+        out.push(`EXTRACT(${upper} FROM `);
+        closers.push(')::int');
+        i = next + 1;
+      } else if (upper === 'DATEFROMPARTS' && tsql[next] === '(') {
+        out.push('make_date');
+        i += word.length;
+      } else if (upper === 'WITH' && TABLE_HINTS.test(tsql.slice(next))) {
+        i = skipSpace(next + TABLE_HINTS.exec(tsql.slice(next))![0].length);
       } else {
         out.push(word);
         i += word.length;
       }
+    } else if (c === '(') {
+      closers.push(')');
+      out.push(c);
+      i += 1;
+    } else if (c === ')') {
+      out.push(closers.pop() ?? ')');
+      i += 1;
     } else {
       out.push(c);
       i += 1;
