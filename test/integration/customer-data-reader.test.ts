@@ -1,6 +1,7 @@
-// CustomerDataReader on a real runtime: the postgres and cache actors (PostgreSQL, Redis) and a source actor in twin
-// mode over migration 0014's twins. A read is mapped, the same read comes from Redis without a second source query,
-// and with the source actor stopped a cached read past its TTL is answered stale with its age, an uncached one 503.
+// CustomerDataReader on a real runtime with Redis: over a twin source actor (migration 0014's tables) and over the
+// real mssql driver to the TDS peer. A read is mapped, the same read comes from Redis without a second source query,
+// and in an outage (the actor stopped; the peer gone and the circuit open) a cached read past its TTL is answered
+// stale with its age while an uncached one fails with a typed 503.
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { postgresActor } from '../../actors/resources/postgres-actor.js';
 import { sqlSourceActor } from '../../actors/resources/sql-source-actor.js';
 import type { ActorBehaviour, Message } from '../../src/actor-behaviour.js';
 import { sourceKey } from '../../src/adapters/cache/stale-reads.js';
+import { mssqlPoolFactory } from '../../src/adapters/mssql/source-pool.js';
 import { ManualClock, SystemClock } from '../../src/clock.js';
 import { CustomerDataReader, contractDetails, readCachePolicy } from '../../src/customer-data/index.js';
 import { ERROR_STATUS } from '../../src/errors/error-codes.js';
@@ -18,6 +20,8 @@ import { Runtime } from '../../supervisors/runtime.js';
 import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
 import { readTwin } from '../support/source-twin.js';
 import { seedTwinRows } from '../support/source-twin-rows.js';
+import { tdsTestCa } from '../support/tds/test-ca.js';
+import { TdsPeer } from '../support/tds/tds-peer.js';
 import { waitFor } from '../support/wait.js';
 
 const HOUR = 3_600_000;
@@ -117,5 +121,94 @@ describe('CustomerDataReader (twin sources, Redis)', () => {
     await expect(reader.read(contractDetails, NEVER_CACHED)).rejects.toMatchObject({ code: 'ACTOR_STOPPED' });
     expect(ERROR_STATUS.ACTOR_STOPPED).toBe(503);
     expect(probe.queries).toBe(1);
+  });
+});
+
+describe('CustomerDataReader (the T-SQL through mssql to the TDS peer, Redis)', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let peerDb: pg.Client;
+  let peer: TdsPeer;
+  let redis: Redis;
+  let runtime: Runtime;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    await seedTwinRows(pool);
+    // The peer runs the T-SQL it receives over BI_ODS's twin tables (its schema first on the path), in UTC.
+    peerDb = new pg.Client({ connectionString: db.url, options: '-c search_path=bi_ods -c TimeZone=UTC' });
+    await peerDb.connect();
+    const certificate = await tdsTestCa();
+    peer = await TdsPeer.start({ db: peerDb, certificate });
+    redis = new Redis(servicesEnv().TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    await redis.del(redisKey(CACHED), redisKey(NEVER_CACHED));
+    runtime = new Runtime({ clock: new SystemClock(), log: silentLogger() });
+    const source = sqlSourceActor({
+      source: 'bi_ods',
+      mode: {
+        kind: 'mssql',
+        pool: mssqlPoolFactory({
+          source: 'bi_ods',
+          server: 'localhost',
+          port: peer.port,
+          database: 'BI_ODS',
+          user: 'samaconso_reader',
+          password: 'peer-accepts-any-password',
+          ca: certificate.caPem,
+          connectTimeoutMs: 2_000,
+          requestTimeoutMs: 5_000,
+          poolMax: 2,
+          appName: 'samaconso-test',
+        }),
+      },
+      queryTimeoutMs: 5_000,
+      // One failure opens the circuit, and no probe comes within the test: while open, nothing reaches the network.
+      failureThreshold: 1,
+      backoff: { minMs: 600_000, maxMs: 600_000 },
+    });
+    await runtime.start(
+      supervisor({
+        name: 'root',
+        children: [
+          actor({ name: 'cache', readiness: 'required', behaviour: cacheActor({ mode: 'redis', url: servicesEnv().TEST_REDIS_URL }) }),
+          actor({ name: 'source-bi_ods', readiness: 'optional', behaviour: source }),
+        ],
+      }),
+    );
+    const state = (name: string) => runtime.readiness('test').parts.find((p) => p.name === name)?.state;
+    await waitFor('cache and source running', () => state('cache') === 'running' && state('source-bi_ods') === 'running');
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await peer?.close();
+    await peerDb?.end();
+    await redis?.quit();
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it('reads through the real driver, serves the same read from Redis, and answers stale or SOURCE_UNAVAILABLE once the circuit opens', async () => {
+    const clock = new ManualClock();
+    const reader = new CustomerDataReader({ asker: runtime, clock, queryTimeoutMs: 5_000 });
+    const ranContract = () => peer.stats.queries.filter((q) => q.includes('FKKVKP')).length;
+
+    const first = await reader.read(contractDetails, CACHED);
+    expect(first).toEqual({ rows: await readTwin(pool, contractDetails, CACHED), stale: false, ageMs: 0 });
+    expect(ranContract()).toBe(1);
+    clock.advance(60_000);
+    expect(await reader.read(contractDetails, CACHED)).toEqual({ ...first, ageMs: 60_000 });
+    expect(ranContract()).toBe(1);
+
+    await peer.refuseConnections();
+    clock.advance(HOUR);
+    // The connection is cut: the query fails as an outage, the circuit opens, the cached rows are served stale.
+    expect(await reader.read(contractDetails, CACHED)).toEqual({ rows: first.rows, stale: true, ageMs: HOUR + 60_000 });
+    await waitFor('circuit open', () => runtime.readiness('test').parts.find((p) => p.name === 'source-bi_ods')?.state === 'backing-off');
+    const connections = peer.stats.connections;
+    await expect(reader.read(contractDetails, NEVER_CACHED)).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE', source: 'bi_ods' });
+    expect(ERROR_STATUS.SOURCE_UNAVAILABLE).toBe(503);
+    expect(peer.stats.connections).toBe(connections);
   });
 });
