@@ -10,6 +10,8 @@ import { subscriptionSteps } from './subscription-steps.js';
 export { METER_TYPE_CODE, type MeterKind, registerAppMeter } from './app-meter-registry.js';
 export { type Bill, billsInPeriod, latestBills, monthlyBills } from './bills.js';
 export { type ContractDetails, contractDetails } from './contract.js';
+export { type ReadCachePolicy, readCachePolicy } from './cache-policies.js';
+export { type CustomerDataAnswer, CustomerDataReader, type CustomerDataReaderOptions, isSourceOutageForReads } from './customer-data-reader.js';
 export { type PostpaidAccount, type PrepaidCustomer, postpaidAccount, prepaidCustomer } from './meter-lookups.js';
 export { type Purchase, latestPurchases, monthlyPurchases, purchasesInPeriod } from './purchases.js';
 export { type SubscriptionStep, subscriptionSteps } from './subscription-steps.js';
