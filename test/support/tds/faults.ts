@@ -37,6 +37,8 @@ export interface PeerStats {
   /** Statement texts as received (sp_executesql's @statement or a batch's text), session-setup batches left out. */
   readonly queries: string[];
   attentions: number;
+  /** Replies that stalled half-way (stallAfterRows), counted once their rows were written: the client holds them. */
+  stalled: number;
 }
 
 export const DEADLOCK_VICTIM: ServerError = {
