@@ -1,5 +1,4 @@
-// The real source actor (the tree's wiring: an mssql:// URL and a CA file) through the TDS peer with the real mssql
-// client: TLS with the CA, our refusal of plain text, our deadline, a killed reply, 1205, the circuit, a recreated pool.
+// The real source actor, configured by an mssql:// URL and a CA file, through the TDS peer and the real mssql client.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

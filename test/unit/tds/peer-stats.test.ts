@@ -1,3 +1,4 @@
+// What the TDS peer counts on raw sockets: connections that ended, replies stalled half-way.
 import { type Socket, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type pg from 'pg';
