@@ -121,11 +121,13 @@ export async function runWithDeadline(pool: sql.ConnectionPool, source: string, 
   let timer: TimerHandle | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => {
+      // Rejected first: closing the connection fails the request at once (ECLOSE), and the race takes whichever
+      // settled first, so the caller would read a lost connection instead of our deadline.
+      reject(new SourceTimeoutError(source, query.name, deadlineMs));
       // ATTENTION asks the server to stop; closing the connection retires it (a stalled reply never ends otherwise,
       // and the server aborts a closed session's batch anyway). The pool drops a closed connection at its next acquire.
       request.cancel();
       (connection as unknown as { close?: () => void } | undefined)?.close?.();
-      reject(new SourceTimeoutError(source, query.name, deadlineMs));
     }, deadlineMs);
   });
   try {

@@ -18,6 +18,8 @@ export interface PeerContext {
   onLogin(login: LoginRecord): void;
   onQuery(statement: string): void;
   onAttention(): void;
+  /** A reply's partial rows were written and it now stalls. */
+  onStalled(): void;
 }
 
 /** A query reply under way: an ATTENTION cancels it and ends it itself. */
@@ -153,13 +155,15 @@ export class PeerConnection {
       const partial = faulty ? (faults.stallAfterRows ?? faults.killAfterRows) : undefined;
       if (partial !== undefined) {
         reply.open = true;
-        const sent = this.send(Buffer.concat([t.colMetadata(result.columns), ...rows.slice(0, partial)]), false);
+        // The rows reach the client first, then the connection ends or the reply stalls.
+        await this.send(Buffer.concat([t.colMetadata(result.columns), ...rows.slice(0, partial)]), false);
         if (faults.stallAfterRows === undefined) {
-          // The rows reach the client first, then the connection ends.
-          await sent;
           this.socket.end();
           return;
         }
+        this.ctx.onStalled();
+        // Cancelled or cut while the rows were written: nothing is left to wait for.
+        if (reply.cancelled || this.socket.destroyed) return;
         return await this.pause(reply, undefined);
       }
       const curCmd = CUR_CMD[result.command] ?? CUR_CMD.SELECT!;

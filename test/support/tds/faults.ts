@@ -31,10 +31,14 @@ export interface LoginRecord {
 
 export interface PeerStats {
   connections: number;
+  /** Connections that ended (either side closed them): a client retiring one shows here. */
+  closed: number;
   readonly logins: LoginRecord[];
   /** Statement texts as received (sp_executesql's @statement or a batch's text), session-setup batches left out. */
   readonly queries: string[];
   attentions: number;
+  /** Replies that stalled half-way (stallAfterRows), counted once their rows were written: the client holds them. */
+  stalled: number;
 }
 
 export const DEADLOCK_VICTIM: ServerError = {

@@ -27,7 +27,7 @@ export interface TdsPeerOptions extends ExecuteOptions {
  * `refuseConnections()` / `acceptConnections()`; what it saw: `stats`.
  */
 export class TdsPeer {
-  readonly stats: PeerStats = { connections: 0, logins: [], queries: [], attentions: 0 };
+  readonly stats: PeerStats = { connections: 0, closed: 0, logins: [], queries: [], attentions: 0, stalled: 0 };
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private current: PeerFaults;
@@ -83,7 +83,10 @@ export class TdsPeer {
   private accept(socket: Socket): void {
     this.stats.connections += 1;
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.stats.closed += 1;
+    });
     socket.on('error', () => undefined);
     if (this.current.closeAtOnce) {
       socket.destroy();
@@ -100,6 +103,9 @@ export class TdsPeer {
       onQuery: (statement) => this.stats.queries.push(statement),
       onAttention: () => {
         this.stats.attentions += 1;
+      },
+      onStalled: () => {
+        this.stats.stalled += 1;
       },
     });
   }

@@ -24,6 +24,14 @@ class SilentConnection extends EventEmitter {
   }
 }
 
+/** As tedious's own: closing fails the request under way at once (ECLOSE), inside close(). */
+class ClosingConnection extends SilentConnection {
+  override close() {
+    super.close();
+    for (const request of this.requests.splice(0)) request.callback(Object.assign(new Error('Connection closed before request completed.'), { code: 'ECLOSE' }));
+  }
+}
+
 /** The pool side mssql's Request reads: connected, its config, and acquire/release of one connection. */
 function poolOf(connection: SilentConnection) {
   const released: unknown[] = [];
@@ -58,6 +66,20 @@ describe('query deadline', () => {
     clock.advance(1);
     expect(await outcome).toMatchObject({ code: 'SOURCE_TIMEOUT', source: 'histh2mc', query: 'bills-of-account', deadlineMs: 2_000 });
     expect(connection.cancels).toBe(1);
+    expect(connection.closes).toBe(1);
+  });
+
+  it('answers SOURCE_TIMEOUT even though closing the connection fails the request at once (ECLOSE)', async () => {
+    const connection = new ClosingConnection();
+    const { pool } = poolOf(connection);
+    const clock = new ManualClock();
+    const outcome = runWithDeadline(pool, 'sic', clock, QUERY, 2_000).then(
+      () => 'answered',
+      (e: unknown) => e,
+    );
+    while (connection.requests.length === 0) await new Promise((r) => setImmediate(r));
+    clock.advance(2_000);
+    expect(await outcome).toMatchObject({ code: 'SOURCE_TIMEOUT', source: 'sic', deadlineMs: 2_000 });
     expect(connection.closes).toBe(1);
   });
 
