@@ -1,6 +1,6 @@
 // GET /v1/subscriptions/:noticeNumber through a whole node, its bi_ods source in twin mode over seeded rows: the steps
 // to the phone on file in any notation, one identical 404 for a wrong phone and an unknown number, 400s naming the
-// field, the per-notice limit tripping across addresses while another number still answers, and 304 on a matching ETag.
+// field, the per-notice limit tripping across addresses while another number still answers, 304 on a matching ETag, OpenAPI.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IP_LIMITS } from '../../src/adapters/cache/ip-limiter.js';
@@ -95,6 +95,15 @@ describe('GET /v1/subscriptions/:noticeNumber', () => {
       expect(res.body?.code, path).toBe('VALIDATION_FAILED');
       expect(res.body?.fields.map((f: { path: string }) => f.path), path).toContain(field);
     }
+  });
+
+  it('is documented in OpenAPI from the zod schemas: the path parameter and the required phone', async () => {
+    const doc = (await get('/openapi.json')).body!;
+    const op = doc.paths['/v1/subscriptions/{noticeNumber}']?.get;
+    expect(op).toBeDefined();
+    const params = (op.parameters as { name: string; in: string; required?: boolean }[]).map((p) => [p.in, p.name, p.required === true]);
+    expect(params).toEqual(expect.arrayContaining([['path', 'noticeNumber', true], ['query', 'phone', true]]));
+    expect(Object.keys(op.responses)).toContain('200');
   });
 
   it('answers 304 without a body to a matching If-None-Match', async () => {
