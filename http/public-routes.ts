@@ -16,6 +16,7 @@ export const PUBLIC_ROUTES: readonly string[] = [
   'POST /v1/auth/refresh',
   'POST /v1/auth/pin-reset',
   'POST /v1/auth/pin-reset/confirm',
+  'GET /v1/subscriptions/:noticeNumber',
 ];
 
 /** Throws naming every route declared public but not listed, and every listed route not declared public. */

@@ -11,6 +11,7 @@ import { metricsRoute, type MetricsSource } from './metrics-routes.js';
 import { notificationRoutes } from './notifications-routes.js';
 import { openApiRoute } from './openapi-json-routes.js';
 import { referenceRoutes } from './reference-routes.js';
+import { subscriptionRoutes } from './subscriptions-routes.js';
 import { supervisorRoutes } from './supervisors-routes.js';
 
 export const SURFACES = ['api', 'ops'] as const;
@@ -24,7 +25,7 @@ export interface RouteDeps {
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

@@ -1,6 +1,7 @@
 // The one door from the HTTP layer into the actor system: a typed query with a deadline.
 import type { AccountsMessage } from './accounts-messages.js';
 import type { ControlMessage } from './control-messages.js';
+import type { CustomerDataMessage } from './customer-data-messages.js';
 import type { InboxMessage } from './inbox-messages.js';
 import type { LiveHubMessage } from './live-messages.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
@@ -11,6 +12,7 @@ import type { PayloadOf, ReplyOf } from './reply.js';
 export interface ActorContracts {
   accounts: AccountsMessage;
   control: ControlMessage;
+  'customer-data': CustomerDataMessage;
   inbox: InboxMessage;
   'live-hub': LiveHubMessage;
   'notification-jobs': NotificationJobsMessage;

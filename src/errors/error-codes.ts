@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'SUPERVISOR_NOT_FOUND'
   | 'FANOUT_JOB_NOT_FOUND'
+  | 'SUBSCRIPTION_NOT_FOUND'
   | 'SMS_SANDBOX_ONLY'
   | 'CLI_USAGE'
   // who is calling
@@ -77,6 +78,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   SUPERVISOR_NOT_FOUND: 404,
   FANOUT_JOB_NOT_FOUND: 404,
+  SUBSCRIPTION_NOT_FOUND: 404,
   SMS_SANDBOX_ONLY: 404,
   CLI_USAGE: 400,
 

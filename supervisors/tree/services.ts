@@ -1,5 +1,6 @@
 // The API's services supervisor: the actors HTTP requests reach, and what they lean on (SMS, directory, relay).
 import { accountsActor } from '../../actors/services/accounts-actor.js';
+import { customerDataActor } from '../../actors/services/customer-data-actor.js';
 import { demoSeedActor } from '../../actors/services/demo-seed-actor.js';
 import { inboxActor } from '../../actors/services/inbox-actor.js';
 import { liveHubActor } from '../../actors/services/live-hub-actor.js';
@@ -12,6 +13,7 @@ import { createAccountService, directoryConfigured, type AccountProcessDeps } fr
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { SANDBOX_LDAP, sandboxDirectory } from '../../src/adapters/directory/sandbox-directory.js';
 import type { Config } from '../../src/config.js';
+import { createSubscriptionLookup } from '../../src/customer-data/index.js';
 import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
@@ -56,6 +58,8 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       actor({ name: 'outbox-relay', readiness: 'optional', behaviour: outboxRelayActor() }),
       actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => createAccountService(config, asker, accounts)) }),
       ...directoryChild(config),
+      // Optional: it reads the sources, which never make the process unready either (root.ts starts them first).
+      actor({ name: 'customer-data', readiness: 'optional', behaviour: customerDataActor(() => createSubscriptionLookup(config, asker, clock)) }),
       ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
     ],
   });

@@ -8,7 +8,7 @@ import { AppError } from '../../errors/app-error.js';
 export class TooManyRequestsError extends AppError {
   readonly code = 'TOO_MANY_REQUESTS';
   constructor(readonly retryAfterMs: number) {
-    super('Too many requests from this address; try again later.');
+    super('Too many requests; try again later.');
   }
 }
 
@@ -28,12 +28,22 @@ export const IP_LIMITS = {
   register: { points: 20, windowSeconds: 3_600 },
   /** Checking SMS codes (phone proof, PIN reset): codes burn after 5 tries, this bounds spraying many phones. */
   'verify-code': { points: 60, windowSeconds: 600 },
+  /** Looking up a subscription request (public, answered only to its phone on file): per client address. */
+  subscription: { points: 60, windowSeconds: 600 },
+  /**
+   * The same lookup counted per notice number, whoever asks: one number cannot be probed for its phone from many
+   * addresses. Its owner checks a request a few times a day.
+   */
+  'subscription-notice': { points: 10, windowSeconds: 3_600 },
 } as const satisfies Record<string, IpLimit>;
 export type LimitedAction = keyof typeof IP_LIMITS;
 
 export interface IpLimiter {
-  /** Counts one request; rejects with TooManyRequestsError (429, Retry-After) over the limit. */
-  consume(action: LimitedAction, ip: string): Promise<void>;
+  /**
+   * Counts one request against `key` (the client address, or what the action names: a notice number);
+   * rejects with TooManyRequestsError (429, Retry-After) over the limit.
+   */
+  consume(action: LimitedAction, key: string): Promise<void>;
 }
 
 export function createIpLimiter(redis: Redis | undefined): IpLimiter {
@@ -51,9 +61,9 @@ export function createIpLimiter(redis: Redis | undefined): IpLimiter {
     return l;
   };
   return {
-    async consume(action, ip) {
+    async consume(action, key) {
       try {
-        await limiterFor(action).consume(ip);
+        await limiterFor(action).consume(key);
       } catch (e) {
         if (e instanceof RateLimiterRes) throw new TooManyRequestsError(e.msBeforeNext);
         throw e;
