@@ -2,6 +2,7 @@
 import type { Asker } from './actor-behaviour.js';
 import type { Cache } from './adapters/cache/cache.js';
 import type { CacheMessage } from './adapters/cache/cache-messages.js';
+import { createIpLimiter, type IpLimiter, type LimitedAction } from './adapters/cache/ip-limiter.js';
 import type { PgHandle, PostgresMessage } from './adapters/postgres/postgres-messages.js';
 
 export interface Resources {
@@ -9,7 +10,13 @@ export interface Resources {
   db(): Promise<PgHandle>;
   /** Read-through cache that never fails the caller: with no cache at hand, `load` runs directly. */
   cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
+  /** Counts one request of `action` for `key` on the shared limiter (Redis when configured); rejects with 429. */
+  limit(action: LimitedAction, key: string): Promise<void>;
 }
+
+// While the cache actor restarts this process counts alone: a limit that lapsed for a restart would let a prober
+// through exactly when the cache is away.
+const fallbackLimiter = createIpLimiter(undefined);
 
 export function resources(asker: Asker, deadlineMs = 1_000): Resources {
   const cache = (): Promise<Cache> => asker.ask<CacheMessage, 'lend'>(asker.ref<CacheMessage>('cache'), 'lend', {}, deadlineMs);
@@ -23,6 +30,15 @@ export function resources(asker: Asker, deadlineMs = 1_000): Resources {
         return load();
       }
       return c.wrap(key, ttlMs, load);
+    },
+    async limit(action, key) {
+      let limiter: IpLimiter;
+      try {
+        limiter = await asker.ask(asker.ref<CacheMessage>('cache'), 'ip-limiter', {}, deadlineMs);
+      } catch {
+        limiter = fallbackLimiter;
+      }
+      await limiter.consume(action, key);
     },
   };
 }

@@ -2,13 +2,11 @@
 import type { Asker } from '../actor-behaviour.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { CacheMessage } from '../adapters/cache/cache-messages.js';
 import type { DirectoryMessage } from '../contracts/directory-messages.js';
 import type { Reply } from '../contracts/reply.js';
 import { SMS_SEND_DEADLINE_MS, type SmsMessage } from '../contracts/sms-messages.js';
 import { DirectoryUnavailableError } from '../adapters/directory/directory-errors.js';
 import { SmsDeliveryUnknownError, SmsUnavailableError } from '../adapters/sms/sms-errors.js';
-import { createIpLimiter, type IpLimiter } from '../adapters/cache/ip-limiter.js';
 import { QueryTimeoutError } from '../errors/actor-errors.js';
 import type { Logger } from '../logger.js';
 import { resources } from '../resources.js';
@@ -30,8 +28,6 @@ export interface AccountProcessDeps {
   readonly clock: Clock;
   readonly log: Logger;
 }
-
-const fallbackLimiter = createIpLimiter(undefined);
 
 /** The utility's LDAP when configured; in the demo and tests only, the sandbox directory with the demo agents. */
 export const directoryConfigured = (config: Config): boolean => config.ldap !== undefined || config.sandbox;
@@ -86,14 +82,6 @@ export function createAccountService(config: Config, asker: Asker, deps: Account
     sessionsEnded: (ended) => deps.revocations.announce(ended),
     authenticateAgent: (login, password) => askDirectory(config, asker, { type: 'authenticate', login, password }),
     lookupAgent: (login) => askDirectory(config, asker, { type: 'lookup', login }),
-    limit: async (action, ip) => {
-      let limiter: IpLimiter;
-      try {
-        limiter = await asker.ask(asker.ref<CacheMessage>('cache'), 'ip-limiter', {}, 1_000);
-      } catch {
-        limiter = fallbackLimiter; // the cache actor is restarting: this process counts alone meanwhile
-      }
-      await limiter.consume(action, ip);
-    },
+    limit: (action, ip) => res.limit(action, ip),
   });
 }
