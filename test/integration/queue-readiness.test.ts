@@ -33,7 +33,12 @@ const readiness = async () => {
 };
 
 it('flags every queue nobody consumes while staying ready, and unflags one once a worker consumes it', async () => {
-  const before = await readiness();
+  // The first readings after start may miss the control actor's bound on a loaded machine (503, or the queue
+  // report unknown): wait for one whole reading, then check what it says while every queue is flagged.
+  const before = await waitFor('a whole readiness reading', async () => {
+    const r = await readiness();
+    return r.status === 200 && r.body.queues?.state === 'known' ? r : undefined;
+  });
   expect(before.status).toBe(200);
   expect(before.body.queues).toMatchObject({ state: 'known' });
   expect([...before.body.queues.flagged].sort()).toEqual(['high_priority', 'low_priority', 'normal', 'urgent']);
