@@ -1,21 +1,7 @@
 // Runs named queries' twins on a test database as a source in twin mode would: `@name` → `$n`, rows through the mapper.
 import type pg from 'pg';
+import { positionalTwin } from '../../src/adapters/mssql/twin-params.js';
 import { mapRows, queryParams, type ParamShape, type QueryInput, type SourceRead, type SourceWrite } from '../../src/adapters/mssql/source-query.js';
-
-// Quoted text and identifiers are skipped whole, so an `@` inside them is never taken for a parameter.
-const TOKEN = /'(?:[^']|'')*'|"(?:[^"]|"")*"|@([A-Za-z_]\w*)/g;
-
-function positional(text: string, params: Readonly<Record<string, unknown>>): { text: string; values: unknown[] } {
-  const positions = new Map<string, number>();
-  const values: unknown[] = [];
-  const out = text.replace(TOKEN, (whole, name: string | undefined) => {
-    if (name === undefined) return whole;
-    if (!Object.hasOwn(params, name)) throw new Error(`twin parameter @${name} has no value`);
-    if (!positions.has(name)) positions.set(name, values.push(params[name]));
-    return `$${positions.get(name)}`;
-  });
-  return { text: out, values };
-}
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -25,7 +11,7 @@ export async function runTwin<S extends ParamShape>(
   query: SourceRead<S, unknown> | SourceWrite<S>,
   input: QueryInput<S>,
 ): Promise<pg.QueryResult> {
-  const { text, values } = positional(query.twin, queryParams(query, input));
+  const { text, values } = positionalTwin(query.twin, queryParams(query, input));
   return db.query(text, values);
 }
 
