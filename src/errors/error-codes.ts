@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'SUPERVISOR_NOT_FOUND'
   | 'FANOUT_JOB_NOT_FOUND'
   | 'SUBSCRIPTION_NOT_FOUND'
+  | 'METER_NOT_FOUND'
+  | 'METER_LINK_NOT_FOUND'
+  | 'METER_KIND_MISMATCH'
   | 'SMS_SANDBOX_ONLY'
   | 'CLI_USAGE'
   // who is calling
@@ -30,6 +33,8 @@ export type ErrorCode =
   | 'AGENT_WITHOUT_AGENCY'
   // conflicts and limits
   | 'IDEMPOTENCY_CONFLICT'
+  | 'METER_ALREADY_LINKED'
+  | 'METER_LINK_NOT_PENDING'
   | 'SMS_REJECTED'
   | 'ACCOUNT_LOCKED'
   | 'TOO_MANY_REQUESTS'
@@ -79,6 +84,12 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   SUPERVISOR_NOT_FOUND: 404,
   FANOUT_JOB_NOT_FOUND: 404,
   SUBSCRIPTION_NOT_FOUND: 404,
+  // No meter with this number in the utility's data (prepaid customers or postpaid accounts).
+  METER_NOT_FOUND: 404,
+  // A link id the caller may not see is this same 404, never a 403: ids cannot be probed (DOMAIN.md rule 5).
+  METER_LINK_NOT_FOUND: 404,
+  // The caller's own link, asked for what its kind has not (a prepaid meter's bills, a postpaid meter's purchases).
+  METER_KIND_MISMATCH: 404,
   SMS_SANDBOX_ONLY: 404,
   CLI_USAGE: 400,
 
@@ -95,6 +106,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   AGENT_WITHOUT_AGENCY: 403,
 
   IDEMPOTENCY_CONFLICT: 409,
+  METER_ALREADY_LINKED: 409,
+  // Approve or reject a link that is no longer waiting (decided already, or ended).
+  METER_LINK_NOT_PENDING: 409,
   SMS_REJECTED: 422,
   ACCOUNT_LOCKED: 429,
   TOO_MANY_REQUESTS: 429,

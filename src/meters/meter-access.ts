@@ -1,0 +1,102 @@
+// Who may see a meter link's data (DOMAIN.md rule 5): its user while it is active, an agent of the meter's agency,
+// an admin. Every read by link id goes through readableLink; anything else is the same 404.
+import type { Caller } from '../contracts/caller.js';
+import type { MeterKind, MeterLink, MeterLinkState } from '../contracts/meters-messages.js';
+import type { QueryResultRow } from 'pg';
+import { MeterLinkNotFoundError } from './meter-link-errors.js';
+
+/** A meter_links row (0015_meter_links.sql) as the features use it. */
+export interface MeterLinkRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly kind: MeterKind;
+  readonly meter: string;
+  /** The prepaid meter's POC (its sales are matched on meter and POC); null for postpaid. */
+  readonly police: string | null;
+  readonly agency: string | null;
+  readonly owner: boolean;
+  readonly state: MeterLinkState;
+  readonly isDefault: boolean;
+  readonly createdAt: Date;
+  readonly decidedAt: Date | null;
+}
+
+export interface MeterLinkRow {
+  id: string;
+  user_id: string;
+  kind: MeterKind;
+  meter: string;
+  police: string | null;
+  agency_code: string | null;
+  owner: boolean;
+  state: MeterLinkState;
+  is_default: boolean;
+  created_at: Date;
+  decided_at: Date | null;
+}
+
+/** The columns MeterLinkRow reads, for `SELECT ${LINK_COLUMNS} FROM meter_links …`. */
+export const LINK_COLUMNS = 'id, user_id, kind, meter, police, agency_code, owner, state, is_default, created_at, decided_at';
+
+export function linkRecord(row: MeterLinkRow): MeterLinkRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    kind: row.kind,
+    meter: row.meter,
+    police: row.police,
+    agency: row.agency_code,
+    owner: row.owner,
+    state: row.state,
+    isDefault: row.is_default,
+    createdAt: row.created_at,
+    decidedAt: row.decided_at,
+  };
+}
+
+/** The link as the API shows it. */
+export function linkView(link: MeterLinkRecord): MeterLink {
+  return {
+    id: link.id,
+    kind: link.kind,
+    meter: link.meter,
+    state: link.state,
+    owner: link.owner,
+    isDefault: link.isDefault,
+    agency: link.agency,
+    createdAt: link.createdAt.toISOString(),
+    decidedAt: link.decidedAt?.toISOString() ?? null,
+  };
+}
+
+/** A pg PoolClient (inside a transaction) or a PgHandle. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether the caller may read the data of this link's meter: rule 5 on a row already loaded. */
+export function mayRead(caller: Caller, link: MeterLinkRecord): boolean {
+  if (link.state !== 'active') return false;
+  switch (caller.role) {
+    case 'admin':
+      return true;
+    case 'agent':
+      return caller.agency !== null && link.agency === caller.agency;
+    case 'customer':
+      return link.userId === caller.userId;
+  }
+}
+
+/**
+ * The active link `linkId` when the caller may read its meter's data; else MeterLinkNotFoundError (404), the same
+ * for an id that is no link, another customer's link, another agency's meter, or a link not active.
+ */
+export async function readableLink(db: Queryable, caller: Caller, linkId: string): Promise<MeterLinkRecord> {
+  if (!UUID.test(linkId)) throw new MeterLinkNotFoundError();
+  const { rows } = await db.query<MeterLinkRow>(`SELECT ${LINK_COLUMNS} FROM meter_links WHERE id = $1`, [linkId]);
+  const link = rows[0] ? linkRecord(rows[0]) : undefined;
+  if (!link || !mayRead(caller, link)) throw new MeterLinkNotFoundError();
+  return link;
+}
