@@ -1,6 +1,7 @@
-// Seeds the demo accounts once the database is up, then ends (a temporary child: never restarted).
+// Seeds the demo accounts and the demo's utility data once the database is up, then ends (a temporary child: never restarted).
 import type { ActorBehaviour } from '../../src/actor-behaviour.js';
 import { seedDemoAccounts } from '../../src/demo/demo-accounts.js';
+import { seedDemoCustomerData } from '../../src/demo/demo-customer-data.js';
 import type { Resources } from '../../src/resources.js';
 
 type Msg = { type: 'seed' } | { type: 'seeded' } | { type: 'retry' };
@@ -16,7 +17,12 @@ export function demoSeedActor(res: Resources, hashPin: (pin: string) => Promise<
         case 'seed':
           res
             .db()
-            .then((db) => seedDemoAccounts(db, hashPin, new Date(ctx.clock.now())))
+            .then(async (db) => {
+              const now = new Date(ctx.clock.now());
+              await seedDemoAccounts(db, hashPin, now);
+              // The utility's data in the twin tables, and the demo customer's meters linked as the flow would.
+              await seedDemoCustomerData(db, now);
+            })
             .then(
               () => ctx.self.tell({ type: 'seeded' }),
               (err: unknown) => {
