@@ -1,4 +1,4 @@
 // Meter links (DOMAIN.md rules 4 and 5): what other features may use.
 export { LINK_COLUMNS, type MeterLinkRecord, type MeterLinkRow, type Queryable, linkRecord, linkView, mayRead, readableLink } from './meter-access.js';
-export { MeterKindMismatchError, MeterLinkNotFoundError } from './meter-link-errors.js';
+export { MeterAlreadyLinkedError, MeterKindMismatchError, MeterLinkNotFoundError, MeterLinkNotPendingError, MeterNotFoundError } from './meter-link-errors.js';
 export { queueSicRegistration } from './sic-registrations.js';

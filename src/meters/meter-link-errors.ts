@@ -16,3 +16,27 @@ export class MeterKindMismatchError extends AppError {
     super(`This meter is ${kind}: it has no ${wanted}.`);
   }
 }
+
+/** No meter with this number in the utility's data: prepaid customers (SIC) or postpaid contract accounts. */
+export class MeterNotFoundError extends AppError {
+  readonly code = 'METER_NOT_FOUND';
+  constructor(kind: 'prepaid' | 'postpaid') {
+    super(kind === 'prepaid' ? 'No prepaid meter with this number.' : 'No postpaid contract account with this number.');
+  }
+}
+
+/** The user already has a live (pending or active) link to this meter. */
+export class MeterAlreadyLinkedError extends AppError {
+  readonly code = 'METER_ALREADY_LINKED';
+  constructor() {
+    super('This meter is already linked to your account, or waiting for approval.');
+  }
+}
+
+/** Approve or reject a link that is no longer waiting: decided already, or ended. */
+export class MeterLinkNotPendingError extends AppError {
+  readonly code = 'METER_LINK_NOT_PENDING';
+  constructor() {
+    super('This meter link is not waiting for a decision.');
+  }
+}

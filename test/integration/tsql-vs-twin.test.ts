@@ -5,6 +5,7 @@ import sql from 'mssql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceName } from '../../src/adapters/mssql/source-catalogue.js';
+import { addParams } from '../../src/adapters/mssql/source-param-types.js';
 import { type AnySourceQuery, type ParamShape, type SourceRead, mapRows, queryParams } from '../../src/adapters/mssql/source-query.js';
 import { SOURCE_QUERIES, latestBills, latestPurchases, registerAppMeter, subscriptionSteps } from '../../src/customer-data/index.js';
 import { type TestDatabase, createTestDatabase } from '../support/services.js';
@@ -111,10 +112,10 @@ function link(source: SourceName): SourceLink {
   return found;
 }
 
-/** Runs the query's T-SQL through mssql, its parameters as queryParams gives them (mssql types them from the values). */
+/** Runs the query's T-SQL through mssql, its parameters as queryParams gives them, declared as the source actor declares them. */
 async function runTsql(query: AnySourceQuery, input: Input): Promise<sql.IResult<Record<string, unknown>>> {
   const request = link(query.source).pool.request();
-  for (const [name, value] of Object.entries(queryParams(query, input as never))) request.input(name, value);
+  addParams(request, queryParams(query, input as never));
   return request.query(query.tsql);
 }
 
@@ -146,6 +147,14 @@ describe('T-SQL through the TDS peer vs the twins', () => {
       expect(found).toBeGreaterThan(0);
     },
   );
+
+  it('text parameters are declared VARCHAR(100), so SQL Server converts the parameter and never the column; numbers INT', async () => {
+    const peer = link('sic').peer;
+    const before = peer.stats.parameters.length;
+    await runTsql(latestPurchases, { meter: METER, police: POLICE, limit: 3 });
+    const declared = peer.stats.parameters.slice(before).at(-1)!.filter((p) => !['@statement', '@params'].includes(p.name));
+    expect(declared.map((p) => [p.name, p.type])).toEqual([['@meter', 'varchar(100)'], ['@police', 'varchar(100)'], ['@limit', 'int']]);
+  });
 
   it('dates cross as DATETIME (SIC, HISTH2MC) and DATETIME2 (BI_ODS) and map to the instants the twin stores', async () => {
     const sales = await runTsql(latestPurchases, { meter: METER, police: POLICE, limit: 100 });

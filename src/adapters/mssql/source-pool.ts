@@ -3,6 +3,7 @@ import sql from 'mssql';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { SourceNotEncryptedError, SourceTimeoutError } from './source-errors.js';
 import type { SourceQuery, SourceRow } from './source-messages.js';
+import { addParams } from './source-param-types.js';
 
 /** What the source actor needs of a pool: the real one below, or a test's fake for the paths no TDS server here can show. */
 export interface SourcePool {
@@ -117,7 +118,7 @@ export async function runWithDeadline(pool: sql.ConnectionPool, source: string, 
       cb(err, conn, config);
     });
   const request = new sql.Request(lease);
-  for (const [name, value] of Object.entries(query.params)) request.input(name, value);
+  addParams(request, query.params);
   let timer: TimerHandle | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = clock.setTimeout(() => {

@@ -16,7 +16,7 @@ export interface PeerContext {
   /** The query error to answer with now, if the fault has some left (counts it down). */
   takeQueryError(): t.ServerError | undefined;
   onLogin(login: LoginRecord): void;
-  onQuery(statement: string): void;
+  onQuery(statement: string, params: readonly RpcParam[]): void;
   onAttention(): void;
   /** A reply's partial rows were written and it now stalls. */
   onStalled(): void;
@@ -133,7 +133,7 @@ export class PeerConnection {
   }
 
   private async query(statement: string, params: readonly RpcParam[], rpc: boolean): Promise<void> {
-    this.ctx.onQuery(statement);
+    this.ctx.onQuery(statement, params);
     const faults = this.ctx.faults();
     const faulty = !faults.onlyStatements || faults.onlyStatements.test(statement);
     const reply: Reply = { cancelled: false, open: false };

@@ -1,4 +1,5 @@
 // The faults a test can script on the TDS peer, and what the peer counts.
+import type { RpcParam } from './client-messages.js';
 import type { ServerError } from './tokens.js';
 
 export interface PeerFaults {
@@ -36,6 +37,8 @@ export interface PeerStats {
   readonly logins: LoginRecord[];
   /** Statement texts as received (sp_executesql's @statement or a batch's text), session-setup batches left out. */
   readonly queries: string[];
+  /** The declared parameters of each RPC in `queries`' order (a batch has none): name, SQL type, value. */
+  readonly parameters: Array<readonly RpcParam[]>;
   attentions: number;
   /** Replies that stalled half-way (stallAfterRows), counted once their rows were written: the client holds them. */
   stalled: number;

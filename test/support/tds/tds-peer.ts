@@ -27,7 +27,7 @@ export interface TdsPeerOptions extends ExecuteOptions {
  * `refuseConnections()` / `acceptConnections()`; what it saw: `stats`.
  */
 export class TdsPeer {
-  readonly stats: PeerStats = { connections: 0, closed: 0, logins: [], queries: [], attentions: 0, stalled: 0 };
+  readonly stats: PeerStats = { connections: 0, closed: 0, logins: [], queries: [], parameters: [], attentions: 0, stalled: 0 };
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private current: PeerFaults;
@@ -100,7 +100,10 @@ export class TdsPeer {
       faults: () => this.current,
       takeQueryError: () => this.takeQueryError(),
       onLogin: (login) => this.stats.logins.push(login),
-      onQuery: (statement) => this.stats.queries.push(statement),
+      onQuery: (statement, params) => {
+        this.stats.queries.push(statement);
+        this.stats.parameters.push(params);
+      },
       onAttention: () => {
         this.stats.attentions += 1;
       },
