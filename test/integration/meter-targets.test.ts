@@ -11,7 +11,6 @@ import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
 import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
 import { SystemClock } from '../../src/clock.js';
 import type { Caller } from '../../src/contracts/caller.js';
-import { notificationRequestBody } from '../../src/contracts/notifications-messages.js';
 import { fanOut } from '../../src/dispatch/fan-out.js';
 import { audience } from '../../src/dispatch/fan-out-audience.js';
 import type { NotificationRequest, NotificationTarget } from '../../src/domain/notification-request.js';
@@ -125,14 +124,6 @@ afterAll(async () => {
 });
 
 describe('the meter target', () => {
-  it('is a target kind of POST /v1/notifications (the schema OpenAPI is built from), its meter trimmed and bounded', () => {
-    const body = (target: unknown) => notificationRequestBody.safeParse({ target, type: 'planned_works', title: 'T', body: 'B' });
-    expect(body({ kind: 'meter', meter: ' 14250011223 ' })).toMatchObject({ success: true, data: { target: { kind: 'meter', meter: '14250011223' } } });
-    expect(body({ kind: 'meter', meter: '' }).success).toBe(false);
-    expect(body({ kind: 'meter', meter: 'x'.repeat(33) }).success).toBe(false);
-    expect(body({ kind: 'meter' }).success).toBe(false);
-  });
-
   it('an agent sends only to a meter with an active link in their agency; another agency, a pending link or an unknown meter: the same 403', async () => {
     const holder = await customer();
     await link(holder, { meter: 'M-DKR-1', agency: 'DKR' });
