@@ -47,6 +47,8 @@ interface State {
   again: boolean;
   /** PostgreSQL failed the last batch: the timer decides the next one. */
   backingOff: boolean;
+  /** SIC failed every registration of the last batch that asked it anything. */
+  sicRefusing: boolean;
   timer: TimerHandle | undefined;
   dbFailures: number;
   registered: number;
@@ -91,9 +93,11 @@ export function sicRegistrarActor(options: SicRegistrarOptions): () => ActorBeha
     s.registered += r.registered;
     s.failures += r.failed;
     if (r.lastError) s.lastError = r.lastError;
-    // Only SIC's answers move the status: a batch with nothing due says nothing about SIC.
-    if (r.failed > 0 && r.registered === 0) ctx.setStatus('backing-off', `SIC refused ${r.failed} registration(s): ${r.lastError}; each is retried with backoff`);
-    else if (r.registered > 0 && r.failed === 0) ctx.setStatus('running');
+    // Only SIC's answers move sicRefusing: a batch with nothing due says nothing about SIC.
+    if (r.failed > 0 && r.registered === 0) s.sicRefusing = true;
+    else if (r.registered > 0) s.sicRefusing = false;
+    if (s.sicRefusing) ctx.setStatus('backing-off', `SIC refuses registrations (${s.lastError}); each row is retried with backoff`);
+    else ctx.setStatus('running');
     // A full batch means more may be due: go on at once; so does a kick that came meanwhile.
     if (s.again || r.claimed >= s.registrar.batchSize) start(s, ctx);
     else schedule(s, ctx, options.pollMs);
@@ -115,6 +119,7 @@ export function sicRegistrarActor(options: SicRegistrarOptions): () => ActorBeha
         running: false,
         again: false,
         backingOff: false,
+        sicRefusing: false,
         timer: undefined,
         dbFailures: 0,
         registered: 0,

@@ -91,7 +91,7 @@ const inSic = async (r: SicRegistration): Promise<number> =>
 const registrationsRun = () => peer.stats.queries.filter((q) => q === registerAppMeter.tsql).length;
 
 /** `source-sic` on the TDS peer (by URL and CA file, as in production) and the sic-registrar, on a manual clock. */
-async function startNode() {
+async function startNode(dbOf: () => Promise<PgHandle> = async () => handle) {
   const config = loadConfig({
     SQL_SOURCES: 'sic',
     SQL_SIC_URL: `mssql://samaconso_writer:${randomBytes(12).toString('hex')}@localhost:${peer.port}/SIC`,
@@ -104,7 +104,7 @@ async function startNode() {
     queryTimeoutMs: config.sources.queryTimeoutMs,
     rowBackoff: ROW_BACKOFF,
     random: () => 0,
-    deps: (ctx) => ({ db: async () => handle, register: registerThroughSic(ctx, config.sources.queryTimeoutMs) }),
+    deps: (ctx) => ({ db: dbOf, register: registerThroughSic(ctx, config.sources.queryTimeoutMs) }),
   });
   await t.runtime.start(supervisor({ name: 'root', children: [sourcesSupervisor({ config } as TreeContext), actor({ name: SIC_REGISTRAR, readiness: 'optional', behaviour: registrar })] }));
   cleanup.push(() => t.runtime.stop());
@@ -182,9 +182,33 @@ describe('sic-registrar through the TDS peer', () => {
   });
 });
 
+describe('sic-registrar without PostgreSQL', () => {
+  it('backs off (not a crash) while PostgreSQL is away, drains on its timer once it is back, and shows running again', async () => {
+    let down = true;
+    const node = await startNode(async () => {
+      if (down) throw Object.assign(new Error('PostgreSQL is unavailable'), { code: 'DATABASE_UNAVAILABLE' });
+      return handle;
+    });
+    const r = newMeter();
+    await queueSicRegistration(handle, r, new Date(node.clock.now()));
+    await waitFor('the source running', () => node.part('source-sic').state === 'running');
+    kickSicRegistrar(node.runtime);
+    await waitFor('backing-off', () => node.part(SIC_REGISTRAR).state === 'backing-off');
+    expect(node.part(SIC_REGISTRAR).detail).toMatch(/\(PostgreSQL is unavailable\); retrying in 500 ms$/);
+    expect(node.events.filter((e) => e.type === 'crashed')).toEqual([]);
+    down = false;
+    node.clock.advance(500);
+    await waitFor('registered', async () => (await outboxRow(r)).registered_at !== null);
+    await waitFor('running again', () => node.part(SIC_REGISTRAR).state === 'running');
+    expect(await inSic(r)).toBe(1);
+  });
+});
+
 describe('two registrars at once', () => {
   it('register each row once, and hold no transaction open while SIC is asked', async () => {
     const clock = new ManualClock();
+    // This outbox holds only this test's rows (an earlier test's failure leaves none behind to be counted here).
+    await pool.query(`DELETE FROM sic_registrations WHERE registered_at IS NULL`);
     const rows = Array.from({ length: 12 }, newMeter);
     for (const r of rows) await queueSicRegistration(handle, r, new Date(clock.now()));
     const calls = new Map<string, number>();
