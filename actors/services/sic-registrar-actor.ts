@@ -98,8 +98,9 @@ export function sicRegistrarActor(options: SicRegistrarOptions): () => ActorBeha
     else if (r.registered > 0) s.sicRefusing = false;
     if (s.sicRefusing) ctx.setStatus('backing-off', `SIC refuses registrations (${s.lastError}); each row is retried with backoff`);
     else ctx.setStatus('running');
-    // A full batch means more may be due: go on at once; so does a kick that came meanwhile.
-    if (s.again || r.claimed >= s.registrar.batchSize) start(s, ctx);
+    // A full batch that SIC took means more may be due: go on at once; so does a kick that came meanwhile. After a
+    // refusal the next poll is soon enough.
+    if (s.again || (r.claimed >= s.registrar.batchSize && r.failed === 0)) start(s, ctx);
     else schedule(s, ctx, options.pollMs);
   };
 

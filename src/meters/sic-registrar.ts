@@ -7,7 +7,7 @@ import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { type BackoffPolicy, backoffDelay } from '../backoff.js';
 import type { Clock } from '../clock.js';
 import type { MeterKind } from '../contracts/meters-messages.js';
-import { registerAppMeter } from '../customer-data/index.js';
+import { isSourceOutageForReads, registerAppMeter } from '../customer-data/index.js';
 import { errorCode, errorMessage } from '../errors/app-error.js';
 
 /** One meter to register: the outbox row's key. */
@@ -73,7 +73,7 @@ export class SicRegistrar {
       const { rows: due } = await client.query<{ kind: MeterKind; meter: string; attempts: number }>(
         `SELECT kind, meter, attempts FROM sic_registrations
           WHERE registered_at IS NULL AND next_attempt_at <= $1
-          ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          ORDER BY next_attempt_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [claimedAt, this.batchSize],
       );
       if (due.length > 0) {
@@ -88,7 +88,7 @@ export class SicRegistrar {
     let registered = 0;
     let failed = 0;
     let lastError: string | null = null;
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
       try {
         await this.deps.register({ kind: row.kind, meter: row.meter });
       } catch (error) {
@@ -100,6 +100,13 @@ export class SicRegistrar {
           `UPDATE sic_registrations SET attempts = $3, last_error = $4, next_attempt_at = $5 WHERE kind = $1 AND meter = $2 AND registered_at IS NULL`,
           [row.kind, row.meter, attempts, lastError, next],
         );
+        // SIC out of reach would refuse the rest the same way (or make each wait out its deadline, past the lease):
+        // they wait with this row, not attempted, so not counted. A query error is this row's own: go on.
+        if (isSourceOutageForReads(error)) {
+          const rest = rows.slice(i + 1);
+          if (rest.length > 0) await this.release(db, rest, next);
+          break;
+        }
         continue;
       }
       registered++;
@@ -117,6 +124,15 @@ export class SicRegistrar {
     const db = await this.deps.db();
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM sic_registrations WHERE registered_at IS NULL`);
     return rows[0]?.n ?? 0;
+  }
+
+  /** Gives claimed rows back, due at `at`, without counting an attempt. */
+  private async release(db: PgHandle, rows: readonly SicRegistration[], at: Date): Promise<void> {
+    await db.query(
+      `UPDATE sic_registrations r SET next_attempt_at = $3 FROM unnest($1::text[], $2::text[]) AS d(kind, meter)
+        WHERE r.kind = d.kind AND r.meter = d.meter AND r.registered_at IS NULL`,
+      [rows.map((d) => d.kind), rows.map((d) => d.meter), at],
+    );
   }
 
   private now(): Date {

@@ -204,6 +204,39 @@ describe('sic-registrar without PostgreSQL', () => {
   });
 });
 
+describe('one batch', () => {
+  it('stops at the first outage: the rest wait with the failed row, no attempt counted; a query error stops nothing', async () => {
+    await pool.query(`DELETE FROM sic_registrations WHERE registered_at IS NULL`);
+    const clock = new ManualClock();
+    const rows = [newMeter(), newMeter(), newMeter()];
+    for (const [i, r] of rows.entries()) await queueSicRegistration(handle, r, new Date(clock.now() - 3 + i));
+    let asked = 0;
+    let failure: Error = Object.assign(new Error('circuit open'), { code: 'SOURCE_UNAVAILABLE' });
+    const registrar = new SicRegistrar({
+      db: async () => handle,
+      register: async () => {
+        asked++;
+        throw failure;
+      },
+      clock,
+      random: () => 0,
+    });
+    expect(await registrar.drainBatch()).toEqual({ claimed: 3, registered: 0, failed: 1, lastError: 'SOURCE_UNAVAILABLE: circuit open' });
+    expect(asked).toBe(1);
+    const [first, ...rest] = await Promise.all(rows.map(outboxRow));
+    expect(first).toMatchObject({ attempts: 1, next_attempt_at: new Date(clock.now() + 1_000) });
+    for (const r of rest) expect(r).toMatchObject({ attempts: 0, next_attempt_at: new Date(clock.now() + 1_000), last_error: null });
+    // A query error (SQL Server answered) is the row's own: every row is asked.
+    failure = Object.assign(new Error('Invalid column name'), { code: 'SOURCE_QUERY_FAILED' });
+    clock.advance(1_000);
+    asked = 0;
+    expect(await registrar.drainBatch()).toMatchObject({ claimed: 3, failed: 3 });
+    expect(asked).toBe(3);
+    expect((await Promise.all(rows.map(outboxRow))).map((r) => r.attempts)).toEqual([2, 1, 1]);
+    expect(await registrar.pending()).toBe(3);
+  });
+});
+
 describe('two registrars at once', () => {
   it('register each row once, and hold no transaction open while SIC is asked', async () => {
     const clock = new ManualClock();
