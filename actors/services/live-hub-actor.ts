@@ -65,18 +65,24 @@ interface State {
 }
 
 /**
- * A user's account as the inbox reads it (src/inbox/inbox-service.ts, BROADCAST_VISIBLE): null for a deleted or
- * unknown account, which lists nothing.
+ * A user's account and active meter links as the inbox reads them (src/inbox/inbox-service.ts, BROADCAST_VISIBLE):
+ * null for a deleted or unknown account, which lists nothing. Read once when the socket opens: a link that becomes
+ * active later counts from the next connection (the app lists its inbox on reconnecting; the inbox is the record).
  */
 export function accountAudience(db: () => Promise<PgHandle>): (userId: string) => Promise<LiveAudience | null> {
   return async (userId) => {
     const handle = await db();
-    const { rows } = await handle.query<{ agency_code: string | null; created_at: Date }>(
-      `SELECT agency_code, created_at FROM users WHERE id = $1 AND deleted_at IS NULL`,
+    const { rows } = await handle.query<{ agency_code: string | null; created_at: Date; links: { agency: string; since: string }[] }>(
+      `SELECT u.agency_code, u.created_at,
+              COALESCE((SELECT json_agg(json_build_object('agency', l.agency_code, 'since', COALESCE(l.decided_at, l.created_at)))
+                          FROM meter_links l WHERE l.user_id = u.id AND l.state = 'active' AND l.agency_code IS NOT NULL), '[]'::json) AS links
+         FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL`,
       [userId],
     );
     const row = rows[0];
-    return row ? { userId, agency: row.agency_code, createdAt: row.created_at.toISOString() } : null;
+    if (!row) return null;
+    const links = row.links.map((l) => ({ agency: l.agency, since: new Date(l.since).toISOString() }));
+    return { userId, agency: row.agency_code, createdAt: row.created_at.toISOString(), links };
   };
 }
 

@@ -28,6 +28,8 @@ export interface SourcesConfig {
   readonly poolMax: number;
   /** Consecutive failures that open a source's circuit. @defaultValue 3 */
   readonly failureThreshold: number;
+  /** How often the sic-registrar looks for due rows of sic_registrations (a kick after a link wakes it sooner). @defaultValue 5_000 */
+  readonly sicRegistrationPollMs: number;
 }
 
 export const DEFAULT_SOURCES = 'sic,histh2mc,bi_ods';
@@ -93,6 +95,7 @@ export function sourcesFromEnv(raw: NodeJS.ProcessEnv): { value: SourcesConfig; 
     queryTimeoutMs: wholeNumber(raw, 'SQL_QUERY_TIMEOUT_MS', 10_000, 100, 120_000, problems),
     poolMax: wholeNumber(raw, 'SQL_POOL_MAX', 10, 1, 100, problems),
     failureThreshold: wholeNumber(raw, 'SQL_FAILURE_THRESHOLD', 3, 1, 100, problems),
+    sicRegistrationPollMs: wholeNumber(raw, 'SIC_REGISTRATION_POLL_MS', 5_000, 100, 3_600_000, problems),
   };
   return { value, problems };
 }

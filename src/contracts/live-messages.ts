@@ -12,8 +12,10 @@ export interface EndedSessions {
 /** What decides which broadcasts a connection receives: the user's account row, as the inbox reads it. */
 export interface LiveAudience {
   readonly userId: string;
-  /** users.agency_code (customers have one too: their meters' agency). */
+  /** users.agency_code (agents; a customer's may be set too). */
   readonly agency: string | null;
+  /** The agencies of the user's active meter links when the socket opened, each since its link became active (ISO). */
+  readonly links: readonly { readonly agency: string; readonly since: string }[];
   /** users.created_at, ISO: broadcasts sent before the account existed are not theirs. */
   readonly createdAt: string;
 }

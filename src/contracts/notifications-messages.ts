@@ -11,6 +11,10 @@ const userId = z.uuid();
 export const notificationTargetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('user'), userId }),
   z.object({ kind: z.literal('users'), userIds: z.array(userId).min(1).max(1_000) }),
+  z.object({
+    kind: z.literal('meter'),
+    meter: storedText(32).meta({ example: '14250011223', description: 'A meter number (prepaid) or contract account (postpaid): every user with an active link to it.' }),
+  }),
   z.object({ kind: z.literal('agency'), agency: storedText(64) }),
   z.object({ kind: z.literal('all_agencies') }),
   z.object({ kind: z.literal('everyone') }),

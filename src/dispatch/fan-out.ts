@@ -7,9 +7,9 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors/app-error.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { InboxService } from '../inbox/index.js';
-import type { BroadcastScope } from '../domain/notification-request.js';
 import type { LiveEvent } from '../adapters/live-bus/live-event.js';
 import type { NotificationTarget } from '../domain/notification-request.js';
+import { audience } from './fan-out-audience.js';
 
 export const MAX_FANOUT_BATCH = 500;
 export const DEFAULT_FANOUT_BATCH = 500;
@@ -89,30 +89,6 @@ interface CheckpointRow {
   pending_offset: number;
   token_count: number;
   done_at: Date | null;
-}
-
-/** Who a job's target reaches, as a users filter ($1 = the filter's parameter, $2 = the job's created_at). */
-interface Audience {
-  readonly broadcast: BroadcastScope | null;
-  readonly where: string;
-  readonly param: unknown;
-}
-
-function audience(target: NotificationTarget): Audience {
-  switch (target.kind) {
-    case 'user':
-    case 'users': {
-      const ids = target.kind === 'user' ? [target.userId] : [...target.userIds];
-      return { broadcast: null, where: `id = ANY($1::uuid[]) AND deleted_at IS NULL AND $2::timestamptz IS NOT NULL`, param: [...new Set(ids.map((i) => i.toLowerCase()))] };
-    }
-    // Broadcasts reach who sees them in the inbox (0004_inbox.sql): live accounts created before the job, in scope.
-    case 'agency':
-      return { broadcast: { kind: 'agency', agency: target.agency }, where: `agency_code = $1::text AND deleted_at IS NULL AND created_at <= $2`, param: target.agency };
-    case 'all_agencies':
-      return { broadcast: { kind: 'all_agencies' }, where: `agency_code IS NOT NULL AND deleted_at IS NULL AND created_at <= $2 AND $1::text IS NULL`, param: null };
-    case 'everyone':
-      return { broadcast: { kind: 'everyone' }, where: `deleted_at IS NULL AND created_at <= $2 AND $1::text IS NULL`, param: null };
-  }
 }
 
 function checkOptions(options: FanOutOptions): { batchSize: number; pageSize: number } {
@@ -217,10 +193,7 @@ export async function fanOut(deps: FanOutDeps, job: { readonly jobId: string }, 
     }
 
     // The next page of users, by key.
-    const { rows: users } = await db.query<{ id: string }>(
-      `SELECT id FROM users WHERE ${who.where} AND ($3::uuid IS NULL OR id > $3::uuid) ORDER BY id LIMIT $4`,
-      [who.param, row.created_at, cp.last_user_id, pageSize],
-    );
+    const { rows: users } = await db.query<{ id: string }>(who.page, [who.param, row.created_at, cp.last_user_id, pageSize]);
 
     if (users.length === 0) {
       // The end: the last partial batch, then done.

@@ -16,6 +16,8 @@ export const ADDED_DATA_KEYS = ['job_id', 'type'] as const;
 export type NotificationTarget =
   | { readonly kind: 'user'; readonly userId: string }
   | { readonly kind: 'users'; readonly userIds: readonly string[] }
+  /** Every user with an active link to the meter (a prepaid meter number or a postpaid contract account): outages. */
+  | { readonly kind: 'meter'; readonly meter: string }
   | { readonly kind: 'agency'; readonly agency: string }
   | { readonly kind: 'all_agencies' }
   | { readonly kind: 'everyone' };

@@ -26,10 +26,16 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
 /**
  * The broadcasts user `u` (a users row) may see, as a condition on `b` (a broadcasts row): sent after the account
- * was created, and in scope (see 0004_inbox.sql).
+ * was created, and in scope (see 0004_inbox.sql). A customer is in an agency by their account's agency_code or through
+ * an active meter link of that agency (0015_meter_links.sql) active when the broadcast was sent — the fan-out's rule
+ * (src/dispatch/fan-out-audience.ts); the link probes use meter_links_agency_active and meter_links_user.
  */
+const LINK_IN = (agency: string) =>
+  `EXISTS (SELECT 1 FROM meter_links l WHERE l.user_id = u.id AND l.state = 'active' AND ${agency} AND COALESCE(l.decided_at, l.created_at) <= b.created_at)`;
 const BROADCAST_VISIBLE = `b.created_at >= u.created_at
-  AND (b.scope = 'everyone' OR (b.scope = 'all_agencies' AND u.agency_code IS NOT NULL) OR (b.scope = 'agency' AND b.agency_code = u.agency_code))`;
+  AND (b.scope = 'everyone'
+       OR (b.scope = 'all_agencies' AND (u.agency_code IS NOT NULL OR ${LINK_IN('l.agency_code IS NOT NULL')}))
+       OR (b.scope = 'agency' AND (b.agency_code = u.agency_code OR ${LINK_IN('l.agency_code = b.agency_code')})))`;
 
 /** The cursor's position ($2 microseconds, $3 id) as a row bound; without a cursor, after everything. */
 const AFTER = `COALESCE('epoch'::timestamptz + $2::bigint * interval '1 microsecond', 'infinity'::timestamptz), COALESCE($3::bigint, 9223372036854775807)`;

@@ -2,3 +2,5 @@
 export { LINK_COLUMNS, type MeterLinkRecord, type MeterLinkRow, type Queryable, linkRecord, linkView, mayRead, readableLink } from './meter-access.js';
 export { MeterAlreadyLinkedError, MeterKindMismatchError, MeterLinkNotFoundError, MeterLinkNotPendingError, MeterNotFoundError } from './meter-link-errors.js';
 export { queueSicRegistration } from './sic-registrations.js';
+export { SIC_REGISTRAR, type SicRegistrarMessage, type SicRegistrarStats, kickSicRegistrar } from './sic-registrar-messages.js';
+export { SIC_BACKOFF, type SicDrainResult, type SicRegistration, SicRegistrar, type SicRegistrarDeps, registerThroughSic } from './sic-registrar.js';

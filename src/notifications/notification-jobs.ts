@@ -1,6 +1,6 @@
 // Accepting notification jobs and reading their status. Accepting writes the job and its outbox row in ONE
 // transaction (the outbox relay publishes it later, so RabbitMQ being down never loses an accepted job).
-// Rules (DOMAIN.md): agents send to users of their own agency or to that agency; only admins send to all
+// Rules (DOMAIN.md): agents send to users and meters of their own agency or to that agency; only admins send to all
 // agencies or everyone; the type decides the queue, a caller may lower it, only an admin may raise it.
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
@@ -158,9 +158,10 @@ function checkTargetWithoutData(caller: Caller, target: NotificationTarget): voi
 }
 
 /**
- * The targeted users and agency must exist; an agent's users must belong to the agent's agency (users.agency_code
- * until the customer-data issue links customers to agencies through their meters). An agent gets the same 403
- * for an unknown user as for another agency's user, so ids cannot be probed.
+ * The targeted users and agency must exist; an agent's users must belong to the agent's agency, by their account
+ * (users.agency_code) or through an active meter link of that agency (0015_meter_links.sql), and an agent's meter must
+ * have an active link in that agency. An agent gets the same 403 for an unknown user or meter as for another agency's,
+ * so ids cannot be probed. An admin may name any meter: one nobody holds reaches no one.
  */
 async function checkTargetUsers(client: PoolClient, caller: Caller, target: NotificationTarget): Promise<void> {
   if (target.kind === 'agency') {
@@ -169,16 +170,23 @@ async function checkTargetUsers(client: PoolClient, caller: Caller, target: Noti
     if (!rowCount) throw new ValidationError([{ path: 'body.target.agency', message: `unknown agency "${target.agency}"` }]);
     return;
   }
+  if (target.kind === 'meter') {
+    if (caller.role === 'admin') return;
+    const { rowCount } = await client.query(`SELECT 1 FROM meter_links WHERE meter = $1 AND state = 'active' AND agency_code = $2 LIMIT 1`, [target.meter, caller.agency]);
+    if (!rowCount) throw new NotificationForbiddenError('target', 'An agent sends only to meters of their own agency.');
+    return;
+  }
   if (target.kind !== 'user' && target.kind !== 'users') return;
   const ids = target.kind === 'user' ? [target.userId] : target.userIds;
   const unique = [...new Set(ids.map((i) => i.toLowerCase()))];
-  const { rows } = await client.query<{ id: string; agency_code: string | null }>(
-    `SELECT id, agency_code FROM users WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL`,
-    [unique],
+  const { rows } = await client.query<{ id: string; in_agency: boolean }>(
+    `SELECT u.id, (u.agency_code = $2 OR EXISTS (SELECT 1 FROM meter_links l WHERE l.user_id = u.id AND l.state = 'active' AND l.agency_code = $2)) IS TRUE AS in_agency
+       FROM users u WHERE u.id = ANY($1::uuid[]) AND u.deleted_at IS NULL`,
+    [unique, caller.agency],
   );
-  const found = new Map(rows.map((r) => [r.id.toLowerCase(), r.agency_code]));
+  const found = new Map(rows.map((r) => [r.id.toLowerCase(), r.in_agency]));
   if (caller.role !== 'admin') {
-    if (unique.some((id) => found.get(id) !== caller.agency)) throw new NotificationForbiddenError('target', 'An agent sends only to users of their own agency.');
+    if (unique.some((id) => found.get(id) !== true)) throw new NotificationForbiddenError('target', 'An agent sends only to users of their own agency.');
     return;
   }
   const fields: ProblemField[] = [];

@@ -7,6 +7,7 @@ import { liveHubActor } from '../../actors/services/live-hub-actor.js';
 import { notificationJobsActor } from '../../actors/services/notification-jobs-actor.js';
 import { outboxRelayActor } from '../../actors/services/outbox-relay-actor.js';
 import { referenceActor } from '../../actors/services/reference-actor.js';
+import { sicRegistrarActor } from '../../actors/services/sic-registrar-actor.js';
 import { directoryActor } from '../../actors/resources/directory-actor.js';
 import { smsActor } from '../../actors/resources/sms-actor.js';
 import { createAccountService, directoryConfigured, type AccountProcessDeps } from '../../src/accounts/account-factory.js';
@@ -16,6 +17,7 @@ import type { Config } from '../../src/config.js';
 import { createSubscriptionLookup } from '../../src/customer-data/index.js';
 import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
+import { SIC_REGISTRAR } from '../../src/meters/index.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
@@ -31,6 +33,14 @@ function directoryChild(config: Config): ChildSpec[] {
   if (!directoryConfigured(config)) return [];
   const behaviour = config.ldap ? directoryActor(config.ldap) : directoryActor(SANDBOX_LDAP, { directory: () => sandboxDirectory(DEMO_AGENTS), probeOnStart: false });
   return [actor({ name: 'directory', readiness: 'optional', behaviour })];
+}
+
+/** The SIC registration relay, where SIC is a configured source (it writes through `source-sic`). */
+function sicRegistrarChild(config: Config): ChildSpec[] {
+  const { sources, sicRegistrationPollMs, queryTimeoutMs } = config.sources;
+  if (!sources.some((s) => s.name === 'sic')) return [];
+  // Optional: a link never waits for SIC (DESIGN.md 5); the rows wait in the outbox while SIC or the relay is away.
+  return [actor({ name: SIC_REGISTRAR, readiness: 'optional', behaviour: sicRegistrarActor({ pollMs: sicRegistrationPollMs, queryTimeoutMs }) })];
 }
 
 export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
@@ -60,6 +70,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       ...directoryChild(config),
       // Optional: it reads the sources, which never make the process unready either (root.ts starts them first).
       actor({ name: 'customer-data', readiness: 'optional', behaviour: customerDataActor(() => createSubscriptionLookup(config, asker, clock)) }),
+      ...sicRegistrarChild(config),
       ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
     ],
   });

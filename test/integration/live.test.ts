@@ -154,11 +154,11 @@ const entries = (ids: Record<string, string>, it: InboxItem = item('1')): LiveEv
 
 // Accounts the hub admits (no database needed outside the fan-out tests).
 const users = {
-  awa: { userId: randomUUID(), agency: 'DKR', createdAt: '2026-01-01T00:00:00.000Z' },
-  binta: { userId: randomUUID(), agency: 'THS', createdAt: '2026-01-01T00:00:00.000Z' },
-  cheikh: { userId: randomUUID(), agency: null, createdAt: '2026-01-01T00:00:00.000Z' },
+  awa: { userId: randomUUID(), agency: 'DKR', createdAt: '2026-01-01T00:00:00.000Z', links: [] },
+  binta: { userId: randomUUID(), agency: 'THS', createdAt: '2026-01-01T00:00:00.000Z', links: [] },
+  cheikh: { userId: randomUUID(), agency: null, createdAt: '2026-01-01T00:00:00.000Z', links: [] },
   // Opened the account after the broadcasts of these tests were sent.
-  diop: { userId: randomUUID(), agency: 'DKR', createdAt: '2026-06-01T00:00:00.000Z' },
+  diop: { userId: randomUUID(), agency: 'DKR', createdAt: '2026-06-01T00:00:00.000Z', links: [] },
 } satisfies Record<string, LiveAudience>;
 const gone = randomUUID();
 const known = async (userId: string): Promise<LiveAudience | null> => Object.values(users).find((u) => u.userId === userId) ?? null;

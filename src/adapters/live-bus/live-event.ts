@@ -2,6 +2,7 @@
 // sessions (the API instance that ended them → the others). Best effort: the inbox in PostgreSQL is the record.
 import { z } from 'zod';
 import { inboxItemSchema, type InboxItem } from '../../contracts/inbox-messages.js';
+import type { LiveAudience } from '../../contracts/live-messages.js';
 import type { BroadcastScope } from '../../domain/notification-request.js';
 
 export const LIVE_EVENT_VERSION = 1;
@@ -80,16 +81,19 @@ export function entryForUser(event: Extract<LiveEvent, { kind: 'entries' }>, use
 
 /**
  * Whether a broadcast reaches a user: the rule of the inbox (BROADCAST_VISIBLE in src/inbox/inbox-service.ts and
- * 0004_inbox.sql), on the user's account row: created no later than the broadcast, and in scope.
+ * 0004_inbox.sql), on the user's account row and meter links: created no later than the broadcast, and in scope —
+ * by the account's agency, or by a link of the agency active when the broadcast was sent.
  */
-export function broadcastReaches(scope: BroadcastScope, entryCreatedAt: string, user: { readonly agency: string | null; readonly createdAt: string }): boolean {
-  if (Date.parse(entryCreatedAt) < Date.parse(user.createdAt)) return false;
+export function broadcastReaches(scope: BroadcastScope, entryCreatedAt: string, user: Pick<LiveAudience, 'agency' | 'createdAt' | 'links'>): boolean {
+  const at = Date.parse(entryCreatedAt);
+  if (at < Date.parse(user.createdAt)) return false;
+  const linked = (agency: string | null) => user.links.some((l) => (agency === null || l.agency === agency) && Date.parse(l.since) <= at);
   switch (scope.kind) {
     case 'everyone':
       return true;
     case 'all_agencies':
-      return user.agency !== null;
+      return user.agency !== null || linked(null);
     case 'agency':
-      return user.agency === scope.agency;
+      return user.agency === scope.agency || linked(scope.agency);
   }
 }

@@ -25,6 +25,12 @@ describe('sources config', () => {
     expect(c.sources).toMatchObject({ connectTimeoutMs: 5_000, queryTimeoutMs: 10_000, poolMax: 10, failureThreshold: 3 });
   });
 
+  it('polls the SIC registrations every 5 s unless SIC_REGISTRATION_POLL_MS says otherwise (from 100 ms to an hour)', () => {
+    expect(loadConfig({}).sources.sicRegistrationPollMs).toBe(5_000);
+    expect(loadConfig({ SIC_REGISTRATION_POLL_MS: '1500' }).sources.sicRegistrationPollMs).toBe(1_500);
+    expect(problems({ SIC_REGISTRATION_POLL_MS: '0' })).toEqual([expect.stringMatching(/^SIC_REGISTRATION_POLL_MS: must be a whole number from 100 to 3600000/)]);
+  });
+
   it('adds a database by configuration alone: its name in SQL_SOURCES, its URL and CA under its own name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'samaconso-sources-'));
     try {
