@@ -44,6 +44,7 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
   let document: OpenApiDocument | undefined;
   const catalogue = routesBySurface({
     gateway: withDefaultDeadline(deps.gateway, config.queryDeadlineMs),
+    sourceQueryTimeoutMs: config.sources.queryTimeoutMs,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     // Generated on first request: by then every route is registered.
     openApiDocument: () => (document ??= generateOpenApiDocument(registry)),

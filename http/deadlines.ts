@@ -14,6 +14,15 @@ export const ROUTE_DEADLINES_MS = {
   directory: LDAP_TIMEOUT_MAX_MS + 5_000,
 } as const;
 
+/**
+ * POST /v1/me/meters looks the meter up in SIC before it writes: the reader's ask may take two source deadlines and a
+ * margin (2 × SQL_QUERY_TIMEOUT_MS + 1 s, CustomerDataReader), and the database work comes after. The route waits
+ * past that, so a slow SIC answers the source's own 503/504, not the bridge's QUERY_TIMEOUT.
+ */
+export function meterLinkDeadlineMs(sourceQueryTimeoutMs: number): number {
+  return 2 * sourceQueryTimeoutMs + 1_000 + 5_000;
+}
+
 /** The gateway the routes get: every query carries the route's deadline, else the configured default. */
 export function withDefaultDeadline(gateway: Gateway, deadlineMs: number): Gateway {
   return {

@@ -1,13 +1,14 @@
 // Deleting a customer's account at their request: personal data goes, the emptied row stays for the audit trail.
 import type { Caller } from '../contracts/caller.js';
 import type { AccountDeps } from './account-deps.js';
+import { endUserLinks } from '../meters/index.js';
 import { announceEnded, audit } from './account-events.js';
 import { verifyOwnPin } from './pin-check.js';
 import { endSessions } from './sessions.js';
 
 /**
- * Deletes the account (PIN required): personal data goes, sessions and push tokens end; the row stays,
- * empty, so the audit trail keeps its references. Meter links end with it once they exist.
+ * Deletes the account (PIN required): personal data goes, sessions, push tokens and meter links end; the row
+ * stays, empty, so the audit trail keeps its references.
  */
 export async function deleteAccount(deps: AccountDeps, caller: Caller, input: { pin: string }): Promise<void> {
   const db = await deps.db();
@@ -16,6 +17,7 @@ export async function deleteAccount(deps: AccountDeps, caller: Caller, input: { 
     const { rows } = await c.query<{ phone: string | null }>(`SELECT phone FROM users WHERE id = $1 FOR UPDATE`, [caller.userId]);
     const phone = rows[0]?.phone;
     const ended = await endSessions(c, { userId: caller.userId }, { reason: 'account_deleted', at: deps.clock.now() });
+    await endUserLinks(c, caller.userId, new Date(deps.clock.now()));
     await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
     if (phone) await c.query(`DELETE FROM one_time_codes WHERE phone = $1`, [phone]);
     await c.query(`UPDATE users SET phone = NULL, first_name = NULL, last_name = NULL, email = NULL, pin_hash = NULL, deleted_at = $2 WHERE id = $1`, [

@@ -4,3 +4,6 @@ export { MeterAlreadyLinkedError, MeterKindMismatchError, MeterLinkNotFoundError
 export { queueSicRegistration } from './sic-registrations.js';
 export { SIC_REGISTRAR, type SicRegistrarMessage, type SicRegistrarStats, kickSicRegistrar } from './sic-registrar-messages.js';
 export { SIC_BACKOFF, type SicDrainResult, type SicRegistration, SicRegistrar, type SicRegistrarDeps, registerThroughSic } from './sic-registrar.js';
+export { endUserLinks } from './own-links.js';
+export { MeterLinkService } from './meter-links.js';
+export { createMeterLinkService } from './meters-factory.js';

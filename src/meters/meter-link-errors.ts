@@ -17,26 +17,34 @@ export class MeterKindMismatchError extends AppError {
   }
 }
 
-/** No meter with this number in the utility's data: prepaid customers (SIC) or postpaid contract accounts. */
+/** No meter with this number (prepaid) or contract account (postpaid) in the utility's data. */
 export class MeterNotFoundError extends AppError {
   readonly code = 'METER_NOT_FOUND';
-  constructor(kind: 'prepaid' | 'postpaid') {
-    super(kind === 'prepaid' ? 'No prepaid meter with this number.' : 'No postpaid contract account with this number.');
+  constructor() {
+    super('No meter with this number in the utility\'s data.');
   }
 }
 
-/** The user already has a live (pending or active) link to this meter. */
+/** The caller already has a pending or active link to this meter. */
 export class MeterAlreadyLinkedError extends AppError {
   readonly code = 'METER_ALREADY_LINKED';
-  constructor() {
-    super('This meter is already linked to your account, or waiting for approval.');
+  constructor(readonly linkId: string | null) {
+    super('This meter is already linked to your account (or your request is pending).');
   }
 }
 
-/** Approve or reject a link that is no longer waiting: decided already, or ended. */
+/** The link was decided already (or ended): only a pending link can be approved or rejected. */
 export class MeterLinkNotPendingError extends AppError {
   readonly code = 'METER_LINK_NOT_PENDING';
   constructor() {
-    super('This meter link is not waiting for a decision.');
+    super('This meter link is no longer waiting for a decision.');
+  }
+}
+
+/** Only customers link meters: agents and admins act on links, they hold none. 403. */
+export class MeterLinkForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+  constructor() {
+    super('Only customers link meters.');
   }
 }

@@ -13,7 +13,7 @@ import { ValidationError, type ProblemField } from '../errors/app-error.js';
 import { loadNotificationTypes } from './notification-types.js';
 import { IdempotencyConflictError, NotificationForbiddenError, NotificationJobNotFoundError } from './notification-errors.js';
 import { normaliseRequest, requestHash, type NotificationRequest, type NotificationTarget } from '../domain/notification-request.js';
-import type { JobMessage } from '../domain/job-message.js';
+import { insertJobWithOutbox } from './job-rows.js';
 
 export interface NotificationJobDeps {
   db(): Promise<PgHandle>;
@@ -72,21 +72,28 @@ export class NotificationJobService {
 
       const id = this.newId();
       const now = new Date(this.deps.clock.now());
-      const inserted = await client.query<{ id: string }>(
-        `INSERT INTO notification_jobs (id, created_by, caller_role, caller_agency, target, type, queue, title, body, data, idempotency_key, request_hash, state, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'accepted', $13, $13)
-         ON CONFLICT (created_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id`,
-        [id, caller.userId, caller.role, caller.role === 'agent' ? caller.agency : null, JSON.stringify(target.target), input.type, queue, input.title, input.body, JSON.stringify(input.data), key, hash, now],
-      );
-      if (inserted.rowCount === 0) {
+      const job = {
+        id,
+        createdBy: caller.userId,
+        // Customers were refused above.
+        callerRole: caller.role === 'admin' ? ('admin' as const) : ('agent' as const),
+        callerAgency: caller.role === 'agent' ? caller.agency : null,
+        target: target.target,
+        type: input.type,
+        queue,
+        title: input.title,
+        body: input.body,
+        data: input.data,
+        idempotencyKey: key,
+        requestHash: hash,
+        at: now,
+      };
+      if (!(await insertJobWithOutbox(client, job))) {
         // A concurrent request with the same key committed first: answer as if it had come first.
         const earlier = await sameKey(client, caller.userId, key!, hash);
         if (earlier) return earlier;
         throw new Error('idempotency key conflict without a row'); // unreachable: the unique index held a row
       }
-      const message: JobMessage = { kind: 'notification-job', jobId: id, type: input.type, queue };
-      await client.query(`INSERT INTO outbox (job_id, queue, payload, created_at) VALUES ($1, $2, $3, $4)`, [id, queue, JSON.stringify(message), now]);
       return { jobId: id, replayed: false };
     });
   }

@@ -35,6 +35,13 @@ export const IP_LIMITS = {
    * addresses. Its owner checks a request a few times a day.
    */
   'subscription-notice': { points: 10, windowSeconds: 3_600 },
+  /**
+   * Linking a meter, per user (keyed by user id): counted before the lookup, misses included, so a customer cannot
+   * enumerate meter numbers nor flood owners with access requests. A household links a few meters, once.
+   */
+  'meter-link': { points: 10, windowSeconds: 3_600 },
+  /** The same, per client address: one prober with many accounts behind one address. */
+  'meter-link-ip': { points: 30, windowSeconds: 3_600 },
 } as const satisfies Record<string, IpLimit>;
 export type LimitedAction = keyof typeof IP_LIMITS;
 

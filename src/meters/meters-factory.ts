@@ -1,0 +1,13 @@
+// Builds the meters service from the configuration and the actors it asks (postgres, cache, the SIC source).
+import type { Asker } from '../actor-behaviour.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { CustomerDataReader } from '../customer-data/index.js';
+import { resources } from '../resources.js';
+import { MeterLinkService } from './meter-links.js';
+
+export function createMeterLinkService(config: Config, asker: Asker, clock: Clock): MeterLinkService {
+  const res = resources(asker);
+  const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
+  return new MeterLinkService({ db: () => res.db(), reader, limit: (action, key) => res.limit(action, key), clock });
+}

@@ -1,0 +1,97 @@
+// The meters service on the real PostgreSQL with SIC's answers scripted: a link or a decision and its notification
+// commit together or not at all (a notification that cannot be written leaves no link and no decision), concurrent
+// links of one meter by one user end in one link and a 409, and the job written is a `system` job with its outbox row.
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { poolHandle } from '../../src/adapters/postgres/pg-handle.js';
+import { ManualClock } from '../../src/clock.js';
+import type { Caller } from '../../src/contracts/caller.js';
+import { MeterLinkService } from '../../src/meters/index.js';
+import { insertCustomer, type TestUser } from '../support/meter-links.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+
+const METER = '14299500001';
+let db: TestDatabase;
+let sql: pg.Pool;
+let service: MeterLinkService;
+let owner: TestUser;
+const clock = new ManualClock(Date.UTC(2026, 11, 3, 9));
+const asCustomer = (u: TestUser): Caller => ({ userId: u.id, role: 'customer', agency: null });
+let phone = 0;
+const someone = () => insertCustomer(sql, `+2217795${String(++phone).padStart(5, '0')}`, 'Sokhna');
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sql = new pg.Pool({ connectionString: db.url, max: 4 });
+  const handle = poolHandle(sql);
+  service = new MeterLinkService({
+    db: async () => handle,
+    // SIC as the reader would map it: the meter, its POC, the owner's phone, its agency.
+    reader: {
+      read: async (_query: unknown, input: Record<string, unknown>) => ({
+        rows: input.meter === METER ? [{ meterNumber: METER, police: 'P500001', phone: '+221779400001', agency: 'THIES' }] : [],
+        stale: false,
+        ageMs: 0,
+      }),
+    } as never,
+    limit: async () => undefined,
+    clock,
+  });
+  owner = await insertCustomer(sql, '+221779400001', 'Omar');
+  expect(await service.link(asCustomer(owner), { kind: 'prepaid', meter: METER }, '198.51.100.1')).toMatchObject({ state: 'active', owner: true });
+});
+afterAll(async () => {
+  await sql?.end();
+  await db?.drop();
+});
+
+/** Takes a notification type away for one call: writing its job then fails inside the transaction. */
+async function withoutType<T>(code: string, run: () => Promise<T>): Promise<void> {
+  const { rows } = await sql.query(`DELETE FROM notification_types WHERE code = $1 RETURNING *`, [code]);
+  try {
+    await expect(run()).rejects.toThrow(`notification type "${code}"`);
+  } finally {
+    await sql.query(`INSERT INTO notification_types (code, queue, label, ttl_seconds, collapse_key) VALUES ($1, $2, $3, $4, $5)`, [
+      rows[0].code, rows[0].queue, rows[0].label, rows[0].ttl_seconds, rows[0].collapse_key,
+    ]);
+  }
+}
+
+describe('meters service on PostgreSQL', () => {
+  beforeEach(() => clock.advance(1_000));
+
+  it('leaves no pending link when the owner\'s notification cannot be written, and writes both once it can', async () => {
+    const requester = await someone();
+    await withoutType('meter_access_request', () => service.link(asCustomer(requester), { kind: 'prepaid', meter: METER }, '198.51.100.2'));
+    expect((await sql.query(`SELECT 1 FROM meter_links WHERE user_id = $1`, [requester.id])).rowCount).toBe(0);
+
+    const pending = await service.link(asCustomer(requester), { kind: 'prepaid', meter: METER }, '198.51.100.2');
+    const { rows } = await sql.query(
+      `SELECT j.caller_role, j.caller_agency, j.created_by, j.target, j.queue, o.queue AS outbox_queue, o.payload FROM notification_jobs j JOIN outbox o ON o.job_id = j.id
+        WHERE j.data ->> 'linkId' = $1`,
+      [pending.id],
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ caller_role: 'system', caller_agency: null, created_by: requester.id, target: { kind: 'user', userId: owner.id }, queue: 'high_priority', outbox_queue: 'high_priority' }),
+    ]);
+    expect(rows[0].payload).toMatchObject({ kind: 'notification-job', type: 'meter_access_request', queue: 'high_priority' });
+  });
+
+  it('leaves the link pending and undecided when the requester\'s notification cannot be written', async () => {
+    const requester = await someone();
+    const pending = await service.link(asCustomer(requester), { kind: 'prepaid', meter: METER }, '198.51.100.3');
+    await withoutType('link_approved', () => service.decide(asCustomer(owner), pending.id, 'approve'));
+    const { rows } = await sql.query(`SELECT state, is_default, decided_at, decided_by FROM meter_links WHERE id = $1`, [pending.id]);
+    expect(rows[0]).toEqual({ state: 'pending', is_default: false, decided_at: null, decided_by: null });
+    expect(await service.decide(asCustomer(owner), pending.id, 'approve')).toMatchObject({ state: 'active', isDefault: true });
+  });
+
+  it('makes one link of two concurrent requests for the same meter and answers the other 409', async () => {
+    const requester = await someone();
+    const results = await Promise.allSettled([1, 2].map(() => service.link(asCustomer(requester), { kind: 'prepaid', meter: METER }, '198.51.100.4')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'METER_ALREADY_LINKED' });
+    expect((await sql.query(`SELECT 1 FROM meter_links WHERE user_id = $1`, [requester.id])).rowCount).toBe(1);
+  });
+});
