@@ -61,7 +61,7 @@ export class MeterLinkDecisions {
   /** Approves or rejects a pending link; anyone who may not decide it gets the 404 of a link that does not exist. */
   async decide(caller: Caller, linkId: string, decision: MeterDecision): Promise<MeterLink> {
     const db = await this.deps.db();
-    return db.transaction(async (client) => {
+    const decided = await db.transaction(async (client) => {
       const row = await linkById(client, linkId);
       const link = row ? linkRecord(row) : undefined;
       if (!link || !(await mayDecide(client, caller, link))) throw new MeterLinkNotFoundError();
@@ -82,5 +82,7 @@ export class MeterLinkDecisions {
       await acceptSystemJob(client, linkDecided(caller.userId, decided.userId, { linkId: decided.id, kind: decided.kind, meter: decided.meter }, approved), at);
       return linkView(decided);
     });
+    if (decided.state === 'active') this.deps.activated?.();
+    return decided;
   }
 }

@@ -14,6 +14,11 @@ export interface MeterLinkDeps {
   readonly clock: Clock;
   /** @defaultValue crypto.randomUUID */
   readonly newId?: () => string;
+  /**
+   * Called once a transaction that made a link active (and queued its meter for SIC) has committed: wakes the SIC
+   * registrar (kickSicRegistrar), so the meter need not wait for its next poll. @defaultValue nothing
+   */
+  readonly activated?: () => void;
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -46,7 +46,9 @@ export class MeterLinking {
     if (candidates.length === 0) throw new MeterNotFoundError();
     const db = await this.deps.db();
     try {
-      return await db.transaction((client) => this.insert(client, caller, candidates));
+      const link = await db.transaction((client) => this.insert(client, caller, candidates));
+      if (link.state === 'active') this.deps.activated?.();
+      return link;
     } catch (e) {
       // Two requests of the same user racing past the check below: the index lets one through.
       if (isLiveLinkRace(e)) throw new MeterAlreadyLinkedError(null);

@@ -5,9 +5,10 @@ import type { Config } from '../config.js';
 import { CustomerDataReader } from '../customer-data/index.js';
 import { resources } from '../resources.js';
 import { MeterLinkService } from './meter-links.js';
+import { kickSicRegistrar } from './sic-registrar-messages.js';
 
 export function createMeterLinkService(config: Config, asker: Asker, clock: Clock): MeterLinkService {
   const res = resources(asker);
   const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
-  return new MeterLinkService({ db: () => res.db(), reader, limit: (action, key) => res.limit(action, key), clock });
+  return new MeterLinkService({ db: () => res.db(), reader, limit: (action, key) => res.limit(action, key), clock, activated: () => kickSicRegistrar(asker) });
 }

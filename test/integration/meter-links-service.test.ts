@@ -18,6 +18,8 @@ let owner: TestUser;
 const clock = new ManualClock(Date.UTC(2026, 11, 3, 9));
 const asCustomer = (u: TestUser): Caller => ({ userId: u.id, role: 'customer', agency: null });
 let phone = 0;
+// Calls of `activated` (what wakes the SIC registrar), counted after each commit that made a link active.
+let activations = 0;
 const someone = () => insertCustomer(sql, `+2217795${String(++phone).padStart(5, '0')}`, 'Sokhna');
 
 beforeAll(async () => {
@@ -36,9 +38,11 @@ beforeAll(async () => {
     } as never,
     limit: async () => undefined,
     clock,
+    activated: () => void activations++,
   });
   owner = await insertCustomer(sql, '+221779400001', 'Omar');
   expect(await service.link(asCustomer(owner), { kind: 'prepaid', meter: METER }, '198.51.100.1')).toMatchObject({ state: 'active', owner: true });
+  expect(activations).toBe(1);
 });
 afterAll(async () => {
   await sql?.end();
@@ -93,5 +97,18 @@ describe('meters service on PostgreSQL', () => {
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(refused.reason).toMatchObject({ code: 'METER_ALREADY_LINKED' });
     expect((await sql.query(`SELECT 1 FROM meter_links WHERE user_id = $1`, [requester.id])).rowCount).toBe(1);
+  });
+
+  it('wakes the SIC registrar after a link becomes active (an owner link, an approval), never for a pending link or a rejection', async () => {
+    const before = activations;
+    const requester = await someone();
+    const pending = await service.link(asCustomer(requester), { kind: 'prepaid', meter: METER }, '198.51.100.5');
+    expect(activations).toBe(before);
+    await service.decide(asCustomer(owner), pending.id, 'approve');
+    expect(activations).toBe(before + 1);
+    const other = await someone();
+    const refused = await service.link(asCustomer(other), { kind: 'prepaid', meter: METER }, '198.51.100.6');
+    await service.decide(asCustomer(owner), refused.id, 'reject');
+    expect(activations).toBe(before + 1);
   });
 });
