@@ -12,9 +12,9 @@ import { meterLinkSchema } from '../../src/contracts/meters-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { insertCustomer, insertMeters, insertStaff, postpaidRow, prepaidRow, TEST_PIN, type TestUser } from '../support/meter-links.js';
 import { startTestNode } from '../support/node.js';
+import { waitFor } from '../support/wait.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
-import { waitFor } from '../support/wait.js';
 
 // Meter numbers of this file alone: the lookups are cached in the shared Redis under the number.
 const M1 = '14299100001'; // owned by A, agency DAKAR-PLATEAU
@@ -72,7 +72,9 @@ let admin: TestUser;
 beforeAll(async () => {
   db = await createTestDatabase();
   vhost = await createTestVhost();
-  node = await startTestNode({ DATABASE_URL: db.url, AMQP_URL: vhost.url, REDIS_URL: servicesEnv().TEST_REDIS_URL, TRUSTED_PROXY_HOPS: '1' });
+  node = await startTestNode({ DATABASE_URL: db.url, AMQP_URL: vhost.url, REDIS_URL: servicesEnv().TEST_REDIS_URL, TRUSTED_PROXY_HOPS: '1',
+    // No poll within the test: a meter reaches SIC only because its link woke the registrar.
+    SIC_REGISTRATION_POLL_MS: '3600000' });
   await waitFor('ready', () => node.runtime.readiness('test').ready, 30_000);
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
   await insertMeters(sql, {
@@ -101,11 +103,15 @@ describe('linking a meter', () => {
     expect(first.body).toMatchObject({ kind: 'prepaid', meter: M1, state: 'active', owner: true, isDefault: true, agency: 'DAKAR-PLATEAU', decidedAt: null });
     const second = await link(A, 'postpaid', ACCOUNT);
     expect(second.body).toMatchObject({ kind: 'postpaid', meter: ACCOUNT, state: 'active', owner: true, isDefault: false, agency: 'PIKINE' });
-    const { rows } = await sql.query(`SELECT kind, meter, registered_at FROM sic_registrations ORDER BY meter`);
+    const { rows } = await sql.query(`SELECT kind, meter FROM sic_registrations ORDER BY meter`);
     expect(rows).toEqual([
-      { kind: 'prepaid', meter: M1, registered_at: null },
-      { kind: 'postpaid', meter: ACCOUNT, registered_at: null },
+      { kind: 'prepaid', meter: M1 },
+      { kind: 'postpaid', meter: ACCOUNT },
     ].sort((a, b) => a.meter.localeCompare(b.meter)));
+    // The link wakes the SIC registrar: both meters reach SIC's registry (the twin) without waiting for a poll.
+    const registry = async () => (await sql.query(`SELECT numero, type_compteur FROM sic."compteurs_app_mobile" WHERE numero = ANY($1) ORDER BY numero`, [[M1, ACCOUNT]])).rows;
+    await waitFor('both meters registered in SIC', async () => (await registry()).length === 2);
+    expect(await registry()).toEqual([{ numero: M1, type_compteur: 1 }, { numero: ACCOUNT, type_compteur: 2 }].sort((a, b) => a.numero.localeCompare(b.numero)));
     const stored = await sql.query(`SELECT police, agency_code FROM meter_links WHERE id = $1`, [first.body.id]);
     expect(stored.rows[0]).toEqual({ police: 'P100001', agency_code: 'DAKAR-PLATEAU' });
     expect((await myLinks(A)).map((l) => [l.meter, l.isDefault])).toEqual([[M1, true], [ACCOUNT, false]]);
