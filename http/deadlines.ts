@@ -14,6 +14,20 @@ export const ROUTE_DEADLINES_MS = {
   directory: LDAP_TIMEOUT_MAX_MS + 5_000,
 } as const;
 
+// What a meter-data read spends before and beside its source: the link's check in PostgreSQL and the cache's lend
+// (each bounded at 1 s by src/resources.ts and the reader), with room for the reply's way back.
+const SOURCE_READ_MARGIN_MS = 2_000;
+
+/**
+ * The deadline of the routes that read the utility's sources (meter data), derived from SQL_QUERY_TIMEOUT_MS: the
+ * reader (src/customer-data/customer-data-reader.ts) gives a source 2 × that + 1 s (a deadlock victim runs once more
+ * with a fresh deadline), and the route waits longer, so a slow source answers stale or 504 SOURCE_TIMEOUT from the
+ * reader, which knows, rather than 504 QUERY_TIMEOUT from the bridge. Never below the default route deadline.
+ */
+export function sourceReadDeadlineMs(sourceQueryTimeoutMs: number, defaultDeadlineMs: number): number {
+  return Math.max(defaultDeadlineMs, 2 * sourceQueryTimeoutMs + 1_000 + SOURCE_READ_MARGIN_MS);
+}
+
 /** The gateway the routes get: every query carries the route's deadline, else the configured default. */
 export function withDefaultDeadline(gateway: Gateway, deadlineMs: number): Gateway {
   return {

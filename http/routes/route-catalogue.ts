@@ -6,6 +6,7 @@ import { authRoutes } from './auth-routes.js';
 import { docsRoutes } from './docs-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { meRoutes } from './me-routes.js';
+import { meterDataRoutes } from './meter-data-routes.js';
 import { inboxRoutes } from './inbox-routes.js';
 import { metricsRoute, type MetricsSource } from './metrics-routes.js';
 import { notificationRoutes } from './notifications-routes.js';
@@ -21,11 +22,13 @@ export interface RouteDeps {
   readonly gateway: Gateway;
   readonly metrics?: MetricsSource;
   readonly openApiDocument: () => OpenApiDocument;
+  /** The meter-data routes' deadline (http/deadlines.ts sourceReadDeadlineMs); without it they wait the default. */
+  readonly sourceReadDeadlineMs?: number;
 }
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterDataRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

@@ -4,6 +4,7 @@ import type { ControlMessage } from './control-messages.js';
 import type { CustomerDataMessage } from './customer-data-messages.js';
 import type { InboxMessage } from './inbox-messages.js';
 import type { LiveHubMessage } from './live-messages.js';
+import type { MeterDataMessage } from './meter-data-messages.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
 import type { ReferenceMessage } from './reference-messages.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
@@ -15,6 +16,7 @@ export interface ActorContracts {
   'customer-data': CustomerDataMessage;
   inbox: InboxMessage;
   'live-hub': LiveHubMessage;
+  'meter-data': MeterDataMessage;
   'notification-jobs': NotificationJobsMessage;
   'outbox-relay': OutboxRelayMessage;
   reference: ReferenceMessage;

@@ -4,6 +4,7 @@ import { customerDataActor } from '../../actors/services/customer-data-actor.js'
 import { demoSeedActor } from '../../actors/services/demo-seed-actor.js';
 import { inboxActor } from '../../actors/services/inbox-actor.js';
 import { liveHubActor } from '../../actors/services/live-hub-actor.js';
+import { meterDataActor } from '../../actors/services/meter-data-actor.js';
 import { notificationJobsActor } from '../../actors/services/notification-jobs-actor.js';
 import { outboxRelayActor } from '../../actors/services/outbox-relay-actor.js';
 import { referenceActor } from '../../actors/services/reference-actor.js';
@@ -16,6 +17,7 @@ import type { Config } from '../../src/config.js';
 import { createSubscriptionLookup } from '../../src/customer-data/index.js';
 import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
+import { createMeterReads } from '../../src/meters/index.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
@@ -60,6 +62,8 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       ...directoryChild(config),
       // Optional: it reads the sources, which never make the process unready either (root.ts starts them first).
       actor({ name: 'customer-data', readiness: 'optional', behaviour: customerDataActor(() => createSubscriptionLookup(config, asker, clock)) }),
+      // Optional for the same reason: a meter's data is read from the sources (its links from PostgreSQL).
+      actor({ name: 'meter-data', readiness: 'optional', behaviour: meterDataActor(() => createMeterReads(config, asker, clock)) }),
       ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
     ],
   });
