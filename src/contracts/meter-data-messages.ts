@@ -10,6 +10,8 @@ export const LIST_MAX_LIMIT = 100;
 /** The years monthly totals may be asked for. */
 export const FIRST_YEAR = 2000;
 export const LAST_YEAR = 2100;
+/** The earliest year a period may start in. */
+export const FIRST_PERIOD_YEAR = 1900;
 
 // A date (midnight UTC: the sources hold Dakar time, which is UTC) or a date and time with its zone; nothing else, so
 // a client never gets a period it did not mean from a lenient parser.
@@ -26,6 +28,12 @@ function instantField(description: string) {
       const sameDay = date !== undefined && !Number.isNaN(date.getTime()) && (!ISO_DATE.test(value) || date.toISOString().startsWith(value));
       if (!sameDay) {
         ctx.addIssue({ code: 'custom', message: 'must be an ISO 8601 date (2026-01-31) or date and time with its zone (2026-01-31T08:00:00Z)' });
+        return z.NEVER;
+      }
+      // Inside what every source's datetime type holds (SQL Server's datetime starts in 1753; PostgreSQL has no year 0).
+      const year = date.getUTCFullYear();
+      if (year < FIRST_PERIOD_YEAR || year > LAST_YEAR) {
+        ctx.addIssue({ code: 'custom', message: `must fall in the years ${FIRST_PERIOD_YEAR} to ${LAST_YEAR}` });
         return z.NEVER;
       }
       return date;

@@ -1,9 +1,9 @@
 // GET /v1/meters/{linkId}/… through a whole node: sic and bi_ods in twin mode, histh2mc through the TDS peer with the
 // real mssql client (so the bills' T-SQL runs), twin rows seeded and meter_links rows written by SQL. Each route answers
-// the seeded data in the contract's units; rule 5: another customer's link, another agency's meter, a pending or ended
+// the seeded data in the contract's units (links: test/support/meter-link-rows.ts); rule 5: another customer's link, another agency's meter, a pending or ended
 // link are the same 404 as an unknown id; the kind is checked; a matching If-None-Match is a 304 without a body; and
 // with the source gone a cached read is answered stale with its age, an uncached one 503 with Retry-After.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,21 +14,13 @@ import { silentLogger } from '../../src/logger.js';
 import { startNode, type RunningNode } from '../../src/node.js';
 import { testConfig } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
-import { insertTwinRows } from '../support/source-twin.js';
-import { ACCOUNT, METER, POLICE, seedTwinRows } from '../support/source-twin-rows.js';
+import { type MeterLinkFixture, seedMeterLinks } from '../support/meter-link-rows.js';
+import { ACCOUNT, METER, POLICE } from '../support/source-twin-rows.js';
 import { tdsTestCa } from '../support/tds/test-ca.js';
 import { TdsPeer } from '../support/tds/tds-peer.js';
-import { mintToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait.js';
 
 const MINUTE = 60_000;
-const A = randomUUID();
-const B = randomUUID();
-/** A's prepaid meter (agency DAKAR-PLATEAU) and postpaid account (PIKINE); B's pending request; A's ended link. */
-const PREPAID = randomUUID();
-const POSTPAID = randomUUID();
-const PENDING = randomUUID();
-const ENDED = randomUUID();
 
 let db: TestDatabase;
 let sql: pg.Pool;
@@ -37,7 +29,7 @@ let peer: TdsPeer;
 let caDir: string;
 let node: RunningNode;
 const clock = new ManualClock(Date.now());
-const tokens: Record<'a' | 'b' | 'admin' | 'pikine' | 'thies' | 'plateau', string> = {} as never;
+let links: MeterLinkFixture;
 
 interface Answer {
   readonly status: number;
@@ -66,33 +58,14 @@ beforeAll(async () => {
   await peerDb.connect();
   peer = await TdsPeer.start({ db: peerDb, certificate, datetimeColumns: ['DATFACT', 'DATEECH'] });
   node = await startNode(
-    testConfig({ DATABASE_URL: db.url, SQL_HISTH2MC_URL: `mssql://samaconso_reader:reader-pass@localhost:${peer.port}/HISTH2MC`, SQL_HISTH2MC_CA_FILE: join(caDir, 'ca.pem') }),
+    testConfig({ DATABASE_URL: db.url, SQL_HISTH2MC_URL: `mssql://samaconso_reader:${randomBytes(12).toString('hex')}@localhost:${peer.port}/HISTH2MC`, SQL_HISTH2MC_CA_FILE: join(caDir, 'ca.pem') }),
     silentLogger(),
     { clock },
   );
   await waitFor('ready', () => node.runtime.readiness('test').ready);
   await waitFor('histh2mc through the peer', () => node.runtime.readiness('test').parts.find((p) => p.name === 'source-histh2mc')?.state === 'running');
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  await seedTwinRows(sql);
-  // The postpaid account's contract in BI_ODS (SAP pads it to 12 digits), held by the seeded partner.
-  await insertTwinRows(sql, 'bi_ods."FKKVKP"', [{ VKONT: ACCOUNT.padStart(12, '0'), GPART: '0001000001' }]);
-  for (const [id, phone] of [[A, '+221770000101'], [B, '+221770000102']]) {
-    await sql.query(`INSERT INTO users (id, phone, role, phone_proved_at, created_at) VALUES ($1, $2, 'customer', now(), now())`, [id, phone]);
-  }
-  const link = (id: string, user: string, kind: string, meter: string, police: string | null, agency: string, owner: boolean, state: string) =>
-    sql.query(`INSERT INTO meter_links (id, user_id, kind, meter, police, agency_code, owner, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())`, [
-      id, user, kind, meter, police, agency, owner, state,
-    ]);
-  await link(PREPAID, A, 'prepaid', METER, POLICE, 'DAKAR-PLATEAU', true, 'active');
-  await link(POSTPAID, A, 'postpaid', ACCOUNT, null, 'PIKINE', true, 'active');
-  await link(PENDING, B, 'prepaid', METER, POLICE, 'DAKAR-PLATEAU', false, 'pending');
-  await link(ENDED, A, 'postpaid', '300099999', null, 'PIKINE', true, 'ended');
-  tokens.a = await mintToken({ role: 'customer', sub: A });
-  tokens.b = await mintToken({ role: 'customer', sub: B });
-  tokens.admin = await mintToken({ role: 'admin' });
-  tokens.pikine = await mintToken({ role: 'agent', agency: 'PIKINE' });
-  tokens.plateau = await mintToken({ role: 'agent', agency: 'DAKAR-PLATEAU' });
-  tokens.thies = await mintToken({ role: 'agent', agency: 'THIES' });
+  links = await seedMeterLinks(sql);
 }, 60_000);
 
 afterAll(async () => {
@@ -106,9 +79,9 @@ afterAll(async () => {
 
 describe('meter data through the API', () => {
   it("answers a prepaid meter's latest purchases and a period's, newest first, in FCFA and kWh", async () => {
-    const latest = await get(`/v1/meters/${PREPAID}/purchases`, tokens.a);
+    const latest = await get(`/v1/meters/${links.prepaid}/purchases`, links.tokens.a);
     expect(latest.status).toBe(200);
-    expect(latest.body).toMatchObject({ linkId: PREPAID, meter: METER });
+    expect(latest.body).toMatchObject({ linkId: links.prepaid, meter: METER });
     expect(latest.body!.stale).toBeUndefined();
     // Only this meter under this POC: the former customer's sale and another meter's never show.
     expect(latest.body!.purchases.map((p: { orderNumber: string }) => p.orderNumber)).toEqual(['C08', 'C07', 'C06', 'C05', 'C04', 'C03', 'C02', 'C01']);
@@ -118,12 +91,12 @@ describe('meter data through the API', () => {
     });
     // No MONTANT_RECU: the customer paid the amount with taxes.
     expect(latest.body!.purchases[7]).toMatchObject({ orderNumber: 'C01', amountPaidFcfa: 1000 });
-    const period = await get(`/v1/meters/${PREPAID}/purchases?from=2026-01-01&to=2026-04-01&limit=3`, tokens.a);
+    const period = await get(`/v1/meters/${links.prepaid}/purchases?from=2026-01-01&to=2026-04-01&limit=3`, links.tokens.a);
     expect(period.body!.purchases.map((p: { orderNumber: string }) => p.orderNumber)).toEqual(['C07', 'C06', 'C05']);
   });
 
   it("answers the monthly purchases of a year (the clock's by default): twelve months and the totals", async () => {
-    const res = await get(`/v1/meters/${PREPAID}/purchases/monthly?year=2026`, tokens.a);
+    const res = await get(`/v1/meters/${links.prepaid}/purchases/monthly?year=2026`, links.tokens.a);
     expect(res.status).toBe(200);
     expect(res.body!.year).toBe(2026);
     const months = res.body!.months as { month: number; purchases: number; amountPaidFcfa: number; energyKwh: number }[];
@@ -131,23 +104,23 @@ describe('meter data through the API', () => {
     expect(months.slice(0, 4).map(({ month, purchases, amountPaidFcfa }) => [month, purchases, amountPaidFcfa])).toEqual([[1, 2, 7000], [2, 1, 3100], [3, 3, 12500], [4, 0, 0]]);
     expect(months[2]!.energyKwh).toBeCloseTo(102.35, 6);
     expect(res.body!.total).toMatchObject({ purchases: 6, amountPaidFcfa: 22600 });
-    const byDefault = await get(`/v1/meters/${PREPAID}/purchases/monthly`, tokens.a);
+    const byDefault = await get(`/v1/meters/${links.prepaid}/purchases/monthly`, links.tokens.a);
     expect(byDefault.body!.year).toBe(new Date(clock.now()).getUTCFullYear());
   });
 
   it("answers a postpaid account's latest bills and a period's through the real driver, and the monthly bills", async () => {
-    const latest = await get(`/v1/meters/${POSTPAID}/bills`, tokens.a);
+    const latest = await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a);
     expect(latest.status).toBe(200);
-    expect(latest.body).toMatchObject({ linkId: POSTPAID, contractAccount: ACCOUNT });
+    expect(latest.body).toMatchObject({ linkId: links.postpaid, contractAccount: ACCOUNT });
     // F4 and F5 share their issue date: the newer record first. Another account's bill (G1) never shows.
     expect(latest.body!.bills.map((b: { billNumber: string }) => b.billNumber)).toEqual(['F5', 'F4', 'F3', 'F2', 'F1']);
     expect(latest.body!.bills[2]).toMatchObject({
       id: '3', billNumber: 'F3', contractAccount: ACCOUNT, issuedAt: '2026-03-05T00:00:00.000Z', dueAt: '2026-03-20T00:00:00.000Z', billingMonth: 2,
       billingYear: 2026, daysBilled: 61, totalFcfa: 15001, amountTtcFcfa: 15001, consumptionKwh: { band1: 150.5, band2: null, band3: null, total: 150.5 },
     });
-    const period = await get(`/v1/meters/${POSTPAID}/bills?from=2026-01-01T00:00:00Z&to=2026-04-01&limit=5`, tokens.a);
+    const period = await get(`/v1/meters/${links.postpaid}/bills?from=2026-01-01T00:00:00Z&to=2026-04-01&limit=5`, links.tokens.a);
     expect(period.body!.bills.map((b: { billNumber: string }) => b.billNumber)).toEqual(['F3', 'F2']);
-    const monthly = await get(`/v1/meters/${POSTPAID}/bills/monthly?year=2026`, tokens.a);
+    const monthly = await get(`/v1/meters/${links.postpaid}/bills/monthly?year=2026`, links.tokens.a);
     expect(monthly.body!.months.filter((m: { bills: number }) => m.bills > 0)).toEqual([
       { month: 2, bills: 1, totalFcfa: 15001, energyKwh: 150.5 },
       { month: 4, bills: 2, totalFcfa: 9500, energyKwh: 90 },
@@ -157,73 +130,73 @@ describe('meter data through the API', () => {
   });
 
   it('answers the contract of each kind: the SIC customer of a prepaid meter, the account and its holder for postpaid', async () => {
-    expect((await get(`/v1/meters/${PREPAID}/contract`, tokens.a)).body).toEqual({
-      kind: 'prepaid', linkId: PREPAID, meterNumber: METER, police: POLICE, customerNumber: 'CL-1', usage: 'DOMESTIQUE', name: 'FALL MODOU',
+    expect((await get(`/v1/meters/${links.prepaid}/contract`, links.tokens.a)).body).toEqual({
+      kind: 'prepaid', linkId: links.prepaid, meterNumber: METER, police: POLICE, customerNumber: 'CL-1', usage: 'DOMESTIQUE', name: 'FALL MODOU',
       address: 'HLM 5', agency: 'DAKAR-PLATEAU', phone: '+221771234567',
     });
-    expect((await get(`/v1/meters/${POSTPAID}/contract`, tokens.a)).body).toEqual({
-      kind: 'postpaid', linkId: POSTPAID, contractAccount: ACCOUNT, partner: '1000001', firstName: 'Awa', lastName: 'Diop', email: 'awa.diop@example.sn',
+    expect((await get(`/v1/meters/${links.postpaid}/contract`, links.tokens.a)).body).toEqual({
+      kind: 'postpaid', linkId: links.postpaid, contractAccount: ACCOUNT, partner: '1000001', firstName: 'Awa', lastName: 'Diop', email: 'awa.diop@example.sn',
       tariff: 'DPP', name: 'DIOP AWA', address: null, agency: 'PIKINE', phone: '+221775000001',
     });
   });
 
   it("gives customer B reading A's links the same 404 as an unknown id, on every read", async () => {
-    const unknown = comparable(await get(`/v1/meters/${randomUUID()}/contract`, tokens.b));
+    const unknown = comparable(await get(`/v1/meters/${randomUUID()}/contract`, links.tokens.b));
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('METER_LINK_NOT_FOUND');
-    expect(comparable(await get('/v1/meters/not-a-link-id/bills', tokens.b))).toEqual(unknown);
-    for (const path of [...readsOf(PREPAID), ...readsOf(POSTPAID)]) expect(comparable(await get(path, tokens.b)), path).toEqual(unknown);
+    expect(comparable(await get('/v1/meters/not-a-link-id/bills', links.tokens.b))).toEqual(unknown);
+    for (const path of [...readsOf(links.prepaid), ...readsOf(links.postpaid)]) expect(comparable(await get(path, links.tokens.b)), path).toEqual(unknown);
   });
 
   it("lets an agent read their agency's meters only, and an admin every one", async () => {
-    const notFound = comparable(await get(`/v1/meters/${randomUUID()}/contract`, tokens.thies));
-    for (const path of readsOf(POSTPAID)) {
-      expect(comparable(await get(path, tokens.thies)), path).toEqual(notFound);
-      expect(comparable(await get(path, tokens.plateau)), path).toEqual(notFound);
+    const notFound = comparable(await get(`/v1/meters/${randomUUID()}/contract`, links.tokens.thies));
+    for (const path of readsOf(links.postpaid)) {
+      expect(comparable(await get(path, links.tokens.thies)), path).toEqual(notFound);
+      expect(comparable(await get(path, links.tokens.plateau)), path).toEqual(notFound);
     }
-    expect((await get(`/v1/meters/${POSTPAID}/bills`, tokens.pikine)).status).toBe(200);
-    expect((await get(`/v1/meters/${POSTPAID}/contract`, tokens.pikine)).status).toBe(200);
-    expect((await get(`/v1/meters/${PREPAID}/purchases`, tokens.plateau)).status).toBe(200);
-    expect(comparable(await get(`/v1/meters/${PREPAID}/purchases`, tokens.pikine))).toEqual(notFound);
-    expect((await get(`/v1/meters/${PREPAID}/purchases/monthly`, tokens.admin)).status).toBe(200);
-    expect((await get(`/v1/meters/${POSTPAID}/bills/monthly`, tokens.admin)).status).toBe(200);
+    expect((await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.pikine)).status).toBe(200);
+    expect((await get(`/v1/meters/${links.postpaid}/contract`, links.tokens.pikine)).status).toBe(200);
+    expect((await get(`/v1/meters/${links.prepaid}/purchases`, links.tokens.plateau)).status).toBe(200);
+    expect(comparable(await get(`/v1/meters/${links.prepaid}/purchases`, links.tokens.pikine))).toEqual(notFound);
+    expect((await get(`/v1/meters/${links.prepaid}/purchases/monthly`, links.tokens.admin)).status).toBe(200);
+    expect((await get(`/v1/meters/${links.postpaid}/bills/monthly`, links.tokens.admin)).status).toBe(200);
   });
 
   it('answers a pending or an ended link as unknown, to its own user too', async () => {
-    const notFound = comparable(await get(`/v1/meters/${randomUUID()}/contract`, tokens.a));
-    for (const path of readsOf(PENDING)) expect(comparable(await get(path, tokens.b)), path).toEqual(notFound);
-    for (const path of readsOf(ENDED)) expect(comparable(await get(path, tokens.a)), path).toEqual(notFound);
+    const notFound = comparable(await get(`/v1/meters/${randomUUID()}/contract`, links.tokens.a));
+    for (const path of readsOf(links.pending)) expect(comparable(await get(path, links.tokens.b)), path).toEqual(notFound);
+    for (const path of readsOf(links.ended)) expect(comparable(await get(path, links.tokens.a)), path).toEqual(notFound);
   });
 
   it('answers 404 METER_KIND_MISMATCH for bills of a prepaid meter and purchases of a postpaid one', async () => {
-    for (const path of [`/v1/meters/${PREPAID}/bills`, `/v1/meters/${PREPAID}/bills/monthly`, `/v1/meters/${POSTPAID}/purchases`, `/v1/meters/${POSTPAID}/purchases/monthly`]) {
-      const res = await get(path, tokens.a);
+    for (const path of [`/v1/meters/${links.prepaid}/bills`, `/v1/meters/${links.prepaid}/bills/monthly`, `/v1/meters/${links.postpaid}/purchases`, `/v1/meters/${links.postpaid}/purchases/monthly`]) {
+      const res = await get(path, links.tokens.a);
       expect(res.status, path).toBe(404);
       expect(res.body?.code, path).toBe('METER_KIND_MISMATCH');
     }
   });
 
   it('answers 304 with no body to a matching If-None-Match, and 200 again once the tag no longer matches', async () => {
-    const first = await get(`/v1/meters/${POSTPAID}/bills`, tokens.a);
+    const first = await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a);
     expect(first.headers.get('cache-control')).toBe('private, no-cache');
     const tag = first.headers.get('etag')!;
     expect(tag).toMatch(/^W\/"/);
-    const again = await get(`/v1/meters/${POSTPAID}/bills`, tokens.a, { 'if-none-match': tag });
+    const again = await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a, { 'if-none-match': tag });
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
-    expect((await get(`/v1/meters/${POSTPAID}/bills`, tokens.a, { 'if-none-match': 'W/"other"' })).status).toBe(200);
+    expect((await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a, { 'if-none-match': 'W/"other"' })).status).toBe(200);
   });
 
   // Last: it takes the bills' source away for good.
   it('answers a cached read stale with its age while the source is gone, and an uncached one 503 with Retry-After', async () => {
-    const fresh = await get(`/v1/meters/${POSTPAID}/bills`, tokens.a);
+    const fresh = await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a);
     expect(fresh.body!.stale).toBeUndefined();
     await peer.refuseConnections();
     clock.advance(6 * MINUTE); // past the bills' 5 minutes of freshness
-    const stale = await get(`/v1/meters/${POSTPAID}/bills`, tokens.a);
+    const stale = await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a);
     expect(stale.status).toBe(200);
     expect(stale.body).toEqual({ ...fresh.body, stale: true, ageMs: 6 * MINUTE });
-    const never = await get(`/v1/meters/${POSTPAID}/bills/monthly?year=2031`, tokens.a);
+    const never = await get(`/v1/meters/${links.postpaid}/bills/monthly?year=2031`, links.tokens.a);
     expect(never.status).toBe(503);
     expect(never.body?.code).toBe('SOURCE_UNAVAILABLE');
     expect(never.headers.get('retry-after')).toMatch(/^\d+$/);

@@ -76,6 +76,8 @@ describe('meter-data routes', () => {
       ['/purchases?from=yesterday&to=2026-04-01', 'query.from'],
       ['/bills?from=2026-01-01T08:00:00&to=2026-04-01', 'query.from'],
       ['/bills?from=2026-01-01&to=2026-13-01', 'query.to'],
+      ['/bills?from=0000-01-01&to=2026-01-01', 'query.from'],
+      ['/purchases?from=2026-01-01&to=2101-01-01T00:00:00Z', 'query.to'],
       ['/purchases?limit=0', 'query.limit'],
       ['/purchases?limit=101', 'query.limit'],
       ['/bills?limit=-1', 'query.limit'],
