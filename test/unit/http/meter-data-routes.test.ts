@@ -124,6 +124,21 @@ describe('meter-data routes', () => {
     }
   });
 
+  it('is documented in OpenAPI: the path parameter, the optional query fields with their units, and the answer', async () => {
+    await setup();
+    const doc = (await (await harness!.fetch('/openapi.json')).json()) as { paths: Record<string, Record<string, any>> };
+    const params = (path: string) => (doc.paths[path]?.get.parameters as { name: string; in: string; required?: boolean }[]).map((p) => [p.in, p.name, p.required === true]);
+    for (const path of ['/v1/meters/{linkId}/purchases', '/v1/meters/{linkId}/bills'])
+      expect(params(path)).toEqual(expect.arrayContaining([['path', 'linkId', true], ['query', 'from', false], ['query', 'to', false], ['query', 'limit', false]]));
+    for (const path of ['/v1/meters/{linkId}/purchases/monthly', '/v1/meters/{linkId}/bills/monthly']) expect(params(path)).toEqual(expect.arrayContaining([['query', 'year', false]]));
+    const bill = JSON.stringify(doc.paths['/v1/meters/{linkId}/bills']?.get.responses['200']);
+    expect(bill).toContain('totalFcfa');
+    expect(bill).toContain('in FCFA');
+    expect(bill).toContain('in kWh');
+    const contract = JSON.stringify(doc.paths['/v1/meters/{linkId}/contract']?.get.responses['200']);
+    for (const kind of ['"prepaid"', '"postpaid"']) expect(contract).toContain(kind);
+  });
+
   it('needs a bearer token', async () => {
     const { gateway } = await setup();
     for (const [, path] of ROUTES) expect((await harness!.fetch(path)).status, path).toBe(401);
