@@ -1,8 +1,10 @@
 // GET /v1/meters/{linkId}/… through a whole node: sic and bi_ods in twin mode, histh2mc through the TDS peer with the
-// real mssql client (so the bills' T-SQL runs), twin rows seeded and meter_links rows written by SQL. Each route answers
-// the seeded data in the contract's units (links: test/support/meter-link-rows.ts); rule 5: another customer's link, another agency's meter, a pending or ended
-// link are the same 404 as an unknown id; the kind is checked; a matching If-None-Match is a 304 without a body; and
-// with the source gone a cached read is answered stale with its age, an uncached one 503 with Retry-After.
+// real mssql client (so the bills' T-SQL runs), twin rows seeded and meter_links rows written by SQL
+// (test/support/meter-link-rows.ts). Each route answers the seeded data in the contract's units; rule 5: another
+// customer's link, another agency's meter, a pending or ended link are the same 404 as an unknown id; the kind is
+// checked; a matching If-None-Match is a 304 without a body; a source slower than the default route deadline answers
+// its own SOURCE_TIMEOUT (the derived deadline); and with the source gone a cached read is answered stale with its age,
+// an uncached one 503 with Retry-After.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -187,13 +189,32 @@ describe('meter data through the API', () => {
     expect((await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a, { 'if-none-match': 'W/"other"' })).status).toBe(200);
   });
 
+  it("waits for a slow source past the default route deadline and answers the source's own 504 SOURCE_TIMEOUT", async () => {
+    const { queryDeadlineMs } = testConfig({});
+    const sourceDeadlineMs = 10_000; // SQL_QUERY_TIMEOUT_MS's default, past the default route deadline
+    expect(sourceDeadlineMs).toBeGreaterThan(queryDeadlineMs);
+    // The bills' reply sends one row and holds: only the source actor's deadline (on the node's clock) can end it.
+    peer.inject({ stallAfterRows: 1, onlyStatements: /Historique/ });
+    const stalled = peer.stats.stalled;
+    const answer = get(`/v1/meters/${links.postpaid}/bills?limit=2`, links.tokens.a);
+    await waitFor('the reply stalled', () => peer.stats.stalled > stalled);
+    // Past the default deadline first: a route waiting only that long answers QUERY_TIMEOUT here.
+    clock.advance(queryDeadlineMs + 1);
+    clock.advance(sourceDeadlineMs - queryDeadlineMs);
+    const res = await answer;
+    expect(res.status).toBe(504);
+    expect(res.body?.code).toBe('SOURCE_TIMEOUT');
+    peer.inject({});
+  });
+
   // Last: it takes the bills' source away for good.
   it('answers a cached read stale with its age while the source is gone, and an uncached one 503 with Retry-After', async () => {
-    const fresh = await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a);
+    const fresh = await get(`/v1/meters/${links.postpaid}/bills?limit=3`, links.tokens.a);
+    expect(fresh.status).toBe(200);
     expect(fresh.body!.stale).toBeUndefined();
     await peer.refuseConnections();
     clock.advance(6 * MINUTE); // past the bills' 5 minutes of freshness
-    const stale = await get(`/v1/meters/${links.postpaid}/bills`, links.tokens.a);
+    const stale = await get(`/v1/meters/${links.postpaid}/bills?limit=3`, links.tokens.a);
     expect(stale.status).toBe(200);
     expect(stale.body).toEqual({ ...fresh.body, stale: true, ageMs: 6 * MINUTE });
     const never = await get(`/v1/meters/${links.postpaid}/bills/monthly?year=2031`, links.tokens.a);
