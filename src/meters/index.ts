@@ -4,4 +4,4 @@ export { MeterKindMismatchError, MeterLinkNotFoundError } from './meter-link-err
 export { queueSicRegistration } from './sic-registrations.js';
 export { createMeterReads } from './meter-data-factory.js';
 export { MeterReads, type MeterReadsDeps } from './meter-reads.js';
-export { SOURCE_NOT_RUNNING_RETRY_AFTER_MS, asSourceOutage } from './source-outage.js';
+export { SOURCE_NOT_RUNNING_RETRY_AFTER_MS } from './source-outage.js';
