@@ -14,8 +14,8 @@ export const ROUTE_DEADLINES_MS = {
   directory: LDAP_TIMEOUT_MAX_MS + 5_000,
 } as const;
 
-// What a meter-data read spends before and beside its source: the link's check in PostgreSQL and the cache's lend
-// (each bounded at 1 s by src/resources.ts and the reader), with room for the reply's way back.
+// What a meter-data read spends before and beside its source: the link's check in PostgreSQL (its handle lent within
+// 1 s by src/resources.ts, the lookup itself a primary-key read) and the cache's lend (1 s in the reader).
 const SOURCE_READ_MARGIN_MS = 2_000;
 
 /**
