@@ -6,7 +6,7 @@ import type { Config } from '../src/config.js';
 import type { Gateway } from '../src/contracts/gateway.js';
 import type { Logger } from '../src/logger.js';
 import type { TokenVerifier } from './auth.js';
-import { withDefaultDeadline } from './deadlines.js';
+import { sourceReadDeadlineMs, withDefaultDeadline } from './deadlines.js';
 import type { HttpState } from './http-state.js';
 import { createJsonBodyReader } from './json-body.js';
 import { accessLog } from './middleware/access-log.js';
@@ -44,8 +44,8 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
   let document: OpenApiDocument | undefined;
   const catalogue = routesBySurface({
     gateway: withDefaultDeadline(deps.gateway, config.queryDeadlineMs),
-    sourceQueryTimeoutMs: config.sources.queryTimeoutMs,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    sourceReadDeadlineMs: sourceReadDeadlineMs(config.sources.queryTimeoutMs, config.queryDeadlineMs),
     // Generated on first request: by then every route is registered.
     openApiDocument: () => (document ??= generateOpenApiDocument(registry)),
   });

@@ -14,13 +14,18 @@ export const ROUTE_DEADLINES_MS = {
   directory: LDAP_TIMEOUT_MAX_MS + 5_000,
 } as const;
 
+// What a meter-data read spends before and beside its source: the link's check in PostgreSQL (its handle lent within
+// 1 s by src/resources.ts, the lookup itself a primary-key read) and the cache's lend (1 s in the reader).
+const SOURCE_READ_MARGIN_MS = 2_000;
+
 /**
- * POST /v1/me/meters looks the meter up in SIC before it writes: the reader's ask may take two source deadlines and a
- * margin (2 × SQL_QUERY_TIMEOUT_MS + 1 s, CustomerDataReader), and the database work comes after. The route waits
- * past that, so a slow SIC answers the source's own 503/504, not the bridge's QUERY_TIMEOUT.
+ * The deadline of the routes that read the utility's sources (meter data), derived from SQL_QUERY_TIMEOUT_MS: the
+ * reader (src/customer-data/customer-data-reader.ts) gives a source 2 × that + 1 s (a deadlock victim runs once more
+ * with a fresh deadline), and the route waits longer, so a slow source answers stale or 504 SOURCE_TIMEOUT from the
+ * reader, which knows, rather than 504 QUERY_TIMEOUT from the bridge. Never below the default route deadline.
  */
-export function meterLinkDeadlineMs(sourceQueryTimeoutMs: number): number {
-  return 2 * sourceQueryTimeoutMs + 1_000 + 5_000;
+export function sourceReadDeadlineMs(sourceQueryTimeoutMs: number, defaultDeadlineMs: number): number {
+  return Math.max(defaultDeadlineMs, 2 * sourceQueryTimeoutMs + 1_000 + SOURCE_READ_MARGIN_MS);
 }
 
 /** The gateway the routes get: every query carries the route's deadline, else the configured default. */

@@ -10,14 +10,14 @@ import {
   meterRequestsQuery,
   METER_DECISIONS,
 } from '../../src/contracts/meters-messages.js';
-import { meterLinkDeadlineMs } from '../deadlines.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
 const DECIDERS = ['customer', 'agent', 'admin'] as const;
 
-export function meterRoutes(deps: { gateway: Gateway; sourceQueryTimeoutMs?: number }): RouteDefinition[] {
+export function meterRoutes(deps: { gateway: Gateway; sourceReadDeadlineMs?: number }): RouteDefinition[] {
   const { gateway } = deps;
-  const linkDeadlineMs = meterLinkDeadlineMs(deps.sourceQueryTimeoutMs ?? 10_000);
+  // Linking reads SIC before it writes: it waits as the source reads do (http/deadlines.ts), else the default.
+  const linkOptions = deps.sourceReadDeadlineMs === undefined ? undefined : { deadlineMs: deps.sourceReadDeadlineMs };
   const decisionRoutes = METER_DECISIONS.map((decision) =>
     defineRoute({
       method: 'POST',
@@ -58,7 +58,7 @@ export function meterRoutes(deps: { gateway: Gateway; sourceQueryTimeoutMs?: num
       request: { body: linkMeterBody },
       responses: { 201: meterLinkSchema },
       async handler(ctx, { body }, caller) {
-        ctx.body = await gateway.ask('meters', 'link', { caller, input: body, ip: ctx.ip }, { deadlineMs: linkDeadlineMs });
+        ctx.body = await gateway.ask('meters', 'link', { caller, input: body, ip: ctx.ip }, linkOptions);
         ctx.status = 201;
       },
     }),

@@ -6,6 +6,7 @@ import { authRoutes } from './auth-routes.js';
 import { docsRoutes } from './docs-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { meRoutes } from './me-routes.js';
+import { meterDataRoutes } from './meter-data-routes.js';
 import { inboxRoutes } from './inbox-routes.js';
 import { meterRoutes } from './meters-routes.js';
 import { metricsRoute, type MetricsSource } from './metrics-routes.js';
@@ -22,13 +23,13 @@ export interface RouteDeps {
   readonly gateway: Gateway;
   readonly metrics?: MetricsSource;
   readonly openApiDocument: () => OpenApiDocument;
-  /** SQL_QUERY_TIMEOUT_MS: the routes that read a source wait past it (http/deadlines.ts). @defaultValue 10_000, its default */
-  readonly sourceQueryTimeoutMs?: number;
+  /** The deadline of routes that read a source (http/deadlines.ts sourceReadDeadlineMs); without it they wait the default. */
+  readonly sourceReadDeadlineMs?: number;
 }
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

@@ -3,7 +3,9 @@ import type { Gateway } from '../../src/contracts/gateway.js';
 import { subscriptionParams, subscriptionQuery, subscriptionRequestSchema } from '../../src/contracts/customer-data-messages.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
-export function subscriptionRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
+export function subscriptionRoutes(deps: { gateway: Gateway; sourceReadDeadlineMs?: number }): RouteDefinition[] {
+  // It reads BI_ODS: it waits as the source reads do (http/deadlines.ts), so a slow source answers stale or its own 504.
+  const options = deps.sourceReadDeadlineMs === undefined ? undefined : { deadlineMs: deps.sourceReadDeadlineMs };
   return [
     defineRoute({
       method: 'GET',
@@ -15,7 +17,7 @@ export function subscriptionRoutes(deps: { gateway: Gateway }): RouteDefinition[
       request: { params: subscriptionParams, query: subscriptionQuery },
       responses: { 200: subscriptionRequestSchema },
       async handler(ctx, { params, query }) {
-        const answer = await deps.gateway.ask('customer-data', 'subscription', { input: { noticeNumber: params.noticeNumber, phone: query.phone, ip: ctx.ip } });
+        const answer = await deps.gateway.ask('customer-data', 'subscription', { input: { noticeNumber: params.noticeNumber, phone: query.phone, ip: ctx.ip } }, options);
         // Kept by the client only to revalidate (ETag): the steps move, and the answer belongs to one phone.
         ctx.set('Cache-Control', 'private, no-cache');
         ctx.body = answer;

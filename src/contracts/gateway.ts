@@ -5,6 +5,7 @@ import type { CustomerDataMessage } from './customer-data-messages.js';
 import type { InboxMessage } from './inbox-messages.js';
 import type { LiveHubMessage } from './live-messages.js';
 import type { MetersMessage } from './meters-messages.js';
+import type { MeterDataMessage } from './meter-data-messages.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
 import type { ReferenceMessage } from './reference-messages.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
@@ -17,6 +18,7 @@ export interface ActorContracts {
   inbox: InboxMessage;
   'live-hub': LiveHubMessage;
   meters: MetersMessage;
+  'meter-data': MeterDataMessage;
   'notification-jobs': NotificationJobsMessage;
   'outbox-relay': OutboxRelayMessage;
   reference: ReferenceMessage;

@@ -7,3 +7,6 @@ export { SIC_BACKOFF, type SicDrainResult, type SicRegistration, SicRegistrar, t
 export { endUserLinks } from './own-links.js';
 export { MeterLinkService } from './meter-links.js';
 export { createMeterLinkService } from './meters-factory.js';
+export { createMeterReads } from './meter-data-factory.js';
+export { MeterReads, type MeterReadsDeps } from './meter-reads.js';
+export { SOURCE_NOT_RUNNING_RETRY_AFTER_MS } from './source-outage.js';

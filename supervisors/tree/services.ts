@@ -5,6 +5,7 @@ import { demoSeedActor } from '../../actors/services/demo-seed-actor.js';
 import { inboxActor } from '../../actors/services/inbox-actor.js';
 import { liveHubActor } from '../../actors/services/live-hub-actor.js';
 import { metersActor } from '../../actors/services/meters-actor.js';
+import { meterDataActor } from '../../actors/services/meter-data-actor.js';
 import { notificationJobsActor } from '../../actors/services/notification-jobs-actor.js';
 import { outboxRelayActor } from '../../actors/services/outbox-relay-actor.js';
 import { referenceActor } from '../../actors/services/reference-actor.js';
@@ -18,7 +19,7 @@ import type { Config } from '../../src/config.js';
 import { createSubscriptionLookup } from '../../src/customer-data/index.js';
 import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
-import { SIC_REGISTRAR, createMeterLinkService } from '../../src/meters/index.js';
+import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../src/meters/index.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
@@ -74,6 +75,8 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       ...sicRegistrarChild(config),
       // Required, like the inbox: a customer's links live in PostgreSQL; SIC being down fails a new link alone (503).
       actor({ name: 'meters', readiness: 'required', behaviour: metersActor(() => createMeterLinkService(config, asker, clock)) }),
+      // Optional, like customer-data: a meter's data is read from the sources (its links from PostgreSQL).
+      actor({ name: 'meter-data', readiness: 'optional', behaviour: meterDataActor(() => createMeterReads(config, asker, clock)) }),
       ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
     ],
   });

@@ -1,8 +1,11 @@
 // The typed errors of the utility's SQL Server sources, and how a driver error is classified (outage, retry once, query).
 import { AppError } from '../../errors/app-error.js';
 
-/** Why a source cannot serve now: still connecting, its circuit open or probing, or the query's connection lost. */
-export type SourceUnavailableReason = 'connecting' | 'circuit-open' | 'half-open' | 'connection-lost';
+/**
+ * Why a source cannot serve now: still connecting, its circuit open or probing, the query's connection lost, or its
+ * actor not running (restarting, stopped, or not started on this node).
+ */
+export type SourceUnavailableReason = 'connecting' | 'circuit-open' | 'half-open' | 'connection-lost' | 'not-running';
 
 /** Thrown while a source cannot serve (circuit open, connecting): retry after `retryAfterMs`. */
 export class SourceUnavailableError extends AppError {

@@ -1,0 +1,13 @@
+// Builds the meter reads from the configuration and the actors they ask (postgres for links, sources and cache for data).
+import type { Asker } from '../actor-behaviour.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { CustomerDataReader } from '../customer-data/index.js';
+import { resources } from '../resources.js';
+import { MeterReads } from './meter-reads.js';
+
+export function createMeterReads(config: Config, asker: Asker, clock: Clock): MeterReads {
+  const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
+  const res = resources(asker);
+  return new MeterReads({ db: () => res.db(), reader, clock });
+}
