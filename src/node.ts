@@ -4,6 +4,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../http/app.js';
 import { createTokenVerifier, refusingEndedSessions, TOKEN_CLOCK_TOLERANCE_S } from '../http/auth.js';
+import { rememberingVerifiedTokens } from '../http/verified-tokens.js';
 import type { RouteDefinition } from '../http/route.js';
 import { rootSpec } from '../supervisors/tree/root.js';
 import { Runtime } from '../supervisors/runtime.js';
@@ -96,7 +97,10 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     // The routes apply their deadlines (http/deadlines.ts); the default here serves callers that give none.
     ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
   };
-  const tokens = createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now: () => clock.now() });
+  // Verified once per token and process (the signature is the costliest part of a request); ended sessions are
+  // still refused on every request, outside the remembered verification.
+  const now = (): number => clock.now();
+  const tokens = rememberingVerifiedTokens(createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now }), { now });
   const verifier = revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens;
   const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime), config.role === 'worker' ? undefined : authWatch);
   const common = { config, log, gateway, auth: verifier, metrics };
