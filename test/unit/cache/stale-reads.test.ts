@@ -12,10 +12,10 @@ class Outage extends AppError {
 
 const POLICY: StaleReadPolicy = { ttlMs: 60_000, staleMs: 3_600_000 };
 
-function setup(options: { cache?: 'memory' | 'none' } = {}) {
+function setup(options: { cache?: 'memory' | 'none'; localEntries?: number } = {}) {
   const clock = new ManualClock();
   const cache = new MemoryCache(clock, 100);
-  const reads = new StaleReads(async () => (options.cache === 'none' ? undefined : cache), clock, (e) => e instanceof Outage);
+  const reads = new StaleReads(async () => (options.cache === 'none' ? undefined : cache), clock, (e) => e instanceof Outage, options.localEntries);
   let calls = 0;
   let next: () => Promise<number> = async () => ++calls;
   const load = () => next();
@@ -77,10 +77,46 @@ describe('StaleReads', () => {
     expect(answers.every((a) => a.value === 'answer' && !a.stale)).toBe(true);
   });
 
-  it('loads every time, and never fails for it, when no cache is at hand', async () => {
+  it('never fails for want of a cache: with none at hand it holds the answer in this process for its TTL, then loads again', async () => {
     const s = setup({ cache: 'none' });
     await s.reads.read('k', POLICY, s.load);
+    s.clock.advance(59_000);
+    expect(await s.reads.read('k', POLICY, s.load)).toEqual({ value: 1, stale: false, ageMs: 59_000 });
+    s.clock.advance(1_000);
     expect(await s.reads.read('k', POLICY, s.load)).toEqual({ value: 2, stale: false, ageMs: 0 });
+    expect(s.calls()).toBe(2);
+  });
+
+  it('answers a fresh read from this process without asking the shared cache, and only while it is fresh', async () => {
+    const s = setup();
+    let gets = 0;
+    const get = s.cache.get.bind(s.cache);
+    s.cache.get = async (key: string) => {
+      gets += 1;
+      return get(key);
+    };
+    await s.reads.read('k', POLICY, s.load);
+    const afterLoad = gets;
+    s.clock.advance(30_000);
+    expect(await s.reads.read('k', POLICY, s.load)).toEqual({ value: 1, stale: false, ageMs: 30_000 });
+    expect(gets).toBe(afterLoad);
+    s.clock.advance(30_000);
+    await s.reads.read('k', POLICY, s.load);
+    expect(gets).toBe(afterLoad + 1);
+    expect(s.calls()).toBe(2);
+  });
+
+  it('holds at most localEntries answers, the oldest dropped first; 0 holds none', async () => {
+    const two = setup({ cache: 'none', localEntries: 2 });
+    for (const k of ['a', 'b', 'c']) await two.reads.read(k, POLICY, two.load);
+    await two.reads.read('c', POLICY, two.load);
+    await two.reads.read('b', POLICY, two.load);
+    expect(two.calls()).toBe(3);
+    await two.reads.read('a', POLICY, two.load);
+    expect(two.calls()).toBe(4);
+    const none = setup({ cache: 'none', localEntries: 0 });
+    await none.reads.read('k', POLICY, none.load);
+    expect(await none.reads.read('k', POLICY, none.load)).toEqual({ value: 2, stale: false, ageMs: 0 });
   });
 
   it('keys answers by source, query, version and parameters', () => {

@@ -133,9 +133,12 @@ describe('CustomerDataReader', () => {
     expect(answers).toEqual(Array.from({ length: 10 }, () => ({ rows: [CONTRACT], stale: false, ageMs: 0 })));
   });
 
-  it('reads straight from the source when the cache cannot lend: never a failure, nothing kept', async () => {
+  it('reads from the source when the cache cannot lend: never a failure, the answer held in this process for its TTL only', async () => {
     const s = setup({ cache: 'down' });
     expect(await s.reader.read(contractDetails, { account: '12345678' })).toEqual({ rows: [CONTRACT], stale: false, ageMs: 0 });
+    expect(await s.reader.read(contractDetails, { account: '12345678' })).toEqual({ rows: [CONTRACT], stale: false, ageMs: 0 });
+    expect(s.asks).toHaveLength(1);
+    s.clock.advance(readCachePolicy(contractDetails.name).ttlMs);
     expect(await s.reader.read(contractDetails, { account: '12345678' })).toEqual({ rows: [CONTRACT], stale: false, ageMs: 0 });
     expect(s.asks).toHaveLength(2);
   });
