@@ -50,7 +50,7 @@ describe('npm start (embedded mode)', () => {
   };
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it('builds, serves /health/ready with every part, answers problem+json, and exits 0 on SIGTERM', async () => {
+  it('builds, serves /health/ready with every part, the demo's meters and their data, answers problem+json, and exits 0 on SIGTERM', async () => {
     const app = await start('npm', ['start', '--silent'], dataDir());
     try {
       // Listening comes first; readiness follows once the embedded database is migrated.
@@ -86,8 +86,29 @@ describe('npm start (embedded mode)', () => {
         const r = await post('/v1/auth/login', { phone: customer![1], pin: customer![2], ...device });
         return r.status === 200 ? r : undefined;
       });
-      const me = await fetch(`${app.url}/v1/me`, { headers: { authorization: `Bearer ${((await customerLogin.json()) as { accessToken: string }).accessToken}` } });
+      const customerAuth = { authorization: `Bearer ${((await customerLogin.json()) as { accessToken: string }).accessToken}` };
+      const me = await fetch(`${app.url}/v1/me`, { headers: customerAuth });
       expect(await me.json()).toMatchObject({ phone: customer![1], role: 'customer' });
+
+      // The app's main screens on the demo's utility data: the customer's two meters, linked at start, and their data.
+      const get = async <T>(path: string): Promise<T> => {
+        const r = await fetch(`${app.url}${path}`, { headers: customerAuth });
+        expect(r.status, path).toBe(200);
+        return (await r.json()) as T;
+      };
+      type Link = { id: string; kind: string; state: string; owner: boolean; isDefault: boolean };
+      const links = await waitFor('demo meters linked', async () => {
+        const l = await get<{ items: Link[] }>('/v1/me/meters');
+        return l.items.length === 2 ? l.items : undefined;
+      });
+      expect(links.map((l) => [l.kind, l.state, l.owner, l.isDefault])).toEqual([['prepaid', 'active', true, true], ['postpaid', 'active', true, false]]);
+      const purchases = await get<{ purchases: Array<{ tokens: string[] }> }>(`/v1/meters/${links[0]!.id}/purchases`);
+      expect(purchases.purchases).toHaveLength(10);
+      for (const p of purchases.purchases) expect(p.tokens).toHaveLength(3);
+      expect((await get<{ bills: unknown[] }>(`/v1/meters/${links[1]!.id}/bills`)).bills).toHaveLength(6);
+      expect(await get(`/v1/meters/${links[1]!.id}/contract`)).toMatchObject({ kind: 'postpaid', contractAccount: '300000000001' });
+      const steps = await fetch(`${app.url}/v1/subscriptions/400000000001?phone=${encodeURIComponent(customer![1])}`);
+      expect(((await steps.json()) as { steps: unknown[] }).steps).toHaveLength(4);
       const adminLogin = await post('/v1/auth/agent-login', { login: admin![1], password: admin![2], ...device });
       expect(adminLogin.status).toBe(200);
       const tree = await fetch(`${app.url}/admin/supervisors`, { headers: { authorization: `Bearer ${((await adminLogin.json()) as { accessToken: string }).accessToken}` } });
