@@ -50,7 +50,7 @@ describe('npm start (embedded mode)', () => {
   };
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  it('builds, serves /health/ready with every part, the demo's meters and their data, answers problem+json, and exits 0 on SIGTERM', async () => {
+  it('builds, serves /health/ready with every part, the demo meters and their data, answers problem+json, and exits 0 on SIGTERM', async () => {
     const app = await start('npm', ['start', '--silent'], dataDir());
     try {
       // Listening comes first; readiness follows once the embedded database is migrated.
@@ -107,7 +107,7 @@ describe('npm start (embedded mode)', () => {
       for (const p of purchases.purchases) expect(p.tokens).toHaveLength(3);
       expect((await get<{ bills: unknown[] }>(`/v1/meters/${links[1]!.id}/bills`)).bills).toHaveLength(6);
       expect(await get(`/v1/meters/${links[1]!.id}/contract`)).toMatchObject({ kind: 'postpaid', contractAccount: '300000000001' });
-      const steps = await fetch(`${app.url}/v1/subscriptions/400000000001?phone=${encodeURIComponent(customer![1])}`);
+      const steps = await fetch(`${app.url}/v1/subscriptions/400000000001?phone=${encodeURIComponent(customer![1]!)}`);
       expect(((await steps.json()) as { steps: unknown[] }).steps).toHaveLength(4);
       const adminLogin = await post('/v1/auth/agent-login', { login: admin![1], password: admin![2], ...device });
       expect(adminLogin.status).toBe(200);
