@@ -2,9 +2,8 @@
 // SIC away is recorded on each row (its own backoff) and shown as backing-off; PostgreSQL away backs the whole actor
 // off. Neither is a crash. Safe with several API instances: rows are claimed with FOR UPDATE SKIP LOCKED and a lease.
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
-import { type BackoffPolicy, backoffDelay } from '../../src/backoff.js';
+import type { BackoffPolicy } from '../../src/backoff.js';
 import type { PgHandle } from '../../src/adapters/postgres/postgres-messages.js';
-import type { TimerHandle } from '../../src/clock.js';
 import { errorMessage, toError } from '../../src/errors/app-error.js';
 import {
   type SicDrainResult,
@@ -15,6 +14,7 @@ import {
   registerThroughSic,
 } from '../../src/meters/index.js';
 import { resources } from '../../src/resources.js';
+import { DrainLoop, type DrainLoopMessage } from './drain-loop.js';
 
 export interface SicRegistrarOptions {
   /** Delay between polls (SIC_REGISTRATION_POLL_MS). */
@@ -37,117 +37,73 @@ export interface SicRegistrarOptions {
 
 const BACKOFF: BackoffPolicy = { minMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
 
-type Internal = { type: 'tick' } | { type: 'batch-done'; result?: SicDrainResult; error?: Error };
-type Msg = SicRegistrarMessage | Internal;
+type Msg = SicRegistrarMessage | DrainLoopMessage<SicDrainResult>;
 
 interface State {
   readonly registrar: SicRegistrar;
-  running: boolean;
-  /** A kick or tick came while a batch ran: run again at once. */
-  again: boolean;
-  /** PostgreSQL failed the last batch: the timer decides the next one. */
-  backingOff: boolean;
+  /** Its failures are PostgreSQL's: SIC's are recorded on each row, never a failed batch. */
+  readonly loop: DrainLoop<SicDrainResult>;
   /** SIC failed every registration of the last batch that asked it anything. */
   sicRefusing: boolean;
-  timer: TimerHandle | undefined;
-  dbFailures: number;
   registered: number;
   failures: number;
   lastError: string | null;
 }
 
 export function sicRegistrarActor(options: SicRegistrarOptions): () => ActorBehaviour<State, Msg> {
-  const policy: BackoffPolicy = { ...BACKOFF, ...options.backoff };
+  const backoff: BackoffPolicy = { ...BACKOFF, ...options.backoff };
   const random = options.random ?? Math.random;
 
-  const schedule = (s: State, ctx: ActorContext<Msg>, ms: number): void => {
-    ctx.clearTimer(s.timer);
-    s.timer = ctx.setTimer(() => ctx.self.tell({ type: 'tick' }), ms);
-  };
-
-  const start = (s: State, ctx: ActorContext<Msg>): void => {
-    ctx.clearTimer(s.timer);
-    s.timer = undefined;
-    s.running = true;
-    s.again = false;
-    s.registrar.drainBatch().then(
-      (result) => ctx.self.tell({ type: 'batch-done', result }),
-      (error: unknown) => ctx.self.tell({ type: 'batch-done', error: toError(error) }),
-    );
-  };
-
-  const finished = (s: State, msg: Extract<Internal, { type: 'batch-done' }>, ctx: ActorContext<Msg>): void => {
-    s.running = false;
+  const finished = (s: State, msg: Extract<Msg, { type: 'batch-done' }>, ctx: ActorContext<Msg>): void => {
     if (msg.error) {
-      s.dbFailures++;
       s.lastError = errorMessage(msg.error);
-      s.backingOff = true;
-      const delay = backoffDelay(policy, s.dbFailures - 1, random());
+      const delay = s.loop.failed();
       ctx.setStatus('backing-off', `SIC registrations not drained (${s.lastError}); retrying in ${delay} ms`, msg.error);
-      schedule(s, ctx, delay);
       return;
     }
     const r = msg.result!;
-    s.backingOff = false;
-    s.dbFailures = 0;
     s.registered += r.registered;
     s.failures += r.failed;
     if (r.lastError) s.lastError = r.lastError;
     // Only SIC's answers move sicRefusing: a batch with nothing due says nothing about SIC.
     if (r.failed > 0 && r.registered === 0) s.sicRefusing = true;
     else if (r.registered > 0) s.sicRefusing = false;
+    // A full batch that SIC took means more may be due: go on at once. After a refusal the next poll is soon enough.
+    s.loop.succeeded(r.claimed >= s.registrar.batchSize && r.failed === 0);
     if (s.sicRefusing) ctx.setStatus('backing-off', `SIC refuses registrations (${s.lastError}); each row is retried with backoff`);
     else ctx.setStatus('running');
-    // A full batch that SIC took means more may be due: go on at once; so does a kick that came meanwhile. After a
-    // refusal the next poll is soon enough.
-    if (s.again || (r.claimed >= s.registrar.batchSize && r.failed === 0)) start(s, ctx);
-    else schedule(s, ctx, options.pollMs);
   };
 
   return () => ({
     init(ctx) {
       const deps = options.deps ? options.deps(ctx) : { db: resources(ctx).db, register: registerThroughSic(ctx, options.queryTimeoutMs) };
-      const s: State = {
-        registrar: new SicRegistrar({
-          db: () => deps.db(),
-          register: (r) => deps.register(r),
-          clock: ctx.clock,
-          random,
-          ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-          ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
-          ...(options.rowBackoff ? { backoff: options.rowBackoff } : {}),
-        }),
-        running: false,
-        again: false,
-        backingOff: false,
-        sicRefusing: false,
-        timer: undefined,
-        dbFailures: 0,
-        registered: 0,
-        failures: 0,
-        lastError: null,
-      };
-      schedule(s, ctx, 0); // rows left by a previous run, or queued by an instance that stopped
+      const registrar = new SicRegistrar({
+        db: () => deps.db(),
+        register: (r) => deps.register(r),
+        clock: ctx.clock,
+        random,
+        ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+        ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+        ...(options.rowBackoff ? { backoff: options.rowBackoff } : {}),
+      });
+      const loop = new DrainLoop<SicDrainResult>(ctx, (m) => ctx.self.tell(m), { batch: () => registrar.drainBatch(), pollMs: options.pollMs, backoff, random });
+      loop.schedule(0); // rows left by a previous run, or queued by an instance that stopped
       ctx.setStatus('running');
-      return s;
+      return { registrar, loop, sicRefusing: false, registered: 0, failures: 0, lastError: null };
     },
 
     handle(s, msg, ctx) {
       switch (msg.type) {
         case 'kick':
-          // While PostgreSQL is away the timer decides: a kick would only hammer it.
-          if (s.backingOff) return s;
-          if (s.running) s.again = true;
-          else start(s, ctx);
+          // While PostgreSQL is away the timer decides (the loop ignores kicks while backing off).
+          s.loop.kick();
           return s;
         case 'tick':
-          s.timer = undefined;
-          if (s.running) s.again = true;
-          else start(s, ctx);
+          s.loop.tick();
           return s;
         case 'stats': {
           const counters = { registered: s.registered, failures: s.failures, lastError: s.lastError };
-          const state: SicRegistrarStats['state'] = s.backingOff ? 'backing-off' : s.running ? 'draining' : 'idle';
+          const state: SicRegistrarStats['state'] = s.loop.backingOff ? 'backing-off' : s.loop.running ? 'draining' : 'idle';
           // The pending count is the outbox's, read when asked; the reply waits for it, the actor does not.
           s.registrar.pending().then(
             (pending) => msg.replyTo.ok({ state, pending, ...counters }),
