@@ -22,9 +22,9 @@ import {
 } from '../../src/contracts/meter-data-messages.js';
 import { meterLinkParams } from '../../src/contracts/meters-messages.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
-import { ERROR_STATUS, type ErrorCode } from '../../src/errors/error-codes.js';
 import type { RunningNode } from '../../src/node.js';
 import { type MeterLinkFixture, seedMeterLinks } from '../support/meter-link-rows.js';
+import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
 import { startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -159,39 +159,22 @@ afterAll(async () => {
 describe('meter-data routes (property)', () => {
   for (const route of ROUTES) {
     it(`GET /v1/meters/{linkId}${route.suffix} never answers a 5xx, over ${NUM_RUNS} runs`, { timeout: 300_000 }, async () => {
-      const tally = { runs: 0, valid: 0, reached: 0, ok: 0, codes: new Map<string, number>() };
+      const tally = newTally();
       const cases: fc.Arbitrary<Case> = fc.record({ link, auth, query: route.params });
       const property = fc.asyncProperty(cases, async (c) => {
-        tally.runs++;
-        const valid = isValid(route, c);
-        if (valid) tally.valid++;
         const path = `/v1/meters/${encodeURIComponent(linkIdOf(c))}${route.suffix}${queryString(c.query)}`;
         const before = meterDataHandled();
         const res = await fetch(`${node.apiUrl}${path}`, { headers: headersOf(c) });
         const text = await res.text();
-        const reached = meterDataHandled() > before;
-        if (reached) tally.reached++;
-        const body = text ? (JSON.parse(text) as Record<string, any>) : undefined;
-        const label = `${res.status} ${body?.code ?? ''}`.trim();
-        tally.codes.set(label, (tally.codes.get(label) ?? 0) + 1);
-        const said = `${path} as ${JSON.stringify(c.auth)} → ${res.status} ${text.slice(0, 300)}`;
-        expect(res.status, said).toBeLessThan(500);
-        expect(reached, `${valid ? 'a valid request must reach' : 'an invalid one must never reach'} the handler: ${said}`).toBe(valid);
-        if (res.status >= 400) {
-          expect(res.headers.get('content-type') ?? '', said).toMatch(/^application\/problem\+json/);
-          // The router's own 404 (an empty link id is another path) is a problem too.
-          expect(ERROR_STATUS[body?.code as ErrorCode], said).toBe(res.status);
-        } else {
-          tally.ok++;
+        const said = `${path} as ${JSON.stringify(c.auth)}`;
+        const body = checkRouteAnswer(tally, { res, text, reached: meterDataHandled() > before, valid: isValid(route, c), said });
+        if (body) {
           expect(res.status, said).toBe(200);
           expect(route.response.safeParse(body).success, said).toBe(true);
         }
       });
       await fc.assert(property, { numRuns: NUM_RUNS, seed: SEED });
-      console.table([{ route: route.suffix, runs: tally.runs, valid: tally.valid, reached: tally.reached, '200': tally.ok, answers: [...tally.codes].map(([k, v]) => `${k}×${v}`).join(', ') }]);
-      expect(tally.valid).toBeGreaterThanOrEqual(tally.runs / 3);
-      expect(tally.reached).toBeGreaterThanOrEqual(tally.runs / 3);
-      expect(tally.ok).toBeGreaterThan(0);
+      checkRates(route.suffix, tally);
     });
   }
 });

@@ -8,9 +8,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionParams, subscriptionQuery, subscriptionRequestSchema } from '../../src/contracts/customer-data-messages.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
-import { ERROR_STATUS, type ErrorCode } from '../../src/errors/error-codes.js';
 import type { RunningNode } from '../../src/node.js';
 import { invalidPhone, snNotation, validPhone, writeSn } from '../support/arbitraries.js';
+import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
 import { startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { insertTwinRows } from '../support/source-twin.js';
@@ -96,38 +96,22 @@ afterAll(async () => {
 
 describe('GET /v1/subscriptions/:noticeNumber (property)', () => {
   it(`never answers a 5xx, over ${NUM_RUNS} runs`, { timeout: 300_000 }, async () => {
-    const tally = { runs: 0, valid: 0, reached: 0, ok: 0, codes: new Map<string, number>() };
+    const tally = newTally();
     const property = fc.asyncProperty(cases, async (c) => {
-      tally.runs++;
-      const valid = isValid(c);
-      if (valid) tally.valid++;
       const before = customerDataHandled();
       const res = await fetch(`${node.apiUrl}${pathOf(c)}`, { headers: { 'x-forwarded-for': c.ip } });
       const text = await res.text();
-      const reached = customerDataHandled() > before;
-      if (reached) tally.reached++;
-      const body = text ? (JSON.parse(text) as Record<string, any>) : undefined;
-      const label = `${res.status} ${body?.code ?? ''}`.trim();
-      tally.codes.set(label, (tally.codes.get(label) ?? 0) + 1);
-      const said = `${pathOf(c)} → ${res.status} ${text}`;
-      expect(res.status, said).toBeLessThan(500);
-      expect(reached, `${valid ? 'a valid request must reach' : 'an invalid one must never reach'} the handler: ${said}`).toBe(valid);
-      if (res.status >= 400) {
-        expect(res.headers.get('content-type') ?? '', said).toMatch(/^application\/problem\+json/);
-        // The router's own 404 (an empty notice number is another path) is a problem too.
-        expect(ERROR_STATUS[body?.code as ErrorCode], said).toBe(res.status);
-      } else {
-        tally.ok++;
+      const said = pathOf(c);
+      const body = checkRouteAnswer(tally, { res, text, reached: customerDataHandled() > before, valid: isValid(c), said });
+      if (body) {
         expect(res.status, said).toBe(200);
         expect(subscriptionRequestSchema.safeParse(body).success, said).toBe(true);
         // Only the owner's phone ever gets the steps.
-        expect(c.owner !== undefined && body?.noticeNumber === seededNotice(c.owner), said).toBe(true);
+        expect(c.owner !== undefined && body.noticeNumber === seededNotice(c.owner), said).toBe(true);
       }
     });
     await fc.assert(property, { numRuns: NUM_RUNS, seed: SEED });
-    console.table([{ runs: tally.runs, valid: tally.valid, reached: tally.reached, '200': tally.ok, answers: [...tally.codes].map(([k, v]) => `${k}×${v}`).join(', ') }]);
-    expect(tally.valid).toBeGreaterThanOrEqual(tally.runs / 3);
-    expect(tally.reached).toBeGreaterThanOrEqual(tally.runs / 3);
+    checkRates('GET /v1/subscriptions/{noticeNumber}', tally);
     expect(tally.ok).toBeGreaterThan(0);
   });
 });
