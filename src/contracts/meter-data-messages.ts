@@ -186,7 +186,7 @@ const contractCommon = {
   name: z.string().nullable().meta({ description: "The holder's name as the utility writes it." }),
   address: z.string().nullable(),
   agency: z.string().nullable(),
-  phone: z.string().nullable().meta({ description: 'The phone on file, E.164; null when none or not a valid number.' }),
+  phone: z.string().nullable().meta({ description: "The phone on file, E.164; null when none or not a valid number, and for a customer who reads the meter without owning it (the holder's phone and e-mail are shown to the owner, agents and admins)." }),
 };
 
 export const contractSchema = z
@@ -206,7 +206,7 @@ export const contractSchema = z
       partner: z.string().nullable().meta({ description: 'The SAP business partner holding the contract.' }),
       firstName: z.string().nullable(),
       lastName: z.string().nullable(),
-      email: z.string().nullable(),
+      email: z.string().nullable().meta({ description: 'The e-mail on file; null as the phone is.' }),
       tariff: z.string().nullable(),
       ...contractCommon,
       ...staleness,

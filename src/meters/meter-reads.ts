@@ -96,7 +96,11 @@ export class MeterReads {
 
   async contract(caller: Caller, linkId: string): Promise<Contract> {
     const link = await readableLink(await this.deps.db(), caller, linkId);
-    return link.kind === 'prepaid' ? this.prepaidContract(link) : this.postpaidContract(link);
+    const contract = await (link.kind === 'prepaid' ? this.prepaidContract(link) : this.postpaidContract(link));
+    // The holder's phone and e-mail are theirs: the owner, agents and admins see them; a customer the owner let read
+    // the meter's data sees the contract without them.
+    if (caller.role === 'customer' && !link.owner) return { ...contract, phone: null, ...(contract.kind === 'postpaid' ? { email: null } : {}) };
+    return contract;
   }
 
   private async prepaidContract(link: MeterLinkRecord): Promise<Contract> {

@@ -128,6 +128,23 @@ describe('MeterReads', () => {
     });
   });
 
+  it("keeps the holder's phone and e-mail from a customer who reads the meter without owning it; agents see them", async () => {
+    const s = setup();
+    s.answerWith(async (q) =>
+      q.name === 'contract-details'
+        ? [{ VKONT: '000300012345', GPART: '0001000001', NAME_FIRST: 'Awa', NAME_LAST: 'Diop', TELNR_CALL: '77 500 00 01', SMTP_ADDR: 'awa@example.sn' }]
+        : [],
+    );
+    LINKS[1] = { ...LINKS[1]!, owner: false };
+    try {
+      expect(await s.reads.contract(alice, POSTPAID)).toMatchObject({ firstName: 'Awa', phone: null, email: null });
+      const agent: Caller = { userId: BOB, role: 'agent', agency: 'PIKINE' };
+      expect(await s.reads.contract(agent, POSTPAID)).toMatchObject({ phone: '+221775000001', email: 'awa@example.sn' });
+    } finally {
+      LINKS[1] = { ...LINKS[1]!, owner: true };
+    }
+  });
+
   it('answers a source actor that is not running as 503 SOURCE_UNAVAILABLE with Retry-After, and its silence as SOURCE_TIMEOUT', async () => {
     for (const error of [new ActorRestartingError('source-histh2mc'), new ActorStoppedError('source-histh2mc'), new ActorNotFoundError('source-histh2mc')]) {
       const s = setup();
