@@ -1,10 +1,12 @@
 // The link cache under readableLink, over a recording links table, a bus the test switches and a manual clock: a
 // repeated check asks no PostgreSQL; an ending (announced or local) sends the next check to PostgreSQL, which 404s;
-// nothing is trusted while the bus is down nor after it came back; entries expire and are bounded; only active rows.
+// nothing is trusted while the bus is down nor after it came back; entries expire and are bounded; only active rows;
+// and the event goes through the real schema of the in-process bus.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { LiveBusUnavailableError, type LiveBus, type LiveBusStatus } from '../../../src/adapters/live-bus/live-bus.js';
 import type { LiveEvent } from '../../../src/adapters/live-bus/live-event.js';
+import { MemoryLiveBus } from '../../../src/adapters/live-bus/memory-live-bus.js';
 import type { Caller } from '../../../src/contracts/caller.js';
 import type { Logger } from '../../../src/logger.js';
 import { silentLogger } from '../../../src/logger.js';
@@ -202,5 +204,22 @@ describe('LinkCache', () => {
     await s.check(L1);
     expect(s.t.state.queries).toBe(2);
     await expect.poll(() => warnings).toEqual(['ended links not announced; other instances may answer them until their entries expire']);
+  });
+
+  it('hears links-ended through the real event schema (the in-process bus parses as Redis messages are), and drops a malformed one', async () => {
+    const bus = new MemoryLiveBus();
+    const cache = new LinkCache({ bus, clock: new ManualClock(), log: silentLogger() });
+    cache.start();
+    const t = table([row(L1), row(L2)]);
+    await readableLink(t.db, alice, L1, cache);
+    await readableLink(t.db, alice, L2, cache);
+    bus.deliver(JSON.stringify({ v: 1, kind: 'links-ended', linkIds: ['not-a-uuid'] }));
+    expect(bus.stats().malformed).toBe(1);
+    await bus.publish({ v: 1, kind: 'links-ended', linkIds: [L1] });
+    await expect.poll(() => cache.stats().forgotten).toBe(1);
+    await readableLink(t.db, alice, L2, cache);
+    expect(t.state.queries).toBe(2);
+    cache.close();
+    await bus.close();
   });
 });
