@@ -12,7 +12,7 @@
 //   - The parent is the load side: autocannon on each subject in turn (`full` = GET /v1/meters/{linkId}/bills with
 //     the token), rounds interleaved with the order rotated; median req/s and p99 per subject; full/bare is the ratio.
 //   - Where the time goes: the child times, one at a time, the parts of a full read with nothing else running — the
-//     JWT verification, the link's check in PostgreSQL (rule 5), the cached read (cache lend + get + parse), and the
+//     JWT verification, the link's check in PostgreSQL (rule 5) and from the process's link cache, the cached read (cache lend + get + parse), and the
 //     whole `bills` query to the meter-data actor (hop + check + cached read).
 // Writes the tables into bench/RESULTS.md under "## http".
 //
@@ -155,7 +155,8 @@ async function nodeMain(): Promise<void> {
         const reader = new CustomerDataReader({ asker: node.runtime, clock: new SystemClock(), queryTimeoutMs: config.sources.queryTimeoutMs });
         const parts: Micro[] = [
           await timeIt('JWT verification (ES256)', () => verifier.verify(token), MICRO_MS),
-          await timeIt('link check in PostgreSQL (readableLink, rule 5)', () => readableLink(db, caller, linkId), MICRO_MS),
+          await timeIt('link check in PostgreSQL (readableLink, rule 5, no cache)', () => readableLink(async () => db, caller, linkId), MICRO_MS),
+          ...(node.links ? [await timeIt('link check from the link cache (readableLink, rule 5, hit)', () => readableLink(async () => db, caller, linkId, node.links), MICRO_MS)] : []),
           await timeIt('cached read (cache lend + get + JSON.parse)', () => reader.read(latestBills, { account, limit: 6 }), MICRO_MS),
           await timeIt('meter-data actor `bills` (hop + link check + cached read)', () => node.runtime.ask<MeterDataMessage, 'bills'>(node.runtime.ref<MeterDataMessage>('meter-data'), 'bills', { caller, linkId, query: {} }, 10_000), MICRO_MS),
         ];

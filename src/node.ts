@@ -22,6 +22,7 @@ import { FCM_POOL, type FcmPoolMessage } from './dispatch/fcm-pool-messages.js';
 import { attachLiveEndpoint, type LiveEndpoint } from '../http/live.js';
 import { createLiveBus } from './adapters/live-bus/live-bus-factory.js';
 import { SessionRevocations } from './accounts/session-revocations.js';
+import { LinkCache } from './meters/index.js';
 import { newNodeIdentity } from './cluster/node-registry.js';
 import { resources } from './resources.js';
 
@@ -42,6 +43,8 @@ export interface RunningNode {
   readonly opsUrl: string;
   /** The token keys in use; `generated` when none were configured (development). */
   readonly keys: TokenKeys;
+  /** This API process's cache of active meter links (its stats show hits and misses); undefined on a worker. */
+  readonly links: LinkCache | undefined;
   /** Graceful stop: stop accepting, let in-flight requests finish (bounded), stop the tree in reverse order. */
   stop(): Promise<void>;
 }
@@ -79,19 +82,23 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
           rememberMs: config.sessions.accessTtlMs + TOKEN_CLOCK_TOLERANCE_S * 1_000,
           log: log.child({ part: 'session-revocations' }),
         });
+  // Active meter links for rule 5's check, one per API process: the meter-data reads consult it, the services that
+  // end links (meters, accounts) forget and announce through it (src/meters/link-cache.ts).
+  const links = config.role === 'worker' ? undefined : new LinkCache({ bus: liveBus, clock, log: log.child({ part: 'link-cache' }) });
   // This process in the node registry: one incarnation per start, so a restarted subtree keeps its claims.
   const identity = newNodeIdentity(config.nodeId, config.role);
   // Abuse of the public sign-in routes (SMS budgets, failed logins), reported by the accounts service to /metrics.
   const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
   try {
     await runtime.start(
-      rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
+      rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, ...(links ? { links } : {}), authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
     );
   } catch (e) {
     await liveBus.close();
     throw e;
   }
   revocations?.start();
+  links?.start();
 
   const gateway: Gateway = {
     // The routes apply their deadlines (http/deadlines.ts); the default here serves callers that give none.
@@ -138,6 +145,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   } catch (e) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     revocations?.close();
+    links?.close();
     await runtime.stop();
     await liveBus.close();
     throw e;
@@ -160,9 +168,10 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       clearTimeout(timer);
       // The live hub closes the open WebSockets (1001) as the tree stops.
       revocations?.close();
+      links?.close();
       await runtime.stop();
       await liveBus.close();
     })());
 
-  return { runtime, apiUrl, opsUrl, keys, stop };
+  return { runtime, apiUrl, opsUrl, keys, links, stop };
 }

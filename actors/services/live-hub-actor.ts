@@ -127,6 +127,7 @@ export function liveHubActor(options: LiveHubOptions): () => ActorBehaviour<Stat
 
   const deliver = (s: State, event: LiveEvent): void => {
     if (event.kind === 'sessions-ended') return; // the session registry hears these and tells the hub (sessions-ended)
+    if (event.kind === 'links-ended') return; // for the link cache (src/meters/link-cache.ts); no socket shows links
     if (event.kind === 'entries') {
       for (const userId of Object.keys(event.entryIds)) {
         const conns = s.byUser.get(userId);

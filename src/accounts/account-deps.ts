@@ -39,4 +39,9 @@ export interface AccountDeps {
    * instance from now on (src/accounts/session-revocations.ts).
    */
   sessionsEnded(ended: EndedSessions): void;
+  /**
+   * Active meter links this service ended (account deletion), after the commit: every instance's link cache forgets
+   * them (src/meters/link-cache.ts). @defaultValue nothing (no cache in this process)
+   */
+  linksEnded?(linkIds: readonly string[]): void;
 }

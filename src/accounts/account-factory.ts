@@ -15,6 +15,7 @@ import type { AuthWatch } from './auth-watch.js';
 import { DEFAULT_CODE_POLICY } from './one-time-codes.js';
 import type { PinHasher } from './pin-hasher.js';
 import { DEFAULT_LOCKOUT } from './pin-lockout.js';
+import type { LinkCache } from '../meters/index.js';
 import type { SessionRevocations } from './session-revocations.js';
 import type { TokenKeys } from './token-keys.js';
 
@@ -24,6 +25,8 @@ export interface AccountProcessDeps {
   readonly hasher: PinHasher;
   /** This instance's memory of ended sessions: what the account service ends is announced through it. */
   readonly revocations: SessionRevocations;
+  /** This process's cache of active meter links: the links an account deletion ends are announced through it. */
+  readonly links?: LinkCache;
   readonly authWatch: AuthWatch | undefined;
   readonly clock: Clock;
   readonly log: Logger;
@@ -51,6 +54,7 @@ async function askDirectory<T extends DirectoryMessage['type']>(
 
 export function createAccountService(config: Config, asker: Asker, deps: AccountProcessDeps): AccountService {
   const res = resources(asker);
+  const links = deps.links;
   return new AccountService({
     db: () => res.db(),
     clock: deps.clock,
@@ -80,6 +84,7 @@ export function createAccountService(config: Config, asker: Asker, deps: Account
     },
     onAuditError: (err) => deps.log.error({ err }, 'audit event not recorded'),
     sessionsEnded: (ended) => deps.revocations.announce(ended),
+    ...(links ? { linksEnded: (ids: readonly string[]) => links.ended(ids) } : {}),
     authenticateAgent: (login, password) => askDirectory(config, asker, { type: 'authenticate', login, password }),
     lookupAgent: (login) => askDirectory(config, asker, { type: 'lookup', login }),
     limit: (action, ip) => res.limit(action, ip),

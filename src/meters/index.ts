@@ -1,5 +1,6 @@
 // Meter links (DOMAIN.md rules 4 and 5): what other features may use.
-export { LINK_COLUMNS, type MeterLinkRecord, type MeterLinkRow, type Queryable, linkRecord, linkView, mayRead, readableLink } from './meter-access.js';
+export { LINK_COLUMNS, type LinkMemory, type MeterLinkRecord, type MeterLinkRow, type Queryable, linkRecord, linkView, mayRead, readableLink } from './meter-access.js';
+export { LinkCache, type LinkCacheOptions, type LinkCacheStats } from './link-cache.js';
 export { MeterAlreadyLinkedError, MeterKindMismatchError, MeterLinkNotFoundError, MeterLinkNotPendingError, MeterNotFoundError } from './meter-link-errors.js';
 export { queueSicRegistration } from './sic-registrations.js';
 export { SIC_REGISTRAR, type SicRegistrarMessage, type SicRegistrarStats, kickSicRegistrar } from './sic-registrar-messages.js';

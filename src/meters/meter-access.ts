@@ -90,13 +90,38 @@ export function mayRead(caller: Caller, link: MeterLinkRecord): boolean {
 }
 
 /**
- * The active link `linkId` when the caller may read its meter's data; else MeterLinkNotFoundError (404), the same
- * for an id that is no link, another customer's link, another agency's meter, or a link not active.
+ * What readableLink may remember of active links between reads (link-cache.ts): a `recall` answers only an active
+ * row it may still trust; a `remember` with the ticket taken before the row was loaded keeps it unless something
+ * (an ended link, the bus going down) happened since, so a row read just before an ending is never kept after it.
  */
-export async function readableLink(db: Queryable, caller: Caller, linkId: string): Promise<MeterLinkRecord> {
+export interface LinkMemory {
+  recall(linkId: string): MeterLinkRecord | undefined;
+  ticket(): LinkMemoryTicket;
+  remember(link: MeterLinkRecord, ticket: LinkMemoryTicket): void;
+}
+
+/** Opaque to readableLink: what the memory knew when a load began. */
+export interface LinkMemoryTicket {
+  readonly epoch: number;
+  readonly endings: number;
+}
+
+/**
+ * The active link `linkId` when the caller may read its meter's data; else MeterLinkNotFoundError (404), the same
+ * for an id that is no link, another customer's link, another agency's meter, or a link not active. With a memory,
+ * an active link it still trusts answers without PostgreSQL (no handle is lent either); anything else is loaded.
+ */
+export async function readableLink(db: () => Promise<Queryable>, caller: Caller, linkId: string, memory?: LinkMemory): Promise<MeterLinkRecord> {
   if (!UUID.test(linkId)) throw new MeterLinkNotFoundError();
-  const { rows } = await db.query<MeterLinkRow>(`SELECT ${LINK_COLUMNS} FROM meter_links WHERE id = $1`, [linkId]);
+  const known = memory?.recall(linkId);
+  if (known) {
+    if (!mayRead(caller, known)) throw new MeterLinkNotFoundError();
+    return known;
+  }
+  const ticket = memory?.ticket();
+  const { rows } = await (await db()).query<MeterLinkRow>(`SELECT ${LINK_COLUMNS} FROM meter_links WHERE id = $1`, [linkId]);
   const link = rows[0] ? linkRecord(rows[0]) : undefined;
+  if (link && memory && ticket && link.state === 'active') memory.remember(link, ticket);
   if (!link || !mayRead(caller, link)) throw new MeterLinkNotFoundError();
   return link;
 }

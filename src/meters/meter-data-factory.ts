@@ -4,10 +4,12 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { CustomerDataReader } from '../customer-data/index.js';
 import { resources } from '../resources.js';
+import type { LinkCache } from './link-cache.js';
 import { MeterReads } from './meter-reads.js';
 
-export function createMeterReads(config: Config, asker: Asker, clock: Clock): MeterReads {
+/** `links`: the process's one link cache (built in src/node.ts), shared with whoever ends links here. */
+export function createMeterReads(config: Config, asker: Asker, clock: Clock, links?: LinkCache): MeterReads {
   const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
   const res = resources(asker);
-  return new MeterReads({ db: () => res.db(), reader, clock });
+  return new MeterReads({ db: () => res.db(), reader, clock, ...(links ? { links } : {}) });
 }

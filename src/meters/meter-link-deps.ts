@@ -19,6 +19,11 @@ export interface MeterLinkDeps {
    * registrar (kickSicRegistrar), so the meter need not wait for its next poll. @defaultValue nothing
    */
   readonly activated?: () => void;
+  /**
+   * Called once a transaction that took links out of `active` has committed: the process's link cache forgets them
+   * and announces them to the other instances (link-cache.ts). @defaultValue nothing
+   */
+  readonly linksEnded?: (linkIds: readonly string[]) => void;
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

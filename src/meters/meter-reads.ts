@@ -26,13 +26,15 @@ import {
 } from '../customer-data/index.js';
 import type { ParamShape, QueryInput, SourceRead } from '../adapters/mssql/source-query.js';
 import type { Clock } from '../clock.js';
-import { type MeterLinkRecord, type Queryable, readableLink } from './meter-access.js';
+import { type LinkMemory, type MeterLinkRecord, type Queryable, readableLink } from './meter-access.js';
 import { MeterKindMismatchError } from './meter-link-errors.js';
 import { asSourceOutage } from './source-outage.js';
 
 export interface MeterReadsDeps {
   /** The database the links are read from; rejects with DATABASE_UNAVAILABLE while PostgreSQL is down. */
   readonly db: () => Promise<Queryable>;
+  /** The process's active links (link-cache.ts), so a repeated check needs no PostgreSQL; none: every check loads. */
+  readonly links?: LinkMemory;
   readonly reader: Pick<CustomerDataReader, 'read'>;
   /** The current year of monthly totals is the clock's (UTC, which is Dakar time). */
   readonly clock: Clock;
@@ -95,7 +97,7 @@ export class MeterReads {
   }
 
   async contract(caller: Caller, linkId: string): Promise<Contract> {
-    const link = await readableLink(await this.deps.db(), caller, linkId);
+    const link = await readableLink(this.deps.db, caller, linkId, this.deps.links);
     const contract = await (link.kind === 'prepaid' ? this.prepaidContract(link) : this.postpaidContract(link));
     // The holder's phone and e-mail are theirs: the owner, agents and admins see them; a customer the owner let read
     // the meter's data sees the contract without them.
@@ -148,7 +150,7 @@ export class MeterReads {
 
   /** The caller's readable link (else the one 404), of the kind the read needs (else METER_KIND_MISMATCH). */
   private async link(caller: Caller, linkId: string, kind: MeterLinkRecord['kind'], wanted: string): Promise<MeterLinkRecord> {
-    const link = await readableLink(await this.deps.db(), caller, linkId);
+    const link = await readableLink(this.deps.db, caller, linkId, this.deps.links);
     if (link.kind !== kind) throw new MeterKindMismatchError(link.kind, wanted);
     return link;
   }

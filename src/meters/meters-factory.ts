@@ -4,11 +4,20 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { CustomerDataReader } from '../customer-data/index.js';
 import { resources } from '../resources.js';
+import type { LinkCache } from './link-cache.js';
 import { MeterLinkService } from './meter-links.js';
 import { kickSicRegistrar } from './sic-registrar-messages.js';
 
-export function createMeterLinkService(config: Config, asker: Asker, clock: Clock): MeterLinkService {
+/** `links`: the process's link cache; the links this service ends are forgotten and announced through it. */
+export function createMeterLinkService(config: Config, asker: Asker, clock: Clock, links?: LinkCache): MeterLinkService {
   const res = resources(asker);
   const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
-  return new MeterLinkService({ db: () => res.db(), reader, limit: (action, key) => res.limit(action, key), clock, activated: () => kickSicRegistrar(asker) });
+  return new MeterLinkService({
+    db: () => res.db(),
+    reader,
+    limit: (action, key) => res.limit(action, key),
+    clock,
+    activated: () => kickSicRegistrar(asker),
+    ...(links ? { linksEnded: (ids: readonly string[]) => links.ended(ids) } : {}),
+  });
 }

@@ -20,14 +20,17 @@ async function ownLiveLink(client: Queryable, userId: string, linkId: string, ac
 
 /**
  * Ends every live link of the user (account deletion), on the caller's transaction. No default is kept: the user
- * has no link left.
+ * has no link left. Returns the ids of those that were active, for the caller to announce once it has committed
+ * (the link cache's `ended`): a pending link was never readable, so no instance holds it.
  */
-export async function endUserLinks(client: Queryable, userId: string, at: Date): Promise<number> {
-  const { rowCount } = await client.query(
-    `UPDATE meter_links SET state = 'ended', ended_at = $2, is_default = false WHERE user_id = $1 AND state IN ('pending', 'active')`,
+export async function endUserLinks(client: Queryable, userId: string, at: Date): Promise<string[]> {
+  const { rows } = await client.query<{ id: string; was_active: boolean }>(
+    `UPDATE meter_links l SET state = 'ended', ended_at = $2, is_default = false
+       FROM meter_links old WHERE old.id = l.id AND l.user_id = $1 AND l.state IN ('pending', 'active')
+       RETURNING l.id, old.state = 'active' AS was_active`,
     [userId, at],
   );
-  return rowCount ?? 0;
+  return rows.filter((r) => r.was_active).map((r) => r.id);
 }
 
 export class OwnLinks {
@@ -46,17 +49,21 @@ export class OwnLinks {
   /** Ends the caller's pending or active link; when it was the default, the newest active link left becomes it. */
   async unlink(caller: Caller, linkId: string): Promise<void> {
     const db = await this.deps.db();
-    await db.transaction(async (client) => {
+    const ended = await db.transaction(async (client) => {
       await lockUser(client, caller.userId);
       const link = await ownLiveLink(client, caller.userId, linkId, false);
       await client.query(`UPDATE meter_links SET state = 'ended', ended_at = $2, is_default = false WHERE id = $1`, [link.id, new Date(this.deps.clock.now())]);
-      if (!link.is_default) return;
-      await client.query(
-        `UPDATE meter_links SET is_default = true
-          WHERE id = (SELECT id FROM meter_links WHERE user_id = $1 AND state = 'active' ORDER BY created_at DESC, id DESC LIMIT 1)`,
-        [caller.userId],
-      );
+      if (link.is_default) {
+        await client.query(
+          `UPDATE meter_links SET is_default = true
+            WHERE id = (SELECT id FROM meter_links WHERE user_id = $1 AND state = 'active' ORDER BY created_at DESC, id DESC LIMIT 1)`,
+          [caller.userId],
+        );
+      }
+      return link;
     });
+    // After the commit: an instance that forgot the link earlier could load it again, still active, and keep it.
+    if (ended.state === 'active') this.deps.linksEnded?.([ended.id]);
   }
 
   /** Makes the caller's active link the default; a link that is not theirs or not active is the usual 404. */

@@ -53,6 +53,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
     keys: ctx.keys,
     hasher: ctx.hasher ?? bcryptPinHasher(),
     revocations: ctx.revocations,
+    ...(ctx.links ? { links: ctx.links } : {}),
     authWatch: ctx.authWatch,
     clock,
     log: ctx.log.child({ service: 'accounts' }),
@@ -74,9 +75,9 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       actor({ name: 'customer-data', readiness: 'optional', behaviour: customerDataActor(() => createSubscriptionLookup(config, asker, clock)) }),
       ...sicRegistrarChild(config),
       // Required, like the inbox: a customer's links live in PostgreSQL; SIC being down fails a new link alone (503).
-      actor({ name: 'meters', readiness: 'required', behaviour: metersActor(() => createMeterLinkService(config, asker, clock)) }),
+      actor({ name: 'meters', readiness: 'required', behaviour: metersActor(() => createMeterLinkService(config, asker, clock, ctx.links)) }),
       // Optional, like customer-data: a meter's data is read from the sources (its links from PostgreSQL).
-      actor({ name: 'meter-data', readiness: 'optional', behaviour: meterDataActor(() => createMeterReads(config, asker, clock)) }),
+      actor({ name: 'meter-data', readiness: 'optional', behaviour: meterDataActor(() => createMeterReads(config, asker, clock, ctx.links)) }),
       ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
     ],
   });

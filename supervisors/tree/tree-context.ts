@@ -10,6 +10,7 @@ import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
 import type { SupervisionRegistry } from '../../src/contracts/supervision.js';
 import type { Logger } from '../../src/logger.js';
+import type { LinkCache } from '../../src/meters/index.js';
 
 export interface TreeContext {
   readonly config: Config;
@@ -22,6 +23,8 @@ export interface TreeContext {
   readonly liveBus: LiveBus;
   /** Ended sessions of this API instance (undefined on a worker, which serves no tokens). */
   readonly revocations: SessionRevocations | undefined;
+  /** Active meter links remembered for rule 5's check, shared by the services that read and end links (not on a worker). */
+  readonly links?: LinkCache;
   /** This process in the node registry (one per process: a restart of a subtree keeps it). */
   readonly identity: NodeIdentity;
   readonly hasher?: PinHasher;

@@ -1,5 +1,5 @@
-// What travels on the live bus: new inbox entries (fan-out → the API processes holding WebSockets) and ended
-// sessions (the API instance that ended them → the others). Best effort: the inbox in PostgreSQL is the record.
+// What travels on the live bus: new inbox entries (fan-out → the API processes holding WebSockets), ended sessions
+// and ended meter links (the API instance that ended them → the others). Best effort: PostgreSQL is the record.
 import { z } from 'zod';
 import { inboxItemSchema, type InboxItem } from '../../contracts/inbox-messages.js';
 import type { LiveAudience } from '../../contracts/live-messages.js';
@@ -28,7 +28,12 @@ export type LiveEvent =
     }
   | { readonly v: 1; readonly kind: 'broadcast'; readonly scope: BroadcastScope; readonly entry: InboxItem }
   /** Sessions that ended (src/accounts/session-revocations.ts): their access tokens are refused, their sockets closed. */
-  | { readonly v: 1; readonly kind: 'sessions-ended'; readonly userId: string; readonly sessionIds: readonly string[] };
+  | { readonly v: 1; readonly kind: 'sessions-ended'; readonly userId: string; readonly sessionIds: readonly string[] }
+  /** Meter links taken out of `active` (src/meters/link-cache.ts): every instance forgets them, so rule 5 asks PostgreSQL. */
+  | { readonly v: 1; readonly kind: 'links-ended'; readonly linkIds: readonly string[] };
+
+/** The most ids one `links-ended` event carries (an account's links are far fewer; more go in several events). */
+export const MAX_LINKS_PER_EVENT = 10_000;
 
 const entryId = z.string().regex(/^[1-9][0-9]{0,18}$/);
 const item = inboxItemSchema.extend({ id: entryId });
@@ -55,6 +60,11 @@ const liveEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('sessions-ended'),
     userId: z.uuid(),
     sessionIds: z.array(z.uuid()).min(1).max(10_000),
+  }),
+  z.object({
+    v: z.literal(LIVE_EVENT_VERSION),
+    kind: z.literal('links-ended'),
+    linkIds: z.array(z.uuid()).min(1).max(MAX_LINKS_PER_EVENT),
   }),
 ]);
 
