@@ -114,14 +114,14 @@ export interface LinkMemoryTicket {
 export async function readableLink(db: () => Promise<Queryable>, caller: Caller, linkId: string, memory?: LinkMemory): Promise<MeterLinkRecord> {
   if (!UUID.test(linkId)) throw new MeterLinkNotFoundError();
   const known = memory?.recall(linkId);
-  if (known) {
-    if (!mayRead(caller, known)) throw new MeterLinkNotFoundError();
-    return known;
-  }
+  if (known && mayRead(caller, known)) return known;
+  // Refused from memory, the lookup runs all the same: a link someone else may read must take as long to refuse as an
+  // id that is no link, or the time of a 404 would tell a prober which ids are live links. Only probers pay for it.
   const ticket = memory?.ticket();
   const { rows } = await (await db()).query<MeterLinkRow>(`SELECT ${LINK_COLUMNS} FROM meter_links WHERE id = $1`, [linkId]);
   const link = rows[0] ? linkRecord(rows[0]) : undefined;
-  if (link && memory && ticket && link.state === 'active') memory.remember(link, ticket);
   if (!link || !mayRead(caller, link)) throw new MeterLinkNotFoundError();
+  // Remembered only for a caller who may read it, so a refused probe never warms the memory either.
+  if (memory && ticket && link.state === 'active') memory.remember(link, ticket);
   return link;
 }

@@ -22,15 +22,24 @@ async function ownsMeter(client: Queryable, userId: string, link: Pick<MeterLink
   return (rowCount ?? 0) > 0;
 }
 
-/** Who may decide on a link: an admin, an agent of its agency, an active owner of its meter. */
-async function mayDecide(client: Queryable, caller: Caller, link: MeterLinkRecord): Promise<boolean> {
+/** What a customer's ownership is checked against when the id is no link: no meter matches it. */
+const NO_METER = { kind: 'prepaid', meter: '' } as const;
+
+/**
+ * Who may decide on a link (undefined: the id is no link): an admin, an agent of its agency, an active owner of its
+ * meter. A customer's check runs the same query whatever the id, so an unknown id and another's link are refused
+ * in the same time.
+ */
+async function mayDecide(client: Queryable, caller: Caller, link: MeterLinkRecord | undefined): Promise<boolean> {
   switch (caller.role) {
     case 'admin':
-      return true;
+      return link !== undefined;
     case 'agent':
-      return caller.agency !== null && link.agency === caller.agency;
-    case 'customer':
-      return link.userId !== caller.userId && (await ownsMeter(client, caller.userId, link));
+      return link !== undefined && caller.agency !== null && link.agency === caller.agency;
+    case 'customer': {
+      const owns = await ownsMeter(client, caller.userId, link ?? NO_METER);
+      return link !== undefined && link.userId !== caller.userId && owns;
+    }
   }
 }
 
@@ -64,7 +73,7 @@ export class MeterLinkDecisions {
     const decided = await db.transaction(async (client) => {
       const row = await linkById(client, linkId);
       const link = row ? linkRecord(row) : undefined;
-      if (!link || !(await mayDecide(client, caller, link))) throw new MeterLinkNotFoundError();
+      if (!(await mayDecide(client, caller, link)) || !link) throw new MeterLinkNotFoundError();
       const at = new Date(this.deps.clock.now());
       const approved = decision === 'approve';
       // The requester's row first, as linking does: their default cannot be set twice by a link and an approval.

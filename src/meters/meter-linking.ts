@@ -30,6 +30,35 @@ function isLiveLinkRace(e: unknown): boolean {
   return pgError?.code === '23505' && pgError.constraint === LIVE_INDEX;
 }
 
+/**
+ * The SIC row a pending link keeps when no phone matched: a prepaid meter may carry several rows (a former customer's
+ * beside the current one), and the row decides the POC its sales are read under and the agency whose agents may
+ * approve. The row of the meter's owner in the app when there is one (the person asked to approve it); else, the same
+ * row on every request, the greatest POC.
+ */
+async function pendingRow(client: Queryable, candidates: readonly FoundMeter[]): Promise<FoundMeter> {
+  const first = candidates[0]!;
+  if (candidates.length === 1) return first;
+  const { rows } = await client.query<{ police: string | null }>(
+    `SELECT police FROM meter_links WHERE kind = $1 AND meter = $2 AND state = 'active' AND owner ORDER BY created_at LIMIT 1`,
+    [first.kind, first.meter],
+  );
+  const owners = rows[0] ? candidates.find((c) => c.police === rows[0]!.police) : undefined;
+  return owners ?? [...candidates].sort((a, b) => comparePolice(b.police, a.police))[0]!;
+}
+
+/** POC numbers compared as numbers when both are digits, else as text. */
+function comparePolice(a: string | null, b: string | null): number {
+  const x = a ?? '';
+  const y = b ?? '';
+  if (/^\d+$/.test(x) && /^\d+$/.test(y)) {
+    const [p, q] = [x.replace(/^0+/, ""), y.replace(/^0+/, "")];
+    if (p.length !== q.length) return p.length - q.length;
+    return p < q ? -1 : p > q ? 1 : 0;
+  }
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 export class MeterLinking {
   private readonly newId: () => string;
 
@@ -72,7 +101,7 @@ export class MeterLinking {
     if (!user) throw new MeterNotFoundError();
     // Ownership is the proved phone equal to a phone on file, both E.164; the row that matched is the one kept.
     const mine = user.proved && user.phone !== null ? candidates.find((c) => c.phone === user.phone) : undefined;
-    const found = mine ?? candidates[0]!;
+    const found = mine ?? (await pendingRow(client, candidates));
     const existing = await client.query<{ id: string }>(
       `SELECT id FROM meter_links WHERE user_id = $1 AND kind = $2 AND meter = $3 AND state IN ('pending', 'active')`,
       [caller.userId, found.kind, found.meter],

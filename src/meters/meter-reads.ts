@@ -107,7 +107,8 @@ export class MeterReads {
 
   private async prepaidContract(link: MeterLinkRecord): Promise<Contract> {
     const answer = await this.read(prepaidCustomer, { meter: link.meter });
-    const customer = answer.rows[0];
+    // A meter may carry a former customer's row beside the current one: the link's is the row of its POC.
+    const customer = answer.rows.find((row) => row.police === link.police);
     return {
       kind: 'prepaid',
       linkId: link.id,

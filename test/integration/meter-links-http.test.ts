@@ -272,3 +272,30 @@ describe('limits', () => {
     expect((await link(fresh, 'prepaid', M4)).body).toMatchObject({ state: 'pending' });
   });
 });
+
+describe("reading a meter's data on the whole stack (PostgreSQL, Redis, RabbitMQ): rule 5", () => {
+  it("answers the owner, and gives customer B and another agency's agent the same 404 as an unknown id, on every read", async () => {
+    let links = (await myLinks(A)).filter((l) => l.state === 'active');
+    if (!links.some((l) => l.meter === M1)) await link(A, 'prepaid', M1);
+    if (!links.some((l) => l.meter === ACCOUNT)) await link(A, 'postpaid', ACCOUNT);
+    links = await myLinks(A);
+    const prepaid = links.find((l) => l.meter === M1 && l.state === 'active')!;
+    const postpaid = links.find((l) => l.meter === ACCOUNT && l.state === 'active')!;
+    const reads = [`/v1/meters/${prepaid.id}/purchases`, `/v1/meters/${prepaid.id}/purchases/monthly`, `/v1/meters/${postpaid.id}/bills`, `/v1/meters/${postpaid.id}/bills/monthly`, `/v1/meters/${postpaid.id}/contract`];
+    const without = (b: Record<string, any>) => ({ ...b, requestId: undefined, instance: undefined });
+    const unknown = without((await call('GET', '/v1/meters/00000000-0000-4000-8000-00000000beef/contract', B.token)).body);
+    expect(unknown).toMatchObject({ status: 404, code: 'METER_LINK_NOT_FOUND' });
+    for (const path of reads) {
+      expect((await call('GET', path, A.token)).status, path).toBe(200);
+      for (const stranger of [B, agentThies]) {
+        const refused = await call('GET', path, stranger.token);
+        expect(refused.status, path).toBe(404);
+        expect(without(refused.body), path).toEqual(unknown);
+      }
+    }
+    // The meter's own agency reads the prepaid meter (DAKAR-PLATEAU); the postpaid one is PIKINE's.
+    expect((await call('GET', reads[0]!, agentDakar.token)).status).toBe(200);
+    expect((await call('GET', reads[2]!, agentDakar.token)).status).toBe(404);
+    expect((await call('GET', reads[4]!, admin.token)).status).toBe(200);
+  });
+});

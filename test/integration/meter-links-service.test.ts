@@ -11,6 +11,7 @@ import { insertCustomer, type TestUser } from '../support/meter-links.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 
 const METER = '14299500001';
+const SHARED = '14299500002';
 let db: TestDatabase;
 let sql: pg.Pool;
 let service: MeterLinkService;
@@ -31,7 +32,13 @@ beforeAll(async () => {
     // SIC as the reader would map it: the meter, its POC, the owner's phone, its agency.
     reader: {
       read: async (_query: unknown, input: Record<string, unknown>) => ({
-        rows: input.meter === METER ? [{ meterNumber: METER, police: 'P500001', phone: '+221779400001', agency: 'THIES' }] : [],
+        rows:
+          input.meter === METER
+            ? [{ meterNumber: METER, police: 'P500001', phone: '+221779400001', agency: 'THIES' }]
+            : input.meter === SHARED
+              ? // A former customer's row beside the current one: POC 9 and POC 10.
+                [{ meterNumber: SHARED, police: '9', phone: '+221779409009', agency: 'THIES' }, { meterNumber: SHARED, police: '10', phone: '+221779409010', agency: 'THIES' }]
+              : [],
         stale: false,
         ageMs: 0,
       }),
@@ -110,5 +117,20 @@ describe('meters service on PostgreSQL', () => {
     const refused = await service.link(asCustomer(other), { kind: 'prepaid', meter: METER }, '198.51.100.6');
     await service.decide(asCustomer(owner), refused.id, 'reject');
     expect(activations).toBe(before + 1);
+  });
+
+  it("keeps, for a pending link to a meter with several SIC rows, the row of the meter's owner in the app, else the greatest POC", async () => {
+    const first = await someone();
+    expect(await service.link(asCustomer(first), { kind: 'prepaid', meter: SHARED }, '198.51.100.7')).toMatchObject({ state: 'pending' });
+    const police = async (userId: string) => (await sql.query(`SELECT police FROM meter_links WHERE user_id = $1 AND meter = $2`, [userId, SHARED])).rows[0].police;
+    // No owner in the app: the same row every time, the greatest POC (10, compared as a number).
+    expect(await police(first.id)).toBe('10');
+    const formerOwner = await insertCustomer(sql, '+221779409009', 'Ndeye');
+    expect(await service.link(asCustomer(formerOwner), { kind: 'prepaid', meter: SHARED }, '198.51.100.8')).toMatchObject({ state: 'active', owner: true });
+    expect(await police(formerOwner.id)).toBe('9');
+    // Now the meter has an owner in the app: a new request keeps that owner's row, the one its owner is asked about.
+    const second = await someone();
+    await service.link(asCustomer(second), { kind: 'prepaid', meter: SHARED }, '198.51.100.9');
+    expect(await police(second.id)).toBe('9');
   });
 });

@@ -94,8 +94,20 @@ describe('LinkCache', () => {
     expect((await s.check(L1)).id).toBe(L1);
     expect(s.t.state.queries).toBe(1);
     await expect(s.check(L1, bob)).rejects.toMatchObject({ code: 'METER_LINK_NOT_FOUND' });
-    expect(s.t.state.queries).toBe(1);
     expect(s.cache.stats()).toMatchObject({ trusted: true, entries: 1, hits: 2, misses: 1 });
+  });
+
+  it('refuses a caller in the time an unknown id takes (the lookup runs all the same), and a refused load warms nothing', async () => {
+    const s = setup();
+    await expect(s.check(L1, bob)).rejects.toMatchObject({ code: 'METER_LINK_NOT_FOUND' });
+    expect(s.t.state.queries).toBe(1);
+    expect(s.cache.stats()).toMatchObject({ entries: 0 });
+    await s.check(L1);
+    expect(s.t.state.queries).toBe(2);
+    // Now remembered for alice: bob's probe of it still costs the lookup an unknown id costs.
+    await expect(s.check(L1, bob)).rejects.toMatchObject({ code: 'METER_LINK_NOT_FOUND' });
+    await expect(s.check('00000000-0000-4000-8000-00000000dead', bob)).rejects.toMatchObject({ code: 'METER_LINK_NOT_FOUND' });
+    expect(s.t.state.queries).toBe(4);
   });
 
   it('forgets a link another instance announces ended: the next check asks PostgreSQL and answers 404', async () => {

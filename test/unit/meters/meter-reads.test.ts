@@ -128,6 +128,13 @@ describe('MeterReads', () => {
     });
   });
 
+  it("answers a prepaid contract from the row of the link's POC when SIC holds a former customer's row beside it", async () => {
+    const s = setup();
+    const infos = (poc: string, name: string, tel: string) => ({ 'N° COMPTEUR': '14212345678', POC: poc, tel, 'N° CLIENT': null, ADRESSE: null, usage: null, CLIENT: name, agence: 'PIKINE' });
+    s.answerWith(async (q) => (q.name === 'prepaid-customer' ? [infos('4440000', 'FORMER TENANT', '77 111 11 11'), infos('5551234', 'CURRENT HOLDER', '77 222 22 22')] : []));
+    expect(await s.reads.contract(alice, PREPAID)).toMatchObject({ police: '5551234', name: 'CURRENT HOLDER', phone: '+221772222222' });
+  });
+
   it("keeps the holder's phone and e-mail from a customer who reads the meter without owning it; agents see them", async () => {
     const s = setup();
     s.answerWith(async (q) =>
