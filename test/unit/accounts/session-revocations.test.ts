@@ -5,46 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { SessionRevocations } from '../../../src/accounts/session-revocations.js';
 import { ManualClock } from '../../../src/clock.js';
 import type { PgHandle } from '../../../src/adapters/postgres/postgres-messages.js';
-import { LiveBusUnavailableError, type LiveBus, type LiveBusStatus } from '../../../src/adapters/live-bus/live-bus.js';
-import type { LiveEvent } from '../../../src/adapters/live-bus/live-event.js';
 import { silentLogger } from '../../../src/logger.js';
+import { SwitchableBus } from '../../support/switchable-live-bus.js';
 
 const USER = '00000000-0000-4000-8000-000000000001';
 const S1 = '00000000-0000-4000-8000-0000000000a1';
 const S2 = '00000000-0000-4000-8000-0000000000a2';
 const S3 = '00000000-0000-4000-8000-0000000000a3';
-
-/** A bus the test switches up and down; what it publishes while up reaches its subscribers. */
-class SwitchableBus implements LiveBus {
-  isUp = false;
-  readonly published: LiveEvent[] = [];
-  private readonly listeners = new Set<(e: LiveEvent) => void>();
-  private readonly statusListeners = new Set<(s: LiveBusStatus) => void>();
-  publish(event: LiveEvent): Promise<void> {
-    if (!this.isUp) return Promise.reject(new LiveBusUnavailableError('down'));
-    this.published.push(event);
-    for (const l of this.listeners) l(event);
-    return Promise.resolve();
-  }
-  subscribe(l: (e: LiveEvent) => void) {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  onStatus(l: (s: LiveBusStatus) => void) {
-    this.statusListeners.add(l);
-    return () => this.statusListeners.delete(l);
-  }
-  set(up: boolean): void {
-    this.isUp = up;
-    for (const l of this.statusListeners) l({ up });
-  }
-  stats() {
-    return { kind: 'memory' as const, up: this.isUp, published: 0, failed: 0, received: 0, malformed: 0, lastError: null };
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
 
 /** PostgreSQL as the registry sees it: sessions' states and ended_at, with every query recorded. */
 function database(sessions: Map<string, { state: string; endedAt?: number }>) {
@@ -68,7 +35,7 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 
 function setup(sessions: Map<string, { state: string; endedAt?: number }>) {
   const clock = new ManualClock(Date.UTC(2026, 11, 3, 9));
-  const bus = new SwitchableBus();
+  const bus = new SwitchableBus(false);
   const pg = database(sessions);
   const reg = new SessionRevocations({ bus, db: pg.db, clock, rememberMs: 15 * 60_000, log: silentLogger() });
   return { clock, bus, pg, reg };

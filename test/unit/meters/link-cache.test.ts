@@ -4,13 +4,12 @@
 // and the event goes through the real schema of the in-process bus.
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
-import { LiveBusUnavailableError, type LiveBus, type LiveBusStatus } from '../../../src/adapters/live-bus/live-bus.js';
-import type { LiveEvent } from '../../../src/adapters/live-bus/live-event.js';
 import { MemoryLiveBus } from '../../../src/adapters/live-bus/memory-live-bus.js';
 import type { Caller } from '../../../src/contracts/caller.js';
 import type { Logger } from '../../../src/logger.js';
 import { silentLogger } from '../../../src/logger.js';
 import { LinkCache, readableLink, type MeterLinkRow, type Queryable } from '../../../src/meters/index.js';
+import { SwitchableBus } from '../../support/switchable-live-bus.js';
 
 const ALICE = '00000000-0000-4000-8000-0000000000a1';
 const BOB = '00000000-0000-4000-8000-0000000000b0';
@@ -19,42 +18,6 @@ const L2 = '22222222-2222-4222-8222-222222222222';
 const L3 = '33333333-3333-4333-8333-333333333333';
 const alice: Caller = { userId: ALICE, role: 'customer', agency: null };
 const bob: Caller = { userId: BOB, role: 'customer', agency: null };
-
-/** A bus the test switches up and down; what it publishes while up reaches its subscribers. */
-class SwitchableBus implements LiveBus {
-  isUp = true;
-  readonly published: LiveEvent[] = [];
-  private readonly listeners = new Set<(e: LiveEvent) => void>();
-  private readonly statusListeners = new Set<(s: LiveBusStatus) => void>();
-  publish(event: LiveEvent): Promise<void> {
-    if (!this.isUp) return Promise.reject(new LiveBusUnavailableError('down'));
-    this.published.push(event);
-    this.deliver(event);
-    return Promise.resolve();
-  }
-  /** An event from another instance. */
-  deliver(event: LiveEvent): void {
-    for (const l of this.listeners) l(event);
-  }
-  subscribe(l: (e: LiveEvent) => void) {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  onStatus(l: (s: LiveBusStatus) => void) {
-    this.statusListeners.add(l);
-    return () => this.statusListeners.delete(l);
-  }
-  set(up: boolean): void {
-    this.isUp = up;
-    for (const l of this.statusListeners) l({ up });
-  }
-  stats() {
-    return { kind: 'memory' as const, up: this.isUp, published: 0, failed: 0, received: 0, malformed: 0, lastError: null };
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
 
 const row = (id: string, state: MeterLinkRow['state'] = 'active'): MeterLinkRow => ({
   id, user_id: ALICE, kind: 'postpaid', meter: '300012345', police: null, agency_code: 'PIKINE', owner: true, state, is_default: false,
@@ -79,7 +42,7 @@ function table(rows: MeterLinkRow[]) {
 
 function setup(options: { ttlMs?: number; maxEntries?: number; log?: Logger } = {}) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1));
-  const bus = new SwitchableBus();
+  const bus = new SwitchableBus(true);
   const cache = new LinkCache({ bus, clock, log: options.log ?? silentLogger(), ...options });
   cache.start();
   const t = table([row(L1), row(L2), row(L3)]);
