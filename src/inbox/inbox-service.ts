@@ -2,10 +2,9 @@
 // broadcasts the user is in scope of (one broadcasts row per job, per-user state in broadcast_reads only once
 // the user read or deleted it). Newest first by (created_at, id), paged with an opaque cursor.
 // The write side (addEntries, addBroadcast) is what the fan-out calls inside its own transaction.
-import type { QueryResultRow } from 'pg';
 import type { Clock } from '../clock.js';
 import type { Caller } from '../contracts/caller.js';
-import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
+import type { PgHandle, Queryable } from '../adapters/postgres/postgres-messages.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
 import type { BroadcastScope } from '../domain/notification-request.js';
 import type { InboxItem, InboxListOptions, InboxPage } from '../contracts/inbox-messages.js';
@@ -16,10 +15,6 @@ export interface InboxDeps {
   readonly clock: Clock;
 }
 
-/** What addEntries/addBroadcast need: a pg PoolClient (inside the fan-out's transaction) or a PgHandle. */
-export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-}
 
 const ITEM_ID = /^[1-9][0-9]{0,18}$/;
 const MAX_BIGINT = 9_223_372_036_854_775_807n;

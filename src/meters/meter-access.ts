@@ -2,8 +2,10 @@
 // an admin. Every read by link id goes through readableLink; anything else is the same 404.
 import type { Caller } from '../contracts/caller.js';
 import type { MeterKind, MeterLink, MeterLinkState } from '../contracts/meters-messages.js';
-import type { QueryResultRow } from 'pg';
+import type { Queryable } from '../adapters/postgres/postgres-messages.js';
 import { MeterLinkNotFoundError } from './meter-link-errors.js';
+
+export type { Queryable };
 
 /** A meter_links row (0015_meter_links.sql) as the features use it. */
 export interface MeterLinkRecord {
@@ -69,10 +71,6 @@ export function linkView(link: MeterLinkRecord): MeterLink {
   };
 }
 
-/** A pg PoolClient (inside a transaction) or a PgHandle. */
-export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

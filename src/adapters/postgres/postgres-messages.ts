@@ -8,6 +8,11 @@ export interface PgHandle {
   transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
 }
 
+/** Where a query can run: a pg PoolClient inside a transaction, or a PgHandle. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
 export type PostgresMessage =
   | { type: 'lend'; replyTo: Reply<PgHandle> }
   /**
