@@ -1,5 +1,6 @@
 // How long the HTTP layer waits on the actor system: config.queryDeadlineMs, unless the route is listed below.
 import { LDAP_TIMEOUT_MAX_MS } from '../src/config/ldap.js';
+import { sourceAskDeadlineMs } from '../src/config/sources.js';
 import type { Gateway } from '../src/contracts/gateway.js';
 import { SMS_SEND_DEADLINE_MS } from '../src/contracts/sms-messages.js';
 
@@ -20,12 +21,12 @@ const SOURCE_READ_MARGIN_MS = 2_000;
 
 /**
  * The deadline of the routes that read the utility's sources (meter data), derived from SQL_QUERY_TIMEOUT_MS: the
- * reader (src/customer-data/customer-data-reader.ts) gives a source 2 × that + 1 s (a deadlock victim runs once more
- * with a fresh deadline), and the route waits longer, so a slow source answers stale or 504 SOURCE_TIMEOUT from the
+ * reader (src/customer-data/customer-data-reader.ts) gives a source `sourceAskDeadlineMs` (src/config/sources.ts), and
+ * the route waits longer, so a slow source answers stale or 504 SOURCE_TIMEOUT from the
  * reader, which knows, rather than 504 QUERY_TIMEOUT from the bridge. Never below the default route deadline.
  */
 export function sourceReadDeadlineMs(sourceQueryTimeoutMs: number, defaultDeadlineMs: number): number {
-  return Math.max(defaultDeadlineMs, 2 * sourceQueryTimeoutMs + 1_000 + SOURCE_READ_MARGIN_MS);
+  return Math.max(defaultDeadlineMs, sourceAskDeadlineMs(sourceQueryTimeoutMs) + SOURCE_READ_MARGIN_MS);
 }
 
 /** The gateway the routes get: every query carries the route's deadline, else the configured default. */

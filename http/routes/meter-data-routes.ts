@@ -34,8 +34,8 @@ function answer(ctx: HttpContext, body: unknown): void {
 
 export function meterDataRoutes(deps: { gateway: Gateway; sourceReadDeadlineMs?: number }): RouteDefinition[] {
   const { gateway } = deps;
-  // The reads wait on a source (derived in http/deadlines.ts); without a derived deadline, the gateway's default.
-  const options = deps.sourceReadDeadlineMs === undefined ? undefined : { deadlineMs: deps.sourceReadDeadlineMs };
+  // The reads wait on a source (derived in http/deadlines.ts); an undefined deadline is the gateway's default.
+  const options = { deadlineMs: deps.sourceReadDeadlineMs };
   return [
     defineRoute({
       method: 'GET',

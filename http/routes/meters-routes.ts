@@ -17,7 +17,7 @@ const DECIDERS = ['customer', 'agent', 'admin'] as const;
 export function meterRoutes(deps: { gateway: Gateway; sourceReadDeadlineMs?: number }): RouteDefinition[] {
   const { gateway } = deps;
   // Linking reads SIC before it writes: it waits as the source reads do (http/deadlines.ts), else the default.
-  const linkOptions = deps.sourceReadDeadlineMs === undefined ? undefined : { deadlineMs: deps.sourceReadDeadlineMs };
+  const linkOptions = { deadlineMs: deps.sourceReadDeadlineMs };
   const decisionRoutes = METER_DECISIONS.map((decision) =>
     defineRoute({
       method: 'POST',

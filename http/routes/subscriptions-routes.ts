@@ -5,7 +5,7 @@ import { defineRoute, type RouteDefinition } from '../route.js';
 
 export function subscriptionRoutes(deps: { gateway: Gateway; sourceReadDeadlineMs?: number }): RouteDefinition[] {
   // It reads BI_ODS: it waits as the source reads do (http/deadlines.ts), so a slow source answers stale or its own 504.
-  const options = deps.sourceReadDeadlineMs === undefined ? undefined : { deadlineMs: deps.sourceReadDeadlineMs };
+  const options = { deadlineMs: deps.sourceReadDeadlineMs };
   return [
     defineRoute({
       method: 'GET',

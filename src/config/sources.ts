@@ -33,6 +33,16 @@ export interface SourcesConfig {
 }
 
 export const DEFAULT_SOURCES = 'sic,histh2mc,bi_ods';
+
+/**
+ * How long one ask of a source actor may take with SQL_QUERY_TIMEOUT_MS = `queryTimeoutMs`: a deadlock victim is run
+ * once more with a fresh query deadline (the source actor's rule), so two deadlines, and a margin that lets the
+ * source's own SOURCE_TIMEOUT reach the asker before the ask gives up. Readers, the SIC registrar and the routes that
+ * wait on them all derive from this.
+ */
+export function sourceAskDeadlineMs(queryTimeoutMs: number): number {
+  return 2 * queryTimeoutMs + 1_000;
+}
 const NAME = /^[a-z][a-z0-9_]{0,30}$/;
 
 const envKey = (name: string, suffix: string) => `SQL_${name.toUpperCase()}_${suffix}`;

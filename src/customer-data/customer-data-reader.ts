@@ -6,6 +6,7 @@ import { StaleReads, sourceKey } from '../adapters/cache/stale-reads.js';
 import { type SourceMessage, sourceActorName } from '../adapters/mssql/source-messages.js';
 import { type ParamShape, type QueryInput, type SourceRead, mapRows, queryParams } from '../adapters/mssql/source-query.js';
 import type { Clock } from '../clock.js';
+import { sourceAskDeadlineMs } from '../config/sources.js';
 import { errorCode } from '../errors/app-error.js';
 import { readCachePolicy } from './cache-policies.js';
 
@@ -37,10 +38,6 @@ export function isSourceOutageForReads(error: unknown): boolean {
   return code !== undefined && OUTAGES.has(code);
 }
 
-// A deadlock victim is run once more with a fresh query deadline (the source actor's rule), so the source may take
-// two deadlines; the margin lets its own SOURCE_TIMEOUT reach us before our ask gives up.
-const ASK_MARGIN_MS = 1_000;
-
 export class CustomerDataReader {
   private readonly reads: StaleReads;
   private readonly askDeadlineMs: number;
@@ -52,7 +49,7 @@ export class CustomerDataReader {
     const cache = (): Promise<Cache | undefined> =>
       asker.ask<CacheMessage, 'lend'>(asker.ref<CacheMessage>('cache'), 'lend', {}, lendMs).catch(() => undefined);
     this.reads = new StaleReads(cache, options.clock, isSourceOutageForReads);
-    this.askDeadlineMs = 2 * options.queryTimeoutMs + ASK_MARGIN_MS;
+    this.askDeadlineMs = sourceAskDeadlineMs(options.queryTimeoutMs);
   }
 
   /** The read's rows, mapped; a bad input is a 400 before any source or cache is asked. */

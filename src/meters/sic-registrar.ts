@@ -6,6 +6,7 @@ import { queryParams } from '../adapters/mssql/source-query.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { type BackoffPolicy, backoffDelay } from '../backoff.js';
 import type { Clock } from '../clock.js';
+import { sourceAskDeadlineMs } from '../config/sources.js';
 import type { MeterKind } from '../contracts/meters-messages.js';
 import { isSourceOutageForReads, registerAppMeter } from '../customer-data/index.js';
 import { errorCode, errorMessage } from '../errors/app-error.js';
@@ -140,9 +141,6 @@ export class SicRegistrar {
   }
 }
 
-// A deadlock victim is run once more by the source actor with a fresh deadline: the ask waits for both, plus a margin.
-const ASK_MARGIN_MS = 1_000;
-
 /** `register` through the `source-sic` actor (its circuit, deadline and one retry of a deadlock or a lost login). */
 export function registerThroughSic(asker: Asker, queryTimeoutMs: number): (registration: SicRegistration) => Promise<void> {
   return async ({ kind, meter }) => {
@@ -151,7 +149,7 @@ export function registerThroughSic(asker: Asker, queryTimeoutMs: number): (regis
       asker.ref<SourceMessage>(sourceActorName(registerAppMeter.source)),
       'query',
       { query: { name: registerAppMeter.name, tsql: registerAppMeter.tsql, twin: registerAppMeter.twin, params } },
-      2 * queryTimeoutMs + ASK_MARGIN_MS,
+      sourceAskDeadlineMs(queryTimeoutMs),
     );
   };
 }
