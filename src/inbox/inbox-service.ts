@@ -7,7 +7,7 @@ import type { Caller } from '../contracts/caller.js';
 import type { PgHandle, Queryable } from '../adapters/postgres/postgres-messages.js';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type InboxCursor } from '../domain/inbox-cursor.js';
 import type { BroadcastScope } from '../domain/notification-request.js';
-import type { InboxItem, InboxListOptions, InboxPage } from '../contracts/inbox-messages.js';
+import type { InboxListOptions, InboxPage } from '../contracts/inbox-messages.js';
 import { InboxItemNotFoundError } from './inbox-errors.js';
 
 export interface InboxDeps {

@@ -1,13 +1,10 @@
 // Writing a notification job and its outbox row: the one insert that agents' and admins' jobs and the product's own
 // (system) jobs share, so both reach the relay, the fan-out and the job reaper the same way.
+import type { Queryable } from '../adapters/postgres/postgres-messages.js';
 import type { PriorityQueue } from '../domain/priority.js';
 import type { JobMessage } from '../domain/job-message.js';
 import type { NotificationTarget } from '../domain/notification-request.js';
 
-/** A pg PoolClient inside the caller's transaction (anything with its plain query). */
-export interface JobWriter {
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
-}
 
 export interface JobRow {
   readonly id: string;
@@ -31,7 +28,7 @@ export interface JobRow {
  * Inserts the job and, when it was new, its outbox row, on the caller's transaction. False when another job of the
  * same creator holds the idempotency key (nothing written): the caller answers with that job.
  */
-export async function insertJobWithOutbox(client: JobWriter, job: JobRow): Promise<boolean> {
+export async function insertJobWithOutbox(client: Queryable, job: JobRow): Promise<boolean> {
   const inserted = await client.query(
     `INSERT INTO notification_jobs (id, created_by, caller_role, caller_agency, target, type, queue, title, body, data, idempotency_key, request_hash, state, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'accepted', $13, $13)

@@ -2,7 +2,8 @@
 // its outbox row written on the caller's transaction, so the act and its notification commit together or not at all.
 import { randomUUID } from 'node:crypto';
 import { requestHash, type NotificationTarget } from '../domain/notification-request.js';
-import { insertJobWithOutbox, type JobWriter } from './job-rows.js';
+import type { Queryable } from '../adapters/postgres/postgres-messages.js';
+import { insertJobWithOutbox } from './job-rows.js';
 import { loadNotificationTypes } from './notification-types.js';
 
 export interface SystemNotification {
@@ -17,7 +18,7 @@ export interface SystemNotification {
 }
 
 /** Accepts the job on `client`'s open transaction and returns its id; an unknown type is a programming error. */
-export async function acceptSystemJob(client: JobWriter, notification: SystemNotification, at: Date, newId: () => string = randomUUID): Promise<string> {
+export async function acceptSystemJob(client: Queryable, notification: SystemNotification, at: Date, newId: () => string = randomUUID): Promise<string> {
   const queue = (await loadNotificationTypes(client, notification.type))[0]?.queue;
   if (!queue) throw new Error(`notification type "${notification.type}" is not in notification_types`);
   const id = newId();
