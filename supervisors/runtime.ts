@@ -36,7 +36,6 @@ export interface RuntimeOptions {
 
 let systemCounter = 0;
 
-export type { SupervisionEvent };
 
 export class Runtime implements SupervisorHost, SupervisionRegistry {
   readonly clock: Clock;

@@ -52,7 +52,6 @@ export type MeterLinkList = z.output<typeof meterLinkListSchema>;
 export const meterRequestSchema = meterLinkSchema.extend({
   requesterFirstName: z.string().nullable().meta({ description: 'The first name the requester registered with.' }),
 });
-export type MeterRequest = z.output<typeof meterRequestSchema>;
 
 /** How many pending requests one answer lists at most (the oldest first). */
 export const MAX_METER_REQUESTS = 100;

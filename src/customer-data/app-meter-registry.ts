@@ -1,12 +1,11 @@
 // The one write to a source: registering an app meter in SIC's compteurs_app_mobile, idempotently.
 import { z } from 'zod';
 import { sourceWrite } from '../adapters/mssql/source-query.js';
+import { METER_KINDS, type MeterKind } from '../contracts/meters-messages.js';
 import { utilityNumber } from './query-params.js';
 
 /** SIC's type_compteur: 1 prepaid (Woyofal), 2 postpaid. */
-export const METER_TYPE_CODE = { prepaid: 1, postpaid: 2 } as const;
-
-export type MeterKind = keyof typeof METER_TYPE_CODE;
+const METER_TYPE_CODE: Readonly<Record<MeterKind, 1 | 2>> = { prepaid: 1, postpaid: 2 };
 
 /**
  * Inserts only when the meter is absent, so a retry after a lost reply changes nothing (0 rows). On SQL Server the
@@ -18,7 +17,7 @@ export const registerAppMeter = sourceWrite({
   source: 'sic',
   input: z.object({
     meter: utilityNumber,
-    type: z.enum(['prepaid', 'postpaid']).transform((kind) => METER_TYPE_CODE[kind]),
+    type: z.enum(METER_KINDS).transform((kind) => METER_TYPE_CODE[kind]),
   }),
   tsql:
     'INSERT INTO [compteurs_app_mobile] ([numero], [type_compteur]) SELECT @meter, @type' +

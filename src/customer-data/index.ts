@@ -7,7 +7,7 @@ import { postpaidAccount, prepaidCustomer } from './meter-lookups.js';
 import { latestPurchases, monthlyPurchases, purchasesInPeriod } from './purchases.js';
 import { subscriptionSteps } from './subscription-steps.js';
 
-export { METER_TYPE_CODE, type MeterKind, registerAppMeter } from './app-meter-registry.js';
+export { registerAppMeter } from './app-meter-registry.js';
 export { type Bill, billsInPeriod, latestBills, monthlyBills } from './bills.js';
 export { type ContractDetails, contractDetails } from './contract.js';
 export { type ReadCachePolicy, readCachePolicy } from './cache-policies.js';

@@ -2,7 +2,8 @@
 import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import type { ActorBehaviour, Message } from '../../src/actor-behaviour.js';
-import { Runtime, type SupervisionEvent } from '../../supervisors/runtime.js';
+import { Runtime } from '../../supervisors/runtime.js';
+import type { SupervisionEvent } from '../../supervisors/supervision-event.js';
 import type { Reply } from '../../src/contracts/reply.js';
 
 export function testRuntime(options: { random?: () => number; onRootGiveUp?: (e: unknown) => void } = {}) {

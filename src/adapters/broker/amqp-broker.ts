@@ -284,8 +284,3 @@ export class AmqpBroker implements Broker {
     if (!bounded) (link.conn as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 }
-
-/** Builds the broker; it connects in the background and reports through `on`. */
-export function createAmqpBroker(options: AmqpBrokerOptions): AmqpBroker {
-  return new AmqpBroker(options);
-}

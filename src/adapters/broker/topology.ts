@@ -1,5 +1,5 @@
 // The RabbitMQ topology of dispatch, as data built from options, and the one function that declares it.
-import { PRIORITY_QUEUES, isPriorityQueue, type PriorityQueue } from '../../domain/priority.js';
+import { PRIORITY_QUEUES, type PriorityQueue } from '../../domain/priority.js';
 
 export const DEAD_LETTER_QUEUE = 'dead_letters';
 export type DeadLetterQueue = typeof DEAD_LETTER_QUEUE;
@@ -157,10 +157,6 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
 export function retryTierFor(topology: Pick<Topology, 'retryTiersMs'>, delayMs: number): number {
   const tiers = topology.retryTiersMs;
   return tiers.find((t) => t >= delayMs) ?? tiers[tiers.length - 1]!;
-}
-
-export function isBrokerQueue(name: string): name is BrokerQueue {
-  return isPriorityQueue(name) || name === DEAD_LETTER_QUEUE;
 }
 
 /** The part of an amqplib channel that declaring needs (a fake one in unit tests). */

@@ -31,8 +31,8 @@ export function sourceKey(source: string, query: string, version: number, params
   return `src:${source}:${query}:v${version}:${digest}`;
 }
 
-/** @defaultValue 2000 fresh answers held in this process */
-export const DEFAULT_LOCAL_ENTRIES = 2_000;
+/** Fresh answers held in this process unless told otherwise. */
+const DEFAULT_LOCAL_ENTRIES = 2_000;
 
 export class StaleReads {
   private readonly inFlight = new Map<string, Promise<unknown>>();

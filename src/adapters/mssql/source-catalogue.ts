@@ -38,11 +38,3 @@ export const SOURCE_CATALOGUE = {
 
 /** A source database, by the name its actor, its readiness entry and its twin schema carry. */
 export type SourceName = keyof typeof SOURCE_CATALOGUE;
-
-export const SOURCE_NAMES = Object.keys(SOURCE_CATALOGUE) as SourceName[];
-
-/** The columns of `table` in `source`, or undefined when the catalogue does not list the table. */
-export function catalogueColumns(source: SourceName, table: string): readonly string[] | undefined {
-  const tables: Readonly<Record<string, readonly string[]>> = SOURCE_CATALOGUE[source];
-  return Object.hasOwn(tables, table) ? tables[table] : undefined;
-}

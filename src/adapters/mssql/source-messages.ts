@@ -1,8 +1,9 @@
 // Messages of the SQL source actors (one per utility database): a named query in, its rows out.
 import type { Reply } from '../../contracts/reply.js';
+import type { ParamValue } from './source-query.js';
 
 /** A parameter value as both drivers take it (mssql infers its SQL type, pg its text form). */
-export type SourceParam = string | number | boolean | Date | null;
+export type SourceParam = ParamValue;
 
 /** One row as the driver returned it; each query's own mapper normalises numbers, dates and nulls. */
 export type SourceRow = Readonly<Record<string, unknown>>;

@@ -11,7 +11,8 @@ import { ActorCrashedError, ActorNotFoundError, ActorRestartingError, ActorStopp
 import { createLogger } from '../../../src/logger.js';
 import { InvalidActorStateError } from '../../../supervisors/actor-cell.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
-import { Runtime, type SupervisionEvent } from '../../../supervisors/runtime.js';
+import { Runtime } from '../../../supervisors/runtime.js';
+import type { SupervisionEvent } from '../../../supervisors/supervision-event.js';
 import { counter, nextEvent, probe, testRuntime, type CounterMsg } from '../../support/supervision.js';
 
 // ---------------------------------------------------------------------------------------------------------------
