@@ -116,7 +116,7 @@ export class ConfigError extends AppError {
 }
 
 /** Rules across variables, checked on the raw values so they are reported together with the type errors. */
-function crossProblems(raw: NodeJS.ProcessEnv): string[] {
+function crossProblems(raw: NodeJS.ProcessEnv, sources: { problems: readonly string[] }): string[] {
   return [
     ...productionProblems(raw),
     ...fcmProblems(raw),
@@ -126,7 +126,7 @@ function crossProblems(raw: NodeJS.ProcessEnv): string[] {
     ...signingKeyProblems(raw),
     ...ldapProblems(raw),
     ...publicKeysProblems(raw),
-    ...sourcesFromEnv(raw).problems,
+    ...sources.problems,
   ];
 }
 
@@ -140,9 +140,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
   const flagRole = roleFromArgv(argv);
   if (flagRole !== undefined) raw.ROLE = flagRole;
   const parsed = envSchema.safeParse(raw);
+  // Read once: each source's URL and CA file are checked here, and the same reading becomes the config.
+  const sources = sourcesFromEnv(raw);
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)),
-    ...crossProblems(raw),
+    ...crossProblems(raw, sources),
   ];
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
@@ -172,7 +174,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       directoryGraceMs: e.DIRECTORY_GRACE_MS,
     },
     accounts: accountsConfig(e),
-    sources: sourcesFromEnv(raw).value,
+    sources: sources.value,
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     risks: [...ldapRisks(e), ...smsRisks(e)],
