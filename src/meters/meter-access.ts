@@ -72,7 +72,15 @@ export function linkView(link: MeterLinkRecord): MeterLink {
 }
 
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A link id's form; anything else is no link, answered without a query. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The link row by id, whoever it belongs to (callers check who may see it). */
+export async function linkById(client: Queryable, linkId: string): Promise<MeterLinkRow | undefined> {
+  if (!UUID.test(linkId)) return undefined;
+  const { rows } = await client.query<MeterLinkRow>(`SELECT ${LINK_COLUMNS} FROM meter_links WHERE id = $1`, [linkId]);
+  return rows[0];
+}
 
 /** Whether the caller may read the data of this link's meter: rule 5 on a row already loaded. */
 export function mayRead(caller: Caller, link: MeterLinkRecord): boolean {
@@ -116,8 +124,8 @@ export async function readableLink(db: () => Promise<Queryable>, caller: Caller,
   // Refused from memory, the lookup runs all the same: a link someone else may read must take as long to refuse as an
   // id that is no link, or the time of a 404 would tell a prober which ids are live links. Only probers pay for it.
   const ticket = memory?.ticket();
-  const { rows } = await (await db()).query<MeterLinkRow>(`SELECT ${LINK_COLUMNS} FROM meter_links WHERE id = $1`, [linkId]);
-  const link = rows[0] ? linkRecord(rows[0]) : undefined;
+  const row = await linkById(await db(), linkId);
+  const link = row ? linkRecord(row) : undefined;
   if (!link || !mayRead(caller, link)) throw new MeterLinkNotFoundError();
   // Remembered only for a caller who may read it, so a refused probe never warms the memory either.
   if (memory && ticket && link.state === 'active') memory.remember(link, ticket);

@@ -3,8 +3,8 @@
 import type { Caller } from '../contracts/caller.js';
 import type { MeterDecision, MeterLink, MeterRequestList } from '../contracts/meters-messages.js';
 import { acceptSystemJob } from '../notifications/index.js';
-import { LINK_COLUMNS, linkRecord, linkView, type MeterLinkRecord, type MeterLinkRow, type Queryable } from './meter-access.js';
-import { hasDefault, linkById, lockUser, type MeterLinkDeps } from './meter-link-deps.js';
+import { LINK_COLUMNS, linkById, linkRecord, linkView, type MeterLinkRecord, type MeterLinkRow, type Queryable } from './meter-access.js';
+import { hasDefault, lockUser, type MeterLinkDeps } from './meter-link-deps.js';
 import { MeterLinkNotFoundError, MeterLinkNotPendingError } from './meter-link-errors.js';
 import { linkDecided } from './meter-link-notices.js';
 import { queueSicRegistration } from './sic-registrations.js';

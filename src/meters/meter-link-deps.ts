@@ -3,7 +3,7 @@ import type { LimitedAction } from '../adapters/cache/ip-limiter.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { Clock } from '../clock.js';
 import type { CustomerDataReader } from '../customer-data/index.js';
-import { LINK_COLUMNS, type MeterLinkRow, type Queryable } from './meter-access.js';
+import type { Queryable } from './meter-access.js';
 
 export interface MeterLinkDeps {
   db(): Promise<PgHandle>;
@@ -26,8 +26,6 @@ export interface MeterLinkDeps {
   readonly linksEnded?: (linkIds: readonly string[]) => void;
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The user's row, locked: every change to a user's links and default runs under it, so two cannot interleave. */
 export async function lockUser(client: Queryable, userId: string): Promise<{ phone: string | null; proved: boolean; firstName: string | null } | undefined> {
   const { rows } = await client.query<{ phone: string | null; phone_proved_at: Date | null; first_name: string | null }>(
@@ -42,11 +40,4 @@ export async function lockUser(client: Queryable, userId: string): Promise<{ pho
 export async function hasDefault(client: Queryable, userId: string): Promise<boolean> {
   const { rowCount } = await client.query(`SELECT 1 FROM meter_links WHERE user_id = $1 AND is_default`, [userId]);
   return (rowCount ?? 0) > 0;
-}
-
-/** The link row by id, whoever it belongs to (callers check who may see it). */
-export async function linkById(client: Queryable, linkId: string, lock = false): Promise<MeterLinkRow | undefined> {
-  if (!UUID.test(linkId)) return undefined;
-  const { rows } = await client.query<MeterLinkRow>(`SELECT ${LINK_COLUMNS} FROM meter_links WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [linkId]);
-  return rows[0];
 }

@@ -2,8 +2,8 @@
 // them all with the account. The default moves to the newest active link when the default one ends.
 import type { Caller } from '../contracts/caller.js';
 import type { MeterLink, MeterLinkList } from '../contracts/meters-messages.js';
-import { LINK_COLUMNS, linkRecord, linkView, type MeterLinkRow, type Queryable } from './meter-access.js';
-import { UUID, lockUser, type MeterLinkDeps } from './meter-link-deps.js';
+import { LINK_COLUMNS, UUID, linkRecord, linkView, type MeterLinkRow, type Queryable } from './meter-access.js';
+import { lockUser, type MeterLinkDeps } from './meter-link-deps.js';
 import { MeterLinkNotFoundError } from './meter-link-errors.js';
 
 /** The user's live link `linkId` (pending or active; `active` only when asked), locked; else the usual 404. */
