@@ -3,7 +3,7 @@ import type { Asker } from '../actor-behaviour.js';
 import type { Cache } from '../adapters/cache/cache.js';
 import type { CacheMessage } from '../adapters/cache/cache-messages.js';
 import { StaleReads, sourceKey } from '../adapters/cache/stale-reads.js';
-import { type SourceMessage, sourceActorName } from '../adapters/mssql/source-messages.js';
+import { askSource } from '../adapters/mssql/source-messages.js';
 import { type ParamShape, type QueryInput, type SourceRead, mapRows, queryParams } from '../adapters/mssql/source-query.js';
 import type { Clock } from '../clock.js';
 import { sourceAskDeadlineMs } from '../config/sources.js';
@@ -58,13 +58,7 @@ export class CustomerDataReader {
     const policy = readCachePolicy(query.name);
     const key = sourceKey(query.source, query.name, policy.version, params);
     const answer = await this.reads.read(key, policy, async () => {
-      const { asker } = this.options;
-      const rows = await asker.ask<SourceMessage, 'query'>(
-        asker.ref<SourceMessage>(sourceActorName(query.source)),
-        'query',
-        { query: { name: query.name, tsql: query.tsql, twin: query.twin, params } },
-        this.askDeadlineMs,
-      );
+      const rows = await askSource(this.options.asker, query, params, this.askDeadlineMs);
       // Mapped before caching: a row the mapper refuses fails this read and is never kept.
       return mapRows(query, rows);
     });

@@ -1,7 +1,7 @@
 // The SIC registrar: drains the due rows of the sic_registrations outbox (0015_meter_links.sql) into SIC's
 // compteurs_app_mobile through the `source-sic` actor, retrying each row with backoff until SIC accepts it.
 import type { Asker } from '../actor-behaviour.js';
-import { type SourceMessage, sourceActorName } from '../adapters/mssql/source-messages.js';
+import { askSource } from '../adapters/mssql/source-messages.js';
 import { queryParams } from '../adapters/mssql/source-query.js';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import { type BackoffPolicy, backoffDelay } from '../backoff.js';
@@ -145,11 +145,6 @@ export class SicRegistrar {
 export function registerThroughSic(asker: Asker, queryTimeoutMs: number): (registration: SicRegistration) => Promise<void> {
   return async ({ kind, meter }) => {
     const params = queryParams(registerAppMeter, { meter, type: kind });
-    await asker.ask<SourceMessage, 'query'>(
-      asker.ref<SourceMessage>(sourceActorName(registerAppMeter.source)),
-      'query',
-      { query: { name: registerAppMeter.name, tsql: registerAppMeter.tsql, twin: registerAppMeter.twin, params } },
-      sourceAskDeadlineMs(queryTimeoutMs),
-    );
+    await askSource(asker, registerAppMeter, params, sourceAskDeadlineMs(queryTimeoutMs));
   };
 }

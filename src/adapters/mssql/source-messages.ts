@@ -1,6 +1,7 @@
 // Messages of the SQL source actors (one per utility database): a named query in, its rows out.
 import type { Reply } from '../../contracts/reply.js';
-import type { ParamValue } from './source-query.js';
+import type { Asker } from '../../actor-behaviour.js';
+import type { AnySourceQuery, ParamValue } from './source-query.js';
 
 /** A parameter value as both drivers take it (mssql infers its SQL type, pg its text form). */
 export type SourceParam = ParamValue;
@@ -24,4 +25,19 @@ export type SourceMessage = { type: 'query'; query: SourceQuery; replyTo: Reply<
 /** The actor of a configured source: `source-sic`, `source-histh2mc`, `source-bi_ods` … */
 export function sourceActorName(source: string): string {
   return `source-${source}`;
+}
+
+/** Asks the named query's source actor to run it with `params` (the actor's circuit, query deadline and retry apply). */
+export function askSource(
+  asker: Asker,
+  query: Pick<AnySourceQuery, 'name' | 'source' | 'tsql' | 'twin'>,
+  params: Readonly<Record<string, SourceParam>>,
+  deadlineMs: number,
+): Promise<readonly SourceRow[]> {
+  return asker.ask<SourceMessage, 'query'>(
+    asker.ref<SourceMessage>(sourceActorName(query.source)),
+    'query',
+    { query: { name: query.name, tsql: query.tsql, twin: query.twin, params } },
+    deadlineMs,
+  );
 }
