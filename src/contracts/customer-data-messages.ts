@@ -21,13 +21,18 @@ export const subscriptionStepSchema = z.object({
   doneAt: z.string().nullable().meta({ description: 'ISO 8601; null until the step is done.' }),
 });
 
+/** The fields an answer read from a source carries when the source is unreachable and an older answer is served. */
+export const staleFields = {
+  stale: z.literal(true).optional().meta({ description: 'Present when the source is unreachable and an older answer is served.' }),
+  ageMs: z.number().int().optional().meta({ description: 'With `stale`: how old the answer is, in milliseconds.' }),
+};
+
 export const subscriptionRequestSchema = z.object({
   noticeNumber: z.string(),
   status: z.string().nullable().meta({ description: "The request's status (STATUT_AVIS)." }),
   updatedAt: z.string().nullable().meta({ description: 'ISO 8601: when BI_ODS last updated the request.' }),
   steps: z.array(subscriptionStepSchema),
-  stale: z.literal(true).optional().meta({ description: 'Present when the source is unreachable and an older answer is served.' }),
-  ageMs: z.number().int().optional().meta({ description: 'With `stale`: how old the answer is, in milliseconds.' }),
+  ...staleFields,
 });
 
 export type SubscriptionRequest = z.output<typeof subscriptionRequestSchema>;

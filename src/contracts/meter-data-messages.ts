@@ -1,6 +1,7 @@
 // Messages of the meter-data actor (a linked meter's purchases, bills and contract, DOMAIN.md rule 5) and their HTTP shapes.
 import { z } from 'zod';
 import type { Caller } from './caller.js';
+import { staleFields } from './customer-data-messages.js';
 import type { Reply } from './reply.js';
 
 /** Rows a list answers when the query names no `limit`, and the most it may name. */
@@ -81,11 +82,6 @@ const fcfa = (description: string) => z.number().int().meta({ description: `${de
 const kwh = (description: string) => z.number().meta({ description: `${description}, in kWh.` });
 const instant = (description: string) => z.string().meta({ description: `${description} (ISO 8601, UTC).` });
 
-/** Present only when the source is unreachable and an older answer is served. */
-const staleness = {
-  stale: z.literal(true).optional().meta({ description: 'Present when the source is unreachable and an older answer is served.' }),
-  ageMs: z.number().int().optional().meta({ description: 'With `stale`: how old the answer is, in milliseconds.' }),
-};
 
 export const purchaseSchema = z.object({
   orderNumber: z.string().meta({ description: 'The sale (NUMERO_COMMANDE).' }),
@@ -121,7 +117,7 @@ export const purchasesSchema = z.object({
   linkId: z.string(),
   meter: z.string().meta({ description: 'The prepaid meter number.' }),
   purchases: z.array(purchaseSchema).meta({ description: 'Newest first.' }),
-  ...staleness,
+  ...staleFields,
 });
 
 export const billSchema = z.object({
@@ -158,7 +154,7 @@ export const billsSchema = z.object({
   linkId: z.string(),
   contractAccount: z.string(),
   bills: z.array(billSchema).meta({ description: 'Newest first.' }),
-  ...staleness,
+  ...staleFields,
 });
 
 export const monthlyPurchasesSchema = z.object({
@@ -168,7 +164,7 @@ export const monthlyPurchasesSchema = z.object({
     .array(z.object({ month: z.number().int(), purchases: z.number().int(), amountPaidFcfa: fcfa('Paid in the month'), energyKwh: kwh('Energy bought in the month') }))
     .meta({ description: 'Twelve entries, January (1) to December (12); a month without purchases counts zero.' }),
   total: z.object({ purchases: z.number().int(), amountPaidFcfa: fcfa('Paid in the year'), energyKwh: kwh('Energy bought in the year') }),
-  ...staleness,
+  ...staleFields,
 });
 
 export const monthlyBillsSchema = z.object({
@@ -178,7 +174,7 @@ export const monthlyBillsSchema = z.object({
     .array(z.object({ month: z.number().int(), bills: z.number().int(), totalFcfa: fcfa('Billed for the month'), energyKwh: kwh('Energy billed for the month') }))
     .meta({ description: 'Twelve entries by the month billed, January (1) to December (12); a month without bills counts zero.' }),
   total: z.object({ bills: z.number().int(), totalFcfa: fcfa('Billed for the year'), energyKwh: kwh('Energy billed for the year') }),
-  ...staleness,
+  ...staleFields,
 });
 
 const contractCommon = {
@@ -198,7 +194,7 @@ export const contractSchema = z
       customerNumber: z.string().nullable(),
       usage: z.string().nullable().meta({ description: 'What the supply is for (DOMESTIQUE, …).' }),
       ...contractCommon,
-      ...staleness,
+      ...staleFields,
     }),
     z.object({
       kind: z.literal('postpaid'),
@@ -209,7 +205,7 @@ export const contractSchema = z
       email: z.string().nullable().meta({ description: 'The e-mail on file; null as the phone is.' }),
       tariff: z.string().nullable(),
       ...contractCommon,
-      ...staleness,
+      ...staleFields,
     }),
   ])
   .meta({ description: 'prepaid: the SIC customer of the meter. postpaid: the contract account (SIC) and its business partner (BI_ODS). Fields the utility has not filled are null.' });

@@ -10,6 +10,12 @@ import { sourceAskDeadlineMs } from '../config/sources.js';
 import { errorCode } from '../errors/app-error.js';
 import { readCachePolicy } from './cache-policies.js';
 
+/** `stale` and `ageMs` when any of the answers came from an older cache entry (the oldest age is the answer's). */
+export function staleness(...answers: ReadonlyArray<Pick<CustomerDataAnswer<unknown>, 'stale' | 'ageMs'>>): { stale?: true; ageMs?: number } {
+  const stale = answers.filter((a) => a.stale);
+  return stale.length === 0 ? {} : { stale: true, ageMs: Math.round(Math.max(...stale.map((a) => a.ageMs))) };
+}
+
 /** A read's answer: `stale` when the source is down and an older answer is served, `ageMs` since it was read. */
 export interface CustomerDataAnswer<R> {
   readonly rows: R[];

@@ -12,7 +12,7 @@ export { type Bill, billsInPeriod, latestBills, monthlyBills } from './bills.js'
 export { type ContractDetails, contractDetails } from './contract.js';
 export { type ReadCachePolicy, readCachePolicy } from './cache-policies.js';
 export { createSubscriptionLookup } from './customer-data-factory.js';
-export { type CustomerDataAnswer, CustomerDataReader, type CustomerDataReaderOptions, isSourceOutageForReads } from './customer-data-reader.js';
+export { type CustomerDataAnswer, CustomerDataReader, staleness, type CustomerDataReaderOptions, isSourceOutageForReads } from './customer-data-reader.js';
 export { type PostpaidAccount, type PrepaidCustomer, postpaidAccount, prepaidCustomer } from './meter-lookups.js';
 export { type Purchase, latestPurchases, monthlyPurchases, purchasesInPeriod } from './purchases.js';
 export { type SubscriptionStep, subscriptionSteps } from './subscription-steps.js';

@@ -2,7 +2,7 @@
 import type { LimitedAction } from '../adapters/cache/ip-limiter.js';
 import type { SubscriptionLookupInput, SubscriptionRequest } from '../contracts/customer-data-messages.js';
 import { AppError } from '../errors/app-error.js';
-import type { CustomerDataReader } from './customer-data-reader.js';
+import { type CustomerDataReader, staleness } from './customer-data-reader.js';
 import { type SubscriptionStep, subscriptionSteps } from './subscription-steps.js';
 
 /**
@@ -45,7 +45,7 @@ export class SubscriptionLookup {
       updatedAt: first.updatedAt,
       // The query orders the rows by CODE_ETAPE; sorted again so the order holds whatever a cache entry kept.
       steps: [...answer.rows].sort((a, b) => a.step - b.step).map((row) => ({ step: row.step, description: row.description, doneAt: row.doneAt })),
-      ...(answer.stale ? { stale: true as const, ageMs: Math.round(answer.ageMs) } : {}),
+      ...staleness(answer),
     };
   }
 }

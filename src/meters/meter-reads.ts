@@ -23,6 +23,7 @@ import {
   postpaidAccount,
   prepaidCustomer,
   purchasesInPeriod,
+  staleness,
 } from '../customer-data/index.js';
 import type { ParamShape, QueryInput, SourceRead } from '../adapters/mssql/source-query.js';
 import type { Clock } from '../clock.js';
@@ -38,14 +39,6 @@ export interface MeterReadsDeps {
   readonly reader: Pick<CustomerDataReader, 'read'>;
   /** The current year of monthly totals is the clock's (UTC, which is Dakar time). */
   readonly clock: Clock;
-}
-
-type Answer = Pick<CustomerDataAnswer<unknown>, 'stale' | 'ageMs'>;
-
-/** `stale` and `ageMs` when any of the answers came from an older cache entry (the oldest age is the answer's). */
-function staleness(...answers: Answer[]): { stale?: true; ageMs?: number } {
-  const stale = answers.filter((a) => a.stale);
-  return stale.length === 0 ? {} : { stale: true, ageMs: Math.round(Math.max(...stale.map((a) => a.ageMs))) };
 }
 
 /** The twelve months of a year, each with the source's totals or zeros. */
