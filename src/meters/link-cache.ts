@@ -32,10 +32,11 @@ export interface LinkCacheStats {
   readonly forgotten: number;
 }
 
+// No epoch per entry: every status report of the bus empties the map, and a row loaded under an older epoch is refused
+// (its ticket), so whatever the map holds was made while the bus has stayed up; while it is down the map is empty.
 interface Entry {
   readonly link: MeterLinkRecord;
   readonly at: number;
-  readonly epoch: number;
 }
 
 /**
@@ -80,8 +81,8 @@ export class LinkCache implements LinkMemory {
   }
 
   recall(linkId: string): MeterLinkRecord | undefined {
-    const entry = this.up ? this.entries.get(linkId) : undefined;
-    if (entry && entry.epoch === this.epoch && this.o.clock.now() - entry.at < this.ttlMs) {
+    const entry = this.entries.get(linkId);
+    if (entry && this.o.clock.now() - entry.at < this.ttlMs) {
       this.hits++;
       return entry.link;
     }
@@ -95,10 +96,11 @@ export class LinkCache implements LinkMemory {
   }
 
   remember(link: MeterLinkRecord, ticket: LinkMemoryTicket): void {
-    if (link.state !== 'active' || !this.up || this.closed) return;
+    // Down (or closed, which is down for good): nothing is kept.
+    if (link.state !== 'active' || !this.up) return;
     if (ticket.epoch !== this.epoch || ticket.endings !== this.endings) return;
     this.entries.delete(link.id);
-    this.entries.set(link.id, { link, at: this.o.clock.now(), epoch: this.epoch });
+    this.entries.set(link.id, { link, at: this.o.clock.now() });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
