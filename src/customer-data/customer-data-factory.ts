@@ -1,12 +1,9 @@
-// Builds the customer-data services from the configuration and the actors they ask (sources, cache).
+// Builds the customer-data services from the process's reader of the utility's data and the actors they ask (cache).
 import type { Asker } from '../actor-behaviour.js';
-import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
 import { resources } from '../resources.js';
-import { CustomerDataReader } from './customer-data-reader.js';
+import type { CustomerDataReader } from './customer-data-reader.js';
 import { SubscriptionLookup } from './subscription-lookup.js';
 
-export function createSubscriptionLookup(config: Config, asker: Asker, clock: Clock): SubscriptionLookup {
-  const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
+export function createSubscriptionLookup(reader: CustomerDataReader, asker: Asker): SubscriptionLookup {
   return new SubscriptionLookup({ reader, limit: (action, key) => resources(asker).limit(action, key) });
 }

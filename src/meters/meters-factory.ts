@@ -1,17 +1,15 @@
-// Builds the meters service from the configuration and the actors it asks (postgres, cache, the SIC source).
+// Builds the meters service from the actors it asks (postgres, cache) and the process's reader of the utility's data.
 import type { Asker } from '../actor-behaviour.js';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
-import { CustomerDataReader } from '../customer-data/index.js';
+import type { CustomerDataReader } from '../customer-data/index.js';
 import { resources } from '../resources.js';
 import type { LinkCache } from './link-cache.js';
 import { MeterLinkService } from './meter-links.js';
 import { kickSicRegistrar } from './sic-registrar-messages.js';
 
 /** `links`: the process's link cache; the links this service ends are forgotten and announced through it. */
-export function createMeterLinkService(config: Config, asker: Asker, clock: Clock, links?: LinkCache): MeterLinkService {
+export function createMeterLinkService(reader: CustomerDataReader, asker: Asker, clock: Clock, links?: LinkCache): MeterLinkService {
   const res = resources(asker);
-  const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
   return new MeterLinkService({
     db: () => res.db(),
     reader,

@@ -16,7 +16,7 @@ import { createAccountService, directoryConfigured, type AccountProcessDeps } fr
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { SANDBOX_LDAP, sandboxDirectory } from '../../src/adapters/directory/sandbox-directory.js';
 import type { Config } from '../../src/config.js';
-import { createSubscriptionLookup } from '../../src/customer-data/index.js';
+import { CustomerDataReader, createSubscriptionLookup } from '../../src/customer-data/index.js';
 import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
 import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../src/meters/index.js';
@@ -48,6 +48,9 @@ function sicRegistrarChild(config: Config): ChildSpec[] {
 export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
   const { config, asker, clock } = ctx;
   const res = resources(asker);
+  // One reader of the utility's data for the process: linking, the reads and the subscription lookup share its
+  // in-process answers and its one-load-per-key, so a miss on a key is one source call whichever service asks.
+  const reader = new CustomerDataReader({ asker, clock, queryTimeoutMs: config.sources.queryTimeoutMs });
   if (!ctx.revocations) throw new Error('an API node needs its ended-session registry (src/accounts/session-revocations.ts)');
   const accounts: AccountProcessDeps = {
     keys: ctx.keys,
@@ -72,12 +75,12 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       actor({ name: 'accounts', readiness: 'required', behaviour: accountsActor(() => createAccountService(config, asker, accounts)) }),
       ...directoryChild(config),
       // Optional: it reads the sources, which never make the process unready either (root.ts starts them first).
-      actor({ name: 'customer-data', readiness: 'optional', behaviour: customerDataActor(() => createSubscriptionLookup(config, asker, clock)) }),
+      actor({ name: 'customer-data', readiness: 'optional', behaviour: customerDataActor(() => createSubscriptionLookup(reader, asker)) }),
       ...sicRegistrarChild(config),
       // Required, like the inbox: a customer's links live in PostgreSQL; SIC being down fails a new link alone (503).
-      actor({ name: 'meters', readiness: 'required', behaviour: metersActor(() => createMeterLinkService(config, asker, clock, ctx.links)) }),
+      actor({ name: 'meters', readiness: 'required', behaviour: metersActor(() => createMeterLinkService(reader, asker, clock, ctx.links)) }),
       // Optional, like customer-data: a meter's data is read from the sources (its links from PostgreSQL).
-      actor({ name: 'meter-data', readiness: 'optional', behaviour: meterDataActor(() => createMeterReads(config, asker, clock, ctx.links)) }),
+      actor({ name: 'meter-data', readiness: 'optional', behaviour: meterDataActor(() => createMeterReads(reader, asker, clock, ctx.links)) }),
       ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
     ],
   });
