@@ -79,7 +79,7 @@ cmd_status() {
   report() { if [[ -n "$3" ]]; then printf '%-9s running  pid %-8s 127.0.0.1:%s\n' "$1" "$3" "$2"; else printf '%-9s stopped\n' "$1"; fi; }
   if postgres_running; then pid="$(head -n1 "$(pg_dir)/data/postmaster.pid")"; else pid=; fi
   report postgres "$PG_PORT" "$pid"
-  report redis "$REDIS_PORT" "$(live_pid "$SVC/redis/redis.pid" redis-server || true)"
+  report redis "$REDIS_PORT" "$(redis_pid || true)"
   report rabbitmq "$AMQP_PORT" "$(rabbit_pid || true)"
   report s3rver "$S3_PORT" "$(s3_pid || true)"
   report slapd "$LDAP_PORT" "$(slapd_pid || true)"

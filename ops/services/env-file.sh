@@ -1,7 +1,7 @@
 # The env file the tests read: where each service listens and its test-only credentials. Sourced by ops/services.sh.
 
 write_env() {
-  local agent uid given sn agency password
+  local uid given sn agency password
   IFS='|' read -r uid given sn agency password <<<"${LDAP_AGENTS[0]}"
   # Values hold no spaces or shell metacharacters, so the file is both sourceable and trivially parsed.
   cat >"$ENV_FILE.tmp" <<EOF

@@ -2,6 +2,13 @@
 
 slapd_pid() { live_pid "$SVC/ldap/slapd.pid" slapd; }
 
+# slapd logs only to syslog (absent here), so a failed start is rerun in the foreground with -d to capture why.
+slapd_failed() {
+  local urls="$1" dir="$2"
+  (ulimit -Sn 1024 && timeout 5 slapd -d none -h "$urls" -F "$dir/conf") >"$dir/slapd-debug.log" 2>&1 || true
+  fail_with_log slapd "$dir/slapd-debug.log"
+}
+
 # A test CA and a certificate for 127.0.0.1/localhost signed by it, kept across restarts (EC keys: ~50 ms to make);
 # made again when a file is missing or the certificate expires within a day.
 ensure_ldap_tls() {
@@ -139,28 +146,23 @@ start_ldap() {
   write_ldap_data "$dir"
   { slapadd -q -n0 -F "$dir/conf" -l "$dir/config.ldif" && slapadd -q -n1 -F "$dir/conf" -l "$dir/data.ldif"; } \
     >"$dir/slapadd.log" 2>&1 || fail_with_log slapd "$dir/slapadd.log"
-  # slapd logs only to syslog (absent here), so a failed start is rerun in the foreground with -d to capture why.
-  if ! (ulimit -Sn 1024 && slapd -h "$urls" -F "$dir/conf"); then
-    (ulimit -Sn 1024 && timeout 5 slapd -d none -h "$urls" -F "$dir/conf") >"$dir/slapd-debug.log" 2>&1 || true
-    fail_with_log slapd "$dir/slapd-debug.log"
-  fi
+  if ! (ulimit -Sn 1024 && slapd -h "$urls" -F "$dir/conf"); then slapd_failed "$urls" "$dir"; fi
   # The ldaps check verifies the certificate against the test CA, as the tests' clients will.
   wait_for 10 ldapwhoami -x -H "$url" -D "$LDAP_BIND_DN" -w "$LDAP_BIND_PASSWORD" \
     && wait_for 5 env LDAPTLS_CACERT="$dir/tls/ca.crt" LDAPTLS_REQCERT=demand \
       ldapwhoami -x -H "ldaps://127.0.0.1:$LDAPS_PORT/" -D "$LDAP_BIND_DN" -w "$LDAP_BIND_PASSWORD" || {
     stop_ldap
-    (ulimit -Sn 1024 && timeout 5 slapd -d none -h "$urls" -F "$dir/conf") >"$dir/slapd-debug.log" 2>&1 || true
-    fail_with_log slapd "$dir/slapd-debug.log"
+    slapd_failed "$urls" "$dir"
   }
   say "slapd started on 127.0.0.1:$LDAP_PORT and ldaps 127.0.0.1:$LDAPS_PORT ($LDAP_BASE_DN)"
 }
 
 stop_ldap() {
-  local pid i
+  local pid
   if pid="$(slapd_pid)"; then
     terminate "$pid" slapd
     # slapd removes its pidfile last; waiting for it means the port is free for the next start.
-    for ((i = 0; i < 50; i++)); do [[ -e "$SVC/ldap/slapd.pid" ]] || break; sleep 0.1; done
+    wait_for 5 test ! -e "$SVC/ldap/slapd.pid" || true
     say "slapd stopped"
   fi
 }

@@ -1,8 +1,10 @@
 # Redis: a private instance on loopback, and the reaping of the ones tests start for themselves. Sourced by ops/services.sh.
 
+redis_pid() { live_pid "$SVC/redis/redis.pid" redis-server; }
+
 start_redis() {
   local dir="$SVC/redis"
-  if live_pid "$dir/redis.pid" redis-server >/dev/null; then say "redis already running"; return; fi
+  if redis_pid >/dev/null; then say "redis already running"; return; fi
   require_free_port "$REDIS_PORT" redis SERVICES_REDIS_PORT
   mkdir -p "$dir"
   rm -f "$dir/redis.pid"
@@ -18,7 +20,7 @@ redis_ping() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]
 
 stop_redis() {
   local pid
-  if pid="$(live_pid "$SVC/redis/redis.pid" redis-server)"; then
+  if pid="$(redis_pid)"; then
     terminate "$pid" redis
     say "redis stopped"
   fi
