@@ -17,7 +17,7 @@ import type { Reply } from '../src/contracts/reply.js';
 import { silentLogger } from '../src/logger.js';
 import { actor, supervisor } from '../supervisors/child-spec.js';
 import { Runtime } from '../supervisors/runtime.js';
-import { option } from './bench-support.js';
+import { median, option } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -124,11 +124,6 @@ async function timed(op: Op, mode: Mode, ms: number, batch: number): Promise<{ r
   return { rate: (ops * 1e9) / Number(now - t0), ops };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const fmtRate = (r: number): string => Math.round(r).toLocaleString('en-US');
 const fmtUs = (us: number): string => (us >= 10 ? us.toFixed(1) : us.toFixed(2));

@@ -34,7 +34,7 @@ import { createFcmSender, type FcmSender, type FcmSenderOptions } from '../src/a
 import { startConnectProxy } from '../test/support/fcm/connect-proxy.js';
 import { startFakeFcm, type FakeFcm } from '../test/support/fcm/fake-fcm-server.js';
 import { redirectFcmHttp2 } from '../test/support/fcm/redirect-http2.js';
-import { machineJiffies, option, textOption } from './bench-support.js';
+import { machineJiffies, median, option, textOption } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -273,11 +273,6 @@ function nextMessage<T>(child: ChildProcess, key: string): Promise<T> {
   });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;

@@ -45,7 +45,7 @@ import { readableLink } from '../src/meters/index.js';
 import { startNode } from '../src/node.js';
 import { bill } from '../test/support/source-twin-rows.js';
 import { insertTwinRows } from '../test/support/source-twin.js';
-import { option, sleep, textOption } from './bench-support.js';
+import { median, option, sleep, textOption } from './bench-support.js';
 import { writeResultsSection } from './results-file.js';
 
 const ROUNDS = option('rounds', 3);
@@ -195,11 +195,6 @@ function load(url: string, token: string, seconds: number): Promise<Run & { tota
   });
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function childOf(dir: string): { child: ChildProcess; ready: Promise<Ready>; micro: () => Promise<Micro[]>; cpuUs: () => Promise<number> } {
   const env: NodeJS.ProcessEnv = {};
