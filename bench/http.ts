@@ -43,6 +43,7 @@ import { CustomerDataReader, latestBills } from '../src/customer-data/index.js';
 import { silentLogger } from '../src/logger.js';
 import { readableLink } from '../src/meters/index.js';
 import { startNode } from '../src/node.js';
+import { insertLink } from '../test/support/meter-links.js';
 import { bill } from '../test/support/source-twin-rows.js';
 import { insertTwinRows } from '../test/support/source-twin.js';
 import { median, option, sleep, textOption } from './bench-support.js';
@@ -114,7 +115,7 @@ async function nodeMain(): Promise<void> {
   const linkId = randomUUID();
   const account = `9${randomInt(10_000_000, 99_999_999)}`;
   await db.query(`INSERT INTO users (id, phone, role, phone_proved_at, created_at) VALUES ($1, $2, 'customer', now(), now())`, [userId, `+22177${randomInt(1_000_000, 9_999_999)}`]);
-  await db.query(`INSERT INTO meter_links (id, user_id, kind, meter, agency_code, owner, state, created_at) VALUES ($1, $2, 'postpaid', $3, 'PIKINE', true, 'active', now())`, [linkId, userId, account]);
+  await insertLink(db, { id: linkId, userId, kind: 'postpaid', meter: account, agency: 'PIKINE' });
   const firstId = randomInt(1_000_000, 2_000_000_000);
   // PgHandle.query is the text form of pg.Pool.query, which is all insertTwinRows calls.
   await insertTwinRows(db as never, 'histh2mc."Historique"', Array.from({ length: 6 }, (_, i) => bill(firstId + i, `B${firstId + i}`, `2026-0${i + 1}-05T00:00:00Z`, i + 1, 2026, 10_000 + 1_000 * i, 100 + i, account)));

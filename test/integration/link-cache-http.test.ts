@@ -2,12 +2,11 @@
 // in twin mode: a repeated meter-data read checks rule 5 from memory (the node's cache stats count the PostgreSQL
 // checks); the owner's DELETE /v1/me/meters/{linkId} makes the very next read on the same node 404, and, once the
 // announcement reached it over Redis, the other node's next read too; an account deletion likewise.
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/node.js';
 import { type MeterLinkFixture, seedMeterLinks } from '../support/meter-link-rows.js';
-import { insertCustomer, TEST_PIN } from '../support/meter-links.js';
+import { insertCustomer, insertLink, TEST_PIN } from '../support/meter-links.js';
 import { startTestNode } from '../support/node.js';
 import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
 import { ACCOUNT } from '../support/source-twin-rows.js';
@@ -33,9 +32,7 @@ const stats = (node: RunningNode) => node.links!.stats();
 
 /** An active postpaid link of `userId` to the seeded account, written as the links flow would have. */
 async function activeLink(userId: string): Promise<string> {
-  const id = randomUUID();
-  await sql.query(`INSERT INTO meter_links (id, user_id, kind, meter, police, agency_code, owner, state, created_at) VALUES ($1, $2, 'postpaid', $3, NULL, 'PIKINE', true, 'active', now())`, [id, userId, ACCOUNT]);
-  return id;
+  return insertLink(sql, { userId, kind: 'postpaid', meter: ACCOUNT, agency: 'PIKINE' });
 }
 
 beforeAll(async () => {

@@ -13,7 +13,7 @@ import type { UserRole } from '../../src/contracts/caller.js';
 import { linkMeterBody, meterLinkListSchema, meterLinkParams, meterLinkSchema, meterRequestListSchema, meterRequestsQuery } from '../../src/contracts/meters-messages.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
-import { insertCustomer, insertMeters, insertStaff, postpaidRow, prepaidRow, type TestUser } from '../support/meter-links.js';
+import { insertCustomer, insertLink, insertMeters, insertStaff, postpaidRow, prepaidRow, type LinkRow, type TestUser } from '../support/meter-links.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
 import { startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
@@ -192,11 +192,8 @@ async function seedLinks(sql: pg.Pool): Promise<void> {
   await sql.query(`DELETE FROM meter_links`);
   for (let i = 0; i < SEEDED_LINKS; i++) {
     const j = i % 20;
-    const [state, owner, isDefault] = i < 20 ? ['active', true, true] : i < 40 ? ['pending', false, false] : i < 50 ? ['active', false, true] : ['rejected', false, false];
-    await sql.query(
-      `INSERT INTO meter_links (id, user_id, kind, meter, police, agency_code, owner, state, is_default, created_at) VALUES ($1, $2, 'prepaid', $3, $4, $5, $6, $7, $8, now())`,
-      [linkIdOf(i), pools.customer[i]!.id, PREPAID[j], `P${PREPAID[j]!.slice(-6)}`, agencyOf(j), owner, state, isDefault],
-    );
+    const [state, owner, isDefault]: [LinkRow['state'], boolean, boolean] = i < 20 ? ['active', true, true] : i < 40 ? ['pending', false, false] : i < 50 ? ['active', false, true] : ['rejected', false, false];
+    await insertLink(sql, { id: linkIdOf(i), userId: pools.customer[i]!.id, kind: 'prepaid', meter: PREPAID[j]!, police: `P${PREPAID[j]!.slice(-6)}`, agency: agencyOf(j), owner, state, isDefault });
   }
 }
 

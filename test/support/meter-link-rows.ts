@@ -2,6 +2,7 @@
 // twin rows of source-twin-rows.ts, and a token for each kind of caller rule 5 tells apart.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { insertLink, type LinkRow } from './meter-links.js';
 import { insertTwinRows } from './source-twin.js';
 import { ACCOUNT, METER, POLICE, seedTwinRows } from './source-twin-rows.js';
 import { mintToken } from './tokens.js';
@@ -27,14 +28,8 @@ export async function seedMeterLinks(sql: Pick<pg.Pool, 'query'>): Promise<Meter
   for (const [id, phone] of [[a, '+221770000101'], [b, '+221770000102']]) {
     await sql.query(`INSERT INTO users (id, phone, role, phone_proved_at, created_at) VALUES ($1, $2, 'customer', now(), now())`, [id, phone]);
   }
-  const link = async (user: string, kind: string, meter: string, police: string | null, agency: string, owner: boolean, state: string) => {
-    const id = randomUUID();
-    await sql.query(
-      `INSERT INTO meter_links (id, user_id, kind, meter, police, agency_code, owner, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())`,
-      [id, user, kind, meter, police, agency, owner, state],
-    );
-    return id;
-  };
+  const link = (userId: string, kind: LinkRow['kind'], meter: string, police: string | null, agency: string, owner: boolean, state: LinkRow['state']) =>
+    insertLink(sql, { userId, kind, meter, police, agency, owner, state });
   return {
     prepaid: await link(a, 'prepaid', METER, POLICE, 'DAKAR-PLATEAU', true, 'active'),
     postpaid: await link(a, 'postpaid', ACCOUNT, null, 'PIKINE', true, 'active'),

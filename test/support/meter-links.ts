@@ -2,6 +2,7 @@
 // a proved phone) and signed in by minted tokens; prepaid and postpaid meters in the SIC twin tables.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Queryable } from '../../src/adapters/postgres/postgres-messages.js';
 import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { mintToken } from './tokens.js';
 import { insertTwinRows } from './source-twin.js';
@@ -44,4 +45,31 @@ export function postpaidRow(account: string, phone: string | null, agence: strin
 export async function insertMeters(sql: Pick<pg.Pool, 'query'>, meters: { prepaid?: Record<string, unknown>[]; postpaid?: Record<string, unknown>[] }): Promise<void> {
   if (meters.prepaid?.length) await insertTwinRows(sql, 'sic."HEXING_INFOS_ADMINISTRATIVES_NEW"', meters.prepaid);
   if (meters.postpaid?.length) await insertTwinRows(sql, 'sic."compteurs_postpaid"', meters.postpaid);
+}
+
+export interface LinkRow {
+  readonly userId: string;
+  readonly kind: 'prepaid' | 'postpaid';
+  readonly meter: string;
+  /** The prepaid meter's POC; null for postpaid. */
+  readonly police?: string | null;
+  readonly agency: string | null;
+  /** @defaultValue true */
+  readonly owner?: boolean;
+  /** @defaultValue 'active' */
+  readonly state?: 'pending' | 'active' | 'rejected' | 'ended';
+  /** @defaultValue false */
+  readonly isDefault?: boolean;
+  /** @defaultValue a new UUID */
+  readonly id?: string;
+}
+
+/** A meter_links row written straight, as the links flow would have left it; resolves with its id. */
+export async function insertLink(sql: Queryable, link: LinkRow): Promise<string> {
+  const id = link.id ?? randomUUID();
+  await sql.query(
+    `INSERT INTO meter_links (id, user_id, kind, meter, police, agency_code, owner, state, is_default, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())`,
+    [id, link.userId, link.kind, link.meter, link.police ?? null, link.agency, link.owner ?? true, link.state ?? 'active', link.isDefault ?? false],
+  );
+  return id;
 }
