@@ -6,9 +6,6 @@
 // its own SOURCE_TIMEOUT (the derived deadline); and with the source gone a cached read is answered stale with its age,
 // an uncached one 503 with Retry-After.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
@@ -28,7 +25,6 @@ let db: TestDatabase;
 let sql: pg.Pool;
 let peerDb: pg.Client;
 let peer: TdsPeer;
-let caDir: string;
 let node: RunningNode;
 const clock = new ManualClock(Date.now());
 let links: MeterLinkFixture;
@@ -53,14 +49,12 @@ const comparable = (a: Answer) => ({ status: a.status, type: a.headers.get('cont
 beforeAll(async () => {
   db = await createTestDatabase();
   const certificate = await tdsTestCa();
-  caDir = mkdtempSync(join(tmpdir(), 'meter-data-http-'));
-  writeFileSync(join(caDir, 'ca.pem'), certificate.caPem);
   // HISTH2MC's tables found bare, in UTC (SQL Server's datetimes carry no zone; the sources hold Dakar time, UTC).
   peerDb = new pg.Client({ connectionString: db.url, options: '-c search_path=histh2mc -c TimeZone=UTC' });
   await peerDb.connect();
   peer = await TdsPeer.start({ db: peerDb, certificate, datetimeColumns: ['DATFACT', 'DATEECH'] });
   node = await startNode(
-    testConfig({ DATABASE_URL: db.url, SQL_HISTH2MC_URL: `mssql://samaconso_reader:${randomBytes(12).toString('hex')}@localhost:${peer.port}/HISTH2MC`, SQL_HISTH2MC_CA_FILE: join(caDir, 'ca.pem') }),
+    testConfig({ DATABASE_URL: db.url, SQL_HISTH2MC_URL: `mssql://samaconso_reader:${randomBytes(12).toString('hex')}@localhost:${peer.port}/HISTH2MC`, SQL_HISTH2MC_CA_FILE: certificate.caFile }),
     silentLogger(),
     { clock },
   );
@@ -76,7 +70,6 @@ afterAll(async () => {
   await peerDb?.end();
   await sql?.end();
   await db?.drop();
-  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 describe('meter data through the API', () => {

@@ -2,9 +2,6 @@
 // actor beside the real source actor, through the TDS peer and the real mssql client, on a manual clock; and two
 // registrars draining one outbox at once.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sicRegistrarActor } from '../../actors/services/sic-registrar-actor.js';
@@ -41,7 +38,6 @@ let pool: pg.Pool;
 let handle: PgHandle;
 let peerDb: pg.Client;
 let peer: TdsPeer;
-let caDir: string;
 let caFile: string;
 let cleanup: (() => Promise<void>)[] = [];
 let meters = 0;
@@ -54,9 +50,7 @@ beforeAll(async () => {
   peerDb = new pg.Client({ connectionString: db.url, options: '-c search_path=sic -c TimeZone=UTC' });
   await peerDb.connect();
   const certificate = await tdsTestCa();
-  caDir = mkdtempSync(join(tmpdir(), 'sic-registrar-'));
-  caFile = join(caDir, 'utility-ca.pem');
-  writeFileSync(caFile, certificate.caPem);
+  caFile = certificate.caFile;
   peer = await TdsPeer.start({ db: peerDb, certificate });
 });
 
@@ -72,7 +66,6 @@ afterAll(async () => {
   await peerDb?.end();
   await pool?.end();
   await db?.drop();
-  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 const newMeter = (): SicRegistration => ({ kind: 'prepaid', meter: `REG-${process.pid}-${++meters}` });

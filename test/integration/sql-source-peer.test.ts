@@ -1,8 +1,5 @@
 // The real source actor, configured by an mssql:// URL and a CA file, through the TDS peer and the real mssql client.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import sql from 'mssql';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -38,7 +35,6 @@ let db: TestDatabase;
 let twinPool: pg.Pool;
 let peerDb: pg.Client;
 let peer: TdsPeer;
-let caDir: string;
 let caFile: string;
 let cleanup: (() => Promise<void>)[] = [];
 
@@ -51,9 +47,7 @@ beforeAll(async () => {
   await peerDb.connect();
   const certificate = await tdsTestCa();
   // The config names a CA file, as in production.
-  caDir = mkdtempSync(join(tmpdir(), 'sql-source-peer-'));
-  caFile = join(caDir, 'utility-ca.pem');
-  writeFileSync(caFile, certificate.caPem);
+  caFile = certificate.caFile;
   peer = await TdsPeer.start({ db: peerDb, certificate, datetimeColumns: ['DATE_TRANSACTION'] });
 });
 
@@ -71,7 +65,6 @@ afterAll(async () => {
   await peerDb?.end();
   await twinPool?.end();
   await db?.drop();
-  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 /** The tree's `sources` supervisor with one source, `sic`, configured by URL and CA file, on a manual clock. */

@@ -6,9 +6,11 @@ export interface TdsTestCa {
   readonly caPem: string;
   readonly keyPem: string;
   readonly certPem: string;
+  /** The CA written to a file, for SQL_<NAME>_CA_FILE. */
+  readonly caFile: string;
 }
 
 export async function tdsTestCa(): Promise<TdsTestCa> {
-  const { caPem, keyPem, certPem } = await testCa();
-  return { caPem, keyPem, certPem };
+  const { caPem, keyPem, certPem, caFile } = await testCa();
+  return { caPem, keyPem, certPem, caFile };
 }
