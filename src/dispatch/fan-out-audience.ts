@@ -1,5 +1,6 @@
 // Who a notification job's target reaches, as one keyset page of user ids: the fan-out reads its audience through it.
 import type { BroadcastScope, NotificationTarget } from '../domain/notification-request.js';
+import { linkCountsBy } from '../inbox/index.js';
 
 /**
  * A target's audience: `page` selects the next ids in order, given $1 = `param`, $2 = the job's created_at, $3 = the
@@ -15,11 +16,8 @@ export interface Audience {
 
 const AFTER = `($3::uuid IS NULL OR id > $3::uuid)`;
 
-/**
- * A customer is in an agency through an active meter link of that agency (0015_meter_links.sql) that was active when
- * the job was created: `decided_at` for a link someone approved, `created_at` for an owner's link (active at once).
- */
-const LINK_SINCE = `COALESCE(l.decided_at, l.created_at) <= $2`;
+/** A customer is in an agency through an active meter link of that agency that was active when the job was created. */
+const LINK_SINCE = linkCountsBy('$2');
 
 function targeted(where: string, param: unknown): Audience {
   // A targeted job reaches its users whenever they were created; $2 is referenced only to type it.

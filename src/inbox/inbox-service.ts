@@ -25,8 +25,14 @@ const MAX_BIGINT = 9_223_372_036_854_775_807n;
  * an active meter link of that agency (0015_meter_links.sql) active when the broadcast was sent — the fan-out's rule
  * (src/dispatch/fan-out-audience.ts); the link probes use meter_links_agency_active and meter_links_user.
  */
+/**
+ * When a meter link `l` starts to count for an agency's broadcasts: once it is active, so from `decided_at` for a link
+ * someone approved and `created_at` for an owner's link (active at once). One rule for the inbox and the fan-out.
+ */
+export const linkCountsBy = (at: string): string => `COALESCE(l.decided_at, l.created_at) <= ${at}`;
+
 const LINK_IN = (agency: string) =>
-  `EXISTS (SELECT 1 FROM meter_links l WHERE l.user_id = u.id AND l.state = 'active' AND ${agency} AND COALESCE(l.decided_at, l.created_at) <= b.created_at)`;
+  `EXISTS (SELECT 1 FROM meter_links l WHERE l.user_id = u.id AND l.state = 'active' AND ${agency} AND ${linkCountsBy('b.created_at')})`;
 const BROADCAST_VISIBLE = `b.created_at >= u.created_at
   AND (b.scope = 'everyone'
        OR (b.scope = 'all_agencies' AND (u.agency_code IS NOT NULL OR ${LINK_IN('l.agency_code IS NOT NULL')}))

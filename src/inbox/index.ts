@@ -1,2 +1,2 @@
 // The inbox feature's public module: what other features may use of the inbox.
-export { InboxService } from './inbox-service.js';
+export { InboxService, linkCountsBy } from './inbox-service.js';
