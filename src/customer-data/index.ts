@@ -8,15 +8,15 @@ import { latestPurchases, monthlyPurchases, purchasesInPeriod } from './purchase
 import { subscriptionSteps } from './subscription-steps.js';
 
 export { registerAppMeter } from './app-meter-registry.js';
-export { type Bill, billsInPeriod, latestBills, monthlyBills } from './bills.js';
-export { type ContractDetails, contractDetails } from './contract.js';
-export { type ReadCachePolicy, readCachePolicy } from './cache-policies.js';
+export { billsInPeriod, latestBills, monthlyBills } from './bills.js';
+export { contractDetails } from './contract.js';
+export { readCachePolicy } from './cache-policies.js';
 export { createSubscriptionLookup } from './customer-data-factory.js';
-export { type CustomerDataAnswer, CustomerDataReader, staleness, type CustomerDataReaderOptions, isSourceOutageForReads } from './customer-data-reader.js';
-export { type PostpaidAccount, type PrepaidCustomer, postpaidAccount, prepaidCustomer } from './meter-lookups.js';
-export { type Purchase, latestPurchases, monthlyPurchases, purchasesInPeriod } from './purchases.js';
+export { type CustomerDataAnswer, CustomerDataReader, staleness, isSourceOutageForReads } from './customer-data-reader.js';
+export { postpaidAccount, prepaidCustomer } from './meter-lookups.js';
+export { latestPurchases, monthlyPurchases, purchasesInPeriod } from './purchases.js';
 export { type SubscriptionStep, subscriptionSteps } from './subscription-steps.js';
-export { SubscriptionLookup, type SubscriptionLookupDeps, SubscriptionNotFoundError } from './subscription-lookup.js';
+export { SubscriptionLookup, SubscriptionNotFoundError } from './subscription-lookup.js';
 
 /** Every named query, for what checks or serves them all (the catalogue test, the TDS peer, the twin comparison). */
 export const SOURCE_QUERIES: readonly AnySourceQuery[] = [
