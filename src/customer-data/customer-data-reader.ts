@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import { sourceAskDeadlineMs } from '../config/sources.js';
 import { errorCode } from '../errors/app-error.js';
 import { readCachePolicy } from './cache-policies.js';
+import { NOT_RUNNING } from './source-outage.js';
 
 /** `stale` and `ageMs` when any of the answers came from an older cache entry (the oldest age is the answer's). */
 export function staleness(...answers: ReadonlyArray<Pick<CustomerDataAnswer<unknown>, 'stale' | 'ageMs'>>): { stale?: true; ageMs?: number } {
@@ -36,7 +37,7 @@ export interface CustomerDataReaderOptions {
 // The source can be out of reach in these ways; an older answer then beats an error. A query the source answered
 // with an error (SOURCE_QUERY_FAILED) or a row the mapper refuses (SOURCE_ROW_INVALID) would fail the same way
 // again, and an old answer would hide the fault: those are never answered stale.
-const OUTAGES = new Set(['SOURCE_UNAVAILABLE', 'SOURCE_TIMEOUT', 'ACTOR_RESTARTING', 'ACTOR_NOT_FOUND', 'ACTOR_STOPPED', 'QUERY_TIMEOUT']);
+const OUTAGES = new Set(['SOURCE_UNAVAILABLE', 'SOURCE_TIMEOUT', ...NOT_RUNNING, 'QUERY_TIMEOUT']);
 
 /** Whether a failed read may be answered from a stale cache entry. */
 export function isSourceOutageForReads(error: unknown): boolean {

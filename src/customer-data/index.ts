@@ -10,6 +10,7 @@ import { subscriptionSteps } from './subscription-steps.js';
 export { registerAppMeter } from './app-meter-registry.js';
 export { billsInPeriod, latestBills, monthlyBills } from './bills.js';
 export { contractDetails } from './contract.js';
+export { SOURCE_NOT_RUNNING_RETRY_AFTER_MS, asSourceOutage } from './source-outage.js';
 export { readCachePolicy } from './cache-policies.js';
 export { createSubscriptionLookup } from './customer-data-factory.js';
 export { type CustomerDataAnswer, CustomerDataReader, staleness, isSourceOutageForReads } from './customer-data-reader.js';

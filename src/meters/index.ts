@@ -9,4 +9,3 @@ export { MeterLinkService } from './meter-links.js';
 export { createMeterLinkService } from './meters-factory.js';
 export { createMeterReads } from './meter-data-factory.js';
 export { MeterReads } from './meter-reads.js';
-export { SOURCE_NOT_RUNNING_RETRY_AFTER_MS } from './source-outage.js';

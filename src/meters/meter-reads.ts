@@ -22,6 +22,7 @@ import {
   monthlyPurchases,
   postpaidAccount,
   prepaidCustomer,
+  asSourceOutage,
   purchasesInPeriod,
   staleness,
 } from '../customer-data/index.js';
@@ -29,7 +30,6 @@ import type { ParamShape, QueryInput, SourceRead } from '../adapters/mssql/sourc
 import type { Clock } from '../clock.js';
 import { type LinkMemory, type MeterLinkRecord, type Queryable, readableLink } from './meter-access.js';
 import { MeterKindMismatchError } from './meter-link-errors.js';
-import { asSourceOutage } from './source-outage.js';
 
 export interface MeterReadsDeps {
   /** The database the links are read from; rejects with DATABASE_UNAVAILABLE while PostgreSQL is down. */
@@ -149,7 +149,7 @@ export class MeterReads {
     return link;
   }
 
-  /** One named read through the cache; its source's outage as the source's typed error (source-outage.ts). */
+  /** One named read through the cache; its source's outage as the source's typed error (customer-data's source-outage.ts). */
   private async read<S extends ParamShape, R>(query: SourceRead<S, R>, input: QueryInput<S>): Promise<CustomerDataAnswer<R>> {
     try {
       return await this.deps.reader.read(query, input);

@@ -7,9 +7,9 @@ import { MemoryCache } from '../../../src/adapters/cache/memory-cache.js';
 import type { SourceQuery, SourceRow } from '../../../src/adapters/mssql/source-messages.js';
 import { ManualClock } from '../../../src/clock.js';
 import type { Caller } from '../../../src/contracts/caller.js';
-import { CustomerDataReader } from '../../../src/customer-data/index.js';
+import { CustomerDataReader, SOURCE_NOT_RUNNING_RETRY_AFTER_MS } from '../../../src/customer-data/index.js';
 import { ActorCrashedError, ActorNotFoundError, ActorRestartingError, ActorStoppedError, QueryTimeoutError } from '../../../src/errors/actor-errors.js';
-import { MeterReads, SOURCE_NOT_RUNNING_RETRY_AFTER_MS, type MeterLinkRow, type Queryable } from '../../../src/meters/index.js';
+import { MeterReads, type MeterLinkRow, type Queryable } from '../../../src/meters/index.js';
 import { SourceQueryError } from '../../../src/adapters/mssql/source-errors.js';
 
 const ALICE = '00000000-0000-4000-8000-0000000000a1';

@@ -1,4 +1,4 @@
-// The one place a meter read's failure to reach its source actor becomes the source's own typed error.
+// The one place a read's failure to reach its source actor becomes the source's own typed error.
 import { SourceTimeoutError, SourceUnavailableError } from '../adapters/mssql/source-errors.js';
 import { errorCode } from '../errors/app-error.js';
 
@@ -7,7 +7,7 @@ import { errorCode } from '../errors/app-error.js';
 export const SOURCE_NOT_RUNNING_RETRY_AFTER_MS = 5_000;
 
 // Not ACTOR_CRASHED: the source actor failed on this very query, a fault to see as it is, not an outage.
-const NOT_RUNNING = new Set(['ACTOR_RESTARTING', 'ACTOR_STOPPED', 'ACTOR_NOT_FOUND']);
+export const NOT_RUNNING: ReadonlySet<string> = new Set(['ACTOR_RESTARTING', 'ACTOR_STOPPED', 'ACTOR_NOT_FOUND']);
 
 /**
  * The error a read of `query` answers with. The reader has served a stale answer already when it had one, so what
