@@ -4,11 +4,14 @@
 //     embedded defaults (PGlite, in-process cache) or, with DATABASE_URL / REDIS_URL set in the caller's shell, on real
 //     PostgreSQL and Redis (the database must be one the bench may write to: it adds a customer, a link and bills).
 //     The child seeds a postpaid link with six bills, mints an access token with the node's own signing key, and reads
-//     the bills once so the cache holds them. It also serves, on ports of their own in the same process:
-//       · `bare`: a bare Koa app (one @koa/router route) answering the same JSON object;
-//     and on the API listener, as an extra route of the node (NodeOptions.extraRoutes):
+//     the bills once so the cache holds them. It also serves, on the API listener, as an extra route of the node
+//     (NodeOptions.extraRoutes):
 //       · `auth-only`: GET /bench/auth-only — the whole middleware chain and JWT authentication, then the same JSON,
 //         with no validation, no actor hop, no link check, no cache.
+//   - `bare` runs in a second child process of its own (this file with `--bare`): a bare Koa app (one @koa/router
+//     route) answering the same JSON object. Not in the node's process: there it shared the process's heap, GC and
+//     timers with the node (and Koa's code with a second app), and its CPU per request was 82–114 µs against 57–60 µs
+//     alone, which flattered the ratio.
 //   - The parent is the load side: autocannon on each subject in turn (`full` = GET /v1/meters/{linkId}/bills with
 //     the token), rounds interleaved with the order rotated; median req/s and p99 per subject; full/bare is the ratio.
 //   - Where the time goes: the child times, one at a time, the parts of a full read with nothing else running — the
@@ -61,10 +64,13 @@ const SUBJECTS = (textOption('subjects')?.split(',') ?? ALL_SUBJECTS).filter((s)
 const PROFILE_DIR = textOption('cpu-prof');
 
 interface Ready {
-  readonly urls: Record<Subject, string>;
+  readonly urls: Partial<Record<Subject, string>>;
   readonly token: string;
   readonly bytes: number;
   readonly mode: string;
+  /** The node's answer to the full read and its path, which the bare process serves the same. */
+  readonly answer?: string;
+  readonly path?: string;
 }
 
 interface Micro {
@@ -135,42 +141,61 @@ async function nodeMain(): Promise<void> {
   if (first.status !== 200) throw new Error(`the warm-up read answered ${first.status}: ${text}`);
   payload = JSON.parse(text);
 
+  const mode = `${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite (embedded)'}, ${process.env.REDIS_URL ? 'Redis' : 'in-process cache'}`;
+  send({ ready: { urls: { full: `${node.apiUrl}${fullPath}`, 'auth-only': `${node.apiUrl}/bench/auth-only` }, token, bytes: text.length, mode, answer: text, path: fullPath } satisfies Ready });
+
+  process.on('message', (m: { cmd: string; microMs?: number }) => {
+    void (async () => {
+      if (m.cmd === 'micro') {
+        const microMs = m.microMs ?? MICRO_MS;
+        const caller: Caller = { userId, role: 'customer', agency: null };
+        const verifier = createTokenVerifier({ jwks: node.keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience });
+        const reader = new CustomerDataReader({ asker: node.runtime, clock: new SystemClock(), queryTimeoutMs: config.sources.queryTimeoutMs });
+        const parts: Micro[] = [
+          await timeIt('JWT verification (ES256)', () => verifier.verify(token), microMs),
+          await timeIt('link check in PostgreSQL (readableLink, rule 5, no cache)', () => readableLink(async () => db, caller, linkId), microMs),
+          ...(node.links ? [await timeIt('link check from the link cache (readableLink, rule 5, hit)', () => readableLink(async () => db, caller, linkId, node.links), microMs)] : []),
+          await timeIt('cached read (cache lend + get + JSON.parse)', () => reader.read(latestBills, { account, limit: 6 }), microMs),
+          await timeIt('meter-data actor `bills` (hop + link check + cached read)', () => node.runtime.ask<MeterDataMessage, 'bills'>(node.runtime.ref<MeterDataMessage>('meter-data'), 'bills', { caller, linkId, query: {} }, 10_000), microMs),
+        ];
+        send({ micro: parts });
+      } else if (m.cmd === 'stop') {
+        await node.stop();
+        process.exit(0);
+      }
+    })().catch((e: unknown) => send({ fatal: String(e) }));
+  });
+  answerCpu();
+}
+
+/** The bare subject's process: one Koa app, one @koa/router route answering the JSON the node answered. */
+async function bareMain(): Promise<void> {
+  const { answer, path: routePath } = await new Promise<{ answer: string; path: string }>((resolve) =>
+    process.once('message', (m: { answer: string; path: string }) => resolve(m)),
+  );
+  const payload: unknown = JSON.parse(answer);
   const bare = new Koa();
   const router = new Router();
   router.get('/v1/meters/:linkId/bills', (ctx) => {
     ctx.body = payload;
   });
   bare.use(router.routes());
-  const bareServer = createServer(bare.callback());
-  await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
-  const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}${fullPath}`;
+  const server = createServer(bare.callback());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${routePath}`;
+  process.send!({ ready: { urls: { bare: url }, token: '', bytes: answer.length, mode: 'bare' } satisfies Ready });
+  process.on('message', (m: { cmd?: string }) => {
+    if (m.cmd === 'stop') server.close(() => process.exit(0));
+  });
+  answerCpu();
+}
 
-  const mode = `${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite (embedded)'}, ${process.env.REDIS_URL ? 'Redis' : 'in-process cache'}`;
-  send({ ready: { urls: { full: `${node.apiUrl}${fullPath}`, 'auth-only': `${node.apiUrl}/bench/auth-only`, bare: bareUrl }, token, bytes: text.length, mode } satisfies Ready });
-
-  process.on('message', (m: { cmd: string }) => {
-    void (async () => {
-      if (m.cmd === 'micro') {
-        const caller: Caller = { userId, role: 'customer', agency: null };
-        const verifier = createTokenVerifier({ jwks: node.keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience });
-        const reader = new CustomerDataReader({ asker: node.runtime, clock: new SystemClock(), queryTimeoutMs: config.sources.queryTimeoutMs });
-        const parts: Micro[] = [
-          await timeIt('JWT verification (ES256)', () => verifier.verify(token), MICRO_MS),
-          await timeIt('link check in PostgreSQL (readableLink, rule 5, no cache)', () => readableLink(async () => db, caller, linkId), MICRO_MS),
-          ...(node.links ? [await timeIt('link check from the link cache (readableLink, rule 5, hit)', () => readableLink(async () => db, caller, linkId, node.links), MICRO_MS)] : []),
-          await timeIt('cached read (cache lend + get + JSON.parse)', () => reader.read(latestBills, { account, limit: 6 }), MICRO_MS),
-          await timeIt('meter-data actor `bills` (hop + link check + cached read)', () => node.runtime.ask<MeterDataMessage, 'bills'>(node.runtime.ref<MeterDataMessage>('meter-data'), 'bills', { caller, linkId, query: {} }, 10_000), MICRO_MS),
-        ];
-        send({ micro: parts });
-      } else if (m.cmd === 'cpu') {
-        const c = process.cpuUsage();
-        send({ cpu: c.user + c.system });
-      } else if (m.cmd === 'stop') {
-        bareServer.close();
-        await node.stop();
-        process.exit(0);
-      }
-    })().catch((e: unknown) => send({ fatal: String(e) }));
+/** Answers the parent's `cpu` asks with this process's CPU time (µs, all threads). */
+function answerCpu(): void {
+  process.on('message', (m: { cmd?: string }) => {
+    if (m.cmd !== 'cpu') return;
+    const c = process.cpuUsage();
+    process.send!({ cpu: c.user + c.system });
   });
 }
 
@@ -179,7 +204,7 @@ async function nodeMain(): Promise<void> {
 
 interface Run {
   readonly rps: number;
-  /** CPU of the node process per request answered (µs); for `bare`, the Koa app in the same process. */
+  /** CPU of the subject's process per request answered (µs): the node's, or the bare process's. */
   cpuPerReq?: number;
   readonly p99: number;
   readonly p50: number;
@@ -197,13 +222,21 @@ function load(url: string, token: string, seconds: number): Promise<Run & { tota
 }
 
 
-function childOf(dir: string): { child: ChildProcess; ready: Promise<Ready>; micro: () => Promise<Micro[]>; cpuUs: () => Promise<number> } {
+interface Child {
+  readonly child: ChildProcess;
+  readonly ready: Promise<Ready>;
+  micro(): Promise<Micro[]>;
+  cpuUs(): Promise<number>;
+}
+
+/** A child process of this file: the node (`--node`) or the bare subject (`--bare`). */
+function childOf(dir: string, role: 'node' | 'bare'): Child {
   const env: NodeJS.ProcessEnv = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS', 'DATABASE_URL', 'REDIS_URL']) if (process.env[k] !== undefined) env[k] = process.env[k];
   Object.assign(env, { APP_ENV: 'development', HOST: '127.0.0.1', PORT: '0', OPS_PORT: '0', EMBEDDED_DATA_DIR: path.join(dir, 'pglite'), LOG_LEVEL: 'silent' });
   // --cpu-prof=DIR: a V8 CPU profile of the node process (main thread), written to DIR when it exits.
   const execArgv = [...process.execArgv, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [])];
-  const child = fork(fileURLToPath(import.meta.url), ['--node'], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), [`--${role}`], { env, execArgv: role === 'node' ? execArgv : process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let microWaiter: ((m: Micro[]) => void) | undefined;
   let cpuWaiter: ((us: number) => void) | undefined;
   const ready = new Promise<Ready>((resolve, reject) => {
@@ -218,7 +251,7 @@ function childOf(dir: string): { child: ChildProcess; ready: Promise<Ready>; mic
   const micro = () =>
     new Promise<Micro[]>((resolve) => {
       microWaiter = resolve;
-      child.send({ cmd: 'micro' });
+      child.send({ cmd: 'micro', microMs: MICRO_MS });
     });
   const cpuUs = () =>
     new Promise<number>((resolve) => {
@@ -232,22 +265,26 @@ async function main(): Promise<void> {
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}`;
   const command = ['npx tsx bench/http.ts', ...process.argv.slice(2)].join(' ');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-http-'));
-  const node = childOf(dir);
+  const node = childOf(dir, 'node');
+  const bare = childOf(dir, 'bare');
   try {
-    const ready = await node.ready;
+    const nodeReady = await node.ready;
+    bare.child.send({ answer: nodeReady.answer, path: nodeReady.path });
+    const ready: Ready = { ...nodeReady, urls: { ...nodeReady.urls, ...(await bare.ready).urls } };
+    const processOf = (s: Subject): Child => (s === 'bare' ? bare : node);
     console.log(`http: ${machine}; node on ${ready.mode}; answer ${ready.bytes} bytes`);
     // Warm-up: JIT, pools and connections of every subject.
-    for (const s of SUBJECTS) await load(ready.urls[s], ready.token, 2);
+    for (const s of SUBJECTS) await load(ready.urls[s]!, ready.token, 2);
     const runs = new Map<Subject, Run[]>(SUBJECTS.map((s) => [s, []]));
     for (let r = 0; r < ROUNDS; r++) {
       for (const i of SUBJECTS.keys()) {
         const s = SUBJECTS[(i + r) % SUBJECTS.length]!;
-        const cpu0 = await node.cpuUs();
-        const run = await load(ready.urls[s], ready.token, SECONDS);
-        run.cpuPerReq = ((await node.cpuUs()) - cpu0) / run.total;
+        const cpu0 = await processOf(s).cpuUs();
+        const run = await load(ready.urls[s]!, ready.token, SECONDS);
+        run.cpuPerReq = ((await processOf(s).cpuUs()) - cpu0) / run.total;
         if (run.non2xx || run.errors) throw new Error(`${s}: ${run.non2xx} non-2xx, ${run.errors} errors`);
         runs.get(s)!.push(run);
-        console.log(`round ${r + 1}/${ROUNDS} ${s.padEnd(9)} ${Math.round(run.rps).toLocaleString('en-US').padStart(7)} req/s, p99 ${run.p99} ms, node CPU ${Math.round(run.cpuPerReq)} µs/request`);
+        console.log(`round ${r + 1}/${ROUNDS} ${s.padEnd(9)} ${Math.round(run.rps).toLocaleString('en-US').padStart(7)} req/s, p99 ${run.p99} ms, CPU ${Math.round(run.cpuPerReq)} µs/request`);
       }
     }
     const micro = await node.micro();
@@ -276,10 +313,10 @@ async function main(): Promise<void> {
         `- date: ${new Date().toISOString()}`,
         `- machine: ${machine}`,
         `- command: \`${command}\``,
-        `- node: a child process running startNode() on ${ready.mode}, LOG_LEVEL=silent; load (autocannon, ${CONNECTIONS} connections, no pipelining, no Accept-Encoding) in the parent process; the answer is ${ready.bytes} bytes of JSON (six bills).`,
-        `- ${ROUNDS} rounds of ${SECONDS} s per subject, interleaved with the order rotated, after a 2 s warm-up each; medians. Node CPU per request: the node process's CPU (all threads) over the round / requests answered.`,
+        `- node: a child process running startNode() on ${ready.mode}, LOG_LEVEL=silent; bare: a second child process; load (autocannon, ${CONNECTIONS} connections, no pipelining, no Accept-Encoding) in the parent process; the answer is ${ready.bytes} bytes of JSON (six bills).`,
+        `- ${ROUNDS} rounds of ${SECONDS} s per subject, interleaved with the order rotated, after a 2 s warm-up each; medians. CPU per request: the CPU of the subject's process (the node's, or the bare process's; all threads) over the round / requests answered.`,
         '',
-        '| subject | what it runs | req/s | p50 (ms) | p99 (ms) | node CPU per request (µs) | vs bare |',
+        '| subject | what it runs | req/s | p50 (ms) | p99 (ms) | CPU per request (µs) | vs bare |',
         '|---|---|---:|---:|---:|---:|---:|',
         ...rows,
         '',
@@ -295,11 +332,12 @@ async function main(): Promise<void> {
       console.log(`\nwrote ${writeResultsSection('http', md)} (section "## http")`);
     }
   } finally {
-    if (node.child.exitCode === null) {
-      const exited = new Promise<void>((r) => node.child.once('exit', () => r()));
-      if (node.child.connected) node.child.send({ cmd: 'stop' });
+    for (const { child } of [node, bare]) {
+      if (child.exitCode !== null) continue;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      if (child.connected) child.send({ cmd: 'stop' });
       await Promise.race([exited, sleep(10_000)]);
-      if (node.child.exitCode === null) node.child.kill('SIGKILL');
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
   }
@@ -338,8 +376,9 @@ function summariseProfile(dir: string): void {
   console.log(`\ntop functions\n${tally((n) => `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`).join('\n')}`);
 }
 
-if (process.argv.includes('--node')) {
-  nodeMain().catch((e: unknown) => {
+const childMain = process.argv.includes('--node') ? nodeMain : process.argv.includes('--bare') ? bareMain : undefined;
+if (childMain) {
+  childMain().catch((e: unknown) => {
     process.send?.({ fatal: String(e) });
     process.exit(1);
   });
