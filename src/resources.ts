@@ -4,10 +4,14 @@ import type { Cache } from './adapters/cache/cache.js';
 import type { CacheMessage } from './adapters/cache/cache-messages.js';
 import { createIpLimiter, type IpLimiter, type LimitedAction } from './adapters/cache/ip-limiter.js';
 import type { PgHandle, PostgresMessage } from './adapters/postgres/postgres-messages.js';
+import { StorageUnavailableError, type ObjectStore, type ObjectsMessage } from './adapters/s3/objects-messages.js';
+import { errorCode } from './errors/app-error.js';
 
 export interface Resources {
   /** The database handle; rejects with DATABASE_UNAVAILABLE (503) while PostgreSQL is down. */
   db(): Promise<PgHandle>;
+  /** Object storage; rejects with STORAGE_UNAVAILABLE (503) while it is down, restarting or not running here. */
+  objects(): Promise<ObjectStore>;
   /** Read-through cache that never fails the caller: with no cache at hand, `load` runs directly. */
   cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
   /** Counts one request of `action` for `key` on the shared limiter (Redis when configured); rejects with 429. */
@@ -22,6 +26,14 @@ export function resources(asker: Asker, deadlineMs = 1_000): Resources {
   const cache = (): Promise<Cache> => asker.ask<CacheMessage, 'lend'>(asker.ref<CacheMessage>('cache'), 'lend', {}, deadlineMs);
   return {
     db: () => asker.ask<PostgresMessage, 'lend'>(asker.ref<PostgresMessage>('postgres'), 'lend', {}, deadlineMs),
+    async objects() {
+      try {
+        return await asker.ask<ObjectsMessage, 'lend'>(asker.ref<ObjectsMessage>('objects'), 'lend', {}, deadlineMs);
+      } catch (e) {
+        // Restarting, stopped, absent or slow: to the caller it is storage they cannot use now.
+        throw errorCode(e) === 'STORAGE_UNAVAILABLE' ? e : new StorageUnavailableError('Object storage is not available now.', 1_000, { cause: e });
+      }
+    },
     async cached(key, ttlMs, load) {
       let c: Cache;
       try {
