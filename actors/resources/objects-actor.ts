@@ -49,7 +49,9 @@ const MIN_RETRY_AFTER_MS = 1_000;
 /** The error's message and its cause's (ECONNREFUSED, a timeout …): what on-call needs to see in the detail. */
 function reason(error: unknown): string {
   const cause = (error as { cause?: unknown } | null)?.cause;
-  return cause === undefined ? errorMessage(error) : `${errorMessage(error)} (${errorMessage(cause)})`;
+  // Node's AggregateError of a refused connect has an empty message and the code alone.
+  const why = cause === undefined ? '' : errorMessage(cause) || (errorCode(cause) ?? '');
+  return why ? `${errorMessage(error)} (${why})` : errorMessage(error);
 }
 
 export function objectsActor(options: ObjectsOptions): () => ActorBehaviour<State, Msg> {
