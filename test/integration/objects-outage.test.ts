@@ -12,7 +12,8 @@ import { SystemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
 import { Runtime } from '../../supervisors/runtime.js';
-import { digest, sharedS3Settings } from '../support/objects.js';
+import { digest, sharedS3Settings, startObjectsRuntime } from '../support/objects.js';
+import { startFaultServer } from '../support/tcp-faults.js';
 import { waitFor } from '../support/wait.js';
 
 describe('objects actor when storage stops and starts again', () => {
@@ -88,5 +89,26 @@ describe('objects actor when storage stops and starts again', () => {
     expect(await digest(await again.get('before'))).toEqual(await digest(Readable.from([Buffer.from('before the outage')])));
     // An outage is state, not a crash: no restart was spent on it.
     expect(objectsNode()).toMatchObject({ crashes: 0, restarts: 0 });
+  });
+});
+
+describe('objects actor when storage accepts connections and never answers', () => {
+  it('fails calls with STORAGE_UNAVAILABLE past the request timeout, and backs off with the timeout as the reason', async () => {
+    const silent = await startFaultServer('hang');
+    const endpoint = `http://127.0.0.1:${silent.port}`;
+    const objects = await startObjectsRuntime({
+      storage: { kind: 'external', settings: sharedS3Settings({ endpoint, publicEndpoint: endpoint, requestTimeoutMs: 300, connectTimeoutMs: 300 }) },
+      createBucket: true,
+      backoff: { minMs: 100, maxMs: 400 },
+    });
+    try {
+      await waitFor('objects backing off', () => objects.node().state === 'backing-off' && /timed out|timeout/i.test(objects.node().detail ?? ''));
+      expect(objects.node().detail).toMatch(/^storage unreachable: /);
+      await expect(objects.lend()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+      expect(objects.node()).toMatchObject({ crashes: 0, restarts: 0 });
+    } finally {
+      await objects.stop();
+      await silent.close();
+    }
   });
 });

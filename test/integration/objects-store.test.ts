@@ -67,4 +67,25 @@ describe('objects actor on s3rver', () => {
     expect(await store.head(key)).toBeUndefined();
     expect(objects.node().state).toBe('running');
   });
+
+  it('an upload aborted on its signal rejects with the abort’s reason, leaves no object, and is no outage', async () => {
+    const store = await objects.lend();
+    const key = `test/${randomUUID()}`;
+    const controller = new AbortController();
+    const source = generatedStream(20 * 1024 * 1024);
+    let sent = 0;
+    // Aborted once the first part is on its way: a client that went away mid-upload.
+    const watched = source.stream.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          sent += chunk.length;
+          if (sent > 6 * 1024 * 1024 && !controller.signal.aborted) controller.abort(new Error('client went away'));
+          done(null, chunk);
+        },
+      }),
+    );
+    await expect(store.put(key, watched, { contentType: 'image/jpeg', signal: controller.signal })).rejects.toThrow('client went away');
+    await waitFor('no object', async () => (await store.head(key)) === undefined);
+    expect(objects.node().state).toBe('running');
+  });
 });
