@@ -1,5 +1,4 @@
-// The objects resource actor: owns the S3 clients (and, embedded, the in-process s3rver), probes storage, and lends
-// the ObjectStore while storage answers. An outage is state (backing-off with the reason), never a crash.
+// The objects resource actor: owns the S3 clients (and the embedded s3rver), probes storage, lends the ObjectStore while it answers.
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/adapters/s3/embedded-s3.js';
 import { StorageUnavailableError, type ObjectsMessage } from '../../src/adapters/s3/objects-messages.js';
@@ -54,6 +53,10 @@ function reason(error: unknown): string {
   return why ? `${errorMessage(error)} (${why})` : errorMessage(error);
 }
 
+/**
+ * The handler never awaits: probes run from timers and report back. An outage is state (backing-off with the reason),
+ * never a crash: storage is optional, and the restart budget is for bugs.
+ */
 export function objectsActor(options: ObjectsOptions): () => ActorBehaviour<State, Msg> {
   const backoff = { ...BACKOFF, ...options.backoff };
   const random = options.random ?? Math.random;

@@ -80,6 +80,7 @@ describe('objects actor when storage stops and starts again', () => {
     // Optional: shown down, the process stays ready.
     const readiness = runtime.readiness('test');
     expect(readiness.ready).toBe(true);
+    expect(readiness.parts.find((p) => p.name === 'objects')?.state).toBe('backing-off');
     expect(part('api')?.state).toBe('running');
 
     s3 = await startEmbeddedS3({ directory: dir, port, accessKeyId, secretAccessKey });
