@@ -16,6 +16,8 @@ export interface Resources {
   cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
   /** Counts one request of `action` for `key` on the shared limiter (Redis when configured); rejects with 429. */
   limit(action: LimitedAction, key: string): Promise<void>;
+  /** Drops a cached entry (in Redis: for every API instance); never fails — with no cache at hand the TTL bounds it. */
+  uncache(key: string): Promise<void>;
 }
 
 // While the cache actor restarts this process counts alone: a limit that lapsed for a restart would let a prober
@@ -51,6 +53,13 @@ export function resources(asker: Asker, deadlineMs = 1_000): Resources {
         limiter = fallbackLimiter;
       }
       await limiter.consume(action, key);
+    },
+    async uncache(key) {
+      try {
+        await (await cache()).del(key);
+      } catch {
+        // The cache actor is away: its entries expire by their TTL.
+      }
     },
   };
 }

@@ -21,6 +21,7 @@ import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
 import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../src/meters/index.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
+import { createReferenceService } from '../../src/reference/index.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
 import type { TreeContext } from './tree-context.js';
@@ -65,7 +66,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
     name: 'services',
     children: [
       ...smsChild(config),
-      actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) }),
+      actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(() => createReferenceService(asker, clock)) }),
       actor({ name: 'notification-jobs', readiness: 'required', behaviour: notificationJobsActor(() => new NotificationJobService({ db: () => res.db(), clock })) }),
       actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
       // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.
