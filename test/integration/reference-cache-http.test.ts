@@ -1,7 +1,7 @@
 // The reference cache across API instances: two nodes on one PostgreSQL and one Redis. A read on one is served from
 // the shared cache (a row written behind its back stays unseen), and an admin's edit on the other instance drops the
 // entry for both: the next read anywhere shows the edit.
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/node.js';

@@ -169,7 +169,7 @@ function validCase(r: RouteSpec, c: Case): boolean {
 const allParam = fc.oneof(
   { weight: 2, arbitrary: fc.constant({}) },
   { weight: 4, arbitrary: fc.constantFrom('true', 'false').map((all) => ({ all })) },
-  { weight: 1, arbitrary: fc.oneof(junk, fc.constant(['true', 'true'])).map((all) => ({ all })) },
+  { weight: 1, arbitrary: fc.oneof(junk, fc.constant<string[]>(['true', 'true'])).map((all) => ({ all })) },
 );
 const agencyPath = fc.record({ code: segment(agencyCodes) });
 const typePath = fc.record({ code: segment(typeCodes) });
