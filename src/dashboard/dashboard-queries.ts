@@ -18,12 +18,8 @@ export interface QueryTimes {
   readonly since: Date;
 }
 
-const scoped = (where: string, agencyColumn: string) => ({ withAgency: `${agencyColumn} = $1 AND ${where}`, all: where });
 
-const pending = scoped(`state = 'pending'`, 'agency_code');
-const active = scoped(`state = 'active'`, 'agency_code');
-
-/** Open and in-progress requests of any age; resolved and rejected ones filed since $n (the 30 days). */
+/** Open and in-progress requests of any age; resolved and rejected ones filed in the 30 days before now. */
 function requestsText(agency: boolean): string {
   const a = agency ? 'agency_code = $1 AND ' : '';
   const at = agency ? '$2' : '$1';
@@ -56,8 +52,8 @@ function notificationsText(agency: boolean): string {
 
 export const DASHBOARD_QUERIES = {
   pendingLinks: {
-    agency: { text: `SELECT count(*)::int AS pending, min(created_at) AS oldest FROM meter_links WHERE ${pending.withAgency}`, index: 'meter_links_agency_pending' },
-    all: { text: `SELECT count(*)::int AS pending, min(created_at) AS oldest FROM meter_links WHERE ${pending.all}`, index: 'meter_links_agency_pending' },
+    agency: { text: `SELECT count(*)::int AS pending, min(created_at) AS oldest FROM meter_links WHERE agency_code = $1 AND state = 'pending'`, index: 'meter_links_agency_pending' },
+    all: { text: `SELECT count(*)::int AS pending, min(created_at) AS oldest FROM meter_links WHERE state = 'pending'`, index: 'meter_links_agency_pending' },
     values: () => [],
   },
   requests: {
@@ -71,8 +67,8 @@ export const DASHBOARD_QUERIES = {
     values: (t) => [t.since],
   },
   activeCustomers: {
-    agency: { text: `SELECT count(DISTINCT user_id)::int AS active FROM meter_links WHERE ${active.withAgency}`, index: 'meter_links_agency_active' },
-    all: { text: `SELECT count(DISTINCT user_id)::int AS active FROM meter_links WHERE ${active.all}`, index: 'meter_links_agency_active' },
+    agency: { text: `SELECT count(DISTINCT user_id)::int AS active FROM meter_links WHERE agency_code = $1 AND state = 'active'`, index: 'meter_links_agency_active' },
+    all: { text: `SELECT count(DISTINCT user_id)::int AS active FROM meter_links WHERE state = 'active'`, index: 'meter_links_agency_active' },
     values: () => [],
   },
 } satisfies Record<string, ScopedQuery>;
