@@ -31,8 +31,9 @@ import { deleteTariffThreshold, loadTariffThresholds, putTariffThreshold } from 
 export const REFERENCE_TTL_MS = 60_000;
 
 /**
- * One entry per entity holding every row (withdrawn ones too; reads filter), so an edit drops exactly one key. The
- * version ends the key: a release that changes a row's shape bumps it, and never reads what an older one cached.
+ * One entry per entity holding every row (withdrawn ones too; reads filter). `:v1` is the shape's version: a release
+ * that changes a row's shape bumps it, and never reads what an older one cached. Each key is followed by the entity's
+ * current edit version (kept in the cache under the key + `:version`), which every edit moves on.
  */
 export const REFERENCE_CACHE_KEYS: Readonly<Record<ReferenceEntity, string>> = {
   agency: 'reference:agencies:v1',
@@ -41,8 +42,11 @@ export const REFERENCE_CACHE_KEYS: Readonly<Record<ReferenceEntity, string>> = {
   request_type: 'reference:request-types:v1',
 };
 
+/** How long an edit version is remembered: far beyond any entry's TTL, so an entry never outlives its version. */
+const VERSION_TTL_MS = 7 * 86_400_000;
+
 export interface ReferenceDeps {
-  readonly res: Pick<Resources, 'db' | 'cached' | 'uncache'>;
+  readonly res: Pick<Resources, 'db' | 'cached' | 'cacheVersion' | 'bumpCacheVersion'>;
   readonly clock: Clock;
 }
 
@@ -105,21 +109,23 @@ export class ReferenceService {
     return this.edit(caller, 'request_type', code, (c) => deleteRequestType(c, code));
   }
 
-  private read<T>(entity: ReferenceEntity, load: (db: Awaited<ReturnType<Resources['db']>>) => Promise<T>): Promise<T> {
-    return this.deps.res.cached(REFERENCE_CACHE_KEYS[entity], REFERENCE_TTL_MS, async () => load(await this.deps.res.db()));
+  private async read<T>(entity: ReferenceEntity, load: (db: Awaited<ReturnType<Resources['db']>>) => Promise<T>): Promise<T> {
+    const key = REFERENCE_CACHE_KEYS[entity];
+    const version = await this.deps.res.cacheVersion(`${key}:version`);
+    return this.deps.res.cached(`${key}:${version}`, REFERENCE_TTL_MS, async () => load(await this.deps.res.db()));
   }
 
   /**
-   * An admin's edit and its audit row in one transaction; after the commit the entity's entry is dropped from the
-   * cache (shared Redis: for every instance). A read that loaded the old rows before the commit and stores them after
-   * the drop can leave them until the TTL; a second drop a moment later would narrow that, not close it.
+   * An admin's edit and its audit row in one transaction; after the commit the entity moves to a new cache version
+   * (shared Redis: for every instance). A read that took the old version and loaded the old rows before the commit
+   * stores them under the old version, which nobody reads any more: unlike deleting the entry, no race brings it back.
    */
   private async edit<T>(caller: Caller, entity: ReferenceEntity, key: string, change: (client: PoolClient, at: Date) => Promise<Change<T>>): Promise<T> {
     if (caller.role !== 'admin') throw new ReferenceForbiddenError();
     const at = new Date(this.deps.clock.now());
     const db = await this.deps.res.db();
     const result = await audited(db, { at, actorId: caller.userId, entity, key }, (client) => change(client, at));
-    await this.deps.res.uncache(REFERENCE_CACHE_KEYS[entity]);
+    await this.deps.res.bumpCacheVersion(`${REFERENCE_CACHE_KEYS[entity]}:version`, VERSION_TTL_MS);
     return result;
   }
 }

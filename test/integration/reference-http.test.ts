@@ -91,10 +91,9 @@ describe('reference reads', () => {
   });
 
   it('lists withdrawn rows for admins asking for all, and refuses `all` to customers and agents', async () => {
-    await sql.query(`INSERT INTO agencies (code, name, active) VALUES ('OLD-AGENCY', 'Ancienne agence', false)`);
-    await sql.query(`UPDATE request_types SET active = false WHERE code = 'other'`);
-    // Written behind the cache's back: drop what it holds, as an edit through the API does.
-    await node.runtime.ask(node.runtime.ref('cache'), 'lend', {}, 1_000).then((c: any) => Promise.all([c.del('reference:agencies:v1'), c.del('reference:request-types:v1')]));
+    expect((await call('POST', '/v1/agencies', admin.token, { code: 'OLD-AGENCY', name: 'Ancienne agence' })).status).toBe(201);
+    expect((await call('PUT', '/v1/agencies/OLD-AGENCY', admin.token, { name: 'Ancienne agence', active: false })).status).toBe(200);
+    expect((await call('PUT', '/v1/request-types/other', admin.token, { label: 'Autre demande', needsMeter: false, active: false })).status).toBe(200);
     const codes = async (path: string, who: TestUser) => ((await call('GET', path, who.token)).body as any[]).map((a) => a.code);
     expect(await codes('/v1/agencies', customer)).not.toContain('OLD-AGENCY');
     expect(await codes('/v1/agencies?all=true', admin)).toContain('OLD-AGENCY');
