@@ -64,7 +64,7 @@ export function toProblem(error: unknown, requestId: string): Problem {
     code,
     detail,
     requestId,
-    ...(error instanceof ValidationError ? { fields: error.fields } : {}),
+    ...(error instanceof ValidationError ? { fields: error.fields } : fieldsOf(error)),
     ...(error instanceof NotReadyError ? { parts: error.parts } : {}),
   };
   return { status, body, headers, unexpected: !known };
@@ -74,4 +74,10 @@ export function toProblem(error: unknown, requestId: string): Problem {
 function clientDetail(error: AppError, status: number): string {
   if (status < 500 || error instanceof NotReadyError) return error.message;
   return SERVER_SIDE_DETAIL[status] ?? GENERIC_DETAIL;
+}
+
+/** The fields a typed error other than a validation one names (a conflict between what was sent and what is stored). */
+function fieldsOf(error: unknown): { fields?: readonly ProblemField[] } {
+  const fields = isAppError(error) ? (error as { fields?: unknown }).fields : undefined;
+  return Array.isArray(fields) ? { fields: fields as ProblemField[] } : {};
 }

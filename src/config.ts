@@ -7,6 +7,7 @@ import { AppError } from './errors/app-error.js';
 import { accountsConfig, accountsEnv, type AccountsConfig } from './config/accounts.js';
 import { brokerConfig, brokerEnv, type BrokerConfig } from './config/broker.js';
 import { cacheConfig, cacheEnv, type CacheConfig } from './config/cache.js';
+import { dashboardConfig, dashboardEnv, type DashboardConfig } from './config/dashboard.js';
 import { dispatchEnv, dispatchProblems, dispatchTuning, type DispatchTuning } from './config/dispatch.js';
 import { fcmConfig, fcmEnv, fcmProblems, type FcmConfig } from './config/fcm.js';
 import { httpConfig, httpEnv, type HttpConfig } from './config/http.js';
@@ -38,6 +39,7 @@ const envSchema = z.object({
   ...ldapEnv.shape,
   ...accountsEnv.shape,
   ...objectsEnv.shape,
+  ...dashboardEnv.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -81,6 +83,8 @@ export interface Config {
   readonly sessions: SessionPolicy;
   /** The worker's dispatch: consumers, push scheduler and FCM pool. */
   readonly dispatch: DispatchConfig;
+  /** GET /v1/dashboard: how long its counts are cached. */
+  readonly dashboard: DashboardConfig;
   readonly queryDeadlineMs: number;
   readonly shutdownTimeoutMs: number;
 }
@@ -179,6 +183,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       directoryGraceMs: e.DIRECTORY_GRACE_MS,
     },
     accounts: accountsConfig(e),
+    dashboard: dashboardConfig(e),
     sources: sources.value,
     objects: objectsConfig(e),
     queryDeadlineMs: e.QUERY_DEADLINE_MS,

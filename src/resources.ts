@@ -1,4 +1,5 @@
 // How service actors reach the resource actors: a handle per use, so restarts and outages are seen at once.
+import { randomUUID } from 'node:crypto';
 import type { Asker } from './actor-behaviour.js';
 import type { Cache } from './adapters/cache/cache.js';
 import type { CacheMessage } from './adapters/cache/cache-messages.js';
@@ -16,6 +17,13 @@ export interface Resources {
   cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T>;
   /** Counts one request of `action` for `key` on the shared limiter (Redis when configured); rejects with 429. */
   limit(action: LimitedAction, key: string): Promise<void>;
+  /**
+   * The current version of a family of cached entries (`'0'` until one is recorded, or while the cache is away):
+   * readers put it in their keys, so entries of an older version are never read again.
+   */
+  cacheVersion(key: string): Promise<string>;
+  /** Moves the family to a new version (in Redis: for every API instance); never fails — without a cache, TTLs bound it. */
+  bumpCacheVersion(key: string, ttlMs: number): Promise<void>;
 }
 
 // While the cache actor restarts this process counts alone: a limit that lapsed for a restart would let a prober
@@ -51,6 +59,20 @@ export function resources(asker: Asker, deadlineMs = 1_000): Resources {
         limiter = fallbackLimiter;
       }
       await limiter.consume(action, key);
+    },
+    async cacheVersion(key) {
+      try {
+        return (await (await cache()).get(key)) ?? '0';
+      } catch {
+        return '0';
+      }
+    },
+    async bumpCacheVersion(key, ttlMs) {
+      try {
+        await (await cache()).set(key, randomUUID(), ttlMs);
+      } catch {
+        // The cache actor is away: the family's entries expire by their TTL.
+      }
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Gateway } from '../../src/contracts/gateway.js';
 import type { OpenApiDocument } from '../openapi.js';
 import type { RouteDefinition } from '../route.js';
 import { authRoutes } from './auth-routes.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import { docsRoutes } from './docs-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { meRoutes } from './me-routes.js';
@@ -29,7 +30,7 @@ export interface RouteDeps {
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

@@ -2,6 +2,7 @@
 import type { AccountsMessage } from './accounts-messages.js';
 import type { ControlMessage } from './control-messages.js';
 import type { CustomerDataMessage } from './customer-data-messages.js';
+import type { DashboardMessage } from './dashboard-messages.js';
 import type { InboxMessage } from './inbox-messages.js';
 import type { LiveHubMessage } from './live-messages.js';
 import type { MetersMessage } from './meters-messages.js';
@@ -15,6 +16,7 @@ export interface ActorContracts {
   accounts: AccountsMessage;
   control: ControlMessage;
   'customer-data': CustomerDataMessage;
+  dashboard: DashboardMessage;
   inbox: InboxMessage;
   'live-hub': LiveHubMessage;
   meters: MetersMessage;

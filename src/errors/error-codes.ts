@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'METER_NOT_FOUND'
   | 'METER_LINK_NOT_FOUND'
   | 'METER_KIND_MISMATCH'
+  | 'AGENCY_NOT_FOUND'
+  | 'TARIFF_BAND_NOT_FOUND'
+  | 'REQUEST_TYPE_NOT_FOUND'
   | 'SMS_SANDBOX_ONLY'
   | 'CLI_USAGE'
   // who is calling
@@ -35,6 +38,11 @@ export type ErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
   | 'METER_ALREADY_LINKED'
   | 'METER_LINK_NOT_PENDING'
+  | 'AGENCY_EXISTS'
+  | 'AGENCY_IN_USE'
+  | 'TARIFF_BANDS_CONFLICT'
+  | 'REQUEST_TYPE_EXISTS'
+  | 'REQUEST_TYPE_IN_USE'
   | 'SMS_REJECTED'
   | 'ACCOUNT_LOCKED'
   | 'TOO_MANY_REQUESTS'
@@ -93,6 +101,9 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   METER_LINK_NOT_FOUND: 404,
   // The caller's own link, asked for what its kind has not (a prepaid meter's bills, a postpaid meter's purchases).
   METER_KIND_MISMATCH: 404,
+  AGENCY_NOT_FOUND: 404,
+  TARIFF_BAND_NOT_FOUND: 404,
+  REQUEST_TYPE_NOT_FOUND: 404,
   SMS_SANDBOX_ONLY: 404,
   CLI_USAGE: 400,
 
@@ -112,6 +123,14 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   METER_ALREADY_LINKED: 409,
   // Approve or reject a link that is no longer waiting (decided already, or ended).
   METER_LINK_NOT_PENDING: 409,
+  AGENCY_EXISTS: 409,
+  // Users, links, requests or jobs name the agency: it is withdrawn (active = false), not deleted.
+  AGENCY_IN_USE: 409,
+  // The edit would leave a tariff's bands overlapping or with a gap; the problem's `fields` name the clash.
+  TARIFF_BANDS_CONFLICT: 409,
+  REQUEST_TYPE_EXISTS: 409,
+  // Requests of the type exist: it is withdrawn, not deleted.
+  REQUEST_TYPE_IN_USE: 409,
   SMS_REJECTED: 422,
   ACCOUNT_LOCKED: 429,
   TOO_MANY_REQUESTS: 429,

@@ -1,6 +1,7 @@
 // The API's services supervisor: the actors HTTP requests reach, and what they lean on (SMS, directory, relay).
 import { accountsActor } from '../../actors/services/accounts-actor.js';
 import { customerDataActor } from '../../actors/services/customer-data-actor.js';
+import { dashboardActor } from '../../actors/services/dashboard-actor.js';
 import { demoSeedActor } from '../../actors/services/demo-seed-actor.js';
 import { inboxActor } from '../../actors/services/inbox-actor.js';
 import { liveHubActor } from '../../actors/services/live-hub-actor.js';
@@ -17,10 +18,12 @@ import { bcryptPinHasher } from '../../src/accounts/pin-hasher.js';
 import { SANDBOX_LDAP, sandboxDirectory } from '../../src/adapters/directory/sandbox-directory.js';
 import type { Config } from '../../src/config.js';
 import { CustomerDataReader, createSubscriptionLookup } from '../../src/customer-data/index.js';
+import { createDashboardService } from '../../src/dashboard/index.js';
 import { DEMO_AGENTS, isDemo } from '../../src/demo/demo-accounts.js';
 import { InboxService } from '../../src/inbox/inbox-service.js';
 import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../src/meters/index.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
+import { createReferenceService } from '../../src/reference/index.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
 import type { TreeContext } from './tree-context.js';
@@ -65,7 +68,8 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
     name: 'services',
     children: [
       ...smsChild(config),
-      actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(res) }),
+      actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(() => createReferenceService(asker, clock)) }),
+      actor({ name: 'dashboard', readiness: 'required', behaviour: dashboardActor(() => createDashboardService(asker, clock, config.dashboard)) }),
       actor({ name: 'notification-jobs', readiness: 'required', behaviour: notificationJobsActor(() => new NotificationJobService({ db: () => res.db(), clock })) }),
       actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
       // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.

@@ -1,0 +1,3 @@
+// Reference data (agencies, tariff thresholds, notification and request types): what other features may use.
+export { REFERENCE_CACHE_KEYS, REFERENCE_TTL_MS, ReferenceService } from './reference-service.js';
+export { createReferenceService } from './reference-factory.js';
