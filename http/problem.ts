@@ -64,7 +64,7 @@ export function toProblem(error: unknown, requestId: string): Problem {
     code,
     detail,
     requestId,
-    ...(error instanceof ValidationError ? { fields: error.fields } : fieldsOf(error)),
+    ...(error instanceof ValidationError ? { fields: error.fields } : status < 500 ? fieldsOf(error) : {}),
     ...(error instanceof NotReadyError ? { parts: error.parts } : {}),
   };
   return { status, body, headers, unexpected: !known };
@@ -76,7 +76,7 @@ function clientDetail(error: AppError, status: number): string {
   return SERVER_SIDE_DETAIL[status] ?? GENERIC_DETAIL;
 }
 
-/** The fields a typed error other than a validation one names (a conflict between what was sent and what is stored). */
+/** The fields a typed client error other than a validation one names (a conflict between what was sent and what is stored); a server-side error's never reach the client. */
 function fieldsOf(error: unknown): { fields?: readonly ProblemField[] } {
   const fields = isAppError(error) ? (error as { fields?: unknown }).fields : undefined;
   return Array.isArray(fields) ? { fields: fields as ProblemField[] } : {};

@@ -93,5 +93,10 @@ export function objectsProblems(raw: NodeJS.ProcessEnv): string[] {
   if (raw.APP_ENV === 'production' && raw.ROLE !== 'worker' && !endpoint) {
     problems.push('S3_ENDPOINT: required in production for the api role (the embedded s3rver is for development and the demo)');
   }
+  // Download links are signed for the host they name, so they cannot be rewritten to the public address afterwards:
+  // production says which address clients reach rather than handing them the internal one.
+  if (raw.APP_ENV === 'production' && raw.ROLE !== 'worker' && endpoint && !isSet(raw, 'S3_PUBLIC_ENDPOINT')) {
+    problems.push('S3_PUBLIC_ENDPOINT: required in production (the address clients download attachments from; links are signed for it)');
+  }
   return problems;
 }

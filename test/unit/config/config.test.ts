@@ -18,7 +18,7 @@ const problems = (env: NodeJS.ProcessEnv, argv: string[] = []): readonly string[
 // What production's API roles need besides: the utility's three databases (a twin is for development only).
 const SOURCE_URLS = { SQL_SIC_URL: 'mssql://app:pw@sic.example/SIC', SQL_HISTH2MC_URL: 'mssql://app:pw@hist.example/HISTH2MC', SQL_BI_ODS_URL: 'mssql://app:pw@bi.example/BI_ODS' };
 /** Object storage production's api role requires (config/objects.ts). */
-const STORAGE = { S3_ENDPOINT: 'https://minio.example', S3_ACCESS_KEY_ID: 'key', S3_SECRET_ACCESS_KEY: 'secret' };
+const STORAGE = { S3_ENDPOINT: 'https://minio.example', S3_PUBLIC_ENDPOINT: 'https://files.example', S3_ACCESS_KEY_ID: 'key', S3_SECRET_ACCESS_KEY: 'secret' };
 
 describe('config', () => {
   it('defaults to role all on embedded defaults, port 8000', () => {

@@ -44,6 +44,12 @@ describe('objects config', () => {
     expect(problems({ S3_ENDPOINT: 'ftp://minio', S3_ACCESS_KEY_ID: 'app', S3_SECRET_ACCESS_KEY: 's' })).toEqual([expect.stringMatching(/^S3_ENDPOINT: must be a URL/)]);
   });
 
+  it('requires the public address in production, where download links are signed for the host they name', () => {
+    const production = { APP_ENV: 'production', S3_ENDPOINT: 'http://minio.internal:9000', S3_ACCESS_KEY_ID: 'app', S3_SECRET_ACCESS_KEY: 's' };
+    expect(problems(production).filter((l) => l.startsWith('S3_'))).toEqual([expect.stringMatching(/^S3_PUBLIC_ENDPOINT: required in production/)]);
+    expect(problems({ ...production, S3_PUBLIC_ENDPOINT: 'https://files.example.sn' }).filter((l) => l.startsWith('S3_'))).toEqual([]);
+  });
+
   it('never puts the secret in a problem line', () => {
     const lines = problems({ S3_ENDPOINT: 'http://minio:9000', S3_SECRET_ACCESS_KEY: 'very-secret-value', S3_PART_SIZE_BYTES: 'x' });
     expect(lines.length).toBeGreaterThan(0);
