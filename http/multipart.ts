@@ -85,6 +85,8 @@ export function readMultipart(req: IncomingMessage, headers: IncomingHttpHeaders
         return fail(new MultipartInvalidError(out ? 'Only one file is taken.' : `A file part must be named "${limits.fileField}".`));
       }
       out = new PassThrough();
+      // The error is kept on the stream (its reader meets it) even when it comes before anyone listens.
+      out.on('error', () => undefined);
       // Ended at the body's end, not the part's: a part after the file must still fail the upload.
       stream.pipe(out, { end: false });
       stream.on('error', (e: Error) => fail(new MultipartInvalidError('The file part is cut short.', { cause: e })));
