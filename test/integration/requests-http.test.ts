@@ -34,6 +34,8 @@ async function call(method: string, path: string, token: string, body?: unknown)
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
 }
 
+const api = (): string => node.apiUrl!;
+
 /** An answer without its request id (each answer has its own), to compare two refusals. */
 function problem(a: { status: number; body: Record<string, any> }): unknown {
   const { requestId: _id, ...rest } = a.body;
@@ -65,7 +67,7 @@ afterAll(async () => {
 
 describe('filing a request', () => {
   it('files one about a meter: the link\'s agency handles it, the meter copied, the first history row written', async () => {
-    const res = await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'meter_problem', comment: ' No power since Monday. ', linkId: linkA }));
+    const res = await fileRequest(api(), A.token, fieldsOf({ type: 'meter_problem', comment: ' No power since Monday. ', linkId: linkA }));
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ type: 'meter_problem', status: 'open', agency: 'DAKAR-PLATEAU', linkId: linkA, meter: '14299200001', meterKind: 'prepaid', comment: 'No power since Monday.', attachment: null, anonymised: false });
     expect(res.body.history).toEqual([{ at: res.body.createdAt, byRole: 'customer', byUser: null, fromStatus: null, toStatus: 'open', reply: null }]);
@@ -73,42 +75,42 @@ describe('filing a request', () => {
   });
 
   it('files one without a meter to the agency named', async () => {
-    const res = await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'new_connection', agency: 'THIES' }));
+    const res = await fileRequest(api(), A.token, fieldsOf({ type: 'new_connection', agency: 'THIES' }));
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ agency: 'THIES', linkId: null, meter: null });
   });
 
   it('refuses a type about a meter without a link, an unknown type, a withdrawn or unknown agency', async () => {
-    expect(await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'meter_problem', agency: 'THIES' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_NEEDS_METER' } });
-    expect(await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'no_such_type', agency: 'THIES' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_TYPE_UNKNOWN' } });
-    expect(await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'complaint', agency: 'CLOSED' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_AGENCY_UNKNOWN' } });
-    expect(await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'complaint', agency: 'NOWHERE' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_AGENCY_UNKNOWN' } });
+    expect(await fileRequest(api(), A.token, fieldsOf({ type: 'meter_problem', agency: 'THIES' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_NEEDS_METER' } });
+    expect(await fileRequest(api(), A.token, fieldsOf({ type: 'no_such_type', agency: 'THIES' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_TYPE_UNKNOWN' } });
+    expect(await fileRequest(api(), A.token, fieldsOf({ type: 'complaint', agency: 'CLOSED' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_AGENCY_UNKNOWN' } });
+    expect(await fileRequest(api(), A.token, fieldsOf({ type: 'complaint', agency: 'NOWHERE' }))).toMatchObject({ status: 400, body: { code: 'REQUEST_AGENCY_UNKNOWN' } });
   });
 
   it('answers another customer\'s link, and a link not active, with the 404 of an unknown link', async () => {
-    expect(await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'meter_problem', linkId: linkB }))).toMatchObject({ status: 404, body: { code: 'METER_LINK_NOT_FOUND' } });
+    expect(await fileRequest(api(), A.token, fieldsOf({ type: 'meter_problem', linkId: linkB }))).toMatchObject({ status: 404, body: { code: 'METER_LINK_NOT_FOUND' } });
     const pending = await insertLink(sql, { userId: A.id, kind: 'prepaid', meter: '14299200009', police: 'P200009', agency: 'THIES', state: 'pending', owner: false });
-    expect(await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'meter_problem', linkId: pending }))).toMatchObject({ status: 404, body: { code: 'METER_LINK_NOT_FOUND' } });
+    expect(await fileRequest(api(), A.token, fieldsOf({ type: 'meter_problem', linkId: pending }))).toMatchObject({ status: 404, body: { code: 'METER_LINK_NOT_FOUND' } });
   });
 
   it('validates the fields: both link and agency, neither, a missing comment, an unknown field', async () => {
-    const both = await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'complaint', agency: 'THIES', linkId: linkA }));
+    const both = await fileRequest(api(), A.token, fieldsOf({ type: 'complaint', agency: 'THIES', linkId: linkA }));
     expect(both).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
-    expect(await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'complaint' }))).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
-    const noComment = await fileRequest(node.apiUrl, A.token, [{ name: 'type', value: 'complaint' }, { name: 'agency', value: 'THIES' }]);
+    expect(await fileRequest(api(), A.token, fieldsOf({ type: 'complaint' }))).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    const noComment = await fileRequest(api(), A.token, [{ name: 'type', value: 'complaint' }, { name: 'agency', value: 'THIES' }]);
     expect(noComment).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', detail: 'body.comment is required.' } });
-    expect(await fileRequest(node.apiUrl, A.token, [...fieldsOf({ type: 'complaint', agency: 'THIES' }), { name: 'extra', value: '1' }])).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await fileRequest(api(), A.token, [...fieldsOf({ type: 'complaint', agency: 'THIES' }), { name: 'extra', value: '1' }])).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
   });
 
   it('refuses agents and admins (403), and a JSON body (415)', async () => {
-    for (const staff of [agentDakar, admin]) expect(await fileRequest(node.apiUrl, staff.token, fieldsOf({ type: 'complaint', agency: 'THIES' }))).toMatchObject({ status: 403 });
+    for (const staff of [agentDakar, admin]) expect(await fileRequest(api(), staff.token, fieldsOf({ type: 'complaint', agency: 'THIES' }))).toMatchObject({ status: 403 });
     expect(await call('POST', '/v1/requests', A.token, { type: 'complaint', comment: 'x', agency: 'THIES' })).toMatchObject({ status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
   });
 });
 
 describe('reading requests', () => {
   it('shows a request to its author, its agency\'s agents and admins; anyone else gets the 404 of an unknown id', async () => {
-    const { body: filed } = await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'meter_problem', linkId: linkA }));
+    const { body: filed } = await fileRequest(api(), A.token, fieldsOf({ type: 'meter_problem', linkId: linkA }));
     for (const reader of [A, agentDakar, admin]) expect(await call('GET', `/v1/requests/${filed.id}`, reader.token)).toMatchObject({ status: 200, body: { id: filed.id } });
     const unknown = await call('GET', `/v1/requests/6f7c1f7e-2a51-4b59-9e57-3f6b2ad0c1e4`, B.token);
     expect(unknown).toMatchObject({ status: 404, body: { code: 'REQUEST_NOT_FOUND' } });
@@ -143,7 +145,7 @@ describe('reading requests', () => {
 
 describe('the agency\'s changes', () => {
   it('lets an agent of the agency change the status and reply, keeps each change, and notifies the author', async () => {
-    const { body: filed } = await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'meter_problem', linkId: linkA }));
+    const { body: filed } = await fileRequest(api(), A.token, fieldsOf({ type: 'meter_problem', linkId: linkA }));
     const first = await call('PATCH', `/v1/requests/${filed.id}`, agentDakar.token, { status: 'in_progress' });
     expect(first).toMatchObject({ status: 200, body: { status: 'in_progress', reply: null } });
     const second = await call('PATCH', `/v1/requests/${filed.id}`, admin.token, { status: 'resolved', reply: 'Meter replaced.' });
@@ -162,7 +164,7 @@ describe('the agency\'s changes', () => {
   });
 
   it('refuses a customer (403, even the author) and answers an agent of another agency with the 404 of an unknown id', async () => {
-    const { body: filed } = await fileRequest(node.apiUrl, A.token, fieldsOf({ type: 'meter_problem', linkId: linkA }));
+    const { body: filed } = await fileRequest(api(), A.token, fieldsOf({ type: 'meter_problem', linkId: linkA }));
     expect(await call('PATCH', `/v1/requests/${filed.id}`, A.token, { status: 'resolved' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     const unknown = await call('PATCH', `/v1/requests/6f7c1f7e-2a51-4b59-9e57-3f6b2ad0c1e4`, agentThies.token, { status: 'resolved' });
     expect(unknown).toMatchObject({ status: 404, body: { code: 'REQUEST_NOT_FOUND' } });
@@ -175,7 +177,7 @@ describe('the agency\'s changes', () => {
 describe('account deletion', () => {
   it('anonymises the author\'s requests: no author, the comment cleared, still readable by the agency', async () => {
     const C = await insertCustomer(sql, '+221779920003', 'Cheikh');
-    const { body: filed } = await fileRequest(node.apiUrl, C.token, fieldsOf({ type: 'complaint', comment: 'My neighbour steals power', agency: 'THIES' }));
+    const { body: filed } = await fileRequest(api(), C.token, fieldsOf({ type: 'complaint', comment: 'My neighbour steals power', agency: 'THIES' }));
     expect(await call('DELETE', '/v1/me', C.token, { pin: TEST_PIN })).toMatchObject({ status: 204 });
     const { rows } = await sql.query(`SELECT author_id, comment, anonymised_at FROM requests WHERE id = $1`, [filed.id]);
     expect(rows[0]).toMatchObject({ author_id: null, comment: '' });
