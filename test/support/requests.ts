@@ -1,5 +1,10 @@
-// The requests' tests: agencies inserted straight, and POST /v1/requests as a multipart body sent with fetch.
+// The requests' tests: agencies inserted straight, POST /v1/requests as a multipart body sent with fetch, and checks
+// on s3rver itself (list, hash, exists).
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Queryable } from '../../src/adapters/postgres/postgres-messages.js';
+import { servicesEnv } from './services.js';
 import { multipartBody, type Part } from './multipart-body.js';
 
 export async function insertAgencies(sql: Queryable, codes: readonly string[], active = true): Promise<void> {
@@ -28,4 +33,49 @@ export function fieldsOf(f: { type: string; comment?: string; linkId?: string; a
   if (f.linkId !== undefined) parts.push({ name: 'linkId', value: f.linkId });
   if (f.agency !== undefined) parts.push({ name: 'agency', value: f.agency });
   return parts;
+}
+
+/** A client of the shared s3rver of ops/services.sh, for checks on storage itself (never the product's counters). */
+export function storageClient(): S3Client {
+  const env = servicesEnv();
+  return new S3Client({
+    endpoint: env.TEST_S3_ENDPOINT,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.TEST_S3_ACCESS_KEY, secretAccessKey: env.TEST_S3_SECRET_KEY },
+    // FACTS.md: with the default checksum mode s3rver stores a stream as aws-chunked bytes.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Every key in the bucket, as s3rver lists them. */
+export async function bucketKeys(s3: S3Client, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys;
+}
+
+/** The SHA-256 (hex) of s3rver's copy of the object, and its type. */
+export async function storedObject(s3: S3Client, bucket: string, key: string): Promise<{ sha256: string; contentType: string | undefined }> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const hash = createHash('sha256');
+  for await (const chunk of res.Body as Readable) hash.update(chunk as Buffer);
+  return { sha256: hash.digest('hex'), contentType: res.ContentType };
+}
+
+/** Whether s3rver holds the object. */
+export async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (e) {
+    if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw e;
+  }
 }
