@@ -12,6 +12,7 @@ import { fcmConfig, fcmEnv, fcmProblems, type FcmConfig } from './config/fcm.js'
 import { httpConfig, httpEnv, type HttpConfig } from './config/http.js';
 import { instanceEnv, instanceProblems, roleFromArgv, type Role } from './config/instance.js';
 import { ldapConfig, ldapEnv, ldapProblems, ldapRisks, type LdapConfig } from './config/ldap.js';
+import { objectsConfig, objectsEnv, objectsProblems, type ObjectsConfig } from './config/objects.js';
 import { postgresConfig, postgresEnv, type PostgresConfig } from './config/postgres.js';
 import { productionProblems } from './config/production.js';
 import { sandboxAllowed } from './config/sandbox.js';
@@ -37,6 +38,7 @@ const envSchema = z.object({
   ...smsEnv.shape,
   ...ldapEnv.shape,
   ...accountsEnv.shape,
+  ...objectsEnv.shape,
   ...requestsEnv.shape,
 });
 
@@ -75,6 +77,8 @@ export interface Config {
   readonly accounts: AccountsConfig;
   /** The utility's SQL Server databases by name (SQL_SOURCES): each the real database, or its PostgreSQL twin. */
   readonly sources: SourcesConfig;
+  /** Object storage for attachments: an S3 endpoint, or s3rver in process (embedded, no S3_ENDPOINT). */
+  readonly objects: ObjectsConfig;
   /** Risks an operator accepted with an explicit override, one line each: logged as warnings at every start. */
   readonly risks: readonly string[];
   /** Session lifetimes and the directory re-check of agents' sessions. */
@@ -131,6 +135,7 @@ function crossProblems(raw: NodeJS.ProcessEnv, sources: { problems: readonly str
     ...ldapProblems(raw),
     ...publicKeysProblems(raw),
     ...sources.problems,
+    ...objectsProblems(raw),
   ];
 }
 
@@ -180,6 +185,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     },
     accounts: accountsConfig(e),
     sources: sources.value,
+    objects: objectsConfig(e),
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     risks: [...ldapRisks(e), ...smsRisks(e)],

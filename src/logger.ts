@@ -9,7 +9,7 @@ export function createLogger(options: { level: string; nodeId?: string; destinat
       level: options.level,
       base: options.nodeId ? { node: options.nodeId } : {},
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.pin', '*.token', '*.refreshToken', '*.accessToken'],
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.pin', '*.token', '*.refreshToken', '*.accessToken', '*.secretAccessKey'],
         censor: '[redacted]',
       },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       env: config.env,
       postgres: config.postgres.mode === 'external' ? redactUrl(config.postgres.url) : `embedded (${config.postgres.dataDir})`,
       cache: config.cache.mode === 'redis' ? redactUrl(config.cache.url) : 'in-process',
+      objects: config.objects.mode === 'external' ? redactUrl(config.objects.endpoint) : `embedded s3rver (${config.objects.dataDir ?? 'temporary folder'})`,
     },
     'starting',
   );

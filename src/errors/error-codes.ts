@@ -60,6 +60,8 @@ export type ErrorCode =
   | 'SERVICE_UNAVAILABLE'
   | 'DATABASE_UNAVAILABLE'
   | 'STORAGE_UNAVAILABLE'
+  | 'STORAGE_REQUEST_FAILED'
+  | 'OBJECT_NOT_FOUND'
   | 'DATABASE_BUSY'
   | 'DIRECTORY_UNAVAILABLE'
   | 'SMS_UNAVAILABLE'
@@ -148,6 +150,10 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   SERVICE_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
   STORAGE_UNAVAILABLE: 503,
+  // Storage answered and refused (access denied, a bad request): a bug or a misconfiguration, not an outage.
+  STORAGE_REQUEST_FAILED: 502,
+  // A key with no object behind it (a row must never point to one: see the requests' consistency rules).
+  OBJECT_NOT_FOUND: 404,
   DATABASE_BUSY: 503,
   DIRECTORY_UNAVAILABLE: 503,
   SMS_UNAVAILABLE: 503,

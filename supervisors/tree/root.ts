@@ -7,6 +7,7 @@ import type { QueueConsumersReport } from '../../src/contracts/supervision.js';
 import type { Asker } from '../../src/actor-behaviour.js';
 import { actor, supervisor, type SupervisorSpec } from '../child-spec.js';
 import { dispatchChildren, runsDispatch } from './dispatch.js';
+import { objectsChild } from './objects.js';
 import { resourcesSupervisor } from './resources.js';
 import { servicesSupervisor } from './services.js';
 import { sourcesSupervisor } from './sources.js';
@@ -53,6 +54,8 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
           config.broker.url ? { mode: 'amqp', url: config.broker.url, connectionName: `samaconso-${config.role}`, topology } : { mode: 'memory', topology },
         ),
       }),
+      // Beside `resources`, not under it (rest-for-one there): a PostgreSQL restart must not cut uploads in flight.
+      ...(config.role !== 'worker' ? [objectsChild(ctx)] : []),
       ...(runsDispatch(config) ? dispatchChildren(ctx) : []),
       // The utility's databases, for the services that read them; a source down never makes the process unready.
       ...(config.role !== 'worker' ? [sourcesSupervisor(ctx), servicesSupervisor(ctx)] : []),

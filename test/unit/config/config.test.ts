@@ -17,6 +17,8 @@ const problems = (env: NodeJS.ProcessEnv, argv: string[] = []): readonly string[
 
 // What production's API roles need besides: the utility's three databases (a twin is for development only).
 const SOURCE_URLS = { SQL_SIC_URL: 'mssql://app:pw@sic.example/SIC', SQL_HISTH2MC_URL: 'mssql://app:pw@hist.example/HISTH2MC', SQL_BI_ODS_URL: 'mssql://app:pw@bi.example/BI_ODS' };
+/** Object storage production's api role requires (config/objects.ts). */
+const STORAGE = { S3_ENDPOINT: 'https://minio.example', S3_ACCESS_KEY_ID: 'key', S3_SECRET_ACCESS_KEY: 'secret' };
 
 describe('config', () => {
   it('defaults to role all on embedded defaults, port 8000', () => {
@@ -35,7 +37,7 @@ describe('config', () => {
 
   it('reports every problem at once, one line each, type errors and cross-variable rules together', () => {
     const list = problems({ APP_ENV: 'production', PORT: 'eighty', TRUSTED_PROXY_HOPS: '-1', DATABASE_URL: 'mysql://x' });
-    expect(list.map((l) => l.split(':')[0]).sort()).toEqual(['AMQP_URL', 'AUTH_SECRET', 'DATABASE_URL', 'FCM_PROJECT_ID', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'PORT', 'REDIS_URL', 'SMS_GATEWAY_URL', 'SQL_BI_ODS_URL', 'SQL_HISTH2MC_URL', 'SQL_SIC_URL', 'TRUSTED_PROXY_HOPS']);
+    expect(list.map((l) => l.split(':')[0]).sort()).toEqual(['AMQP_URL', 'AUTH_SECRET', 'DATABASE_URL', 'FCM_PROJECT_ID', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'PORT', 'REDIS_URL', 'S3_ENDPOINT', 'SMS_GATEWAY_URL', 'SQL_BI_ODS_URL', 'SQL_HISTH2MC_URL', 'SQL_SIC_URL', 'TRUSTED_PROXY_HOPS']);
     expect(list.every((l) => !l.includes('\n'))).toBe(true);
   });
 
@@ -57,7 +59,7 @@ describe('config', () => {
 
   it('migrates at start except in production, where it is its own step', () => {
     const dev = loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' });
-    const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AMQP_URL: 'amqp://mq', AUTH_SECRET: 'x'.repeat(32), ROLE: 'api', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}', ...SOURCE_URLS });
+    const prod = loadConfig({ APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', SMS_GATEWAY_URL: 'https://sms.example/ws', AMQP_URL: 'amqp://mq', AUTH_SECRET: 'x'.repeat(32), ROLE: 'api', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}', ...SOURCE_URLS, ...STORAGE });
     expect(dev.postgres).toMatchObject({ mode: 'external', migrateOnStart: true });
     expect(prod.postgres).toMatchObject({ mode: 'external', migrateOnStart: false, migrationUrl: 'postgres://u:p@h/db' });
   });
@@ -69,14 +71,14 @@ describe('config', () => {
       writeFileSync(credentials, '{}');
       const shared = { APP_ENV: 'production', DATABASE_URL: 'postgres://u:p@h/db', REDIS_URL: 'redis://h', AMQP_URL: 'amqps://mq' };
       const worker = { ...shared, FCM_PROJECT_ID: 'p', FCM_CREDENTIALS_FILE: credentials };
-      const api = { ...shared, JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}', AUTH_SECRET: 'x'.repeat(32), SMS_GATEWAY_URL: 'https://sms.example/ws', ...SOURCE_URLS };
+      const api = { ...shared, JWT_PUBLIC_KEYS: '{"keys":[{"kid":"k"}]}', JWT_SIGNING_KEY: '{"kid":"k","alg":"ES256","d":"x"}', AUTH_SECRET: 'x'.repeat(32), SMS_GATEWAY_URL: 'https://sms.example/ws', ...SOURCE_URLS, ...STORAGE };
       expect(problems(worker, ['--role=worker'])).toEqual([]);
       expect(problems(api, ['--role=api'])).toEqual([]);
       // A worker verifies and issues no token (its ops port serves health and metrics): it starts without keys.
       expect(await resolveTokenKeys(loadConfig(worker, ['--role=worker']))).toMatchObject({ jwks: { keys: [] }, signing: undefined });
       const names = (list: readonly string[]) => list.map((p) => p.split(':')[0]);
       expect(names(problems({ ...shared }, ['--role=worker']))).toEqual(['FCM_PROJECT_ID']);
-      const forApi = ['AUTH_SECRET', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'SMS_GATEWAY_URL', 'SQL_BI_ODS_URL', 'SQL_HISTH2MC_URL', 'SQL_SIC_URL'];
+      const forApi = ['AUTH_SECRET', 'JWT_PUBLIC_KEYS', 'JWT_SIGNING_KEY', 'S3_ENDPOINT', 'SMS_GATEWAY_URL', 'SQL_BI_ODS_URL', 'SQL_HISTH2MC_URL', 'SQL_SIC_URL'];
       expect(names(problems({ ...shared }, ['--role=api'])).sort()).toEqual(forApi);
       expect(names(problems({ ...worker }, ['--role=all'])).sort()).toEqual(forApi);
     } finally {
@@ -144,6 +146,7 @@ describe('config', () => {
       LDAP_BIND_PASSWORD: 'pw',
       LDAP_BASE_DN: 'dc=x',
       ...SOURCE_URLS,
+      ...STORAGE,
     };
     const plain = problems({ ...prod, LDAP_URL: 'ldap://ad.example', SMS_GATEWAY_URL: 'http://sms.example/ws' });
     expect(plain).toEqual([expect.stringMatching(/^LDAP_URL: .*ldaps:\/\/.*LDAP_STARTTLS/), expect.stringMatching(/^SMS_GATEWAY_URL: .*https:\/\//)]);
