@@ -16,7 +16,7 @@ import { insertCustomer, insertLink, TEST_PIN, type TestUser } from '../support/
 import { multipartBody, type Part } from '../support/multipart-body.js';
 import { startTestNode } from '../support/node.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
-import { bucketKeys, fieldsOf, fileRequest, insertAgencies, objectExists, storageClient, storedObject } from '../support/requests.js';
+import { bucketKeys, fieldsOf, fileRequest, insertAgencies, objectExists, storageClient, storageRunning, storedObject } from '../support/requests.js';
 import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -63,7 +63,7 @@ beforeAll(async () => {
     REQUEST_UPLOAD_SWEEP_AGE_MS: '1000',
     REQUEST_ATTACHMENT_RETENTION_MS: '0',
   });
-  await waitFor('ready and storage running', () => node.runtime.readiness('test').parts.find((p) => p.name === 'objects')?.ready === true, 30_000);
+  await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
   s3 = storageClient();
   await insertAgencies(sql, ['DAKAR-PLATEAU', 'THIES']);
@@ -123,7 +123,8 @@ describe('attachments in storage', () => {
 
   it('refuses a field after the file (400 MULTIPART_INVALID) and keeps nothing of it', async () => {
     const before = { counts: await counts(), keys: await bucketKeys(s3, BUCKET) };
-    const res = await fileRequest(api(), A.token, [{ name: 'type', value: 'complaint' }, { name: 'agency', value: 'THIES' }, photo(sampleFile('png', 300_000)), { name: 'comment', value: 'late' }]);
+    // Valid fields first (the message is sent), then a field after the file: the upload fails and nothing stays.
+    const res = await fileRequest(api(), A.token, [...fieldsOf({ type: 'complaint', agency: 'THIES' }), photo(sampleFile('png', 300_000)), { name: 'note', value: 'late' }]);
     expect(res).toMatchObject({ status: 400, body: { code: 'MULTIPART_INVALID' } });
     expect(await counts()).toEqual(before.counts);
     expect(await bucketKeys(s3, BUCKET)).toEqual(before.keys);

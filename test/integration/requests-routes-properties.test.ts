@@ -26,7 +26,7 @@ import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, insertLink, insertStaff, type TestUser } from '../support/meter-links.js';
 import { multipartBody, type Part } from '../support/multipart-body.js';
 import { startTestNode } from '../support/node.js';
-import { insertAgencies } from '../support/requests.js';
+import { insertAgencies, storageRunning } from '../support/requests.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -249,7 +249,7 @@ async function seed(): Promise<void> {
 beforeAll(async () => {
   db = await createTestDatabase();
   node = await startTestNode({ DATABASE_URL: db.url });
-  await waitFor('ready', () => node.runtime.readiness('test').ready, 30_000);
+  await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);
   sql = new pg.Pool({ connectionString: db.url, max: 1 });
   await seed();
 }, 120_000);

@@ -13,7 +13,7 @@ import type { RunningNode } from '../../src/node.js';
 import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, type TestUser } from '../support/meter-links.js';
 import { startTestNode } from '../support/node.js';
-import { insertAgencies } from '../support/requests.js';
+import { insertAgencies, storageRunning } from '../support/requests.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -104,7 +104,7 @@ describe('upload memory through HTTP', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     node = await startTestNode({ DATABASE_URL: db.url, REQUEST_ATTACHMENT_MAX_BYTES: String(40 * MIB), S3_PART_SIZE_BYTES: String(PART) });
-    await waitFor('storage running', () => node.runtime.readiness('test').parts.find((p) => p.name === 'objects')?.ready === true, 30_000);
+    await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);
     sql = new pg.Pool({ connectionString: db.url, max: 1 });
     await insertAgencies(sql, ['THIES']);
     customer = await insertCustomer(sql, '+221779940001');
