@@ -228,7 +228,7 @@ async function seed(): Promise<void> {
   for (let i = 0; i < CUSTOMERS; i++) {
     await insertLink(sql, { id: linkIdOf(i), userId: pools.customer[i]!.id, kind: 'prepaid', meter: `14277${String(i).padStart(6, '0')}`, police: `P${i}`, agency: agencyOf(i) });
   }
-  // Requests of customers i % CUSTOMERS, half with an attachment stored through the API below.
+  // Requests of customers i % CUSTOMERS; the first CUSTOMERS get an attachment stored through the API below.
   for (let i = 0; i < SEEDED_REQUESTS; i++) {
     await sql.query(
       `INSERT INTO requests (id, author_id, type, agency_code, comment, created_at, updated_at) VALUES ($1, $2, 'complaint', $3, 'seeded', now() - $4 * interval '1 minute', now())`,
@@ -241,8 +241,11 @@ async function seed(): Promise<void> {
     const res = await fetch(`${node.apiUrl}/v1/requests`, { method: 'POST', headers: { authorization: `Bearer ${pools.customer[i]!.token}`, 'content-type': contentType }, body });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
-    // Renamed to a seeded id so the generators name it (the object key stays).
-    await sql.query(`UPDATE requests SET attachment_key = r.attachment_key, attachment_type = r.attachment_type, attachment_bytes = r.attachment_bytes, attachment_sha256 = r.attachment_sha256 FROM requests r WHERE requests.id = $1 AND r.id = $2`, [requestIdOf(i), id]);
+    // The attachment moved to a seeded request, which the generators name (the object stays where it is).
+    const { rows } = await sql.query(`SELECT attachment_key, attachment_type, attachment_bytes, attachment_sha256 FROM requests WHERE id = $1`, [id]);
+    const a = rows[0];
+    await sql.query(`UPDATE requests SET attachment_key = NULL, attachment_type = NULL, attachment_bytes = NULL, attachment_sha256 = NULL WHERE id = $1`, [id]);
+    await sql.query(`UPDATE requests SET attachment_key = $2, attachment_type = $3, attachment_bytes = $4, attachment_sha256 = $5 WHERE id = $1`, [requestIdOf(i), a.attachment_key, a.attachment_type, a.attachment_bytes, a.attachment_sha256]);
   }
 }
 
