@@ -55,7 +55,12 @@ export function requestRoutes(deps: { gateway: Gateway; requests?: RequestRoutes
         '`REQUEST_AGENCY_UNKNOWN`; storage down 503 `STORAGE_UNAVAILABLE` with Retry-After.',
       auth: ['customer'],
       multipart: fileRequestForm,
-      responses: { 201: requestDetailSchema },
+      responses: {
+        201: requestDetailSchema,
+        400: 'The fields are not valid (VALIDATION_FAILED, REQUEST_TYPE_UNKNOWN, REQUEST_AGENCY_UNKNOWN, REQUEST_NEEDS_METER) or the body is not a form we take (MULTIPART_INVALID).',
+        413: 'The file is over the limit (PAYLOAD_TOO_LARGE); nothing is stored.',
+        415: 'Not multipart/form-data, or the file is not a JPEG, PNG, WebP, HEIC or PDF by its content (UNSUPPORTED_MEDIA_TYPE).',
+      },
       async handler(ctx, _input, caller) {
         const length = ctx.get('Content-Length');
         const declared = /^\d{1,15}$/.test(length) ? Number(length) : undefined;
