@@ -16,21 +16,21 @@ export class RequestReads {
   /** Newest first. A customer sees their own, an agent their agency's (none without an agency), an admin all. */
   async list(caller: Caller, query: RequestListQuery): Promise<RequestPage> {
     const cursor = query.cursor === undefined ? undefined : decodeRequestCursor(query.cursor);
-    const values: unknown[] = [query.limit + 1, cursor?.atMicros ?? null, cursor?.id ?? null, query.status ?? null];
-    // Each scope matches one index of 0019 (requests_author, requests_agency_status, requests_status).
-    let scope = '';
-    if (caller.role === 'customer') {
-      values.push(caller.userId);
-      scope = 'AND r.author_id = $5';
-    } else if (caller.role === 'agent') {
-      values.push(caller.agency);
-      scope = 'AND r.agency_code = $5';
-    }
+    const values: unknown[] = [query.limit + 1, cursor?.atMicros ?? null, cursor?.id ?? null];
+    // Conditions only for what is asked, so each list meets an index of 0019 (requests_author,
+    // requests_agency_status, requests_status) rather than an `$n IS NULL OR …` the planner cannot use.
+    const where = [AFTER];
+    const bind = (condition: (n: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(condition(`$${values.length}`));
+    };
+    if (caller.role === 'customer') bind((n) => `r.author_id = ${n}`, caller.userId);
+    // An agent without an agency sees nothing: `agency_code = NULL` matches no row.
+    else if (caller.role === 'agent') bind((n) => `r.agency_code = ${n}`, caller.agency);
+    if (query.status !== undefined) bind((n) => `r.status = ${n}`, query.status);
     const db = await this.deps.db();
     const { rows } = await db.query<RequestRow>(
-      `SELECT ${REQUEST_COLUMNS} FROM requests r
-        WHERE ${AFTER} AND ($4::text IS NULL OR r.status = $4) ${scope}
-        ORDER BY r.created_at DESC, r.id DESC LIMIT $1`,
+      `SELECT ${REQUEST_COLUMNS} FROM requests r WHERE ${where.join(' AND ')} ORDER BY r.created_at DESC, r.id DESC LIMIT $1`,
       values,
     );
     const page = rows.slice(0, query.limit);

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { JanitorResult } from '../../src/requests/index.js';
+import type { RequestJanitorMessage } from '../../actors/services/request-janitor-actor.js';
 import type { RunningNode } from '../../src/node.js';
 import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, insertLink, TEST_PIN, type TestUser } from '../support/meter-links.js';
@@ -41,7 +41,7 @@ const api = (): string => node.apiUrl!;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const photo = (data: Buffer, filename = 'photo.jpg', type = 'image/jpeg'): Part => ({ name: 'file', filename, type, data });
 const counts = async () => (await sql.query<{ requests: string; uploads: string }>(`SELECT (SELECT count(*) FROM requests) AS requests, (SELECT count(*) FROM attachment_uploads) AS uploads`)).rows[0]!;
-const sweep = () => node.runtime.ask('request-janitor', 'sweep' as never, {} as never, 10_000) as Promise<JanitorResult>;
+const sweep = () => node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', {}, 10_000);
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(`${api()}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/adapters/s3/embedded-s3.js';
 import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
-import type { JanitorResult } from '../../src/requests/index.js';
+import type { RequestJanitorMessage } from '../../actors/services/request-janitor-actor.js';
 import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, type TestUser } from '../support/meter-links.js';
 import { startTestNode } from '../support/node.js';
@@ -92,7 +92,7 @@ describe('filing while storage is down', () => {
     await waitFor('objects running again', () => objectsState() === 'running', 30_000);
     // The upload that met the outage could not delete its object: its row waits for the janitor, which finishes it.
     await waitFor('no upload row left', async () => {
-      await (node.runtime.ask('request-janitor', 'sweep' as never, {} as never, 10_000) as Promise<JanitorResult>);
+      await node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', {}, 10_000);
       return (await uploadRows()) === 0;
     }, 15_000);
     expect((await fileRequest(api(), customer.token, withFile())).status).toBe(201);
