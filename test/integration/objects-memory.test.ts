@@ -13,6 +13,9 @@ const SIZE = 30 * 1000 * 1000;
 // V8 counts a Buffer in arrayBuffers until a collection frees it, and collects when *it* likes: 30 MB of dropped
 // chunks can sit there uncollected. What an upload holds is what survives a collection, so the sampler collects first.
 setFlagsFromString('--expose-gc');
+// V8 frees a dead Buffer's memory (and lowers arrayBuffers) on a background thread after the collection; on a busy
+// machine that lags behind, and dead parts still count. Sweeping in the collection itself makes a sample exact.
+setFlagsFromString('--no-concurrent-array-buffer-sweeping');
 const gc = runInNewContext('gc') as () => void;
 
 /**
@@ -69,9 +72,10 @@ describe('objects put memory', () => {
     // With one part in flight (queueSize 1) lib-storage pulls the stream only between parts, and while it fills part
     // n+1 it still holds part n's Buffer (the leftover bytes are a view on it), the chunks read so far, and then the
     // Buffer.concat of those chunks: three parts at worst, plus the stream's own small buffers (1 MiB of slack).
-    // RSS adds socket buffers and V8's growth: one part more. Buffering the stream would show the object's size
-    // (30 MB, about six parts), and lib-storage's default of four parts in flight five parts or more.
+    // RSS adds socket buffers, what the allocator keeps of freed parts and V8's own growth: two parts more (measured
+    // 10–17 MiB here). Buffering the stream would show the object's size and more (30 MB, about six parts), and
+    // lib-storage's default of four parts in flight measured 25 MiB of arrayBuffers and 33–45 MiB of RSS.
     expect(peak.arrayBuffers).toBeLessThanOrEqual(3 * PART + MIB);
-    expect(peak.rss).toBeLessThanOrEqual(4 * PART);
+    expect(peak.rss).toBeLessThanOrEqual(5 * PART);
   });
 });

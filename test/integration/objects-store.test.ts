@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '../../src/adapters/s3/s3-object-store.js';
 import { digest, generatedStream, sharedS3Settings, startObjectsRuntime, type ObjectsRuntime } from '../support/objects.js';
 import { waitFor } from '../support/wait.js';
 
@@ -87,5 +88,40 @@ describe('objects actor on s3rver', () => {
     await expect(store.put(key, watched, { contentType: 'image/jpeg', signal: controller.signal })).rejects.toThrow('client went away');
     await waitFor('no object', async () => (await store.head(key)) === undefined);
     expect(objects.node().state).toBe('running');
+  });
+
+  it('a body closed before its end rejects the put (no wait for an end that never comes) and leaves no object', async () => {
+    const store = await objects.lend();
+    const key = `test/${randomUUID()}`;
+    const source = generatedStream(12 * 1024 * 1024);
+    let sent = 0;
+    const cut = source.stream.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          sent += chunk.length;
+          done(null, chunk);
+          // A client that hangs up: the stream is destroyed without an error of its own.
+          if (sent > 6 * 1024 * 1024) this.destroy();
+        },
+      }),
+    );
+    await expect(store.put(key, cut, { contentType: 'image/png' })).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    expect(await store.head(key)).toBeUndefined();
+    expect(objects.node().state).toBe('running');
+  });
+
+  it('storage refusing the upload (no such bucket) is STORAGE_REQUEST_FAILED, not an outage, and the body is left to the caller', async () => {
+    let outages = 0;
+    const store = new S3ObjectStore(sharedS3Settings({ bucket: `no-such-bucket-${randomUUID().slice(0, 8)}` }), () => outages++);
+    try {
+      const source = generatedStream(12 * 1024 * 1024);
+      await expect(store.put('k', source.stream, { contentType: 'image/png' })).rejects.toMatchObject({ code: 'STORAGE_REQUEST_FAILED', s3Code: 'NoSuchBucket' });
+      expect(outages).toBe(0);
+      // Unpiped, not destroyed: the caller drains or destroys it (a request stream).
+      expect(source.stream.destroyed).toBe(false);
+      source.stream.destroy();
+    } finally {
+      store.destroy();
+    }
   });
 });

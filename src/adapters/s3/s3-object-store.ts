@@ -1,6 +1,5 @@
 // The ObjectStore over @aws-sdk/client-s3: streamed multipart puts, presigned downloads, and failures classified.
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable, Transform, finished } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -78,33 +77,33 @@ export class S3ObjectStore implements ObjectStore {
     return this.#settings.bucket;
   }
 
-  /** The client the owner probes and creates the bucket with. */
-  get client(): S3Client {
-    return this.#client;
-  }
-
+  /**
+   * Streams `body` through lib-storage. When the body fails (its own error, or closed before its end) that error is
+   * the answer, whatever the upload then met. When storage fails first the body is left unpiped and unconsumed: it is
+   * the caller's (a request stream to drain or destroy), and its later errors are still listened to here.
+   */
   async put(key: string, body: Readable, options: { readonly contentType: string; readonly signal?: AbortSignal }): Promise<{ readonly bytes: number }> {
     options.signal?.throwIfAborted();
     let bytes = 0;
     let bodyError: unknown;
-    // Counts what passes; the body's own error (a size limit, a refused type) is kept apart from storage's.
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         bytes += chunk.length;
         done(null, chunk);
       },
     });
-    body.once('error', (e) => {
-      bodyError ??= e;
+    // pipe() forwards neither errors nor an early close: without this the upload would wait for an end that never comes.
+    finished(body, { writable: false }, (error) => {
+      if (error === undefined || error === null) return;
+      bodyError ??= error;
+      counter.destroy(error);
     });
-    const piping = pipeline(body, counter).catch((e: unknown) => {
-      bodyError ??= e;
-    });
+    body.pipe(counter);
     const upload = new Upload({
       client: this.#client,
       params: { Bucket: this.#settings.bucket, Key: key, Body: counter, ContentType: options.contentType },
       partSize: this.#settings.partSizeBytes,
-      // One part in flight: memory is a part being filled plus the one being sent, never the object's size.
+      // One part in flight: memory is about three parts (see docs/ARCHITECTURE.md "Objects"), never the object's size.
       queueSize: 1,
       leavePartsOnError: false,
     });
@@ -112,14 +111,11 @@ export class S3ObjectStore implements ObjectStore {
     options.signal?.addEventListener('abort', abort, { once: true });
     try {
       await upload.done();
-      await piping;
       return { bytes };
     } catch (e) {
-      // Taken before the counter is destroyed: destroying it ends the body too, with an error that is ours, not its.
-      const ownError = bodyError;
+      body.unpipe(counter);
       counter.destroy();
-      await piping;
-      if (ownError !== undefined && classifyStorageFailure(e) !== 'outage') throw ownError;
+      if (bodyError !== undefined) throw bodyError;
       if (options.signal?.aborted) throw options.signal.reason ?? e;
       throw this.#failure('put', key, e);
     } finally {
