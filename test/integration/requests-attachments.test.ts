@@ -131,6 +131,23 @@ describe('attachments in storage', () => {
   });
 });
 
+describe('an upload cut short', () => {
+  it('leaves no row and no object when the client goes away mid-file', async () => {
+    const before = { counts: await counts(), keys: await bucketKeys(s3, BUCKET) };
+    const { body, contentType } = multipartBody([...fieldsOf({ type: 'complaint', agency: 'THIES' }), photo(sampleFile('jpeg', 8_000_000))]);
+    const req = request(`${api()}/v1/requests`, { method: 'POST', headers: { authorization: `Bearer ${A.token}`, 'content-type': contentType, 'content-length': body.length } });
+    const gone = new Promise<void>((resolve) => req.on('error', () => resolve()));
+    req.write(body.subarray(0, 6_000_000));
+    // Once the upload is under way (its row committed), the client disconnects.
+    await waitFor('the upload row', async () => Number((await counts()).uploads) === Number(before.counts.uploads) + 1);
+    req.destroy();
+    await gone;
+    await waitFor('the upload cleaned up', async () => Number((await counts()).uploads) === Number(before.counts.uploads));
+    expect(await counts()).toEqual(before.counts);
+    expect(await bucketKeys(s3, BUCKET)).toEqual(before.keys);
+  });
+});
+
 describe('downloads', () => {
   it('gives the author a short-lived URL on the public host that downloads the file, and a stranger the 404 of an unknown id', async () => {
     const file = sampleFile('png', 40_000);
