@@ -78,3 +78,8 @@ export class NotReadyError extends AppError {
     super(`Not ready: ${blocking.join(', ') || 'no part reported'}.`, options);
   }
 }
+
+/** A multipart body we cannot take: malformed, a field after the file, a second file, too many or too long parts. */
+export class MultipartInvalidError extends AppError {
+  readonly code = 'MULTIPART_INVALID';
+}

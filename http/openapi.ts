@@ -54,6 +54,7 @@ export function toOpenApiRoute(route: RouteDefinition): RouteConfig {
     request: {
       ...(route.request?.params ? { params: route.request.params } : {}),
       ...(route.request?.query ? { query: route.request.query } : {}),
+      ...(route.multipart ? { body: { required: true, content: { 'multipart/form-data': { schema: route.multipart } } } } : {}),
       ...(route.request?.body ? { body: { required: !bodyIsOptional(route.request.body), content: { 'application/json': { schema: route.request.body } } } } : {}),
     },
     responses,

@@ -21,6 +21,8 @@ export interface RouteSpec<R extends RouteRequest, A extends RouteAuth> {
   readonly description?: string;
   readonly auth: A;
   readonly request?: R;
+  /** A multipart/form-data body the handler reads itself (streamed); its schema is for OpenAPI only. */
+  readonly multipart?: z.ZodType;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   handler(ctx: HttpContext, input: RouteInput<R>, caller: CallerOf<A>): void | Promise<void>;
 }
@@ -34,6 +36,7 @@ export interface RouteDefinition {
   readonly description?: string;
   readonly auth: RouteAuth;
   readonly request?: RouteRequest;
+  readonly multipart?: z.ZodType;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   /** Validates the raw input against the route's schemas, then runs the handler. */
   run(ctx: HttpContext, raw: RawInput, caller: Caller | undefined): Promise<void>;

@@ -19,6 +19,7 @@ import { productionProblems } from './config/production.js';
 import { sandboxAllowed } from './config/sandbox.js';
 import { smsConfig, smsEnv, smsRisks, type SmsConfig } from './config/sms.js';
 import { sourcesFromEnv, type SourcesConfig } from './config/sources.js';
+import { requestsConfig, requestsEnv, type RequestsConfig } from './config/requests.js';
 import { jwtConfig, publicKeysProblems, signingKeyProblems, tokensEnv, type JwtConfig } from './config/tokens.js';
 
 export { ROLES, roleFromArgv, type Role } from './config/instance.js';
@@ -40,6 +41,7 @@ const envSchema = z.object({
   ...accountsEnv.shape,
   ...objectsEnv.shape,
   ...dashboardEnv.shape,
+  ...requestsEnv.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -58,6 +60,8 @@ export interface Config {
   /** The node registry: heartbeat interval, and how long one keeps the node alive for the others. */
   readonly registry: { readonly heartbeatMs: number; readonly staleAfterMs: number };
   readonly http: HttpConfig;
+  /** Customer requests: attachment limit, download links, the janitor (src/config/requests.ts). */
+  readonly requests: RequestsConfig;
   readonly log: { level: Env['LOG_LEVEL'] };
   /** `embedded` when no DATABASE_URL is set: PGlite served over the PostgreSQL protocol. */
   readonly postgres: PostgresConfig;
@@ -166,6 +170,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     nodeId: e.NODE_ID,
     registry: { heartbeatMs: e.NODE_HEARTBEAT_MS, staleAfterMs: e.NODE_STALE_AFTER_MS },
     http: httpConfig(e),
+    requests: requestsConfig(e),
     log: { level: e.LOG_LEVEL },
     postgres: postgresConfig(e),
     cache: cacheConfig(e),

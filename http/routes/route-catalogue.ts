@@ -14,6 +14,7 @@ import { metricsRoute, type MetricsSource } from './metrics-routes.js';
 import { notificationRoutes } from './notifications-routes.js';
 import { openApiRoute } from './openapi-json-routes.js';
 import { referenceRoutes } from './reference-routes.js';
+import { requestRoutes, type RequestRoutesConfig } from './requests-routes.js';
 import { subscriptionRoutes } from './subscriptions-routes.js';
 import { supervisorRoutes } from './supervisors-routes.js';
 
@@ -26,11 +27,13 @@ export interface RouteDeps {
   readonly openApiDocument: () => OpenApiDocument;
   /** The deadline of routes that read a source (http/deadlines.ts sourceReadDeadlineMs); without it they wait the default. */
   readonly sourceReadDeadlineMs?: number;
+  /** The requests' attachment limit and the deadline an upload's grows from; without it, the defaults. */
+  readonly requests?: RequestRoutesConfig;
 }
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

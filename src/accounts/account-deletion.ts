@@ -2,12 +2,14 @@
 import type { Caller } from '../contracts/caller.js';
 import type { AccountDeps } from './account-deps.js';
 import { endUserLinks } from '../meters/index.js';
+import { anonymiseUserRequests } from '../requests/index.js';
 import { announceEnded, audit } from './account-events.js';
 import { verifyOwnPin } from './pin-check.js';
 import { endSessions } from './sessions.js';
 
 /**
- * Deletes the account (PIN required): personal data goes, sessions, push tokens and meter links end; the row
+ * Deletes the account (PIN required): personal data goes, sessions, push tokens and meter links end, requests are
+ * anonymised; the row
  * stays, empty, so the audit trail keeps its references.
  */
 export async function deleteAccount(deps: AccountDeps, caller: Caller, input: { pin: string }): Promise<void> {
@@ -18,6 +20,8 @@ export async function deleteAccount(deps: AccountDeps, caller: Caller, input: { 
     const phone = rows[0]?.phone;
     const ended = await endSessions(c, { userId: caller.userId }, { reason: 'account_deleted', at: deps.clock.now() });
     const links = await endUserLinks(c, caller.userId, new Date(deps.clock.now()));
+    // Their requests stay for the agency, without author or text; the janitor deletes the attachments after retention.
+    await anonymiseUserRequests(c, caller.userId, new Date(deps.clock.now()));
     await c.query(`DELETE FROM login_failures WHERE user_id = $1`, [caller.userId]);
     if (phone) await c.query(`DELETE FROM one_time_codes WHERE phone = $1`, [phone]);
     await c.query(`UPDATE users SET phone = NULL, first_name = NULL, last_name = NULL, email = NULL, pin_hash = NULL, deleted_at = $2 WHERE id = $1`, [

@@ -9,6 +9,7 @@ import type { MetersMessage } from './meters-messages.js';
 import type { MeterDataMessage } from './meter-data-messages.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
 import type { ReferenceMessage } from './reference-messages.js';
+import type { RequestsMessage } from './requests-messages.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
 
 /** Actor name → the message union it accepts. Later issues add their services here. */
@@ -24,6 +25,7 @@ export interface ActorContracts {
   'notification-jobs': NotificationJobsMessage;
   'outbox-relay': OutboxRelayMessage;
   reference: ReferenceMessage;
+  requests: RequestsMessage;
 }
 
 export type ActorName = keyof ActorContracts;

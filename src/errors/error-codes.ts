@@ -22,6 +22,12 @@ export type ErrorCode =
   | 'REQUEST_TYPE_NOT_FOUND'
   | 'SMS_SANDBOX_ONLY'
   | 'CLI_USAGE'
+  | 'REQUEST_NOT_FOUND'
+  | 'REQUEST_ATTACHMENT_NOT_FOUND'
+  | 'REQUEST_TYPE_UNKNOWN'
+  | 'REQUEST_AGENCY_UNKNOWN'
+  | 'REQUEST_NEEDS_METER'
+  | 'MULTIPART_INVALID'
   // who is calling
   | 'UNAUTHENTICATED'
   | 'INVALID_CREDENTIALS'
@@ -106,6 +112,18 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_TYPE_NOT_FOUND: 404,
   SMS_SANDBOX_ONLY: 404,
   CLI_USAGE: 400,
+  // A request the caller may not read is this same 404, never a 403: ids cannot be probed (as rule 5 for links).
+  REQUEST_NOT_FOUND: 404,
+  // The request has no attachment, or it was deleted after its author's account was.
+  REQUEST_ATTACHMENT_NOT_FOUND: 404,
+  // A request type that is not in the list, or withdrawn.
+  REQUEST_TYPE_UNKNOWN: 400,
+  // An agency that is not in the list, or withdrawn.
+  REQUEST_AGENCY_UNKNOWN: 400,
+  // The type is about a meter (needs_meter) and no linkId was given.
+  REQUEST_NEEDS_METER: 400,
+  // A multipart body we cannot take: malformed, a field after the file, a second file, too many or too long parts.
+  MULTIPART_INVALID: 400,
 
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,

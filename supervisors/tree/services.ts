@@ -10,6 +10,8 @@ import { meterDataActor } from '../../actors/services/meter-data-actor.js';
 import { notificationJobsActor } from '../../actors/services/notification-jobs-actor.js';
 import { outboxRelayActor } from '../../actors/services/outbox-relay-actor.js';
 import { referenceActor } from '../../actors/services/reference-actor.js';
+import { requestJanitorActor } from '../../actors/services/request-janitor-actor.js';
+import { requestsActor } from '../../actors/services/requests-actor.js';
 import { sicRegistrarActor } from '../../actors/services/sic-registrar-actor.js';
 import { directoryActor } from '../../actors/resources/directory-actor.js';
 import { smsActor } from '../../actors/resources/sms-actor.js';
@@ -24,6 +26,7 @@ import { InboxService } from '../../src/inbox/inbox-service.js';
 import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../src/meters/index.js';
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { createReferenceService } from '../../src/reference/index.js';
+import { createRequestsService, requestDeps } from '../../src/requests/index.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
 import type { TreeContext } from './tree-context.js';
@@ -85,6 +88,18 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       actor({ name: 'meters', readiness: 'required', behaviour: metersActor(() => createMeterLinkService(reader, asker, clock, ctx.links)) }),
       // Optional, like customer-data: a meter's data is read from the sources (its links from PostgreSQL).
       actor({ name: 'meter-data', readiness: 'optional', behaviour: meterDataActor(() => createMeterReads(reader, asker, clock, ctx.links)) }),
+      // Required, like the inbox: requests live in PostgreSQL; storage being down fails an attachment alone (503).
+      actor({ name: 'requests', readiness: 'required', behaviour: requestsActor(() => createRequestsService(config.requests, asker, clock, ctx.log.child({ service: 'requests' }))) }),
+      // Optional: orphans and expired attachments wait in storage while it or PostgreSQL is away; the next pass catches up.
+      actor({
+        name: 'request-janitor',
+        readiness: 'optional',
+        behaviour: requestJanitorActor(() => requestDeps(config.requests, asker, clock), {
+          intervalMs: config.requests.janitorIntervalMs,
+          uploadAgeMs: config.requests.uploadSweepAgeMs,
+          retentionMs: config.requests.attachmentRetentionMs,
+        }),
+      }),
       ...(isDemo(config) ? [actor({ name: 'demo-seed', restart: 'temporary', behaviour: demoSeedActor(res, (pin) => accounts.hasher.hash(pin)) })] : []),
     ],
   });
