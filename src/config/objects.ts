@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { int, isSet, optionalText, optionalUrl } from './env-fields.js';
 
 const MIB = 1024 * 1024;
-/** S3 refuses parts under 5 MiB (but the last); lib-storage checks it too. */
+/** S3 refuses parts under 5 MiB (but the last). */
 export const MIN_PART_SIZE_BYTES = 5 * MIB;
 
 export const objectsEnv = z.object({

@@ -1,5 +1,5 @@
 // The ObjectStore over @aws-sdk/client-s3: streamed multipart puts, presigned downloads, and failures classified.
-import { Readable, Transform, finished } from 'node:stream';
+import { PassThrough, Readable, finished } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -9,9 +9,9 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachmentDisposition } from './content-disposition.js';
+import { uploadInParts } from './part-uploader.js';
 import { StorageUnavailableError, type ObjectStore } from './objects-messages.js';
 import { ObjectNotFoundError, StorageRequestError, classifyStorageFailure, httpStatusOf, s3CodeOf } from './s3-errors.js';
 
@@ -78,43 +78,31 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * Streams `body` through lib-storage. When the body fails (its own error, or closed before its end) that error is
-   * the answer, whatever the upload then met. When storage fails first the body is left unpiped and unconsumed: it is
-   * the caller's (a request stream to drain or destroy), and its later errors are still listened to here.
+   * Streams `body` through `uploadInParts` (one part in memory). When the body fails (its own error, or closed before
+   * its end) that error is the answer, whatever the upload then met. When storage fails first the body is left
+   * unpiped and unconsumed: it is the caller's (a request stream to drain or destroy), and its later errors are still
+   * listened to here.
    */
   async put(key: string, body: Readable, options: { readonly contentType: string; readonly signal?: AbortSignal }): Promise<{ readonly bytes: number }> {
     options.signal?.throwIfAborted();
-    let bytes = 0;
     let bodyError: unknown;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
+    const relay = new PassThrough();
     // pipe() forwards neither errors nor an early close: without this the upload would wait for an end that never comes.
     finished(body, { writable: false }, (error) => {
       if (error === undefined || error === null) return;
       bodyError ??= error;
-      counter.destroy(error);
+      relay.destroy(error);
     });
-    body.pipe(counter);
-    const upload = new Upload({
-      client: this.#client,
-      params: { Bucket: this.#settings.bucket, Key: key, Body: counter, ContentType: options.contentType },
-      partSize: this.#settings.partSizeBytes,
-      // One part in flight: memory is about three parts (see docs/ARCHITECTURE.md "Objects"), never the object's size.
-      queueSize: 1,
-      leavePartsOnError: false,
-    });
-    const abort = (): void => void upload.abort();
+    body.pipe(relay);
+    const abort = (): void => void relay.destroy(options.signal?.reason as Error | undefined);
     options.signal?.addEventListener('abort', abort, { once: true });
     try {
-      await upload.done();
+      const { bucket, partSizeBytes } = this.#settings;
+      const bytes = await uploadInParts(this.#client, relay, { bucket, key, contentType: options.contentType, partSizeBytes, ...(options.signal ? { signal: options.signal } : {}) });
       return { bytes };
     } catch (e) {
-      body.unpipe(counter);
-      counter.destroy();
+      body.unpipe(relay);
+      relay.destroy();
       if (bodyError !== undefined) throw bodyError;
       if (options.signal?.aborted) throw options.signal.reason ?? e;
       throw this.#failure('put', key, e);
