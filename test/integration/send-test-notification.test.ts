@@ -184,7 +184,8 @@ describe('send-test-notification', () => {
     expect(none.stderr).toContain('no active device with a push token');
   });
 
-  it('refuses the FCM sandbox, the embedded database, bad configuration and bad flags: exit 2', async () => {
+  // Nine CLI processes, each loading the project through tsx (1-3 s apiece on a busy machine): more than the default 30 s.
+  it('refuses the FCM sandbox, the embedded database, bad configuration and bad flags: exit 2', { timeout: 90_000 }, async () => {
     const user = await customer([{ platform: 'android', model: 'X', token: fcmToken('refused') }]);
     const withoutFcm = Object.fromEntries(Object.entries(baseEnv).filter(([k]) => !k.startsWith('FCM_')));
     const sandbox = await runCli(['--user', user.id], withoutFcm);
