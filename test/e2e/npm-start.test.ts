@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sampleFile } from '../support/attachments.js';
 import { TEST_JWKS, mintToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait.js';
 
@@ -109,6 +110,22 @@ describe('npm start (embedded mode)', () => {
       expect(await get(`/v1/meters/${links[1]!.id}/contract`)).toMatchObject({ kind: 'postpaid', contractAccount: '300000000001' });
       const steps = await fetch(`${app.url}/v1/subscriptions/400000000001?phone=${encodeURIComponent(customer![1]!)}`);
       expect(((await steps.json()) as { steps: unknown[] }).steps).toHaveLength(4);
+      // A request with a photo, stored by the in-process s3rver through the production client, and its download link.
+      const photo = sampleFile('png', 4096);
+      const form = new FormData();
+      form.append('type', 'meter_problem');
+      form.append('comment', 'The meter shows an error');
+      form.append('linkId', links[0]!.id);
+      form.append('file', new Blob([photo], { type: 'image/png' }), 'meter.png');
+      const filed = await fetch(`${app.url}/v1/requests`, { method: 'POST', headers: customerAuth, body: form });
+      expect(filed.status, await filed.clone().text()).toBe(201);
+      const request = (await filed.json()) as { id: string; attachment: { contentType: string; bytes: number } };
+      expect(request.attachment).toMatchObject({ contentType: 'image/png', bytes: photo.length });
+      const { url } = await get<{ url: string }>(`/v1/requests/${request.id}/attachment`);
+      const download = await fetch(url);
+      expect(download.status).toBe(200);
+      expect(download.headers.get('content-disposition')).toMatch(/^attachment;/);
+      expect(Buffer.from(await download.arrayBuffer()).equals(photo)).toBe(true);
       const adminLogin = await post('/v1/auth/agent-login', { login: admin![1], password: admin![2], ...device });
       expect(adminLogin.status).toBe(200);
       const tree = await fetch(`${app.url}/admin/supervisors`, { headers: { authorization: `Bearer ${((await adminLogin.json()) as { accessToken: string }).accessToken}` } });
