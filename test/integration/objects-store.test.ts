@@ -115,6 +115,18 @@ describe('objects actor on s3rver', () => {
     expect(objects.node().state).toBe('running');
   });
 
+  it('head on a bucket that does not exist is STORAGE_REQUEST_FAILED (NoSuchBucket), not "no such object"', async () => {
+    let outages = 0;
+    const store = new S3ObjectStore(sharedS3Settings({ bucket: `no-such-bucket-${randomUUID().slice(0, 8)}` }), () => outages++);
+    try {
+      // HEAD of a key in a missing bucket is a bare 404, like a missing key in a present one.
+      await expect(store.head('k')).rejects.toMatchObject({ code: 'STORAGE_REQUEST_FAILED', s3Code: 'NoSuchBucket', httpStatus: 404 });
+      expect(outages).toBe(0);
+    } finally {
+      store.destroy();
+    }
+  });
+
   it('storage refusing the upload (no such bucket) is STORAGE_REQUEST_FAILED, not an outage, and the body is left to the caller', async () => {
     let outages = 0;
     const store = new S3ObjectStore(sharedS3Settings({ bucket: `no-such-bucket-${randomUUID().slice(0, 8)}` }), () => outages++);
