@@ -146,6 +146,17 @@ describe('GET /v1/dashboard', () => {
     expect(customer.body.code).toBe('FORBIDDEN');
   });
 
+  it('answers an admin naming an agency not in the agencies table 404 AGENCY_NOT_FOUND; a withdrawn one is counted', async () => {
+    const unknown = await dashboard(admin, '?agency=NOPE');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('AGENCY_NOT_FOUND');
+    // A withdrawn agency keeps its history, so its dashboard still answers.
+    await sql.query(`INSERT INTO agencies (code, name, active) VALUES ('GONE', 'Gone', false)`);
+    const withdrawn = await dashboard(admin, '?agency=GONE');
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ agency: 'GONE', meterLinks: { pending: 0 }, customers: { active: 0 } });
+  });
+
   it('serves one reading per scope while it is cached', async () => {
     const first = (await dashboard(agentB)).body;
     await link(customers[1]!, '10010', B, 'pending');
