@@ -172,12 +172,13 @@ describe('reference edits', () => {
     expect(withdrawn.body).toMatchObject({ code: 'BY-LINK', active: false });
   });
 
-  it('leaves neither the change nor an audit row when the audit cannot be written', async () => {
+  it('answers 401 INVALID_REFRESH_TOKEN to an admin whose account is gone, leaving neither the change nor an audit row', async () => {
     // An admin token whose user row does not exist: the audit's foreign key fails after the UPDATE ran.
     const ghost = await mintToken({ role: 'admin', sub: randomUUID(), agency: null });
     const before = await auditCount();
     const r = await call('PUT', '/v1/agencies/DAKAR-PLATEAU', ghost, { name: 'Renamed by a ghost', active: false });
-    expect(r.status).toBe(500);
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe('INVALID_REFRESH_TOKEN');
     expect((await sql.query(`SELECT name, active FROM agencies WHERE code = 'DAKAR-PLATEAU'`)).rows[0]).toEqual({ name: 'Dakar Plateau', active: true });
     expect(await auditCount()).toBe(before);
   });
