@@ -229,12 +229,12 @@ describe('tariff thresholds', () => {
 });
 
 describe('notification types', () => {
-  async function insertJob(state: string): Promise<string> {
+  async function insertJob(state: string, type = 'planned_works', queue = 'low_priority'): Promise<string> {
     const id = randomUUID();
     await sql.query(
       `INSERT INTO notification_jobs (id, created_by, caller_role, target, type, queue, title, body, request_hash, state, created_at, updated_at)
-       VALUES ($1, $2, 'admin', '{"kind":"everyone"}', 'planned_works', 'low_priority', 't', 'b', '\\x00', $3, now(), now())`,
-      [id, admin.id, state],
+       VALUES ($1, $2, 'admin', '{"kind":"everyone"}', $4, $5, 't', 'b', '\\x00', $3, now(), now())`,
+      [id, admin.id, state, type, queue],
     );
     return id;
   }
@@ -273,6 +273,33 @@ describe('notification types', () => {
     // The same queue again: nothing moves, no warning.
     const again = await call('PUT', '/v1/notification-types/planned_works', admin.token, { label: 'Travaux programmés', queue: 'normal', ttlSeconds: 604_800, collapseKey: null });
     expect(again.body.warnings).toEqual([]);
+  });
+
+  it('warns that jobs in flight may keep the previous TTL and collapse key (workers read them once per job)', async () => {
+    const tariffNews = { label: 'Tariff news', queue: 'low_priority', ttlSeconds: 604_800, collapseKey: null };
+    const put = (body: object) => call('PUT', '/v1/notification-types/tariff_news', admin.token, { ...tariffNews, ...body });
+    // No job in flight: nothing to warn of.
+    expect((await put({ ttlSeconds: 86_400 })).body.warnings).toEqual([]);
+    await insertJob('sending', 'tariff_news');
+    await insertJob('accepted', 'tariff_news');
+    await insertJob('done', 'tariff_news');
+    const r = await put({ ttlSeconds: 3_600, collapseKey: 'tariff_news' });
+    expect(r.status).toBe(200);
+    expect(r.body.warnings).toEqual([
+      {
+        code: 'JOBS_IN_FLIGHT_MAY_KEEP_SETTINGS',
+        inFlightJobs: 2,
+        changed: ['ttlSeconds', 'collapseKey'],
+        message: expect.stringMatching(/2 job\(s\) of type tariff_news are in flight: a worker that has already read one keeps its previous TTL and collapse key/),
+      },
+    ]);
+    // The queue and the collapse key at once: both warnings; the label alone: none.
+    const both = await put({ queue: 'normal', ttlSeconds: 3_600, collapseKey: null });
+    expect(both.body.warnings.map((w: any) => [w.code, w.changed ?? w.previousQueue])).toEqual([
+      ['JOBS_IN_FLIGHT_KEEP_QUEUE', 'low_priority'],
+      ['JOBS_IN_FLIGHT_MAY_KEEP_SETTINGS', ['collapseKey']],
+    ]);
+    expect((await put({ queue: 'normal', ttlSeconds: 3_600, label: 'Nouveaux tarifs' })).body.warnings).toEqual([]);
   });
 });
 
