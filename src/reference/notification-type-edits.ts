@@ -9,6 +9,8 @@ import type { Change } from './reference-audit.js';
 const COLUMNS = `code, queue, label, ttl_seconds AS "ttlSeconds", collapse_key AS "collapseKey"`;
 
 export async function putNotificationType(client: PoolClient, code: string, input: PutNotificationTypeInput): Promise<Change<{ created: boolean; item: NotificationTypeEdit }>> {
+  // A new code has no row to lock: without this, two first PUTs would both read none and both audit a create.
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext('notification_types:' || $1))`, [code]);
   // NO KEY UPDATE: jobs being accepted (their foreign key takes KEY SHARE on the type) are not held up.
   const { rows: found } = await client.query(`SELECT ${COLUMNS} FROM notification_types WHERE code = $1 FOR NO KEY UPDATE`, [code]);
   const before = found[0] ? notificationTypeSchema.parse(found[0]) : null;

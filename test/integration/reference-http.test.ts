@@ -275,6 +275,32 @@ describe('notification types', () => {
     expect(again.body.warnings).toEqual([]);
   });
 
+  it('audits one create and one update when two first PUTs of a new code race', async () => {
+    const body = { label: 'Coupure imprévue', queue: 'urgent', ttlSeconds: 3_600, collapseKey: null };
+    // The test holds the table in EXCLUSIVE mode (which blocks FOR NO KEY UPDATE, not plain reads) until both edits
+    // wait: without a lock of their own both would then read "no row" together and both audit a create.
+    const holder = await sql.connect();
+    let puts: Promise<{ status: number; body: any }>[] = [];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE notification_types IN EXCLUSIVE MODE');
+      puts = [0, 1].map(() => call('PUT', '/v1/notification-types/sudden_outage', admin.token, body));
+      await waitFor('both edits waiting', async () => {
+        const { rows } = await sql.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()`);
+        return rows[0].n >= 2;
+      });
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    const statuses = (await Promise.all(puts)).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 201]);
+    expect((await auditRows('notification_type', 'sudden_outage')).map((a) => [a.action, a.before === null])).toEqual([
+      ['create', true],
+      ['update', false],
+    ]);
+  });
+
   it('warns that jobs in flight may keep the previous TTL and collapse key (workers read them once per job)', async () => {
     const tariffNews = { label: 'Tariff news', queue: 'low_priority', ttlSeconds: 604_800, collapseKey: null };
     const put = (body: object) => call('PUT', '/v1/notification-types/tariff_news', admin.token, { ...tariffNews, ...body });
