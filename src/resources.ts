@@ -18,10 +18,11 @@ export interface Resources {
   /** Counts one request of `action` for `key` on the shared limiter (Redis when configured); rejects with 429. */
   limit(action: LimitedAction, key: string): Promise<void>;
   /**
-   * The current version of a family of cached entries (`'0'` until one is recorded, or while the cache is away):
-   * readers put it in their keys, so entries of an older version are never read again.
+   * The current version of a family of cached entries (`'0'` until one is recorded): readers put it in their keys, so
+   * entries of an older version are never read again. Undefined when it cannot be read (the cache away or failing):
+   * the reader then bypasses the cache, since any entry it found might predate the last edit.
    */
-  cacheVersion(key: string): Promise<string>;
+  cacheVersion(key: string): Promise<string | undefined>;
   /** Moves the family to a new version (in Redis: for every API instance); never fails — without a cache, TTLs bound it. */
   bumpCacheVersion(key: string, ttlMs: number): Promise<void>;
 }
@@ -62,9 +63,15 @@ export function resources(asker: Asker, deadlineMs = 1_000): Resources {
     },
     async cacheVersion(key) {
       try {
-        return (await (await cache()).get(key)) ?? '0';
+        const c = await cache();
+        const errors = c.stats.errors;
+        const version = await c.get(key);
+        // Cache.get answers its own failure as a miss (and counts it): a failure during this read, ours or another
+        // caller's, leaves the version unknown. A needless bypass costs one load; a wrong '0' could serve a stale entry.
+        if (c.stats.errors !== errors) return undefined;
+        return version ?? '0';
       } catch {
-        return '0';
+        return undefined;
       }
     },
     async bumpCacheVersion(key, ttlMs) {

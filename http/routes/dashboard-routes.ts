@@ -10,7 +10,7 @@ export function dashboardRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
       path: '/v1/dashboard',
       summary: 'Counts for the back office: pending meter links, requests by status and age, 30 days of notifications, active customers.',
       description:
-        "An agent sees their agency's (naming another with `agency` is 403 `FORBIDDEN`); an admin all agencies', or one with `agency`. " +
+        "An agent sees their agency's (naming another with `agency` is 403 `FORBIDDEN`); an admin all agencies', or one with `agency` (a code not in the agencies list is 404 `AGENCY_NOT_FOUND`; withdrawn agencies answer). " +
         'Read from PostgreSQL and cached briefly (`generatedAt` says when); customers get 403.',
       auth: ['agent', 'admin'],
       request: { query: dashboardQuery },

@@ -98,7 +98,9 @@ export function referenceEditRoutes(deps: { gateway: Gateway }): RouteDefinition
       summary: 'Create (201) or replace (200) a notification type: label, queue, TTL, collapse key.',
       description:
         `${AUDITED} Jobs keep the queue they were accepted with: a new queue applies to new jobs only, and when jobs of the type ` +
-        'are in flight the reply carries a `JOBS_IN_FLIGHT_KEEP_QUEUE` warning with their number and the queue they keep.',
+        'are in flight the reply carries a `JOBS_IN_FLIGHT_KEEP_QUEUE` warning with their number and the queue they keep. ' +
+        'Workers keep the TTL and collapse key they first read for a job, so changing either while jobs are in flight adds a ' +
+        '`JOBS_IN_FLIGHT_MAY_KEEP_SETTINGS` warning: their remaining batches may still go out with the previous values.',
       auth: ADMIN,
       request: { params: notificationTypeParams, body: putNotificationTypeBody },
       responses: { 200: notificationTypeEditSchema, 201: notificationTypeEditSchema },

@@ -64,10 +64,11 @@ export class SmsBudgetExceededError extends AppError {
   }
 }
 
+/** A refresh token that is not valid, or a token whose account or session no longer exists: sign in again. 401. */
 export class InvalidRefreshTokenError extends AppError {
   readonly code = 'INVALID_REFRESH_TOKEN';
-  constructor() {
-    super('The refresh token is not valid; sign in again.');
+  constructor(message = 'The refresh token is not valid; sign in again.', options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 

@@ -104,12 +104,22 @@ export const putNotificationTypeBody = z.object({
 export type PutNotificationTypeInput = z.output<typeof putNotificationTypeBody>;
 
 /** Something the edit did that its author should know; the edit itself succeeded. */
-export const referenceWarningSchema = z.object({
-  code: z.enum(['JOBS_IN_FLIGHT_KEEP_QUEUE']),
-  message: z.string(),
-  inFlightJobs: z.number().int().meta({ description: 'Jobs of the type not yet done or failed when the queue changed.' }),
-  previousQueue: z.enum(PRIORITY_QUEUES).meta({ description: 'The queue those jobs keep.' }),
-});
+export const referenceWarningSchema = z.discriminatedUnion('code', [
+  z.object({
+    code: z.literal('JOBS_IN_FLIGHT_KEEP_QUEUE'),
+    message: z.string(),
+    inFlightJobs: z.number().int().meta({ description: 'Jobs of the type not yet done or failed when the queue changed.' }),
+    previousQueue: z.enum(PRIORITY_QUEUES).meta({ description: 'The queue those jobs keep.' }),
+  }),
+  z.object({
+    code: z.literal('JOBS_IN_FLIGHT_MAY_KEEP_SETTINGS'),
+    message: z.string(),
+    inFlightJobs: z.number().int().meta({ description: 'Jobs of the type not yet done or failed when the TTL or collapse key changed.' }),
+    changed: z
+      .array(z.enum(['ttlSeconds', 'collapseKey']))
+      .meta({ description: "The settings changed: a worker that already read an in-flight job keeps that job's previous values for its remaining batches." }),
+  }),
+]);
 export type ReferenceWarning = z.output<typeof referenceWarningSchema>;
 export const notificationTypeEditSchema = notificationTypeSchema.extend({ warnings: z.array(referenceWarningSchema) });
 export type NotificationTypeEdit = z.output<typeof notificationTypeEditSchema>;

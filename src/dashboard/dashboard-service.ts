@@ -1,9 +1,11 @@
 // The back office's dashboard: an agent's agency, or an admin's choice of one or all, counted in PostgreSQL and
 // cached briefly per scope (every agent of an agency shares one reading).
+import type { Queryable } from '../adapters/postgres/postgres-messages.js';
 import type { Caller } from '../contracts/caller.js';
 import type { Dashboard } from '../contracts/dashboard-messages.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/app-error.js';
+import { AgencyNotFoundError } from '../reference/index.js';
 import type { Resources } from '../resources.js';
 import { readDashboard, type QueryTimes } from './dashboard-queries.js';
 
@@ -34,13 +36,22 @@ export class DashboardService {
     const scope = scopeOf(caller, agency);
     const load = async (): Promise<Dashboard> => {
       const times = queryTimes(this.deps.clock.now());
-      const counts = await readDashboard(await this.deps.res.db(), scope, times);
+      const db = await this.deps.res.db();
+      // Checked in the load, so a cached reading costs no query, and an unknown code (which throws) is never cached.
+      if (scope !== null && caller.role === 'admin') await mustExist(db, scope);
+      const counts = await readDashboard(db, scope, times);
       return { agency: scope, generatedAt: times.now.toISOString(), ...counts };
     };
     if (this.deps.cacheMs === 0) return load();
     // JSON of the agency code: no code can collide with another's key, nor with the key of all agencies.
     return this.deps.res.cached(`dashboard:v1:${scope === null ? '*' : JSON.stringify(scope)}`, this.deps.cacheMs, load);
   }
+}
+
+/** A code an admin named must be in the agencies table; withdrawn agencies count (they have history). */
+async function mustExist(db: Queryable, agency: string): Promise<void> {
+  const { rows } = await db.query(`SELECT 1 FROM agencies WHERE code = $1`, [agency]);
+  if (rows.length === 0) throw new AgencyNotFoundError(agency);
 }
 
 /** The agency counted (null: all): an agent's own, whatever they ask, refused when they name another. */

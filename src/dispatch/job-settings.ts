@@ -1,5 +1,6 @@
 // A job's content as its batches are sent (queue, title, body, data, its type's TTL and collapse key), read once
-// per job: a job's content never changes once accepted.
+// per job: the content never changes once accepted; the type's TTL and collapse key are kept as first read (an edit
+// of the type says so to its author, see src/reference/notification-type-edits.ts).
 import type { PriorityQueue } from '../domain/priority.js';
 import { PRIORITY_QUEUES } from '../domain/priority.js';
 import type { FcmNotification } from '../adapters/fcm/fcm-message.js';

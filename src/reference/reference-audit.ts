@@ -1,6 +1,7 @@
 // Every admin edit of reference data and its reference_audit row, written in one transaction: both or neither.
 import type { PoolClient } from 'pg';
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
+import { InvalidRefreshTokenError } from '../accounts/index.js';
 import type { ReferenceEntity } from '../contracts/reference-messages.js';
 
 /** What an edit did, as the audit keeps it: the row before (null for a create) and after (null for a delete). */
@@ -22,10 +23,16 @@ export interface AuditEntry {
 export function audited<T>(db: PgHandle, entry: AuditEntry, change: (client: PoolClient) => Promise<Change<T>>): Promise<T> {
   return db.transaction(async (client) => {
     const c = await change(client);
-    await client.query(
-      `INSERT INTO reference_audit (at, actor_id, entity, entity_key, action, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [entry.at, entry.actorId, entry.entity, entry.key, c.action, json(c.before), json(c.after)],
-    );
+    try {
+      await client.query(
+        `INSERT INTO reference_audit (at, actor_id, entity, entity_key, action, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [entry.at, entry.actorId, entry.entity, entry.key, c.action, json(c.before), json(c.after)],
+      );
+    } catch (e) {
+      // actor_id is the row's one foreign key: a token whose user row is gone, answered as accounts answer it (401).
+      if (isForeignKeyViolation(e)) throw new InvalidRefreshTokenError('The account of this token no longer exists; sign in again.', { cause: e });
+      throw e;
+    }
     return c.result;
   });
 }

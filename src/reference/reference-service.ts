@@ -112,6 +112,8 @@ export class ReferenceService {
   private async read<T>(entity: ReferenceEntity, load: (db: Awaited<ReturnType<Resources['db']>>) => Promise<T>): Promise<T> {
     const key = REFERENCE_CACHE_KEYS[entity];
     const version = await this.deps.res.cacheVersion(`${key}:version`);
+    // Unknown version (the cache failing): an entry found now might predate the last edit, so the database answers.
+    if (version === undefined) return load(await this.deps.res.db());
     return this.deps.res.cached(`${key}:${version}`, REFERENCE_TTL_MS, async () => load(await this.deps.res.db()));
   }
 

@@ -117,13 +117,17 @@ describe('GET /v1/dashboard', () => {
       resolved: [1, 0, 1, 0, 0],
       rejected: [1, 1, 0, 0, 0],
     });
-    expect(body.notifications.since).toBe(dayOf(new Date(Math.floor(T0 / DAY) * DAY - 29 * DAY)));
-    const today = dayOf(ago(HOUR));
-    const yesterday = dayOf(ago(DAY));
+    // The window is the node's: from its own reading time (generatedAt), not the test's clock at seeding, which may
+    // have been on the other side of a UTC midnight.
+    const readAt = Date.parse(body.generatedAt);
+    expect(body.notifications.since).toBe(dayOf(new Date(Math.floor(readAt / DAY) * DAY - 29 * DAY)));
+    // The days the jobs were seeded on (their own times, whatever day the node reads on).
+    const hourAgo = dayOf(ago(HOUR));
+    const dayAgo = dayOf(ago(DAY));
     const byDayType = (d: string, t: string) => body.notifications.days.filter((x: any) => x.day === d && x.type === t);
     expect(body.notifications.days.map((d: any) => d.type).sort()).toEqual(['outage', 'planned_works']);
-    expect(byDayType(today, 'outage')).toEqual([{ day: today, type: 'outage', jobs: 2, done: 1, failed: 1, inFlight: 0, pushesSent: 10, pushesFailed: 1, inboxEntries: 11 }]);
-    expect(byDayType(yesterday, 'planned_works')).toEqual([{ day: yesterday, type: 'planned_works', jobs: 1, done: 0, failed: 0, inFlight: 1, pushesSent: 5, pushesFailed: 0, inboxEntries: 7 }]);
+    expect(byDayType(hourAgo, 'outage')).toEqual([{ day: hourAgo, type: 'outage', jobs: 2, done: 1, failed: 1, inFlight: 0, pushesSent: 10, pushesFailed: 1, inboxEntries: 11 }]);
+    expect(byDayType(dayAgo, 'planned_works')).toEqual([{ day: dayAgo, type: 'planned_works', jobs: 1, done: 0, failed: 0, inFlight: 1, pushesSent: 5, pushesFailed: 0, inboxEntries: 7 }]);
     expect(body.customers.active).toBe(2);
   });
 
@@ -144,6 +148,17 @@ describe('GET /v1/dashboard', () => {
     const customer = await dashboard(customers[0]!);
     expect(customer.status).toBe(403);
     expect(customer.body.code).toBe('FORBIDDEN');
+  });
+
+  it('answers an admin naming an agency not in the agencies table 404 AGENCY_NOT_FOUND; a withdrawn one is counted', async () => {
+    const unknown = await dashboard(admin, '?agency=NOPE');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.code).toBe('AGENCY_NOT_FOUND');
+    // A withdrawn agency keeps its history, so its dashboard still answers.
+    await sql.query(`INSERT INTO agencies (code, name, active) VALUES ('GONE', 'Gone', false)`);
+    const withdrawn = await dashboard(admin, '?agency=GONE');
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ agency: 'GONE', meterLinks: { pending: 0 }, customers: { active: 0 } });
   });
 
   it('serves one reading per scope while it is cached', async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../src/adapters/s3/s3-object-store.js';
-import { digest, generatedStream, sharedS3Settings, startObjectsRuntime, type ObjectsRuntime } from '../support/objects.js';
+import { digest, generatedStream, pendingUploads, sharedS3Settings, startObjectsRuntime, type ObjectsRuntime } from '../support/objects.js';
 import { waitFor } from '../support/wait.js';
 
 describe('objects actor on s3rver', () => {
@@ -65,6 +65,8 @@ describe('objects actor on s3rver', () => {
       }),
     );
     await expect(store.put(key, failing, { contentType: 'image/png' })).rejects.toBe(tooBig);
+    // An incomplete multipart upload never makes an object: what shows the abort is that no upload is left.
+    expect(await pendingUploads(key)).toEqual([]);
     expect(await store.head(key)).toBeUndefined();
     expect(objects.node().state).toBe('running');
   });
@@ -86,7 +88,9 @@ describe('objects actor on s3rver', () => {
       }),
     );
     await expect(store.put(key, watched, { contentType: 'image/jpeg', signal: controller.signal })).rejects.toThrow('client went away');
-    await waitFor('no object', async () => (await store.head(key)) === undefined);
+    // The abort of the upload follows the rejection (lib-storage sends it once its part in flight settles).
+    await waitFor('no upload left', async () => (await pendingUploads(key)).length === 0);
+    expect(await store.head(key)).toBeUndefined();
     expect(objects.node().state).toBe('running');
   });
 
@@ -106,8 +110,21 @@ describe('objects actor on s3rver', () => {
       }),
     );
     await expect(store.put(key, cut, { contentType: 'image/png' })).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    expect(await pendingUploads(key)).toEqual([]);
     expect(await store.head(key)).toBeUndefined();
     expect(objects.node().state).toBe('running');
+  });
+
+  it('head on a bucket that does not exist is STORAGE_REQUEST_FAILED (NoSuchBucket), not "no such object"', async () => {
+    let outages = 0;
+    const store = new S3ObjectStore(sharedS3Settings({ bucket: `no-such-bucket-${randomUUID().slice(0, 8)}` }), () => outages++);
+    try {
+      // HEAD of a key in a missing bucket is a bare 404, like a missing key in a present one.
+      await expect(store.head('k')).rejects.toMatchObject({ code: 'STORAGE_REQUEST_FAILED', s3Code: 'NoSuchBucket', httpStatus: 404 });
+      expect(outages).toBe(0);
+    } finally {
+      store.destroy();
+    }
   });
 
   it('storage refusing the upload (no such bucket) is STORAGE_REQUEST_FAILED, not an outage, and the body is left to the caller', async () => {

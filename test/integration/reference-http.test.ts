@@ -172,12 +172,13 @@ describe('reference edits', () => {
     expect(withdrawn.body).toMatchObject({ code: 'BY-LINK', active: false });
   });
 
-  it('leaves neither the change nor an audit row when the audit cannot be written', async () => {
+  it('answers 401 INVALID_REFRESH_TOKEN to an admin whose account is gone, leaving neither the change nor an audit row', async () => {
     // An admin token whose user row does not exist: the audit's foreign key fails after the UPDATE ran.
     const ghost = await mintToken({ role: 'admin', sub: randomUUID(), agency: null });
     const before = await auditCount();
     const r = await call('PUT', '/v1/agencies/DAKAR-PLATEAU', ghost, { name: 'Renamed by a ghost', active: false });
-    expect(r.status).toBe(500);
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe('INVALID_REFRESH_TOKEN');
     expect((await sql.query(`SELECT name, active FROM agencies WHERE code = 'DAKAR-PLATEAU'`)).rows[0]).toEqual({ name: 'Dakar Plateau', active: true });
     expect(await auditCount()).toBe(before);
   });
@@ -228,12 +229,12 @@ describe('tariff thresholds', () => {
 });
 
 describe('notification types', () => {
-  async function insertJob(state: string): Promise<string> {
+  async function insertJob(state: string, type = 'planned_works', queue = 'low_priority'): Promise<string> {
     const id = randomUUID();
     await sql.query(
       `INSERT INTO notification_jobs (id, created_by, caller_role, target, type, queue, title, body, request_hash, state, created_at, updated_at)
-       VALUES ($1, $2, 'admin', '{"kind":"everyone"}', 'planned_works', 'low_priority', 't', 'b', '\\x00', $3, now(), now())`,
-      [id, admin.id, state],
+       VALUES ($1, $2, 'admin', '{"kind":"everyone"}', $4, $5, 't', 'b', '\\x00', $3, now(), now())`,
+      [id, admin.id, state, type, queue],
     );
     return id;
   }
@@ -272,6 +273,59 @@ describe('notification types', () => {
     // The same queue again: nothing moves, no warning.
     const again = await call('PUT', '/v1/notification-types/planned_works', admin.token, { label: 'Travaux programmés', queue: 'normal', ttlSeconds: 604_800, collapseKey: null });
     expect(again.body.warnings).toEqual([]);
+  });
+
+  it('audits one create and one update when two first PUTs of a new code race', async () => {
+    const body = { label: 'Coupure imprévue', queue: 'urgent', ttlSeconds: 3_600, collapseKey: null };
+    // The test holds the table in EXCLUSIVE mode (which blocks FOR NO KEY UPDATE, not plain reads) until both edits
+    // wait: without a lock of their own both would then read "no row" together and both audit a create.
+    const holder = await sql.connect();
+    let puts: Promise<{ status: number; body: any }>[] = [];
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE notification_types IN EXCLUSIVE MODE');
+      puts = [0, 1].map(() => call('PUT', '/v1/notification-types/sudden_outage', admin.token, body));
+      await waitFor('both edits waiting', async () => {
+        const { rows } = await sql.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()`);
+        return rows[0].n >= 2;
+      });
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    const statuses = (await Promise.all(puts)).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 201]);
+    expect((await auditRows('notification_type', 'sudden_outage')).map((a) => [a.action, a.before === null])).toEqual([
+      ['create', true],
+      ['update', false],
+    ]);
+  });
+
+  it('warns that jobs in flight may keep the previous TTL and collapse key (workers read them once per job)', async () => {
+    const tariffNews = { label: 'Tariff news', queue: 'low_priority', ttlSeconds: 604_800, collapseKey: null };
+    const put = (body: object) => call('PUT', '/v1/notification-types/tariff_news', admin.token, { ...tariffNews, ...body });
+    // No job in flight: nothing to warn of.
+    expect((await put({ ttlSeconds: 86_400 })).body.warnings).toEqual([]);
+    await insertJob('sending', 'tariff_news');
+    await insertJob('accepted', 'tariff_news');
+    await insertJob('done', 'tariff_news');
+    const r = await put({ ttlSeconds: 3_600, collapseKey: 'tariff_news' });
+    expect(r.status).toBe(200);
+    expect(r.body.warnings).toEqual([
+      {
+        code: 'JOBS_IN_FLIGHT_MAY_KEEP_SETTINGS',
+        inFlightJobs: 2,
+        changed: ['ttlSeconds', 'collapseKey'],
+        message: expect.stringMatching(/2 job\(s\) of type tariff_news are in flight: a worker that has already read one keeps its previous TTL and collapse key/),
+      },
+    ]);
+    // The queue and the collapse key at once: both warnings; the label alone: none.
+    const both = await put({ queue: 'normal', ttlSeconds: 3_600, collapseKey: null });
+    expect(both.body.warnings.map((w: any) => [w.code, w.changed ?? w.previousQueue])).toEqual([
+      ['JOBS_IN_FLIGHT_KEEP_QUEUE', 'low_priority'],
+      ['JOBS_IN_FLIGHT_MAY_KEEP_SETTINGS', ['collapseKey']],
+    ]);
+    expect((await put({ queue: 'normal', ttlSeconds: 3_600, label: 'Nouveaux tarifs' })).body.warnings).toEqual([]);
   });
 });
 

@@ -1,5 +1,7 @@
 // Test kit for object storage: the objects actor in a runtime of its own, and streams made on the fly.
 import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { objectsActor, type ObjectsOptions } from '../../actors/resources/objects-actor.js';
 import type { ObjectStore, ObjectsMessage } from '../../src/adapters/s3/objects-messages.js';
@@ -8,7 +10,7 @@ import { SystemClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
 import { Runtime } from '../../supervisors/runtime.js';
-import { servicesEnv } from './services.js';
+import { DEFAULT_SERVICES_DIR, servicesEnv } from './services.js';
 
 const MIB = 1024 * 1024;
 
@@ -27,6 +29,21 @@ export function sharedS3Settings(overrides: Partial<S3Settings> = {}): S3Setting
     connectTimeoutMs: 2_000,
     ...overrides,
   };
+}
+
+/**
+ * The multipart uploads the shared s3rver still holds for `key`. s3rver 3.7.1 has no ListMultipartUploads (501), so
+ * the witness is its own folder: one `<bucket>/._S3rver_uploads/<uploadId>/` per upload, naming its key in `key`.
+ */
+export async function pendingUploads(key: string): Promise<string[]> {
+  const env = servicesEnv();
+  const root = join(env.TEST_SERVICES_DIR ?? DEFAULT_SERVICES_DIR, 's3', 'data', env.TEST_S3_BUCKET, '._S3rver_uploads');
+  const ids = await readdir(root).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  });
+  const keys = await Promise.all(ids.map(async (id) => ({ id, key: await readFile(join(root, id, 'key'), 'utf8').catch(() => undefined) })));
+  return keys.filter((u) => u.key === key).map((u) => u.id);
 }
 
 export interface ObjectsRuntime {

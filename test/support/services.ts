@@ -12,7 +12,7 @@ import { freePort } from './free-port.js';
 
 export type { ServicesEnv } from './services-env.js';
 
-const DEFAULT_SERVICES_DIR = fileURLToPath(new URL('../../.services', import.meta.url));
+export const DEFAULT_SERVICES_DIR = fileURLToPath(new URL('../../.services', import.meta.url));
 
 /** The services' settings; throws a clear error when `ops/services.sh start` has not run. */
 export function servicesEnv(): ServicesEnv {

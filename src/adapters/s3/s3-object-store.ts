@@ -116,9 +116,21 @@ export class S3ObjectStore implements ObjectStore {
       const out = await this.#client.send(new HeadObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
       return { bytes: out.ContentLength ?? 0, contentType: out.ContentType };
     } catch (e) {
-      // HEAD has no body, so a missing key is a bare 404 (`NotFound`), not `NoSuchKey`.
-      if (classifyStorageFailure(e) === 'not-found' || httpStatusOf(e) === 404) return undefined;
-      throw this.#failure('head', key, e);
+      // HEAD has no body, so a missing key is a bare 404 (`NotFound`), not `NoSuchKey`; but so is a missing bucket.
+      if (classifyStorageFailure(e) !== 'not-found' && httpStatusOf(e) !== 404) throw this.#failure('head', key, e);
+    }
+    await this.#bucketExists('head');
+    return undefined;
+  }
+
+  /** Rejects when the bucket is gone: a key's bare 404 then says nothing about the key, and storage is misconfigured. */
+  async #bucketExists(operation: string): Promise<void> {
+    const Bucket = this.#settings.bucket;
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket }));
+    } catch (e) {
+      if (httpStatusOf(e) === 404 || s3CodeOf(e) === 'NoSuchBucket') throw new StorageRequestError(`${operation}: bucket ${Bucket} does not exist`, 'NoSuchBucket', 404, { cause: e });
+      throw this.#failure(operation, Bucket, e);
     }
   }
 
