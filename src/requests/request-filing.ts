@@ -40,6 +40,12 @@ export class RequestFiling {
     const stored = attachment ? await this.store(db, attachment) : undefined;
     const at = new Date(this.deps.clock.now());
     return db.transaction(async (c) => {
+      if (stored) {
+        // First, under the row's lock: a janitor holding it (request-janitor.ts) is waited for, and then no row is
+        // left. Swept (an upload slower than the sweep age): the object is gone, so no row may point to it.
+        const claimed = await c.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [stored.key]);
+        if (!claimed.rowCount) throw new StorageUnavailableError('The upload took too long; send the request again.', 1_000);
+      }
       // The type is checked again in the insert itself: withdrawn meanwhile, nothing is inserted and the upload row
       // stays for the janitor.
       const { rows } = await c.query<RequestRow>(
@@ -68,11 +74,6 @@ export class RequestFiling {
       const row = rows[0];
       if (!row) throw new RequestTypeUnknownError(fields.type);
       await c.query(`INSERT INTO request_history (request_id, at, by_user, by_role, from_status, to_status) VALUES ($1, $2, NULL, 'customer', NULL, 'open')`, [row.id, at]);
-      if (stored) {
-        const claimed = await c.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [stored.key]);
-        // Swept already (an upload slower than the sweep age): the object is gone, so no row may point to it.
-        if (!claimed.rowCount) throw new StorageUnavailableError('The upload took too long; send the request again.', 1_000);
-      }
       return requestDetail(c, row);
     });
   }

@@ -1,0 +1,68 @@
+// The janitor against filings in flight, on the real PostgreSQL and s3rver (a bucket of this file's own, so that its
+// listing shows exactly what this file stored): an upload row a filing transaction holds is skipped, never its object
+// deleted.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { RequestJanitorMessage } from '../../actors/services/request-janitor-actor.js';
+import type { RunningNode } from '../../src/node.js';
+import { sampleFile } from '../support/attachments.js';
+import { insertCustomer, type TestUser } from '../support/meter-links.js';
+import { startTestNode } from '../support/node.js';
+import { insertAgencies, objectExists, storageClient, storageRunning } from '../support/requests.js';
+import { createTestDatabase, type TestDatabase } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
+
+const BUCKET = `requests-races-${randomBytes(4).toString('hex')}`;
+let db: TestDatabase;
+let node: RunningNode;
+let sql: pg.Pool;
+let s3: S3Client;
+let customer: TestUser;
+
+const sweep = () => node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', {}, 10_000);
+const count = async (table: 'requests' | 'attachment_uploads') => Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  node = await startTestNode({ DATABASE_URL: db.url, S3_BUCKET: BUCKET, REQUEST_JANITOR_INTERVAL_MS: '3600000' });
+  await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);
+  sql = new pg.Pool({ connectionString: db.url, max: 3 });
+  s3 = storageClient();
+  await insertAgencies(sql, ['THIES']);
+  customer = await insertCustomer(sql, '+221779960001');
+}, 60_000);
+afterAll(async () => {
+  await node?.stop();
+  await sql?.end();
+  await db?.drop();
+  s3?.destroy();
+});
+
+describe('the janitor and a filing in flight', () => {
+  it('skips an upload row a filing transaction holds and leaves its object', async () => {
+    const key = `requests/race-${randomBytes(8).toString('hex')}`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: sampleFile('jpeg', 1_000) }));
+    // An upload row older than any sweep age, whose filing transaction has claimed it (its first statement).
+    await sql.query(`INSERT INTO attachment_uploads (object_key, started_at) VALUES ($1, now() - interval '1 day')`, [key]);
+    const filing = await sql.connect();
+    try {
+      await filing.query('BEGIN');
+      expect((await filing.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [key])).rowCount).toBe(1);
+      let settled: { orphans: number } | Error | undefined;
+      sweep().then((r) => (settled = r), (e: Error) => (settled = e));
+      // Either the pass ends, or (an unlocked read) it deletes the object and then waits on the row.
+      await waitFor('the pass ended or the object went', async () => settled !== undefined || !(await objectExists(s3, BUCKET, key)));
+      expect(await objectExists(s3, BUCKET, key)).toBe(true);
+      expect(settled).toMatchObject({ orphans: 0 });
+      await filing.query('ROLLBACK');
+    } finally {
+      filing.release();
+    }
+    // Released (the filing failed): the row is an orphan again, and the next pass takes it.
+    expect(await sweep()).toMatchObject({ orphans: 1 });
+    expect(await objectExists(s3, BUCKET, key)).toBe(false);
+    expect(await count('attachment_uploads')).toBe(0);
+  });
+});
