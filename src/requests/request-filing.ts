@@ -39,12 +39,30 @@ export class RequestFiling {
     const target = await this.target(db, caller, fields);
     const stored = attachment ? await this.store(db, attachment) : undefined;
     const at = new Date(this.deps.clock.now());
+    let swept = false;
+    try {
+      return await this.insert(db, caller, fields, target, stored, at, () => (swept = true));
+    } catch (e) {
+      // The janitor deleted the object before the upload ended, which then wrote it again: no row of any kind points to
+      // it any more, so it is deleted here or never.
+      if (swept && stored) {
+        const key = stored.key;
+        await this.deps.objects().then((store) => this.forget(db, store, key), (error: unknown) => this.deps.onCleanupError?.(error, key));
+      }
+      throw e;
+    }
+  }
+
+  private insert(db: PgHandle, caller: Caller, fields: FileRequestFields, target: Target, stored: StoredAttachment | undefined, at: Date, onSwept: () => void): Promise<RequestDetail> {
     return db.transaction(async (c) => {
       if (stored) {
         // First, under the row's lock: a janitor holding it (request-janitor.ts) is waited for, and then no row is
-        // left. Swept (an upload slower than the sweep age): the object is gone, so no row may point to it.
+        // left. Swept (an upload slower than the sweep age): no request may point to an object the janitor deleted.
         const claimed = await c.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [stored.key]);
-        if (!claimed.rowCount) throw new StorageUnavailableError('The upload took too long; send the request again.', 1_000);
+        if (!claimed.rowCount) {
+          onSwept();
+          throw new StorageUnavailableError('The upload took too long; send the request again.', 1_000);
+        }
       }
       // The type is checked again in the insert itself: withdrawn meanwhile, nothing is inserted and the upload row
       // stays for the janitor.

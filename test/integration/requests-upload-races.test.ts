@@ -1,7 +1,8 @@
 // The janitor against filings in flight, on the real PostgreSQL and s3rver (a bucket of this file's own, so that its
 // listing shows exactly what this file stored): an upload row a filing transaction holds is skipped, never its object
-// deleted.
+// deleted; an upload whose row was swept while its bytes were still coming leaves no object once it ends.
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -9,8 +10,9 @@ import type { RequestJanitorMessage } from '../../actors/services/request-janito
 import type { RunningNode } from '../../src/node.js';
 import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, type TestUser } from '../support/meter-links.js';
+import { multipartBody } from '../support/multipart-body.js';
 import { startTestNode } from '../support/node.js';
-import { insertAgencies, objectExists, storageClient, storageRunning } from '../support/requests.js';
+import { bucketKeys, fieldsOf, insertAgencies, objectExists, storageClient, storageRunning } from '../support/requests.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -64,5 +66,35 @@ describe('the janitor and a filing in flight', () => {
     expect(await sweep()).toMatchObject({ orphans: 1 });
     expect(await objectExists(s3, BUCKET, key)).toBe(false);
     expect(await count('attachment_uploads')).toBe(0);
+  });
+
+  it('deletes the object of an upload whose row was swept while it was still being sent (503, nothing left)', async () => {
+    const keysBefore = await bucketKeys(s3, BUCKET);
+    const requestsBefore = await count('requests');
+    const { body, contentType } = multipartBody([...fieldsOf({ type: 'complaint', agency: 'THIES' }), { name: 'file', filename: 'p.jpg', type: 'image/jpeg', data: sampleFile('jpeg', 300_000) }]);
+    const cut = body.length - 100_000;
+    const url = new URL(`${node.apiUrl!}/v1/requests`);
+    const answer = new Promise<{ status: number; body: Record<string, any> }>((resolve, reject) => {
+      const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${customer.token}`, 'content-type': contentType, 'content-length': body.length } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, any> }));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, cut));
+      // The rest only once the janitor has taken the row: the upload outlived its sweep age.
+      void (async () => {
+        await waitFor('the upload row', async () => (await count('attachment_uploads')) === 1);
+        await sql.query(`UPDATE attachment_uploads SET started_at = now() - interval '1 day'`);
+        expect(await sweep()).toMatchObject({ orphans: 1 });
+        req.end(body.subarray(cut));
+      })().catch(reject);
+    });
+    const res = await answer;
+    expect(res).toMatchObject({ status: 503, body: { code: 'STORAGE_UNAVAILABLE' } });
+    expect(await count('requests')).toBe(requestsBefore);
+    expect(await count('attachment_uploads')).toBe(0);
+    expect(await bucketKeys(s3, BUCKET)).toEqual(keysBefore);
   });
 });
