@@ -1,6 +1,40 @@
 // Customer requests with attachments (issue 12): the attachment's size limit, its download links and the janitor.
 import { z } from 'zod';
+import { MULTIPART_FIELDS_ALLOWANCE_BYTES } from '../contracts/requests-messages.js';
 import { int } from './env-fields.js';
+
+/** The slowest client an upload is waited for: 32 KiB/s, a weak mobile link. */
+export const UPLOAD_MIN_BYTES_PER_S = 32 * 1024;
+
+/**
+ * The deadline of POST /v1/requests: the default plus the time the slowest client takes to send the declared body
+ * (Content-Length), capped at the largest body taken; without a Content-Length (chunked), the largest body.
+ */
+export function uploadDeadlineMs(declaredBytes: number | undefined, maxBodyBytes: number, defaultDeadlineMs: number): number {
+  const bytes = Math.min(declaredBytes ?? maxBodyBytes, maxBodyBytes);
+  return defaultDeadlineMs + Math.ceil((bytes / UPLOAD_MIN_BYTES_PER_S) * 1_000);
+}
+
+/** The longest any upload may last: the largest body (the attachment and its fields) at the slowest client. */
+export function largestUploadDeadlineMs(attachmentMaxBytes: number, defaultDeadlineMs: number): number {
+  return uploadDeadlineMs(undefined, attachmentMaxBytes + MULTIPART_FIELDS_ALLOWANCE_BYTES, defaultDeadlineMs);
+}
+
+/** What the sweep age must exceed the longest upload by: the filing's own transaction after the last byte. */
+export const UPLOAD_SWEEP_MARGIN_MS = 60_000;
+
+/**
+ * An upload row younger than the longest upload may be a live upload: sweeping it would delete an object its request
+ * is about to point to (the filing then refuses it, but the customer's upload is lost). Tests that need a sweep
+ * sooner ask the janitor for one with an age (its `sweep` message) instead of lowering this rule.
+ */
+export function requestsProblems(e: { REQUEST_ATTACHMENT_MAX_BYTES: number; REQUEST_UPLOAD_SWEEP_AGE_MS: number; QUERY_DEADLINE_MS: number }): string[] {
+  const least = largestUploadDeadlineMs(e.REQUEST_ATTACHMENT_MAX_BYTES, e.QUERY_DEADLINE_MS) + UPLOAD_SWEEP_MARGIN_MS;
+  if (e.REQUEST_UPLOAD_SWEEP_AGE_MS > least) return [];
+  return [
+    `REQUEST_UPLOAD_SWEEP_AGE_MS: must be above ${least} ms (the longest upload, REQUEST_ATTACHMENT_MAX_BYTES at ${UPLOAD_MIN_BYTES_PER_S} bytes/s plus QUERY_DEADLINE_MS, and a ${UPLOAD_SWEEP_MARGIN_MS} ms margin), or the janitor may delete a live upload's object`,
+  ];
+}
 
 export const requestsEnv = z.object({
   /** The largest attachment, in bytes (10 MB). */

@@ -41,7 +41,7 @@ const api = (): string => node.apiUrl!;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const photo = (data: Buffer, filename = 'photo.jpg', type = 'image/jpeg'): Part => ({ name: 'file', filename, type, data });
 const counts = async () => (await sql.query<{ requests: string; uploads: string }>(`SELECT (SELECT count(*) FROM requests) AS requests, (SELECT count(*) FROM attachment_uploads) AS uploads`)).rows[0]!;
-const sweep = () => node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', {}, 10_000);
+const sweep = () => node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', { uploadAgeMs: 1_000 }, 10_000);
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(`${api()}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
@@ -57,10 +57,9 @@ beforeAll(async () => {
     S3_BUCKET: BUCKET,
     S3_PUBLIC_ENDPOINT: PUBLIC_ENDPOINT,
     REQUEST_ATTACHMENT_URL_TTL_S: '2',
-    // The janitor sweeps only when asked here (a pass per hour otherwise): an orphan is an upload row older than 1 s,
+    // The janitor sweeps only when asked here (a pass per hour otherwise), each pass taking an upload row older than 1 s (its sweep message's age),
     // and a deleted account's files are due at once.
     REQUEST_JANITOR_INTERVAL_MS: '3600000',
-    REQUEST_UPLOAD_SWEEP_AGE_MS: '1000',
     REQUEST_ATTACHMENT_RETENTION_MS: '0',
   });
   await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);

@@ -47,7 +47,6 @@ beforeAll(async () => {
     S3_BUCKET: 'requests-outage',
     S3_REQUEST_TIMEOUT_MS: '2000',
     REQUEST_JANITOR_INTERVAL_MS: '3600000',
-    REQUEST_UPLOAD_SWEEP_AGE_MS: '1000',
   });
   await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);
   sql = new pg.Pool({ connectionString: db.url, max: 1 });
@@ -92,7 +91,7 @@ describe('filing while storage is down', () => {
     await waitFor('objects running again', () => objectsState() === 'running', 30_000);
     // The upload that met the outage could not delete its object: its row waits for the janitor, which finishes it.
     await waitFor('no upload row left', async () => {
-      await node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', {}, 10_000);
+      await node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', { uploadAgeMs: 1_000 }, 10_000);
       return (await uploadRows()) === 0;
     }, 15_000);
     expect((await fileRequest(api(), customer.token, withFile())).status).toBe(201);
