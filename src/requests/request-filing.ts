@@ -10,7 +10,7 @@ import type { FileRequestFields, RequestAttachmentUpload, RequestDetail } from '
 import { readableLink } from '../meters/index.js';
 import { MeasuredBody, sniffAttachment } from './attachment-stream.js';
 import type { RequestDeps } from './request-deps.js';
-import { RequestAgencyUnknownError, RequestNeedsMeterError, RequestTypeUnknownError } from './request-errors.js';
+import { RequestAgencyUnknownError, RequestAuthorGoneError, RequestNeedsMeterError, RequestTypeUnknownError } from './request-errors.js';
 import { REQUEST_COLUMNS, requestDetail, type RequestRow } from './request-rows.js';
 
 /** Who handles the request and which meter it is about. */
@@ -39,13 +39,13 @@ export class RequestFiling {
     const target = await this.target(db, caller, fields);
     const stored = attachment ? await this.store(db, attachment) : undefined;
     const at = new Date(this.deps.clock.now());
-    let swept = false;
+    let refused = false;
     try {
-      return await this.insert(db, caller, fields, target, stored, at, () => (swept = true));
+      return await this.insert(db, caller, fields, target, stored, at, () => (refused = true));
     } catch (e) {
-      // The janitor deleted the object before the upload ended, which then wrote it again: no row of any kind points to
-      // it any more, so it is deleted here or never.
-      if (swept && stored) {
+      // Swept: the janitor deleted the object before the upload ended, which then wrote it again, and no row of any
+      // kind points to it any more, so it is deleted here or never. The author gone: nothing will ever file it.
+      if (refused && stored) {
         const key = stored.key;
         await this.deps.objects().then((store) => this.forget(db, store, key), (error: unknown) => this.deps.onCleanupError?.(error, key));
       }
@@ -53,14 +53,21 @@ export class RequestFiling {
     }
   }
 
-  private insert(db: PgHandle, caller: Caller, fields: FileRequestFields, target: Target, stored: StoredAttachment | undefined, at: Date, onSwept: () => void): Promise<RequestDetail> {
+  private insert(db: PgHandle, caller: Caller, fields: FileRequestFields, target: Target, stored: StoredAttachment | undefined, at: Date, onRefused: () => void): Promise<RequestDetail> {
     return db.transaction(async (c) => {
+      // The author's row shared-locked first: an account deletion (which updates it) either waits for this commit and
+      // then anonymises this request too, or committed before, and the request is refused.
+      const author = await c.query(`SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR SHARE`, [caller.userId]);
+      if (!author.rowCount) {
+        onRefused();
+        throw new RequestAuthorGoneError();
+      }
       if (stored) {
         // First, under the row's lock: a janitor holding it (request-janitor.ts) is waited for, and then no row is
         // left. Swept (an upload slower than the sweep age): no request may point to an object the janitor deleted.
         const claimed = await c.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [stored.key]);
         if (!claimed.rowCount) {
-          onSwept();
+          onRefused();
           throw new StorageUnavailableError('The upload took too long; send the request again.', 1_000);
         }
       }

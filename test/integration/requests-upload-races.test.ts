@@ -1,6 +1,7 @@
 // The janitor against filings in flight, on the real PostgreSQL and s3rver (a bucket of this file's own, so that its
 // listing shows exactly what this file stored): an upload row a filing transaction holds is skipped, never its object
-// deleted; an upload whose row was swept while its bytes were still coming leaves no object once it ends.
+// deleted; an upload whose row was swept while its bytes were still coming leaves no object once it ends; a request
+// filed with the token of an account deleted meanwhile is refused (it would escape the deletion's anonymisation).
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import pg from 'pg';
@@ -9,10 +10,10 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RequestJanitorMessage } from '../../actors/services/request-janitor-actor.js';
 import type { RunningNode } from '../../src/node.js';
 import { sampleFile } from '../support/attachments.js';
-import { insertCustomer, type TestUser } from '../support/meter-links.js';
+import { insertCustomer, TEST_PIN, type TestUser } from '../support/meter-links.js';
 import { multipartBody } from '../support/multipart-body.js';
 import { startTestNode } from '../support/node.js';
-import { bucketKeys, fieldsOf, insertAgencies, objectExists, storageClient, storageRunning } from '../support/requests.js';
+import { bucketKeys, fieldsOf, fileRequest, insertAgencies, objectExists, storageClient, storageRunning } from '../support/requests.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -93,6 +94,21 @@ describe('the janitor and a filing in flight', () => {
     });
     const res = await answer;
     expect(res).toMatchObject({ status: 503, body: { code: 'STORAGE_UNAVAILABLE' } });
+    expect(await count('requests')).toBe(requestsBefore);
+    expect(await count('attachment_uploads')).toBe(0);
+    expect(await bucketKeys(s3, BUCKET)).toEqual(keysBefore);
+  });
+
+  it('refuses (401) a request filed with the still-valid token of a deleted account: no row, no object', async () => {
+    const gone = await insertCustomer(sql, '+221779960002');
+    const res = await fetch(`${node.apiUrl!}/v1/me`, { method: 'DELETE', headers: { authorization: `Bearer ${gone.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ pin: TEST_PIN }) });
+    expect(res.status).toBe(204);
+    const keysBefore = await bucketKeys(s3, BUCKET);
+    const requestsBefore = await count('requests');
+    const bare = await fileRequest(node.apiUrl!, gone.token, fieldsOf({ type: 'complaint', agency: 'THIES' }));
+    expect(bare).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
+    const withFile = await fileRequest(node.apiUrl!, gone.token, [...fieldsOf({ type: 'complaint', agency: 'THIES' }), { name: 'file', filename: 'p.jpg', type: 'image/jpeg', data: sampleFile('jpeg', 50_000) }]);
+    expect(withFile).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED' } });
     expect(await count('requests')).toBe(requestsBefore);
     expect(await count('attachment_uploads')).toBe(0);
     expect(await bucketKeys(s3, BUCKET)).toEqual(keysBefore);
