@@ -43,6 +43,8 @@ export const requestsEnv = z.object({
   REQUEST_ATTACHMENT_URL_TTL_S: int(300, 1, 3_600),
   /** An upload row older than this is an orphan (its request was never written): the janitor deletes its object. */
   REQUEST_UPLOAD_SWEEP_AGE_MS: int(3_600_000, 1_000),
+  /** An upload that sends no byte for this long is abandoned (408), its storage upload aborted. */
+  REQUEST_UPLOAD_IDLE_TIMEOUT_MS: int(30_000, 100),
   /** How long an anonymised request's attachment is kept after its author's account was deleted. */
   REQUEST_ATTACHMENT_RETENTION_MS: int(30 * 86_400_000, 0),
   /** Time between the janitor's passes. */
@@ -53,6 +55,7 @@ export interface RequestsConfig {
   readonly attachmentMaxBytes: number;
   readonly attachmentUrlTtlS: number;
   readonly uploadSweepAgeMs: number;
+  readonly uploadIdleTimeoutMs: number;
   readonly attachmentRetentionMs: number;
   readonly janitorIntervalMs: number;
 }
@@ -62,6 +65,7 @@ export function requestsConfig(e: z.infer<typeof requestsEnv>): RequestsConfig {
     attachmentMaxBytes: e.REQUEST_ATTACHMENT_MAX_BYTES,
     attachmentUrlTtlS: e.REQUEST_ATTACHMENT_URL_TTL_S,
     uploadSweepAgeMs: e.REQUEST_UPLOAD_SWEEP_AGE_MS,
+    uploadIdleTimeoutMs: e.REQUEST_UPLOAD_IDLE_TIMEOUT_MS,
     attachmentRetentionMs: e.REQUEST_ATTACHMENT_RETENTION_MS,
     janitorIntervalMs: e.REQUEST_JANITOR_INTERVAL_MS,
   };

@@ -1,7 +1,8 @@
 // The janitor against filings in flight, on the real PostgreSQL and s3rver (a bucket of this file's own, so that its
 // listing shows exactly what this file stored): an upload row a filing transaction holds is skipped, never its object
 // deleted; an upload whose row was swept while its bytes were still coming leaves no object once it ends; a request
-// filed with the token of an account deleted meanwhile is refused (it would escape the deletion's anonymisation).
+// filed with the token of an account deleted meanwhile is refused (it would escape the deletion's anonymisation); a
+// client that stalls mid-file gets 408 after the idle timeout, with nothing stored.
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import pg from 'pg';
@@ -112,5 +113,37 @@ describe('the janitor and a filing in flight', () => {
     expect(await count('requests')).toBe(requestsBefore);
     expect(await count('attachment_uploads')).toBe(0);
     expect(await bucketKeys(s3, BUCKET)).toEqual(keysBefore);
+  });
+
+  it('answers 408 REQUEST_TIMEOUT to a client that stalls mid-file, and stores nothing (no row, no object)', async () => {
+    // A node of its own with a short idle timeout (the other cases here pause on purpose mid-upload).
+    const impatient = await startTestNode({ DATABASE_URL: db.url, S3_BUCKET: BUCKET, REQUEST_JANITOR_INTERVAL_MS: '3600000', REQUEST_UPLOAD_IDLE_TIMEOUT_MS: '300' });
+    try {
+      await waitFor('ready and storage running', () => impatient.runtime.readiness('test').ready && storageRunning(impatient), 30_000);
+      const keysBefore = await bucketKeys(s3, BUCKET);
+      const requestsBefore = await count('requests');
+      // Past one storage part (5 MB): the storage upload is a multipart one by the time the client stalls.
+      const { body, contentType } = multipartBody([...fieldsOf({ type: 'complaint', agency: 'THIES' }), { name: 'file', filename: 'p.jpg', type: 'image/jpeg', data: sampleFile('jpeg', 7_000_000) }]);
+      const res = await new Promise<{ status: number; body: Record<string, any> }>((resolve, reject) => {
+        const req = request(new URL(`${impatient.apiUrl!}/v1/requests`), { method: 'POST', headers: { authorization: `Bearer ${customer.token}`, 'content-type': contentType, 'content-length': body.length } }, (r) => {
+          let text = '';
+          r.setEncoding('utf8');
+          r.on('data', (c: string) => (text += c));
+          r.on('end', () => {
+            resolve({ status: r.statusCode!, body: JSON.parse(text) as Record<string, any> });
+            req.destroy();
+          });
+        });
+        req.on('error', reject);
+        // Then nothing more: the client stalls, the connection open.
+        req.write(body.subarray(0, 6_000_000));
+      });
+      expect(res).toMatchObject({ status: 408, body: { code: 'REQUEST_TIMEOUT' } });
+      await waitFor('no upload row', async () => (await count('attachment_uploads')) === 0);
+      expect(await count('requests')).toBe(requestsBefore);
+      expect(await bucketKeys(s3, BUCKET)).toEqual(keysBefore);
+    } finally {
+      await impatient.stop();
+    }
   });
 });
