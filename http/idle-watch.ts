@@ -14,15 +14,23 @@ export interface IdleWatched {
 export function idleWatched(source: Readable, idleMs: number): IdleWatched {
   const out = new PassThrough();
   let fired = false;
+  let done = false;
   let timer: NodeJS.Timeout | undefined;
-  const stop = (): void => {
+  const pause = (): void => {
     if (timer) clearTimeout(timer);
     timer = undefined;
   };
+  const stop = (): void => {
+    done = true;
+    pause();
+  };
   const arm = (): void => {
-    stop();
+    pause();
+    // Once the upload ended either way, nothing re-arms it (a discarded body resumes its source).
+    if (done) return;
     timer = setTimeout(() => {
       fired = true;
+      done = true;
       const error = new UploadStalledError(idleMs);
       // Both ends fail: the reader (the storage upload aborts) and the source (the parser stops feeding it).
       out.destroy(error);
@@ -31,13 +39,16 @@ export function idleWatched(source: Readable, idleMs: number): IdleWatched {
   };
   source.on('data', arm);
   // The clock runs only while the source is expected to send: a slow reader (storage) pausing it is not the client.
-  source.on('pause', stop);
+  source.on('pause', pause);
   source.on('resume', arm);
   source.once('end', stop);
   source.once('error', (e) => {
+    const ended = done;
     stop();
-    if (!fired) out.destroy(e);
+    if (!ended) out.destroy(e);
   });
+  // Kept on the stream for its reader, if any: a refused upload's stream is never read, and its failure is no crash.
+  out.on('error', () => undefined);
   out.once('close', stop);
   source.pipe(out);
   arm();
