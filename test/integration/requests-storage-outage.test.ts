@@ -9,12 +9,11 @@ import pg from 'pg';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/adapters/s3/embedded-s3.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
 import type { RequestJanitorMessage } from '../../actors/services/request-janitor-actor.js';
 import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, type TestUser } from '../support/meter-links.js';
-import { startTestNode } from '../support/node.js';
+import { actorNode, startTestNode } from '../support/node.js';
 import { bucketKeys, fieldsOf, fileRequest, insertAgencies, storageClient, storageRunning } from '../support/requests.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -33,10 +32,7 @@ const requestRows = async () => Number((await sql.query<{ n: string }>(`SELECT c
 const storedKeys = () => bucketKeys(storage, 'requests-outage');
 const uploadRows = async () => Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM attachment_uploads`)).rows[0]!.n);
 const withFile = () => [...fieldsOf({ type: 'complaint', agency: 'THIES' }), { name: 'file', filename: 'p.jpg', type: 'image/jpeg', data: sampleFile('jpeg', 200_000) }];
-function objectsState(): string | undefined {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'objects' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())?.stats.state;
-}
+const objectsState = (): string | undefined => actorNode(node, 'objects')?.stats.state;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samaconso-requests-outage-'));

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Queryable } from '../../src/adapters/postgres/postgres-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
+import { actorNode } from './node.js';
 import { servicesEnv } from './services.js';
 import { multipartBody, type Part } from './multipart-body.js';
 
@@ -87,6 +87,5 @@ export async function objectExists(s3: S3Client, bucket: string, key: string): P
 
 /** Whether the node's objects actor is running (storage answered its probe): optional parts show ready before that. */
 export function storageRunning(node: RunningNode): boolean {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'objects' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())?.stats.state === 'running';
+  return actorNode(node, 'objects')?.stats.state === 'running';
 }
