@@ -38,14 +38,5 @@ export function withDefaultDeadline(gateway: Gateway, deadlineMs: number): Gatew
   };
 }
 
-/** The slowest client an upload is waited for: 32 KiB/s, a weak mobile link. */
-export const UPLOAD_MIN_BYTES_PER_S = 32 * 1024;
-
-/**
- * The deadline of POST /v1/requests: the default plus the time the slowest client takes to send the declared body
- * (Content-Length), capped at the largest body taken; without a Content-Length (chunked), the largest body.
- */
-export function uploadDeadlineMs(declaredBytes: number | undefined, maxBodyBytes: number, defaultDeadlineMs: number): number {
-  const bytes = Math.min(declaredBytes ?? maxBodyBytes, maxBodyBytes);
-  return defaultDeadlineMs + Math.ceil((bytes / UPLOAD_MIN_BYTES_PER_S) * 1_000);
-}
+// The upload's deadline lives with the requests' configuration, which checks the sweep age against it.
+export { UPLOAD_MIN_BYTES_PER_S, uploadDeadlineMs } from '../src/config/requests.js';

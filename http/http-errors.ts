@@ -55,6 +55,14 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+/** The client stopped sending the file mid-way: the upload is abandoned (and aborted in storage) rather than held. */
+export class UploadStalledError extends AppError {
+  readonly code = 'REQUEST_TIMEOUT';
+  constructor(readonly idleMs: number) {
+    super(`Nothing of the file arrived for ${idleMs} ms: the upload was abandoned; send the request again.`);
+  }
+}
+
 /** A JSON route got a body of another media type (or an unsupported content encoding). */
 export class UnsupportedMediaTypeError extends AppError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';

@@ -19,7 +19,7 @@ import { productionProblems } from './config/production.js';
 import { sandboxAllowed } from './config/sandbox.js';
 import { smsConfig, smsEnv, smsRisks, type SmsConfig } from './config/sms.js';
 import { sourcesFromEnv, type SourcesConfig } from './config/sources.js';
-import { requestsConfig, requestsEnv, type RequestsConfig } from './config/requests.js';
+import { requestsConfig, requestsEnv, requestsProblems, type RequestsConfig } from './config/requests.js';
 import { jwtConfig, publicKeysProblems, signingKeyProblems, tokensEnv, type JwtConfig } from './config/tokens.js';
 
 export { ROLES, roleFromArgv, type Role } from './config/instance.js';
@@ -158,6 +158,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
   const problems = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`)),
     ...crossProblems(raw, sources),
+    ...(parsed.success ? requestsProblems(parsed.data) : []),
   ];
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;

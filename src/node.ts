@@ -11,6 +11,7 @@ import { Runtime } from '../supervisors/runtime.js';
 import type { PinHasher } from './accounts/pin-hasher.js';
 import { resolveTokenKeys, type TokenKeys } from './accounts/token-keys.js';
 import { SystemClock, type Clock } from './clock.js';
+import { largestUploadDeadlineMs } from './config/requests.js';
 import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
@@ -123,6 +124,9 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       liveEndpoints.push(attachLiveEndpoint(server, { gateway, verifier, corsOrigins: config.http.corsOrigins, log: log.child({ part: 'live' }), deadlineMs: config.queryDeadlineMs, now: () => clock.now() }));
     }
     server.keepAliveTimeout = 65_000; // longer than a typical load balancer's idle timeout
+    // Node's default (300 s) would cut the largest upload at the slowest client (uploadDeadlineMs) before the route's
+    // own deadline answers: the whole body gets that deadline, and a little more so the route's answer comes first.
+    server.requestTimeout = largestUploadDeadlineMs(config.requests.attachmentMaxBytes, config.queryDeadlineMs) + 10_000;
     server.on('request', (_req, res: ServerResponse) => {
       if (draining) res.shouldKeepAlive = false;
       inFlight.add(res);

@@ -12,12 +12,15 @@ export interface RequestJanitorOptions extends JanitorPolicy {
   readonly intervalMs: number;
 }
 
-/** `sweep`: run a pass now (tests, on-call); replies with what it did. */
+/**
+ * `sweep`: run a pass now (tests, on-call); replies with what it did. `uploadAgeMs` overrides the configured sweep age
+ * for this pass only (a test's orphan one second old), leaving the configured rule (src/config/requests.ts) whole.
+ */
 export type RequestJanitorMessage =
   | { type: 'tick' }
   | { type: 'swept'; result: JanitorResult; timed: boolean }
   | { type: 'failed'; error: unknown }
-  | { type: 'sweep'; replyTo: Reply<JanitorResult> };
+  | { type: 'sweep'; uploadAgeMs?: number; replyTo: Reply<JanitorResult> };
 
 interface State {
   readonly deps: Pick<RequestDeps, 'db' | 'objects' | 'clock'>;
@@ -43,7 +46,7 @@ export function requestJanitorActor(deps: (ctx: ActorContext<RequestJanitorMessa
           );
           return s;
         case 'sweep':
-          sweepAttachments(s.deps, options).then(
+          sweepAttachments(s.deps, msg.uploadAgeMs === undefined ? options : { ...options, uploadAgeMs: msg.uploadAgeMs }).then(
             (result) => {
               msg.replyTo.ok(result);
               ctx.self.tell({ type: 'swept', result, timed: false });

@@ -14,8 +14,9 @@ import {
   updateRequestBody,
 } from '../../src/contracts/requests-messages.js';
 import { uploadDeadlineMs } from '../deadlines.js';
-import { PayloadTooLargeError } from '../http-errors.js';
+import { PayloadTooLargeError, UploadStalledError } from '../http-errors.js';
 import { dropBody, readMultipart, type MultipartLimits } from '../multipart.js';
+import { idleWatched } from '../idle-watch.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 import { parseRouteInput } from '../route-input.js';
 
@@ -24,13 +25,15 @@ export interface RequestRoutesConfig {
   readonly maxBytes: number;
   /** The default route deadline, which an upload's grows from. */
   readonly defaultDeadlineMs: number;
+  /** An upload silent this long is abandoned (REQUEST_UPLOAD_IDLE_TIMEOUT_MS). */
+  readonly idleTimeoutMs: number;
 }
 
 const READERS = ['customer', 'agent', 'admin'] as const;
 
 export function requestRoutes(deps: { gateway: Gateway; requests?: RequestRoutesConfig }): RouteDefinition[] {
   const { gateway } = deps;
-  const config = deps.requests ?? { maxBytes: 10 * 1024 * 1024, defaultDeadlineMs: 5_000 };
+  const config = deps.requests ?? { maxBytes: 10 * 1024 * 1024, defaultDeadlineMs: 5_000, idleTimeoutMs: 30_000 };
   const maxBody = config.maxBytes + MULTIPART_FIELDS_ALLOWANCE_BYTES;
   const limits: MultipartLimits = {
     fileField: 'file',
@@ -58,6 +61,7 @@ export function requestRoutes(deps: { gateway: Gateway; requests?: RequestRoutes
       responses: {
         201: requestDetailSchema,
         400: 'The fields are not valid (VALIDATION_FAILED, REQUEST_TYPE_UNKNOWN, REQUEST_AGENCY_UNKNOWN, REQUEST_NEEDS_METER) or the body is not a form we take (MULTIPART_INVALID).',
+        408: 'Nothing of the file arrived for the idle timeout (REQUEST_TIMEOUT); nothing is stored.',
         413: 'The file is over the limit (PAYLOAD_TOO_LARGE); nothing is stored.',
         415: 'Not multipart/form-data, or the file is not a JPEG, PNG, WebP, HEIC or PDF by its content (UNSUPPORTED_MEDIA_TYPE).',
       },
@@ -70,17 +74,23 @@ export function requestRoutes(deps: { gateway: Gateway; requests?: RequestRoutes
           throw new PayloadTooLargeError(`${config.maxBytes} bytes of file`);
         }
         const form = await readMultipart(ctx.req, ctx.req.headers, limits);
+        // A client that stalls mid-file would hold an open storage upload until the whole deadline (then a 504): a
+        // silence of idleTimeoutMs fails the file's stream instead, which aborts the storage upload.
+        const watched = form.file ? idleWatched(form.file.stream, config.idleTimeoutMs) : undefined;
         try {
           // Empty fields are left out, as a browser sends them for inputs left blank.
           const raw = Object.fromEntries(Object.entries(form.fields).filter(([, v]) => v !== ''));
           // Checked before a byte of the file goes anywhere.
           const { body: fields } = parseRouteInput({ body: fileRequestFields }, { params: {}, query: {}, body: raw });
-          const attachment = form.file ? { stream: form.file.stream, filename: form.file.filename } : undefined;
+          const attachment = form.file && watched ? { stream: watched.stream, filename: form.file.filename } : undefined;
           ctx.body = await gateway.ask('requests', 'file', { caller, fields, attachment }, { deadlineMs: uploadDeadlineMs(declared, maxBody, config.defaultDeadlineMs) });
           ctx.status = 201;
         } catch (e) {
           form.discard();
-          throw e;
+          // Whatever the storage upload failed with, the cause was the client's silence.
+          throw watched?.stalled() ? new UploadStalledError(config.idleTimeoutMs) : e;
+        } finally {
+          watched?.stop();
         }
       },
     }),

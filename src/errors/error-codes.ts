@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'VALIDATION_FAILED'
   | 'MALFORMED_JSON'
   | 'PAYLOAD_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'METHOD_NOT_ALLOWED'
   | 'UPGRADE_REQUIRED'
@@ -94,6 +95,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
   PAYLOAD_TOO_LARGE: 413,
+  // An upload whose client sent nothing for the idle timeout (REQUEST_UPLOAD_IDLE_TIMEOUT_MS): nothing was stored.
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   METHOD_NOT_ALLOWED: 405,
   UPGRADE_REQUIRED: 426,

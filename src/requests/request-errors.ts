@@ -17,6 +17,17 @@ export class RequestAttachmentNotFoundError extends AppError {
   }
 }
 
+/**
+ * The author's account was deleted after the token was issued (or while the request was being sent): a request filed
+ * now would escape the deletion's anonymisation, so it is refused as a gone account's token is (401).
+ */
+export class RequestAuthorGoneError extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor() {
+    super('This account no longer exists; sign in again.');
+  }
+}
+
 /** The type is not in the request types list, or was withdrawn. */
 export class RequestTypeUnknownError extends AppError {
   readonly code = 'REQUEST_TYPE_UNKNOWN';

@@ -10,7 +10,7 @@ import type { FileRequestFields, RequestAttachmentUpload, RequestDetail } from '
 import { readableLink } from '../meters/index.js';
 import { MeasuredBody, sniffAttachment } from './attachment-stream.js';
 import type { RequestDeps } from './request-deps.js';
-import { RequestAgencyUnknownError, RequestNeedsMeterError, RequestTypeUnknownError } from './request-errors.js';
+import { RequestAgencyUnknownError, RequestAuthorGoneError, RequestNeedsMeterError, RequestTypeUnknownError } from './request-errors.js';
 import { REQUEST_COLUMNS, requestDetail, type RequestRow } from './request-rows.js';
 
 /** Who handles the request and which meter it is about. */
@@ -39,7 +39,38 @@ export class RequestFiling {
     const target = await this.target(db, caller, fields);
     const stored = attachment ? await this.store(db, attachment) : undefined;
     const at = new Date(this.deps.clock.now());
+    let refused = false;
+    try {
+      return await this.insert(db, caller, fields, target, stored, at, () => (refused = true));
+    } catch (e) {
+      // Swept: the janitor deleted the object before the upload ended, which then wrote it again, and no row of any
+      // kind points to it any more, so it is deleted here or never. The author gone: nothing will ever file it.
+      if (refused && stored) {
+        const key = stored.key;
+        await this.deps.objects().then((store) => this.forget(db, store, key), (error: unknown) => this.deps.onCleanupError?.(error, key));
+      }
+      throw e;
+    }
+  }
+
+  private insert(db: PgHandle, caller: Caller, fields: FileRequestFields, target: Target, stored: StoredAttachment | undefined, at: Date, onRefused: () => void): Promise<RequestDetail> {
     return db.transaction(async (c) => {
+      // The author's row shared-locked first: an account deletion (which updates it) either waits for this commit and
+      // then anonymises this request too, or committed before, and the request is refused.
+      const author = await c.query(`SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NULL FOR SHARE`, [caller.userId]);
+      if (!author.rowCount) {
+        onRefused();
+        throw new RequestAuthorGoneError();
+      }
+      if (stored) {
+        // First, under the row's lock: a janitor holding it (request-janitor.ts) is waited for, and then no row is
+        // left. Swept (an upload slower than the sweep age): no request may point to an object the janitor deleted.
+        const claimed = await c.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [stored.key]);
+        if (!claimed.rowCount) {
+          onRefused();
+          throw new StorageUnavailableError('The upload took too long; send the request again.', 1_000);
+        }
+      }
       // The type is checked again in the insert itself: withdrawn meanwhile, nothing is inserted and the upload row
       // stays for the janitor.
       const { rows } = await c.query<RequestRow>(
@@ -68,11 +99,6 @@ export class RequestFiling {
       const row = rows[0];
       if (!row) throw new RequestTypeUnknownError(fields.type);
       await c.query(`INSERT INTO request_history (request_id, at, by_user, by_role, from_status, to_status) VALUES ($1, $2, NULL, 'customer', NULL, 'open')`, [row.id, at]);
-      if (stored) {
-        const claimed = await c.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [stored.key]);
-        // Swept already (an upload slower than the sweep age): the object is gone, so no row may point to it.
-        if (!claimed.rowCount) throw new StorageUnavailableError('The upload took too long; send the request again.', 1_000);
-      }
       return requestDetail(c, row);
     });
   }

@@ -24,31 +24,38 @@ export async function sweepAttachments(deps: Pick<RequestDeps, 'db' | 'objects' 
   const db = await deps.db();
   const now = deps.clock.now();
   const batch = policy.batch ?? 100;
-  const orphans = await db.query<{ object_key: string }>(
-    `SELECT u.object_key FROM attachment_uploads u
-      WHERE u.started_at < $1 AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.attachment_key = u.object_key)
-      ORDER BY u.started_at LIMIT $2`,
-    [new Date(now - policy.uploadAgeMs), batch],
-  );
+  const orphans = await db.transaction(async (c) => {
+    // Claimed under a row lock held until the objects are gone: a filing transaction deletes its upload row first, so
+    // it either holds the row (skipped here) or waits for this commit and then finds no row (and refuses the request).
+    const { rows } = await c.query<{ object_key: string }>(
+      `SELECT u.object_key FROM attachment_uploads u
+        WHERE u.started_at < $1 AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.attachment_key = u.object_key)
+        ORDER BY u.started_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [new Date(now - policy.uploadAgeMs), batch],
+    );
+    if (rows.length === 0) return 0;
+    // Storage is asked for only when there is work: an idle janitor never makes storage's outage its own.
+    const store = await deps.objects();
+    for (const { object_key: key } of rows) {
+      // The object first: a row deleted before its object would leave the object with nothing pointing to it.
+      await store.delete(key);
+      await c.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [key]);
+    }
+    return rows.length;
+  });
   const expired = await db.query<{ id: string; attachment_key: string }>(
     `SELECT id, attachment_key FROM requests
       WHERE attachment_key IS NOT NULL AND attachment_deleted_at IS NULL AND anonymised_at IS NOT NULL AND anonymised_at < $1
       ORDER BY anonymised_at LIMIT $2`,
     [new Date(now - policy.retentionMs), batch],
   );
-  if (orphans.rows.length === 0 && expired.rows.length === 0) return { orphans: 0, expired: 0 };
-  // Storage is asked for only when there is work: an idle janitor never makes storage's outage its own.
+  if (expired.rows.length === 0) return { orphans, expired: 0 };
   const store = await deps.objects();
-  for (const { object_key: key } of orphans.rows) {
-    // The object first: a row deleted before its object would leave the object with nothing pointing to it.
-    await store.delete(key);
-    await db.query(`DELETE FROM attachment_uploads WHERE object_key = $1`, [key]);
-  }
   for (const { id, attachment_key: key } of expired.rows) {
     await store.delete(key);
     await db.query(`UPDATE requests SET attachment_deleted_at = $2 WHERE id = $1`, [id, new Date(deps.clock.now())]);
   }
-  return { orphans: orphans.rows.length, expired: expired.rows.length };
+  return { orphans, expired: expired.rows.length };
 }
 
 /**

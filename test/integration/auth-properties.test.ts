@@ -31,7 +31,6 @@ import { weakPinRule } from '../../src/domain/pin-rules.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import type { SmsMessage } from '../../src/contracts/sms-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import { createLogger } from '../../src/logger.js';
 import { startNode, type RunningNode } from '../../src/node.js';
 import {
@@ -61,7 +60,7 @@ import {
   type BodySpec,
   type SnNotation,
 } from '../support/arbitraries.js';
-import { testConfig } from '../support/node.js';
+import { actorNode, testConfig } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_KEYS } from '../support/tokens.js';
 import { waitFor } from '../support/wait.js';
@@ -327,8 +326,7 @@ interface Answer {
 }
 
 function accountsHandled(): number {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'accounts' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())!.stats.handled;
+  return actorNode(node, 'accounts')!.stats.handled;
 }
 
 let requestSeq = 0;

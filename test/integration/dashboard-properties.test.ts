@@ -6,11 +6,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserRole } from '../../src/contracts/caller.js';
 import { dashboardQuery, dashboardSchema } from '../../src/contracts/dashboard-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
 import { insertCustomer, insertLink, insertStaff, type TestUser } from '../support/meter-links.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
-import { startTestNode } from '../support/node.js';
+import { actorNode, startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,8 +23,7 @@ let sql: pg.Pool;
 const pools: Record<UserRole, TestUser[]> = { customer: [], agent: [], admin: [] };
 
 function dashboardHandled(): number {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'dashboard' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())!.stats.handled;
+  return actorNode(node, 'dashboard')!.stats.handled;
 }
 
 type Who = { readonly role: UserRole; readonly i: number } | { readonly role: 'none' } | { readonly role: 'garbage'; readonly token: string };

@@ -21,11 +21,10 @@ import {
   purchasesSchema,
 } from '../../src/contracts/meter-data-messages.js';
 import { meterLinkParams } from '../../src/contracts/meters-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
 import { type MeterLinkFixture, seedMeterLinks } from '../support/meter-link-rows.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
-import { startTestNode } from '../support/node.js';
+import { actorNode, startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -139,8 +138,7 @@ function isValid(route: RouteUnderTest, c: Case): boolean {
 }
 
 function meterDataHandled(): number {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'meter-data' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())!.stats.handled;
+  return actorNode(node, 'meter-data')!.stats.handled;
 }
 
 beforeAll(async () => {

@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { UserRole } from '../../src/contracts/caller.js';
 import { linkMeterBody, meterLinkListSchema, meterLinkParams, meterLinkSchema, meterRequestListSchema, meterRequestsQuery } from '../../src/contracts/meters-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
 import { insertCustomer, insertLink, insertMeters, insertStaff, postpaidRow, prepaidRow, type LinkRow, type TestUser } from '../support/meter-links.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
-import { startTestNode } from '../support/node.js';
+import { actorNode, startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -38,8 +37,7 @@ let sql: pg.Pool;
 const pools: Record<UserRole, TestUser[]> = { customer: [], agent: [], admin: [] };
 
 function metersHandled(): number {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'meters' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())!.stats.handled;
+  return actorNode(node, 'meters')!.stats.handled;
 }
 
 type Who = { readonly role: UserRole; readonly i: number } | { readonly role: 'none' } | { readonly role: 'garbage'; readonly token: string };

@@ -28,13 +28,12 @@ import {
   updateAgencyBody,
   updateRequestTypeBody,
 } from '../../src/contracts/reference-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import { notificationTypeSchema } from '../../src/domain/notification-type.js';
 import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import type { RunningNode } from '../../src/node.js';
 import { insertCustomer, insertStaff, type TestUser } from '../support/meter-links.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
-import { startTestNode } from '../support/node.js';
+import { actorNode, startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -54,8 +53,7 @@ let sql: pg.Pool;
 const pools: Record<UserRole, TestUser[]> = { customer: [], agent: [], admin: [] };
 
 function referenceHandled(): number {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'reference' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())!.stats.handled;
+  return actorNode(node, 'reference')!.stats.handled;
 }
 
 type Who = { readonly role: UserRole; readonly i: number } | { readonly role: 'none' } | { readonly role: 'garbage'; readonly token: string };

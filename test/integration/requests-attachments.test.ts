@@ -1,6 +1,7 @@
 // Requests with a file through a whole node on the real PostgreSQL, RabbitMQ and s3rver (the objects actor, a bucket
 // of this file's own so that listing it shows exactly what this file stored): the stored object equals what was sent,
-// 10 MB + 1 byte is 413 with nothing stored, an executable named photo.jpg is 415, a stranger gets 404 for the
+// WebP and HEIC/HEIF photos are taken (an image sequence is not), 10 MB + 1 byte is 413 with nothing stored, an
+// executable named photo.jpg is 415, a stranger gets 404 for the
 // attachment, presigned URLs carry the public host and expire, an orphaned upload is swept from storage, and account
 // deletion's retention deletes the files. s3rver does not verify SigV4 signatures: only the URL's host, expiry and the
 // headers it makes storage answer with are checked here.
@@ -41,7 +42,7 @@ const api = (): string => node.apiUrl!;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const photo = (data: Buffer, filename = 'photo.jpg', type = 'image/jpeg'): Part => ({ name: 'file', filename, type, data });
 const counts = async () => (await sql.query<{ requests: string; uploads: string }>(`SELECT (SELECT count(*) FROM requests) AS requests, (SELECT count(*) FROM attachment_uploads) AS uploads`)).rows[0]!;
-const sweep = () => node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', {}, 10_000);
+const sweep = () => node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', { uploadAgeMs: 1_000 }, 10_000);
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, any> }> {
   const res = await fetch(`${api()}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const text = await res.text();
@@ -57,10 +58,9 @@ beforeAll(async () => {
     S3_BUCKET: BUCKET,
     S3_PUBLIC_ENDPOINT: PUBLIC_ENDPOINT,
     REQUEST_ATTACHMENT_URL_TTL_S: '2',
-    // The janitor sweeps only when asked here (a pass per hour otherwise): an orphan is an upload row older than 1 s,
+    // The janitor sweeps only when asked here (a pass per hour otherwise), each pass taking an upload row older than 1 s (its sweep message's age),
     // and a deleted account's files are due at once.
     REQUEST_JANITOR_INTERVAL_MS: '3600000',
-    REQUEST_UPLOAD_SWEEP_AGE_MS: '1000',
     REQUEST_ATTACHMENT_RETENTION_MS: '0',
   });
   await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);
@@ -91,6 +91,27 @@ describe('attachments in storage', () => {
     expect(key).not.toContain(res.body.id);
     expect(await storedObject(s3, BUCKET, key)).toEqual({ sha256: sha(file), contentType: 'image/jpeg' });
     expect((await counts()).uploads).toBe('0');
+  });
+
+  it.each([
+    ['webp', 'photo.webp', 'image/webp'],
+    ['heic', 'IMG_0001.HEIC', 'image/heic'],
+    ['mif1', 'IMG_0002.HEIF', 'image/heif'],
+  ] as const)('takes a %s photo as a phone sends it and stores it under the type its content names', async (kind, filename, mime) => {
+    const file = sampleFile(kind, 120_000);
+    const res = await fileRequest(api(), A.token, [...fieldsOf({ type: 'complaint', agency: 'THIES' }), photo(file, filename, 'application/octet-stream')]);
+    expect(res.status).toBe(201);
+    expect(res.body.attachment).toEqual({ contentType: mime, bytes: file.length, sha256: sha(file) });
+    const { rows } = await sql.query<{ attachment_key: string }>(`SELECT attachment_key FROM requests WHERE id = $1`, [res.body.id]);
+    expect(await storedObject(s3, BUCKET, rows[0]!.attachment_key)).toEqual({ sha256: sha(file), contentType: mime });
+  });
+
+  it('refuses an image sequence (image/heic-sequence, a burst or live photo) with 415, storing nothing', async () => {
+    const before = { counts: await counts(), keys: await bucketKeys(s3, BUCKET) };
+    const res = await fileRequest(api(), A.token, [...fieldsOf({ type: 'complaint', agency: 'THIES' }), photo(sampleFile('hevc', 120_000), 'IMG_0003.HEIC', 'image/heic')]);
+    expect(res).toMatchObject({ status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
+    expect(await counts()).toEqual(before.counts);
+    expect(await bucketKeys(s3, BUCKET)).toEqual(before.keys);
   });
 
   it('answers 10 MB + 1 byte with 413 problem+json and stores nothing: no row, no object', async () => {

@@ -19,13 +19,12 @@ import {
   requestParams,
   updateRequestBody,
 } from '../../src/contracts/requests-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import { encodeRequestCursor } from '../../src/domain/request-cursor.js';
 import type { RunningNode } from '../../src/node.js';
 import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, insertLink, insertStaff, type TestUser } from '../support/meter-links.js';
 import { multipartBody, type Part } from '../support/multipart-body.js';
-import { startTestNode } from '../support/node.js';
+import { actorNode, startTestNode } from '../support/node.js';
 import { insertAgencies, storageRunning } from '../support/requests.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
@@ -46,8 +45,7 @@ let sql: pg.Pool;
 const pools: Record<UserRole, TestUser[]> = { customer: [], agent: [], admin: [] };
 
 function requestsHandled(): number {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'requests' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())!.stats.handled;
+  return actorNode(node, 'requests')!.stats.handled;
 }
 
 type Who = { readonly role: UserRole; readonly i: number } | { readonly role: 'none' } | { readonly role: 'garbage'; readonly token: string };

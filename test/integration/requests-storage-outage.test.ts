@@ -1,20 +1,20 @@
 // Filing with a file while storage is down, on a private s3rver of this file's own (the shared one is never stopped):
 // 503 STORAGE_UNAVAILABLE with Retry-After and no request row, whether the upload meets the outage or the objects
 // actor already knows it; a request without a file is still taken; an upload row the failed upload could not clean
-// up is finished by the janitor once storage is back.
+// up is finished by the janitor once storage is back (s3rver's own listing as witness, not only the upload rows).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedS3, type EmbeddedS3 } from '../../src/adapters/s3/embedded-s3.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
 import type { RequestJanitorMessage } from '../../actors/services/request-janitor-actor.js';
 import { sampleFile } from '../support/attachments.js';
 import { insertCustomer, type TestUser } from '../support/meter-links.js';
-import { startTestNode } from '../support/node.js';
-import { fieldsOf, fileRequest, insertAgencies, storageRunning } from '../support/requests.js';
+import { actorNode, startTestNode } from '../support/node.js';
+import { bucketKeys, fieldsOf, fileRequest, insertAgencies, storageClient, storageRunning } from '../support/requests.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,19 +24,20 @@ let db: TestDatabase;
 let node: RunningNode;
 let sql: pg.Pool;
 let customer: TestUser;
+let storage: S3Client;
 
 const api = (): string => node.apiUrl!;
 const requestRows = async () => Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM requests`)).rows[0]!.n);
+// s3rver's own listing, the witness of what storage holds (the same port and keys across the restart).
+const storedKeys = () => bucketKeys(storage, 'requests-outage');
 const uploadRows = async () => Number((await sql.query<{ n: string }>(`SELECT count(*) AS n FROM attachment_uploads`)).rows[0]!.n);
 const withFile = () => [...fieldsOf({ type: 'complaint', agency: 'THIES' }), { name: 'file', filename: 'p.jpg', type: 'image/jpeg', data: sampleFile('jpeg', 200_000) }];
-function objectsState(): string | undefined {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'objects' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())?.stats.state;
-}
+const objectsState = (): string | undefined => actorNode(node, 'objects')?.stats.state;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samaconso-requests-outage-'));
   s3 = await startEmbeddedS3({ directory: dir });
+  storage = storageClient(s3);
   db = await createTestDatabase();
   node = await startTestNode({
     DATABASE_URL: db.url,
@@ -47,7 +48,6 @@ beforeAll(async () => {
     S3_BUCKET: 'requests-outage',
     S3_REQUEST_TIMEOUT_MS: '2000',
     REQUEST_JANITOR_INTERVAL_MS: '3600000',
-    REQUEST_UPLOAD_SWEEP_AGE_MS: '1000',
   });
   await waitFor('ready and storage running', () => node.runtime.readiness('test').ready && storageRunning(node), 30_000);
   sql = new pg.Pool({ connectionString: db.url, max: 1 });
@@ -56,6 +56,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await node?.stop();
+  storage?.destroy();
   await sql?.end();
   await db?.drop();
   await s3?.close();
@@ -66,6 +67,8 @@ describe('filing while storage is down', () => {
   it('answers 503 STORAGE_UNAVAILABLE with Retry-After and writes no request row, then recovers', async () => {
     expect((await fileRequest(api(), customer.token, withFile())).status).toBe(201);
     const before = await requestRows();
+    const keysBefore = await storedKeys();
+    expect(keysBefore).toHaveLength(1);
     const { port, accessKeyId, secretAccessKey } = s3!;
     await s3!.close();
     s3 = undefined;
@@ -92,9 +95,12 @@ describe('filing while storage is down', () => {
     await waitFor('objects running again', () => objectsState() === 'running', 30_000);
     // The upload that met the outage could not delete its object: its row waits for the janitor, which finishes it.
     await waitFor('no upload row left', async () => {
-      await node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', {}, 10_000);
+      await node.runtime.ask<RequestJanitorMessage, 'sweep'>('request-janitor', 'sweep', { uploadAgeMs: 1_000 }, 10_000);
       return (await uploadRows()) === 0;
     }, 15_000);
+    // And storage itself holds what it held before the outage: nothing of the failed uploads.
+    expect(await storedKeys()).toEqual(keysBefore);
     expect((await fileRequest(api(), customer.token, withFile())).status).toBe(201);
+    expect(await storedKeys()).toHaveLength(2);
   });
 });

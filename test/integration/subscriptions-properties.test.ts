@@ -7,11 +7,10 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionParams, subscriptionQuery, subscriptionRequestSchema } from '../../src/contracts/customer-data-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
 import { invalidPhone, snNotation, validPhone, writeSn } from '../support/arbitraries.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
-import { startTestNode } from '../support/node.js';
+import { actorNode, startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { insertTwinRows } from '../support/source-twin.js';
 import { waitFor } from '../support/wait.js';
@@ -27,8 +26,7 @@ let db: TestDatabase;
 let node: RunningNode;
 
 function customerDataHandled(): number {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'customer-data' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())!.stats.handled;
+  return actorNode(node, 'customer-data')!.stats.handled;
 }
 
 interface Case {

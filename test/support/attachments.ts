@@ -2,9 +2,25 @@
 // random bytes to any size, and the headers of executables that must be refused whatever they are named.
 import { randomBytes } from 'node:crypto';
 
+/** An ftyp box: its size, 'ftyp', the major brand, a minor version and the compatible brands. */
+function ftyp(major: string, compatible: string): Buffer {
+  const b = Buffer.alloc(16 + compatible.length);
+  b.writeUInt32BE(b.length, 0);
+  b.write(`ftyp${major}`, 4, 'latin1');
+  b.write(compatible, 16, 'latin1');
+  return b;
+}
+
 const MAGIC = {
   jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]),
   pdf: Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'),
+  // RIFF, the file's size less 8 (any: file-type reads the tags), 'WEBP', then the lossy bitstream chunk 'VP8 '.
+  webp: Buffer.from('RIFF\x00\x10\x00\x00WEBPVP8 ', 'latin1'),
+  // ISO base media: an ftyp box (size 24) whose major brand tells a still image (heic, mif1) from a sequence.
+  heic: ftyp('heic', 'mif1heic'),
+  mif1: ftyp('mif1', 'mif1heic'),
+  hevc: ftyp('hevc', 'msf1hevc'),
+  msf1: ftyp('msf1', 'msf1hevc'),
   // ELF: 0x7f 'E' 'L' 'F', 64-bit, little endian, version 1 (a Linux executable).
   elf: Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x3e, 0x00]),
 } as const;

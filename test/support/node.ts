@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { startNode, type NodeOptions, type RunningNode } from '../../src/node.js';
 import { inject } from 'vitest';
+import type { TreeNode } from '../../src/contracts/supervision.js';
 import { TEST_JWKS, TEST_SIGNING_JWK } from './tokens.js';
 
 /** The shared s3rver of ops/services.sh, when started: a test node stores there (pass S3_ENDPOINT: undefined for the embedded one). */
@@ -29,4 +30,10 @@ export function testConfig(env: Record<string, string | undefined>): Config {
 
 export function startTestNode(env: Record<string, string | undefined>, options: NodeOptions = {}): Promise<RunningNode> {
   return startNode(testConfig(env), silentLogger(), options);
+}
+
+/** The actor `name` in the node's supervision tree (its state and counters), wherever it sits. */
+export function actorNode(node: RunningNode, name: string): TreeNode | undefined {
+  const find = (n: TreeNode): TreeNode | undefined => (n.name === name ? n : n.children?.map(find).find(Boolean));
+  return find(node.runtime.tree());
 }

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Queryable } from '../../src/adapters/postgres/postgres-messages.js';
-import type { TreeNode } from '../../src/contracts/supervision.js';
 import type { RunningNode } from '../../src/node.js';
+import { actorNode } from './node.js';
 import { servicesEnv } from './services.js';
 import { multipartBody, type Part } from './multipart-body.js';
 
@@ -37,14 +37,17 @@ export function fieldsOf(f: { type: string; comment?: string; linkId?: string; a
   return parts;
 }
 
-/** A client of the shared s3rver of ops/services.sh, for checks on storage itself (never the product's counters). */
-export function storageClient(): S3Client {
-  const env = servicesEnv();
+/**
+ * A client of the shared s3rver of ops/services.sh (or of `target`, a test's own s3rver), for checks on storage itself
+ * (never the product's counters).
+ */
+export function storageClient(target?: { endpoint: string; accessKeyId: string; secretAccessKey: string }): S3Client {
+  const env = target ? undefined : servicesEnv();
   return new S3Client({
-    endpoint: env.TEST_S3_ENDPOINT,
+    endpoint: target?.endpoint ?? env!.TEST_S3_ENDPOINT,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: env.TEST_S3_ACCESS_KEY, secretAccessKey: env.TEST_S3_SECRET_KEY },
+    credentials: target ? { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey } : { accessKeyId: env!.TEST_S3_ACCESS_KEY, secretAccessKey: env!.TEST_S3_SECRET_KEY },
     // FACTS.md: with the default checksum mode s3rver stores a stream as aws-chunked bytes.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -84,6 +87,5 @@ export async function objectExists(s3: S3Client, bucket: string, key: string): P
 
 /** Whether the node's objects actor is running (storage answered its probe): optional parts show ready before that. */
 export function storageRunning(node: RunningNode): boolean {
-  const find = (n: TreeNode): TreeNode | undefined => (n.name === 'objects' ? n : n.children?.map(find).find(Boolean));
-  return find(node.runtime.tree())?.stats.state === 'running';
+  return actorNode(node, 'objects')?.stats.state === 'running';
 }

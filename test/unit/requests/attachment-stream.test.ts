@@ -20,11 +20,18 @@ describe('attachment sniffing', () => {
     ['jpeg', 'image/jpeg'],
     ['png', 'image/png'],
     ['pdf', 'application/pdf'],
+    ['webp', 'image/webp'],
+    ['heic', 'image/heic'],
+    ['mif1', 'image/heif'],
   ] as const)('takes a %s by its content and gives back every byte, the sniffed ones first', async (kind, mime) => {
     const file = sampleFile(kind, 50_000);
     const sniffed = await sniffAttachment(chunked(file), 1_000_000);
     expect(sniffed.contentType).toBe(mime);
     expect((await buffer(sniffed.body)).equals(file)).toBe(true);
+  });
+
+  it.each(['hevc', 'msf1'] as const)('refuses an image sequence (%s: image/heic-sequence, image/heif-sequence) with 415', async (kind) => {
+    await expect(sniffAttachment(chunked(sampleFile(kind, 20_000)), 1_000_000)).rejects.toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 
   it.each(['elf', 'pe'] as const)('refuses an executable (%s) with 415 UNSUPPORTED_MEDIA_TYPE', async (kind) => {

@@ -32,6 +32,7 @@ function world(options: { put?: 'fail'; storage?: 'down'; typeWithdrawnAtInsert?
     queries.push(q.slice(0, 40));
     if (q.startsWith('SELECT needs_meter')) return { rows: [{ needs_meter: false }], rowCount: 1 };
     if (q.startsWith('SELECT 1 FROM agencies')) return { rows: [{}], rowCount: 1 };
+    if (q.startsWith('SELECT 1 FROM users')) return { rows: [{}], rowCount: 1 };
     if (q.startsWith('INSERT INTO attachment_uploads')) {
       uploads.add(values[0] as string);
       return { rows: [], rowCount: 1 };
@@ -52,7 +53,18 @@ function world(options: { put?: 'fail'; storage?: 'down'; typeWithdrawnAtInsert?
     }
     return { rows: [], rowCount: 0 };
   };
-  const handle = { query, transaction: <T>(fn: (c: never) => Promise<T>) => fn({ query } as never) };
+  // A transaction's failure rolls its upload row deletion back, as PostgreSQL does.
+  const transaction = async <T>(fn: (c: never) => Promise<T>): Promise<T> => {
+    const before = new Set(uploads);
+    try {
+      return await fn({ query } as never);
+    } catch (e) {
+      uploads.clear();
+      for (const k of before) uploads.add(k);
+      throw e;
+    }
+  };
+  const handle = { query, transaction };
   const store: ObjectStore = {
     async put(key, body) {
       if (options.put === 'fail') {
@@ -91,7 +103,7 @@ function upload(bytes: Buffer) {
 }
 
 describe('filing with an attachment', () => {
-  it('stores the exact bytes under an unguessable key, commits the upload row first and deletes it with the insert', async () => {
+  it('stores the exact bytes under an unguessable key, commits the upload row first and deletes it before the insert', async () => {
     const w = world();
     const file = sampleFile('jpeg', 50_000);
     const filed = await w.service.file(AUTHOR, FIELDS, upload(file));
@@ -102,7 +114,8 @@ describe('filing with an attachment', () => {
     expect(key).not.toContain(AUTHOR.userId);
     expect(w.uploads.size).toBe(0);
     const order = w.queries.filter((q) => /attachment_uploads|WITH inserted/.test(q)).map((q) => q.split(' ').slice(0, 3).join(' '));
-    expect(order).toEqual(['INSERT INTO attachment_uploads', 'WITH inserted AS', 'DELETE FROM attachment_uploads']);
+    // The upload row's deletion first in the transaction: it waits for a janitor holding the row (request-janitor.ts).
+    expect(order).toEqual(['INSERT INTO attachment_uploads', 'DELETE FROM attachment_uploads', 'WITH inserted AS']);
   });
 
   it('writes nothing when storage is down (503) and reads none of the file', async () => {
