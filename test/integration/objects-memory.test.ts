@@ -1,47 +1,13 @@
 // An upload's memory is bounded by the part size, not by the object's size: a 30 MB stream through 5 MiB parts.
 import { randomUUID } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedStream, sharedS3Settings, startObjectsRuntime, type ObjectsRuntime } from '../support/objects.js';
+import { memorySampler } from '../support/memory-sampler.js';
 import { waitFor } from '../support/wait.js';
 
 const MIB = 1024 * 1024;
 const PART = 5 * MIB;
 const SIZE = 30 * 1000 * 1000;
-
-// V8 counts a Buffer in arrayBuffers until a collection frees it, and collects when *it* likes: 30 MB of dropped
-// chunks can sit there uncollected. What an upload holds is what survives a collection, so the sampler collects first.
-setFlagsFromString('--expose-gc');
-// V8 frees a dead Buffer's memory (and lowers arrayBuffers) on a background thread after the collection; on a busy
-// machine that lags behind, and dead parts still count. Sweeping in the collection itself makes a sample exact.
-setFlagsFromString('--no-concurrent-array-buffer-sweeping');
-const gc = runInNewContext('gc') as () => void;
-
-/**
- * Samples the process's memory until stopped (a full collection, then process.memoryUsage()); keeps the peak of each
- * figure above the baseline taken at start. Between two samples at most `everyMs` of garbage piles up (well under a
- * part at loopback speed).
- */
-function sampler(everyMs = 10) {
-  gc();
-  const base = process.memoryUsage();
-  const peak = { rss: 0, arrayBuffers: 0 };
-  const take = () => {
-    gc();
-    const m = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, m.rss - base.rss);
-    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers - base.arrayBuffers);
-  };
-  const timer = setInterval(take, everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return peak;
-    },
-  };
-}
 
 describe('objects put memory', () => {
   let objects: ObjectsRuntime;
@@ -61,7 +27,7 @@ describe('objects put memory', () => {
 
     const key = `test/big-${randomUUID()}`;
     const source = generatedStream(SIZE);
-    const sampling = sampler();
+    const sampling = memorySampler();
     const put = await store.put(key, source.stream, { contentType: 'application/octet-stream' });
     const peak = sampling.stop();
     expect(put).toEqual({ bytes: SIZE });
