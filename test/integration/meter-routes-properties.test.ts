@@ -14,6 +14,7 @@ import { linkMeterBody, meterLinkListSchema, meterLinkParams, meterLinkSchema, m
 import type { RunningNode } from '../../src/node.js';
 import { insertCustomer, insertLink, insertMeters, insertStaff, postpaidRow, prepaidRow, type LinkRow, type TestUser } from '../support/meter-links.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
+import { admitted, tokenOf as callerToken, whoCalls, type Who } from '../support/route-callers.js';
 import { actorNode, startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -40,21 +41,8 @@ function metersHandled(): number {
   return actorNode(node, 'meters')!.stats.handled;
 }
 
-type Who = { readonly role: UserRole; readonly i: number } | { readonly role: 'none' } | { readonly role: 'garbage'; readonly token: string };
-const ROLES: readonly UserRole[] = ['customer', 'agent', 'admin'];
-
-function who(allowed: readonly UserRole[]): fc.Arbitrary<Who> {
-  const others = ROLES.filter((r) => !allowed.includes(r));
-  return fc.oneof(
-    { weight: 10, arbitrary: fc.record({ role: fc.constantFrom(...allowed), i: fc.nat(CUSTOMERS - 1) }) },
-    ...(others.length ? [{ weight: 1, arbitrary: fc.record({ role: fc.constantFrom(...others), i: fc.nat(CUSTOMERS - 1) }) }] : []),
-    { weight: 1, arbitrary: fc.constant({ role: 'none' as const }) },
-    { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9._-]{0,60}$/).map((token) => ({ role: 'garbage' as const, token })) },
-  );
-}
-const tokenOf = (w: Who): string | undefined =>
-  w.role === 'none' ? undefined : w.role === 'garbage' ? w.token : pools[w.role][w.i % pools[w.role].length]!.token;
-const admitted = (w: Who, allowed: readonly UserRole[]) => w.role !== 'none' && w.role !== 'garbage' && allowed.includes(w.role);
+const who = (allowed: readonly UserRole[]): fc.Arbitrary<Who> => whoCalls(allowed, CUSTOMERS);
+const tokenOf = (w: Who): string | undefined => callerToken(pools, w);
 
 const digits = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9]{${min},${max}}$`));
 const linkId: fc.Arbitrary<string> = fc.oneof(

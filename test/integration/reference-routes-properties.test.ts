@@ -33,6 +33,7 @@ import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import type { RunningNode } from '../../src/node.js';
 import { insertCustomer, insertStaff, type TestUser } from '../support/meter-links.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
+import { admitted, ROLES, tokenOf as callerToken, whoCalls, type Who } from '../support/route-callers.js';
 import { actorNode, startTestNode } from '../support/node.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
@@ -56,22 +57,10 @@ function referenceHandled(): number {
   return actorNode(node, 'reference')!.stats.handled;
 }
 
-type Who = { readonly role: UserRole; readonly i: number } | { readonly role: 'none' } | { readonly role: 'garbage'; readonly token: string };
-const ROLES: readonly UserRole[] = ['customer', 'agent', 'admin'];
 const READERS: readonly UserRole[] = ROLES;
 const ADMIN: readonly UserRole[] = ['admin'];
-
-function who(allowed: readonly UserRole[]): fc.Arbitrary<Who> {
-  const others = ROLES.filter((r) => !allowed.includes(r));
-  return fc.oneof(
-    { weight: 12, arbitrary: fc.record({ role: fc.constantFrom(...allowed), i: fc.nat(9) }) },
-    ...(others.length ? [{ weight: 2, arbitrary: fc.record({ role: fc.constantFrom(...others), i: fc.nat(9) }) }] : []),
-    { weight: 1, arbitrary: fc.constant({ role: 'none' as const }) },
-    { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9._-]{0,60}$/).map((token) => ({ role: 'garbage' as const, token })) },
-  );
-}
-const tokenOf = (w: Who): string | undefined => (w.role === 'none' ? undefined : w.role === 'garbage' ? w.token : pools[w.role][w.i % pools[w.role].length]!.token);
-const admitted = (w: Who, allowed: readonly UserRole[]) => w.role !== 'none' && w.role !== 'garbage' && allowed.includes(w.role);
+const who = (allowed: readonly UserRole[]): fc.Arbitrary<Who> => whoCalls(allowed, 10, { allowed: 12, others: 2 });
+const tokenOf = (w: Who): string | undefined => callerToken(pools, w);
 
 /** Text no schema expects: control characters, NUL, quotes, SQL, very long, graphemes. */
 const junk: fc.Arbitrary<string> = fc.oneof(

@@ -27,6 +27,7 @@ import { multipartBody, type Part } from '../support/multipart-body.js';
 import { actorNode, startTestNode } from '../support/node.js';
 import { insertAgencies, storageRunning } from '../support/requests.js';
 import { checkRates, checkRouteAnswer, newTally } from '../support/route-properties.js';
+import { admitted, tokenOf as callerToken, whoCalls, type Who } from '../support/route-callers.js';
 import { createTestDatabase, type TestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
@@ -48,19 +49,8 @@ function requestsHandled(): number {
   return actorNode(node, 'requests')!.stats.handled;
 }
 
-type Who = { readonly role: UserRole; readonly i: number } | { readonly role: 'none' } | { readonly role: 'garbage'; readonly token: string };
-const ROLES: readonly UserRole[] = ['customer', 'agent', 'admin'];
-function who(allowed: readonly UserRole[]): fc.Arbitrary<Who> {
-  const others = ROLES.filter((r) => !allowed.includes(r));
-  return fc.oneof(
-    { weight: 10, arbitrary: fc.record({ role: fc.constantFrom(...allowed), i: fc.nat(CUSTOMERS - 1) }) },
-    ...(others.length ? [{ weight: 1, arbitrary: fc.record({ role: fc.constantFrom(...others), i: fc.nat(CUSTOMERS - 1) }) }] : []),
-    { weight: 1, arbitrary: fc.constant({ role: 'none' as const }) },
-    { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9._-]{0,60}$/).map((token) => ({ role: 'garbage' as const, token })) },
-  );
-}
-const tokenOf = (w: Who): string | undefined => (w.role === 'none' ? undefined : w.role === 'garbage' ? w.token : pools[w.role][w.i % pools[w.role].length]!.token);
-const admitted = (w: Who, allowed: readonly UserRole[]) => w.role !== 'none' && w.role !== 'garbage' && allowed.includes(w.role);
+const who = (allowed: readonly UserRole[]): fc.Arbitrary<Who> => whoCalls(allowed, CUSTOMERS);
+const tokenOf = (w: Who): string | undefined => callerToken(pools, w);
 
 const anyText = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 30 }), fc.constantFrom('', ' ', '\u0000', "'; DROP TABLE requests; --"));
 const requestId = fc.oneof(
