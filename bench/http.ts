@@ -234,9 +234,9 @@ function childOf(dir: string, role: 'node' | 'bare'): Child {
   const env: NodeJS.ProcessEnv = {};
   for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'NODE_OPTIONS', 'DATABASE_URL', 'REDIS_URL']) if (process.env[k] !== undefined) env[k] = process.env[k];
   Object.assign(env, { APP_ENV: 'development', HOST: '127.0.0.1', PORT: '0', OPS_PORT: '0', EMBEDDED_DATA_DIR: path.join(dir, 'pglite'), LOG_LEVEL: 'silent' });
-  // --cpu-prof=DIR: a V8 CPU profile of the node process (main thread), written to DIR when it exits.
+  // --cpu-prof=DIR: a V8 CPU profile of each child process (the node's and the bare route's), written to DIR when it exits.
   const execArgv = [...process.execArgv, ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [])];
-  const child = fork(fileURLToPath(import.meta.url), [`--${role}`], { env, execArgv: role === 'node' ? execArgv : process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), [`--${role}`], { env, execArgv: execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let microWaiter: ((m: Micro[]) => void) | undefined;
   let cpuWaiter: ((us: number) => void) | undefined;
   const ready = new Promise<Ready>((resolve, reject) => {

@@ -1,7 +1,6 @@
 // The HTTP bridge: Koa middleware around one router whose routes each send one query into the actor system.
 import { Router } from '@koa/router';
 import Koa from 'koa';
-import compress from 'koa-compress';
 import type { Config } from '../src/config.js';
 import type { Gateway } from '../src/contracts/gateway.js';
 import type { Logger } from '../src/logger.js';
@@ -10,6 +9,7 @@ import { sourceReadDeadlineMs, withDefaultDeadline } from './deadlines.js';
 import type { HttpState } from './http-state.js';
 import { createJsonBodyReader } from './json-body.js';
 import { accessLog } from './middleware/access-log.js';
+import { compression } from './middleware/compression.js';
 import { corsAllowlist } from './middleware/cors-allowlist.js';
 import { etag } from './middleware/etag.js';
 import { problemResponse } from './middleware/problem-response.js';
@@ -67,11 +67,11 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
   app.on('error', (err: unknown) => log.error({ err }, 'http server error'));
   app
     .use(requestId(log))
-    .use(accessLog())
+    .use(accessLog(log))
     .use(securityHeaders())
     .use(corsAllowlist(config.http.corsOrigins))
     .use(problemResponse())
-    .use(compress({ threshold: 1024 }))
+    .use(compression({ threshold: 1024 }))
     .use(etag())
     .use(router.routes());
   if (deps.surface === 'api') {

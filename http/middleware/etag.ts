@@ -1,5 +1,5 @@
 // Weak ETags on successful GET responses, answering 304 when the client already holds them (mobile data costs money).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Stream } from 'node:stream';
 import type { HttpMiddleware } from '../http-state.js';
 
@@ -15,7 +15,7 @@ export function etag(): HttpMiddleware {
       bytes = JSON.stringify(body);
       ctx.body = bytes;
     } else return;
-    const tag = `W/"${createHash('sha1').update(bytes).digest('base64url')}"`;
+    const tag = `W/"${hash('sha1', bytes, 'base64url')}"`;
     ctx.set('ETag', tag);
     if (matchesIfNoneMatch(ctx.get('If-None-Match'), tag)) ctx.status = 304;
   };

@@ -7,7 +7,7 @@ import { toProblem, type Problem } from '../problem.js';
 export function problemResponse(): HttpMiddleware {
   return async (ctx, next) => {
     // Headers set before this point (request id, CORS, security) belong on the error response too.
-    const outerHeaders = { ...ctx.response.headers };
+    const outerHeaders = ctx.res.getHeaders(); // a copy already
     try {
       await next();
     } catch (error) {

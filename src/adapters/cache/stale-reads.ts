@@ -1,6 +1,6 @@
 // Reads of slow or failing sources through the cache: fresh for a TTL, kept longer to answer while the source is
 // down (marked stale, with its age), and one load per key at a time in this process (no stampede on an expiry).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Cache } from './cache.js';
 
@@ -27,7 +27,7 @@ interface Entry<T> {
 
 /** A namespaced, versioned key: bump `version` when a query's result shape changes, and old entries are never read. */
 export function sourceKey(source: string, query: string, version: number, params: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(params ?? null)).digest('base64url').slice(0, 22);
+  const digest = hash('sha256', JSON.stringify(params ?? null), 'base64url').slice(0, 22);
   return `src:${source}:${query}:v${version}:${digest}`;
 }
 

@@ -37,4 +37,15 @@ describe('conditional and compressed responses', () => {
     expect((await rawHeaders(`${harness.url}/openapi.json`, { 'Accept-Encoding': 'gzip' }))['content-encoding']).toBe('gzip');
     expect((await rawHeaders(`${harness.url}/health/live`, { 'Accept-Encoding': 'gzip' }))['content-encoding']).toBeUndefined();
   });
+
+  it('answers a client that names no encoding in identity, still varying on Accept-Encoding for caches', async () => {
+    harness = await startHttp();
+    const plain = await rawHeaders(`${harness.url}/openapi.json`, {});
+    expect(plain['content-encoding']).toBeUndefined();
+    expect(String(plain['vary'])).toMatch(/Accept-Encoding/);
+    const gzip = await rawHeaders(`${harness.url}/openapi.json`, { 'Accept-Encoding': 'gzip' });
+    expect(String(gzip['vary'])).toMatch(/Accept-Encoding/);
+    // The same body either way: the ETag is computed before compression.
+    expect(gzip['etag']).toBe(plain['etag']);
+  });
 });

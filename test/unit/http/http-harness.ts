@@ -8,7 +8,7 @@ import type { Surface } from '../../../http/routes/route-catalogue.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import type { Gateway } from '../../../src/contracts/gateway.js';
 import { ActorNotFoundError } from '../../../src/errors/actor-errors.js';
-import { createLogger } from '../../../src/logger.js';
+import { createLogger, type Logger } from '../../../src/logger.js';
 import { testTokenVerifier } from '../../support/tokens.js';
 
 export interface LogLine {
@@ -56,6 +56,8 @@ export interface Harness {
   readonly url: string;
   readonly config: Config;
   readonly logs: LogLine[];
+  /** The process logger the app was given (a test may change its level while the app runs). */
+  readonly log: Logger;
   fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export async function startHttp(options: HarnessOptions = {}): Promise<Harness> 
     url,
     config,
     logs,
+    log,
     fetch: (path, init) => fetch(`${url}${path}`, init),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -36,4 +36,14 @@ describe('request id', () => {
     expect(lines[0]).toMatchObject({ reqId: id, method: 'GET', path: '/v1/nothing-here', status: 404, ms: expect.any(Number) });
     expect(JSON.stringify(harness.logs)).not.toMatch(/1234|secret/);
   });
+
+  it('writes no access line while the level is above info, and writes again when it comes back down', async () => {
+    harness = await startHttp();
+    harness.log.level = 'warn';
+    await harness.fetch('/v1/nothing-here');
+    expect(harness.logs.filter((l) => l.msg === 'request')).toHaveLength(0);
+    harness.log.level = 'info';
+    await harness.fetch('/v1/nothing-here');
+    expect(harness.logs.filter((l) => l.msg === 'request')).toHaveLength(1);
+  });
 });
