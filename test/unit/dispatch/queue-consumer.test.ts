@@ -285,7 +285,9 @@ describe('consumers supervisor', () => {
     for (const q of ['urgent', 'high_priority', 'normal', 'low_priority'] as const) await broker.publish(q, Buffer.from('m'), { messageId: q });
     await until('each consumed', () => got.length === 4);
     expect(got.sort()).toEqual(['high_priority:m', 'low_priority:m', 'normal:m', 'urgent:m']);
-    expect(t.runtime.readiness('worker')).toMatchObject({ ready: true });
+    // A consumer is ready once its actor has handled its own 'attached' message, which may come after the broker
+    // already counts the subscription (and delivers through it): readiness is awaited, not sampled.
+    await until('worker ready', () => t.runtime.readiness('worker').ready);
     await t.runtime.stop();
   });
 });
