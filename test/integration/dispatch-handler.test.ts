@@ -449,8 +449,11 @@ describe('dispatch handler', () => {
     const { id } = await fannedOut(2, s);
     const batch = s.broker.published[0]!;
     // A pool of one connection, held by someone else: each query waits 100 ms for it, then times out.
-    const saturated = new pg.Pool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 100 });
+    // The holder's own connect gets a generous timeout (a loaded machine may take more than 100 ms to open one);
+    // pg-pool reads the option on each connect, so the short wait applies to the handler's queries only.
+    const saturated = new pg.Pool({ connectionString: db.url, max: 1, connectionTimeoutMillis: 10_000 });
     const holder = await saturated.connect();
+    saturated.options.connectionTimeoutMillis = 100;
     const outages: string[] = [];
     try {
       const busy = createDispatchHandler({
