@@ -8,6 +8,9 @@ install_missing_packages() {
   [[ -x /usr/sbin/slapd ]] || missing+=(slapd)
   [[ -x /usr/bin/ldapsearch ]] || missing+=(ldap-utils)
   [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
+  # Not services: the tools npm test checks the deployment files with (ops/deploy).
+  [[ -x /usr/bin/promtool ]] || missing+=(prometheus)
+  [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
   ((${#missing[@]} == 0)) && return 0
   ((EUID == 0)) || die "missing packages: ${missing[*]}; run as root so this script can apt-get install them"
 

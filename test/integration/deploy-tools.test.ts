@@ -1,0 +1,117 @@
+// The deployment files (ops/deploy) checked by the tools production uses: promtool on the Prometheus config and the
+// alert rules (with the rules' own unit tests), amtool on the Alertmanager routing, systemd-analyze on the units.
+// ops/services/install.sh installs promtool and amtool (Debian's prometheus, prometheus-alertmanager).
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { EXPORTED_FAMILIES, metricNamesIn } from '../support/deploy/metric-contract.js';
+
+const run = promisify(execFile);
+const DEPLOY = join(import.meta.dirname, '../../ops/deploy');
+const scratch = mkdtempSync(join(tmpdir(), 'samaconso-deploy-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs a tool to completion; its exit status and both outputs, so a failure's message is in the assertion. */
+async function tool(file: string, args: string[], cwd = DEPLOY): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(file, args, { cwd, timeout: 60_000 });
+    return { code: 0, out: `${stdout}${stderr}` };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string };
+    if (e.code === 'ENOENT') throw new Error(`${file} is not installed: ops/services.sh start installs it (Debian packages)`);
+    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+type Rule = { alert: string; expr: string; annotations: { runbook: string } };
+const rules = (): Rule[] =>
+  (parse(readFileSync(join(DEPLOY, 'prometheus/alerts.yml'), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+
+describe('Prometheus', () => {
+  it('promtool accepts the scrape config and the alert rules', async () => {
+    expect(await tool('promtool', ['check', 'config', 'prometheus/prometheus.yml'])).toMatchObject({ code: 0 });
+    const checked = await tool('promtool', ['check', 'rules', 'prometheus/alerts.yml']);
+    expect(checked, checked.out).toMatchObject({ code: 0 });
+    expect(checked.out).toContain(`SUCCESS: ${rules().length} rules found`);
+  });
+
+  it("the alert rules pass their own unit tests (promtool test rules: each alert fires on its condition, and only then)", async () => {
+    const tested = await tool('promtool', ['test', 'rules', 'prometheus/alerts.test.yml']);
+    expect(tested, tested.out).toMatchObject({ code: 0 });
+    const tests = readFileSync(join(DEPLOY, 'prometheus/alerts.test.yml'), 'utf8');
+    for (const r of rules()) expect(tests, `no promtool test for ${r.alert}`).toContain(`alertname: ${r.alert}`);
+  });
+
+  it('promtool test rules fails when an alert no longer fires on its condition (the unit tests can fail)', async () => {
+    const dir = mkdtempSync(join(scratch, 'broken-'));
+    cpSync(join(DEPLOY, 'prometheus'), dir, { recursive: true });
+    const alerts = readFileSync(join(dir, 'alerts.yml'), 'utf8').replace('max by (source) (samaconso_source_circuit_state) == 2', 'max by (source) (samaconso_source_circuit_state) == 3');
+    writeFileSync(join(dir, 'alerts.yml'), alerts);
+    const tested = await tool('promtool', ['test', 'rules', 'alerts.test.yml'], dir);
+    expect(tested.code).not.toBe(0);
+    expect(tested.out).toContain('SourceCircuitOpen');
+  });
+
+  it('every alert uses only metric families the processes export, and names its runbook entry', () => {
+    const runbook = readFileSync(join(DEPLOY, '../RUNBOOK.md'), 'utf8');
+    const covered = new Set<string>();
+    for (const r of rules()) {
+      const names = metricNamesIn(r.expr);
+      expect(names.length, `${r.alert} reads no metric`).toBeGreaterThan(0);
+      for (const n of names) {
+        expect(EXPORTED_FAMILIES as readonly string[], `${r.alert} reads ${n}`).toContain(n);
+        covered.add(n);
+      }
+      expect(r.annotations.runbook).toBe(`ops/RUNBOOK.md#${r.alert.toLowerCase()}`);
+      expect(runbook, `RUNBOOK.md has no section for ${r.alert}`).toMatch(new RegExp(`^## ${r.alert}$`, 'm'));
+    }
+    expect(covered.size).toBeGreaterThanOrEqual(8);
+  });
+});
+
+describe('Alertmanager', () => {
+  it('amtool accepts the routing', async () => {
+    const checked = await tool('amtool', ['check-config', 'alertmanager/alertmanager.yml']);
+    expect(checked, checked.out).toMatchObject({ code: 0 });
+  });
+
+  it('critical alerts page the on-call engineer and reach the ops channel; warnings reach the channel only', async () => {
+    const route = async (...labels: string[]) =>
+      (await tool('amtool', ['config', 'routes', 'test', '--config.file=alertmanager/alertmanager.yml', ...labels])).out.split('\n').find((l) => !l.startsWith('Warning'))!.trim();
+    expect(await route('severity=critical', 'alertname=QueueWithoutConsumer')).toBe('on-call,ops-channel');
+    expect(await route('severity=warning', 'alertname=RestartStorm')).toBe('ops-channel');
+  });
+});
+
+describe('systemd units', () => {
+  const units = readdirSync(join(DEPLOY, 'systemd')).filter((f) => f.endsWith('.service'));
+
+  it('systemd-analyze verify accepts every unit, templates instantiated as deployed (no warning either)', async () => {
+    const dir = mkdtempSync(join(scratch, 'units-'));
+    cpSync(join(DEPLOY, 'systemd'), dir, { recursive: true });
+    const instances = units.map((u) => (u.endsWith('@.service') ? u.replace('@.service', '@blue.service') : u));
+    const verified = await tool('systemd-analyze', ['verify', '--man=no', ...instances.map((u) => `./${u}`)], dir);
+    expect(verified, verified.out).toEqual({ code: 0, out: '' });
+  });
+
+  it('systemd-analyze verify rejects a unit that names a missing program (the check is real)', async () => {
+    const dir = mkdtempSync(join(scratch, 'bad-unit-'));
+    writeFileSync(join(dir, 'broken.service'), readFileSync(join(DEPLOY, 'systemd/samaconso-worker.service'), 'utf8').replace('/usr/bin/node ', '/usr/bin/no-such-node '));
+    const verified = await tool('systemd-analyze', ['verify', '--man=no', './broken.service'], dir);
+    expect(verified.code).not.toBe(0);
+    expect(verified.out).toContain('no-such-node');
+  });
+
+  it('every long-running unit runs as the dedicated user, hardened', () => {
+    for (const u of units) {
+      const text = readFileSync(join(DEPLOY, 'systemd', u), 'utf8');
+      for (const line of ['User=samaconso', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
+        expect(text, `${u} lacks ${line}`).toMatch(new RegExp(`^${line}`, 'm'));
+      }
+    }
+  });
+});
