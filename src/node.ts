@@ -7,6 +7,8 @@ import { createTokenVerifier, refusingEndedSessions, TOKEN_CLOCK_TOLERANCE_S } f
 import { rememberingVerifiedTokens } from '../http/verified-tokens.js';
 import type { RouteDefinition } from '../http/route.js';
 import { rootSpec } from '../supervisors/tree/root.js';
+import { runsDispatch } from '../supervisors/tree/dispatch.js';
+import type { OnOperation } from './dispatch/queue-pause-service.js';
 import { Runtime } from '../supervisors/runtime.js';
 import type { PinHasher } from './accounts/pin-hasher.js';
 import { resolveTokenKeys, type TokenKeys } from './accounts/token-keys.js';
@@ -36,6 +38,12 @@ async function dispatchSnapshot(runtime: Runtime): Promise<DispatchSnapshot> {
   return { pool, consumers: consumers.filter((c): c is ConsumerStats => c !== undefined) };
 }
 
+/** Makes this process's consumers follow queue_pauses (each re-reads its queue's pause); none run here: nothing to do. */
+async function applyLocalQueuePauses(runtime: Runtime, config: Config): Promise<void> {
+  if (!runsDispatch(config)) return;
+  await Promise.all(PRIORITY_QUEUES.map((q) => runtime.ask(runtime.ref<ConsumerMessage>(consumerName(q)), 'apply-pauses', {}, 5_000)));
+}
+
 export interface RunningNode {
   readonly runtime: Runtime;
   /** http://host:port of the API listener, when this role serves the API. */
@@ -58,6 +66,13 @@ export interface NodeOptions {
   readonly hasher?: PinHasher;
   /** Extra routes on the API surface (tests). */
   readonly extraRoutes?: readonly RouteDefinition[];
+  /** Records admin operations (queue pauses); the operations audit plugs in here. @defaultValue does nothing */
+  readonly onOperation?: OnOperation;
+  /**
+   * After an admin paused or resumed a queue: makes the consumers follow the table. @defaultValue this process's own
+   * consumers (when it runs them); the cluster control plane supplies "on every node".
+   */
+  readonly applyQueuePauses?: () => Promise<unknown>;
 }
 
 export async function startNode(config: Config, log: Logger, options: NodeOptions = {}): Promise<RunningNode> {
@@ -90,9 +105,12 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const identity = newNodeIdentity(config.nodeId, config.role);
   // Abuse of the public sign-in routes (SMS budgets, failed logins), reported by the accounts service to /metrics.
   const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
+  // Queue pauses: the one seam where a pause stored by the admin routes reaches the consumers (here: this process's).
+  const applyQueuePauses = options.applyQueuePauses ?? (() => applyLocalQueuePauses(runtime, config));
+  const onOperation = options.onOperation;
   try {
     await runtime.start(
-      rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, ...(links ? { links } : {}), authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
+      rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, ...(links ? { links } : {}), authWatch, identity, applyQueuePauses, ...(onOperation ? { onOperation } : {}), ...(options.hasher ? { hasher: options.hasher } : {}) }),
     );
   } catch (e) {
     await liveBus.close();

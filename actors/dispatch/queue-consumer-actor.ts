@@ -8,6 +8,7 @@ import type { Broker, BrokerEvent, ConsumerEnd, ConsumerHandle, Delivery, Handle
 import type { BrokerQueue } from '../../src/adapters/broker/topology.js';
 import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import type { ConsumerMessage, ConsumerStats } from '../../src/dispatch/consumer-messages.js';
+import type { Reply } from '../../src/contracts/reply.js';
 import { errorMessage, toError } from '../../src/errors/app-error.js';
 
 export interface QueueConsumerOptions {
@@ -22,15 +23,28 @@ export interface QueueConsumerOptions {
   readonly askTimeoutMs?: number;
   /** Wait before asking again when the broker actor did not hand out a usable Broker. @defaultValue 1_000 */
   readonly retryMs?: number;
+  /**
+   * The stored pause of this queue (table queue_pauses): its reason, or undefined when it is not paused. Read before
+   * each subscription (a paused queue is subscribed paused: no basic.consume) and on `apply-pauses`. A read that
+   * fails delays the subscription (retried like a missing broker). Without it only `pause`/`resume` messages count.
+   */
+  readonly pauseOf?: (queue: BrokerQueue) => Promise<string | undefined>;
 }
 
 type Internal =
   | { type: 'attach'; gen: number }
-  | { type: 'attached'; gen: number; broker: Broker; handle: ConsumerHandle }
+  | { type: 'attached'; gen: number; broker: Broker; handle: ConsumerHandle; stored: StoredPause | undefined }
+  | { type: 'pause-read'; epoch: number; reason: string | undefined; replyTo: Reply<void> | undefined }
   | { type: 'attach-failed'; gen: number; error: unknown }
   | { type: 'broker-event'; gen: number; event: BrokerEvent }
   | { type: 'ended'; gen: number; end: ConsumerEnd };
 type Msg = ConsumerMessage | Internal;
+
+/** The stored pause as read before a subscription, with the pause epoch it was read in. */
+interface StoredPause {
+  readonly epoch: number;
+  readonly reason: string | undefined;
+}
 
 interface Counters {
   deliveries: number;
@@ -50,6 +64,8 @@ interface State {
   handle: ConsumerHandle | undefined;
   off: (() => void) | undefined;
   pausedReason: string | undefined;
+  /** Bumped by every pause, resume and stored-pause read: a read overtaken by a newer one is not applied. */
+  pauseEpoch: number;
   /** The last `down` reason while the broker is away. */
   downReason: string | undefined;
   readonly counters: Counters;
@@ -96,15 +112,19 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
   function attach(s: State, ctx: ActorContext<Msg>): void {
     const gen = ++s.gen;
     const run = handler(s.counters, ctx);
+    const epoch = s.pauseEpoch;
     void (async () => {
+      const stored: StoredPause | undefined = options.pauseOf ? { epoch, reason: await options.pauseOf(queue) } : undefined;
       const broker = await ctx.ask(ctx.ref<BrokerMessage>(brokerName), 'lend', {}, askTimeoutMs);
-      const handle = await broker.consume(queue, { prefetch }, run);
+      // A queue paused before its consumer (re)starts is subscribed paused: nothing is delivered before the pause.
+      const paused = (stored && stored.epoch === s.pauseEpoch ? stored.reason : s.pausedReason) !== undefined;
+      const handle = await broker.consume(queue, { prefetch, paused }, run);
       if (ctx.signal.aborted) {
         // Stopped meanwhile: the 'attached' message would be dropped, so the subscription is ended here.
         await handle.cancel();
         return;
       }
-      ctx.self.tell({ type: 'attached', gen, broker, handle });
+      ctx.self.tell({ type: 'attached', gen, broker, handle, stored });
     })().catch((error: unknown) => {
       if (!ctx.signal.aborted) ctx.self.tell({ type: 'attach-failed', gen, error });
     });
@@ -128,6 +148,27 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
     return { queue, prefetch, attached: s.handle !== undefined, pausedReason: s.pausedReason, ...s.counters };
   }
 
+  function pause(s: State, ctx: ActorContext<Msg>, reason: string, replyTo: Reply<void> | undefined): void {
+    const was = s.pausedReason;
+    s.pausedReason = reason;
+    if (was === undefined) ctx.log.info({ queue, reason }, `pausing ${queue}`);
+    if (s.handle) settle(s.handle.pause(), replyTo);
+    else replyTo?.ok(undefined);
+    report(s, ctx);
+  }
+
+  function resume(s: State, ctx: ActorContext<Msg>, reason: string | undefined, replyTo: Reply<void> | undefined): void {
+    if (s.pausedReason === undefined) {
+      replyTo?.ok(undefined);
+      return;
+    }
+    s.pausedReason = undefined;
+    ctx.log.info({ queue, reason }, `resuming ${queue}`);
+    if (s.handle) settle(s.handle.resume(), replyTo);
+    else replyTo?.ok(undefined);
+    report(s, ctx);
+  }
+
   function settle(p: Promise<void>, reply: { ok(v: void): void; fail(e: Error): void } | undefined): void {
     p.then(
       () => reply?.ok(undefined),
@@ -143,6 +184,7 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
         handle: undefined,
         off: undefined,
         pausedReason: undefined,
+        pauseEpoch: 0,
         downReason: undefined,
         counters: { deliveries: 0, acks: 0, nacks: 0, rejects: 0, failures: 0, inFlight: 0, maxInFlight: 0, resubscribes: 0 },
       };
@@ -161,7 +203,8 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
             void msg.handle.cancel();
             return s;
           }
-          const { broker, handle, gen } = msg;
+          const { broker, handle, gen, stored } = msg;
+          if (stored && stored.epoch === s.pauseEpoch) s.pausedReason = stored.reason;
           s.broker = broker;
           s.handle = handle;
           s.downReason = undefined;
@@ -170,7 +213,9 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
           void handle.ended.then((end) => {
             if (!ctx.signal.aborted) ctx.self.tell({ type: 'ended', gen, end });
           });
-          if (s.pausedReason !== undefined) settle(handle.pause(), undefined);
+          if (s.pausedReason !== undefined && !handle.paused) settle(handle.pause(), undefined);
+          else if (s.pausedReason === undefined && handle.paused) settle(handle.resume(), undefined);
+          if (s.pausedReason !== undefined) ctx.log.info({ queue, reason: s.pausedReason }, `${queue} is paused: subscribed, not consuming`);
           ctx.log.info({ queue, prefetch }, `consuming ${queue}`);
           report(s, ctx);
           return s;
@@ -197,26 +242,33 @@ export function queueConsumerActor(options: QueueConsumerOptions): () => ActorBe
           attach(s, ctx);
           return s;
         }
-        case 'pause': {
-          s.pausedReason = msg.reason;
-          ctx.log.info({ queue, reason: msg.reason }, `pausing ${queue}`);
-          if (s.handle) settle(s.handle.pause(), msg.replyTo);
-          else msg.replyTo?.ok(undefined);
-          report(s, ctx);
+        case 'pause':
+          s.pauseEpoch++;
+          pause(s, ctx, msg.reason, msg.replyTo);
           return s;
-        }
-        case 'resume': {
-          if (s.pausedReason === undefined) {
+        case 'resume':
+          s.pauseEpoch++;
+          resume(s, ctx, msg.reason, msg.replyTo);
+          return s;
+        case 'apply-pauses': {
+          if (!options.pauseOf) {
             msg.replyTo?.ok(undefined);
             return s;
           }
-          s.pausedReason = undefined;
-          ctx.log.info({ queue, reason: msg.reason }, `resuming ${queue}`);
-          if (s.handle) settle(s.handle.resume(), msg.replyTo);
-          else msg.replyTo?.ok(undefined);
-          report(s, ctx);
+          const epoch = ++s.pauseEpoch;
+          const replyTo = msg.replyTo;
+          options.pauseOf(queue).then(
+            (reason) => ctx.self.tell({ type: 'pause-read', epoch, reason, replyTo }),
+            (error: unknown) => replyTo?.fail(toError(error)),
+          );
           return s;
         }
+        case 'pause-read':
+          // A newer pause, resume or read came meanwhile: that one decides.
+          if (msg.epoch !== s.pauseEpoch) msg.replyTo?.ok(undefined);
+          else if (msg.reason !== undefined) pause(s, ctx, msg.reason, msg.replyTo);
+          else resume(s, ctx, 'resumed in queue_pauses', msg.replyTo);
+          return s;
         case 'stats':
           msg.replyTo.ok(stats(s));
           return s;

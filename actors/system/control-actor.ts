@@ -9,7 +9,7 @@ export interface ControlOptions {
   readonly queueConsumers?: () => Promise<QueueConsumersReport>;
 }
 
-const UNKNOWN_QUEUES: QueueConsumersReport = { state: 'unknown', queues: [], flagged: [] };
+const UNKNOWN_QUEUES: QueueConsumersReport = { state: 'unknown', queues: [], flagged: [], paused: [] };
 
 export function controlActor(registry: () => SupervisionRegistry, role: string, rootName: string, options: ControlOptions = {}): () => ActorBehaviour<null, ControlMessage> {
   return () => ({

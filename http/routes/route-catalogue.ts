@@ -17,6 +17,7 @@ import { referenceRoutes } from './reference-routes.js';
 import { requestRoutes, type RequestRoutesConfig } from './requests-routes.js';
 import { subscriptionRoutes } from './subscriptions-routes.js';
 import { supervisorRoutes } from './supervisors-routes.js';
+import { queuePauseRoutes } from './queue-pauses-routes.js';
 
 export const SURFACES = ['api', 'ops'] as const;
 export type Surface = (typeof SURFACES)[number];
@@ -33,7 +34,7 @@ export interface RouteDeps {
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...queuePauseRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

@@ -40,8 +40,9 @@ export const ReadinessReportSchema = z
     queues: z
       .object({
         state: z.enum(['known', 'unknown']),
-        queues: z.array(z.object({ queue: z.string(), consumers: z.number().int(), flagged: z.boolean() })),
+        queues: z.array(z.object({ queue: z.string(), consumers: z.number().int(), flagged: z.boolean(), paused: z.boolean() })),
         flagged: z.array(z.string()),
+        paused: z.array(z.string()).meta({ description: 'Queues paused by an admin: no consumer on purpose, not flagged.' }),
       })
       .optional()
       .meta({ description: 'API instances: consumers of each priority queue across the cluster; a queue with none is flagged (an alert, not unreadiness).' }),

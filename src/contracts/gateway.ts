@@ -8,6 +8,7 @@ import type { LiveHubMessage } from './live-messages.js';
 import type { MetersMessage } from './meters-messages.js';
 import type { MeterDataMessage } from './meter-data-messages.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
+import type { QueuePausesMessage } from './queue-pauses-messages.js';
 import type { ReferenceMessage } from './reference-messages.js';
 import type { RequestsMessage } from './requests-messages.js';
 import type { PayloadOf, ReplyOf } from './reply.js';
@@ -24,6 +25,7 @@ export interface ActorContracts {
   'meter-data': MeterDataMessage;
   'notification-jobs': NotificationJobsMessage;
   'outbox-relay': OutboxRelayMessage;
+  'queue-pauses': QueuePausesMessage;
   reference: ReferenceMessage;
   requests: RequestsMessage;
 }

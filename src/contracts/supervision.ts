@@ -47,9 +47,11 @@ export interface ReadinessPart {
 export interface QueueConsumersReport {
   /** `unknown` while the broker cannot be asked (down, or in-process without consumers yet). */
   readonly state: 'known' | 'unknown';
-  readonly queues: readonly { readonly queue: string; readonly consumers: number; readonly flagged: boolean }[];
-  /** Queues nobody consumes: their messages wait. */
+  readonly queues: readonly { readonly queue: string; readonly consumers: number; readonly flagged: boolean; readonly paused: boolean }[];
+  /** Queues nobody consumes (and not paused): their messages wait. */
   readonly flagged: readonly string[];
+  /** Queues paused by an admin (queue_pauses): no consumer on purpose, not flagged. */
+  readonly paused: readonly string[];
 }
 
 export interface ReadinessReport {

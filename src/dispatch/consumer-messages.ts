@@ -35,4 +35,6 @@ export type ConsumerMessage =
   | { type: 'pause'; reason: string; replyTo?: Reply<void> }
   /** Subscribes again after a pause. */
   | { type: 'resume'; reason?: string; replyTo?: Reply<void> }
+  /** Reads the queue's stored pause (queue_pauses) again and pauses or resumes to match; replies once applied. */
+  | { type: 'apply-pauses'; replyTo?: Reply<void> }
   | { type: 'stats'; replyTo: Reply<ConsumerStats> };

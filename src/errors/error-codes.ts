@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'UPGRADE_REQUIRED'
   | 'NOT_FOUND'
   | 'SUPERVISOR_NOT_FOUND'
+  | 'QUEUE_NOT_FOUND'
   | 'FANOUT_JOB_NOT_FOUND'
   | 'SUBSCRIPTION_NOT_FOUND'
   | 'METER_NOT_FOUND'
@@ -102,6 +103,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   UPGRADE_REQUIRED: 426,
   NOT_FOUND: 404,
   SUPERVISOR_NOT_FOUND: 404,
+  // Not one of the four priority queues (POST /admin/queues/{name}/pause|resume).
+  QUEUE_NOT_FOUND: 404,
   FANOUT_JOB_NOT_FOUND: 404,
   SUBSCRIPTION_NOT_FOUND: 404,
   // No meter with this number in the utility's data (prepaid customers or postpaid accounts).

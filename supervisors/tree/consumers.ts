@@ -13,6 +13,8 @@ export interface ConsumersOptions {
   readonly drainTimeoutMs?: number;
   /** Passed to each consumer (broker actor name, ask deadline, retry wait). */
   readonly consumer?: Pick<QueueConsumerOptions, 'brokerActor' | 'askTimeoutMs' | 'retryMs'>;
+  /** The stored pause of a queue (queue_pauses), read before each subscription and on `apply-pauses`. */
+  readonly pauseOf?: QueueConsumerOptions['pauseOf'];
 }
 
 export const CONSUMERS = 'consumers';
@@ -30,7 +32,7 @@ export function consumersSupervisor(opts: ConsumersOptions): SupervisorSpec {
             name: consumerName(queue),
             readiness: 'required',
             shutdownTimeoutMs: opts.drainTimeoutMs ?? 15_000,
-            behaviour: queueConsumerActor({ queue, prefetch: opts.prefetch[queue], handle: opts.handle, ...opts.consumer }),
+            behaviour: queueConsumerActor({ queue, prefetch: opts.prefetch[queue], handle: opts.handle, ...opts.consumer, ...(opts.pauseOf ? { pauseOf: opts.pauseOf } : {}) }),
           }),
         ],
       }),

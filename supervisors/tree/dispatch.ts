@@ -7,6 +7,9 @@ import type { Config } from '../../src/config.js';
 import { FCM_POOL } from '../../src/dispatch/fcm-pool-messages.js';
 import { dispatchHandlerFor } from '../../src/dispatch/dispatch-factory.js';
 import { fcmPoolOptionsFor } from '../../src/dispatch/fcm-pool-options.js';
+import { pauseOf } from '../../src/dispatch/queue-pauses.js';
+import { isPriorityQueue } from '../../src/domain/priority.js';
+import { resources } from '../../src/resources.js';
 import { actor, type ChildSpec } from '../child-spec.js';
 import { consumersSupervisor } from './consumers.js';
 import type { TreeContext } from './tree-context.js';
@@ -17,9 +20,16 @@ export const runsDispatch = (config: Config): boolean => config.role !== 'api' &
 
 export function dispatchChildren(ctx: TreeContext): ChildSpec[] {
   const { config } = ctx;
+  const db = resources(ctx.asker);
   return [
     actor({ name: FCM_POOL, readiness: 'required', shutdownTimeoutMs: config.shutdownTimeoutMs, behaviour: fcmPoolActor(fcmPoolOptionsFor(config)) }),
-    consumersSupervisor({ prefetch: config.dispatch.prefetch, handle: dispatchHandlerFor(config, ctx.asker, ctx), drainTimeoutMs: config.shutdownTimeoutMs }),
+    consumersSupervisor({
+      prefetch: config.dispatch.prefetch,
+      handle: dispatchHandlerFor(config, ctx.asker, ctx),
+      drainTimeoutMs: config.shutdownTimeoutMs,
+      // A pause survives a restart: each consumer reads its queue's pause before it subscribes.
+      pauseOf: async (queue) => (isPriorityQueue(queue) ? (await pauseOf(await db.db(), queue))?.reason : undefined),
+    }),
     // Settles what lost messages left unsettled; optional: a pass that fails waits for the next one.
     actor({ name: 'job-reaper', readiness: 'optional', behaviour: jobReaperActor(config.dispatch.reaper) }),
   ];

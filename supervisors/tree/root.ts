@@ -5,6 +5,8 @@ import { nodeRegistryActor } from '../../actors/system/node-registry-actor.js';
 import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import type { QueueConsumersReport } from '../../src/contracts/supervision.js';
 import type { Asker } from '../../src/actor-behaviour.js';
+import { pausedQueuesFrom } from '../../src/dispatch/queue-pauses.js';
+import { resources } from '../../src/resources.js';
 import { actor, supervisor, type SupervisorSpec } from '../child-spec.js';
 import { dispatchChildren, runsDispatch } from './dispatch.js';
 import { objectsChild } from './objects.js';
@@ -15,10 +17,20 @@ import type { TreeContext } from './tree-context.js';
 
 export const ROOT = 'root';
 
-/** Consumers of each priority queue, from the broker; bounded so a health probe never waits on RabbitMQ. */
+/**
+ * Consumers of each priority queue, from the broker; bounded so a health probe never waits on RabbitMQ. A paused
+ * queue (queue_pauses) has no consumer on purpose: it is reported `paused`, not flagged. While the pauses cannot be
+ * read (PostgreSQL away) no queue counts as paused.
+ */
 async function queueConsumers(asker: Asker): Promise<QueueConsumersReport> {
-  const counts = await asker.ask(asker.ref<BrokerMessage>('broker'), 'consumer-counts', {}, 500);
-  return { state: 'known', queues: counts.queues, flagged: counts.flagged };
+  const [counts, paused] = await Promise.all([
+    asker.ask(asker.ref<BrokerMessage>('broker'), 'consumer-counts', {}, 500),
+    pausedQueuesFrom(() => resources(asker, 500).db())
+      .pausedQueues()
+      .catch(() => new Set<string>()),
+  ]);
+  const queues = counts.queues.map((q) => ({ ...q, paused: paused.has(q.queue), flagged: q.flagged && !paused.has(q.queue) }));
+  return { state: 'known', queues, flagged: queues.filter((q) => q.flagged).map((q) => q.queue), paused: queues.filter((q) => q.paused).map((q) => q.queue) };
 }
 
 export function rootSpec(ctx: TreeContext): SupervisorSpec {

@@ -12,6 +12,8 @@ import { outboxRelayActor } from '../../actors/services/outbox-relay-actor.js';
 import { referenceActor } from '../../actors/services/reference-actor.js';
 import { requestJanitorActor } from '../../actors/services/request-janitor-actor.js';
 import { requestsActor } from '../../actors/services/requests-actor.js';
+import { QUEUE_PAUSES, queuePausesActor } from '../../actors/services/queue-pauses-actor.js';
+import { QueuePauseService } from '../../src/dispatch/queue-pause-service.js';
 import { sicRegistrarActor } from '../../actors/services/sic-registrar-actor.js';
 import { directoryActor } from '../../actors/resources/directory-actor.js';
 import { smsActor } from '../../actors/resources/sms-actor.js';
@@ -74,6 +76,20 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       actor({ name: 'reference', readiness: 'required', behaviour: referenceActor(() => createReferenceService(asker, clock)) }),
       actor({ name: 'dashboard', readiness: 'required', behaviour: dashboardActor(() => createDashboardService(asker, clock, config.dashboard)) }),
       actor({ name: 'notification-jobs', readiness: 'required', behaviour: notificationJobsActor(() => new NotificationJobService({ db: () => res.db(), clock })) }),
+      actor({
+        name: QUEUE_PAUSES,
+        readiness: 'optional',
+        behaviour: queuePausesActor(
+          () =>
+            new QueuePauseService({
+              db: () => res.db(),
+              clock,
+              log: ctx.log.child({ service: QUEUE_PAUSES }),
+              apply: ctx.applyQueuePauses ?? (async () => undefined),
+              ...(ctx.onOperation ? { onOperation: ctx.onOperation } : {}),
+            }),
+        ),
+      }),
       actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
       // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.
       actor({ name: 'live-hub', readiness: 'optional', behaviour: liveHubActor({ bus: ctx.liveBus, sessionsEnded: ctx.revocations }) }),

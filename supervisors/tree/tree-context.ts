@@ -11,6 +11,7 @@ import type { Config } from '../../src/config.js';
 import type { SupervisionRegistry } from '../../src/contracts/supervision.js';
 import type { Logger } from '../../src/logger.js';
 import type { LinkCache } from '../../src/meters/index.js';
+import type { OnOperation } from '../../src/dispatch/queue-pause-service.js';
 
 export interface TreeContext {
   readonly config: Config;
@@ -29,4 +30,8 @@ export interface TreeContext {
   readonly identity: NodeIdentity;
   readonly hasher?: PinHasher;
   readonly authWatch?: AuthWatch;
+  /** Makes the running consumers follow queue_pauses after an admin paused or resumed a queue (src/node.ts decides where). */
+  readonly applyQueuePauses?: () => Promise<unknown>;
+  /** Records an admin operation (the operations audit); does nothing when absent. */
+  readonly onOperation?: OnOperation;
 }

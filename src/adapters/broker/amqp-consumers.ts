@@ -50,7 +50,7 @@ export class AmqpConsumers {
       queue,
       prefetch: options.prefetch,
       handler,
-      paused: false,
+      paused: options.paused === true,
       cancelled: false,
       link: undefined,
       channel: undefined,

@@ -57,6 +57,8 @@ export type Handler = (delivery: Delivery) => Promise<Outcome>;
 export interface ConsumeOptions {
   /** Unacked deliveries this consumer holds at most. */
   readonly prefetch: number;
+  /** Registered paused (no basic.consume until `resume`): a queue paused before its consumer starts. @defaultValue false */
+  readonly paused?: boolean;
 }
 
 export type ConsumerEnd = { readonly reason: 'cancelled' } | { readonly reason: 'broker-closed' };

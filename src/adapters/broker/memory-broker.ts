@@ -141,7 +141,7 @@ export class MemoryBroker implements Broker {
       prefetch: options.prefetch,
       handler,
       inFlight: 0,
-      paused: false,
+      paused: options.paused === true,
       cancelled: false,
       settledWaiters: [],
       end: (e) => {

@@ -60,7 +60,7 @@ describe('health', () => {
       ready: true,
       role: 'api',
       parts: [{ ...part('postgres', true) }, { ...part('cache', false, false), detail: 'Redis unreachable (connect ECONNREFUSED 10.0.0.7:6379)' }],
-      queues: { state: 'known', queues: [{ queue: 'urgent', consumers: 0, flagged: true }], flagged: ['urgent'] },
+      queues: { state: 'known', queues: [{ queue: 'urgent', consumers: 0, flagged: true, paused: false }, { queue: 'low_priority', consumers: 0, flagged: false, paused: true }], flagged: ['urgent'], paused: ['low_priority'] },
     };
     const gateway = fakeGateway({ 'control.readiness': () => report });
     harness = await startHttp({ gateway, surface: 'ops' });
