@@ -16,7 +16,9 @@ import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
 import { AuthWatch } from './accounts/auth-watch.js';
-import { createMetrics, type DispatchSnapshot } from './metrics.js';
+import { createMetrics, type DispatchSnapshot, type QueueDepth, type StoreSnapshot } from './metrics.js';
+import { Instruments } from './instruments.js';
+import type { BrokerMessage } from './adapters/broker/broker-messages.js';
 import { PRIORITY_QUEUES } from './domain/priority.js';
 import { consumerName, type ConsumerMessage, type ConsumerStats } from './dispatch/consumer-messages.js';
 import { FCM_POOL, type FcmPoolMessage } from './dispatch/fcm-pool-messages.js';
@@ -34,6 +36,24 @@ async function dispatchSnapshot(runtime: Runtime): Promise<DispatchSnapshot> {
     ...PRIORITY_QUEUES.map((q) => runtime.ask(runtime.ref<ConsumerMessage>(consumerName(q)), 'stats', {}, 500).catch(() => undefined)),
   ]);
   return { pool, consumers: consumers.filter((c): c is ConsumerStats => c !== undefined) };
+}
+
+/** Paused queues and the outbox backlog, for /metrics (sampled: at most one reading per SCRAPE_SAMPLE_MS). */
+async function storeSnapshot(runtime: Runtime): Promise<StoreSnapshot> {
+  const db = await resources(runtime, 500).db();
+  const [paused, outbox] = await Promise.all([
+    db.query<{ queue: string }>('SELECT queue FROM queue_pauses'),
+    db.query<{ backlog: string; oldest: number | null }>(
+      'SELECT count(*) AS backlog, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest FROM outbox WHERE published_at IS NULL',
+    ),
+  ]);
+  const row = outbox.rows[0];
+  return { pausedQueues: paused.rows.map((r) => r.queue), outboxBacklog: Number(row?.backlog ?? 0), outboxOldestAgeSeconds: Math.max(0, row?.oldest ?? 0) };
+}
+
+/** Ready messages and consumers per priority queue, as the broker actor reads them from RabbitMQ. */
+function queueDepths(runtime: Runtime): Promise<readonly QueueDepth[]> {
+  return runtime.ask(runtime.ref<BrokerMessage>('broker'), 'queue-depths', {}, 500);
 }
 
 export interface RunningNode {
@@ -90,12 +110,15 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const identity = newNodeIdentity(config.nodeId, config.role);
   // Abuse of the public sign-in routes (SMS budgets, failed logins), reported by the accounts service to /metrics.
   const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
+  // The instruments parts feed as things happen, on the registry /metrics serves (src/instruments.ts).
+  const instruments = new Instruments();
   try {
     await runtime.start(
       rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, ...(links ? { links } : {}), authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
     );
   } catch (e) {
     await liveBus.close();
+    instruments.close();
     throw e;
   }
   revocations?.start();
@@ -110,8 +133,13 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const now = (): number => clock.now();
   const tokens = rememberingVerifiedTokens(createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now }), { now });
   const verifier = revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens;
-  const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime), config.role === 'worker' ? undefined : authWatch);
-  const common = { config, log, gateway, auth: verifier, metrics };
+  const metrics = createMetrics(runtime, instruments, {
+    ...(config.role === 'api' ? {} : { dispatch: () => dispatchSnapshot(runtime) }),
+    ...(config.role === 'worker' ? {} : { auth: authWatch }),
+    store: () => storeSnapshot(runtime),
+    queues: () => queueDepths(runtime),
+  });
+  const common = { config, log, gateway, auth: verifier, metrics, requestDurations: instruments.httpDuration };
 
   const servers: Server[] = [];
   const liveEndpoints: LiveEndpoint[] = [];
@@ -152,6 +180,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     links?.close();
     await runtime.stop();
     await liveBus.close();
+    instruments.close();
     throw e;
   }
 
@@ -175,6 +204,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       links?.close();
       await runtime.stop();
       await liveBus.close();
+      instruments.close();
     })());
 
   return { runtime, apiUrl, opsUrl, keys, links, stop };
