@@ -5,7 +5,6 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type CacheOutcome = 'hit' | 'miss' | 'error' | 'stale';
-export type SessionCheckOutcome = 'valid' | 'revoked' | 'expired';
 
 /** Seconds from 5 ms to 10 s: API answers and scheduler waits both fall in it. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -32,12 +31,20 @@ export class Instruments {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly cacheRequests = new Counter({
-    name: 'samaconso_cache_requests_total',
-    help: 'Cache lookups by cache and outcome (hit, miss, error, stale)',
-    labelNames: ['cache', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  private readonly caches = new Map<string, () => Partial<Record<CacheOutcome, number>>>();
+  readonly cacheRequests = (() => {
+    const caches = this.caches;
+    return new Counter({
+      name: 'samaconso_cache_requests_total',
+      help: 'Cache lookups by cache and outcome (hit, miss, error, stale), from each cache\'s own totals',
+      labelNames: ['cache', 'outcome'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [cache, read] of caches) for (const [outcome, n] of Object.entries(read())) this.inc({ cache, outcome }, n);
+      },
+    });
+  })();
   readonly sessionChecks = new Counter({
     name: 'samaconso_session_checks_total',
     help: 'Access-token session checks on requests, by outcome (valid, revoked, expired)',
@@ -78,6 +85,11 @@ export class Instruments {
     lag('nodejs_eventloop_lag_seconds', 'Mean event-loop delay since the previous scrape, in seconds', (s) => s.mean);
     lag('nodejs_eventloop_lag_p99_seconds', '99th percentile event-loop delay since the previous scrape, in seconds', (s) => s.p99);
     lag('nodejs_eventloop_lag_max_seconds', 'Largest event-loop delay since the previous scrape, in seconds', (s) => s.max, true);
+  }
+
+  /** A cache whose lookups /metrics reports: `read` gives its totals since start, by outcome. */
+  addCache(name: string, read: () => Partial<Record<CacheOutcome, number>>): void {
+    this.caches.set(name, read);
   }
 
   /** Stops the event-loop monitor (the node stopped). */

@@ -3,7 +3,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../http/app.js';
-import { createTokenVerifier, refusingEndedSessions, TOKEN_CLOCK_TOLERANCE_S } from '../http/auth.js';
+import { createTokenVerifier, refusingEndedSessions, reportingSessionChecks, TOKEN_CLOCK_TOLERANCE_S } from '../http/auth.js';
 import { rememberingVerifiedTokens } from '../http/verified-tokens.js';
 import type { RouteDefinition } from '../http/route.js';
 import { rootSpec } from '../supervisors/tree/root.js';
@@ -18,6 +18,7 @@ import type { Logger } from './logger.js';
 import { AuthWatch } from './accounts/auth-watch.js';
 import { createMetrics, type DispatchSnapshot, type QueueDepth, type StoreSnapshot } from './metrics.js';
 import { Instruments } from './instruments.js';
+import { CIRCUIT_STATE_VALUE } from './metric-names.js';
 import type { BrokerMessage } from './adapters/broker/broker-messages.js';
 import { PRIORITY_QUEUES } from './domain/priority.js';
 import { consumerName, type ConsumerMessage, type ConsumerStats } from './dispatch/consumer-messages.js';
@@ -114,7 +115,21 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const instruments = new Instruments();
   try {
     await runtime.start(
-      rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, ...(links ? { links } : {}), authWatch, identity, ...(options.hasher ? { hasher: options.hasher } : {}) }),
+      rootSpec({
+        config,
+        asker: runtime,
+        registry: () => runtime,
+        clock,
+        log,
+        keys,
+        liveBus,
+        revocations,
+        ...(links ? { links } : {}),
+        authWatch,
+        identity,
+        ...(options.hasher ? { hasher: options.hasher } : {}),
+        onSourceCircuit: (source, state) => instruments.circuitState.set({ source }, CIRCUIT_STATE_VALUE[state]),
+      }),
     );
   } catch (e) {
     await liveBus.close();
@@ -123,6 +138,13 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   }
   revocations?.start();
   links?.start();
+  if (links) {
+    const cache = links;
+    instruments.addCache('meter-links', () => {
+      const s = cache.stats();
+      return { hit: s.hits, miss: s.misses };
+    });
+  }
 
   const gateway: Gateway = {
     // The routes apply their deadlines (http/deadlines.ts); the default here serves callers that give none.
@@ -132,7 +154,9 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   // still refused on every request, outside the remembered verification.
   const now = (): number => clock.now();
   const tokens = rememberingVerifiedTokens(createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now }), { now });
-  const verifier = revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens;
+  const verifier = reportingSessionChecks(revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens, (outcome) =>
+    instruments.sessionChecks.inc({ outcome }),
+  );
   const metrics = createMetrics(runtime, instruments, {
     ...(config.role === 'api' ? {} : { dispatch: () => dispatchSnapshot(runtime) }),
     ...(config.role === 'worker' ? {} : { auth: authWatch }),

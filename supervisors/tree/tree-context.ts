@@ -5,6 +5,7 @@ import type { SessionRevocations } from '../../src/accounts/session-revocations.
 import type { TokenKeys } from '../../src/accounts/token-keys.js';
 import type { Asker } from '../../src/actor-behaviour.js';
 import type { LiveBus } from '../../src/adapters/live-bus/live-bus.js';
+import type { CircuitState } from '../../src/adapters/mssql/source-circuit.js';
 import type { Clock } from '../../src/clock.js';
 import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
@@ -29,4 +30,6 @@ export interface TreeContext {
   readonly identity: NodeIdentity;
   readonly hasher?: PinHasher;
   readonly authWatch?: AuthWatch;
+  /** Hears each SQL source's circuit state as it changes (samaconso_source_circuit_state). */
+  readonly onSourceCircuit?: (source: string, state: CircuitState) => void;
 }
