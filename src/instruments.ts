@@ -87,6 +87,18 @@ export class Instruments {
     lag('nodejs_eventloop_lag_max_seconds', 'Largest event-loop delay since the previous scrape, in seconds', (s) => s.max, true);
   }
 
+  /** What the push pipeline tells: per-token outcomes (by kind) and each chunk's wait in the scheduler. */
+  pushObserver(): { sent(queue: string, outcomes: readonly { kind: string }[]): void; handedOut(queue: string, waitedMs: number): void } {
+    return {
+      sent: (priority, outcomes) => {
+        const byKind = new Map<string, number>();
+        for (const o of outcomes) byKind.set(o.kind, (byKind.get(o.kind) ?? 0) + 1);
+        for (const [outcome, n] of byKind) this.fcmSends.inc({ outcome, priority }, n);
+      },
+      handedOut: (priority, waitedMs) => this.schedulerWait.observe({ priority }, Math.max(0, waitedMs) / 1_000),
+    };
+  }
+
   /** A cache whose lookups /metrics reports: `read` gives its totals since start, by outcome. */
   addCache(name: string, read: () => Partial<Record<CacheOutcome, number>>): void {
     this.caches.set(name, read);

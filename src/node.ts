@@ -129,6 +129,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
         identity,
         ...(options.hasher ? { hasher: options.hasher } : {}),
         onSourceCircuit: (source, state) => instruments.circuitState.set({ source }, CIRCUIT_STATE_VALUE[state]),
+        pushObserver: instruments.pushObserver(),
       }),
     );
   } catch (e) {

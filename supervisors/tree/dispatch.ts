@@ -18,7 +18,7 @@ export const runsDispatch = (config: Config): boolean => config.role !== 'api' &
 export function dispatchChildren(ctx: TreeContext): ChildSpec[] {
   const { config } = ctx;
   return [
-    actor({ name: FCM_POOL, readiness: 'required', shutdownTimeoutMs: config.shutdownTimeoutMs, behaviour: fcmPoolActor(fcmPoolOptionsFor(config)) }),
+    actor({ name: FCM_POOL, readiness: 'required', shutdownTimeoutMs: config.shutdownTimeoutMs, behaviour: fcmPoolActor({ ...fcmPoolOptionsFor(config), ...(ctx.pushObserver ? { observer: ctx.pushObserver } : {}) }) }),
     consumersSupervisor({ prefetch: config.dispatch.prefetch, handle: dispatchHandlerFor(config, ctx.asker, ctx), drainTimeoutMs: config.shutdownTimeoutMs }),
     // Settles what lost messages left unsettled; optional: a pass that fails waits for the next one.
     actor({ name: 'job-reaper', readiness: 'optional', behaviour: jobReaperActor(config.dispatch.reaper) }),

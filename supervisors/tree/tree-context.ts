@@ -9,6 +9,7 @@ import type { CircuitState } from '../../src/adapters/mssql/source-circuit.js';
 import type { Clock } from '../../src/clock.js';
 import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
+import type { PushObserver } from '../../src/dispatch/push-pipeline.js';
 import type { SupervisionRegistry } from '../../src/contracts/supervision.js';
 import type { Logger } from '../../src/logger.js';
 import type { LinkCache } from '../../src/meters/index.js';
@@ -32,4 +33,6 @@ export interface TreeContext {
   readonly authWatch?: AuthWatch;
   /** Hears each SQL source's circuit state as it changes (samaconso_source_circuit_state). */
   readonly onSourceCircuit?: (source: string, state: CircuitState) => void;
+  /** Hears the worker's FCM sends and scheduler waits (samaconso_fcm_sends_total, samaconso_scheduler_wait_seconds). */
+  readonly pushObserver?: PushObserver;
 }
