@@ -13,6 +13,7 @@ import { compression } from './middleware/compression.js';
 import { corsAllowlist } from './middleware/cors-allowlist.js';
 import { etag } from './middleware/etag.js';
 import { problemResponse } from './middleware/problem-response.js';
+import { requestDuration, type RequestDurations } from './middleware/request-duration.js';
 import { requestId } from './middleware/request-id.js';
 import { routeNotFound } from './middleware/route-not-found.js';
 import { securityHeaders } from './middleware/security-headers.js';
@@ -34,6 +35,8 @@ export interface HttpDeps {
   /** 'api': v1/admin, health, OpenAPI and docs. 'ops': health and metrics. */
   readonly surface: Surface;
   readonly metrics?: MetricsSource;
+  /** Where request durations are recorded (samaconso_http_request_duration_seconds); none in some tests. */
+  readonly requestDurations?: RequestDurations;
   /** Routes added on top of the surface's own (tests); they obey the public-route list like any other. */
   readonly extraRoutes?: readonly RouteDefinition[];
 }
@@ -67,6 +70,7 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
   app.on('error', (err: unknown) => log.error({ err }, 'http server error'));
   app
     .use(requestId(log))
+    .use(deps.requestDurations ? requestDuration(deps.requestDurations) : (_ctx, next) => next())
     .use(accessLog(log))
     .use(securityHeaders())
     .use(corsAllowlist(config.http.corsOrigins))

@@ -75,8 +75,37 @@ export function refusingEndedSessions(inner: TokenVerifier, isEnded: (sessionId:
   return {
     async verify(token) {
       const caller = await inner.verify(token);
-      if (caller.sessionId !== undefined && (await isEnded(caller.sessionId))) throw new UnauthenticatedError('invalid', 'The session of this token has ended; sign in again.');
+      if (caller.sessionId !== undefined && (await isEnded(caller.sessionId))) throw new SessionEndedError();
       return caller;
+    },
+  };
+}
+
+/** The token is sound but its session has ended (same 401 as any invalid token; told apart for the metrics). */
+export class SessionEndedError extends UnauthenticatedError {
+  constructor() {
+    super('invalid', 'The session of this token has ended; sign in again.');
+  }
+}
+
+export type SessionCheckOutcome = 'valid' | 'revoked' | 'expired';
+
+/**
+ * Reports each token check's outcome (samaconso_session_checks_total): valid, revoked (its session ended) or
+ * expired. Other refusals (bad signature, malformed) are not session checks and are not reported.
+ */
+export function reportingSessionChecks(inner: TokenVerifier, report: (outcome: SessionCheckOutcome) => void): TokenVerifier {
+  return {
+    async verify(token) {
+      try {
+        const caller = await inner.verify(token);
+        report('valid');
+        return caller;
+      } catch (e) {
+        if (e instanceof SessionEndedError) report('revoked');
+        else if (e instanceof UnauthenticatedError && e.cause instanceof joseErrors.JWTExpired) report('expired');
+        throw e;
+      }
     },
   };
 }

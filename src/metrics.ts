@@ -1,8 +1,36 @@
 // Prometheus metrics of this process: actor stats read from the supervision tree at scrape time.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AuthWatch, LoginKind, SmsLimit } from './accounts/index.js';
 import { ACTOR_STATES, type TreeNode } from './contracts/supervision.js';
+import { PRIORITY_QUEUES } from './domain/priority.js';
 import type { ConsumerStats, FcmPoolReport } from './dispatch/index.js';
+import type { Instruments } from './instruments.js';
+import { sampledEvery } from './sampled.js';
+
+/** What the database says about queues and the outbox, read at most every few seconds (see sampledEvery). */
+export interface StoreSnapshot {
+  readonly pausedQueues: readonly string[];
+  readonly outboxBacklog: number;
+  readonly outboxOldestAgeSeconds: number;
+}
+
+/** Ready messages and consumers of each queue, as the broker last reported them. */
+export interface QueueDepth {
+  readonly queue: string;
+  readonly messages: number | undefined;
+  readonly consumers: number;
+}
+
+/** The sources read at scrape time besides the actor tree; each absent one leaves its families empty. */
+export interface ScrapeSources {
+  readonly dispatch?: () => Promise<DispatchSnapshot>;
+  readonly auth?: AuthWatch;
+  readonly store?: () => Promise<StoreSnapshot>;
+  readonly queues?: () => Promise<readonly QueueDepth[]>;
+}
+
+/** How long a database or broker reading serves scrapes before it is read again. */
+export const SCRAPE_SAMPLE_MS = 5_000;
 
 /** What a worker reports about dispatch at scrape time (parts that are restarting are simply left out). */
 export interface DispatchSnapshot {
@@ -10,9 +38,9 @@ export interface DispatchSnapshot {
   readonly consumers: readonly ConsumerStats[];
 }
 
-export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<string, number> }, dispatch?: () => Promise<DispatchSnapshot>, auth?: AuthWatch) {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'samaconso_' });
+export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<string, number> }, instruments: Instruments, sources: ScrapeSources = {}) {
+  const { registry } = instruments;
+  const { dispatch, auth } = sources;
   const walk = (n: TreeNode, out: TreeNode[] = []): TreeNode[] => {
     out.push(n);
     n.children?.forEach((c) => walk(c, out));
@@ -33,6 +61,31 @@ export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<st
   perNode('samaconso_actor_restarts', 'Restarts since the process started', (n) => n.stats.restarts);
   gauge('samaconso_dead_letters', 'Messages that reached no actor, by reason', ['reason'], (g) => {
     for (const [reason, count] of Object.entries(source.deadLetters)) g.set({ reason }, count);
+  });
+  // Counters of the same totals (issue 13); the gauges above keep their names for existing dashboards.
+  const perActor = (name: string, help: string, pick: (n: TreeNode) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['actor'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const n of walk(source.tree())) this.inc({ actor: n.name }, pick(n));
+      },
+    });
+  perActor('samaconso_actor_crashes_total', 'Crashes of each actor or supervisor since the process started', (n) => n.stats.crashes);
+  perActor('samaconso_actor_restarts_total', 'Restarts of each actor or supervisor since the process started', (n) => n.stats.restarts);
+  addStoreMetrics(registry, sources.store ? sampledEvery(sources.store, SCRAPE_SAMPLE_MS) : undefined);
+  addQueueMetrics(registry, sources.queues ? sampledEvery(sources.queues, SCRAPE_SAMPLE_MS) : undefined);
+  new Gauge({
+    name: 'samaconso_fcm_pool_utilisation',
+    help: 'Busy FCM sender threads over threads (0..1); 0 where no pool runs',
+    registers: [registry],
+    async collect() {
+      const pool = dispatch ? (await dispatch().catch(() => undefined))?.pool?.pool : undefined;
+      this.set(pool && pool.threads > 0 ? Math.min(1, pool.inFlight / pool.threads) : 0);
+    },
   });
   if (dispatch) addDispatchMetrics(registry, dispatch);
   if (auth) addAuthMetrics(registry, auth);
@@ -135,4 +188,45 @@ function addAuthMetrics(registry: Registry, auth: AuthWatch): void {
       for (const [limit, n] of Object.entries(auth.smsRefusals) as [SmsLimit, number][]) this.inc({ limit }, n);
     },
   });
+}
+
+/** Paused queues (queue_pauses) and the outbox backlog, from one sampled database reading. */
+function addStoreMetrics(registry: Registry, store: (() => Promise<StoreSnapshot | undefined>) | undefined): void {
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, s: StoreSnapshot) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        const s = store ? await store() : undefined;
+        if (s) collect(this, s);
+      },
+    });
+  gauge('samaconso_queue_paused', '1 when the control plane paused the queue (a queue_pauses row), else 0', ['queue'], (g, s) => {
+    for (const queue of PRIORITY_QUEUES) g.set({ queue }, s.pausedQueues.includes(queue) ? 1 : 0);
+  });
+  gauge('samaconso_outbox_backlog', 'Outbox rows not yet published to RabbitMQ', [], (g, s) => g.set(s.outboxBacklog));
+  gauge('samaconso_outbox_oldest_age_seconds', 'Age of the oldest unpublished outbox row (0 when none)', [], (g, s) => g.set(s.outboxOldestAgeSeconds));
+}
+
+/** Ready messages and consumers per queue, from one sampled broker reading. */
+function addQueueMetrics(registry: Registry, queues: (() => Promise<readonly QueueDepth[] | undefined>) | undefined): void {
+  const gauge = (name: string, help: string, pick: (q: QueueDepth) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['queue'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const q of (queues ? await queues() : undefined) ?? []) {
+          const v = pick(q);
+          if (v !== undefined) this.set({ queue: q.queue }, v);
+        }
+      },
+    });
+  gauge('samaconso_queue_messages', 'Messages ready in each queue, as RabbitMQ reports them', (q) => q.messages);
+  gauge('samaconso_queue_consumers', 'Consumers of each queue across all processes, as RabbitMQ reports them', (q) => q.consumers);
 }

@@ -3,7 +3,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../http/app.js';
-import { createTokenVerifier, refusingEndedSessions, TOKEN_CLOCK_TOLERANCE_S } from '../http/auth.js';
+import { createTokenVerifier, refusingEndedSessions, reportingSessionChecks, TOKEN_CLOCK_TOLERANCE_S } from '../http/auth.js';
 import { rememberingVerifiedTokens } from '../http/verified-tokens.js';
 import type { RouteDefinition } from '../http/route.js';
 import { rootSpec } from '../supervisors/tree/root.js';
@@ -18,7 +18,10 @@ import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
 import type { Logger } from './logger.js';
 import { AuthWatch } from './accounts/auth-watch.js';
-import { createMetrics, type DispatchSnapshot } from './metrics.js';
+import { createMetrics, type DispatchSnapshot, type QueueDepth, type StoreSnapshot } from './metrics.js';
+import { Instruments } from './instruments.js';
+import { CIRCUIT_STATE_VALUE } from './metric-names.js';
+import type { BrokerMessage } from './adapters/broker/broker-messages.js';
 import { PRIORITY_QUEUES } from './domain/priority.js';
 import { consumerName, type ConsumerMessage, type ConsumerStats } from './dispatch/consumer-messages.js';
 import { FCM_POOL, type FcmPoolMessage } from './dispatch/fcm-pool-messages.js';
@@ -42,6 +45,24 @@ async function dispatchSnapshot(runtime: Runtime): Promise<DispatchSnapshot> {
 async function applyLocalQueuePauses(runtime: Runtime, config: Config): Promise<void> {
   if (!runsDispatch(config)) return;
   await Promise.all(PRIORITY_QUEUES.map((q) => runtime.ask(runtime.ref<ConsumerMessage>(consumerName(q)), 'apply-pauses', {}, 5_000)));
+}
+
+/** Paused queues and the outbox backlog, for /metrics (sampled: at most one reading per SCRAPE_SAMPLE_MS). */
+async function storeSnapshot(runtime: Runtime): Promise<StoreSnapshot> {
+  const db = await resources(runtime, 500).db();
+  const [paused, outbox] = await Promise.all([
+    db.query<{ queue: string }>('SELECT queue FROM queue_pauses'),
+    db.query<{ backlog: string; oldest: number | null }>(
+      'SELECT count(*) AS backlog, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest FROM outbox WHERE published_at IS NULL',
+    ),
+  ]);
+  const row = outbox.rows[0];
+  return { pausedQueues: paused.rows.map((r) => r.queue), outboxBacklog: Number(row?.backlog ?? 0), outboxOldestAgeSeconds: Math.max(0, row?.oldest ?? 0) };
+}
+
+/** Ready messages and consumers per priority queue, as the broker actor reads them from RabbitMQ. */
+function queueDepths(runtime: Runtime): Promise<readonly QueueDepth[]> {
+  return runtime.ask(runtime.ref<BrokerMessage>('broker'), 'queue-depths', {}, 500);
 }
 
 export interface RunningNode {
@@ -108,16 +129,43 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   // Queue pauses: the one seam where a pause stored by the admin routes reaches the consumers (here: this process's).
   const applyQueuePauses = options.applyQueuePauses ?? (() => applyLocalQueuePauses(runtime, config));
   const onOperation = options.onOperation;
+  // The instruments parts feed as things happen, on the registry /metrics serves (src/instruments.ts).
+  const instruments = new Instruments();
   try {
     await runtime.start(
-      rootSpec({ config, asker: runtime, registry: () => runtime, clock, log, keys, liveBus, revocations, ...(links ? { links } : {}), authWatch, identity, applyQueuePauses, ...(onOperation ? { onOperation } : {}), ...(options.hasher ? { hasher: options.hasher } : {}) }),
+      rootSpec({
+        config,
+        asker: runtime,
+        registry: () => runtime,
+        clock,
+        log,
+        keys,
+        liveBus,
+        revocations,
+        ...(links ? { links } : {}),
+        authWatch,
+        identity,
+        applyQueuePauses,
+        ...(onOperation ? { onOperation } : {}),
+        ...(options.hasher ? { hasher: options.hasher } : {}),
+        onSourceCircuit: (source, state) => instruments.circuitState.set({ source }, CIRCUIT_STATE_VALUE[state]),
+        pushObserver: instruments.pushObserver(),
+      }),
     );
   } catch (e) {
     await liveBus.close();
+    instruments.close();
     throw e;
   }
   revocations?.start();
   links?.start();
+  if (links) {
+    const cache = links;
+    instruments.addCache('meter-links', () => {
+      const s = cache.stats();
+      return { hit: s.hits, miss: s.misses };
+    });
+  }
 
   const gateway: Gateway = {
     // The routes apply their deadlines (http/deadlines.ts); the default here serves callers that give none.
@@ -127,9 +175,16 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   // still refused on every request, outside the remembered verification.
   const now = (): number => clock.now();
   const tokens = rememberingVerifiedTokens(createTokenVerifier({ jwks: keys.jwks, issuer: config.jwt.issuer, audience: config.jwt.audience, now }), { now });
-  const verifier = revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens;
-  const metrics = createMetrics(runtime, config.role === 'api' ? undefined : () => dispatchSnapshot(runtime), config.role === 'worker' ? undefined : authWatch);
-  const common = { config, log, gateway, auth: verifier, metrics };
+  const verifier = reportingSessionChecks(revocations ? refusingEndedSessions(tokens, (sid) => revocations.isEnded(sid)) : tokens, (outcome) =>
+    instruments.sessionChecks.inc({ outcome }),
+  );
+  const metrics = createMetrics(runtime, instruments, {
+    ...(config.role === 'api' ? {} : { dispatch: () => dispatchSnapshot(runtime) }),
+    ...(config.role === 'worker' ? {} : { auth: authWatch }),
+    store: () => storeSnapshot(runtime),
+    queues: () => queueDepths(runtime),
+  });
+  const common = { config, log, gateway, auth: verifier, metrics, requestDurations: instruments.httpDuration };
 
   const servers: Server[] = [];
   const liveEndpoints: LiveEndpoint[] = [];
@@ -170,6 +225,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     links?.close();
     await runtime.stop();
     await liveBus.close();
+    instruments.close();
     throw e;
   }
 
@@ -193,6 +249,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       links?.close();
       await runtime.stop();
       await liveBus.close();
+      instruments.close();
     })());
 
   return { runtime, apiUrl, opsUrl, keys, links, stop };

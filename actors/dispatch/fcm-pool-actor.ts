@@ -72,6 +72,7 @@ export function fcmPoolActor(options: FcmPoolActorOptions): () => ActorBehaviour
         send: (messages, queue, onAnswers) =>
           sender.sendBatch(messages, queue === 'urgent', onAnswers && options.progress ? { onAnswers, chunking: options.progress } : undefined),
         scheduler: options.scheduler,
+        ...(options.observer ? { observer: options.observer } : {}),
         onAlert: (count, first) =>
           ctx.log.error(
             { count, code: first.kind === 'fail' ? first.code : undefined, detail: first.kind === 'fail' ? first.detail : undefined },

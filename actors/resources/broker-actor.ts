@@ -77,6 +77,19 @@ export function brokerActor(options: BrokerActorOptions): () => ActorBehaviour<S
         case 'lend':
           msg.replyTo.ok(s.broker);
           return s;
+        case 'queue-depths': {
+          if (!s.broker.isUp) {
+            msg.replyTo.fail(new BrokerUnavailableError('RabbitMQ is unavailable: queue depths unknown'));
+            return s;
+          }
+          const reply = msg.replyTo;
+          const broker = s.broker;
+          Promise.all(PRIORITY_QUEUES.map(async (queue) => ({ queue, ...(await broker.queueDepth(queue)) }))).then(
+            (depths) => reply.ok(depths),
+            (error: unknown) => reply.fail(toError(error)),
+          );
+          return s;
+        }
         case 'consumer-counts': {
           if (!s.broker.isUp) {
             msg.replyTo.fail(new BrokerUnavailableError('RabbitMQ is unavailable: consumer counts unknown'));

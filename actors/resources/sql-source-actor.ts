@@ -4,7 +4,7 @@ import type { BackoffPolicy } from '../../src/backoff.js';
 import type { TimerHandle } from '../../src/clock.js';
 import type { Reply } from '../../src/contracts/reply.js';
 import { AppError, errorCode, errorMessage } from '../../src/errors/app-error.js';
-import { SourceCircuit } from '../../src/adapters/mssql/source-circuit.js';
+import { SourceCircuit, type CircuitState } from '../../src/adapters/mssql/source-circuit.js';
 import {
   SourceQueryError,
   SourceTimeoutError,
@@ -30,6 +30,8 @@ export interface SqlSourceOptions {
   readonly backoff?: Partial<BackoffPolicy>;
   /** Randomness for the jitter. @defaultValue Math.random */
   readonly random?: () => number;
+  /** Hears the circuit state each time it is reported (for /metrics); a twin is always closed. */
+  readonly onCircuit?: (state: CircuitState) => void;
 }
 
 type Outcome = { ok: true; rows: SourceRow[] } | { ok: false; error: unknown };
@@ -86,6 +88,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
     };
 
     const report = (s: State, ctx: ActorContext<Msg>, error?: unknown): void => {
+      o.onCircuit?.(s.circuit.state);
       if (s.connected && s.circuit.state === 'closed') ctx.setStatus('running', s.circuit.totalFailures + s.poolErrors > 0 ? describe(s) : undefined);
       else ctx.setStatus('backing-off', `${source}: ${describe(s)}; next attempt in ${Math.max(0, s.circuit.retryAt - ctx.clock.now())} ms`, error);
     };
@@ -260,6 +263,7 @@ export function sqlSourceActor(options: SqlSourceOptions): () => ActorBehaviour<
   function twinBehaviour(): ActorBehaviour<State | TwinState, Msg> {
     return {
       init(ctx) {
+        options.onCircuit?.('closed');
         ctx.setStatus('running', `${source}: PostgreSQL twin (no SQL_${source.toUpperCase()}_URL)`);
         return { twin: true };
       },

@@ -7,7 +7,7 @@ import type { FcmMessage } from '../adapters/fcm/fcm-message.js';
 import type { FcmOutcome } from '../adapters/fcm/fcm-outcome.js';
 import type { BatchProgressListener, FcmPoolOptions, PoolSenderOptions } from '../adapters/fcm/fcm-pool.js';
 import { MAX_FANOUT_BATCH } from './fan-out.js';
-import type { PushPipelineOptions } from './push-pipeline.js';
+import type { PushPipelineOptions, PushObserver } from './push-pipeline.js';
 
 export interface BatchSender {
   /** `progress`: answers told in chunks while the batch is in flight (senders that answer at once may ignore it). */
@@ -29,6 +29,8 @@ export interface FcmPoolActorOptions {
   readonly scheduler: PushPipelineOptions['scheduler'];
   /** How answers of a batch in flight are chunked for its progress record (absent: no progress while in flight). */
   readonly progress?: AnswerChunking;
+  /** Hears sends and scheduler waits, for /metrics. */
+  readonly observer?: PushObserver;
 }
 
 /** The fcm-pool actor's options from the config. */

@@ -17,7 +17,16 @@ export class PipelineClosedError extends AppError {
   }
 }
 
+/** Hears what the pipeline does, for /metrics (samaconso_fcm_sends_total, samaconso_scheduler_wait_seconds). */
+export interface PushObserver {
+  /** A chunk came back from the sender: one outcome per token. */
+  sent(queue: PriorityQueue, outcomes: readonly FcmOutcome[]): void;
+  /** A chunk was handed to the sender `waitedMs` after its batch reached the pipeline (backpressure included). */
+  handedOut(queue: PriorityQueue, waitedMs: number): void;
+}
+
 export interface PushPipelineOptions {
+  readonly observer?: PushObserver;
   readonly clock: Clock;
   readonly rateLimit: RateLimit;
   /**
@@ -57,6 +66,8 @@ interface Chunk {
 
 interface Pending {
   readonly outcomes: FcmOutcome[];
+  /** When the batch reached the pipeline (clock ms). */
+  readonly offeredAt: number;
   readonly onAnswers: OnAnswers | undefined;
   failed: Error | undefined;
   resolve(outcomes: FcmOutcome[]): void;
@@ -115,7 +126,7 @@ export class PushPipeline {
     if (this.closed) return Promise.reject(new PipelineClosedError());
     if (messages.length === 0) return Promise.resolve([]);
     return new Promise<FcmOutcome[]>((resolve, reject) => {
-      const pending: Pending = { outcomes: new Array<FcmOutcome>(messages.length), onAnswers, failed: undefined, resolve, reject };
+      const pending: Pending = { outcomes: new Array<FcmOutcome>(messages.length), offeredAt: this.options.clock.now(), onAnswers, failed: undefined, resolve, reject };
       const queued = this.waiting.get(queue)!;
       // Keep arrival order per queue: once one batch waits for room, later ones wait behind it.
       if (queued.length > 0 || !this.offer(queue, messages, pending)) queued.push({ queue, messages, pending });
@@ -194,6 +205,7 @@ export class PushPipeline {
 
   private run(work: Scheduled<Chunk>): void {
     const pending = this.pending.get(work.origin)!;
+    this.options.observer?.handedOut(work.queue, this.options.clock.now() - pending.offeredAt);
     const sending = (async () => {
       try {
         const { offset } = work.item;
@@ -210,6 +222,7 @@ export class PushPipeline {
           const key = o.kind === 'sent' ? 'sent' : `${o.kind}:${o.code}`;
           this.outcomes[key] = (this.outcomes[key] ?? 0) + 1;
         });
+        this.options.observer?.sent(work.queue, outcomes);
         this.pauseOn429(outcomes);
         this.reportAlerts(outcomes);
         if (this.scheduler.done(work)) this.settle(pending);

@@ -22,7 +22,7 @@ export function dispatchChildren(ctx: TreeContext): ChildSpec[] {
   const { config } = ctx;
   const db = resources(ctx.asker);
   return [
-    actor({ name: FCM_POOL, readiness: 'required', shutdownTimeoutMs: config.shutdownTimeoutMs, behaviour: fcmPoolActor(fcmPoolOptionsFor(config)) }),
+    actor({ name: FCM_POOL, readiness: 'required', shutdownTimeoutMs: config.shutdownTimeoutMs, behaviour: fcmPoolActor({ ...fcmPoolOptionsFor(config), ...(ctx.pushObserver ? { observer: ctx.pushObserver } : {}) }) }),
     consumersSupervisor({
       prefetch: config.dispatch.prefetch,
       handle: dispatchHandlerFor(config, ctx.asker, ctx),

@@ -1,6 +1,7 @@
 // The sources supervisor: one actor per configured SQL Server database (source-sic, source-histh2mc, source-bi_ods …).
 import { readFileSync } from 'node:fs';
 import { sqlSourceActor } from '../../actors/resources/sql-source-actor.js';
+import type { CircuitState } from '../../src/adapters/mssql/source-circuit.js';
 import { sourceActorName } from '../../src/adapters/mssql/source-messages.js';
 import { mssqlPoolFactory, type SourcePoolFactory } from '../../src/adapters/mssql/source-pool.js';
 import type { SourceConfig, SourcesConfig } from '../../src/config/sources.js';
@@ -25,7 +26,7 @@ function poolFactory(source: Extract<SourceConfig, { mode: 'mssql' }>, all: Sour
     })(hooks);
 }
 
-export function sourcesSupervisor({ config }: TreeContext): SupervisorSpec {
+export function sourcesSupervisor({ config, onSourceCircuit }: TreeContext): SupervisorSpec {
   const all = config.sources;
   return supervisor({
     name: 'sources',
@@ -40,6 +41,7 @@ export function sourcesSupervisor({ config }: TreeContext): SupervisorSpec {
           mode: source.mode === 'twin' ? { kind: 'twin' } : { kind: 'mssql', pool: poolFactory(source, all, `samaconso-${config.role}`) },
           queryTimeoutMs: all.queryTimeoutMs,
           failureThreshold: all.failureThreshold,
+          ...(onSourceCircuit ? { onCircuit: (state: CircuitState) => onSourceCircuit(source.name, state) } : {}),
         }),
       }),
     ),

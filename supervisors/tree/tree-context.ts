@@ -5,9 +5,11 @@ import type { SessionRevocations } from '../../src/accounts/session-revocations.
 import type { TokenKeys } from '../../src/accounts/token-keys.js';
 import type { Asker } from '../../src/actor-behaviour.js';
 import type { LiveBus } from '../../src/adapters/live-bus/live-bus.js';
+import type { CircuitState } from '../../src/adapters/mssql/source-circuit.js';
 import type { Clock } from '../../src/clock.js';
 import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
+import type { PushObserver } from '../../src/dispatch/push-pipeline.js';
 import type { SupervisionRegistry } from '../../src/contracts/supervision.js';
 import type { Logger } from '../../src/logger.js';
 import type { LinkCache } from '../../src/meters/index.js';
@@ -34,4 +36,8 @@ export interface TreeContext {
   readonly applyQueuePauses?: () => Promise<unknown>;
   /** Records an admin operation (the operations audit); does nothing when absent. */
   readonly onOperation?: OnOperation;
+  /** Hears each SQL source's circuit state as it changes (samaconso_source_circuit_state). */
+  readonly onSourceCircuit?: (source: string, state: CircuitState) => void;
+  /** Hears the worker's FCM sends and scheduler waits (samaconso_fcm_sends_total, samaconso_scheduler_wait_seconds). */
+  readonly pushObserver?: PushObserver;
 }

@@ -104,6 +104,10 @@ export class AmqpBroker implements Broker {
   }
 
   async consumerCount(queue: BrokerQueue): Promise<number> {
+    return (await this.queueDepth(queue)).consumers;
+  }
+
+  async queueDepth(queue: BrokerQueue): Promise<{ messages: number; consumers: number }> {
     if (this.closed) throw new BrokerUnavailableError('the broker connection is closed');
     const link = this.link;
     if (!link || !link.ready || link.lost) throw new BrokerUnavailableError('not connected to RabbitMQ');
@@ -113,7 +117,8 @@ export class AmqpBroker implements Broker {
         this.watchControl(link, ctl);
         link.ctl = ctl;
       }
-      return (await link.ctl.checkQueue(queue)).consumerCount;
+      const { messageCount, consumerCount } = await link.ctl.checkQueue(queue);
+      return { messages: messageCount, consumers: consumerCount };
     } catch (error) {
       if (link.lost) throw new BrokerUnavailableError(`connection to RabbitMQ lost (${errorMessage(error)})`, { cause: error });
       throw error;

@@ -18,6 +18,13 @@ export interface ConsumerCounts {
   readonly flagged: readonly PriorityQueue[];
 }
 
+/** Ready messages and consumers of one priority queue (RabbitMQ's checkQueue), for /metrics. */
+export interface QueueDepthReading {
+  readonly queue: PriorityQueue;
+  readonly messages: number;
+  readonly consumers: number;
+}
+
 export type BrokerMessage =
   /**
    * The Broker, also while RabbitMQ is down: its publishes then reject at once with BROKER_UNAVAILABLE and its
@@ -26,4 +33,6 @@ export type BrokerMessage =
    */
   | { type: 'lend'; replyTo: Reply<Broker> }
   /** Consumer count of each priority queue; fails with BROKER_UNAVAILABLE while RabbitMQ is down. */
-  | { type: 'consumer-counts'; replyTo: Reply<ConsumerCounts> };
+  | { type: 'consumer-counts'; replyTo: Reply<ConsumerCounts> }
+  /** Ready messages and consumers of each priority queue; fails with BROKER_UNAVAILABLE while RabbitMQ is down. */
+  | { type: 'queue-depths'; replyTo: Reply<readonly QueueDepthReading[]> };

@@ -104,6 +104,8 @@ export interface Broker {
   consume(queue: BrokerQueue, options: ConsumeOptions, handler: Handler): Promise<ConsumerHandle>;
   /** Consumers subscribed to the queue across all processes (checkQueue); rejects BROKER_UNAVAILABLE while down. */
   consumerCount(queue: BrokerQueue): Promise<number>;
+  /** Ready messages and consumers of the queue (one checkQueue); rejects BROKER_UNAVAILABLE while down. */
+  queueDepth(queue: BrokerQueue): Promise<{ messages: number; consumers: number }>;
   /** Connection state changes; a listener that throws is logged, never propagated. Returns the unsubscribe. */
   on(listener: (event: BrokerEvent) => void): () => void;
   /** Cancels consumers, closes the connection; pending publishes reject. Safe to call twice. */

@@ -184,6 +184,11 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(this.queue(queue).consumers.filter((c) => !c.paused && !c.cancelled).length);
   }
 
+  async queueDepth(queue: BrokerQueue): Promise<{ messages: number; consumers: number }> {
+    const consumers = await this.consumerCount(queue);
+    return { messages: this.queue(queue).ready.length, consumers };
+  }
+
   on(listener: (event: BrokerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sqlSourceActor } from '../../../actors/resources/sql-source-actor.js';
+import type { CircuitState } from '../../../src/adapters/mssql/source-circuit.js';
 import type { SourceMessage, SourceQuery, SourceRow } from '../../../src/adapters/mssql/source-messages.js';
 import type { SourcePool, SourcePoolFactory, SourcePoolHooks } from '../../../src/adapters/mssql/source-pool.js';
 import { actor, supervisor } from '../../../supervisors/child-spec.js';
@@ -42,7 +43,7 @@ afterEach(async () => {
   stop = undefined;
 });
 
-async function startWith(pools: FakePool[]) {
+async function startWith(pools: FakePool[], onCircuit?: (state: CircuitState) => void) {
   const t = testRuntime();
   const made: FakePool[] = [];
   const hooks: SourcePoolHooks[] = [];
@@ -60,7 +61,7 @@ async function startWith(pools: FakePool[]) {
         actor({
           name: 'source-histh2mc',
           readiness: 'optional',
-          behaviour: sqlSourceActor({ source: 'histh2mc', mode: { kind: 'mssql', pool: factory }, queryTimeoutMs: 1_000, failureThreshold: 3, backoff: BACKOFF, random: () => 0 }),
+          behaviour: sqlSourceActor({ source: 'histh2mc', mode: { kind: 'mssql', pool: factory }, queryTimeoutMs: 1_000, failureThreshold: 3, backoff: BACKOFF, random: () => 0, ...(onCircuit ? { onCircuit } : {}) }),
         }),
       ],
     }),
@@ -126,6 +127,17 @@ describe('sql source actor', () => {
     expect(part().detail).toMatch(/transitions: closed→open .*open→half-open .*half-open→closed/);
     expect(made).toHaveLength(1);
     expect(await query()).toEqual(ROWS);
+  });
+
+  it('tells onCircuit (samaconso_source_circuit_state) each state it reports: open after the outages, closed after the probe', async () => {
+    const lost = driverError('ESOCKET');
+    const heard: CircuitState[] = [];
+    const { query, part, clock } = await startWith([new FakePool(ok, [lost, lost, lost])], (s) => heard.push(s));
+    for (let i = 0; i < 3; i++) await expect(query()).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(heard.at(-1)).toBe('open');
+    clock.advance(clock.nextDelay()!);
+    await waitFor('closed again', () => part().state === 'running');
+    expect(heard.at(-1)).toBe('closed');
   });
 
   it('closes and recreates a pool that stays unhealthy after its probe failed', async () => {
