@@ -11,6 +11,7 @@ export function brokerAdminActor(service: () => BrokerAdminService): () => Actor
     operations: {
       queues: (s) => s.queues(),
       jobs: (s, m) => s.jobs(m.query),
+      'dead-letters': (s, m) => s.deadLetters(m.limit),
     },
   });
 }

@@ -1,7 +1,8 @@
 // On-call: the broker's queues from its own counters, and recent notification jobs. Admin only.
 import type { Gateway } from '../../src/contracts/gateway.js';
-import { jobsListQuery, jobsPageSchema, queueOverviewSchema } from '../../src/contracts/operations-messages.js';
+import { deadLetterSchema, deadLettersQuery, jobsListQuery, jobsPageSchema, queueOverviewSchema } from '../../src/contracts/operations-messages.js';
 import { z } from 'zod';
+import { ROUTE_DEADLINES_MS } from '../deadlines.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
 export function operationsRoutes(deps: { gateway: Gateway }): RouteDefinition[] {
@@ -15,6 +16,17 @@ export function operationsRoutes(deps: { gateway: Gateway }): RouteDefinition[] 
       responses: { 200: z.object({ queues: z.array(queueOverviewSchema) }) },
       async handler(ctx) {
         ctx.body = { queues: await deps.gateway.ask('broker-admin', 'queues', {}) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/dead-letters',
+      summary: 'The first dead letters (up to 1000): why, after how many attempts, which job and how many tokens. None is consumed.',
+      auth: ['admin'],
+      request: { query: deadLettersQuery },
+      responses: { 200: z.object({ deadLetters: z.array(deadLetterSchema) }) },
+      async handler(ctx, { query }) {
+        ctx.body = { deadLetters: await deps.gateway.ask('broker-admin', 'dead-letters', { limit: query.limit }, { deadlineMs: ROUTE_DEADLINES_MS.deadLetterBrowse }) };
       },
     }),
     defineRoute({

@@ -50,6 +50,22 @@ export type JobSummary = z.infer<typeof jobSummarySchema>;
 export const jobsPageSchema = z.object({ items: z.array(jobSummarySchema), nextCursor: z.string().nullable() });
 export type JobsPage = z.infer<typeof jobsPageSchema>;
 
+export const deadLettersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1_000).default(100).meta({ description: 'How many from the head of the queue, 1 to 1000.' }),
+});
+
+export const deadLetterSchema = z.object({
+  messageId: z.string().nullable(),
+  reason: z.string().nullable(),
+  attempts: z.number().int().nullable(),
+  originQueue: z.string().nullable(),
+  jobId: z.string().nullable(),
+  batchNo: z.number().int().nullable(),
+  tokens: z.number().int().nullable().meta({ description: 'Tokens in the batch.' }),
+});
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
 export type BrokerAdminMessage =
   | { readonly type: 'queues'; readonly replyTo: Reply<QueueOverview[]> }
+  | { readonly type: 'dead-letters'; readonly limit: number; readonly replyTo: Reply<DeadLetter[]> }
   | { readonly type: 'jobs'; readonly query: JobsListQuery; readonly replyTo: Reply<JobsPage> };

@@ -1,5 +1,6 @@
 // What /admin/queues and /admin/jobs read: the broker's counters per queue with the pauses, and recent jobs.
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
+import type { DeadLetterView } from '../adapters/broker/dead-letter-browser.js';
 import { DEAD_LETTER_QUEUE } from '../adapters/broker/topology.js';
 import { PRIORITY_QUEUES } from '../domain/priority.js';
 import type { JobSummary, JobsListQuery, JobsPage, QueueOverview } from '../contracts/operations-messages.js';
@@ -12,6 +13,8 @@ export interface BrokerAdminDeps {
   /** Null until pauses exist: `paused` is then null everywhere. */
   readonly paused: PausedQueuesReader | null;
   readonly db: () => Promise<PgHandle>;
+  /** Reads the first dead letters without consuming them (src/adapters/broker/dead-letter-browser.ts). */
+  readonly browseDeadLetters: (limit: number) => Promise<DeadLetterView[]>;
 }
 
 interface JobRow {
@@ -87,6 +90,11 @@ export class BrokerAdminService {
       })),
       nextCursor: rows.length > q.limit && last ? encodeJobCursor({ atMicros: last.at_micros, id: last.id }) : null,
     };
+  }
+
+  /** The first `limit` dead letters with their reason, attempts, job and token count; none is consumed. */
+  deadLetters(limit: number): Promise<DeadLetterView[]> {
+    return this.deps.browseDeadLetters(limit);
   }
 
   private async pausedOrNull(): Promise<ReadonlySet<string> | null> {

@@ -28,6 +28,7 @@ import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../s
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { createReferenceService } from '../../src/reference/index.js';
 import { createRequestsService, requestDeps } from '../../src/requests/index.js';
+import { browseDeadLetters } from '../../src/adapters/broker/dead-letter-browser.js';
 import { BrokerAdminService } from '../../src/operations/broker-admin.js';
 import { brokerManagement } from '../../src/operations/broker-management.js';
 import { pausedQueuesFromTable } from '../../src/operations/paused-queues.js';
@@ -82,7 +83,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       actor({
         name: 'broker-admin',
         readiness: 'optional',
-        behaviour: brokerAdminActor(() => new BrokerAdminService({ management: brokerManagement(config.broker.management), paused: pausedQueuesFromTable(() => res.db()), db: () => res.db() })),
+        behaviour: brokerAdminActor(() => new BrokerAdminService({ management: brokerManagement(config.broker.management), paused: pausedQueuesFromTable(() => res.db()), db: () => res.db(), browseDeadLetters: (limit) => browseDeadLetters(config.broker.url, limit) })),
       }),
       actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
       // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.

@@ -107,6 +107,34 @@ describe('GET /admin/queues', () => {
   });
 });
 
+describe('GET /admin/dead-letters', () => {
+  it('lists reason, attempts, job and tokens of the first dead letters, and leaves every one in the queue', async () => {
+    const conn = await amqp.connect(vhost.url);
+    try {
+      const ch = await conn.createConfirmChannel();
+      await ch.purgeQueue('dead_letters');
+      const jobId = '00000000-0000-4000-8000-0000000000d1';
+      const body = { kind: 'push-batch', jobId, batchNo: 2, tokens: ['t1', 't2', 't3'], batchId: `${jobId}:2:dead`, attempt: 3 };
+      ch.sendToQueue('dead_letters', Buffer.from(JSON.stringify(body)), {
+        persistent: true,
+        messageId: `${jobId}:2:dead`,
+        headers: { 'x-dead-reason': 'FCM unavailable after the last retry', 'x-attempts': 4, 'x-origin-queue': 'normal', 'x-job-id': jobId },
+      });
+      await ch.waitForConfirms();
+      for (let round = 0; round < 2; round++) {
+        const r = await get('/admin/dead-letters?limit=10', admin);
+        expect(r.status).toBe(200);
+        expect(r.body.deadLetters).toEqual([
+          { messageId: `${jobId}:2:dead`, reason: 'FCM unavailable after the last retry', attempts: 4, originQueue: 'normal', jobId, batchNo: 2, tokens: 3 },
+        ]);
+      }
+      expect((await ch.checkQueue('dead_letters')).messageCount).toBe(1);
+    } finally {
+      await conn.close();
+    }
+  });
+});
+
 describe('GET /admin/jobs', () => {
   it('lists recent jobs newest first with their counts, filtered by state, type and since, in cursor pages', async () => {
     const sql = new pg.Client({ connectionString: db.url });
