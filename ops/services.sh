@@ -12,6 +12,7 @@ PG_PORT="${SERVICES_PG_PORT:-54329}"
 REDIS_PORT="${SERVICES_REDIS_PORT:-63799}"
 AMQP_PORT="${SERVICES_AMQP_PORT:-56729}"
 AMQP_DIST_PORT="${SERVICES_AMQP_DIST_PORT:-25679}"
+AMQP_MGMT_PORT="${SERVICES_AMQP_MGMT_PORT:-15729}"
 S3_PORT="${SERVICES_S3_PORT:-45690}"
 LDAP_PORT="${SERVICES_LDAP_PORT:-38999}"
 LDAPS_PORT="${SERVICES_LDAPS_PORT:-38998}"
@@ -33,7 +34,7 @@ LDAP_BIND_PASSWORD=svc-test-pass
 # Agents as "uid|given name|surname|agency|password"; the first one is exported to the tests.
 LDAP_AGENTS=("adiop|Awa|Diop|DAKAR1|Awa-test-pass1" "mfall|Moussa|Fall|THIES1|Moussa-test-pass2")
 
-for port in "$PG_PORT" "$REDIS_PORT" "$AMQP_PORT" "$AMQP_DIST_PORT" "$S3_PORT" "$LDAP_PORT" "$LDAPS_PORT"; do
+for port in "$PG_PORT" "$REDIS_PORT" "$AMQP_PORT" "$AMQP_DIST_PORT" "$AMQP_MGMT_PORT" "$S3_PORT" "$LDAP_PORT" "$LDAPS_PORT"; do
   if [[ ! "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
     echo "services: invalid port '$port'" >&2
     exit 2

@@ -187,6 +187,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
       agentMaxMs: e.AGENT_SESSION_MAX_MS,
       directoryRecheckMs: e.DIRECTORY_RECHECK_MS,
       directoryGraceMs: e.DIRECTORY_GRACE_MS,
+      agentMaxActiveSessions: e.AGENT_MAX_SESSIONS,
     },
     accounts: accountsConfig(e),
     dashboard: dashboardConfig(e),

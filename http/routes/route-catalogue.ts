@@ -12,6 +12,7 @@ import { inboxRoutes } from './inbox-routes.js';
 import { meterRoutes } from './meters-routes.js';
 import { metricsRoute, type MetricsSource } from './metrics-routes.js';
 import { notificationRoutes } from './notifications-routes.js';
+import { operationsRoutes } from './operations-routes.js';
 import { openApiRoute } from './openapi-json-routes.js';
 import { referenceRoutes } from './reference-routes.js';
 import { requestRoutes, type RequestRoutesConfig } from './requests-routes.js';
@@ -34,7 +35,7 @@ export interface RouteDeps {
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...queuePauseRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...queuePauseRoutes(deps), ...operationsRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

@@ -42,8 +42,11 @@ rabbitmq_launch() {
   if rabbit_pid >/dev/null; then say "rabbitmq already running"; RABBIT_LAUNCHED=0; return; fi
   require_free_port "$AMQP_PORT" rabbitmq SERVICES_AMQP_PORT
   require_free_port "$AMQP_DIST_PORT" "rabbitmq distribution" SERVICES_AMQP_DIST_PORT
+  require_free_port "$AMQP_MGMT_PORT" "rabbitmq management" SERVICES_AMQP_MGMT_PORT
   mkdir -p "$dir/log" "$dir/mnesia"
-  echo '[].' >"$dir/enabled_plugins"
+  # The management plugin gives per-queue unacked counts and rates (AMQP's checkQueue has only ready and consumers).
+  echo '[rabbitmq_management].' >"$dir/enabled_plugins"
+  printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' "$AMQP_MGMT_PORT" >"$dir/rabbitmq.conf"
   rm -f "$dir/rabbitmq.pid"
   if ! epmd -names >/dev/null 2>&1; then
     # Started here so stop knows it may kill epmd; one already running belongs to someone else.

@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import type { SigningKey } from './token-keys.js';
 import type { UserRole } from '../contracts/caller.js';
 import type { TokenPair } from '../contracts/accounts-messages.js';
-import { sessionExpiry, type SessionKind, type SessionPolicy } from '../domain/session-policy.js';
+import { sessionExpiry, sessionLimit, type SessionKind, type SessionPolicy } from '../domain/session-policy.js';
 
 export interface TokenContext {
   readonly signing: SigningKey;
@@ -96,7 +96,7 @@ export async function openSession(
     `SELECT id FROM device_sessions WHERE user_id = $1 AND state = 'active' AND expires_at > $2 ORDER BY last_seen_at ASC, id`,
     [args.userId, new Date(args.now)],
   );
-  const excess = active.rows.length - (args.policy.maxActiveSessions - 1);
+  const excess = active.rows.length - (sessionLimit(args.policy, args.kind) - 1);
   const ended = excess > 0 ? await endSessions(c, { sessionIds: active.rows.slice(0, excess).map((r) => r.id) }, { reason: 'replaced_by_new_device', at: args.now }) : [];
   const sessionId = randomUUID();
   const refreshToken = randomBytes(32).toString('base64url');

@@ -9,6 +9,8 @@ export const accountsEnv = z.object({
   AGENT_SESSION_MAX_MS: int(DEFAULT_SESSION_POLICY.agentMaxMs, 60_000),
   DIRECTORY_RECHECK_MS: int(DEFAULT_SESSION_POLICY.directoryRecheckMs, 1_000),
   DIRECTORY_GRACE_MS: int(DEFAULT_SESSION_POLICY.directoryGraceMs, 0),
+  /** Live sessions one agent or admin may hold; a login past it ends the least recently used (customers keep 2). */
+  AGENT_MAX_SESSIONS: int(DEFAULT_SESSION_POLICY.agentMaxActiveSessions, 1, 100),
   /** How long a wrong PIN counts towards the lockout (failures older than this stop counting). */
   PIN_FAILURE_WINDOW_MS: int(3_600_000, 60_000, 7 * 86_400_000),
   /** One-time codes sent to one phone in any hour, whoever asks (registration and PIN reset together). */

@@ -7,6 +7,7 @@ import type { InboxMessage } from './inbox-messages.js';
 import type { LiveHubMessage } from './live-messages.js';
 import type { MetersMessage } from './meters-messages.js';
 import type { MeterDataMessage } from './meter-data-messages.js';
+import type { BrokerAdminMessage } from './operations-messages.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
 import type { QueuePausesMessage } from './queue-pauses-messages.js';
 import type { ReferenceMessage } from './reference-messages.js';
@@ -16,6 +17,7 @@ import type { PayloadOf, ReplyOf } from './reply.js';
 /** Actor name → the message union it accepts. Later issues add their services here. */
 export interface ActorContracts {
   accounts: AccountsMessage;
+  'broker-admin': BrokerAdminMessage;
   control: ControlMessage;
   'customer-data': CustomerDataMessage;
   dashboard: DashboardMessage;

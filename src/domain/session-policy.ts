@@ -19,8 +19,10 @@ export interface SessionPolicy {
    * check, then answers DIRECTORY_UNAVAILABLE (fail closed). @defaultValue 4 hours
    */
   readonly directoryGraceMs: number;
-  /** @defaultValue 2 */
+  /** Customers: live sessions at once; a login past it ends the least recently used. @defaultValue 2 */
   readonly maxActiveSessions: number;
+  /** Agents and admins: the same limit, their own (config AGENT_MAX_SESSIONS). @defaultValue 5 */
+  readonly agentMaxActiveSessions: number;
 }
 
 export const DEFAULT_SESSION_POLICY: SessionPolicy = {
@@ -32,7 +34,13 @@ export const DEFAULT_SESSION_POLICY: SessionPolicy = {
   directoryRecheckMs: 3_600_000,
   directoryGraceMs: 4 * 3_600_000,
   maxActiveSessions: 2,
+  agentMaxActiveSessions: 5,
 };
+
+/** How many live sessions one user of this kind may hold at once. */
+export function sessionLimit(policy: SessionPolicy, kind: SessionKind): number {
+  return kind === 'customer' ? policy.maxActiveSessions : policy.agentMaxActiveSessions;
+}
 
 /** Who a session is for: a customer's slides within its cap, an agent's (or admin's) does not slide at all. */
 export type SessionKind = 'customer' | 'agent';

@@ -79,6 +79,7 @@ export type ErrorCode =
   | 'SMS_GATEWAY_ANSWER_TOO_LARGE'
   | 'BROKER_UNAVAILABLE'
   | 'BROKER_REJECTED'
+  | 'BROKER_MANAGEMENT_UNAVAILABLE'
   | 'LIVE_BUS_UNAVAILABLE'
   | 'PUSH_PIPELINE_CLOSED'
   | 'FCM_TRANSPORT_FAILED'
@@ -187,6 +188,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   BROKER_UNAVAILABLE: 503,
   // The broker answered, and refused: sending the same message again may not help.
   BROKER_REJECTED: 502,
+  // RabbitMQ's management API is not configured, down, or refused us: /admin/queues cannot read the counters.
+  BROKER_MANAGEMENT_UNAVAILABLE: 503,
   LIVE_BUS_UNAVAILABLE: 503,
   PUSH_PIPELINE_CLOSED: 503,
   FCM_TRANSPORT_FAILED: 502,

@@ -1,4 +1,5 @@
 // The API's services supervisor: the actors HTTP requests reach, and what they lean on (SMS, directory, relay).
+import { brokerAdminActor } from '../../actors/services/broker-admin-actor.js';
 import { accountsActor } from '../../actors/services/accounts-actor.js';
 import { customerDataActor } from '../../actors/services/customer-data-actor.js';
 import { dashboardActor } from '../../actors/services/dashboard-actor.js';
@@ -29,6 +30,10 @@ import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../s
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { createReferenceService } from '../../src/reference/index.js';
 import { createRequestsService, requestDeps } from '../../src/requests/index.js';
+import { browseDeadLetters } from '../../src/adapters/broker/dead-letter-browser.js';
+import { BrokerAdminService } from '../../src/operations/broker-admin.js';
+import { brokerManagement } from '../../src/operations/broker-management.js';
+import { pausedQueuesFrom } from '../../src/dispatch/index.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
 import type { TreeContext } from './tree-context.js';
@@ -89,6 +94,12 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
               ...(ctx.onOperation ? { onOperation: ctx.onOperation } : {}),
             }),
         ),
+      }),
+      // Optional: the management API being away answers 503 on /admin/queues alone.
+      actor({
+        name: 'broker-admin',
+        readiness: 'optional',
+        behaviour: brokerAdminActor(() => new BrokerAdminService({ management: brokerManagement(config.broker.management), paused: pausedQueuesFrom(() => res.db()), db: () => res.db(), browseDeadLetters: (limit) => browseDeadLetters(config.broker.url, limit) })),
       }),
       actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
       // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.

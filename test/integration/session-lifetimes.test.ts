@@ -85,6 +85,21 @@ const post = async (path: string, body: unknown) => {
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Record<string, any> };
 };
 
+/** A customer with a proved phone and this PIN, straight in the database. */
+async function newCustomer(phone: string, pin: string): Promise<void> {
+  const sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  try {
+    await sql.query(`INSERT INTO users (id, phone, first_name, last_name, pin_hash, role, phone_proved_at, created_at) VALUES (gen_random_uuid(), $1, 'Awa', 'Diop', $2, 'customer', $3, $3)`, [
+      phone,
+      await hasher.hash(pin),
+      new Date(clock.now()),
+    ]);
+  } finally {
+    await sql.end();
+  }
+}
+
 const agentLogin = async (a: { login: string; password: string }) => {
   const res = await post('/v1/auth/agent-login', { ...a, deviceModel: 'Back-office PC', platform: 'web' });
   expect(res.status).toBe(200);
@@ -161,22 +176,37 @@ describe('agent sessions', () => {
     clock.advance(60_000);
     await waitFor('a refresh once the directory is back', async () => (await post('/v1/auth/refresh', { refreshToken: pair.refreshToken })).status === 200);
   });
+
+  it('are five at most: a sixth login ends the least recently used one, the other four go on', async () => {
+    const agent = await newAgent('DAKAR1');
+    const pairs = [];
+    for (let i = 0; i < 6; i++) {
+      pairs.push(await agentLogin(agent));
+      clock.advance(1_000);
+    }
+    expect(await post('/v1/auth/refresh', { refreshToken: pairs[0]!.refreshToken })).toMatchObject({ status: 401, body: { code: 'INVALID_REFRESH_TOKEN' } });
+    for (const pair of pairs.slice(1)) expect((await post('/v1/auth/refresh', { refreshToken: pair.refreshToken })).status).toBe(200);
+  });
 });
 
 describe('customer sessions', () => {
-  it('slide with use but end at their absolute cap (180 days from login)', async () => {
-    const sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
-    const phone = '+221775550101';
-    try {
-      await sql.query(`INSERT INTO users (id, phone, first_name, last_name, pin_hash, role, phone_proved_at, created_at) VALUES (gen_random_uuid(), $1, 'Awa', 'Diop', $2, 'customer', $3, $3)`, [
-        phone,
-        await hasher.hash('8351'),
-        new Date(clock.now()),
-      ]);
-    } finally {
-      await sql.end();
+  it('are two at most: a third login ends the least recently used one', async () => {
+    const phone = '+221775550102';
+    await newCustomer(phone, '8351');
+    const pairs = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await post('/v1/auth/login', { phone, pin: '8351', deviceModel: `Phone ${i}`, platform: 'android' });
+      expect(r.status).toBe(200);
+      pairs.push(r.body as { refreshToken: string });
+      clock.advance(1_000);
     }
+    expect(await post('/v1/auth/refresh', { refreshToken: pairs[0]!.refreshToken })).toMatchObject({ status: 401, body: { code: 'INVALID_REFRESH_TOKEN' } });
+    for (const pair of pairs.slice(1)) expect((await post('/v1/auth/refresh', { refreshToken: pair.refreshToken })).status).toBe(200);
+  });
+
+  it('slide with use but end at their absolute cap (180 days from login)', async () => {
+    const phone = '+221775550101';
+    await newCustomer(phone, '8351');
     const login = await post('/v1/auth/login', { phone, pin: '8351', deviceModel: 'Phone', platform: 'android' });
     expect(login.status).toBe(200);
     let pair = login.body as { refreshToken: string };

@@ -30,6 +30,7 @@ export const OPTIONAL_KEYS = [
   'TEST_PGBOUNCER_BIN',
   'TEST_LDAPS_URL',
   'TEST_LDAP_CA_FILE',
+  'TEST_RABBITMQ_MANAGEMENT_URL',
 ] as const;
 
 export type ServicesEnv = { readonly [K in (typeof REQUIRED_KEYS)[number]]: string } & {
