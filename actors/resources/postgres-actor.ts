@@ -35,6 +35,7 @@ type Internal =
   | { type: 'checked'; epoch: symbol; ok: false; error: unknown }
   | { type: 'busy'; epoch: symbol };
 type Msg = PostgresMessage | Internal;
+type Lend = Extract<PostgresMessage, { type: 'lend' | 'lend-registry' }>;
 
 interface State {
   readonly epoch: symbol;
@@ -45,6 +46,12 @@ interface State {
   readonly registryHandle: PgHandle;
   readonly migrationUrl: string;
   up: boolean;
+  /**
+   * Lends asked while this incarnation's first check (connect, migrations) runs: held and answered when it settles,
+   * so a part that needs the database at its own start (a consumer reading its queue's pause) waits for it instead
+   * of failing into a retry timer. After the first check an outage answers at once, as before.
+   */
+  firstCheck: Lend[] | undefined;
   checking: boolean;
   migrated: boolean;
   attempt: number;
@@ -137,6 +144,7 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
         registryHandle: registryPool ? poolHandle(registryPool) : handle,
         migrationUrl,
         up: false,
+        firstCheck: [],
         checking: false,
         migrated: false,
         attempt: 0,
@@ -154,11 +162,8 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
       switch (msg.type) {
         case 'lend':
         case 'lend-registry':
-          if (s.up) msg.replyTo.ok(msg.type === 'lend' ? s.handle : s.registryHandle);
-          else
-            msg.replyTo.fail(
-              new ServiceUnavailableError('postgres', `PostgreSQL is unavailable${s.lastError ? `: ${s.lastError}` : ''}`, 1_000, 'DATABASE_UNAVAILABLE'),
-            );
+          if (s.firstCheck) s.firstCheck.push(msg);
+          else answerLend(s, msg);
           return s;
         case 'check':
           check(s, ctx);
@@ -171,36 +176,17 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
           s.busy.last = errorMessage(s.refused.last);
           if (s.up) running(s, ctx, s.refused.last);
           return s;
-        case 'checked':
+        case 'checked': {
           if (msg.epoch !== s.epoch) return s; // a result of the incarnation this one replaced
           s.checking = false;
-          if (msg.ok) {
-            if (!s.up) ctx.log.info('PostgreSQL is up');
-            s.up = true;
-            s.attempt = 0;
-            s.lastError = undefined;
-            running(s, ctx);
-            scheduleCheck(s, ctx, probeMs);
-            return s;
+          const held = s.firstCheck ?? [];
+          s.firstCheck = undefined;
+          try {
+            return checked(s, msg, ctx);
+          } finally {
+            for (const lend of held) answerLend(s, lend);
           }
-          // The probe waited its turn like any query and timed out: the server answers, it is only saturated.
-          if (s.up && isPostgresBusy(msg.error)) {
-            s.busy.probes++;
-            s.busy.last = errorMessage(msg.error);
-            ctx.log.warn({ err: msg.error }, 'PostgreSQL busy: the probe timed out');
-            running(s, ctx, msg.error);
-            scheduleCheck(s, ctx, probeMs);
-            return s;
-          }
-          // A failing migration or SQL on a reachable server is a bug: crash, and let supervision decide.
-          if (!isPostgresOutage(msg.error) && !isPostgresBusy(msg.error)) throw msg.error;
-          s.up = false;
-          s.lastError = errorMessage(msg.error);
-          const delay = backoffDelay(reconnect, s.attempt++, Math.random());
-          ctx.log.warn({ err: msg.error, retryInMs: delay }, 'PostgreSQL unreachable');
-          ctx.setStatus('backing-off', `PostgreSQL unreachable (${s.lastError}); retrying in ${delay} ms`, msg.error);
-          scheduleCheck(s, ctx, delay);
-          return s;
+        }
       }
     },
 
@@ -208,4 +194,39 @@ export function postgresActor(options: PostgresOptions): () => ActorBehaviour<St
       await Promise.all([s.pool.end(), s.registryPool?.end()]);
     },
   });
+
+  function checked(s: State, msg: Extract<Internal, { type: 'checked' }>, ctx: ActorContext<Msg>): State {
+    if (msg.ok) {
+      if (!s.up) ctx.log.info('PostgreSQL is up');
+      s.up = true;
+      s.attempt = 0;
+      s.lastError = undefined;
+      running(s, ctx);
+      scheduleCheck(s, ctx, probeMs);
+      return s;
+    }
+    // The probe waited its turn like any query and timed out: the server answers, it is only saturated.
+    if (s.up && isPostgresBusy(msg.error)) {
+      s.busy.probes++;
+      s.busy.last = errorMessage(msg.error);
+      ctx.log.warn({ err: msg.error }, 'PostgreSQL busy: the probe timed out');
+      running(s, ctx, msg.error);
+      scheduleCheck(s, ctx, probeMs);
+      return s;
+    }
+    // A failing migration or SQL on a reachable server is a bug: crash, and let supervision decide.
+    if (!isPostgresOutage(msg.error) && !isPostgresBusy(msg.error)) throw msg.error;
+    s.up = false;
+    s.lastError = errorMessage(msg.error);
+    const delay = backoffDelay(reconnect, s.attempt++, Math.random());
+    ctx.log.warn({ err: msg.error, retryInMs: delay }, 'PostgreSQL unreachable');
+    ctx.setStatus('backing-off', `PostgreSQL unreachable (${s.lastError}); retrying in ${delay} ms`, msg.error);
+    scheduleCheck(s, ctx, delay);
+    return s;
+  }
+}
+
+function answerLend(s: State, msg: Lend): void {
+  if (s.up) msg.replyTo.ok(msg.type === 'lend' ? s.handle : s.registryHandle);
+  else msg.replyTo.fail(new ServiceUnavailableError('postgres', `PostgreSQL is unavailable${s.lastError ? `: ${s.lastError}` : ''}`, 1_000, 'DATABASE_UNAVAILABLE'));
 }

@@ -20,7 +20,8 @@ export const runsDispatch = (config: Config): boolean => config.role !== 'api' &
 
 export function dispatchChildren(ctx: TreeContext): ChildSpec[] {
   const { config } = ctx;
-  const db = resources(ctx.asker);
+  // A consumer starting with its node waits for the database's first connection (and migrations) to read its pause.
+  const db = resources(ctx.asker, 60_000);
   return [
     actor({ name: FCM_POOL, readiness: 'required', shutdownTimeoutMs: config.shutdownTimeoutMs, behaviour: fcmPoolActor({ ...fcmPoolOptionsFor(config), ...(ctx.pushObserver ? { observer: ctx.pushObserver } : {}) }) }),
     consumersSupervisor({

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/adapters/broker/broker.js';
 import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
+import { consumerName, type ConsumerMessage } from '../../src/dispatch/consumer-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { adminToken, jobRow, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
 import { startTestNode } from '../support/node.js';
@@ -76,11 +77,17 @@ afterAll(async () => {
 describe('job reaper', () => {
   it('resumes the fan-out of a job whose job message died after its last delivery while PostgreSQL was away, and delivers it', async () => {
     const { users, tokens } = await seedCustomers(sql, 12, { devices: 1, agency: 'REAP-A', prefix: 'reap-a' });
+    // A consumer reads its queue's pause in PostgreSQL before it subscribes, so a worker starting while the database
+    // is away consumes nothing. The worker starts first, its consumer of bill_due's queue held off (told directly,
+    // not through queue_pauses), and is let go once PostgreSQL is away: it takes the job message it cannot record.
+    const consumer = (await startWorker()).runtime.ref<ConsumerMessage>(consumerName('high_priority'));
+    await waitFor('worker ready', () => worker!.runtime.readiness('t').ready, 30_000);
+    await worker!.runtime.ask(consumer, 'pause', { reason: 'held until PostgreSQL is away' }, 5_000);
     const job = await postJob(api.apiUrl!, admin, { target: { kind: 'users', userIds: users }, type: 'bill_due', title: 'Facture', body: 'Votre facture.' });
     await waitFor('job message published', async () => (await sql.query(`SELECT 1 FROM outbox WHERE job_id = $1 AND published_at IS NOT NULL`, [job])).rowCount === 1);
 
     await whileDatabaseAway(async () => {
-      await startWorker();
+      await worker!.runtime.ask(consumer, 'resume', { reason: 'PostgreSQL is away' }, 5_000);
       await waitFor('the job message dead-lettered', async () => (await deadLettered()) >= 1, 20_000);
     });
 

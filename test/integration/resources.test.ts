@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cache } from '../../src/adapters/cache/cache.js';
 import type { CacheMessage } from '../../src/adapters/cache/cache-messages.js';
+import type { PostgresMessage } from '../../src/adapters/postgres/postgres-messages.js';
 import type { ReferenceMessage } from '../../src/contracts/reference-messages.js';
 import type { RunningNode } from '../../src/node.js';
 import { startTestNode } from '../support/node.js';
@@ -10,6 +11,10 @@ import { createEmptyDatabase, createTestDatabase, startPrivateRedis, type Privat
 import { waitFor } from '../support/wait.js';
 
 const partState = (node: RunningNode, name: string) => node.runtime.readiness('test').parts.find((p) => p.name === name)?.state;
+// Ready is polled, not sampled: the consumers read their queue's pause in PostgreSQL before subscribing, so they
+// attach on their next retry after the database is lent.
+const untilReady = (node: RunningNode, what: string) =>
+  waitFor(what, async () => (await fetch(`${node.apiUrl}/health/ready`)).status === 200, 20_000);
 
 describe('postgres resource', () => {
   it('applies the migrations at start on an empty database and becomes ready', async () => {
@@ -17,15 +22,31 @@ describe('postgres resource', () => {
     const node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined });
     try {
       await waitFor('postgres running', () => partState(node, 'postgres') === 'running');
+      await untilReady(node, 'ready after the migrations');
       const res = await fetch(`${node.apiUrl}/health/ready`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { ready: boolean; parts: Array<{ name: string; state: string }> };
       expect(body.ready).toBe(true);
-      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'cache', 'consumer.high_priority', 'consumer.low_priority', 'consumer.normal', 'consumer.urgent', 'control', 'customer-data', 'dashboard', 'directory', 'fcm-pool', 'inbox', 'job-reaper', 'live-hub', 'meter-data', 'meters', 'node-registry', 'notification-jobs', 'objects', 'outbox-relay', 'postgres', 'reference', 'request-janitor', 'requests', 'sic-registrar', 'sms', 'source-bi_ods', 'source-histh2mc', 'source-sic']);
+      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'broker-admin', 'cache', 'consumer.high_priority', 'consumer.low_priority', 'consumer.normal', 'consumer.urgent', 'control', 'customer-data', 'dashboard', 'directory', 'fcm-pool', 'inbox', 'job-reaper', 'live-hub', 'meter-data', 'meters', 'node-registry', 'notification-jobs', 'objects', 'outbox-relay', 'postgres', 'queue-pauses', 'reference', 'request-janitor', 'requests', 'sic-registrar', 'sms', 'source-bi_ods', 'source-histh2mc', 'source-sic']);
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       const { rows } = await client.query(`SELECT queue FROM notification_types WHERE code = 'outage'`);
       await client.end();
+      expect(rows).toEqual([{ queue: 'urgent' }]);
+    } finally {
+      await node.stop();
+      await db.drop();
+    }
+  });
+
+  it('holds a lend asked while its first connection and the migrations run, and answers it once they are done', async () => {
+    const db = await createEmptyDatabase();
+    const node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: undefined });
+    try {
+      // Asked at once: the migrations of an empty database are still running.
+      expect(partState(node, 'postgres')).toBe('backing-off');
+      const handle = await node.runtime.ask<PostgresMessage, 'lend'>('postgres', 'lend', {}, 60_000);
+      const { rows } = await handle.query<{ queue: string }>(`SELECT queue FROM notification_types WHERE code = 'outage'`);
       expect(rows).toEqual([{ queue: 'urgent' }]);
     } finally {
       await node.stop();
@@ -40,6 +61,7 @@ describe('postgres resource', () => {
       server = await startPrivatePostgres();
       node = await startTestNode({ DATABASE_URL: server.url });
       await waitFor('postgres running', () => partState(node, 'postgres') === 'running');
+      await untilReady(node, 'ready before the stop');
     });
     afterAll(async () => {
       await node?.stop();
@@ -61,7 +83,7 @@ describe('postgres resource', () => {
 
       await server.start();
       await waitFor('postgres running again', () => partState(node, 'postgres') === 'running', 20_000);
-      expect((await fetch(`${node.apiUrl}/health/ready`)).status).toBe(200);
+      await untilReady(node, 'ready again');
       const pgNode = node.runtime.tree().children!.find((c) => c.name === 'resources')!.children!.find((c) => c.name === 'postgres')!;
       // An outage is state, not a crash: the restart budget is untouched.
       expect(pgNode.stats).toMatchObject({ crashes: 0, restarts: 0 });
@@ -78,6 +100,7 @@ describe('redis cache resource', () => {
     db = await createTestDatabase();
     node = await startTestNode({ DATABASE_URL: db.url, REDIS_URL: redis.url });
     await waitFor('cache running', () => partState(node, 'cache') === 'running');
+    await untilReady(node, 'ready before the kill');
     await waitFor('postgres running', () => partState(node, 'postgres') === 'running');
   });
   afterAll(async () => {
