@@ -16,6 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { TEST_JWKS, TEST_SIGNING_JWK } from '../support/tokens.js';
 
 const run = promisify(execFile);
 const REPO = join(import.meta.dirname, '../..');
@@ -237,5 +239,38 @@ describe('compose.yaml', () => {
     const { stdout } = await run('git', ['check-ignore', 'ops/deploy/.env'], { cwd: REPO });
     expect(stdout.trim()).toBe('ops/deploy/.env');
     expect(compose.secrets.fcm_credentials!.file).toMatch(reference);
+  });
+
+  it("gives each role everything the app's own production check requires (values from .env.example, the image's ENV)", () => {
+    const example = Object.fromEntries(
+      readFileSync(join(DEPLOY, '.env.example'), 'utf8')
+        .split('\n')
+        .filter((l) => /^[A-Z]/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).replace(/^'(.*)'$/, '$1')]),
+    ) as Record<string, string>;
+    // The example's keys are placeholders; real ones of the right shape, so the check reaches the other settings.
+    const values: Record<string, string> = { ...example, JWT_PUBLIC_KEYS: JSON.stringify(TEST_JWKS), JWT_SIGNING_KEY: TEST_SIGNING_JWK };
+    const resolve = (text: string) =>
+      text.replace(/\$\{([A-Z][A-Z0-9_]*)(?::([?-])([^}]*))?\}/g, (_, name: string, op: string | undefined, fallback: string) => values[name] ?? (op === '-' ? fallback : `<unset ${name}>`));
+    const imageEnv = dockerfile.getENVs().flatMap((e) => e.getProperties().map((p) => [p.getName(), p.getValue() ?? ''] as const));
+    for (const app of ['api-1', 'worker']) {
+      const env = { ...Object.fromEntries(imageEnv), ...Object.fromEntries(Object.entries(services[app]!.environment!).map(([k, v]) => [k, resolve(String(v))])) };
+      expect(JSON.stringify(env), `${app} reads a variable .env.example lacks`).not.toContain('<unset ');
+      // Compose mounts the FCM key (a secret) at this path in the worker's container; here, a file of our own.
+      if (env.FCM_CREDENTIALS_FILE === '/run/secrets/fcm_credentials') {
+        env.FCM_CREDENTIALS_FILE = join(scratch, 'fcm_credentials');
+        writeFileSync(env.FCM_CREDENTIALS_FILE, '{}');
+      }
+      let problems: readonly string[] = [];
+      try {
+        const config = loadConfig(env);
+        expect(config.role).toBe(env.ROLE);
+        expect(config.env).toBe('production');
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        problems = e.problems;
+      }
+      expect(problems, app).toEqual([]);
+    }
   });
 });
