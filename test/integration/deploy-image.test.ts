@@ -4,7 +4,7 @@
 // rules of the stack (health checks, start order, PgBouncer for the app, no secret in the file). No Docker engine
 // here, so nothing is built: these are the checks that do not need one.
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,6 +150,26 @@ describe('the image entrypoint and health check (run here with the Node of this 
       await new Promise((resolve) => server.close(resolve));
     }
     expect(await check(port)).toBe(1); // nobody listening any more
+  });
+});
+
+describe("PgBouncer's image entrypoint", () => {
+  it('writes the auth file from the environment (quotes doubled, owner-only) and runs PgBouncer without the password in its environment', async () => {
+    const dir = mkdtempSync(join(scratch, 'pgbouncer-'));
+    const authFile = join(dir, 'userlist.txt');
+    // A stand-in pgbouncer: shows its arguments and whether the password reached its environment.
+    writeFileSync(join(dir, 'pgbouncer'), '#!/bin/sh\necho "args: $*"\necho "password in env: ${PGBOUNCER_PASSWORD:-no}"\n');
+    chmodSync(join(dir, 'pgbouncer'), 0o755);
+    const { stdout } = await run(join(DEPLOY, 'pgbouncer/entrypoint.sh'), [], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, PGBOUNCER_USER: 'samaconso', PGBOUNCER_PASSWORD: 'se"cret pass', PGBOUNCER_AUTH_FILE: authFile },
+    });
+    expect(stdout).toBe('args: /etc/pgbouncer/pgbouncer.ini\npassword in env: no\n');
+    expect(readFileSync(authFile, 'utf8')).toBe('"samaconso" "se""cret pass"\n');
+    expect(statSync(authFile).mode & 0o777).toBe(0o600);
+    // Without a password it refuses to start rather than run PgBouncer with an empty auth file.
+    await expect(run(join(DEPLOY, 'pgbouncer/entrypoint.sh'), [], { env: { PATH: `${dir}:/usr/bin:/bin`, PGBOUNCER_USER: 'samaconso', PGBOUNCER_AUTH_FILE: authFile } })).rejects.toMatchObject({
+      stderr: expect.stringContaining('set PGBOUNCER_PASSWORD'),
+    });
   });
 });
 
