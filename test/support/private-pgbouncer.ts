@@ -19,7 +19,7 @@ export interface PgBouncerTarget {
 }
 
 export interface PrivatePgBouncer {
-  /** postgres://postgres@127.0.0.1:<port>/<database>: the target database, through PgBouncer. */
+  /** postgres://postgres@127.0.0.1:<port>/<database> (with the config's user and password when given): the target database, through PgBouncer. */
   readonly url: string;
   readonly port: number;
   /** Folder of the ini, auth file, log and pid file. */
@@ -50,7 +50,22 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 }
 
 
-export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<PrivatePgBouncer> {
+/** The files a PgBouncer configuration must point at (the test's own folder and port). */
+export interface PgBouncerFiles {
+  readonly port: number;
+  readonly authFile: string;
+  readonly logFile: string;
+  readonly pidFile: string;
+}
+
+/** Another configuration than the default one: its ini (given the test's files) and the client's password login. */
+export interface PgBouncerConfig {
+  ini(files: PgBouncerFiles): string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export async function startPrivatePgBouncer(target: PgBouncerTarget, config?: PgBouncerConfig): Promise<PrivatePgBouncer> {
   const bin = servicesEnv().TEST_PGBOUNCER_BIN ?? '/usr/sbin/pgbouncer';
   if (!existsSync(bin)) throw new Error(`PgBouncer not found at ${bin}: run \`bash ops/services.sh start\` (it installs pgbouncer)`);
   const asRoot = process.getuid?.() === 0;
@@ -62,10 +77,10 @@ export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<Pr
   const pidFile = join(dir, 'pgbouncer.pid');
   const name = target.database;
 
-  writeFileSync(users, '"postgres" ""\n');
+  writeFileSync(users, config ? `"${config.user}" "${config.password}"\n` : '"postgres" ""\n');
   writeFileSync(
     ini,
-    [
+    config?.ini({ port, authFile: users, logFile, pidFile }) ?? [
       '[databases]',
       `${name} = host=${target.host} port=${target.port} dbname=${target.database}`,
       '',
@@ -147,7 +162,8 @@ export async function startPrivatePgBouncer(target: PgBouncerTarget): Promise<Pr
       rmSync(dir, { recursive: true, force: true });
     })());
 
-  const url = `postgres://postgres@127.0.0.1:${port}/${name}`;
+  const login = config ? `${encodeURIComponent(config.user)}:${encodeURIComponent(config.password)}` : 'postgres';
+  const url = `postgres://${login}@127.0.0.1:${port}/${name}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   let lastError: unknown;
   for (;;) {
