@@ -2,8 +2,9 @@
 // the FCM pool to the fake FCM, which is the witness: batches really dead-lettered by dispatch (their tokens answered
 // UNAVAILABLE past the last attempt) are replayed by job, by message id and all at once; each of their tokens is then
 // delivered exactly once, the tokens answered before are not sent again, a replay of the same selection or of a copy
-// of a batch already recorded sends nothing, and what was not selected stays in the dead-letter queue (the broker's
-// own count). Each replay is handed to the operations audit seam (NodeOptions.onOperation).
+// of a batch already recorded sends nothing, what was not selected stays in the dead-letter queue (the broker's own
+// count), and the jobs' counts take the replayed tokens' delivery in place of their failure. Each replay is handed to
+// the operations audit seam (NodeOptions.onOperation).
 //
 // Shown failing against a deliberately broken replay (applied locally, run, reverted): in
 // src/adapters/broker/dead-letter-replay.ts `selected` returning true for every selection → fails on the job's replay
@@ -12,7 +13,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminOperation } from '../../src/contracts/admin-operation.js';
 import { consumerName, type ConsumerMessage } from '../../src/dispatch/consumer-messages.js';
-import { postJob, seedCustomers, waitJobsSettled } from '../support/dispatch.js';
+import { jobRow, postJob, seedCustomers, waitJobsSettled } from '../support/dispatch.js';
 import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';
 import { mintToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait.js';
@@ -62,11 +63,13 @@ const acks = async (queue: 'high_priority'): Promise<number> => (await n.node.ru
 describe('POST /admin/dead-letters/replay', () => {
   it('sends really dead-lettered batches back by job, by message id and all, each token delivered once, nothing sent twice', async () => {
     const { world, sql } = n;
-    // Three jobs (bill_due: high_priority), each with two tokens FCM keeps refusing and one it takes.
+    // Three jobs (bill_due: high_priority): A and B with two tokens FCM keeps refusing and one it takes, C with
+    // all three refused (nothing delivered: the job fails).
     const seeds: Array<{ users: string[]; tokens: string[] }> = [];
     for (const p of ['a', 'b', 'c']) seeds.push(await seedCustomers(sql, 3, { devices: 1, agency: 'DLR', prefix: `dlr-${p}` }));
-    const stuck = new Set(seeds.flatMap((s) => s.tokens.slice(0, 2)));
-    const healthy = seeds.map((s) => s.tokens[2]!);
+    const stuckOf = (i: number): string[] => seeds[i]!.tokens.slice(0, i === 2 ? 3 : 2);
+    const stuck = new Set([0, 1, 2].flatMap(stuckOf));
+    const healthy = [seeds[0]!.tokens[2]!, seeds[1]!.tokens[2]!];
     world.fake.setOutcomes(({ token }) => (token !== undefined && stuck.has(token) ? { error: 'UNAVAILABLE', retryAfterSeconds: 0 } : 'ok'));
     const jobs: string[] = [];
     for (const s of seeds) jobs.push(await postJob(n.node.apiUrl!, n.admin, { target: { kind: 'users', userIds: s.users }, type: 'bill_due', title: 'Facture', body: 'x' }));
@@ -77,7 +80,9 @@ describe('POST /admin/dead-letters/replay', () => {
     }, 20_000);
     const byJob = new Map(dead.map((m) => [jobOf(m), m]));
     expect([...byJob.keys()].sort()).toEqual([...jobs].sort());
-    for (const [i, job] of jobs.entries()) expect(tokensOf(byJob.get(job)!).sort()).toEqual(seeds[i]!.tokens.slice(0, 2).sort());
+    for (const [i, job] of jobs.entries()) expect(tokensOf(byJob.get(job)!).sort()).toEqual(stuckOf(i).sort());
+    const counts = async (): Promise<unknown[]> => Promise.all(jobs.map(async (j) => { const r = await jobRow(sql, j); return [r.state, r.sent_count, r.failed_count]; }));
+    expect(await counts()).toEqual([['done', 1, 2], ['done', 1, 2], ['failed', 0, 3]]);
     // Dead-lettered for real: every stuck token tried and never delivered; the healthy ones delivered once.
     for (const t of stuck) expect(world.fake.deliveredTo(t), `token ${t} before the replay`).toBe(0);
     for (const t of healthy) expect(world.fake.deliveredTo(t)).toBe(1);
@@ -113,6 +118,8 @@ describe('POST /admin/dead-letters/replay', () => {
       expect(world.fake.attemptsFor(t), `requests for token ${t}`).toBe(attemptsBefore.get(t)! + 1);
     }
     for (const t of healthy) expect(world.fake.attemptsFor(t), `healthy token ${t} not sent again`).toBe(attemptsBefore.get(t));
+    // The jobs' counts: the replayed tokens' failures replaced by their delivery, and C (nothing delivered) done now.
+    expect(await counts()).toEqual([['done', 3, 0], ['done', 3, 0], ['done', 3, 0]]);
 
     // A second replay of the same selection finds nothing; a copy of a batch already recorded (a dead letter
     // published twice) is replayed, handled (acked by the consumer) and sends nothing.
@@ -133,6 +140,7 @@ describe('POST /admin/dead-letters/replay', () => {
     expect(world.fake.stats()).toEqual(requestsBefore);
     for (const t of stuck) expect(world.fake.deliveredTo(t)).toBe(1);
     expect((await deadLetters()).count).toBe(0);
+    expect(await counts()).toEqual([['done', 3, 0], ['done', 3, 0], ['done', 3, 0]]);
 
     // Each replay went to the operations audit: who, why, what.
     const replays = operations.filter((o) => o.action === 'dead-letters.replay');
