@@ -53,7 +53,7 @@ export const settledState = (sent: string, failed: string): string => `CASE WHEN
  */
 export async function recordBatch(
   db: PgHandle,
-  b: { batchId: string; jobId: string; at: Date; remove: readonly string[]; owner: string; followups: readonly Followup[] } & BatchCounts,
+  b: { batchId: string; jobId: string; at: Date; remove: readonly string[]; owner: string; followups: readonly Followup[]; resettle?: boolean } & BatchCounts,
 ): Promise<boolean> {
   const { rows } = await db.query<{ recorded: boolean; fanout_done: boolean | null }>(
     `WITH ins AS (
@@ -88,7 +88,19 @@ export async function recordBatch(
   // last and the fan-out's own settle (handleJob) may have run before these counts were committed. A second
   // statement, with a fresh snapshot, closes that gap (only while the fan-out was still running: rare).
   if (recorded && rows[0]?.fanout_done !== true) await settleJob(db, b.jobId, b.at);
+  if (recorded && b.resettle) await resettleJob(db, b.jobId, b.at);
   return recorded;
+}
+
+/**
+ * Settles a finished job again after a replayed dead letter changed its counts (failed tokens delivered after all):
+ * `failed` becomes `done` once something was delivered. A job still sending settles as usual.
+ */
+async function resettleJob(db: PgHandle, jobId: string, at: Date): Promise<void> {
+  await db.query(
+    `UPDATE notification_jobs j SET state = ${settledState('j.sent_count', 'j.failed_count')}, updated_at = $2 WHERE j.id = $1 AND j.state IN ('done', 'failed')`,
+    [jobId, at],
+  );
 }
 
 /** Publishes what a recorded batch owes the broker, each on confirm, then clears it from the batch's row. */

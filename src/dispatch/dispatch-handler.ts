@@ -170,7 +170,19 @@ export function createDispatchHandler(deps: DispatchHandlerDeps): (delivery: Del
       //    finished, dead tokens removed, the job's counts added and the job settled. The outcome is persisted BEFORE
       //    anything that follows from it: a publish failing or a crash in between never sends the batch again.
       const { counts } = tally;
-      const recorded = await recordBatch(db, { batchId, jobId: msg.jobId, at: new Date(deps.clock.now()), remove: tally.remove, owner, followups, ...counts });
+      // A dead letter on-call sent back (POST /admin/dead-letters/replay marks it x-replayed): its tokens were counted
+      // as failed when it died, so this outcome replaces that count instead of adding to it, and the job settles again.
+      const replay = typeof delivery.headers['x-replayed'] === 'number';
+      const recorded = await recordBatch(db, {
+        batchId,
+        jobId: msg.jobId,
+        at: new Date(deps.clock.now()),
+        remove: tally.remove,
+        owner,
+        followups,
+        ...counts,
+        ...(replay ? { failed: counts.failed - msg.tokens.length, resettle: true } : {}),
+      });
       claimed = false;
       recordedOutcome = true;
       // 4. Publish what it owes (the next attempt, or a redelivered copy, finds the batch done and publishes what is
