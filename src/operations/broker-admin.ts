@@ -116,7 +116,7 @@ export class BrokerAdminService {
     const selection: ReplaySelection = body.all ? { all: true } : body.jobId !== undefined ? { jobId: body.jobId } : { messageIds: body.messageIds ?? [] };
     const target = 'all' in selection ? 'all' : 'jobId' in selection ? `job:${selection.jobId}` : 'messages';
     const record = (detail: Record<string, unknown>): Promise<void> =>
-      this.deps.onOperation?.({ action: 'dead-letters.replay', target, actor: caller.userId, reason: body.reason, at: new Date(this.deps.clock.now()), detail } satisfies AdminOperation) ??
+      this.deps.onOperation?.({ action: 'dead-letters.replay', target, actor: caller.userId, actorRole: caller.role, reason: body.reason, at: new Date(this.deps.clock.now()), detail } satisfies AdminOperation) ??
       Promise.resolve();
     let result: ReplayResult;
     try {
