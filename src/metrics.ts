@@ -92,12 +92,9 @@ export function createMetrics(source: { tree(): TreeNode; deadLetters: Record<st
   return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
 }
 
-/** The worker's dispatch: consumers, push scheduler, FCM pool and rate limit, read once per scrape. */
-function addDispatchMetrics(registry: Registry, dispatch: () => Promise<DispatchSnapshot>): void {
-  // One snapshot per scrape, shared by every gauge of that scrape.
-  let current: Promise<DispatchSnapshot> | undefined;
-  const snapshot = () => (current ??= dispatch().finally(() => setImmediate(() => (current = undefined))));
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, s: DispatchSnapshot) => void) =>
+/** Gauges filled at scrape time from one reading `read` gives (undefined: the gauge reports nothing this scrape). */
+function snapshotGauges<S>(registry: Registry, read: () => Promise<S | undefined>) {
+  return (name: string, help: string, labelNames: string[], collect: (g: Gauge, s: S) => void): Gauge =>
     new Gauge({
       name,
       help,
@@ -105,9 +102,18 @@ function addDispatchMetrics(registry: Registry, dispatch: () => Promise<Dispatch
       registers: [registry],
       async collect() {
         this.reset();
-        collect(this, await snapshot());
+        const s = await read();
+        if (s !== undefined) collect(this, s);
       },
     });
+}
+
+/** The worker's dispatch: consumers, push scheduler, FCM pool and rate limit, read once per scrape. */
+function addDispatchMetrics(registry: Registry, dispatch: () => Promise<DispatchSnapshot>): void {
+  // One snapshot per scrape, shared by every gauge of that scrape.
+  let current: Promise<DispatchSnapshot> | undefined;
+  const snapshot = () => (current ??= dispatch().finally(() => setImmediate(() => (current = undefined))));
+  const gauge = snapshotGauges(registry, snapshot);
   gauge('samaconso_consumer_deliveries', 'Deliveries handled by each queue consumer since it started, by outcome', ['queue', 'outcome'], (g, s) => {
     for (const c of s.consumers) {
       g.set({ queue: c.queue, outcome: 'ack' }, c.acks);
@@ -192,18 +198,7 @@ function addAuthMetrics(registry: Registry, auth: AuthWatch): void {
 
 /** Paused queues (queue_pauses) and the outbox backlog, from one sampled database reading. */
 function addStoreMetrics(registry: Registry, store: (() => Promise<StoreSnapshot | undefined>) | undefined): void {
-  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge, s: StoreSnapshot) => void) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        this.reset();
-        const s = store ? await store() : undefined;
-        if (s) collect(this, s);
-      },
-    });
+  const gauge = snapshotGauges(registry, async () => (store ? store() : undefined));
   gauge('samaconso_queue_paused', '1 when the control plane paused the queue (a queue_pauses row), else 0', ['queue'], (g, s) => {
     for (const queue of PRIORITY_QUEUES) g.set({ queue }, s.pausedQueues.includes(queue) ? 1 : 0);
   });
