@@ -137,6 +137,15 @@ export class ControlPlane {
       this.pending.set(id, entry);
       // One message per node addressed (never one to all): a node not asked must not run the command.
       for (const { node, incarnation } of wanted) {
+        if (incarnation === this.deps.identity.incarnation) {
+          // This very process: run here, not round the broker, so on-call reaches it while RabbitMQ is away.
+          void this.runHere(command).then((result) => {
+            if (!entry.waiting.delete(node)) return;
+            entry.results.set(node, result);
+            if (entry.waiting.size === 0) finish(entry.results);
+          });
+          continue;
+        }
         const envelope: CommandEnvelope = { kind: 'command', id, from: this.nodeId, to: node, incarnation, command };
         this.deps.bus.send(node, envelope).catch((error: unknown) => {
           // Not sent (RabbitMQ away): that node fails now rather than at the timeout.
@@ -170,6 +179,18 @@ export class ControlPlane {
       },
       (error: unknown) => answer({ ok: false, error: { code: errorCode(error) ?? 'INTERNAL', message: errorMessage(error) } }),
     );
+  }
+
+  /** Runs a command in this process, answered as a node would. */
+  private async runHere(command: ControlCommand): Promise<CommandResult> {
+    const node = this.nodeId;
+    try {
+      const result = await this.deps.execute(command);
+      this.publishSnapshot().catch(() => undefined);
+      return { node, outcome: 'ok', result };
+    } catch (error) {
+      return { node, outcome: 'failed', error: { code: errorCode(error) ?? 'INTERNAL', message: errorMessage(error) } };
+    }
   }
 
   private answered(reply: ReplyEnvelope): void {

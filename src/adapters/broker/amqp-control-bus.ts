@@ -1,7 +1,7 @@
 // The control bus over RabbitMQ: a non-durable topic exchange `samaconso.control`. Each node listens on an
 // exclusive, auto-deleted queue of its own bound to `node.<id>`, `node.*all*` and, on nodes keeping snapshots,
 // `snapshot.#`: a node that dies takes its queue with it, so nothing piles up for the gone. Its own connection
-// (named `<name>-control`), so on-call can still reach a node whose work connection is busy or being restarted;
+// (named `samaconso-control-<role>`: apart from the work connection `samaconso-<role>` in RabbitMQ's list), so on-call can still reach a node whose work connection is busy or being restarted;
 // it reconnects after a backoff and subscribes again. Messages are transient and expire: a command is answered
 // in seconds or its sender has given up (timeout), and a stale snapshot is worth nothing.
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
@@ -17,6 +17,7 @@ const nodeKey = (nodeId: string): string => (nodeId === EVERY_NODE ? ALL_KEY : `
 
 export interface AmqpControlBusOptions {
   readonly url: string;
+  /** The connection's name in RabbitMQ. @defaultValue samaconso-control */
   readonly connectionName?: string;
   readonly log?: Logger;
   /** Per-message TTL in the queues. @defaultValue 30_000 */
@@ -97,7 +98,7 @@ export class AmqpControlBus implements ControlBus {
     if (this.closed) return;
     let conn: ChannelModel;
     try {
-      conn = await amqp.connect(this.options.url, { timeout: 5_000, noDelay: true, clientProperties: { connection_name: `${this.options.connectionName ?? 'samaconso'}-control` } });
+      conn = await amqp.connect(this.options.url, { timeout: 5_000, noDelay: true, clientProperties: { connection_name: this.options.connectionName ?? 'samaconso-control' } });
     } catch (error) {
       this.retry(`cannot connect: ${errorMessage(error)}`);
       return;

@@ -125,6 +125,14 @@ describe('control plane', () => {
     expect(api.plane.snapshotOf(w1.incarnation)).toBeUndefined();
   });
 
+  it('runs a command addressed to itself in process, with the bus gone', async () => {
+    const hub = new ControlHub();
+    const api = await node(hub, 'api', { keepSnapshots: true });
+    await api.bus.close();
+    expect(await api.plane.send([{ node: 'api', incarnation: api.incarnation }], RESTART)).toEqual([{ node: 'api', outcome: 'ok', result: { done: 'restart-supervisor' } }]);
+    expect(api.ran).toEqual([RESTART]);
+  });
+
   it('fails a node at once when the bus cannot send', async () => {
     const hub = new ControlHub();
     const api = await node(hub, 'api', { keepSnapshots: true });
