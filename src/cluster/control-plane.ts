@@ -45,6 +45,9 @@ interface Pending {
   readonly done: (results: Map<string, CommandResult>) => void;
 }
 
+/** How many command ids a node remembers to run each once. */
+const RAN_KEPT = 1_000;
+
 export const timeoutResult = (node: string, timeoutMs: number): CommandResult => ({
   node,
   outcome: 'timeout',
@@ -55,6 +58,8 @@ export class ControlPlane {
   private readonly pending = new Map<string, Pending>();
   /** By incarnation: two processes under one node id (a test process, a misconfiguration) keep their own. */
   private readonly kept = new Map<string, KeptSnapshot>();
+  /** Ids of the commands run lately: a command delivered twice (a redelivery, a rebinding) runs once. */
+  private readonly ran = new Set<string>();
 
   constructor(private readonly deps: ControlPlaneDeps) {}
 
@@ -132,6 +137,15 @@ export class ControlPlane {
       this.pending.set(id, entry);
       // One message per node addressed (never one to all): a node not asked must not run the command.
       for (const { node, incarnation } of wanted) {
+        if (incarnation === this.deps.identity.incarnation) {
+          // This very process: run here, not round the broker, so on-call reaches it while RabbitMQ is away.
+          void this.runHere(command).then((result) => {
+            if (!entry.waiting.delete(node)) return;
+            entry.results.set(node, result);
+            if (entry.waiting.size === 0) finish(entry.results);
+          });
+          continue;
+        }
         const envelope: CommandEnvelope = { kind: 'command', id, from: this.nodeId, to: node, incarnation, command };
         this.deps.bus.send(node, envelope).catch((error: unknown) => {
           // Not sent (RabbitMQ away): that node fails now rather than at the timeout.
@@ -149,6 +163,9 @@ export class ControlPlane {
   }
 
   private run(envelope: CommandEnvelope): void {
+    if (this.ran.has(envelope.id)) return;
+    this.ran.add(envelope.id);
+    if (this.ran.size > RAN_KEPT) this.ran.delete(this.ran.values().next().value!);
     const answer = (reply: Omit<ReplyEnvelope, 'kind' | 'id' | 'from' | 'to'>): void => {
       const message: ReplyEnvelope = { kind: 'reply', id: envelope.id, from: this.nodeId, to: envelope.from, ...reply };
       this.deps.bus.send(envelope.from, message).catch((error: unknown) => this.deps.log.warn({ err: error, to: envelope.from }, 'control plane: answer not sent'));
@@ -162,6 +179,18 @@ export class ControlPlane {
       },
       (error: unknown) => answer({ ok: false, error: { code: errorCode(error) ?? 'INTERNAL', message: errorMessage(error) } }),
     );
+  }
+
+  /** Runs a command in this process, answered as a node would. */
+  private async runHere(command: ControlCommand): Promise<CommandResult> {
+    const node = this.nodeId;
+    try {
+      const result = await this.deps.execute(command);
+      this.publishSnapshot().catch(() => undefined);
+      return { node, outcome: 'ok', result };
+    } catch (error) {
+      return { node, outcome: 'failed', error: { code: errorCode(error) ?? 'INTERNAL', message: errorMessage(error) } };
+    }
   }
 
   private answered(reply: ReplyEnvelope): void {

@@ -66,7 +66,7 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
         readiness: 'optional',
         behaviour: controlPlaneActor({
           identity: ctx.identity,
-          bus: () => createControlBus({ url: config.broker.url, connectionName: `samaconso-${config.role}`, log: ctx.log.child({ part: 'control-bus' }) }),
+          bus: () => createControlBus({ url: config.broker.url, connectionName: `samaconso-control-${config.role}`, log: ctx.log.child({ part: 'control-bus' }) }),
           keepSnapshots: config.role !== 'worker',
           snapshotMs: config.control.snapshotMs,
           commandTimeoutMs: config.control.commandTimeoutMs,

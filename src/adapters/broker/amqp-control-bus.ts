@@ -1,7 +1,7 @@
 // The control bus over RabbitMQ: a non-durable topic exchange `samaconso.control`. Each node listens on an
 // exclusive, auto-deleted queue of its own bound to `node.<id>`, `node.*all*` and, on nodes keeping snapshots,
 // `snapshot.#`: a node that dies takes its queue with it, so nothing piles up for the gone. Its own connection
-// (named `<name>-control`), so on-call can still reach a node whose work connection is busy or being restarted;
+// (named `samaconso-control-<role>`: apart from the work connection `samaconso-<role>` in RabbitMQ's list), so on-call can still reach a node whose work connection is busy or being restarted;
 // it reconnects after a backoff and subscribes again. Messages are transient and expire: a command is answered
 // in seconds or its sender has given up (timeout), and a stale snapshot is worth nothing.
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
@@ -17,6 +17,7 @@ const nodeKey = (nodeId: string): string => (nodeId === EVERY_NODE ? ALL_KEY : `
 
 export interface AmqpControlBusOptions {
   readonly url: string;
+  /** The connection's name in RabbitMQ. @defaultValue samaconso-control */
   readonly connectionName?: string;
   readonly log?: Logger;
   /** Per-message TTL in the queues. @defaultValue 30_000 */
@@ -33,6 +34,8 @@ export class AmqpControlBus implements ControlBus {
   private conn: ChannelModel | undefined;
   private channel: Channel | undefined;
   private subscription: { options: ControlListen; handler: (message: unknown) => void } | undefined;
+  /** The channel the subscription was made on: once per channel, whether connect() or listen() got there first. */
+  private subscribedOn: Channel | undefined;
   private closed = false;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -95,7 +98,7 @@ export class AmqpControlBus implements ControlBus {
     if (this.closed) return;
     let conn: ChannelModel;
     try {
-      conn = await amqp.connect(this.options.url, { timeout: 5_000, noDelay: true, clientProperties: { connection_name: `${this.options.connectionName ?? 'samaconso'}-control` } });
+      conn = await amqp.connect(this.options.url, { timeout: 5_000, noDelay: true, clientProperties: { connection_name: this.options.connectionName ?? 'samaconso-control' } });
     } catch (error) {
       this.retry(`cannot connect: ${errorMessage(error)}`);
       return;
@@ -128,6 +131,9 @@ export class AmqpControlBus implements ControlBus {
   }
 
   private async subscribe(ch: Channel): Promise<void> {
+    // Two queues bound for one node would deliver every command twice.
+    if (this.subscribedOn === ch) return;
+    this.subscribedOn = ch;
     const sub = this.subscription!;
     const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false, arguments: { 'x-message-ttl': this.options.messageTtlMs ?? 30_000 } });
     await ch.bindQueue(queue, CONTROL_EXCHANGE, nodeKey(sub.options.nodeId));
