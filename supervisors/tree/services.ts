@@ -107,7 +107,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
               db: () => res.db(),
               clock,
               log: ctx.log.child({ service: QUEUE_PAUSES }),
-              apply: ctx.applyQueuePauses ?? (async () => undefined),
+              apply: ctx.applyQueuePauses ?? (async () => []),
               ...(ctx.onOperation ? { onOperation: ctx.onOperation } : {}),
             }),
         ),

@@ -3,15 +3,14 @@
 // UNAVAILABLE past the last attempt) are replayed by job, by message id and all at once; each of their tokens is then
 // delivered exactly once, the tokens answered before are not sent again, a replay of the same selection or of a copy
 // of a batch already recorded sends nothing, what was not selected stays in the dead-letter queue (the broker's own
-// count), and the jobs' counts take the replayed tokens' delivery in place of their failure. Each replay is handed to
-// the operations audit seam (NodeOptions.onOperation).
+// count), and the jobs' counts take the replayed tokens' delivery in place of their failure. Each replay is in the
+// operations audit (operations_audit).
 //
 // Shown failing against a deliberately broken replay (applied locally, run, reverted): in
 // src/adapters/broker/dead-letter-replay.ts `selected` returning true for every selection → fails on the job's replay
 // "expected { replayed: 3, … } to deeply equal { replayed: 1, … }".
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminOperation } from '../../src/contracts/admin-operation.js';
 import { consumerName, type ConsumerMessage } from '../../src/dispatch/consumer-messages.js';
 import { jobRow, postJob, seedCustomers, waitJobsSettled } from '../support/dispatch.js';
 import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';
@@ -19,12 +18,10 @@ import { mintToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait.js';
 
 let n: DispatchNode;
-const operations: AdminOperation[] = [];
 
 beforeAll(async () => {
   n = await startDispatchNode({
     env: { BROKER_RETRY_TIERS_MS: '20,50,100', BROKER_DELIVERY_LIMIT: '2', FCM_MAX_SEND_ATTEMPTS: '2' },
-    nodeOptions: { onOperation: async (op) => void operations.push(op) },
   });
 }, 60_000);
 afterAll(async () => {
@@ -142,16 +139,19 @@ describe('POST /admin/dead-letters/replay', () => {
     expect((await deadLetters()).count).toBe(0);
     expect(await counts()).toEqual([['done', 3, 0], ['done', 3, 0], ['done', 3, 0]]);
 
-    // Each replay went to the operations audit: who, why, what.
-    const replays = operations.filter((o) => o.action === 'dead-letters.replay');
-    expect(replays.map((o) => [o.target, o.actor, o.reason, (o.detail as { replayed: number }).replayed])).toEqual([
-      [`job:${jobA}`, adminId(), 'FCM back after the outage', 1],
-      ['messages', adminId(), 'retry B', 1],
-      ['all', adminId(), 'the rest', 1],
-      [`job:${jobA}`, adminId(), 'again', 0],
-      ['all', adminId(), 'the copy', 1],
+    // Each replay is in the operations audit (operations_audit, written through NodeOptions.onOperation's default):
+    // who, why, what was sent back.
+    const { rows: audit } = await sql.query<{ target: string; actor_user_id: string; actor_role: string; reason: string; outcome: string; detail: { replayed: number; messageIds: string[]; selection: unknown } }>(
+      `SELECT target, actor_user_id, actor_role, reason, outcome, detail FROM operations_audit WHERE action = 'dead-letters.replay' ORDER BY id`,
+    );
+    expect(audit.map((o) => [o.target, o.actor_user_id, o.actor_role, o.reason, o.outcome, o.detail.replayed])).toEqual([
+      [`job:${jobA}`, adminId(), 'admin', 'FCM back after the outage', 'ok', 1],
+      ['messages', adminId(), 'admin', 'retry B', 'ok', 1],
+      ['all', adminId(), 'admin', 'the rest', 'ok', 1],
+      [`job:${jobA}`, adminId(), 'admin', 'again', 'ok', 0],
+      ['all', adminId(), 'admin', 'the copy', 'ok', 1],
     ]);
-    expect(replays[0]!.detail).toMatchObject({ selection: { jobId: jobA }, messageIds: [byJob.get(jobA)!.properties.messageId] });
+    expect(audit[0]!.detail).toMatchObject({ selection: { jobId: jobA }, messageIds: [byJob.get(jobA)!.properties.messageId] });
   }, 120_000);
 
   it('answers 403 to customers and agents, and 400 naming the fields to a bad body', async () => {
