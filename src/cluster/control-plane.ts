@@ -45,6 +45,9 @@ interface Pending {
   readonly done: (results: Map<string, CommandResult>) => void;
 }
 
+/** How many command ids a node remembers to run each once. */
+const RAN_KEPT = 1_000;
+
 export const timeoutResult = (node: string, timeoutMs: number): CommandResult => ({
   node,
   outcome: 'timeout',
@@ -55,6 +58,8 @@ export class ControlPlane {
   private readonly pending = new Map<string, Pending>();
   /** By incarnation: two processes under one node id (a test process, a misconfiguration) keep their own. */
   private readonly kept = new Map<string, KeptSnapshot>();
+  /** Ids of the commands run lately: a command delivered twice (a redelivery, a rebinding) runs once. */
+  private readonly ran = new Set<string>();
 
   constructor(private readonly deps: ControlPlaneDeps) {}
 
@@ -149,6 +154,9 @@ export class ControlPlane {
   }
 
   private run(envelope: CommandEnvelope): void {
+    if (this.ran.has(envelope.id)) return;
+    this.ran.add(envelope.id);
+    if (this.ran.size > RAN_KEPT) this.ran.delete(this.ran.values().next().value!);
     const answer = (reply: Omit<ReplyEnvelope, 'kind' | 'id' | 'from' | 'to'>): void => {
       const message: ReplyEnvelope = { kind: 'reply', id: envelope.id, from: this.nodeId, to: envelope.from, ...reply };
       this.deps.bus.send(envelope.from, message).catch((error: unknown) => this.deps.log.warn({ err: error, to: envelope.from }, 'control plane: answer not sent'));

@@ -33,6 +33,8 @@ export class AmqpControlBus implements ControlBus {
   private conn: ChannelModel | undefined;
   private channel: Channel | undefined;
   private subscription: { options: ControlListen; handler: (message: unknown) => void } | undefined;
+  /** The channel the subscription was made on: once per channel, whether connect() or listen() got there first. */
+  private subscribedOn: Channel | undefined;
   private closed = false;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -128,6 +130,9 @@ export class AmqpControlBus implements ControlBus {
   }
 
   private async subscribe(ch: Channel): Promise<void> {
+    // Two queues bound for one node would deliver every command twice.
+    if (this.subscribedOn === ch) return;
+    this.subscribedOn = ch;
     const sub = this.subscription!;
     const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false, arguments: { 'x-message-ttl': this.options.messageTtlMs ?? 30_000 } });
     await ch.bindQueue(queue, CONTROL_EXCHANGE, nodeKey(sub.options.nodeId));
