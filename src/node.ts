@@ -46,17 +46,19 @@ async function dispatchSnapshot(runtime: Runtime): Promise<DispatchSnapshot> {
   return { pool, consumers: consumers.filter((c): c is ConsumerStats => c !== undefined) };
 }
 
-/** A queue pause or resume in the operations audit: who, when, why, and each node's answer. */
-/** Records an on-call operation (a queue pause or resume, a dead-letter replay) in the operations audit. */
+/** An on-call operation in the operations audit: who, when, why, how it ended (a pause: each node's answer). */
 async function auditOperation(runtime: Runtime, op: AdminOperation): Promise<void> {
-  await recordOperation(await resources(runtime).db(), {
-    actor: { userId: op.actor, role: op.actorRole },
-    action: op.action,
-    target: op.target,
-    reason: op.reason,
-    outcome: op.applyError ? 'failed' : !op.applied || op.applied.length === 0 ? 'ok' : overallOutcome(op.applied),
-    detail: { ...op.detail, ...(op.applied ? { results: op.applied } : {}), ...(op.applyError ? { error: op.applyError } : {}) },
-  });
+  const common = { actor: { userId: op.actor, role: op.actorRole }, action: op.action, target: op.target, reason: op.reason };
+  await recordOperation(
+    await resources(runtime).db(),
+    op.action === 'dead-letters.replay'
+      ? { ...common, outcome: op.outcome, detail: op.detail }
+      : {
+          ...common,
+          outcome: op.applyError ? 'failed' : op.applied.length === 0 ? 'ok' : overallOutcome(op.applied),
+          detail: { results: op.applied, ...(op.applyError ? { error: op.applyError } : {}) },
+        },
+  );
 }
 
 /** Paused queues and the outbox backlog, for /metrics (sampled: at most one reading per SCRAPE_SAMPLE_MS). */
@@ -99,7 +101,7 @@ export interface NodeOptions {
   readonly hasher?: PinHasher;
   /** Extra routes on the API surface (tests). */
   readonly extraRoutes?: readonly RouteDefinition[];
-  /** Records admin operations (queue pauses). @defaultValue a row in operations_audit */
+  /** Records admin operations (queue pauses, dead-letter replays). @defaultValue a row in operations_audit */
   readonly onOperation?: OnOperation;
   /**
    * After an admin paused or resumed a queue: makes the consumers follow the table. @defaultValue every alive node's

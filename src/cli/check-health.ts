@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { TreeNodeSchema } from '../../http/schemas/supervision.js';
+import { ClusterNodeSchema, NodeTreeSchema } from '../../http/schemas/control-plane.js';
 import { AppError, errorMessage } from '../errors/app-error.js';
 import { assessCluster, renderTable, type QueueView, type ReadyView } from './cluster-health.js';
 
@@ -40,13 +40,9 @@ class ApiUnreachableError extends AppError {
   readonly code = 'CLI_API_UNREACHABLE';
 }
 
-// The control plane's shapes (src/contracts/control-plane-messages.ts), checked at the edge like any input.
-const NodesSchema = z.object({
-  nodes: z.array(
-    z.object({ node: z.string(), role: z.string(), host: z.string(), pid: z.number(), incarnation: z.string(), startedAt: z.string(), heartbeatAt: z.string(), snapshotAgeMs: z.number().nullable() }),
-  ),
-});
-const TreesSchema = z.object({ nodes: z.array(z.object({ node: z.string(), role: z.string(), at: z.string(), ageMs: z.number(), tree: TreeNodeSchema })) });
+// The control plane's shapes (src/contracts/control-plane-messages.ts, as its routes declare them), checked at the edge.
+const NodesSchema = z.object({ nodes: z.array(ClusterNodeSchema) });
+const TreesSchema = z.object({ nodes: z.array(NodeTreeSchema) });
 const QueuesSchema = z.object({ queues: z.array(z.object({ name: z.string(), consumers: z.number(), paused: z.boolean().nullable() })) });
 const ReadySchema = z.object({ ready: z.boolean(), role: z.string().optional(), parts: z.array(z.object({ name: z.string(), ready: z.boolean(), required: z.boolean().optional() })).default([]) });
 

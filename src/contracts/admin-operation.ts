@@ -1,9 +1,9 @@
 // One on-call operation as the admin API reports it to the operations audit: the `onOperation` seam that
-// src/node.ts takes (NodeOptions.onOperation) and hands to every service that acts for on-call.
+// src/node.ts takes (NodeOptions.onOperation; by default a row in operations_audit) and hands to every service that
+// acts for on-call.
 import type { CommandResult } from './control-plane-messages.js';
 
-export interface AdminOperation {
-  readonly action: 'queue.pause' | 'queue.resume' | 'dead-letters.replay';
+interface OperationBase {
   /** On what: a queue's name; for a replay `all`, `job:<id>` or `messages`. */
   readonly target: string;
   /** The admin's user id and role. */
@@ -12,12 +12,26 @@ export interface AdminOperation {
   /** Why, as on-call wrote it. */
   readonly reason: string;
   readonly at: Date;
-  /** What was done beyond the target (a replay: its selection, the messages sent back, those left). */
-  readonly detail?: Readonly<Record<string, unknown>>;
-  /** Each node's answer when the operation was sent through the control plane (none: this process alone). */
-  readonly applied?: readonly CommandResult[];
-  /** Why it could not be applied now (a pause stored is still followed at each consumer's next start). */
+}
+
+/** A queue paused or resumed (src/dispatch/queue-pause-service.ts). */
+export interface QueueOperation extends OperationBase {
+  readonly action: 'queue.pause' | 'queue.resume';
+  /** Each node's answer to "read the pauses again" (none: applied in this process alone). */
+  readonly applied: readonly CommandResult[];
+  /** Why the pause stored could not be applied to the running consumers (they follow it at their next start). */
   readonly applyError?: string;
 }
+
+/** Dead letters sent back to their queues (src/operations/broker-admin.ts). */
+export interface ReplayOperation extends OperationBase {
+  readonly action: 'dead-letters.replay';
+  /** `partial`: the replay stopped part way (the broker went away); `detail` says what was sent back. */
+  readonly outcome: 'ok' | 'partial';
+  /** The selection, the message ids sent back, those skipped or not found. */
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export type AdminOperation = QueueOperation | ReplayOperation;
 
 export type OnOperation = (operation: AdminOperation) => Promise<void>;

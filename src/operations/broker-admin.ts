@@ -3,7 +3,7 @@
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { DeadLetterView } from '../adapters/broker/dead-letter-browser.js';
 import { ReplayInterruptedError, type ReplayResult, type ReplaySelection } from '../adapters/broker/dead-letter-replay.js';
-import type { AdminOperation, OnOperation } from '../contracts/admin-operation.js';
+import type { OnOperation, ReplayOperation } from '../contracts/admin-operation.js';
 import type { Caller } from '../contracts/caller.js';
 import type { Clock } from '../clock.js';
 import { DEAD_LETTER_QUEUE } from '../adapters/broker/topology.js';
@@ -115,14 +115,14 @@ export class BrokerAdminService {
   async replay(caller: Caller, body: ReplayBody): Promise<ReplayOutcome> {
     const selection: ReplaySelection = body.all ? { all: true } : body.jobId !== undefined ? { jobId: body.jobId } : { messageIds: body.messageIds ?? [] };
     const target = 'all' in selection ? 'all' : 'jobId' in selection ? `job:${selection.jobId}` : 'messages';
-    const record = (detail: Record<string, unknown>): Promise<void> =>
-      this.deps.onOperation?.({ action: 'dead-letters.replay', target, actor: caller.userId, actorRole: caller.role, reason: body.reason, at: new Date(this.deps.clock.now()), detail } satisfies AdminOperation) ??
+    const record = (outcome: ReplayOperation['outcome'], detail: Record<string, unknown>): Promise<void> =>
+      this.deps.onOperation?.({ action: 'dead-letters.replay', target, actor: caller.userId, actorRole: caller.role, reason: body.reason, at: new Date(this.deps.clock.now()), outcome, detail }) ??
       Promise.resolve();
     let result: ReplayResult;
     try {
       result = await this.deps.replayDeadLetters(selection);
     } catch (e) {
-      if (e instanceof ReplayInterruptedError) await record({ selection, replayed: e.replayed.length, messageIds: e.replayed, interrupted: e.message });
+      if (e instanceof ReplayInterruptedError) await record('partial', { selection, replayed: e.replayed.length, messageIds: e.replayed, interrupted: e.message });
       throw e;
     }
     const sent = new Set(result.messageIds);
@@ -132,7 +132,7 @@ export class BrokerAdminService {
       skipped: result.skipped,
       notFound: 'messageIds' in selection ? [...new Set(selection.messageIds)].filter((id) => !sent.has(id)) : [],
     };
-    await record({ selection, ...outcome });
+    await record('ok', { selection, ...outcome });
     return outcome;
   }
 

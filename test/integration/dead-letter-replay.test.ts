@@ -1,40 +1,65 @@
-// POST /admin/dead-letters/replay through one node (role all) on the real PostgreSQL and RabbitMQ, sending through
-// the FCM pool to the fake FCM, which is the witness: batches really dead-lettered by dispatch (their tokens answered
+// POST /admin/dead-letters/replay with two processes, an API node in the test process and a worker in its own
+// process, on the real PostgreSQL and RabbitMQ, the worker sending through its FCM pool to the fake FCM (in this
+// process), which is the witness: batches really dead-lettered by dispatch (their tokens answered
 // UNAVAILABLE past the last attempt) are replayed by job, by message id and all at once; each of their tokens is then
 // delivered exactly once, the tokens answered before are not sent again, a replay of the same selection or of a copy
 // of a batch already recorded sends nothing, what was not selected stays in the dead-letter queue (the broker's own
-// count), and the jobs' counts take the replayed tokens' delivery in place of their failure. Each replay is handed to
-// the operations audit seam (NodeOptions.onOperation).
+// count), and the jobs' counts take the replayed tokens' delivery in place of their failure. Each replay is in the
+// operations audit (operations_audit).
 //
 // Shown failing against a deliberately broken replay (applied locally, run, reverted): in
 // src/adapters/broker/dead-letter-replay.ts `selected` returning true for every selection → fails on the job's replay
 // "expected { replayed: 3, … } to deeply equal { replayed: 1, … }".
 import amqp from 'amqplib';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminOperation } from '../../src/contracts/admin-operation.js';
-import { consumerName, type ConsumerMessage } from '../../src/dispatch/consumer-messages.js';
-import { jobRow, postJob, seedCustomers, waitJobsSettled } from '../support/dispatch.js';
-import { startDispatchNode, type DispatchNode } from '../support/dispatch-node.js';
+import type { RunningNode } from '../../src/node.js';
+import { adminToken, jobRow, postJob, seedCustomers, startFcmWorld, waitJobsSettled, type FcmWorld } from '../support/dispatch.js';
+import { startTestNode } from '../support/node.js';
+import { createTestVhost, rabbitmqctl, type TestVhost } from '../support/rabbitmq.js';
+import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
 import { mintToken } from '../support/tokens.js';
 import { waitFor } from '../support/wait.js';
+import { startNodeProcess, type NodeProcess } from '../support/worker-process.js';
 
-let n: DispatchNode;
-const operations: AdminOperation[] = [];
+let db: TestDatabase;
+let vhost: TestVhost;
+let fcm: FcmWorld;
+let api: RunningNode;
+let worker: NodeProcess | undefined;
+let sql: pg.Pool;
+let admin: string;
 
 beforeAll(async () => {
-  n = await startDispatchNode({
-    env: { BROKER_RETRY_TIERS_MS: '20,50,100', BROKER_DELIVERY_LIMIT: '2', FCM_MAX_SEND_ATTEMPTS: '2' },
-    nodeOptions: { onOperation: async (op) => void operations.push(op) },
+  db = await createTestDatabase();
+  sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  vhost = await createTestVhost();
+  fcm = await startFcmWorld();
+  // The same topology arguments in both processes (a queue declared with another delivery limit is refused).
+  const shared = { DATABASE_URL: db.url, REDIS_URL: servicesEnv().TEST_REDIS_URL, AMQP_URL: vhost.url, BROKER_RETRY_TIERS_MS: '20,50,100', BROKER_DELIVERY_LIMIT: '2' };
+  api = await startTestNode({ ...shared, ROLE: 'api', NODE_ID: 'replay-api' });
+  await waitFor('api ready', () => api.runtime.readiness('test').ready, 30_000);
+  const w = await startNodeProcess('worker', { ...shared, ...fcm.env, NODE_ID: 'replay-worker', FCM_MAX_SEND_ATTEMPTS: '2', FCM_POOL_THREADS: '1', FCM_URGENT_THREADS: '1' });
+  worker = w;
+  await waitFor('worker ready', async () => (await fetch(`${w.opsUrl}/health/ready`)).status === 200, 60_000).catch((e: unknown) => {
+    throw new Error(`${String(e)}; output:\n${w.output().slice(-3000)}`);
   });
-}, 60_000);
+  admin = await adminToken(sql);
+}, 120_000);
 afterAll(async () => {
-  await n?.stop();
-});
+  if (worker && worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
+  await worker?.exited;
+  await api?.stop();
+  await fcm?.close();
+  await vhost?.delete();
+  await sql?.end();
+  await db?.drop();
+}, 60_000);
 
-const adminId = (): string => (JSON.parse(Buffer.from(n.admin.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).sub;
+const adminId = (): string => (JSON.parse(Buffer.from(admin.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).sub;
 
-async function replay(body: unknown, token = n.admin): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${n.node.apiUrl}/admin/dead-letters/replay`, {
+async function replay(body: unknown, token = admin): Promise<{ status: number; body: Record<string, any> }> {
+  const res = await fetch(`${api.apiUrl}/admin/dead-letters/replay`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -44,7 +69,7 @@ async function replay(body: unknown, token = n.admin): Promise<{ status: number;
 
 /** The dead-letter queue's depth by the broker's own count, and the raw dead letters (browsed, none consumed). */
 async function deadLetters(): Promise<{ count: number; messages: amqp.GetMessage[] }> {
-  const conn = await amqp.connect(n.vhost.url);
+  const conn = await amqp.connect(vhost.url);
   try {
     const ch = await conn.createChannel();
     const count = (await ch.checkQueue('dead_letters')).messageCount;
@@ -58,11 +83,15 @@ async function deadLetters(): Promise<{ count: number; messages: amqp.GetMessage
 
 const jobOf = (m: amqp.GetMessage): string => (JSON.parse(m.content.toString()) as { jobId: string }).jobId;
 const tokensOf = (m: amqp.GetMessage): string[] => (JSON.parse(m.content.toString()) as { tokens: Array<{ token: string }> }).tokens.map((t) => t.token);
-const acks = async (queue: 'high_priority'): Promise<number> => (await n.node.runtime.ask<ConsumerMessage, 'stats'>(consumerName(queue), 'stats', {}, 5_000)).acks;
+/** Messages RabbitMQ holds in a queue, ready or delivered and not yet acked (its own count). */
+const held = async (queue: string): Promise<number> => {
+  const rows = JSON.parse((await rabbitmqctl(['list_queues', '-p', vhost.name, 'name', 'messages', '--formatter', 'json'])) || '[]') as Array<{ name: string; messages: number }>;
+  return rows.find((r) => r.name === queue)?.messages ?? 0;
+};
 
 describe('POST /admin/dead-letters/replay', () => {
   it('sends really dead-lettered batches back by job, by message id and all, each token delivered once, nothing sent twice', async () => {
-    const { world, sql } = n;
+    const world = fcm;
     // Three jobs (bill_due: high_priority): A and B with two tokens FCM keeps refusing and one it takes, C with
     // all three refused (nothing delivered: the job fails).
     const seeds: Array<{ users: string[]; tokens: string[] }> = [];
@@ -72,7 +101,7 @@ describe('POST /admin/dead-letters/replay', () => {
     const healthy = [seeds[0]!.tokens[2]!, seeds[1]!.tokens[2]!];
     world.fake.setOutcomes(({ token }) => (token !== undefined && stuck.has(token) ? { error: 'UNAVAILABLE', retryAfterSeconds: 0 } : 'ok'));
     const jobs: string[] = [];
-    for (const s of seeds) jobs.push(await postJob(n.node.apiUrl!, n.admin, { target: { kind: 'users', userIds: s.users }, type: 'bill_due', title: 'Facture', body: 'x' }));
+    for (const s of seeds) jobs.push(await postJob(api.apiUrl!, admin, { target: { kind: 'users', userIds: s.users }, type: 'bill_due', title: 'Facture', body: 'x' }));
     await waitJobsSettled(sql, jobs);
     const dead = await waitFor('the three exhausted batches in dead_letters', async () => {
       const d = await deadLetters();
@@ -125,7 +154,7 @@ describe('POST /admin/dead-letters/replay', () => {
     // published twice) is replayed, handled (acked by the consumer) and sends nothing.
     expect((await replay({ jobId: jobA, reason: 'again' })).body).toMatchObject({ replayed: 0, messageIds: [] });
     const requestsBefore = world.fake.stats();
-    const conn = await amqp.connect(n.vhost.url);
+    const conn = await amqp.connect(vhost.url);
     try {
       const ch = await conn.createConfirmChannel();
       const copy = byJob.get(jobA)!;
@@ -134,24 +163,27 @@ describe('POST /admin/dead-letters/replay', () => {
     } finally {
       await conn.close();
     }
-    const acksBefore = await acks('high_priority');
+    // Confirmed into high_priority before the answer; the worker's ack of it is what empties the queue again.
     expect((await replay({ all: true, reason: 'the copy' })).body).toMatchObject({ replayed: 1 });
-    await waitFor('the copy handled', async () => (await acks('high_priority')) === acksBefore + 1);
+    await waitFor('the copy handled and acked by the worker', async () => (await held('high_priority')) === 0);
     expect(world.fake.stats()).toEqual(requestsBefore);
     for (const t of stuck) expect(world.fake.deliveredTo(t)).toBe(1);
     expect((await deadLetters()).count).toBe(0);
     expect(await counts()).toEqual([['done', 3, 0], ['done', 3, 0], ['done', 3, 0]]);
 
-    // Each replay went to the operations audit: who, why, what.
-    const replays = operations.filter((o) => o.action === 'dead-letters.replay');
-    expect(replays.map((o) => [o.target, o.actor, o.reason, (o.detail as { replayed: number }).replayed])).toEqual([
-      [`job:${jobA}`, adminId(), 'FCM back after the outage', 1],
-      ['messages', adminId(), 'retry B', 1],
-      ['all', adminId(), 'the rest', 1],
-      [`job:${jobA}`, adminId(), 'again', 0],
-      ['all', adminId(), 'the copy', 1],
+    // Each replay is in the operations audit (operations_audit, written through NodeOptions.onOperation's default):
+    // who, why, what was sent back.
+    const { rows: audit } = await sql.query<{ target: string; actor_user_id: string; actor_role: string; reason: string; outcome: string; detail: { replayed: number; messageIds: string[]; selection: unknown } }>(
+      `SELECT target, actor_user_id, actor_role, reason, outcome, detail FROM operations_audit WHERE action = 'dead-letters.replay' ORDER BY id`,
+    );
+    expect(audit.map((o) => [o.target, o.actor_user_id, o.actor_role, o.reason, o.outcome, o.detail.replayed])).toEqual([
+      [`job:${jobA}`, adminId(), 'admin', 'FCM back after the outage', 'ok', 1],
+      ['messages', adminId(), 'admin', 'retry B', 'ok', 1],
+      ['all', adminId(), 'admin', 'the rest', 'ok', 1],
+      [`job:${jobA}`, adminId(), 'admin', 'again', 'ok', 0],
+      ['all', adminId(), 'admin', 'the copy', 'ok', 1],
     ]);
-    expect(replays[0]!.detail).toMatchObject({ selection: { jobId: jobA }, messageIds: [byJob.get(jobA)!.properties.messageId] });
+    expect(audit[0]!.detail).toMatchObject({ selection: { jobId: jobA }, messageIds: [byJob.get(jobA)!.properties.messageId] });
   }, 120_000);
 
   it('answers 403 to customers and agents, and 400 naming the fields to a bad body', async () => {
