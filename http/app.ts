@@ -49,6 +49,7 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
     gateway: withDefaultDeadline(deps.gateway, config.queryDeadlineMs),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     sourceReadDeadlineMs: sourceReadDeadlineMs(config.sources.queryTimeoutMs, config.queryDeadlineMs),
+    adminEventsIntervalMs: config.http.adminEventsIntervalMs,
     requests: { maxBytes: config.requests.attachmentMaxBytes, defaultDeadlineMs: config.queryDeadlineMs, idleTimeoutMs: config.requests.uploadIdleTimeoutMs },
     // Generated on first request: by then every route is registered.
     openApiDocument: () => (document ??= generateOpenApiDocument(registry)),

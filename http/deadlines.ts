@@ -15,6 +15,8 @@ export const ROUTE_DEADLINES_MS = {
   directory: LDAP_TIMEOUT_MAX_MS + 5_000,
   /** /admin/dead-letters: up to 1000 messages fetched one by one on a private connection. */
   deadLetterBrowse: 30_000,
+  /** One snapshot of GET /admin/events: its parts are asked side by side, 4 s each (8 s for the dead letters). */
+  onCallSnapshot: 12_000,
 } as const;
 
 // What a meter-data read spends before and beside its source: the link's check in PostgreSQL (its handle lent within

@@ -1,0 +1,70 @@
+// What the on-call engineer does from the page — restart a supervisor, pause or resume a queue, replay dead letters
+// — each after asking why (the reason goes to the operations audit), each an admin-only call with the bearer token.
+
+export class Actions {
+  #session;
+  #notify;
+
+  /** `notify(text, ok)` reports an outcome on the page. */
+  constructor(session, notify) {
+    this.#session = session;
+    this.#notify = notify;
+  }
+
+  async restart(node, supervisor) {
+    const reason = await askReason(`Restart ${supervisor} on ${node}`);
+    if (!reason) return;
+    const path = `/admin/supervisors/${encodeURIComponent(supervisor)}/restart`;
+    await this.#post(path, { reason, node }, `Restart of ${supervisor} on ${node} asked.`);
+  }
+
+  async pauseOrResume(queue, action) {
+    const reason = await askReason(`${action === 'pause' ? 'Pause' : 'Resume'} ${queue}`);
+    if (!reason) return;
+    await this.#post(`/admin/queues/${encodeURIComponent(queue)}/${action}`, { reason }, `${queue} ${action === 'pause' ? 'paused' : 'resumed'}.`);
+  }
+
+  async replay(selection, label) {
+    const reason = await askReason(`Replay ${label}`);
+    if (!reason) return;
+    await this.#post('/admin/dead-letters/replay', { ...selection, reason }, `Replay of ${label} asked.`);
+  }
+
+  async #post(path, body, done) {
+    try {
+      const res = await this.#session.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const answer = await res.json().catch(() => ({}));
+      if (res.ok) this.#notify(done, true);
+      else this.#notify(`${answer.code ?? res.status}: ${answer.detail ?? 'refused'}`, false);
+    } catch (e) {
+      this.#notify(e instanceof Error ? e.message : String(e), false);
+    }
+  }
+}
+
+/** Asks for a reason in the page's dialog; resolves with it, or null when cancelled. */
+function askReason(title) {
+  const dialog = document.getElementById('reason-dialog');
+  const form = dialog.querySelector('form');
+  const input = dialog.querySelector('input[name="reason"]');
+  dialog.querySelector('.dialog-title').textContent = title;
+  input.value = '';
+  dialog.showModal();
+  input.focus();
+  return new Promise((resolve) => {
+    const done = (value) => {
+      form.removeEventListener('submit', submit);
+      dialog.removeEventListener('close', cancel);
+      if (dialog.open) dialog.close();
+      resolve(value);
+    };
+    const submit = (event) => {
+      event.preventDefault();
+      const reason = input.value.trim();
+      if (reason) done(reason);
+    };
+    const cancel = () => done(null);
+    form.addEventListener('submit', submit);
+    dialog.addEventListener('close', cancel);
+  });
+}
