@@ -1,5 +1,5 @@
 // Building the page's elements: text always through textContent (agent-written text can never become markup), SVG
-// through createElementNS. No innerHTML anywhere: the page's CSP (Trusted Types, no policy) would refuse it anyway.
+// through createElementNS. No string is ever parsed as HTML: the page's CSP (Trusted Types, no policy) would refuse it anyway.
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An HTML element with attributes (`class`, `data-*`, …), optional text and children. */
@@ -7,6 +7,8 @@ export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
+    // Handlers are added with addEventListener, never as attributes (the CSP would refuse them too).
+    if (/^on/i.test(name)) throw new Error(`no handler attribute: ${name}`);
     if (name === 'text') node.textContent = String(value);
     else node.setAttribute(name, value === true ? '' : String(value));
   }
@@ -32,7 +34,7 @@ export function fill(parent, ...children) {
 
 /** A state badge: its text is the state, its class colours it. */
 export function badge(state) {
-  return el('span', { class: `badge state-${String(state).replace(/[^a-z-]/g, '')}`, text: state });
+  return el('span', { class: `badge state-${String(state).replace(/[^a-z_-]/g, '')}`, text: state });
 }
 
 /** A part that could not be read: its code and message, as text. */

@@ -3,27 +3,30 @@
 import { lineChart, fcmBars, FCM_CLASSES } from './charts.js';
 import { badge, clockTime, el, fill, partError, rate } from './dom.js';
 
-/** Readiness parts, resources and sources first (what on-call looks at), then the rest. */
+/** The outside systems and the sources' circuits: always listed. */
+const SERVICE_PARTS = /^(postgres|embedded-postgres|cache|broker|objects|directory|sms|node-registry|source-)/;
+
+/** Readiness: the services (PostgreSQL, Redis, RabbitMQ, storage, directory, the sources' circuits) always; other parts only when not running. */
 export function renderHealth(container, health) {
   if (!health.ok) return fill(container, partError(health.error));
   const report = health.value;
-  const first = (p) => (/^(postgres|embedded-postgres|cache|broker|source-)/.test(p.name) ? 0 : 1);
-  const parts = [...report.parts].sort((a, b) => first(a) - first(b));
+  const shown = report.parts.filter((p) => SERVICE_PARTS.test(p.name) || p.state !== 'running');
+  const others = report.parts.length - shown.length;
   const summary = el('p', { class: `summary ${report.ready ? 'good' : 'bad'}`, text: `${report.role} node ${report.ready ? 'ready' : 'NOT ready'}` });
   const list = el(
     'ul',
     { class: 'parts' },
-    ...parts.map((p) =>
+    ...shown.map((p) =>
       el(
         'li',
-        { class: `part${p.required ? ' required' : ''}`, 'data-part': p.name },
+        { class: `part${p.required ? ' required' : ''}`, 'data-part': p.name, 'data-state': p.state },
         el('span', { class: 'part-name', text: p.name.startsWith('source-') ? `${p.name} (circuit)` : p.name }),
         badge(p.state),
         p.detail ? el('span', { class: 'detail', text: p.detail }) : null,
       ),
     ),
   );
-  fill(container, summary, list);
+  fill(container, summary, list, others > 0 ? el('p', { class: 'others', text: `${others} other parts running` }) : null);
 }
 
 /** One card per queue: depth, consumers, rates, a chart of the recent snapshots, and pause/resume. */
@@ -87,7 +90,7 @@ export function renderJobs(container, jobs) {
       'tr',
       { 'data-job': j.id },
       el('td', { class: 'job-title', text: j.title }),
-      el('td', {}, badge(j.state === 'done' ? 'running' : j.state === 'failed' ? 'failed' : 'starting'), el('span', { class: 'job-state', text: ` ${j.state}` })),
+      el('td', { class: 'job-state' }, badge(j.state)),
       el('td', { text: `${j.type} · ${j.queue}` }),
       el('td', { class: 'num', text: `${j.counts.sent}/${j.counts.targets}` }),
       el('td', { class: 'num', text: `${j.counts.failed}` }),

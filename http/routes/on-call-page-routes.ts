@@ -12,7 +12,7 @@ const ASSETS_DIR = new URL('../dashboard/', import.meta.url);
 const JS = 'text/javascript; charset=utf-8';
 
 /** The only files served under /admin/assets: a fixed list, so no path can reach elsewhere on disk. */
-const ASSETS: Readonly<Record<string, string>> = {
+export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
   'dashboard.js': JS,
   'session.js': JS,
   'event-stream.js': JS,
@@ -76,7 +76,7 @@ export function onCallPageRoutes(): RouteDefinition[] {
       request: { params: z.object({ file: z.string().max(64) }) },
       responses: { 200: { description: 'The file.', contentType: 'application/octet-stream' }, 404: 'No such asset.' },
       async handler(ctx, { params }) {
-        const type = Object.hasOwn(ASSETS, params.file) ? ASSETS[params.file] : undefined;
+        const type = Object.hasOwn(DASHBOARD_ASSETS, params.file) ? DASHBOARD_ASSETS[params.file] : undefined;
         if (!type) throw new NotFoundError(`No dashboard asset named ${params.file}.`);
         // Revalidated each time (the ETag answers 304): files change with the code, and carry no version in their name.
         ctx.set('Cache-Control', 'no-cache');
