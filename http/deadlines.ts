@@ -17,6 +17,8 @@ export const ROUTE_DEADLINES_MS = {
   deadLetterBrowse: 30_000,
   /** One snapshot of GET /admin/events: its parts are asked side by side, 4 s each (8 s for the dead letters). */
   onCallSnapshot: 12_000,
+  /** /admin/dead-letters/replay: up to 1000 messages, each republished and confirmed before its ack. */
+  deadLetterReplay: 120_000,
 } as const;
 
 // What a meter-data read spends before and beside its source: the link's check in PostgreSQL (its handle lent within

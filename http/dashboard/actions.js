@@ -27,14 +27,15 @@ export class Actions {
   async replay(selection, label) {
     const reason = await askReason(`Replay ${label}`);
     if (!reason) return;
-    await this.#post('/admin/dead-letters/replay', { ...selection, reason }, `Replay of ${label} asked.`);
+    await this.#post('/admin/dead-letters/replay', { ...selection, reason }, (a) => `Replayed ${a.replayed ?? 0} of ${label} (${a.skipped ?? 0} skipped).`);
   }
 
+  /** `done` is the text to report on success, or makes it from the answer. */
   async #post(path, body, done) {
     try {
       const res = await this.#session.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const answer = await res.json().catch(() => ({}));
-      if (res.ok) this.#notify(done, true);
+      if (res.ok) this.#notify(typeof done === 'function' ? done(answer) : done, true);
       else this.#notify(`${answer.code ?? res.status}: ${answer.detail ?? 'refused'}`, false);
     } catch (e) {
       this.#notify(e instanceof Error ? e.message : String(e), false);

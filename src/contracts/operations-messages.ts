@@ -1,6 +1,7 @@
-// Messages of the broker-admin actor (/admin/queues, /admin/jobs) and the shapes the HTTP layer validates with.
+// Messages of the broker-admin actor (/admin/queues, /admin/jobs, /admin/dead-letters) and the shapes the HTTP layer validates with.
 import { z } from 'zod';
 import { decodeJobCursor } from '../domain/job-cursor.js';
+import type { Caller } from './caller.js';
 import type { Reply } from './reply.js';
 
 export const queueOverviewSchema = z.object({
@@ -66,7 +67,30 @@ export const deadLetterSchema = z.object({
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
+/** POST /admin/dead-letters/replay: exactly one selection (all, one job's, the named messages) and why. */
+export const replayBody = z
+  .strictObject({
+    all: z.literal(true).optional().meta({ description: 'Every dead letter (among the first 1000).' }),
+    jobId: z.uuid().optional().meta({ description: "One notification job's dead letters." }),
+    messageIds: z.array(z.string().min(1).max(200)).min(1).max(1_000).optional().meta({ description: 'The dead letters with these message ids (GET /admin/dead-letters).' }),
+    reason: z.string().trim().min(1).max(200).meta({ description: 'Why, for the operations audit.' }),
+  })
+  .refine((b) => [b.all, b.jobId, b.messageIds].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of all, jobId and messageIds',
+    path: ['all'],
+  });
+export type ReplayBody = z.infer<typeof replayBody>;
+
+export const replayResultSchema = z.object({
+  replayed: z.number().int().meta({ description: 'Dead letters sent back to their queue, each confirmed by the broker.' }),
+  messageIds: z.array(z.string().nullable()),
+  skipped: z.number().int().meta({ description: 'Selected but left in the dead-letter queue: no priority queue to send them back to.' }),
+  notFound: z.array(z.string()).meta({ description: 'Message ids asked for and not among the first 1000 dead letters.' }),
+});
+export type ReplayOutcome = z.infer<typeof replayResultSchema>;
+
 export type BrokerAdminMessage =
   | { readonly type: 'queues'; readonly replyTo: Reply<QueueOverview[]> }
   | { readonly type: 'dead-letters'; readonly limit: number; readonly replyTo: Reply<DeadLetter[]> }
+  | { readonly type: 'replay'; readonly caller: Caller; readonly body: ReplayBody; readonly replyTo: Reply<ReplayOutcome> }
   | { readonly type: 'jobs'; readonly query: JobsListQuery; readonly replyTo: Reply<JobsPage> };

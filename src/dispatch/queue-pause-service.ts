@@ -2,22 +2,17 @@
 // start later), then `apply` tells the running consumers. `apply` is one function given by the composition root
 // (src/node.ts): today this process's own consumers; the cluster control plane can make it "every node".
 import type { Queryable } from '../adapters/postgres/postgres-messages.js';
+import type { AdminOperation, OnOperation } from '../contracts/admin-operation.js';
 import type { Caller } from '../contracts/caller.js';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import { deletePause, pausedState, priorityQueueNamed, writePause, type QueuePauseState } from './queue-pauses.js';
 
-/** One admin operation, for the operations audit (the one call site: `QueuePauseService.record`). */
-export interface QueueOperation {
-  readonly action: 'queue.pause' | 'queue.resume';
-  readonly target: string;
-  readonly actor: string;
-  readonly reason: string;
-  readonly at: Date;
-}
+/** A queue pause or resume, for the operations audit (the one call site: `QueuePauseService.record`). */
+export type QueueOperation = AdminOperation & { readonly action: 'queue.pause' | 'queue.resume' };
 
-export type OnOperation = (operation: QueueOperation) => Promise<void>;
+export type { OnOperation };
 
 export interface QueuePauseDeps {
   readonly db: () => Promise<Queryable>;

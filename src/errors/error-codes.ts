@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'REQUEST_TYPE_NOT_FOUND'
   | 'SMS_SANDBOX_ONLY'
   | 'CLI_USAGE'
+  | 'CLI_API_UNREACHABLE'
   | 'REQUEST_NOT_FOUND'
   | 'REQUEST_ATTACHMENT_NOT_FOUND'
   | 'REQUEST_TYPE_UNKNOWN'
@@ -119,6 +120,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_TYPE_NOT_FOUND: 404,
   SMS_SANDBOX_ONLY: 404,
   CLI_USAGE: 400,
+  // A CLI (check-health) could not ask the API: unreachable, or an answer it could not read.
+  CLI_API_UNREACHABLE: 502,
   // A request the caller may not read is this same 404, never a 403: ids cannot be probed (as rule 5 for links).
   REQUEST_NOT_FOUND: 404,
   // The request has no attachment, or it was deleted after its author's account was.

@@ -1,9 +1,14 @@
-// What /admin/queues and /admin/jobs read: the broker's counters per queue with the pauses, and recent jobs.
+// What /admin/queues, /admin/dead-letters and /admin/jobs read: the broker's counters per queue with the pauses, the
+// dead letters (and their replay), and recent jobs.
 import type { PgHandle } from '../adapters/postgres/postgres-messages.js';
 import type { DeadLetterView } from '../adapters/broker/dead-letter-browser.js';
+import { ReplayInterruptedError, type ReplayResult, type ReplaySelection } from '../adapters/broker/dead-letter-replay.js';
+import type { AdminOperation, OnOperation } from '../contracts/admin-operation.js';
+import type { Caller } from '../contracts/caller.js';
+import type { Clock } from '../clock.js';
 import { DEAD_LETTER_QUEUE } from '../adapters/broker/topology.js';
 import { PRIORITY_QUEUES } from '../domain/priority.js';
-import type { JobSummary, JobsListQuery, JobsPage, QueueOverview } from '../contracts/operations-messages.js';
+import type { ReplayBody, ReplayOutcome, JobSummary, JobsListQuery, JobsPage, QueueOverview } from '../contracts/operations-messages.js';
 import type { BrokerManagement } from './broker-management.js';
 import { decodeJobCursor, encodeJobCursor } from '../domain/job-cursor.js';
 import type { PausedQueues } from '../dispatch/index.js';
@@ -15,6 +20,11 @@ export interface BrokerAdminDeps {
   readonly db: () => Promise<PgHandle>;
   /** Reads the first dead letters without consuming them (src/adapters/broker/dead-letter-browser.ts). */
   readonly browseDeadLetters: (limit: number) => Promise<DeadLetterView[]>;
+  /** Sends the selected dead letters back to their queues (src/adapters/broker/dead-letter-replay.ts). */
+  readonly replayDeadLetters: (selection: ReplaySelection) => Promise<ReplayResult>;
+  readonly clock: Clock;
+  /** Records each replay (the operations audit, as for queue pauses); @defaultValue does nothing */
+  readonly onOperation?: OnOperation;
 }
 
 interface JobRow {
@@ -97,6 +107,35 @@ export class BrokerAdminService {
   /** The first `limit` dead letters with their reason, attempts, job and token count; none is consumed. */
   deadLetters(limit: number): Promise<DeadLetterView[]> {
     return this.deps.browseDeadLetters(limit);
+  }
+
+  /**
+   * Replays the selected dead letters to their origin queues and records the operation (who, why, what was sent
+   * back), a replay stopped part way too. Like a queue pause, an audit that fails fails the call: the replay stands
+   * (asking again replays nothing twice: what was sent back has left the dead-letter queue).
+   */
+  async replay(caller: Caller, body: ReplayBody): Promise<ReplayOutcome> {
+    const selection: ReplaySelection = body.all ? { all: true } : body.jobId !== undefined ? { jobId: body.jobId } : { messageIds: body.messageIds ?? [] };
+    const target = 'all' in selection ? 'all' : 'jobId' in selection ? `job:${selection.jobId}` : 'messages';
+    const record = (detail: Record<string, unknown>): Promise<void> =>
+      this.deps.onOperation?.({ action: 'dead-letters.replay', target, actor: caller.userId, reason: body.reason, at: new Date(this.deps.clock.now()), detail } satisfies AdminOperation) ??
+      Promise.resolve();
+    let result: ReplayResult;
+    try {
+      result = await this.deps.replayDeadLetters(selection);
+    } catch (e) {
+      if (e instanceof ReplayInterruptedError) await record({ selection, replayed: e.replayed.length, messageIds: e.replayed, interrupted: e.message });
+      throw e;
+    }
+    const sent = new Set(result.messageIds);
+    const outcome: ReplayOutcome = {
+      replayed: result.messageIds.length,
+      messageIds: [...result.messageIds],
+      skipped: result.skipped,
+      notFound: 'messageIds' in selection ? [...new Set(selection.messageIds)].filter((id) => !sent.has(id)) : [],
+    };
+    await record({ selection, ...outcome });
+    return outcome;
   }
 
   private async pausedOrNull(): Promise<ReadonlySet<string> | null> {

@@ -31,7 +31,9 @@ import { SIC_REGISTRAR, createMeterLinkService, createMeterReads } from '../../s
 import { NotificationJobService } from '../../src/notifications/notification-jobs.js';
 import { createReferenceService } from '../../src/reference/index.js';
 import { createRequestsService, requestDeps } from '../../src/requests/index.js';
+import { buildTopology } from '../../src/adapters/broker/topology.js';
 import { browseDeadLetters } from '../../src/adapters/broker/dead-letter-browser.js';
+import { replayDeadLetters } from '../../src/adapters/broker/dead-letter-replay.js';
 import { BrokerAdminService } from '../../src/operations/broker-admin.js';
 import { OnCallService } from '../../src/operations/on-call-snapshot.js';
 import { localClusterView } from '../../src/operations/local-cluster-view.js';
@@ -62,6 +64,21 @@ function sicRegistrarChild(config: Config): ChildSpec[] {
   if (!sources.some((s) => s.name === 'sic')) return [];
   // Optional: a link never waits for SIC (DESIGN.md 5); the rows wait in the outbox while SIC or the relay is away.
   return [actor({ name: SIC_REGISTRAR, readiness: 'optional', behaviour: sicRegistrarActor({ pollMs: sicRegistrationPollMs, queryTimeoutMs }) })];
+}
+
+/** On-call's view of the broker and the jobs: the management API, the pauses, the dead letters. */
+function brokerAdminService(ctx: TreeContext, res: ReturnType<typeof resources>): BrokerAdminService {
+  const { config } = ctx;
+  const exchange = buildTopology({ retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit }).exchange;
+  return new BrokerAdminService({
+    management: brokerManagement(config.broker.management),
+    paused: pausedQueuesFrom(() => res.db()),
+    db: () => res.db(),
+    browseDeadLetters: (limit) => browseDeadLetters(config.broker.url, limit),
+    replayDeadLetters: (selection) => replayDeadLetters(config.broker.url, exchange, selection),
+    clock: ctx.clock,
+    ...(ctx.onOperation ? { onOperation: ctx.onOperation } : {}),
+  });
 }
 
 export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
@@ -102,11 +119,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
         ),
       }),
       // Optional: the management API being away answers 503 on /admin/queues alone.
-      actor({
-        name: 'broker-admin',
-        readiness: 'optional',
-        behaviour: brokerAdminActor(() => new BrokerAdminService({ management: brokerManagement(config.broker.management), paused: pausedQueuesFrom(() => res.db()), db: () => res.db(), browseDeadLetters: (limit) => browseDeadLetters(config.broker.url, limit) })),
-      }),
+      actor({ name: 'broker-admin', readiness: 'optional', behaviour: brokerAdminActor(() => brokerAdminService(ctx, res)) }),
       // Optional: the dashboard's snapshot reads the parts above; one of them away is named on the page, not an outage.
       actor({
         name: 'on-call',
