@@ -1,4 +1,5 @@
 // How long the HTTP layer waits on the actor system: config.queryDeadlineMs, unless the route is listed below.
+import { CONTROL_COMMAND_TIMEOUT_MAX_MS } from '../src/config/instance.js';
 import { LDAP_TIMEOUT_MAX_MS } from '../src/config/ldap.js';
 import { sourceAskDeadlineMs } from '../src/config/sources.js';
 import type { Gateway } from '../src/contracts/gateway.js';
@@ -19,6 +20,12 @@ export const ROUTE_DEADLINES_MS = {
   onCallSnapshot: 12_000,
   /** /admin/dead-letters/replay: up to 1000 messages, each republished and confirmed before its ack. */
   deadLetterReplay: 120_000,
+  /**
+   * Commands through the control plane (restart, pause, resume): the control-plane actor answers at its own timeout
+   * (CONTROL_COMMAND_TIMEOUT_MS, naming the silent node) plus the registry read and the audit row; the bridge waits
+   * above the largest it can be.
+   */
+  controlCommand: CONTROL_COMMAND_TIMEOUT_MAX_MS + 10_000,
 } as const;
 
 // What a meter-data read spends before and beside its source: the link's check in PostgreSQL (its handle lent within

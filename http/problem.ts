@@ -2,6 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ValidationError, isAppError, type AppError, type ProblemField } from '../src/errors/app-error.js';
 import { ERROR_STATUS, type ErrorCode } from '../src/errors/error-codes.js';
+import { NodeNotFoundError, NodeTimeoutError } from '../src/errors/control-errors.js';
 import { MethodNotAllowedError, NotReadyError, UnauthenticatedError, UpgradeRequiredError, type PartStatus } from './http-errors.js';
 
 /** The code of an error nobody typed: always a 500. */
@@ -17,6 +18,8 @@ export interface ProblemBody {
   readonly requestId: string;
   readonly fields?: readonly ProblemField[];
   readonly parts?: readonly PartStatus[];
+  /** NODE_NOT_FOUND, NODE_TIMEOUT: the node addressed. */
+  readonly node?: string;
 }
 
 export interface Problem {
@@ -66,13 +69,15 @@ export function toProblem(error: unknown, requestId: string): Problem {
     requestId,
     ...(error instanceof ValidationError ? { fields: error.fields } : status < 500 ? fieldsOf(error) : {}),
     ...(error instanceof NotReadyError ? { parts: error.parts } : {}),
+    // The control plane's errors name the node, so on-call knows which process to look at.
+    ...(error instanceof NodeTimeoutError || error instanceof NodeNotFoundError ? { node: error.node } : {}),
   };
   return { status, body, headers, unexpected: !known };
 }
 
 /** Below 500 a typed error's message is written for the client; above, only NOT_READY's is (it names parts, nothing more). */
 function clientDetail(error: AppError, status: number): string {
-  if (status < 500 || error instanceof NotReadyError) return error.message;
+  if (status < 500 || error instanceof NotReadyError || error instanceof NodeTimeoutError) return error.message;
   return SERVER_SIDE_DETAIL[status] ?? GENERIC_DETAIL;
 }
 

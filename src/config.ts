@@ -59,6 +59,8 @@ export interface Config {
   readonly nodeId: string;
   /** The node registry: heartbeat interval, and how long one keeps the node alive for the others. */
   readonly registry: { readonly heartbeatMs: number; readonly staleAfterMs: number };
+  /** The control plane: snapshot interval of this node's tree, and how long a command waits for its node's answer. */
+  readonly control: { readonly snapshotMs: number; readonly commandTimeoutMs: number };
   readonly http: HttpConfig;
   /** Customer requests: attachment limit, download links, the janitor (src/config/requests.ts). */
   readonly requests: RequestsConfig;
@@ -170,6 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     role: e.ROLE,
     nodeId: e.NODE_ID,
     registry: { heartbeatMs: e.NODE_HEARTBEAT_MS, staleAfterMs: e.NODE_STALE_AFTER_MS },
+    control: { snapshotMs: e.CONTROL_SNAPSHOT_MS, commandTimeoutMs: e.CONTROL_COMMAND_TIMEOUT_MS },
     http: httpConfig(e),
     requests: requestsConfig(e),
     log: { level: e.LOG_LEVEL },

@@ -8,7 +8,13 @@ import { rememberingVerifiedTokens } from '../http/verified-tokens.js';
 import type { RouteDefinition } from '../http/route.js';
 import { rootSpec } from '../supervisors/tree/root.js';
 import { runsDispatch } from '../supervisors/tree/dispatch.js';
-import type { OnOperation } from './dispatch/queue-pause-service.js';
+import type { AdminOperation } from './contracts/admin-operation.js';
+import type { OnOperation, QueueOperation } from './dispatch/queue-pause-service.js';
+import { CONTROL_PLANE } from '../actors/system/control-plane-actor.js';
+import type { CommandResult, ControlPlaneMessage } from './contracts/control-plane-messages.js';
+import { ALL_NODES } from './cluster/control-wire.js';
+import { overallOutcome } from './cluster/control-service.js';
+import { recordOperation } from './cluster/operations-audit.js';
 import { Runtime } from '../supervisors/runtime.js';
 import type { PinHasher } from './accounts/pin-hasher.js';
 import { resolveTokenKeys, type TokenKeys } from './accounts/token-keys.js';
@@ -41,10 +47,20 @@ async function dispatchSnapshot(runtime: Runtime): Promise<DispatchSnapshot> {
   return { pool, consumers: consumers.filter((c): c is ConsumerStats => c !== undefined) };
 }
 
-/** Makes this process's consumers follow queue_pauses (each re-reads its queue's pause); none run here: nothing to do. */
-async function applyLocalQueuePauses(runtime: Runtime, config: Config): Promise<void> {
-  if (!runsDispatch(config)) return;
-  await Promise.all(PRIORITY_QUEUES.map((q) => runtime.ask(runtime.ref<ConsumerMessage>(consumerName(q)), 'apply-pauses', {}, 5_000)));
+/**
+ * An on-call operation in the operations audit: who, when, why; for a queue pause or resume each node's answer, for a
+ * replay what it sent back. Only admins reach these operations (the routes admit no other role).
+ */
+async function auditOperation(runtime: Runtime, op: AdminOperation): Promise<void> {
+  const queue = 'applied' in op ? (op as QueueOperation) : undefined;
+  await recordOperation(await resources(runtime).db(), {
+    actor: { userId: op.actor, role: queue?.actorRole ?? 'admin' },
+    action: op.action,
+    target: op.target,
+    reason: op.reason,
+    outcome: !queue ? 'ok' : queue.applyError ? 'failed' : queue.applied.length === 0 ? 'ok' : overallOutcome(queue.applied),
+    detail: queue ? { results: queue.applied, ...(queue.applyError ? { error: queue.applyError } : {}) } : { ...(op.detail ?? {}) },
+  });
 }
 
 /** Paused queues and the outbox backlog, for /metrics (sampled: at most one reading per SCRAPE_SAMPLE_MS). */
@@ -87,13 +103,13 @@ export interface NodeOptions {
   readonly hasher?: PinHasher;
   /** Extra routes on the API surface (tests). */
   readonly extraRoutes?: readonly RouteDefinition[];
-  /** Records admin operations (queue pauses); the operations audit plugs in here. @defaultValue does nothing */
+  /** Records admin operations (queue pauses). @defaultValue a row in operations_audit */
   readonly onOperation?: OnOperation;
   /**
-   * After an admin paused or resumed a queue: makes the consumers follow the table. @defaultValue this process's own
-   * consumers (when it runs them); the cluster control plane supplies "on every node".
+   * After an admin paused or resumed a queue: makes the consumers follow the table. @defaultValue every alive node's
+   * consumers, through the control plane (`apply-queue-pauses` to all)
    */
-  readonly applyQueuePauses?: () => Promise<unknown>;
+  readonly applyQueuePauses?: () => Promise<readonly CommandResult[]>;
 }
 
 export async function startNode(config: Config, log: Logger, options: NodeOptions = {}): Promise<RunningNode> {
@@ -126,9 +142,12 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const identity = newNodeIdentity(config.nodeId, config.role);
   // Abuse of the public sign-in routes (SMS budgets, failed logins), reported by the accounts service to /metrics.
   const authWatch = new AuthWatch(log.child({ part: 'accounts' }), config.accounts.smsBudgetAlarmRatio);
-  // Queue pauses: the one seam where a pause stored by the admin routes reaches the consumers (here: this process's).
-  const applyQueuePauses = options.applyQueuePauses ?? (() => applyLocalQueuePauses(runtime, config));
-  const onOperation = options.onOperation;
+  // Queue pauses: the one seam where a pause stored by the admin routes reaches the consumers — every alive node's,
+  // through the control plane — and where it is audited.
+  const applyQueuePauses =
+    options.applyQueuePauses ??
+    (() => runtime.ask(runtime.ref<ControlPlaneMessage>(CONTROL_PLANE), 'send', { to: ALL_NODES, command: { type: 'apply-queue-pauses' } }, config.control.commandTimeoutMs + 2_000));
+  const onOperation = options.onOperation ?? ((op) => auditOperation(runtime, op));
   // The instruments parts feed as things happen, on the registry /metrics serves (src/instruments.ts).
   const instruments = new Instruments();
   try {
@@ -146,7 +165,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
         authWatch,
         identity,
         applyQueuePauses,
-        ...(onOperation ? { onOperation } : {}),
+        onOperation,
         ...(options.hasher ? { hasher: options.hasher } : {}),
         onSourceCircuit: (source, state) => instruments.circuitState.set({ source }, CIRCUIT_STATE_VALUE[state]),
         pushObserver: instruments.pushObserver(),

@@ -4,7 +4,7 @@ import { start as nactStart, stop as nactStop } from 'nact';
 import type { Clock } from '../src/clock.js';
 import type { PayloadOf, Reply, ReplyOf } from '../src/contracts/reply.js';
 import type { ReadinessPart, ReadinessReport, SupervisionRegistry, TreeNode } from '../src/contracts/supervision.js';
-import { ActorNotFoundError, ActorRestartingError, ActorStoppedError } from '../src/errors/actor-errors.js';
+import { ActorNotFoundError, ActorRestartingError, ActorStoppedError, SupervisorNotFoundError } from '../src/errors/actor-errors.js';
 import { AppError } from '../src/errors/app-error.js';
 import type { Logger } from '../src/logger.js';
 import type { ActorRef, Message } from '../src/actor-behaviour.js';
@@ -15,13 +15,7 @@ import { StatsRecord } from './stats.js';
 import { Supervisor, type SupervisorHost } from './supervisor.js';
 import type { SupervisionEvent } from './supervision-event.js';
 
-/** The on-call asked to restart a supervisor that does not run here. */
-export class SupervisorNotFoundError extends AppError {
-  readonly code = 'SUPERVISOR_NOT_FOUND';
-  constructor(readonly supervisor: string) {
-    super(`no running supervisor named ${supervisor}`);
-  }
-}
+export { SupervisorNotFoundError } from '../src/errors/actor-errors.js';
 
 export interface RuntimeOptions {
   readonly clock: Clock;

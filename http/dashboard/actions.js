@@ -15,7 +15,8 @@ export class Actions {
     const reason = await askReason(`Restart ${supervisor} on ${node}`);
     if (!reason) return;
     const path = `/admin/supervisors/${encodeURIComponent(supervisor)}/restart`;
-    await this.#post(path, { reason, node }, `Restart of ${supervisor} on ${node} asked.`);
+    // 202 with each node's answer (RestartOutcome): ok, failed (with its code) or timeout.
+    await this.#post(path, { reason, node }, (a) => `Restart of ${supervisor}: ${(a.results ?? []).map((r) => `${r.node} ${r.outcome}${r.error ? ` (${r.error.code})` : ''}`).join(', ') || 'asked'}.`);
   }
 
   async pauseOrResume(queue, action) {
@@ -35,7 +36,9 @@ export class Actions {
     try {
       const res = await this.#session.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const answer = await res.json().catch(() => ({}));
-      if (res.ok) this.#notify(typeof done === 'function' ? done(answer) : done, true);
+      // A restart is accepted (202) whatever each node answered: it went well only where every node said ok.
+      const everyNodeOk = !Array.isArray(answer.results) || answer.results.every((r) => r.outcome === 'ok');
+      if (res.ok) this.#notify(typeof done === 'function' ? done(answer) : done, everyNodeOk);
       else this.#notify(`${answer.code ?? res.status}: ${answer.detail ?? 'refused'}`, false);
     } catch (e) {
       this.#notify(e instanceof Error ? e.message : String(e), false);

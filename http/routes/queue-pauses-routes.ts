@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Gateway } from '../../src/contracts/gateway.js';
 import { queuePauseBody, queuePauseStateSchema } from '../../src/contracts/queue-pauses-messages.js';
+import { ROUTE_DEADLINES_MS } from '../deadlines.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
 const QueueName = z.string().max(100).meta({ example: 'low_priority', description: 'urgent, high_priority, normal or low_priority' });
@@ -19,7 +20,7 @@ export function queuePauseRoutes(deps: { gateway: Gateway }): RouteDefinition[] 
       request: { params: z.object({ name: QueueName }), body: queuePauseBody },
       responses: { 200: queuePauseStateSchema },
       async handler(ctx, { params, body }, caller) {
-        ctx.body = await deps.gateway.ask('queue-pauses', 'pause', { caller, queue: params.name, reason: body.reason });
+        ctx.body = await deps.gateway.ask('queue-pauses', 'pause', { caller, queue: params.name, reason: body.reason }, { deadlineMs: ROUTE_DEADLINES_MS.controlCommand });
       },
     }),
     defineRoute({
@@ -31,7 +32,7 @@ export function queuePauseRoutes(deps: { gateway: Gateway }): RouteDefinition[] 
       request: { params: z.object({ name: QueueName }), body: queuePauseBody },
       responses: { 200: queuePauseStateSchema },
       async handler(ctx, { params, body }, caller) {
-        ctx.body = await deps.gateway.ask('queue-pauses', 'resume', { caller, queue: params.name, reason: body.reason });
+        ctx.body = await deps.gateway.ask('queue-pauses', 'resume', { caller, queue: params.name, reason: body.reason }, { deadlineMs: ROUTE_DEADLINES_MS.controlCommand });
       },
     }),
   ];

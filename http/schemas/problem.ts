@@ -18,5 +18,6 @@ export const ProblemSchema = z
       .array(z.object({ name: z.string(), ready: z.boolean(), required: z.boolean().optional(), state: z.enum(ACTOR_STATES).optional(), detail: z.string().optional() }))
       .optional()
       .meta({ description: 'On NOT_READY: every part of the process and whether it is ready.' }),
+    node: z.string().optional().meta({ description: 'On NODE_NOT_FOUND and NODE_TIMEOUT: the node addressed.' }),
   })
   .meta({ id: 'Problem', description: 'An RFC 9457 problem, served as application/problem+json.' });

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { int } from './env-fields.js';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
+
+/** The longest a control command may wait for its node (CONTROL_COMMAND_TIMEOUT_MS): the routes' deadline is above it. */
+export const CONTROL_COMMAND_TIMEOUT_MAX_MS = 120_000;
 export type Role = (typeof ROLES)[number];
 
 export const instanceEnv = z.object({
@@ -14,6 +17,10 @@ export const instanceEnv = z.object({
   NODE_HEARTBEAT_MS: int(2_000, 100, 60_000),
   /** How long a heartbeat keeps a node alive for the others: past it, its batch claims are taken over. */
   NODE_STALE_AFTER_MS: int(10_000, 300, 600_000),
+  /** Time between two snapshots of this process's supervision tree on the control exchange (GET /admin/supervisors). */
+  CONTROL_SNAPSHOT_MS: int(2_000, 100, 60_000),
+  /** How long a control command (a remote restart …) waits for the addressed node's answer. */
+  CONTROL_COMMAND_TIMEOUT_MS: int(5_000, 100, CONTROL_COMMAND_TIMEOUT_MAX_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   QUERY_DEADLINE_MS: int(5_000, 10),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),

@@ -1,6 +1,7 @@
 // The one door from the HTTP layer into the actor system: a typed query with a deadline.
 import type { AccountsMessage } from './accounts-messages.js';
 import type { ControlMessage } from './control-messages.js';
+import type { ControlPlaneMessage } from './control-plane-messages.js';
 import type { CustomerDataMessage } from './customer-data-messages.js';
 import type { DashboardMessage } from './dashboard-messages.js';
 import type { InboxMessage } from './inbox-messages.js';
@@ -20,6 +21,7 @@ export interface ActorContracts {
   accounts: AccountsMessage;
   'broker-admin': BrokerAdminMessage;
   control: ControlMessage;
+  'control-plane': ControlPlaneMessage;
   'customer-data': CustomerDataMessage;
   dashboard: DashboardMessage;
   inbox: InboxMessage;

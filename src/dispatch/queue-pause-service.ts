@@ -4,13 +4,24 @@
 import type { Queryable } from '../adapters/postgres/postgres-messages.js';
 import type { AdminOperation, OnOperation } from '../contracts/admin-operation.js';
 import type { Caller } from '../contracts/caller.js';
+import type { CommandResult } from '../contracts/control-plane-messages.js';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import { deletePause, pausedState, priorityQueueNamed, writePause, type QueuePauseState } from './queue-pauses.js';
 
-/** A queue pause or resume, for the operations audit (the one call site: `QueuePauseService.record`). */
-export type QueueOperation = AdminOperation & { readonly action: 'queue.pause' | 'queue.resume' };
+/**
+ * A queue pause or resume, for the operations audit (the one call site: `QueuePauseService.record`): the admin
+ * operation with the caller's role and each node's answer.
+ */
+export type QueueOperation = AdminOperation & {
+  readonly action: 'queue.pause' | 'queue.resume';
+  readonly actorRole: string;
+  /** Each node's answer to "read the pauses again" (none: applied in this process alone). */
+  readonly applied: readonly CommandResult[];
+  /** Why the pause stored could not be applied to the running consumers (they follow it at their next start). */
+  readonly applyError?: string;
+};
 
 export type { OnOperation };
 
@@ -18,8 +29,8 @@ export interface QueuePauseDeps {
   readonly db: () => Promise<Queryable>;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Makes the running consumers follow the table (they also read it at every start). */
-  readonly apply: () => Promise<unknown>;
+  /** Makes the running consumers follow the table (they also read it at every start); resolves with each node's answer. */
+  readonly apply: () => Promise<readonly CommandResult[]>;
   /** Records the operation (the operations audit); @defaultValue does nothing */
   readonly onOperation?: OnOperation;
 }
@@ -31,8 +42,8 @@ export class QueuePauseService {
     const queue = priorityQueueNamed(name);
     const at = new Date(this.deps.clock.now());
     const pause = await writePause(await this.deps.db(), queue, caller.userId, reason, at);
-    await this.record({ action: 'queue.pause', target: queue, actor: caller.userId, reason, at });
-    await this.apply(queue);
+    // Recorded after it is applied, so the audit says how it ended on each node.
+    await this.record({ action: 'queue.pause', target: queue, actor: caller.userId, actorRole: caller.role, reason, at, ...(await this.apply(queue)) });
     return pausedState(pause);
   }
 
@@ -40,8 +51,7 @@ export class QueuePauseService {
     const queue = priorityQueueNamed(name);
     const at = new Date(this.deps.clock.now());
     await deletePause(await this.deps.db(), queue);
-    await this.record({ action: 'queue.resume', target: queue, actor: caller.userId, reason, at });
-    await this.apply(queue);
+    await this.record({ action: 'queue.resume', target: queue, actor: caller.userId, actorRole: caller.role, reason, at, ...(await this.apply(queue)) });
     return { queue, paused: false, pausedAt: null, pausedBy: null, reason };
   }
 
@@ -50,11 +60,15 @@ export class QueuePauseService {
   }
 
   /** The table is the record: consumers not told now (one restarting, another node) follow it when they start. */
-  private async apply(queue: string): Promise<void> {
+  private async apply(queue: string): Promise<{ applied: readonly CommandResult[]; applyError?: string }> {
     try {
-      await this.deps.apply();
+      const applied = await this.deps.apply();
+      const missed = applied.filter((r) => r.outcome !== 'ok');
+      if (missed.length > 0) this.deps.log.warn({ queue, missed }, 'queue pause stored; some nodes did not apply it now: they follow it at their next start');
+      return { applied };
     } catch (error) {
       this.deps.log.warn({ err: error, queue }, `queue pause stored; applying it to the running consumers failed (${errorMessage(error)}): they follow it at their next start`);
+      return { applied: [], applyError: errorMessage(error) };
     }
   }
 }

@@ -40,3 +40,11 @@ export class QueryTimeoutError extends AppError {
     super(`query ${messageType} to ${actor} got no reply within ${deadlineMs} ms`);
   }
 }
+
+/** The on-call asked to restart a supervisor that does not run here (or, cluster-wide, on no alive node). */
+export class SupervisorNotFoundError extends AppError {
+  readonly code = 'SUPERVISOR_NOT_FOUND';
+  constructor(readonly supervisor: string) {
+    super(`no running supervisor named ${supervisor}`);
+  }
+}

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'SUPERVISOR_NOT_FOUND'
   | 'QUEUE_NOT_FOUND'
+  | 'NODE_NOT_FOUND'
   | 'FANOUT_JOB_NOT_FOUND'
   | 'SUBSCRIPTION_NOT_FOUND'
   | 'METER_NOT_FOUND'
@@ -59,6 +60,7 @@ export type ErrorCode =
   | 'SMS_BUDGET_EXCEEDED'
   // the actor runtime
   | 'QUERY_TIMEOUT'
+  | 'NODE_TIMEOUT'
   | 'ACTOR_RESTARTING'
   | 'ACTOR_STOPPED'
   | 'ACTOR_NOT_FOUND'
@@ -107,6 +109,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   SUPERVISOR_NOT_FOUND: 404,
   // Not one of the four priority queues (POST /admin/queues/{name}/pause|resume).
   QUEUE_NOT_FOUND: 404,
+  NODE_NOT_FOUND: 404,
   FANOUT_JOB_NOT_FOUND: 404,
   SUBSCRIPTION_NOT_FOUND: 404,
   // No meter with this number in the utility's data (prepaid customers or postpaid accounts).
@@ -166,6 +169,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   SMS_BUDGET_EXCEEDED: 429,
 
   QUERY_TIMEOUT: 504,
+  NODE_TIMEOUT: 504,
   ACTOR_RESTARTING: 503,
   ACTOR_STOPPED: 503,
   ACTOR_NOT_FOUND: 503,

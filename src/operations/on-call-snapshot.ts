@@ -19,7 +19,7 @@ export interface OnCallDeps {
   readonly asker: Asker;
   readonly clock: Clock;
   readonly db: () => Promise<PgHandle>;
-  /** The alive nodes and their trees (the control plane's, or this process alone where there is none). */
+  /** The alive nodes and their trees, from the control plane. */
   readonly cluster: () => Promise<ClusterView>;
   /** How long one part may take. */
   readonly partDeadlineMs: number;

@@ -1,6 +1,8 @@
 // The product's tree of one process, by role: what runs, in which order, under which policy.
 import { brokerActor } from '../../actors/resources/broker-actor.js';
 import { controlActor } from '../../actors/system/control-actor.js';
+import { CONTROL_PLANE, controlPlaneActor } from '../../actors/system/control-plane-actor.js';
+import { createControlBus } from '../../src/adapters/broker/control-bus-factory.js';
 import { nodeRegistryActor } from '../../actors/system/node-registry-actor.js';
 import type { BrokerMessage } from '../../src/adapters/broker/broker-messages.js';
 import type { QueueConsumersReport } from '../../src/contracts/supervision.js';
@@ -8,6 +10,7 @@ import type { Asker } from '../../src/actor-behaviour.js';
 import { pausedQueuesFrom } from '../../src/dispatch/queue-pauses.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type SupervisorSpec } from '../child-spec.js';
+import { executeControlCommand } from './control-commands.js';
 import { dispatchChildren, runsDispatch } from './dispatch.js';
 import { objectsChild } from './objects.js';
 import { resourcesSupervisor } from './resources.js';
@@ -55,6 +58,21 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
           heartbeatMs: config.registry.heartbeatMs,
           staleAfterMs: config.registry.staleAfterMs,
           shuttingDown: () => registry().stopping,
+        }),
+      }),
+      // Every role: this node on the control bus (its own connection, so a broker restart leaves on-call a way in).
+      actor({
+        name: CONTROL_PLANE,
+        readiness: 'optional',
+        behaviour: controlPlaneActor({
+          identity: ctx.identity,
+          bus: () => createControlBus({ url: config.broker.url, connectionName: `samaconso-${config.role}`, log: ctx.log.child({ part: 'control-bus' }) }),
+          keepSnapshots: config.role !== 'worker',
+          snapshotMs: config.control.snapshotMs,
+          commandTimeoutMs: config.control.commandTimeoutMs,
+          rootName: ROOT,
+          tree: () => registry().tree(),
+          execute: (command) => executeControlCommand(command, asker, config, config.control.commandTimeoutMs),
         }),
       }),
       // Beside `resources`, not under it: a PostgreSQL restart (rest-for-one there) must not close the broker.

@@ -36,7 +36,7 @@ import { browseDeadLetters } from '../../src/adapters/broker/dead-letter-browser
 import { replayDeadLetters } from '../../src/adapters/broker/dead-letter-replay.js';
 import { BrokerAdminService } from '../../src/operations/broker-admin.js';
 import { OnCallService } from '../../src/operations/on-call-snapshot.js';
-import { localClusterView } from '../../src/operations/local-cluster-view.js';
+import { controlPlaneClusterView } from '../../src/operations/control-plane-cluster-view.js';
 import { brokerManagement } from '../../src/operations/broker-management.js';
 import { pausedQueuesFrom } from '../../src/dispatch/index.js';
 import { resources } from '../../src/resources.js';
@@ -113,7 +113,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
               db: () => res.db(),
               clock,
               log: ctx.log.child({ service: QUEUE_PAUSES }),
-              apply: ctx.applyQueuePauses ?? (async () => undefined),
+              apply: ctx.applyQueuePauses ?? (async () => []),
               ...(ctx.onOperation ? { onOperation: ctx.onOperation } : {}),
             }),
         ),
@@ -124,7 +124,7 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       actor({
         name: 'on-call',
         readiness: 'optional',
-        behaviour: onCallActor(() => new OnCallService({ asker, clock, db: () => res.db(), cluster: localClusterView(asker, ctx.identity, clock, ON_CALL_PART_MS), partDeadlineMs: ON_CALL_PART_MS, deadLettersEveryMs: 15_000 })),
+        behaviour: onCallActor(() => new OnCallService({ asker, clock, db: () => res.db(), cluster: controlPlaneClusterView(asker, ON_CALL_PART_MS), partDeadlineMs: ON_CALL_PART_MS, deadLettersEveryMs: 15_000 })),
       }),
       actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
       // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.

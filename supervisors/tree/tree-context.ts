@@ -9,6 +9,7 @@ import type { CircuitState } from '../../src/adapters/mssql/source-circuit.js';
 import type { Clock } from '../../src/clock.js';
 import type { NodeIdentity } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
+import type { CommandResult } from '../../src/contracts/control-plane-messages.js';
 import type { PushObserver } from '../../src/dispatch/push-pipeline.js';
 import type { SupervisionRegistry } from '../../src/contracts/supervision.js';
 import type { Logger } from '../../src/logger.js';
@@ -33,7 +34,7 @@ export interface TreeContext {
   readonly hasher?: PinHasher;
   readonly authWatch?: AuthWatch;
   /** Makes the running consumers follow queue_pauses after an admin paused or resumed a queue (src/node.ts decides where). */
-  readonly applyQueuePauses?: () => Promise<unknown>;
+  readonly applyQueuePauses?: () => Promise<readonly CommandResult[]>;
   /** Records an admin operation (the operations audit); does nothing when absent. */
   readonly onOperation?: OnOperation;
   /** Hears each SQL source's circuit state as it changes (samaconso_source_circuit_state). */

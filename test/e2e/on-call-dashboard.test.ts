@@ -1,7 +1,8 @@
-// The on-call dashboard in a real browser (Debian's chromium driven by playwright-core) against a node process: an
-// admin signs in through the directory (slapd), sees the four consumers running, restarts the `consumers`
-// supervisor and sees its restart count go up by one and its state back to running, pauses low_priority and sees
-// it paused, and a job title carrying markup is shown as text. Screenshots at laptop and phone widths are kept in
+// The on-call dashboard in a real browser (Debian's chromium driven by playwright-core) against an api and a worker
+// process (the control plane over RabbitMQ between them): an admin signs in on the api through the directory
+// (slapd), sees the four consumers running on the worker node, restarts the worker's `consumers` supervisor and sees
+// its restart count go up by one and its state back to running, pauses low_priority and sees it paused, and a job
+// title carrying markup is shown as text. Screenshots at laptop and phone widths are kept in
 // test-results/dashboard/ (gitignored).
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
@@ -20,7 +21,8 @@ const XSS_TITLE = 'Coupure <img src=x onerror="window.__xss = 1"><b>gras</b>';
 
 let db: TestDatabase;
 let vhost: TestVhost;
-let all: NodeProcess;
+const WORKER = 'e2e-worker';
+const processes: NodeProcess[] = [];
 let apiUrl: string;
 let browser: Browser;
 let page: Page;
@@ -47,24 +49,28 @@ beforeAll(async () => {
   } finally {
     await sql.end();
   }
-  all = await startNodeProcess(
-    'all',
-    {
-      DATABASE_URL: db.url,
-      AMQP_URL: vhost.url,
-      RABBITMQ_MANAGEMENT_URL: env.TEST_RABBITMQ_MANAGEMENT_URL,
-      RABBITMQ_MANAGEMENT_USER: 'guest',
-      RABBITMQ_MANAGEMENT_PASSWORD: 'guest',
-      LDAP_URL: env.TEST_LDAP_URL,
-      LDAP_BIND_DN: env.TEST_LDAP_BIND_DN,
-      LDAP_BIND_PASSWORD: env.TEST_LDAP_BIND_PASSWORD,
-      LDAP_BASE_DN: env.TEST_LDAP_BASE_DN,
-      ADMIN_EVENTS_INTERVAL_MS: '1000',
-    },
-    90_000,
-  );
-  apiUrl = /listening on (http:\/\/\S+)/.exec(all.output())![1]!;
-  await waitFor('the process ready', async () => (await fetch(`${all.opsUrl}/health/ready`)).status === 200, 60_000);
+  const common = { DATABASE_URL: db.url, AMQP_URL: vhost.url, CONTROL_SNAPSHOT_MS: '1000' };
+  const start = async (role: 'api' | 'worker', env: Record<string, string>): Promise<NodeProcess> => {
+    const p = await startNodeProcess(role, { ...common, ...env }, 90_000);
+    processes.push(p);
+    await waitFor(`the ${role} ready`, async () => (await fetch(`${p.opsUrl}/health/ready`)).status === 200, 60_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}; output:\n${p.output().slice(-3000)}`);
+    });
+    return p;
+  };
+  await start('worker', { NODE_ID: WORKER });
+  const api = await start('api', {
+    NODE_ID: 'e2e-api',
+    RABBITMQ_MANAGEMENT_URL: env.TEST_RABBITMQ_MANAGEMENT_URL,
+    RABBITMQ_MANAGEMENT_USER: 'guest',
+    RABBITMQ_MANAGEMENT_PASSWORD: 'guest',
+    LDAP_URL: env.TEST_LDAP_URL,
+    LDAP_BIND_DN: env.TEST_LDAP_BIND_DN,
+    LDAP_BIND_PASSWORD: env.TEST_LDAP_BIND_PASSWORD,
+    LDAP_BASE_DN: env.TEST_LDAP_BASE_DN,
+    ADMIN_EVENTS_INTERVAL_MS: '1000',
+  });
+  apiUrl = /listening on (http:\/\/\S+)/.exec(api.output())![1]!;
   await mkdir(ARTEFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -78,16 +84,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (all) {
-    all.child.kill('SIGTERM');
-    await all.exited;
+  for (const p of processes) {
+    p.child.kill('SIGTERM');
+    await p.exited;
   }
   await vhost?.delete();
   await db?.drop();
 }, 60_000);
 
-/** The `consumers` supervisor's row on the node running the consumers. */
-const consumersRow = () => page.locator('article.node li.tree-row[data-name="consumers"]');
+/** The `consumers` supervisor's row on the worker node. */
+const consumersRow = () => page.locator(`article.node[data-node="${WORKER}"][data-role="worker"] li.tree-row[data-name="consumers"]`);
 
 /** Answers the page's reason dialog. */
 async function giveReason(reason: string): Promise<void> {
@@ -97,7 +103,7 @@ async function giveReason(reason: string): Promise<void> {
 }
 
 describe('the on-call dashboard in headless Chromium', () => {
-  it('signs in as admin, restarts the consumers supervisor, pauses low_priority, and shows a job title as text', async () => {
+  it("signs in as admin, restarts the worker's consumers supervisor, pauses low_priority, and shows a job title as text", async () => {
     const env = servicesEnv();
     await page.goto(`${apiUrl}/admin`);
     await page.locator('#sign-in-form input[name="login"]').fill(env.TEST_LDAP_AGENT_UID);

@@ -57,10 +57,13 @@ describe('node over HTTP', () => {
   });
 
   it('restarts one supervisor on request and keeps serving; refuses the root and unknown names; customers get 403', async () => {
+    // The control plane addresses the nodes the registry takes for alive: this one, once its first heartbeat is in.
+    const nodes = async () => ((await (await fetch(`${node.apiUrl}/admin/nodes`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { nodes: unknown[] }).nodes;
+    await waitFor('this node registered', async () => (await nodes()).length === 1, 30_000);
     const before = node.runtime.tree().children!.find((c) => c.name === 'resources')!.stats.restarts;
     const res = await post('/admin/supervisors/resources/restart', JSON.stringify({ reason: 'pool wedged' }));
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ restarted: 'resources' });
+    expect(await res.json()).toMatchObject({ supervisor: 'resources', reason: 'pool wedged', results: [{ outcome: 'ok', result: { restarted: 'resources' } }] });
     const resources = node.runtime.tree().children!.find((c) => c.name === 'resources')!;
     expect(resources.stats.restarts).toBe(before + 1);
     await waitFor('ready again', () => node.runtime.readiness('test').ready);

@@ -124,9 +124,11 @@ describe('GET /admin/events', () => {
     }
   });
 
-  it("streams snapshots: this node's tree with its consumers, readiness, the queues from the broker, jobs and dead letters", async () => {
-    const s = await snapshotWhere(admin, (x) => x.cluster.ok && x.queues.ok && x.health.ok && x.jobs.ok && x.deadLetters.ok && x.fcm.ok);
+  it("streams snapshots: the control plane's node and tree with its consumers, readiness, the queues from the broker, jobs and dead letters", async () => {
+    const s = await snapshotWhere(admin, (x) => x.cluster.ok && x.cluster.value.trees.length > 0 && x.queues.ok && x.health.ok && x.jobs.ok && x.deadLetters.ok && x.fcm.ok);
     if (!s.cluster.ok || !s.queues.ok || !s.health.ok || !s.fcm.ok || !s.jobs.ok) throw new Error('narrowing');
+    // The control plane's view: this node, alive in the registry, with the tree it published.
+    expect(s.cluster.value.nodes.map((n) => n.role)).toEqual(['all']);
     const tree = s.cluster.value.trees[0]!.tree;
     const consumers = tree.children!.find((c) => c.name === 'consumers')!;
     expect(consumers.children!.map((c) => c.name)).toEqual(['consumer-urgent', 'consumer-high_priority', 'consumer-normal', 'consumer-low_priority']);

@@ -12,6 +12,8 @@ afterEach(async () => {
 });
 
 const TREE = { path: 'root', name: 'root', kind: 'supervisor', stats: { state: 'running', mailboxDepth: 0, handled: 1, crashes: 0, restarts: 0 } };
+/** GET /admin/supervisors: every alive node's last snapshot. */
+const CLUSTER = { nodes: [{ node: 'api-1', role: 'api', at: '2026-01-01T00:00:00.000Z', ageMs: 120, tree: TREE }] };
 
 async function getTree(h: Harness, token: string | MintOptions): Promise<Response> {
   const jwt = typeof token === 'string' ? token : await mintToken(token);
@@ -40,7 +42,7 @@ describe('authentication', () => {
   });
 
   it('answers 403 FORBIDDEN to a customer or an agent on /admin routes', async () => {
-    harness = await startHttp({ gateway: fakeGateway({ 'control.tree': () => TREE }) });
+    harness = await startHttp({ gateway: fakeGateway({ 'control-plane.trees': () => CLUSTER }) });
     for (const role of ['customer', 'agent'] as const) {
       const res = await getTree(harness, { role });
       expect(res.status, role).toBe(403);
@@ -49,14 +51,14 @@ describe('authentication', () => {
   });
 
   it('serves an admin signed with the current key', async () => {
-    harness = await startHttp({ gateway: fakeGateway({ 'control.tree': () => TREE }) });
+    harness = await startHttp({ gateway: fakeGateway({ 'control-plane.trees': () => CLUSTER }) });
     const res = await getTree(harness, { role: 'admin' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual(TREE);
+    expect(await res.json()).toEqual(CLUSTER);
   });
 
   it('accepts a token signed with the second key of the JWKS (rotation)', async () => {
-    harness = await startHttp({ gateway: fakeGateway({ 'control.tree': () => TREE }) });
+    harness = await startHttp({ gateway: fakeGateway({ 'control-plane.trees': () => CLUSTER }) });
     expect((await getTree(harness, { role: 'admin', key: 'previous' })).status).toBe(200);
   });
 
@@ -68,7 +70,7 @@ describe('authentication', () => {
     ['another issuer', { role: 'admin', issuer: 'someone-else' }],
     ['an agent without an agency', { role: 'agent', agency: null }],
   ] satisfies [string, MintOptions][])('answers 401 invalid_token to %s', async (_, options) => {
-    harness = await startHttp({ gateway: fakeGateway({ 'control.tree': () => TREE }) });
+    harness = await startHttp({ gateway: fakeGateway({ 'control-plane.trees': () => CLUSTER }) });
     const res = await getTree(harness, options);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="samaconso", error="invalid_token"');

@@ -60,7 +60,7 @@ describe('optional bodies', () => {
   });
 
   it('answers an on-call restart without a body with 400 whose detail says that body.reason is required', async () => {
-    const gateway = fakeGateway({ 'control.restart-supervisor': () => ({ restarted: 'consumers' }) });
+    const gateway = fakeGateway({ 'control-plane.restart-supervisor': () => ({ restarted: 'consumers' }) });
     harness = await startHttp({ gateway });
     const res = await bareRequest(harness, RESTART, await admin());
     expect(res.status).toBe(400);

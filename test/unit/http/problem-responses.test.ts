@@ -60,7 +60,7 @@ describe('problem responses', () => {
   });
 
   it('maps a gateway QUERY_TIMEOUT to 504', async () => {
-    const gateway = fakeGateway({ 'control.tree': () => { throw new QueryTimeoutError('control', 'tree', 5000); } });
+    const gateway = fakeGateway({ 'control-plane.trees': () => { throw new QueryTimeoutError('control-plane', 'trees', 5000); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
     expect(res.status).toBe(504);
@@ -68,7 +68,7 @@ describe('problem responses', () => {
   });
 
   it('maps ACTOR_RESTARTING to 503', async () => {
-    const gateway = fakeGateway({ 'control.tree': () => { throw new ActorRestartingError('control'); } });
+    const gateway = fakeGateway({ 'control-plane.trees': () => { throw new ActorRestartingError('control-plane'); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
     expect(res.status).toBe(503);
@@ -76,7 +76,7 @@ describe('problem responses', () => {
   });
 
   it('adds Retry-After to a 503 whose error knows when to retry, and keeps its message (internals) in the log', async () => {
-    const gateway = fakeGateway({ 'control.tree': () => { throw new ServiceUnavailableError('postgres', 'PostgreSQL is unavailable: connect ECONNREFUSED 10.0.0.5:5432', 2500, 'DATABASE_UNAVAILABLE'); } });
+    const gateway = fakeGateway({ 'control-plane.trees': () => { throw new ServiceUnavailableError('postgres', 'PostgreSQL is unavailable: connect ECONNREFUSED 10.0.0.5:5432', 2500, 'DATABASE_UNAVAILABLE'); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
     expect(res.status).toBe(503);
@@ -88,7 +88,7 @@ describe('problem responses', () => {
   });
 
   it('answers ACTOR_CRASHED with 503 (the actor restarts; a retry may succeed), naming neither the actor nor the cause', async () => {
-    const gateway = fakeGateway({ 'control.tree': () => { throw new ActorCrashedError('control', new Error('boom')); } });
+    const gateway = fakeGateway({ 'control-plane.trees': () => { throw new ActorCrashedError('control-plane', new Error('boom')); } });
     harness = await startHttp({ gateway });
     const res = await harness.fetch('/admin/supervisors', { headers: await adminAuth() });
     expect(res.status).toBe(503);

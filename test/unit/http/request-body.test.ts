@@ -1,5 +1,6 @@
 // A body route reads JSON only, within the size limit, and names every invalid field.
 import { afterEach, describe, expect, it } from 'vitest';
+import { ROUTE_DEADLINES_MS } from '../../../http/deadlines.js';
 import { mintToken } from '../../support/tokens.js';
 import { fakeGateway, type Harness, readProblem, startHttp } from './http-harness.js';
 
@@ -21,13 +22,19 @@ async function post(h: Harness, body: string, contentType = 'application/json'):
 
 describe('request bodies', () => {
   it('restarts the supervisor named by the URL-encoded path and answers 202', async () => {
-    const gateway = fakeGateway({ 'control.restart-supervisor': (p) => ({ restarted: (p as { name: string }).name }) });
+    const outcome = (p: unknown) => ({ supervisor: (p as { name: string }).name, reason: 'postgres pool wedged', auditId: '1', results: [{ node: 'api-1', outcome: 'ok' }] });
+    const gateway = fakeGateway({ 'control-plane.restart-supervisor': outcome });
     harness = await startHttp({ gateway });
     const res = await post(harness, JSON.stringify({ reason: 'postgres pool wedged' }));
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ restarted: 'resources' });
+    expect(await res.json()).toEqual(outcome({ name: 'resources' }));
     expect(gateway.calls).toEqual([
-      { actor: 'control', type: 'restart-supervisor', payload: { name: 'resources', reason: 'postgres pool wedged' }, deadlineMs: harness.config.queryDeadlineMs },
+      {
+        actor: 'control-plane',
+        type: 'restart-supervisor',
+        payload: { name: 'resources', reason: 'postgres pool wedged', caller: expect.objectContaining({ role: 'admin' }) },
+        deadlineMs: ROUTE_DEADLINES_MS.controlCommand,
+      },
     ]);
   });
 

@@ -17,7 +17,7 @@ describe('objects in the tree', () => {
   });
 
   it('runs on the api and all roles, right after the broker, and not on a worker', () => {
-    expect(rootChildren(['--role=api'])).toEqual(['control', 'resources', 'node-registry', 'broker', 'objects', 'sources', 'services']);
+    expect(rootChildren(['--role=api'])).toEqual(['control', 'resources', 'node-registry', 'control-plane', 'broker', 'objects', 'sources', 'services']);
     expect(rootChildren(['--role=all']).indexOf('objects')).toBe(rootChildren(['--role=all']).indexOf('broker') + 1);
     expect(rootChildren(['--role=worker'])).not.toContain('objects');
   });
