@@ -35,6 +35,8 @@ export interface RouteDeps {
   readonly requests?: RequestRoutesConfig;
   /** How often GET /admin/events pushes a snapshot; without it, every 3 s. */
   readonly adminEventsIntervalMs?: number;
+  /** Aborted when the process starts stopping (ends the event streams). */
+  readonly shutdown?: AbortSignal;
 }
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {

@@ -159,3 +159,30 @@ describe('GET /admin/events', () => {
     expect(s.jobs.value.find((j) => j.id === jobId)!.title).toBe(title);
   });
 });
+
+describe('GET /admin/events at shutdown', () => {
+  // A node of its own, with a shutdown timeout far beyond the test's: a stream holding the shutdown fails the test.
+  let own: RunningNode;
+  beforeAll(async () => {
+    own = await startTestNode({ DATABASE_URL: db.url, ADMIN_EVENTS_INTERVAL_MS: '500', SHUTDOWN_TIMEOUT_MS: '120000' });
+    await waitFor('ready', () => own.runtime.readiness('test').ready, 60_000);
+  }, 90_000);
+  afterAll(() => own?.stop());
+
+  it('ends open streams with `closing` when the process stops, rather than holding the shutdown', async () => {
+    const res = await fetch(`${own.apiUrl}/admin/events`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('event: snapshot')) text += decoder.decode((await reader.read()).value, { stream: true });
+    const stopped = own.stop();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(text).toContain('event: closing');
+    await stopped;
+  });
+});
