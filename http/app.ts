@@ -39,6 +39,8 @@ export interface HttpDeps {
   readonly requestDurations?: RequestDurations;
   /** Routes added on top of the surface's own (tests); they obey the public-route list like any other. */
   readonly extraRoutes?: readonly RouteDefinition[];
+  /** Aborted when the process starts stopping: long-lived responses (the dashboard's event stream) end then. */
+  readonly shutdown?: AbortSignal;
 }
 
 export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
@@ -49,6 +51,8 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
     gateway: withDefaultDeadline(deps.gateway, config.queryDeadlineMs),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     sourceReadDeadlineMs: sourceReadDeadlineMs(config.sources.queryTimeoutMs, config.queryDeadlineMs),
+    adminEventsIntervalMs: config.http.adminEventsIntervalMs,
+    ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
     requests: { maxBytes: config.requests.attachmentMaxBytes, defaultDeadlineMs: config.queryDeadlineMs, idleTimeoutMs: config.requests.uploadIdleTimeoutMs },
     // Generated on first request: by then every route is registered.
     openApiDocument: () => (document ??= generateOpenApiDocument(registry)),

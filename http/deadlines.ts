@@ -16,6 +16,8 @@ export const ROUTE_DEADLINES_MS = {
   directory: LDAP_TIMEOUT_MAX_MS + 5_000,
   /** /admin/dead-letters: up to 1000 messages fetched one by one on a private connection. */
   deadLetterBrowse: 30_000,
+  /** One snapshot of GET /admin/events: its parts are asked side by side, 4 s each (8 s for the dead letters). */
+  onCallSnapshot: 12_000,
   /** /admin/dead-letters/replay: up to 1000 messages, each republished and confirmed before its ack. */
   deadLetterReplay: 120_000,
   /**

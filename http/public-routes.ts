@@ -9,6 +9,8 @@ export const PUBLIC_ROUTES: readonly string[] = [
   'GET /openapi.json',
   'GET /docs',
   'GET /docs/assets/:file',
+  'GET /admin',
+  'GET /admin/assets/:file',
   'POST /v1/auth/register',
   'POST /v1/auth/verify-phone',
   'POST /v1/auth/login',

@@ -201,7 +201,9 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
     store: () => storeSnapshot(runtime),
     queues: () => queueDepths(runtime),
   });
-  const common = { config, log, gateway, auth: verifier, metrics, requestDurations: instruments.httpDuration };
+  // Aborted as stopping starts: long-lived responses (the dashboard's event streams) end instead of holding the shutdown.
+  const shutdown = new AbortController();
+  const common = { config, log, gateway, auth: verifier, metrics, requestDurations: instruments.httpDuration, shutdown: shutdown.signal };
 
   const servers: Server[] = [];
   const liveEndpoints: LiveEndpoint[] = [];
@@ -250,6 +252,7 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const stop = () =>
     (stopping ??= (async () => {
       draining = true;
+      shutdown.abort();
       for (const l of liveEndpoints) l.close();
       const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       for (const s of servers) s.closeIdleConnections();

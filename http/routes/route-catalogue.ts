@@ -19,6 +19,8 @@ import { requestRoutes, type RequestRoutesConfig } from './requests-routes.js';
 import { subscriptionRoutes } from './subscriptions-routes.js';
 import { supervisorRoutes } from './supervisors-routes.js';
 import { queuePauseRoutes } from './queue-pauses-routes.js';
+import { onCallEventsRoutes } from './on-call-events-routes.js';
+import { onCallPageRoutes } from './on-call-page-routes.js';
 
 export const SURFACES = ['api', 'ops'] as const;
 export type Surface = (typeof SURFACES)[number];
@@ -31,11 +33,15 @@ export interface RouteDeps {
   readonly sourceReadDeadlineMs?: number;
   /** The requests' attachment limit and the deadline an upload's grows from; without it, the defaults. */
   readonly requests?: RequestRoutesConfig;
+  /** How often GET /admin/events pushes a snapshot; without it, every 3 s. */
+  readonly adminEventsIntervalMs?: number;
+  /** Aborted when the process starts stopping (ends the event streams). */
+  readonly shutdown?: AbortSignal;
 }
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...supervisorRoutes(deps), ...queuePauseRoutes(deps), ...operationsRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
+    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...onCallPageRoutes(), ...onCallEventsRoutes(deps), ...supervisorRoutes(deps), ...queuePauseRoutes(deps), ...operationsRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }

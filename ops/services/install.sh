@@ -11,6 +11,8 @@ install_missing_packages() {
   # Not services: the tools npm test checks the deployment files with (ops/deploy).
   [[ -x /usr/bin/promtool ]] || missing+=(prometheus)
   [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
+  # The browser the on-call dashboard's test drives through playwright-core (test/e2e/on-call-dashboard.test.ts).
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   ((${#missing[@]} == 0)) && return 0
   ((EUID == 0)) || die "missing packages: ${missing[*]}; run as root so this script can apt-get install them"
 

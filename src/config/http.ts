@@ -10,6 +10,8 @@ export const httpEnv = z.object({
   TRUSTED_PROXY_HOPS: int(0, 0, 10),
   CORS_ORIGINS: csv,
   JSON_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 64kb').default('64kb'),
+  /** How often GET /admin/events (the on-call dashboard) pushes a snapshot. */
+  ADMIN_EVENTS_INTERVAL_MS: int(3_000, 500, 60_000),
 });
 
 export interface HttpConfig {
@@ -20,6 +22,7 @@ export interface HttpConfig {
   trustedProxyHops: number;
   corsOrigins: string[];
   jsonBodyLimit: string;
+  adminEventsIntervalMs: number;
 }
 
 export function httpConfig(e: z.infer<typeof httpEnv>): HttpConfig {
@@ -31,5 +34,6 @@ export function httpConfig(e: z.infer<typeof httpEnv>): HttpConfig {
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     corsOrigins: e.CORS_ORIGINS,
     jsonBodyLimit: e.JSON_BODY_LIMIT,
+    adminEventsIntervalMs: e.ADMIN_EVENTS_INTERVAL_MS,
   };
 }

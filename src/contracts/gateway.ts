@@ -10,6 +10,7 @@ import type { MetersMessage } from './meters-messages.js';
 import type { MeterDataMessage } from './meter-data-messages.js';
 import type { BrokerAdminMessage } from './operations-messages.js';
 import type { NotificationJobsMessage, OutboxRelayMessage } from './notifications-messages.js';
+import type { OnCallMessage } from './on-call-messages.js';
 import type { QueuePausesMessage } from './queue-pauses-messages.js';
 import type { ReferenceMessage } from './reference-messages.js';
 import type { RequestsMessage } from './requests-messages.js';
@@ -28,6 +29,7 @@ export interface ActorContracts {
   meters: MetersMessage;
   'meter-data': MeterDataMessage;
   'notification-jobs': NotificationJobsMessage;
+  'on-call': OnCallMessage;
   'outbox-relay': OutboxRelayMessage;
   'queue-pauses': QueuePausesMessage;
   reference: ReferenceMessage;

@@ -41,6 +41,7 @@ export const jobSummarySchema = z.object({
   state: z.enum(JOB_STATES),
   type: z.string(),
   queue: z.string(),
+  title: z.string().meta({ description: "The notification's title, as its sender wrote it (render it as text)." }),
   createdAt: z.string(),
   updatedAt: z.string(),
   counts: z.object({ targets: z.number().int(), inbox: z.number().int(), sent: z.number().int(), retried: z.number().int(), failed: z.number().int(), tokensRemoved: z.number().int() }),

@@ -46,8 +46,8 @@ const readyToSettle = (sent: string, failed: string, removed: string): string =>
 export const settledState = (sent: string, failed: string): string => `CASE WHEN ${sent} = 0 AND ${failed} > 0 THEN 'failed' ELSE 'done' END`;
 
 /**
- * Records a sent batch in ONE statement (so one round trip, and atomic): the batch in sent_batches with the messages
- * it still owes the broker, its claim marked finished, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
+ * Records a sent batch in ONE statement (so one round trip, and atomic): the batch in sent_batches with its outcomes
+ * by class (migration 0022, read per minute by the on-call dashboard) and the messages it still owes the broker, its claim marked finished, its dead tokens removed, the job's counts added and the job settled (done, or failed when nothing
  * could be delivered, once its fan-out finished and every published token has an outcome). False when a
  * concurrent copy recorded the batch first: its counts stand, these are not added twice.
  */
@@ -57,7 +57,8 @@ export async function recordBatch(
 ): Promise<boolean> {
   const { rows } = await db.query<{ recorded: boolean; fanout_done: boolean | null }>(
     `WITH ins AS (
-       INSERT INTO sent_batches (batch_id, job_id, done_at, followups) VALUES ($1, $2, $3, $10) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
+       INSERT INTO sent_batches (batch_id, job_id, done_at, followups, sent_count, failed_count, removed_count, retried_count)
+       VALUES ($1, $2, $3, $10, $5, $6, $7, $8) ON CONFLICT (batch_id) DO NOTHING RETURNING 1
      ), finished AS (
        -- Kept, not deleted, and never expiring: a copy waiting on this row's lock then finds it taken for good
        -- (ON CONFLICT re-reads the row) and, on its next look, the batch in sent_batches. Only our own claim: a

@@ -32,6 +32,7 @@ interface JobRow {
   state: JobSummary['state'];
   type: string;
   queue: string;
+  title: string;
   created_at: Date;
   updated_at: Date;
   at_micros: string;
@@ -76,7 +77,7 @@ export class BrokerAdminService {
   async jobs(q: JobsListQuery): Promise<JobsPage> {
     const cursor = q.cursor === undefined ? undefined : decodeJobCursor(q.cursor);
     const { rows } = await (await this.deps.db()).query<JobRow>(
-      `SELECT id, state, type, queue, created_at, updated_at, (extract(epoch FROM created_at) * 1000000)::bigint::text AS at_micros,
+      `SELECT id, state, type, queue, title, created_at, updated_at, (extract(epoch FROM created_at) * 1000000)::bigint::text AS at_micros,
               target_count, inbox_count, sent_count, retried_count, failed_count, tokens_removed_count, failure_reason
          FROM notification_jobs
         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR type = $2) AND ($3::timestamptz IS NULL OR created_at >= $3)
@@ -93,6 +94,7 @@ export class BrokerAdminService {
         state: r.state,
         type: r.type,
         queue: r.queue,
+        title: r.title,
         createdAt: r.created_at.toISOString(),
         updatedAt: r.updated_at.toISOString(),
         counts: { targets: r.target_count, inbox: r.inbox_count, sent: r.sent_count, retried: r.retried_count, failed: r.failed_count, tokensRemoved: r.tokens_removed_count },

@@ -1,5 +1,6 @@
 // The API's services supervisor: the actors HTTP requests reach, and what they lean on (SMS, directory, relay).
 import { brokerAdminActor } from '../../actors/services/broker-admin-actor.js';
+import { onCallActor } from '../../actors/services/on-call-actor.js';
 import { accountsActor } from '../../actors/services/accounts-actor.js';
 import { customerDataActor } from '../../actors/services/customer-data-actor.js';
 import { dashboardActor } from '../../actors/services/dashboard-actor.js';
@@ -34,11 +35,16 @@ import { buildTopology } from '../../src/adapters/broker/topology.js';
 import { browseDeadLetters } from '../../src/adapters/broker/dead-letter-browser.js';
 import { replayDeadLetters } from '../../src/adapters/broker/dead-letter-replay.js';
 import { BrokerAdminService } from '../../src/operations/broker-admin.js';
+import { OnCallService } from '../../src/operations/on-call-snapshot.js';
+import { controlPlaneClusterView } from '../../src/operations/control-plane-cluster-view.js';
 import { brokerManagement } from '../../src/operations/broker-management.js';
 import { pausedQueuesFrom } from '../../src/dispatch/index.js';
 import { resources } from '../../src/resources.js';
 import { actor, supervisor, type ChildSpec, type SupervisorSpec } from '../child-spec.js';
 import type { TreeContext } from './tree-context.js';
+
+/** How long each part of the on-call snapshot may take (the dead letters twice that). */
+const ON_CALL_PART_MS = 4_000;
 
 function smsChild(config: Config): ChildSpec[] {
   const sms = config.sms;
@@ -114,6 +120,12 @@ export function servicesSupervisor(ctx: TreeContext): SupervisorSpec {
       }),
       // Optional: the management API being away answers 503 on /admin/queues alone.
       actor({ name: 'broker-admin', readiness: 'optional', behaviour: brokerAdminActor(() => brokerAdminService(ctx, res)) }),
+      // Optional: the dashboard's snapshot reads the parts above; one of them away is named on the page, not an outage.
+      actor({
+        name: 'on-call',
+        readiness: 'optional',
+        behaviour: onCallActor(() => new OnCallService({ asker, clock, db: () => res.db(), cluster: controlPlaneClusterView(asker, ON_CALL_PART_MS), partDeadlineMs: ON_CALL_PART_MS, deadLettersEveryMs: 15_000 })),
+      }),
       actor({ name: 'inbox', readiness: 'required', behaviour: inboxActor(() => new InboxService({ db: () => res.db(), clock })) }),
       // Optional: while Redis is down the WebSockets get nothing new (backing-off); the inbox is the record.
       actor({ name: 'live-hub', readiness: 'optional', behaviour: liveHubActor({ bus: ctx.liveBus, sessionsEnded: ctx.revocations }) }),

@@ -61,7 +61,7 @@ describe('npm start (embedded mode)', () => {
       }, 60_000);
       const body = (await ready.json()) as { ready: boolean; role: string; parts: Array<{ name: string; state: string }> };
       expect(body).toMatchObject({ ready: true, role: 'all' });
-      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'broker-admin', 'cache', 'consumer.high_priority', 'consumer.low_priority', 'consumer.normal', 'consumer.urgent', 'control', 'control-plane', 'customer-data', 'dashboard', 'directory', 'embedded-postgres', 'fcm-pool', 'inbox', 'job-reaper', 'live-hub', 'meter-data', 'meters', 'node-registry', 'notification-jobs', 'objects', 'outbox-relay', 'postgres', 'queue-pauses', 'reference', 'request-janitor', 'requests', 'sic-registrar', 'sms', 'source-bi_ods', 'source-histh2mc', 'source-sic']);
+      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'broker-admin', 'cache', 'consumer.high_priority', 'consumer.low_priority', 'consumer.normal', 'consumer.urgent', 'control', 'control-plane', 'customer-data', 'dashboard', 'directory', 'embedded-postgres', 'fcm-pool', 'inbox', 'job-reaper', 'live-hub', 'meter-data', 'meters', 'node-registry', 'notification-jobs', 'objects', 'on-call', 'outbox-relay', 'postgres', 'queue-pauses', 'reference', 'request-janitor', 'requests', 'sic-registrar', 'sms', 'source-bi_ods', 'source-histh2mc', 'source-sic']);
       // Optional parts that started before the database (the outbox relay) catch up on their own backoff.
       await waitFor('every part running', async () => {
         const r = (await (await fetch(`${app.url}/health/ready`)).json()) as { parts: Array<{ state: string }> };
