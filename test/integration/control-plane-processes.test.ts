@@ -188,16 +188,19 @@ describe('the control plane across an api and a worker process', () => {
     worker!.child.kill('SIGTERM');
     expect((await worker!.exited).code).toBe(0);
     await startWorker();
-    expect((await queueCounts('urgent'))?.consumers).toBe(1);
-    expect((await queueCounts('low_priority'))?.consumers).toBe(0);
+    await waitFor('urgent consumed by the new worker', async () => (await queueCounts('urgent'))?.consumers === 1, 15_000);
     await job([users[2]!], 'outage');
     await waitFor('urgent received after the restart', () => received(tokens[2]!) >= 1, 30_000);
+    expect((await queueCounts('low_priority'))?.consumers).toBe(0);
     expect(received(tokens[0]!)).toBe(0);
 
     const resumed = await post('/admin/queues/low_priority/resume', { reason: 'campaign over' });
     expect(resumed.status).toBe(200);
     await waitFor('the paused low job delivered after resume', () => received(tokens[0]!) >= 1, 30_000);
-    expect((await queueCounts('low_priority'))?.consumers).toBe(1);
+    let last: QueueCounts | undefined;
+    await waitFor('low_priority consumed again', async () => (last = await queueCounts('low_priority'))?.consumers === 1, 15_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}: RabbitMQ counts ${JSON.stringify(last)}; worker output:\n${worker!.output().slice(-3000)}`);
+    });
   }, 180_000);
 
   it('answers 403 to a customer or an agent on every /admin route of the route catalogue', async () => {
