@@ -27,7 +27,7 @@ describe('postgres resource', () => {
       expect(res.status).toBe(200);
       const body = (await res.json()) as { ready: boolean; parts: Array<{ name: string; state: string }> };
       expect(body.ready).toBe(true);
-      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'broker-admin', 'cache', 'consumer.high_priority', 'consumer.low_priority', 'consumer.normal', 'consumer.urgent', 'control', 'control-plane', 'customer-data', 'dashboard', 'directory', 'fcm-pool', 'inbox', 'job-reaper', 'live-hub', 'meter-data', 'meters', 'node-registry', 'notification-jobs', 'objects', 'outbox-relay', 'postgres', 'queue-pauses', 'reference', 'request-janitor', 'requests', 'sic-registrar', 'sms', 'source-bi_ods', 'source-histh2mc', 'source-sic']);
+      expect(body.parts.map((p) => p.name).sort()).toEqual(['accounts', 'broker', 'broker-admin', 'cache', 'consumer.high_priority', 'consumer.low_priority', 'consumer.normal', 'consumer.urgent', 'control', 'control-plane', 'customer-data', 'dashboard', 'directory', 'fcm-pool', 'inbox', 'job-reaper', 'live-hub', 'meter-data', 'meters', 'node-registry', 'notification-jobs', 'objects', 'on-call', 'outbox-relay', 'postgres', 'queue-pauses', 'reference', 'request-janitor', 'requests', 'sic-registrar', 'sms', 'source-bi_ods', 'source-histh2mc', 'source-sic']);
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       const { rows } = await client.query(`SELECT queue FROM notification_types WHERE code = 'outage'`);
