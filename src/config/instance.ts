@@ -12,7 +12,11 @@ export type Role = (typeof ROLES)[number];
 export const instanceEnv = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ROLE: z.enum(ROLES).default('all'),
-  NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** A word of the control exchange's routing keys: letters, digits, '.', '_' and '-' only ('*' or '#' would match other nodes). */
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, "letters, digits, '.', '_' and '-' only")
+    .default(`${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`),
   /** Time between two heartbeats of this process in the node registry (PostgreSQL). */
   NODE_HEARTBEAT_MS: int(2_000, 100, 60_000),
   /** How long a heartbeat keeps a node alive for the others: past it, its batch claims are taken over. */

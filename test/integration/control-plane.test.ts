@@ -50,6 +50,22 @@ const restartsOf = (name: string): number => actorNode(n.node, name)!.stats.rest
 const find = (tree: TreeNode, name: string): TreeNode | undefined => (tree.name === name ? tree : tree.children?.map((c) => find(c, name)).find(Boolean));
 
 describe('the control plane in one process', () => {
+  it('restarts one supervisor of the node that serves the requests fired meanwhile: they all succeed, the rest keeps serving', async () => {
+    const before = restartsOf('consumers');
+    const reads = (count: number) =>
+      Promise.all(Array.from({ length: count }, (_, i) => get(i % 2 === 0 ? '/v1/notification-types' : '/admin/nodes').then((r) => r.status)));
+    const first = reads(30);
+    const restart = post('/admin/supervisors/consumers/restart', { reason: 'restart under load', node: NODE });
+    const during = reads(30);
+    const [res, a, b] = await Promise.all([restart, first, during]);
+    const after = await reads(30);
+    expect(res.status).toBe(202);
+    expect([...a, ...b, ...after].filter((status) => status !== 200)).toEqual([]);
+    // The runtime's own count, not the route's word.
+    await waitFor('consumers restarted once', () => restartsOf('consumers') === before + 1);
+    await waitFor('the consumers running again', () => actorNode(n.node, consumerName('urgent'))?.stats.state === 'running');
+  });
+
   it('lists this node from the registry with the age of its snapshot, and serves its tree', async () => {
     const registered = await n.sql.query<{ incarnation: string }>(`SELECT incarnation FROM nodes WHERE node_id = $1 AND stopped_at IS NULL`, [NODE]);
     expect(registered.rows).toHaveLength(1);
