@@ -17,6 +17,8 @@ import { type MeterLinkFixture, seedMeterLinks } from '../support/meter-link-row
 import { ACCOUNT, METER, POLICE } from '../support/source-twin-rows.js';
 import { tdsTestCa } from '../support/tds/test-ca.js';
 import { TdsPeer } from '../support/tds/tds-peer.js';
+import { sampleSum, scrape } from '../support/prometheus-text.js';
+import { CIRCUIT_STATE_VALUE } from '../../src/metric-names.js';
 import { waitFor } from '../support/wait.js';
 
 const MINUTE = 60_000;
@@ -205,6 +207,9 @@ describe('meter data through the API', () => {
     const fresh = await get(`/v1/meters/${links.postpaid}/bills?limit=3`, links.tokens.a);
     expect(fresh.status).toBe(200);
     expect(fresh.body!.stale).toBeUndefined();
+    // /metrics as a scraper reads it: the source's circuit closed before the fault, open once it hit (issue 13, Build 4).
+    const circuit = async () => sampleSum(await scrape(node.opsUrl), 'samaconso_source_circuit_state', { source: 'histh2mc' });
+    expect(await circuit()).toBe(CIRCUIT_STATE_VALUE.closed);
     await peer.refuseConnections();
     clock.advance(6 * MINUTE); // past the bills' 5 minutes of freshness
     const stale = await get(`/v1/meters/${links.postpaid}/bills?limit=3`, links.tokens.a);
@@ -214,5 +219,10 @@ describe('meter data through the API', () => {
     expect(never.status).toBe(503);
     expect(never.body?.code).toBe('SOURCE_UNAVAILABLE');
     expect(never.headers.get('retry-after')).toMatch(/^\d+$/);
+    await waitFor('the circuit reported open on /metrics', async () => {
+      if ((await circuit()) === CIRCUIT_STATE_VALUE.open) return true;
+      await get(`/v1/meters/${links.postpaid}/bills/monthly?year=2032`, links.tokens.a);
+      return false;
+    });
   });
 });
