@@ -1,7 +1,7 @@
 // On-call: pausing and resuming one priority queue (its messages stay queued while paused).
 import { z } from 'zod';
 import type { Gateway } from '../../src/contracts/gateway.js';
-import { queuePauseBody, queuePauseStateSchema } from '../../src/contracts/queue-pauses-messages.js';
+import { queuePauseBody, queuePauseAnswerSchema } from '../../src/contracts/queue-pauses-messages.js';
 import { ROUTE_DEADLINES_MS } from '../deadlines.js';
 import { defineRoute, type RouteDefinition } from '../route.js';
 
@@ -18,7 +18,7 @@ export function queuePauseRoutes(deps: { gateway: Gateway }): RouteDefinition[] 
         'Pausing a paused queue keeps its first pause. Not a priority queue: 404 `QUEUE_NOT_FOUND`.',
       auth: ['admin'],
       request: { params: z.object({ name: QueueName }), body: queuePauseBody },
-      responses: { 200: queuePauseStateSchema },
+      responses: { 200: queuePauseAnswerSchema },
       async handler(ctx, { params, body }, caller) {
         ctx.body = await deps.gateway.ask('queue-pauses', 'pause', { caller, queue: params.name, reason: body.reason }, { deadlineMs: ROUTE_DEADLINES_MS.controlCommand });
       },
@@ -30,7 +30,7 @@ export function queuePauseRoutes(deps: { gateway: Gateway }): RouteDefinition[] 
       description: 'Resuming a queue that is not paused answers the same. Not a priority queue: 404 `QUEUE_NOT_FOUND`.',
       auth: ['admin'],
       request: { params: z.object({ name: QueueName }), body: queuePauseBody },
-      responses: { 200: queuePauseStateSchema },
+      responses: { 200: queuePauseAnswerSchema },
       async handler(ctx, { params, body }, caller) {
         ctx.body = await deps.gateway.ask('queue-pauses', 'resume', { caller, queue: params.name, reason: body.reason }, { deadlineMs: ROUTE_DEADLINES_MS.controlCommand });
       },

@@ -18,6 +18,15 @@ export const queuePauseStateSchema = z.object({
 /** The state of one queue as the admin routes answer it. */
 export type QueuePauseState = z.output<typeof queuePauseStateSchema>;
 
+/** A pause or resume as the admin routes answer it: the queue's state and how each node's consumers took it. */
+export const queuePauseAnswerSchema = queuePauseStateSchema.extend({
+  applied: z
+    .array(z.object({ node: z.string(), outcome: z.enum(['ok', 'failed', 'timeout']) }))
+    .meta({ description: "Each node's answer to re-reading the pauses (a node that missed it follows the table at its next start)." }),
+  applyError: z.string().nullable().meta({ description: 'Why it could not be sent to the running consumers now; stored all the same.' }),
+});
+export type QueuePauseAnswer = z.output<typeof queuePauseAnswerSchema>;
+
 export type QueuePausesMessage =
-  | { type: 'pause'; caller: Caller; queue: string; reason: string; replyTo: Reply<QueuePauseState> }
-  | { type: 'resume'; caller: Caller; queue: string; reason: string; replyTo: Reply<QueuePauseState> };
+  | { type: 'pause'; caller: Caller; queue: string; reason: string; replyTo: Reply<QueuePauseAnswer> }
+  | { type: 'resume'; caller: Caller; queue: string; reason: string; replyTo: Reply<QueuePauseAnswer> };

@@ -8,7 +8,14 @@ import type { CommandResult } from '../contracts/control-plane-messages.js';
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
-import { deletePause, pausedState, priorityQueueNamed, writePause, type QueuePauseState } from './queue-pauses.js';
+import type { QueuePauseAnswer } from '../contracts/queue-pauses-messages.js';
+import { deletePause, pausedState, priorityQueueNamed, writePause } from './queue-pauses.js';
+
+/** How the running consumers took it, as the route answers it. */
+const answered = (a: { applied: readonly CommandResult[]; applyError?: string }): Pick<QueuePauseAnswer, 'applied' | 'applyError'> => ({
+  applied: a.applied.map((r) => ({ node: r.node, outcome: r.outcome })),
+  applyError: a.applyError ?? null,
+});
 
 export type { OnOperation, QueueOperation };
 
@@ -25,21 +32,23 @@ export interface QueuePauseDeps {
 export class QueuePauseService {
   constructor(private readonly deps: QueuePauseDeps) {}
 
-  async pause(caller: Caller, name: string, reason: string): Promise<QueuePauseState> {
+  async pause(caller: Caller, name: string, reason: string): Promise<QueuePauseAnswer> {
     const queue = priorityQueueNamed(name);
     const at = new Date(this.deps.clock.now());
     const pause = await writePause(await this.deps.db(), queue, caller.userId, reason, at);
     // Recorded after it is applied, so the audit says how it ended on each node.
-    await this.record({ action: 'queue.pause', target: queue, actor: caller.userId, actorRole: caller.role, reason, at, ...(await this.apply(queue)) });
-    return pausedState(pause);
+    const applied = await this.apply(queue);
+    await this.record({ action: 'queue.pause', target: queue, actor: caller.userId, actorRole: caller.role, reason, at, ...applied });
+    return { ...pausedState(pause), ...answered(applied) };
   }
 
-  async resume(caller: Caller, name: string, reason: string): Promise<QueuePauseState> {
+  async resume(caller: Caller, name: string, reason: string): Promise<QueuePauseAnswer> {
     const queue = priorityQueueNamed(name);
     const at = new Date(this.deps.clock.now());
     await deletePause(await this.deps.db(), queue);
-    await this.record({ action: 'queue.resume', target: queue, actor: caller.userId, actorRole: caller.role, reason, at, ...(await this.apply(queue)) });
-    return { queue, paused: false, pausedAt: null, pausedBy: null, reason };
+    const applied = await this.apply(queue);
+    await this.record({ action: 'queue.resume', target: queue, actor: caller.userId, actorRole: caller.role, reason, at, ...applied });
+    return { queue, paused: false, pausedAt: null, pausedBy: null, reason, ...answered(applied) };
   }
 
   private async record(operation: QueueOperation): Promise<void> {

@@ -169,6 +169,8 @@ describe('the control plane across an api and a worker process', () => {
     await waitFor('low_priority consumed', async () => (await queueCounts('low_priority'))?.consumers === 1, 30_000);
     const paused = await post('/admin/queues/low_priority/pause', { reason: 'campaign shares the FCM quota' });
     expect(paused.status).toBe(200);
+    // The answer says how each node's consumers took it, the worker among them.
+    expect(await paused.json()).toMatchObject({ queue: 'low_priority', paused: true, applyError: null, applied: expect.arrayContaining([{ node: WORKER, outcome: 'ok' }]) });
     // RabbitMQ's witness: the worker cancelled its low_priority consumer, kept the urgent one.
     await waitFor('no low_priority consumer', async () => (await queueCounts('low_priority'))?.consumers === 0, 15_000);
     expect((await queueCounts('urgent'))?.consumers).toBe(1);

@@ -148,6 +148,7 @@ describe('the control plane in one process', () => {
     await waitFor('low_priority consuming', () => actorNode(n.node, consumerName('low_priority'))?.stats.state === 'running', 30_000);
     const paused = await post('/admin/queues/low_priority/pause', { reason: 'campaign shares the FCM quota' });
     expect(paused.status).toBe(200);
+    expect(await paused.json()).toMatchObject({ paused: true, applyError: null, applied: [{ node: NODE, outcome: 'ok' }] });
     expect(actorNode(n.node, consumerName('low_priority'))?.stats.state).toBe('paused');
     expect(actorNode(n.node, consumerName('urgent'))?.stats.state).toBe('running');
     const resumed = await post('/admin/queues/low_priority/resume', { reason: 'campaign over' });

@@ -81,7 +81,7 @@ describe.each(MODES)('pausing a priority queue with $broker', ({ env }) => {
 
       const resumed = await post(n.admin, '/admin/queues/low_priority/resume', { reason: 'quota back' });
       expect(resumed.status).toBe(200);
-      expect(await resumed.json()).toEqual({ queue: 'low_priority', paused: false, pausedAt: null, pausedBy: null, reason: 'quota back' });
+      expect(await resumed.json()).toEqual({ queue: 'low_priority', paused: false, pausedAt: null, pausedBy: null, reason: 'quota back', applied: [expect.objectContaining({ outcome: 'ok' })], applyError: null });
       await waitFor('the waiting message delivered', async () => (await stats('low_priority')).deliveries > 0, 30_000);
       expect(state('low_priority')).toBe('running');
       const { rows } = await n.sql.query('SELECT queue FROM queue_pauses');
