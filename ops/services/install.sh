@@ -13,6 +13,9 @@ install_missing_packages() {
   [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
   # The browser the on-call dashboard's test drives through playwright-core (test/e2e/on-call-dashboard.test.ts).
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # The load balancer in front of two API processes in the scale-out tests (test/cluster/), and the check of
+  # ops/deploy/haproxy/haproxy.cfg.
+  [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
   ((${#missing[@]} == 0)) && return 0
   ((EUID == 0)) || die "missing packages: ${missing[*]}; run as root so this script can apt-get install them"
 

@@ -173,3 +173,34 @@ describe('systemd units', () => {
     }
   });
 });
+
+describe('HAProxy', () => {
+  // The file holds environment references with production defaults; the admin socket's folder must exist to check.
+  const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH, HAPROXY_ADMIN_SOCKET: join(scratch, 'haproxy.sock'), ...extra });
+  const check = async (file: string, extra?: Record<string, string>) => {
+    try {
+      const { stdout, stderr } = await run('haproxy', ['-c', '-f', file], { env: env(extra), timeout: 30_000 });
+      return { code: 0, out: `${stdout}${stderr}` };
+    } catch (error) {
+      const e = error as { code?: number | string; stdout?: string; stderr?: string };
+      if (e.code === 'ENOENT') throw new Error('haproxy is not installed: ops/services.sh start installs it (Debian packages)');
+      return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    }
+  };
+
+  it('haproxy -c accepts the load balancer config with its production defaults', async () => {
+    const checked = await check(join(DEPLOY, 'haproxy/haproxy.cfg'));
+    expect(checked, checked.out).toMatchObject({ code: 0 });
+    expect(checked.out).toContain('Configuration file is valid');
+  });
+
+  it('haproxy -c rejects a broken config (the check is real), and the health check reads /health/ready', async () => {
+    const text = readFileSync(join(DEPLOY, 'haproxy/haproxy.cfg'), 'utf8');
+    expect(text).toMatch(/^\s*option httpchk GET \/health\/ready$/m);
+    const broken = join(scratch, 'broken-haproxy.cfg');
+    writeFileSync(broken, text.replace('balance leastconn', 'balance no-such-algorithm'));
+    const checked = await check(broken);
+    expect(checked.code).not.toBe(0);
+    expect(checked.out).toContain('balance only supports');
+  });
+});
