@@ -9,6 +9,8 @@ export interface NodeProcess {
   readonly child: ChildProcess;
   /** http://host:port of the ops listener (health, metrics). */
   readonly opsUrl: string;
+  /** http://host:port of the API listener (roles api and all). */
+  readonly apiUrl: string | undefined;
   output(): string;
   /** Resolves with the exit code (null when killed by a signal) once the process and its pipes closed. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -43,5 +45,7 @@ export async function startNodeProcess(role: 'worker' | 'api' | 'all', env: Reco
     },
     timeoutMs,
   );
-  return { child, opsUrl, output: () => out, exited };
+  // main.ts prints the API's address before the ops one.
+  const apiUrl = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+  return { child, opsUrl, apiUrl, output: () => out, exited };
 }
