@@ -101,7 +101,7 @@ describe('GET /admin/queues', () => {
   });
 
   it('fails with BROKER_MANAGEMENT_UNAVAILABLE when the management API cannot be reached', async () => {
-    const unreachable = brokerManagement({ url: 'http://127.0.0.1:1', user: 'guest', password: 'guest', vhost: '/' }, { timeoutMs: 2_000 });
+    const unreachable = brokerManagement({ urls: ['http://127.0.0.1:1'], user: 'guest', password: 'guest', vhost: '/' }, { timeoutMs: 2_000 });
     await expect(unreachable.queues(['normal'])).rejects.toMatchObject({ code: 'BROKER_MANAGEMENT_UNAVAILABLE' });
     await expect(brokerManagement(undefined).queues(['normal'])).rejects.toMatchObject({ code: 'BROKER_MANAGEMENT_UNAVAILABLE' });
   });
