@@ -5,7 +5,7 @@ import { DEFAULT_SESSION_POLICY, type SessionPolicy } from './domain/session-pol
 import { PRIORITY_QUEUES, type PriorityQueue } from './domain/priority.js';
 import { AppError } from './errors/app-error.js';
 import { accountsConfig, accountsEnv, type AccountsConfig } from './config/accounts.js';
-import { brokerConfig, brokerEnv, type BrokerConfig } from './config/broker.js';
+import { brokerConfig, brokerEnv, brokerProblems, type BrokerConfig } from './config/broker.js';
 import { cacheConfig, cacheEnv, type CacheConfig } from './config/cache.js';
 import { dashboardConfig, dashboardEnv, type DashboardConfig } from './config/dashboard.js';
 import { dispatchEnv, dispatchProblems, dispatchTuning, type DispatchTuning } from './config/dispatch.js';
@@ -133,6 +133,7 @@ export class ConfigError extends AppError {
 function crossProblems(raw: NodeJS.ProcessEnv, sources: { problems: readonly string[] }): string[] {
   return [
     ...productionProblems(raw),
+    ...brokerProblems(raw),
     ...fcmProblems(raw),
     ...instanceProblems(raw),
     ...dispatchProblems(raw),

@@ -1,6 +1,7 @@
 // The broker resource actor: owns the Broker — RabbitMQ (amqplib) or, without AMQP_URL, the in-process
 // demo broker — reports RabbitMQ away as state (backing-off, with the reason and the next attempt), never as
-// a crash, hands the Broker out and answers each priority queue's consumer count for readiness.
+// a crash, and the node it is connected to as the running state's detail; hands the Broker out and answers each
+// priority queue's consumer count for readiness.
 import type { ActorBehaviour, ActorContext } from '../../src/actor-behaviour.js';
 import type { BackoffPolicy } from '../../src/backoff.js';
 import { AmqpBroker } from '../../src/adapters/broker/amqp-broker.js';
@@ -16,7 +17,10 @@ import { errorMessage, toError } from '../../src/errors/app-error.js';
 export type BrokerActorOptions =
   | {
       readonly mode: 'amqp';
-      readonly url: string;
+      /** The nodes (one, or a cluster's); the connection moves on to the next when one is lost. */
+      readonly urls: readonly string[];
+      /** Position of the node tried first. @defaultValue a random one */
+      readonly firstNode?: number | undefined;
       readonly topology?: TopologyOptions;
       /** Shown by RabbitMQ for this process's connection. @defaultValue 'samaconso' */
       readonly connectionName?: string;
@@ -43,7 +47,8 @@ function createBroker(options: BrokerActorOptions, ctx: ActorContext<Msg>): Brok
   switch (options.mode) {
     case 'amqp':
       return new AmqpBroker({
-        url: options.url,
+        urls: options.urls,
+        firstNode: options.firstNode,
         clock: ctx.clock,
         log: ctx.log,
         ...(options.topology ? { topology: options.topology } : {}),
@@ -112,12 +117,12 @@ export function brokerActor(options: BrokerActorOptions): () => ActorBehaviour<S
           if (msg.epoch !== s.epoch) return s; // from the broker of the incarnation this one replaced
           const event = msg.event;
           if (event.type === 'up') {
-            ctx.log.info('broker is up');
-            ctx.setStatus('running');
+            ctx.log.info({ node: event.node }, 'broker is up');
+            ctx.setStatus('running', event.node ? `connected to ${event.node}` : undefined);
           } else if (s.broker.isUp) {
             // a stale `down` overtaken by a reconnect
           } else {
-            const next = event.retryInMs !== undefined ? `; retrying in ${event.retryInMs} ms` : '';
+            const next = event.retryInMs === undefined ? '' : event.next ? `; trying ${event.next} in ${event.retryInMs} ms` : `; retrying in ${event.retryInMs} ms`;
             ctx.setStatus('backing-off', `RabbitMQ unreachable (${event.reason})${next}`, new BrokerUnavailableError(event.reason));
           }
           return s;

@@ -62,26 +62,56 @@ export function toQueueCounters(q: RawQueue): QueueCounters {
   };
 }
 
-/** A client over fetch with a deadline per request. */
+/** One node's answer: the rows, or why it gave none (`answered`: it did answer, with an HTTP error). */
+type NodeAnswer = { readonly rows: RawQueue[] } | { readonly failure: string; readonly answered: boolean };
+
+async function askNode(base: string, vhost: string, auth: string, timeoutMs: number): Promise<NodeAnswer> {
+  const columns = 'name,messages_ready,messages_unacknowledged,consumers,message_stats';
+  const url = `${base}/api/queues/${encodeURIComponent(vhost)}?columns=${columns}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Basic ${auth}`, accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch {
+    return { failure: 'cannot be reached', answered: false };
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    // A node still booting, or out of the cluster, answers 5xx: another may answer. A 4xx is the same on every node.
+    return { failure: `answered ${res.status}`, answered: res.status < 500 };
+  }
+  try {
+    return { rows: (await res.json()) as RawQueue[] };
+  } catch {
+    return { failure: 'answered something that is not JSON', answered: false };
+  }
+}
+
+/**
+ * A client over fetch with a deadline per request and per node. With several nodes (RABBITMQ_MANAGEMENT_URL as a
+ * list) it asks the one that answered last first and the others in turn when that one does not answer, so a killed
+ * node costs one timeout, once.
+ */
 export function brokerManagement(config: BrokerManagementConfig | undefined, options: { timeoutMs?: number } = {}): BrokerManagement {
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  let preferred = 0;
   return {
     async queues(names) {
-      if (!config) throw new BrokerManagementUnavailableError('RABBITMQ_MANAGEMENT_URL is not configured.');
-      const columns = 'name,messages_ready,messages_unacknowledged,consumers,message_stats';
-      const url = `${config.url}/api/queues/${encodeURIComponent(config.vhost)}?columns=${columns}`;
+      if (!config || config.urls.length === 0) throw new BrokerManagementUnavailableError('RABBITMQ_MANAGEMENT_URL is not configured.');
       const auth = Buffer.from(`${config.user}:${config.password}`, 'utf8').toString('base64');
-      let res: Response;
-      try {
-        res = await fetch(url, { headers: { authorization: `Basic ${auth}`, accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-      } catch (e) {
-        throw new BrokerManagementUnavailableError('The broker management API cannot be reached.', { cause: e });
+      const failures: string[] = [];
+      let rows: RawQueue[] | undefined;
+      for (let i = 0; i < config.urls.length && !rows; i++) {
+        const at = (preferred + i) % config.urls.length;
+        const answer = await askNode(config.urls[at]!, config.vhost, auth, timeoutMs);
+        if ('rows' in answer) {
+          rows = answer.rows;
+          preferred = at;
+        } else {
+          failures.push(config.urls.length === 1 ? answer.failure : `${new URL(config.urls[at]!).host} ${answer.failure}`);
+          if (answer.answered) break;
+        }
       }
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw new BrokerManagementUnavailableError(`The broker management API answered ${res.status}.`);
-      }
-      const rows = (await res.json()) as RawQueue[];
+      if (!rows) throw new BrokerManagementUnavailableError(`The broker management API ${failures.join('; ')}.`);
       const wanted = new Set(names);
       const byName = new Map(rows.filter((r) => wanted.has(r.name)).map((r) => [r.name, toQueueCounters(r)]));
       return names.flatMap((n) => byName.get(n) ?? []);

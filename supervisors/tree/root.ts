@@ -38,7 +38,7 @@ async function queueConsumers(asker: Asker): Promise<QueueConsumersReport> {
 
 export function rootSpec(ctx: TreeContext): SupervisorSpec {
   const { config, asker, registry } = ctx;
-  const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit };
+  const topology = { retryTiersMs: config.broker.retryTiersMs, deliveryLimit: config.broker.deliveryLimit, quorumGroupSize: config.broker.quorumGroupSize };
   return supervisor({
     name: ROOT,
     intensity: { maxRestarts: 3, withinMs: 60_000 },
@@ -66,7 +66,7 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
         readiness: 'optional',
         behaviour: controlPlaneActor({
           identity: ctx.identity,
-          bus: () => createControlBus({ url: config.broker.url, connectionName: `samaconso-control-${config.role}`, log: ctx.log.child({ part: 'control-bus' }) }),
+          bus: () => createControlBus({ urls: config.broker.urls, firstNode: config.broker.firstNode, connectionName: `samaconso-control-${config.role}`, log: ctx.log.child({ part: 'control-bus' }) }),
           keepSnapshots: config.role !== 'worker',
           snapshotMs: config.control.snapshotMs,
           commandTimeoutMs: config.control.commandTimeoutMs,
@@ -81,7 +81,9 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
         // The API accepts jobs through the outbox while RabbitMQ is down; a worker cannot work without it.
         readiness: config.role === 'worker' ? 'required' : 'optional',
         behaviour: brokerActor(
-          config.broker.url ? { mode: 'amqp', url: config.broker.url, connectionName: `samaconso-${config.role}`, topology } : { mode: 'memory', topology },
+          config.broker.urls.length > 0
+            ? { mode: 'amqp', urls: config.broker.urls, firstNode: config.broker.firstNode, connectionName: `samaconso-${config.role}`, topology }
+            : { mode: 'memory', topology },
         ),
       }),
       // Beside `resources`, not under it (rest-for-one there): a PostgreSQL restart must not cut uploads in flight.

@@ -74,8 +74,8 @@ function brokerAdminService(ctx: TreeContext, res: ReturnType<typeof resources>)
     management: brokerManagement(config.broker.management),
     paused: pausedQueuesFrom(() => res.db()),
     db: () => res.db(),
-    browseDeadLetters: (limit) => browseDeadLetters(config.broker.url, limit),
-    replayDeadLetters: (selection) => replayDeadLetters(config.broker.url, exchange, selection),
+    browseDeadLetters: (limit) => browseDeadLetters(config.broker.urls, limit),
+    replayDeadLetters: (selection) => replayDeadLetters(config.broker.urls, exchange, selection),
     clock: ctx.clock,
     ...(ctx.onOperation ? { onOperation: ctx.onOperation } : {}),
   });

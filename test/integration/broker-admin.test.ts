@@ -1,10 +1,12 @@
 // /admin/queues and /admin/jobs through the whole node: queue numbers from RabbitMQ's own counters (the management
 // plugin of ops/services.sh), the jobs list and its filters, and who may ask.
 import amqp from 'amqplib';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/node.js';
 import { brokerManagement } from '../../src/operations/broker-management.js';
+import { freePort } from '../support/free-port.js';
 import { startTestNode } from '../support/node.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { createTestDatabase, servicesEnv, type TestDatabase } from '../support/services.js';
@@ -100,8 +102,58 @@ describe('GET /admin/queues', () => {
     }
   });
 
+  it('asks the next management node when one does not answer (a list), within its bound, then keeps to the one that answered', async () => {
+    // A node gone silent (a host down: the TCP connection is taken, no answer ever comes) and one refusing (killed).
+    const sockets = new Set<Socket>();
+    let silentRequests = 0; // connections taken
+    const silent = createServer((socket) => {
+      silentRequests++;
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const refused = `http://127.0.0.1:${await freePort()}`;
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const client = brokerManagement({ urls: [`http://127.0.0.1:${port}`, refused, managementUrl()], user: 'guest', password: 'guest', vhost: vhost.name }, { timeoutMs: 1_000 });
+      const first = await client.queues(['urgent', 'dead_letters']);
+      expect(first.map((q) => q.name)).toEqual(['urgent', 'dead_letters']);
+      const askedSilent = silentRequests;
+      expect(askedSilent).toBeGreaterThan(0); // asked (fetch may open more than one connection), timed out, passed over
+      const second = await client.queues(['urgent']);
+      expect(second.map((q) => q.name)).toEqual(['urgent']);
+      expect(silentRequests).toBe(askedSilent); // the node that answered is asked first now
+      // None answering: one error naming each node's failure.
+      const none = brokerManagement({ urls: [`http://127.0.0.1:${port}`, refused], user: 'guest', password: 'guest', vhost: vhost.name }, { timeoutMs: 500 });
+      await expect(none.queues(['urgent'])).rejects.toMatchObject({
+        code: 'BROKER_MANAGEMENT_UNAVAILABLE',
+        message: `The broker management API 127.0.0.1:${port} cannot be reached; ${new URL(refused).host} cannot be reached.`,
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('answers through the next node of RABBITMQ_MANAGEMENT_URL when the first is down (the route, through the whole node)', async () => {
+    const refused = `http://127.0.0.1:${await freePort()}`;
+    const other = await startTestNode({
+      DATABASE_URL: db.url,
+      AMQP_URL: vhost.url,
+      RABBITMQ_MANAGEMENT_URL: `${refused},${managementUrl()}`,
+      RABBITMQ_MANAGEMENT_USER: 'guest',
+      RABBITMQ_MANAGEMENT_PASSWORD: 'guest',
+    });
+    try {
+      const res = await fetch(`${other.apiUrl}/admin/queues`, { headers: { authorization: `Bearer ${admin}` } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { queues: Queue[] }).queues.map((q) => q.name)).toEqual(['urgent', 'high_priority', 'normal', 'low_priority', 'dead_letters']);
+    } finally {
+      await other.stop();
+    }
+  }, 60_000);
+
   it('fails with BROKER_MANAGEMENT_UNAVAILABLE when the management API cannot be reached', async () => {
-    const unreachable = brokerManagement({ url: 'http://127.0.0.1:1', user: 'guest', password: 'guest', vhost: '/' }, { timeoutMs: 2_000 });
+    const unreachable = brokerManagement({ urls: ['http://127.0.0.1:1'], user: 'guest', password: 'guest', vhost: '/' }, { timeoutMs: 2_000 });
     await expect(unreachable.queues(['normal'])).rejects.toMatchObject({ code: 'BROKER_MANAGEMENT_UNAVAILABLE' });
     await expect(brokerManagement(undefined).queues(['normal'])).rejects.toMatchObject({ code: 'BROKER_MANAGEMENT_UNAVAILABLE' });
   });

@@ -55,7 +55,7 @@ afterAll(async () => {
 
 /** An AmqpBroker on this file's vhost, up. */
 async function openBroker(options: Partial<AmqpBrokerOptions> = {}): Promise<AmqpBroker> {
-  const broker = new AmqpBroker({ url: vhost.url, topology: TOPOLOGY, connectionName: 'broker-test', reconnect: { minMs: 100, maxMs: 1_000 }, ...options });
+  const broker = new AmqpBroker({ urls: [vhost.url], topology: TOPOLOGY, connectionName: 'broker-test', reconnect: { minMs: 100, maxMs: 1_000 }, ...options });
   brokers.push(broker);
   await nextEvent(broker, 'up', () => broker.isUp);
   return broker;
@@ -302,7 +302,7 @@ describe('AMQP broker', () => {
 
   it('reports a broker it cannot reach as down with the reason and the next attempt, and keeps trying', async () => {
     const port = await freePort();
-    const broker = new AmqpBroker({ url: `amqp://guest:guest@127.0.0.1:${port}/`, reconnect: { minMs: 20, maxMs: 40 } });
+    const broker = new AmqpBroker({ urls: [`amqp://guest:guest@127.0.0.1:${port}/`], reconnect: { minMs: 20, maxMs: 40 } });
     brokers.push(broker);
     const downs: Array<Extract<BrokerEvent, { type: 'down' }>> = [];
     const twice = new Promise<void>((resolve) =>
@@ -313,7 +313,7 @@ describe('AMQP broker', () => {
     );
     await twice;
     expect(broker.isUp).toBe(false);
-    expect(downs[0]!.reason).toMatch(/cannot connect to RabbitMQ: .*ECONNREFUSED/);
+    expect(downs[0]!.reason).toMatch(/cannot connect to RabbitMQ at 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
     expect(downs[0]!.retryInMs).toBeGreaterThanOrEqual(20);
     await expect(broker.publish('urgent', Buffer.from('x'), { messageId: 'x' })).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
     // A consumer registered while down is kept for when the broker comes (here: never); closing ends it.
@@ -365,7 +365,7 @@ describe('broker actor with RabbitMQ', () => {
           actor({
             name: 'broker',
             readiness: 'required',
-            behaviour: brokerActor({ mode: 'amqp', url: vhost.url, topology: TOPOLOGY, connectionName: 'actor-test', reconnect: { minMs: 1_000, maxMs: 2_000 } }),
+            behaviour: brokerActor({ mode: 'amqp', urls: [vhost.url], topology: TOPOLOGY, connectionName: 'actor-test', reconnect: { minMs: 1_000, maxMs: 2_000 } }),
           }),
         ],
       }),

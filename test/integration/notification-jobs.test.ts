@@ -41,7 +41,7 @@ const closeLater: Array<() => Promise<unknown>> = [];
 const pgHandle = poolHandle;
 
 async function openBroker(url = vhost.url): Promise<AmqpBroker> {
-  const b = new AmqpBroker({ url, topology: TOPOLOGY, connectionName: 'notification-jobs-test', reconnect: { minMs: 100, maxMs: 500 } });
+  const b = new AmqpBroker({ urls: [url], topology: TOPOLOGY, connectionName: 'notification-jobs-test', reconnect: { minMs: 100, maxMs: 500 } });
   closeLater.push(() => b.close());
   return b;
 }

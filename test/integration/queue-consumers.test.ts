@@ -48,7 +48,7 @@ describe('queue consumers on RabbitMQ', () => {
           actor({
             name: 'broker',
             readiness: 'required',
-            behaviour: brokerActor({ mode: 'amqp', url: vhost.url, topology: TOPOLOGY, connectionName: 'consumers-test', reconnect: { minMs: 300, maxMs: 1_000 } }),
+            behaviour: brokerActor({ mode: 'amqp', urls: [vhost.url], topology: TOPOLOGY, connectionName: 'consumers-test', reconnect: { minMs: 300, maxMs: 1_000 } }),
           }),
           consumersSupervisor({ prefetch: { urgent: 4, high_priority: 4, normal: 2, low_priority: 1 }, handle, drainTimeoutMs: 5_000 }),
         ],
@@ -106,7 +106,7 @@ describe('queue consumers on RabbitMQ', () => {
       supervisor({
         name: 'root',
         children: [
-          actor({ name: 'broker', readiness: 'required', behaviour: brokerActor({ mode: 'amqp', url: vhost.url, topology: TOPOLOGY, connectionName: 'consumers-stop-test' }) }),
+          actor({ name: 'broker', readiness: 'required', behaviour: brokerActor({ mode: 'amqp', urls: [vhost.url], topology: TOPOLOGY, connectionName: 'consumers-stop-test' }) }),
           consumersSupervisor({ prefetch: { urgent: 4, high_priority: 4, normal: 2, low_priority: 1 }, handle: async () => 'ack' as const, drainTimeoutMs: 5_000 }),
         ],
       }),

@@ -74,7 +74,8 @@ export async function createTestVhost(): Promise<TestVhost> {
   };
 }
 
-function connectionName(props: unknown): string {
+/** The connection_name a client gave, from rabbitmqctl's client_properties column. */
+export function connectionName(props: unknown): string {
   // rabbitmqctl's JSON renders the client properties as [name, type, value] triples.
   if (Array.isArray(props)) for (const p of props) if (Array.isArray(p) && p[0] === 'connection_name') return String(p[2]);
   if (props && typeof props === 'object' && 'connection_name' in props) return String((props as Record<string, unknown>)['connection_name']);

@@ -1,27 +1,34 @@
-// The Broker over RabbitMQ with amqplib: keeps one connection at a time (a link, amqp-link.ts) up, reconnecting
-// after a backoff; publishes with confirms (confirmed-publisher.ts) and runs the consumers (amqp-consumers.ts) on it.
+// The Broker over RabbitMQ with amqplib: keeps one connection at a time (a link, amqp-link.ts) up, to one node of
+// the list, moving on to the next node when it is lost (node-rotation.ts); publishes with confirms
+// (confirmed-publisher.ts) and runs the consumers (amqp-consumers.ts) on it.
 import amqp, { type Channel, type ChannelModel, type Message } from 'amqplib';
 import { SystemClock, type Clock, type TimerHandle } from '../../clock.js';
-import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
+import type { BackoffPolicy } from '../../backoff.js';
 import { errorMessage } from '../../errors/app-error.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { BrokerUnavailableError, type Broker, type BrokerEvent, type ConsumeOptions, type ConsumerHandle, type DeadLetterOptions, type Handler, type PublishOptions, type RetryOptions } from './broker.js';
 import { AmqpConsumers } from './amqp-consumers.js';
 import { returnKey, type Link, type LinkKeeper } from './amqp-link.js';
 import { ConfirmedPublisher } from './confirmed-publisher.js';
+import { NodeRotation, withHeartbeat } from './node-rotation.js';
 import type { PriorityQueue } from '../../domain/priority.js';
 import { HEADERS, buildTopology, declareTopology, retryQueueName, retryTierFor, type BrokerQueue, type Topology, type TopologyOptions } from './topology.js';
 
 export interface AmqpBrokerOptions {
-  /** amqp://user:pass@host:port/vhost */
-  readonly url: string;
+  /** The nodes, amqp://user:pass@host:port/vhost each (one node, or a cluster's). */
+  readonly urls: readonly string[];
+  /** Position in `urls` of the node tried first. @defaultValue a random one (node-rotation.ts says why) */
+  readonly firstNode?: number | undefined;
   readonly topology?: TopologyOptions;
   /** Shown in the management UI and `rabbitmqctl list_connections`. @defaultValue 'samaconso' */
   readonly connectionName?: string;
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly log?: Logger;
-  /** Delays between connection attempts. @defaultValue { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2 } */
+  /**
+   * Delays between rounds of connection attempts (each node tried once per round, without delay inside a round).
+   * @defaultValue { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 5_000 }
+   */
   readonly reconnect?: Partial<BackoffPolicy>;
   /** AMQP heartbeat: a silent dead peer is noticed within about twice this. @defaultValue 10 */
   readonly heartbeatSeconds?: number;
@@ -31,11 +38,12 @@ export interface AmqpBrokerOptions {
   readonly confirmTimeoutMs?: number;
 }
 
-const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
+// resetAfterMs: a connection that held 5 s was a good one; one lost sooner keeps counting towards the backoff.
+const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 10_000, factor: 2, jitter: 0.2, resetAfterMs: 5_000 };
 
 /**
- * A lost connection (or a failed attempt) emits `down` and tries again after a backoff (src/backoff.ts, on the
- * injected clock); each new connection declares the topology again and re-subscribes every consumer that is not
+ * A lost connection (or a failed attempt) emits `down` and tries the next node of the list: at once within a round,
+ * after the backoff (src/backoff.ts, on the injected clock) once every node failed in turn; each new connection declares the topology again and re-subscribes every consumer that is not
  * paused or cancelled, then emits `up`. Nothing here throws out of an amqplib event handler: listeners are wrapped
  * and errors logged.
  */
@@ -45,7 +53,7 @@ export class AmqpBroker implements Broker {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: Logger;
-  private readonly reconnectPolicy: BackoffPolicy;
+  private readonly rotation: NodeRotation;
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
   private readonly publisher: ConfirmedPublisher;
   private readonly consumers: AmqpConsumers;
@@ -53,7 +61,6 @@ export class AmqpBroker implements Broker {
   private up = false;
   private closed = false;
   private gen = 0;
-  private attempt = 0;
   private reconnectTimer: TimerHandle | undefined;
 
   constructor(private readonly options: AmqpBrokerOptions) {
@@ -61,7 +68,7 @@ export class AmqpBroker implements Broker {
     this.clock = options.clock ?? new SystemClock();
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLogger();
-    this.reconnectPolicy = { ...RECONNECT, ...options.reconnect };
+    this.rotation = new NodeRotation(options.urls, { ...RECONNECT, ...options.reconnect }, { first: options.firstNode, random: this.random });
     // What the publisher and the consumers see of this broker: its current link, and the way to give up on one.
     const links: LinkKeeper = {
       isClosed: () => this.closed,
@@ -134,9 +141,10 @@ export class AmqpBroker implements Broker {
     this.reconnectTimer = undefined;
     if (this.closed) return;
     const gen = ++this.gen;
+    const node = this.rotation.address;
     let conn: ChannelModel;
     try {
-      conn = await amqp.connect(this.connectionUrl(), {
+      conn = await amqp.connect(withHeartbeat(this.rotation.url, this.options.heartbeatSeconds ?? 10), {
         timeout: this.options.connectTimeoutMs ?? 5_000,
         // amqplib turns Nagle on by default: small frames (a confirm, an ack, one urgent message) then wait for
         // the peer's delayed ACK, ~40 ms under load (bench/RESULTS.md, dispatch: urgent latency).
@@ -144,20 +152,20 @@ export class AmqpBroker implements Broker {
         clientProperties: { connection_name: this.options.connectionName ?? 'samaconso' },
       });
     } catch (error) {
-      this.down(`cannot connect to RabbitMQ: ${errorMessage(error)}`);
+      this.down(`cannot connect to RabbitMQ at ${node}: ${errorMessage(error)}`);
       return;
     }
     if (this.closed) {
       await conn.close().catch(() => undefined);
       return;
     }
-    const link: Link = { gen, conn, ctl: undefined, pub: undefined, ready: false, lost: false, pending: new Map(), returned: new Map(), lastError: undefined };
+    const link: Link = { gen, node, conn, ctl: undefined, pub: undefined, ready: false, lost: false, pending: new Map(), returned: new Map(), lastError: undefined };
     this.link = link;
     conn.on('error', (error: Error) => {
       link.lastError = errorMessage(error);
       this.log.warn({ err: error }, 'RabbitMQ connection error');
     });
-    conn.on('close', (error?: Error) => this.lose(link, `connection to RabbitMQ closed${error ? `: ${errorMessage(error)}` : link.lastError ? `: ${link.lastError}` : ''}`));
+    conn.on('close', (error?: Error) => this.lose(link, `connection to RabbitMQ at ${node} closed${error ? `: ${errorMessage(error)}` : link.lastError ? `: ${link.lastError}` : ''}`));
     conn.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked this connection (resource alarm): publishes wait'));
     conn.on('unblocked', () => this.log.info('RabbitMQ unblocked this connection'));
     conn.on('handler-error', (error: Error, event: string) => this.log.error({ err: error, event }, 'a RabbitMQ event handler threw'));
@@ -165,7 +173,19 @@ export class AmqpBroker implements Broker {
       const ctl = await conn.createChannel();
       this.watchControl(link, ctl);
       link.ctl = ctl;
-      await declareTopology(ctl, this.topology);
+      await declareTopology(ctl, this.topology, {
+        reopen: async () => {
+          const again = await conn.createChannel();
+          this.watchControl(link, again);
+          link.ctl = again;
+          return again;
+        },
+        onGroupSizeKept: (queue, existing, configured) =>
+          this.log.warn(
+            { queue, existing: existing ?? 'RabbitMQ default', configured: configured ?? 'RabbitMQ default' },
+            `queue ${queue} exists with another initial group size than configured: kept (change its members with rabbitmq-queues grow / shrink)`,
+          ),
+      });
       const pub = await conn.createConfirmChannel();
       this.watchChannel(link, pub, 'publish channel', () => link.pub === pub);
       pub.on('return', (m: Message) => {
@@ -176,20 +196,14 @@ export class AmqpBroker implements Broker {
       link.ready = true;
       await this.consumers.subscribeAll();
     } catch (error) {
-      this.failLink(link, `setting up RabbitMQ failed: ${link.lastError ?? errorMessage(error)}`);
+      this.failLink(link, `setting up RabbitMQ at ${node} failed: ${link.lastError ?? errorMessage(error)}`);
       return;
     }
     if (link.lost || this.link !== link || this.closed) return;
-    this.attempt = 0;
+    this.rotation.connected(this.clock.now());
     this.up = true;
-    this.log.info({ consumers: this.consumers.size }, 'RabbitMQ is up');
-    this.emit({ type: 'up' });
-  }
-
-  private connectionUrl(): string {
-    const url = new URL(this.options.url);
-    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds ?? 10));
-    return url.toString();
+    this.log.info({ node, consumers: this.consumers.size }, `RabbitMQ is up: connected to ${node}`);
+    this.emit({ type: 'up', node });
   }
 
   /** The control channel may close on a failed check (a missing queue): it is opened again when needed. */
@@ -251,11 +265,11 @@ export class AmqpBroker implements Broker {
   private down(reason: string): void {
     this.up = false;
     if (this.closed) return;
-    const delay = backoffDelay(this.reconnectPolicy, this.attempt++, this.random());
-    this.log.warn({ reason, retryInMs: delay }, 'RabbitMQ is down');
-    this.emit({ type: 'down', reason, retryInMs: delay });
+    const next = this.rotation.failed(this.clock.now());
+    this.log.warn({ reason, next: next.address, retryInMs: next.delayMs }, 'RabbitMQ is down');
+    this.emit({ type: 'down', reason, retryInMs: next.delayMs, next: next.address });
     this.clock.clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = this.clock.setTimeout(() => void this.connect(), delay);
+    this.reconnectTimer = this.clock.setTimeout(() => void this.connect(), next.delayMs);
   }
 
   private emit(event: BrokerEvent): void {

@@ -2,13 +2,15 @@
 // exclusive, auto-deleted queue of its own bound to `node.<id>`, `node.*all*` and, on nodes keeping snapshots,
 // `snapshot.#`: a node that dies takes its queue with it, so nothing piles up for the gone. Its own connection
 // (named `samaconso-control-<role>`: apart from the work connection `samaconso-<role>` in RabbitMQ's list), so on-call can still reach a node whose work connection is busy or being restarted;
-// it reconnects after a backoff and subscribes again. Messages are transient and expire: a command is answered
+// on a lost connection it moves on to the next node of the list (node-rotation.ts: at once within a round, after a
+// backoff once every node failed) and subscribes again there. Messages are transient and expire: a command is answered
 // in seconds or its sender has given up (timeout), and a stale snapshot is worth nothing.
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
-import { backoffDelay, type BackoffPolicy } from '../../backoff.js';
+import type { BackoffPolicy } from '../../backoff.js';
 import { errorMessage } from '../../errors/app-error.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { BrokerUnavailableError } from './broker.js';
+import { NodeRotation, withHeartbeat } from './node-rotation.js';
 import { EVERY_NODE, type ControlBus, type ControlListen } from './control-bus.js';
 
 export const CONTROL_EXCHANGE = 'samaconso.control';
@@ -16,34 +18,37 @@ const ALL_KEY = 'node.*all*';
 const nodeKey = (nodeId: string): string => (nodeId === EVERY_NODE ? ALL_KEY : `node.${nodeId}`);
 
 export interface AmqpControlBusOptions {
-  readonly url: string;
+  /** The nodes (one, or a cluster's). */
+  readonly urls: readonly string[];
+  /** Position of the node tried first. @defaultValue a random one */
+  readonly firstNode?: number | undefined;
   /** The connection's name in RabbitMQ. @defaultValue samaconso-control */
   readonly connectionName?: string;
   readonly log?: Logger;
   /** Per-message TTL in the queues. @defaultValue 30_000 */
   readonly messageTtlMs?: number;
+  /** Delays between rounds of attempts (one per node). */
   readonly reconnect?: Partial<BackoffPolicy>;
 }
 
-const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2, resetAfterMs: 0 };
+const RECONNECT: BackoffPolicy = { minMs: 200, maxMs: 5_000, factor: 2, jitter: 0.2, resetAfterMs: 5_000 };
 
 export class AmqpControlBus implements ControlBus {
   readonly kind = 'amqp' as const;
   private readonly log: Logger;
-  private readonly policy: BackoffPolicy;
+  private readonly rotation: NodeRotation;
   private conn: ChannelModel | undefined;
   private channel: Channel | undefined;
   private subscription: { options: ControlListen; handler: (message: unknown) => void } | undefined;
   /** The channel the subscription was made on: once per channel, whether connect() or listen() got there first. */
   private subscribedOn: Channel | undefined;
   private closed = false;
-  private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private connecting: Promise<void> | undefined;
 
   constructor(private readonly options: AmqpControlBusOptions) {
     this.log = options.log ?? silentLogger();
-    this.policy = { ...RECONNECT, ...options.reconnect };
+    this.rotation = new NodeRotation(options.urls, { ...RECONNECT, ...options.reconnect }, { first: options.firstNode });
     this.connecting = this.connect();
   }
 
@@ -96,11 +101,12 @@ export class AmqpControlBus implements ControlBus {
   private async connect(): Promise<void> {
     this.timer = undefined;
     if (this.closed) return;
+    const node = this.rotation.address;
     let conn: ChannelModel;
     try {
-      conn = await amqp.connect(this.options.url, { timeout: 5_000, noDelay: true, clientProperties: { connection_name: this.options.connectionName ?? 'samaconso-control' } });
+      conn = await amqp.connect(withHeartbeat(this.rotation.url, 10), { timeout: 5_000, noDelay: true, clientProperties: { connection_name: this.options.connectionName ?? 'samaconso-control' } });
     } catch (error) {
-      this.retry(`cannot connect: ${errorMessage(error)}`);
+      this.retry(`cannot connect to ${node}: ${errorMessage(error)}`);
       return;
     }
     if (this.closed) {
@@ -112,7 +118,7 @@ export class AmqpControlBus implements ControlBus {
       if (this.conn !== conn) return;
       this.conn = undefined;
       this.channel = undefined;
-      this.retry('connection closed');
+      this.retry(`connection to ${node} closed`);
     });
     this.conn = conn;
     try {
@@ -121,12 +127,13 @@ export class AmqpControlBus implements ControlBus {
       await ch.assertExchange(CONTROL_EXCHANGE, 'topic', { durable: false });
       if (this.subscription) await this.subscribe(ch);
       this.channel = ch;
-      this.attempt = 0;
+      this.rotation.connected(Date.now());
+      this.log.info({ node }, `control bus: connected to ${node}`);
     } catch (error) {
       this.log.warn({ err: error }, 'control bus: setting up the channel failed');
       this.conn = undefined;
       await conn.close().catch(() => undefined);
-      this.retry(`setup failed: ${errorMessage(error)}`);
+      this.retry(`setup on ${node} failed: ${errorMessage(error)}`);
     }
   }
 
@@ -162,11 +169,11 @@ export class AmqpControlBus implements ControlBus {
 
   private retry(reason: string): void {
     if (this.closed) return;
-    const delay = backoffDelay(this.policy, this.attempt++, Math.random());
-    this.log.warn({ reason, retryInMs: delay }, 'control bus: RabbitMQ unreachable');
+    const next = this.rotation.failed(Date.now());
+    this.log.warn({ reason, next: next.address, retryInMs: next.delayMs }, 'control bus: RabbitMQ unreachable');
     this.timer = setTimeout(() => {
       this.connecting = this.connect();
-    }, delay);
+    }, next.delayMs);
     this.timer.unref();
   }
 }

@@ -11,6 +11,8 @@ export interface PendingPublish {
 /** One connection and its channels; a new one per reconnect. */
 export interface Link {
   readonly gen: number;
+  /** host:port of the node it is connected to. */
+  readonly node: string;
   readonly conn: ChannelModel;
   ctl: Channel | undefined;
   pub: ConfirmChannel | undefined;

@@ -76,8 +76,13 @@ export interface ConsumerHandle {
   readonly ended: Promise<ConsumerEnd>;
 }
 
-/** `down` comes on every lost connection and every failed attempt, with the delay before the next one. */
-export type BrokerEvent = { readonly type: 'up' } | { readonly type: 'down'; readonly reason: string; readonly retryInMs?: number };
+/**
+ * `up` names the node connected to (host:port, RabbitMQ only); `down` comes on every lost connection and every
+ * failed attempt, with the node tried next and the delay before that attempt.
+ */
+export type BrokerEvent =
+  | { readonly type: 'up'; readonly node?: string }
+  | { readonly type: 'down'; readonly reason: string; readonly retryInMs?: number; readonly next?: string };
 
 export interface Broker {
   /** `memory` or `amqp`, for logs and readiness detail. */

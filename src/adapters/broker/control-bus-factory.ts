@@ -5,6 +5,8 @@ import { AmqpControlBus } from './amqp-control-bus.js';
 import type { ControlBus } from './control-bus.js';
 import { MemoryControlBus } from './memory-control-bus.js';
 
-export function createControlBus(options: { url: string | undefined; connectionName: string; log: Logger }): ControlBus {
-  return options.url ? new AmqpControlBus({ url: options.url, connectionName: options.connectionName, log: options.log }) : new MemoryControlBus();
+export function createControlBus(options: { urls: readonly string[]; firstNode?: number | undefined; connectionName: string; log: Logger }): ControlBus {
+  return options.urls.length > 0
+    ? new AmqpControlBus({ urls: options.urls, firstNode: options.firstNode, connectionName: options.connectionName, log: options.log })
+    : new MemoryControlBus();
 }

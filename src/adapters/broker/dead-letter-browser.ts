@@ -1,6 +1,7 @@
 // Reads the first messages of the dead-letter queue without taking them: a private connection gets up to `limit`
 // messages unacknowledged, then closes, and the broker puts every one of them back in the queue.
-import amqp, { type GetMessage } from 'amqplib';
+import type { ChannelModel, GetMessage } from 'amqplib';
+import { connectToAny } from './node-rotation.js';
 import { BrokerUnavailableError } from './broker.js';
 import { DEAD_LETTER_QUEUE, HEADERS } from './topology.js';
 
@@ -50,12 +51,12 @@ export function viewDeadLetter(msg: Pick<GetMessage, 'content' | 'properties'>):
 }
 
 /** The first `limit` (≤ 1000) dead letters, oldest first; none is consumed. Rejects BROKER_UNAVAILABLE. */
-export async function browseDeadLetters(url: string | undefined, limit: number): Promise<DeadLetterView[]> {
-  if (!url) throw new BrokerUnavailableError('No AMQP_URL: this process has no RabbitMQ to browse.');
+export async function browseDeadLetters(urls: readonly string[], limit: number): Promise<DeadLetterView[]> {
+  if (urls.length === 0) throw new BrokerUnavailableError('No AMQP_URL: this process has no RabbitMQ to browse.');
   const bounded = Math.max(1, Math.min(limit, MAX_DEAD_LETTER_BROWSE));
-  let conn: amqp.ChannelModel;
+  let conn: ChannelModel;
   try {
-    conn = await amqp.connect(url, { clientProperties: { connection_name: 'dead-letter-browser' } });
+    conn = await connectToAny(urls, { clientProperties: { connection_name: 'dead-letter-browser' } });
   } catch (e) {
     throw new BrokerUnavailableError('RabbitMQ cannot be reached to browse the dead letters.', { cause: e });
   }

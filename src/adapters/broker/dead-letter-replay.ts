@@ -1,8 +1,9 @@
 // Sends chosen dead letters back to the priority queue they died in: each republished on a confirm channel and
 // acknowledged in the dead-letter queue only once the broker confirmed the copy, so a crash in between leaves a
 // duplicate (which the batch claims drop) and never a loss; the dead letters not chosen go back untouched.
-import amqp, { type ConfirmChannel, type GetMessage } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, GetMessage } from 'amqplib';
 import { isPriorityQueue } from '../../domain/priority.js';
+import { connectToAny } from './node-rotation.js';
 import { BrokerUnavailableError } from './broker.js';
 import { MAX_DEAD_LETTER_BROWSE, viewDeadLetter, type DeadLetterView } from './dead-letter-browser.js';
 import { DEAD_LETTER_QUEUE, HEADERS } from './topology.js';
@@ -77,11 +78,11 @@ async function republish(ch: ConfirmChannel, exchange: string, queue: string, ms
  * one from its recorded progress: tokens already answered are not sent again. Rejects BROKER_UNAVAILABLE (nothing
  * replayed) or ReplayInterruptedError (some replayed).
  */
-export async function replayDeadLetters(url: string | undefined, exchange: string, selection: ReplaySelection, limit = MAX_DEAD_LETTER_BROWSE): Promise<ReplayResult> {
-  if (!url) throw new BrokerUnavailableError('No AMQP_URL: this process has no RabbitMQ to replay from.');
-  let conn: amqp.ChannelModel;
+export async function replayDeadLetters(urls: readonly string[], exchange: string, selection: ReplaySelection, limit = MAX_DEAD_LETTER_BROWSE): Promise<ReplayResult> {
+  if (urls.length === 0) throw new BrokerUnavailableError('No AMQP_URL: this process has no RabbitMQ to replay from.');
+  let conn: ChannelModel;
   try {
-    conn = await amqp.connect(url, { clientProperties: { connection_name: 'dead-letter-replay' } });
+    conn = await connectToAny(urls, { clientProperties: { connection_name: 'dead-letter-replay' } });
   } catch (e) {
     throw new BrokerUnavailableError('RabbitMQ cannot be reached to replay the dead letters.', { cause: e });
   }

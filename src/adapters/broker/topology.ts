@@ -15,6 +15,11 @@ export interface TopologyOptions {
   readonly retryTiersMs?: readonly number[];
   /** Returns (nack with requeue, or a consumer lost with the message unacked) before a message is dead-lettered. @defaultValue 5 */
   readonly deliveryLimit?: number;
+  /**
+   * Replicas of each quorum queue when it is created (x-quorum-initial-group-size), e.g. 3 on a three-node cluster.
+   * @defaultValue undefined: RabbitMQ's own default
+   */
+  readonly quorumGroupSize?: number | undefined;
 }
 
 /** Headers the broker layer sets; consumers read them through `Delivery`, operators in the management UI. */
@@ -65,6 +70,8 @@ export interface Topology {
   /** Sorted ascending, unique, each > 0. */
   readonly retryTiersMs: readonly number[];
   readonly deliveryLimit: number;
+  /** x-quorum-initial-group-size of every queue, or undefined for RabbitMQ's default. */
+  readonly quorumGroupSize: number | undefined;
   readonly retryQueues: readonly RetryQueue[];
   readonly exchanges: readonly ExchangeDeclaration[];
   readonly declarations: readonly QueueDeclaration[];
@@ -91,7 +98,8 @@ export function retryQueueName(queue: PriorityQueue, delayMs: number): string {
  * Every queue is a durable quorum queue: quorum queues alone have x-delivery-limit and at-least-once
  * dead-lettering, which needs x-overflow=reject-publish on the queue that dead-letters (RabbitMQ 3.10).
  * Declaring is idempotent as long as the arguments are unchanged; a queue declared before with other
- * arguments (another delivery limit) fails with PRECONDITION_FAILED — new retry tiers only add queues.
+ * arguments (another delivery limit) fails with PRECONDITION_FAILED — new retry tiers only add queues. The one
+ * exception is the initial group size (declareTopology).
  */
 export function buildTopology(options: TopologyOptions = {}): Topology {
   const tiers = [...new Set(options.retryTiersMs ?? DEFAULT_RETRY_TIERS_MS)].sort((a, b) => a - b);
@@ -99,6 +107,9 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
   for (const t of tiers) if (!Number.isInteger(t) || t <= 0) throw new RangeError(`retry tier ${t} ms is not a positive whole number of ms`);
   const deliveryLimit = options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
   if (!Number.isInteger(deliveryLimit) || deliveryLimit < 0) throw new RangeError(`delivery limit ${deliveryLimit} is not a whole number >= 0`);
+  const quorumGroupSize = options.quorumGroupSize;
+  if (quorumGroupSize !== undefined && (!Number.isInteger(quorumGroupSize) || quorumGroupSize < 1)) throw new RangeError(`quorum group size ${quorumGroupSize} is not a whole number >= 1`);
+  const quorum = { 'x-queue-type': 'quorum', ...(quorumGroupSize !== undefined ? { [GROUP_SIZE]: quorumGroupSize } : {}) } as const;
 
   const exchange = 'dispatch';
   const retryExchange = 'dispatch.retry';
@@ -112,7 +123,7 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
   for (const queue of PRIORITY_QUEUES) {
     declarations.push({
       name: queue,
-      arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': deliveryLimit, 'x-dead-letter-exchange': deadLetterExchange, ...atLeastOnce },
+      arguments: { ...quorum, 'x-delivery-limit': deliveryLimit, 'x-dead-letter-exchange': deadLetterExchange, ...atLeastOnce },
     });
     bindings.push({ queue, exchange, routingKey: queue });
     for (const delayMs of tiers) {
@@ -121,7 +132,7 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
       declarations.push({
         name,
         arguments: {
-          'x-queue-type': 'quorum',
+          ...quorum,
           'x-message-ttl': delayMs,
           'x-dead-letter-exchange': exchange,
           'x-dead-letter-routing-key': queue,
@@ -131,7 +142,7 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
       bindings.push({ queue: name, exchange: retryExchange, routingKey: name });
     }
   }
-  declarations.push({ name: DEAD_LETTER_QUEUE, arguments: { 'x-queue-type': 'quorum' } });
+  declarations.push({ name: DEAD_LETTER_QUEUE, arguments: { ...quorum } });
   bindings.push({ queue: DEAD_LETTER_QUEUE, exchange: deadLetterExchange, routingKey: '' });
 
   return {
@@ -142,6 +153,7 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
     deadLetterExchange,
     retryTiersMs: tiers,
     deliveryLimit,
+    quorumGroupSize,
     retryQueues,
     exchanges: [
       { name: exchange, type: 'direct' },
@@ -166,9 +178,47 @@ export interface DeclaringChannel {
   bindQueue(queue: string, source: string, pattern: string): Promise<unknown>;
 }
 
-/** Declares every exchange, queue and binding; idempotent while the arguments are unchanged. */
-export async function declareTopology(channel: DeclaringChannel, topology: Topology): Promise<void> {
-  for (const e of topology.exchanges) await channel.assertExchange(e.name, e.type, { durable: true });
-  for (const q of topology.declarations) await channel.assertQueue(q.name, { durable: true, arguments: { ...q.arguments } });
-  for (const b of topology.bindings) await channel.bindQueue(b.queue, b.exchange, b.routingKey);
+export interface DeclareOptions {
+  /** A new channel: RabbitMQ closes the one a declaration failed on. Without it a group size mismatch throws. */
+  readonly reopen?: () => Promise<DeclaringChannel>;
+  /** Told of a queue that exists with another initial group size than the one configured, and is kept so. */
+  readonly onGroupSizeKept?: (queue: string, existing: number | undefined, configured: number | undefined) => void;
+}
+
+const GROUP_SIZE = 'x-quorum-initial-group-size';
+// RabbitMQ 3.10's words (rabbit_misc:assert_args_equivalence): "... but current is none", "... current is '3'" or
+// "... current is the value '3' of type 'byte'" (test/integration/broker-quorum-group-size.test.ts pins them).
+const GROUP_SIZE_MISMATCH = /inequivalent arg 'x-quorum-initial-group-size'.* current is (?:none|(?:the value )?'(\d+)')/;
+
+/** The group size an existing queue has, when `error` is RabbitMQ refusing a declaration over it alone. */
+export function existingGroupSize(error: unknown): { existing: number | undefined } | undefined {
+  const m = error instanceof Error ? GROUP_SIZE_MISMATCH.exec(error.message) : null;
+  return m ? { existing: m[1] === undefined ? undefined : Number(m[1]) } : undefined;
+}
+
+/**
+ * Declares every exchange, queue and binding; idempotent while the arguments are unchanged. The initial group size
+ * is part of RabbitMQ's equivalence check (a queue that exists, declared with another one, fails PRECONDITION_FAILED)
+ * but only matters when the queue is created: an existing queue's members are changed with `rabbitmq-queues grow`
+ * / `shrink`, not by this argument. So a queue refused for that argument alone is declared again, on a new channel,
+ * with the size it has (every other argument is still checked), and reported: setting BROKER_QUORUM_GROUP_SIZE on a
+ * running system must not stop every process from connecting. Returns the channel in use at the end.
+ */
+export async function declareTopology(channel: DeclaringChannel, topology: Topology, options: DeclareOptions = {}): Promise<DeclaringChannel> {
+  let ch = channel;
+  for (const e of topology.exchanges) await ch.assertExchange(e.name, e.type, { durable: true });
+  for (const q of topology.declarations) {
+    try {
+      await ch.assertQueue(q.name, { durable: true, arguments: { ...q.arguments } });
+    } catch (error) {
+      const found = existingGroupSize(error);
+      if (!found || !options.reopen) throw error;
+      ch = await options.reopen();
+      const { [GROUP_SIZE]: _configured, ...rest } = q.arguments;
+      await ch.assertQueue(q.name, { durable: true, arguments: found.existing === undefined ? rest : { ...rest, [GROUP_SIZE]: found.existing } });
+      options.onGroupSizeKept?.(q.name, found.existing, topology.quorumGroupSize);
+    }
+  }
+  for (const b of topology.bindings) await ch.bindQueue(b.queue, b.exchange, b.routingKey);
+  return ch;
 }

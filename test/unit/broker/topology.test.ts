@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTopology, declareTopology, retryTierFor, type DeclaringChannel } from '../../../src/adapters/broker/topology.js';
+import { buildTopology, declareTopology, existingGroupSize, retryTierFor, type DeclaringChannel } from '../../../src/adapters/broker/topology.js';
 
 describe('broker topology', () => {
   it('declares the four priority queues as quorum queues with a delivery limit and at-least-once dead-lettering', () => {
@@ -44,6 +44,48 @@ describe('broker topology', () => {
     expect(() => buildTopology({ retryTiersMs: [0] })).toThrow(RangeError);
     expect(() => buildTopology({ retryTiersMs: [1.5] })).toThrow(RangeError);
     expect(() => buildTopology({ deliveryLimit: -1 })).toThrow(RangeError);
+    expect(() => buildTopology({ quorumGroupSize: 0 })).toThrow(RangeError);
+  });
+
+  it('sets the initial group size on every queue when configured, and leaves it to RabbitMQ otherwise', () => {
+    const sized = buildTopology({ retryTiersMs: [50], quorumGroupSize: 3 });
+    expect(sized.declarations).toHaveLength(9);
+    expect(sized.declarations.every((d) => d.arguments['x-quorum-initial-group-size'] === 3 && d.arguments['x-queue-type'] === 'quorum')).toBe(true);
+    expect(buildTopology().declarations.some((d) => 'x-quorum-initial-group-size' in d.arguments)).toBe(false);
+  });
+
+  it("reads the existing group size from RabbitMQ 3.10's refusal, and nothing from other refusals", () => {
+    const refusal = (detail: string) => new Error(`Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg 'x-quorum-initial-group-size' for queue 'urgent' in vhost '/': ${detail}"`);
+    expect(existingGroupSize(refusal("received the value '3' of type 'byte' but current is none"))).toEqual({ existing: undefined });
+    expect(existingGroupSize(refusal("received none but current is the value '1' of type 'byte'"))).toEqual({ existing: 1 });
+    expect(existingGroupSize(refusal("received '3' but current is '1'"))).toEqual({ existing: 1 });
+    expect(existingGroupSize(new Error("PRECONDITION_FAILED - inequivalent arg 'x-delivery-limit' for queue 'urgent' in vhost '/': received '3' but current is '5'"))).toBeUndefined();
+  });
+
+  it('declares a queue refused for its group size alone again, on a new channel, with the size it has', async () => {
+    const calls: string[] = [];
+    const kept: unknown[] = [];
+    const channel = (name: string): DeclaringChannel => ({
+      assertExchange: async () => undefined,
+      assertQueue: async (queue, o) => {
+        const size = o?.arguments?.['x-quorum-initial-group-size'];
+        calls.push(`${name} ${queue} ${size ?? 'none'}`);
+        if (queue === 'urgent' && size !== undefined) throw new Error(`PRECONDITION_FAILED - inequivalent arg 'x-quorum-initial-group-size' for queue 'urgent' in vhost '/': received '${size}' but current is none`);
+      },
+      bindQueue: async (q) => void calls.push(`${name} bind ${q}`),
+    });
+    let opened = 0;
+    const last = await declareTopology(channel('ch0'), buildTopology({ retryTiersMs: [50], quorumGroupSize: 3 }), {
+      reopen: async () => channel(`ch${++opened}`),
+      onGroupSizeKept: (...args) => kept.push(args),
+    });
+    expect(calls.slice(0, 3)).toEqual(['ch0 urgent 3', 'ch1 urgent none', 'ch1 retry.urgent.50 3']);
+    expect(kept).toEqual([['urgent', undefined, 3]]);
+    expect(opened).toBe(1);
+    expect(calls.at(-1)).toBe('ch1 bind dead_letters');
+    expect(last).toBeDefined();
+    // Without a way to open a new channel, the refusal stands.
+    await expect(declareTopology(channel('solo'), buildTopology({ quorumGroupSize: 3 }))).rejects.toThrow(/inequivalent arg 'x-quorum-initial-group-size'/);
   });
 
   it('declares exchanges, then queues, then bindings, all durable', async () => {
