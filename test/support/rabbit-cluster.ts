@@ -1,0 +1,219 @@
+// A real RabbitMQ cluster for tests: three nodes (by default), each in its own network namespace on a bridge of the
+// test's own, joined into one cluster with pause_minority partition handling and a low net_ticktime. A test kills a
+// node (SIGKILL), cuts its link, boots it again or heals the link, and reads RabbitMQ's own view through its CLI.
+// Needs root (ip netns); see docs/ARCHITECTURE.md "The RabbitMQ test cluster".
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type NodeLink,
+  type Reservation,
+  cleanupLeftoverClusters,
+  createBridge,
+  createNodeLink,
+  requireRoot,
+  reserveSubnet,
+  setLink,
+  teardown,
+} from './rabbit-cluster/network.js';
+import { AMQP_PORT, MANAGEMENT_PORT, RabbitNode } from './rabbit-cluster/rabbit-node.js';
+import { type ClusterStatus, type QuorumMember, managementNodes, parseClusterStatus, parseQuorumStatus, reportsPartition } from './rabbit-cluster/cluster-views.js';
+
+export { cleanupLeftoverClusters } from './rabbit-cluster/network.js';
+export { reportsPartition } from './rabbit-cluster/cluster-views.js';
+export type { ClusterStatus, QuorumMember } from './rabbit-cluster/cluster-views.js';
+
+export interface RabbitClusterOptions {
+  /** Nodes in the cluster (3). */
+  readonly nodes?: number;
+  /** The Erlang distribution's tick time: a cut link is noticed after 1–1.25 times this (5). */
+  readonly netTicktimeSeconds?: number;
+  /** The vhost the test user gets full permissions on (samaconso). */
+  readonly vhost?: string;
+  /** Bound on each wait: a boot, a rejoin, a heal (180 s: the machine has 2 cores shared by many). */
+  readonly timeoutMs?: number;
+  /** Where the cluster's data folder goes (the OS temp folder). */
+  readonly dataRoot?: string;
+}
+
+export interface RabbitClusterNode {
+  /** rabbit@10.254.X.1N */
+  readonly name: string;
+  /** 10.254.X.1N, in its own network namespace. */
+  readonly address: string;
+  readonly namespace: string;
+  /** amqp://user:password@address:5672/vhost */
+  readonly url: string;
+  /** http://address:15672 (the management API; the test user is an administrator). */
+  readonly managementUrl: string;
+  /** The node's log file. */
+  readonly logFile: string;
+}
+
+export interface RabbitCluster {
+  readonly id: string;
+  readonly nodes: readonly RabbitClusterNode[];
+  /** Each node's AMQP URL, in node order. */
+  readonly urls: readonly string[];
+  /** The URLs comma-joined (AMQP_URL's list form). */
+  readonly amqpUrlList: string;
+  readonly managementUrls: readonly string[];
+  readonly user: string;
+  readonly password: string;
+  readonly vhost: string;
+  /** SIGKILLs node i's Erlang VM and waits until it is dead; returns the pid killed. */
+  kill(i: number): Promise<number>;
+  /** Boots node i again on its data; resolves once it runs and every running node lists it running. */
+  start(i: number): Promise<void>;
+  /** Takes node i's link down: it reaches neither the other nodes nor the clients. */
+  cut(i: number): Promise<void>;
+  /** Brings node i's link up; resolves once every node lists all live nodes running and no partition. */
+  heal(i: number): Promise<void>;
+  /** Whether node i's AMQP port accepts connections, tried from its own namespace (works while it is cut). */
+  acceptsAmqp(i: number): Promise<boolean>;
+  /** rabbitmqctl -n <node i> args (run in its namespace: works while it is cut). */
+  ctl(i: number, args: readonly string[]): Promise<string>;
+  /** rabbitmq-queues -n <node i> args. */
+  queues(i: number, args: readonly string[]): Promise<string>;
+  /** rabbitmqctl cluster_status, as node i sees it. */
+  clusterStatus(i: number): Promise<ClusterStatus>;
+  /** rabbitmq-queues quorum_status of a queue in the cluster's vhost, asked of node `via` (the first node up). */
+  quorumStatus(queue: string, via?: number): Promise<QuorumMember[]>;
+  /** Kills every node and process in the namespaces, removes namespaces, links, bridge and data. Safe twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts the cluster; a start that fails removes whatever it had built before throwing. */
+export async function startRabbitCluster(options: RabbitClusterOptions = {}): Promise<RabbitCluster> {
+  requireRoot();
+  const size = options.nodes ?? 3;
+  const vhost = options.vhost ?? 'samaconso';
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  await cleanupLeftoverClusters();
+  const reservation = await reserveSubnet(options.dataRoot ?? tmpdir());
+  try {
+    return await build(reservation, size, vhost, timeoutMs, options.netTicktimeSeconds ?? 5);
+  } catch (e) {
+    await teardown(reservation).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function build(r: Reservation, size: number, vhost: string, timeoutMs: number, netTicktimeSeconds: number): Promise<RabbitCluster> {
+  const clusterDir = r.dir;
+  mkdirSync(clusterDir, { recursive: true });
+  // One cookie for all nodes and their CLI (Erlang reads $HOME/.erlang.cookie and insists on mode 400).
+  writeFileSync(join(clusterDir, '.erlang.cookie'), randomBytes(20).toString('hex').toUpperCase(), { mode: 0o400 });
+  writeFileSync(join(clusterDir, 'enabled_plugins'), '[rabbitmq_management].\n');
+  await createBridge(r);
+  const links: NodeLink[] = [];
+  for (let i = 0; i < size; i++) links.push(await createNodeLink(r, i));
+  const nodes = links.map((link, i) => new RabbitNode(i, link, { clusterDir, netTicktimeSeconds }));
+
+  await Promise.all(nodes.map((n) => n.boot(timeoutMs)));
+  const user = `test-${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  const first = nodes[0]!;
+  // guest may only connect from loopback, and the clients come over the bridge: a user of the test's own.
+  await first.ctl(['-q', 'add_vhost', vhost]);
+  await first.ctl(['-q', 'add_user', user, password]);
+  await first.ctl(['-q', 'set_user_tags', user, 'administrator']);
+  await first.ctl(['-q', 'set_permissions', '-p', vhost, user, '.*', '.*', '.*']);
+  // One at a time: two joins at once race on the first node's schema.
+  for (const node of nodes.slice(1)) {
+    await node.ctl(['-q', 'stop_app']);
+    await node.ctl(['-q', 'join_cluster', first.name]);
+    await node.ctl(['-q', 'start_app']);
+  }
+
+  const down = new Set<number>();
+  const at = (i: number): RabbitNode => {
+    const node = nodes[i];
+    if (!node) throw new Error(`no node ${i} (the cluster has ${nodes.length})`);
+    return node;
+  };
+  const clusterStatus = async (i: number): Promise<ClusterStatus> => parseClusterStatus(await at(i).ctl(['-q', 'cluster_status', '--formatter', 'json']));
+  // Settled: every live node sees exactly the live nodes running and no partition. The management API is polled
+  // (a CLI call boots an Erlang VM: seconds on a loaded machine), then cluster_status confirms on every node.
+  const settled = async (): Promise<void> => {
+    const live = nodes.filter((n) => !down.has(n.index));
+    const want = live.map((n) => n.name).sort().join();
+    await until(`cluster ${r.id} to list ${want} running with no partition`, timeoutMs, async () => {
+      const views = await Promise.all(live.map((n) => managementNodes(`http://${n.link.address}:${MANAGEMENT_PORT}`, user, password)));
+      if (!views.every((v) => v.filter((m) => m.running).map((m) => m.name).sort().join() === want && v.every((m) => m.partitions.length === 0))) return false;
+      const statuses = await Promise.all(live.map((n) => clusterStatus(n.index)));
+      return statuses.every((s) => s.runningNodes.slice().sort().join() === want && !reportsPartition(s));
+    });
+  };
+  await settled();
+
+  const urls = nodes.map((n) => `amqp://${user}:${encodeURIComponent(password)}@${n.link.address}:${AMQP_PORT}/${encodeURIComponent(vhost)}`);
+  const managementUrls = nodes.map((n) => `http://${n.link.address}:${MANAGEMENT_PORT}`);
+  let stopped = false;
+  return {
+    id: r.id,
+    nodes: nodes.map((n, i) => ({
+      name: n.name,
+      address: n.link.address,
+      namespace: n.link.namespace,
+      url: urls[i]!,
+      managementUrl: managementUrls[i]!,
+      logFile: n.logFile,
+    })),
+    urls,
+    amqpUrlList: urls.join(','),
+    managementUrls,
+    user,
+    password,
+    vhost,
+    kill: async (i) => {
+      const pid = await at(i).kill();
+      down.add(i);
+      return pid;
+    },
+    start: async (i) => {
+      await at(i).boot(timeoutMs);
+      down.delete(i);
+      await settled();
+    },
+    cut: async (i) => {
+      await setLink(at(i).link, false);
+      down.add(i);
+    },
+    heal: async (i) => {
+      await setLink(at(i).link, true);
+      down.delete(i);
+      await at(i).awaitStartup(timeoutMs);
+      await settled();
+    },
+    acceptsAmqp: (i) => at(i).acceptsAmqp(),
+    ctl: (i, args) => at(i).ctl(args),
+    queues: (i, args) => at(i).queues(args),
+    clusterStatus,
+    quorumStatus: async (queue, via) => {
+      const node = via === undefined ? nodes.find((n) => !down.has(n.index)) : at(via);
+      if (!node) throw new Error('every node is down');
+      return parseQuorumStatus(await node.queues(['-q', 'quorum_status', queue, '--vhost', vhost, '--formatter', 'json']));
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await teardown(r);
+    },
+  };
+}
+
+async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
