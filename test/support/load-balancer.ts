@@ -26,6 +26,7 @@ export interface ServerState {
 /** One request as HAProxy logged it (option httplog). */
 export interface LoggedRequest {
   readonly server: string;
+  /** The status sent to the client; -1 when none was (HAProxy closed the client's connection). */
   readonly status: number;
   /** HAProxy's termination state: "--" for a normal end, "SH"/"SD" when the server went away mid-request … */
   readonly termination: string;
@@ -131,7 +132,7 @@ function parseStat(csv: string): ServerState[] {
 }
 
 // httplog: … frontend backend/server Tq/Tw/Tc/Tr/Ta status bytes - - TERM … "METHOD PATH HTTP/1.1"
-const LOG_LINE = /samaconso_api\/(\S+) \S+ (\d{3}) \S+ \S+ \S+ (\S\S)\S* .*"(\S+) (\S+) HTTP/;
+const LOG_LINE = /samaconso_api\/(\S+) \S+ (-?\d+) \S+ \S+ \S+ (\S\S)\S* .*"(\S+) (\S+) HTTP/;
 
 function parseLogLine(line: string): LoggedRequest | undefined {
   const m = LOG_LINE.exec(line);
