@@ -113,7 +113,8 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
 
   await Promise.all(nodes.map((n) => n.boot(timeoutMs)));
   const user = `test-${randomBytes(3).toString('hex')}`;
-  const password = randomBytes(18).toString('base64url');
+  // Hex: a base64url password may start with '-', which rabbitmqctl takes for an option.
+  const password = randomBytes(18).toString('hex');
   const first = nodes[0]!;
   // guest may only connect from loopback, and the clients come over the bridge: a user of the test's own.
   await first.ctl(['-q', 'add_vhost', vhost]);
