@@ -1,0 +1,77 @@
+// Issue 14's second scenario: during a broadcast through the load balancer (two API and two worker processes), the
+// RabbitMQ node serving the most of the product's connections is cut off by its link (the veth in the root
+// namespace taken down: no RST, no FIN — the clients learn it from AMQP heartbeats and the cluster from its
+// net_ticktime). The cluster runs pause_minority: the cut node pauses itself, the two others go on. The same
+// guarantees as the kills: every device gets it, duplicates within the batches in flight at the cut, the job settles
+// right, and — no process being killed — no HTTP request to the load balancer fails. When the link returns the node
+// rejoins, and the quorum queues' replica on it catches up (RabbitMQ's own quorum_status).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
+import { postJob, seedCustomers, waitJobsSettled } from '../support/dispatch.js';
+import { startTraffic } from '../support/http-traffic.js';
+import { startRabbitCluster, type RabbitCluster } from '../support/rabbit-cluster.js';
+import { startScaleOutWorld, type ScaleOutWorld } from '../support/scale-out.js';
+import { batchesInFlight, busiestNode, connectionsMovedOff, expectBroadcastComplete, progressBy } from '../support/scale-out-witnesses.js';
+import { mintToken } from '../support/tokens.js';
+import { waitFor } from '../support/wait.js';
+
+const DEVICES = 20_000;
+/** ~65 s of broadcast: the cut is noticed (heartbeats) and the majority seen going on well before it ends. */
+const RATE_PER_SECOND = 300;
+/**
+ * AMQP heartbeat of the test's clients, in seconds (production: 10): a cut link sends no RST, so a client learns of it
+ * from two missed heartbeats; 3 s keeps that well inside the broadcast. Set per node in AMQP_URL (amqplib reads it).
+ */
+const HEARTBEAT_S = 3;
+const TRAFFIC_CONCURRENCY = 4;
+
+let cluster: RabbitCluster;
+let world: ScaleOutWorld;
+
+beforeAll(async () => {
+  cluster = await startRabbitCluster();
+  world = await startScaleOutWorld({
+    amqpUrl: cluster.urls.map((u) => `${u}?heartbeat=${HEARTBEAT_S}`).join(','),
+    env: { FCM_RATE_PER_MINUTE: String(RATE_PER_SECOND * 60), BROKER_QUORUM_GROUP_SIZE: '3' },
+  });
+}, 300_000);
+afterAll(async () => {
+  await world?.close();
+  await cluster?.stop();
+}, 120_000);
+
+describe('scale-out: a RabbitMQ node cut off by its link during a broadcast', () => {
+  it('every device gets it, duplicates stay within the batches in flight at the cut, no request fails, and the node rejoins with its replicas caught up', async () => {
+    const { users } = await seedCustomers(world.sql, DEVICES, { devices: 1, agency: 'PART', prefix: 'part' });
+    const customer = await mintToken({ role: 'customer', sub: users[0]! });
+    const traffic = startTraffic(world.lb.url, customer, { path: '/v1/me/notifications', concurrency: TRAFFIC_CONCURRENCY });
+    const jobId = await postJob(world.lb.url, world.admin, { target: { kind: 'agency', agency: 'PART' }, type: 'planned_works', title: 'Travaux', body: 'Coupure programmée dans votre quartier.' });
+
+    await progressBy(world, 2_000, 'the broadcast under way', jobId);
+    const cut = await busiestNode(cluster);
+    expect(cut.connections, 'product connections on the RabbitMQ node cut off').toBeGreaterThan(0);
+    const inFlightAtCut = await batchesInFlight(world, jobId);
+    await cluster.cut(cut.index);
+    // The majority goes on without it: the product's connections reopen on the two others, the broadcast proceeds.
+    await connectionsMovedOff(cluster, cut.index, cut.total);
+    await progressBy(world, 2_000, 'after the cut', jobId);
+
+    await waitJobsSettled(world.sql, [jobId], 300_000);
+    const report = await traffic.stop();
+    const { duplicates, bound } = await expectBroadcastComplete(world, jobId, DEVICES, [inFlightAtCut]);
+    console.log(`[scale-out partition] duplicates ${duplicates} (bound ${bound}); traffic ok ${report.ok}, failed ${report.failures.length}`);
+    expect(report.ok).toBeGreaterThan(0);
+    expect(report.failures, 'HTTP requests that failed during the partition').toEqual([]);
+
+    // The link returns: the node rejoins, and each priority queue's replica on it catches up with the leader.
+    await cluster.heal(cut.index);
+    for (const queue of PRIORITY_QUEUES) {
+      await waitFor(`${queue}: the rejoined node's replica caught up`, async () => {
+        const members = await cluster.quorumStatus(queue);
+        const leader = members.find((m) => m.raftState === 'leader');
+        const rejoined = members.find((m) => m.node === cluster.nodes[cut.index]!.name);
+        return leader !== undefined && rejoined?.raftState === 'follower' && rejoined.logIndex === leader.logIndex && rejoined.commitIndex === leader.commitIndex;
+      }, 120_000);
+    }
+  }, 900_000);
+});
