@@ -23,8 +23,10 @@ import { createLogger } from '../../src/logger.js';
 import { actor, supervisor } from '../../supervisors/child-spec.js';
 import { Runtime } from '../../supervisors/runtime.js';
 import { freePort } from '../support/free-port.js';
+import { startTestNode } from '../support/node.js';
 import { startPrivateRabbitmq, type PrivateRabbitmq } from '../support/private-rabbitmq.js';
 import { connectionName } from '../support/rabbitmq.js';
+import { createTestDatabase } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
 
 const TOPOLOGY = { retryTiersMs: [50], deliveryLimit: 2 };
@@ -159,4 +161,21 @@ describe('AMQP_URL with several nodes', () => {
     // The in-flight message never reached a consumer: it was not silently delivered either.
     expect(got.map((d) => d.messageId)).toEqual(['on-a', 'on-b']);
   }, 180_000);
+
+  it('takes the list from AMQP_URL in a whole node: its broker and control bus connect past the dead first node', async () => {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const dead = `amqp://guest:guest@127.0.0.1:${await freePort()}`;
+    // The topology B holds already (the test above): the same tiers and limit, or the declaration is refused.
+    const topology = { BROKER_RETRY_TIERS_MS: TOPOLOGY.retryTiersMs.join(','), BROKER_DELIVERY_LIMIT: String(TOPOLOGY.deliveryLimit) };
+    const node = await startTestNode({ DATABASE_URL: db.url, AMQP_URL: `${dead},${b.url}`, BROKER_FIRST_NODE: '0', ROLE: 'api', ...topology });
+    cleanups.push(() => node.stop());
+    const part = () => node.runtime.readiness('api').parts.find((p) => p.name === 'broker');
+    await waitFor('the node broker up', () => part()?.state === 'running', BOUND_MS);
+    expect(part()!.detail).toBe(`connected to ${nodeAddress(b.url)}`);
+    await waitFor('both connections of the node on B', async () => {
+      const names = await connections(b);
+      return names.includes('samaconso-api') && names.includes('samaconso-control-api');
+    }, BOUND_MS);
+  }, 120_000);
 });

@@ -62,6 +62,22 @@ describe('broker actor', () => {
     await runtime.stop();
   });
 
+  it('names the node it is connected to while running, and the node it tries next while away', async () => {
+    let broker!: SwitchableBroker;
+    const { runtime, ask, node } = await start(({ clock }) => (broker = new SwitchableBroker({ clock }, false)));
+    broker.set({ type: 'up', node: '10.0.0.1:5672' });
+    await ask('lend'); // the mailbox is FIFO: the event told before is handled
+    expect(node().stats).toMatchObject({ state: 'running', detail: 'connected to 10.0.0.1:5672' });
+    expect(runtime.readiness('worker').parts.find((p) => p.name === 'broker')).toMatchObject({ ready: true, detail: 'connected to 10.0.0.1:5672' });
+    broker.set({ type: 'down', reason: 'connection to RabbitMQ at 10.0.0.1:5672 closed', retryInMs: 0, next: '10.0.0.2:5672' });
+    await ask('lend');
+    expect(node().stats).toMatchObject({ state: 'backing-off', detail: 'RabbitMQ unreachable (connection to RabbitMQ at 10.0.0.1:5672 closed); trying 10.0.0.2:5672 in 0 ms' });
+    broker.set({ type: 'up', node: '10.0.0.2:5672' });
+    await ask('lend');
+    expect(node().stats).toMatchObject({ state: 'running', detail: 'connected to 10.0.0.2:5672' });
+    await runtime.stop();
+  });
+
   it('ignores a down event overtaken by a reconnect', async () => {
     let broker!: SwitchableBroker;
     const { runtime, node, ask } = await start(({ clock }) => (broker = new SwitchableBroker({ clock }, false)));
