@@ -13,6 +13,8 @@ install_missing_packages() {
   [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
   # The browser the on-call dashboard's test drives through playwright-core (test/e2e/on-call-dashboard.test.ts).
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  # ip netns, veth pairs and a bridge for the three-node RabbitMQ test cluster (test/support/rabbit-cluster.ts).
+  [[ -x /usr/sbin/ip || -x /sbin/ip ]] || missing+=(iproute2)
   ((${#missing[@]} == 0)) && return 0
   ((EUID == 0)) || die "missing packages: ${missing[*]}; run as root so this script can apt-get install them"
 
