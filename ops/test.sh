@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: installs dependencies, typechecks, starts the real services, runs vitest (extra args passed through)
 # and always stops the services again, whatever vitest's outcome.
+# Vitest runs two projects (vitest.config.ts), the second only once the first has finished (sequence.groupOrder):
+# `main` (test/unit, test/integration, test/e2e) then `cluster` (test/cluster: three-node RabbitMQ clusters in
+# network namespaces, one file at a time, a few minutes; needs root and fails, not skips, without it).
+# Arguments go to vitest as they are: `npm test -- test/cluster/rabbit-cluster.test.ts` runs that file in its project,
+# `npm test -- --project main` leaves the cluster out.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -16,6 +16,8 @@ install_missing_packages() {
   # The load balancer in front of two API processes in the scale-out tests (test/cluster/), and the check of
   # ops/deploy/haproxy/haproxy.cfg.
   [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+  # ip netns, veth pairs and a bridge for the three-node RabbitMQ test cluster (test/support/rabbit-cluster.ts).
+  [[ -x /usr/sbin/ip || -x /sbin/ip ]] || missing+=(iproute2)
   ((${#missing[@]} == 0)) && return 0
   ((EUID == 0)) || die "missing packages: ${missing[*]}; run as root so this script can apt-get install them"
 

@@ -172,6 +172,9 @@ export async function teardown(r: Reservation): Promise<void> {
 export async function cleanupLeftoverClusters(): Promise<string[]> {
   requireRoot();
   mkdirSync(REGISTRY, { recursive: true });
+  // Names first, the registry after: a run writes its entry before it builds anything, so every namespace or link
+  // listed here that belongs to a live run is found in the registry read next (another run may be starting now).
+  const names = [...(await listNamespaces()), ...(await listLinks())].filter((n) => n.startsWith(CLUSTER_PREFIX));
   const live = new Set<string>();
   const removed: string[] = [];
   for (const name of readdirSync(REGISTRY)) {
@@ -187,8 +190,7 @@ export async function cleanupLeftoverClusters(): Promise<string[]> {
     }
     rmSync(file, { force: true });
   }
-  const names = [...(await listNamespaces()), ...(await listLinks())].filter((n) => n.startsWith(CLUSTER_PREFIX));
-  const orphanIds = new Set(names.map((n) => n.slice(CLUSTER_PREFIX.length, CLUSTER_PREFIX.length + 4)).filter((id) => !live.has(id)));
+  const orphanIds = new Set(names.map((n) => n.slice(CLUSTER_PREFIX.length, CLUSTER_PREFIX.length + 4)).filter((id) => !live.has(id) && !removed.includes(id)));
   for (const id of orphanIds) {
     await teardown({ id, subnet: -1, dir: '' });
     removed.push(id);
