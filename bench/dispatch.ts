@@ -28,6 +28,9 @@
 // then with --memory-compare's worker settings; "## dispatch memory" in bench/RESULTS.md. The N devices are seeded
 // inside PostgreSQL in one statement (seedAgency): no row crosses the wire and none is held here.
 //
+// With --workers=N, none of that either: the broadcast to all N devices sent by one worker process and by N worker
+// processes side by side, in one run (bench/dispatch/workers.ts); "## dispatch workers" in bench/RESULTS.md.
+//
 // Every phase reports the CPU each process group used (/proc: this process = fake FCM + orchestration, proxy, API,
 // worker, RabbitMQ, PostgreSQL, Redis, other) so a missed goal can be explained.
 //
@@ -37,6 +40,7 @@
 //                             [--worker-env=K=V,…] [--api-env=K=V,…] [--no-write] [--section=dispatch]
 //   npm run bench:dispatch -- --memory --devices=1000000 [--memory-compare=K=V,…] [--memory-interval-ms=250]
 //                             [--memory-idle-s=10] [--memory-after-s=15] [--variants=…]
+//   npm run bench:dispatch -- --workers=2 [--rounds=1] [--devices=100000] [--attempts=3] [--quiet-wait=45] [--worker-env=…]
 //
 // Everything it creates (database, vhost, Redis keys, child processes, temp files) is removed at the end, also on
 // Ctrl-C. Not part of `npm test`.
@@ -65,6 +69,7 @@ import { TEST_JWKS, TEST_SIGNING_JWK } from '../test/support/tokens.js';
 import { startNodeProcess, type NodeProcess } from '../test/support/worker-process.js';
 import { fmtMs, machineJiffies, option, sleep, textOption } from './bench-support.js';
 import { MemoryRecorder, memoryTables, type MemoryRun } from './dispatch/memory.js';
+import { runWorkersComparison, workersSection } from './dispatch/workers.js';
 import { writeResultsSection } from './results-file.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -614,6 +619,9 @@ async function main(): Promise<void> {
   const MEMORY_INTERVAL_MS = option('memory-interval-ms', 250);
   const MEMORY_IDLE_S = option('memory-idle-s', 10);
   const MEMORY_AFTER_S = option('memory-after-s', 15);
+  /** --workers=N: one worker process against N side by side (bench/dispatch/workers.ts); --rounds alternates them. */
+  const WORKERS = textOption('workers') === undefined ? undefined : option('workers', 2);
+  const ROUNDS = option('rounds', 1);
   const command = `npm run bench:dispatch${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
   const services = toServicesEnv(loadServicesSettings(join(ROOT, '.services', 'env')));
@@ -803,6 +811,55 @@ async function main(): Promise<void> {
       await sleep(50);
     }
   };
+
+  if (WORKERS !== undefined) {
+    const variant = variants[0]!;
+    const runs = await runWorkersComparison(
+      {
+        devices: N,
+        attempts: ATTEMPTS,
+        noisyCores: NOISY_CORES,
+        warmTokens: warm.tokens.length,
+        startWorker: async (nodeId, workerCount) => {
+          const w = await startNodeProcess('worker', { ...baseEnv, ...variant.env, ...WORKER_ENV, NODE_ID: nodeId, FCM_WORKER_COUNT: String(workerCount) }, 300_000);
+          nodes.push(w);
+          groups.set(w.child.pid!, 'worker node');
+          await waitReady(w, nodeId, 300_000);
+          return w;
+        },
+        stopWorker: async (w) => {
+          await stopNode(w);
+          groups.delete(w.child.pid!);
+        },
+        post: async (agency) => postJob(apiUrl, await admin(), { target: { kind: 'agency', agency }, ...E2E_JOB }),
+        delivered,
+        waitDelivered,
+        jobSettled,
+        waitForQuiet: () => waitForQuiet(groups, QUIET_CORES, QUIET_WAIT),
+        cpuWindow: () => {
+          const end = cpuMeter(groups);
+          return () => {
+            const split = end();
+            return { other: split.cores['other'] ?? 0, text: fmtSplit(split) };
+          };
+        },
+      },
+      WORKERS,
+      ROUNDS,
+    );
+    const section = workersSection(runs, WORKERS, {
+      date: startedAt.toISOString(),
+      machine: `${os.cpus()[0]?.model.trim().split(/\s+/).slice(0, 2).join(' ') ?? 'unknown'}, ${os.cpus().length} cores, Node ${process.version}; PostgreSQL, RabbitMQ and Redis of ops/services.sh on the same machine, shared with other work (the "other" CPU column).`,
+      command,
+      noisyCores: NOISY_CORES,
+      minutes: (Date.now() - startedAt.getTime()) / 60_000,
+      settings: `product defaults (FCM_POOL_THREADS 2, FCM_BATCHES_IN_FLIGHT 4, FCM_URGENT_RESERVED 1, CONSUMER_PREFETCH defaults) except FCM_RATE_PER_MINUTE=60,000,000 (so the project quota caps neither)${Object.keys(WORKER_ENV).length ? ` and ${Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}; a timed broadcast during which other processes used more than ${NOISY_CORES} cores is measured again, up to ${ATTEMPTS} attempts, after waiting up to ${QUIET_WAIT} s for a quiet machine`,
+    });
+    console.log(`\n${section}`);
+    if (write) console.log(`wrote ${writeResultsSection('dispatch workers', section)}`);
+    else console.log('(--no-write: RESULTS.md left unchanged)');
+    return;
+  }
 
   if (MEMORY) {
     const runs: MemoryRun[] = [];

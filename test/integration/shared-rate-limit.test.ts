@@ -36,6 +36,20 @@ async function drain(limits: SharedRateLimit[], ms: number): Promise<number[]> {
   return taken;
 }
 
+/**
+ * Takes `n` tokens at a time from one limiter for `ms`, waiting between tries as long as its msUntil(n) says (as the
+ * push pipeline does); returns the count.
+ */
+async function drainPaced(limit: SharedRateLimit, n: number, ms: number): Promise<number> {
+  let taken = 0;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (limit.tryTake(n)) taken += n;
+    else await sleep(Math.max(1, Math.min(limit.msUntil(n), end - Date.now())));
+  }
+  return taken;
+}
+
 describe('SharedRateLimit (private Redis)', () => {
   let redis: PrivateRedis;
   const open: SharedRateLimit[] = [];
@@ -84,6 +98,17 @@ describe('SharedRateLimit (private Redis)', () => {
     expect(tb).toBeGreaterThanOrEqual(15);
     expect(a.stats()).toMatchObject({ mode: 'redis', fallbacks: 0 });
     expect(b.stats()).toMatchObject({ mode: 'redis', fallbacks: 0 });
+  });
+
+  it('a lone busy worker of two, paced by msUntil, reaches the project’s rate (what Redis grants), not its fallback share', async () => {
+    const a = make(project());
+    const started = Date.now();
+    const taken = await drainPaced(a, 2 * CHUNK, 2_000);
+    const elapsed = Date.now() - started;
+    // The bucket's refill over the window, its burst aside: well over the half a pacing at this worker's share of
+    // the rate (workerCount 2) would take.
+    expect(taken - BURST).toBeGreaterThanOrEqual(0.75 * PER_MS * elapsed);
+    expect(a.stats().mode).toBe('redis');
   });
 
   it('a pause set by one worker is seen by the other, and both grant again after it', async () => {

@@ -49,3 +49,22 @@ export async function startNodeProcess(role: 'worker' | 'api' | 'all', env: Reco
   const apiUrl = /listening on (http:\/\/\S+)/.exec(out)?.[1];
   return { child, opsUrl, apiUrl, output: () => out, exited };
 }
+
+/** A node process under `nodeId`, once its ops port says ready (for a worker: every consumer attached). */
+export async function startReadyNodeProcess(role: 'worker' | 'api' | 'all', nodeId: string, env: Record<string, string>, timeoutMs = 60_000): Promise<NodeProcess> {
+  const p = await startNodeProcess(role, { ...env, NODE_ID: nodeId }, timeoutMs);
+  await waitFor(`${nodeId} ready`, async () => (await fetch(`${p.opsUrl}/health/ready`)).status === 200, timeoutMs).catch((e: unknown) => {
+    p.child.kill('SIGKILL');
+    throw new Error(`${String(e)}; output:\n${p.output().slice(-3000)}`);
+  });
+  return p;
+}
+
+/** Ends a node process for good (SIGCONT first: a stopped process cannot die), and waits for it. */
+export async function killNodeProcess(p: NodeProcess): Promise<void> {
+  if (p.child.exitCode === null && p.child.signalCode === null) {
+    p.child.kill('SIGCONT');
+    p.child.kill('SIGKILL');
+  }
+  await p.exited;
+}

@@ -163,10 +163,11 @@ export class SharedRateLimit implements RateLimit {
     const pause = Math.max(0, this.pausedUntil - this.clock.now());
     if (this.mode === 'local') return Math.max(pause, this.localBucket().msUntil(n));
     if (this.stock >= n) return pause;
-    // An estimate: the missing tokens at this worker's share, at least one lease period.
-    const missing = n - this.stock;
-    const perMs = this.ratePerMinute / 60_000 / this.workerCount;
-    return Math.max(pause, this.refillEveryMs, Math.ceil(missing / perMs));
+    // The stock can only grow at a lease, and a lease may grant anything from nothing (the others took it) to the
+    // whole bucket (they are idle): try again after the next one. Waiting out the missing tokens at this worker's
+    // share instead paced every worker at ratePerMinute / workerCount, whatever Redis would grant — a lone busy
+    // worker of two got half the project's rate.
+    return Math.max(pause, this.refillEveryMs);
   }
 
   pauseUntil(atMs: number): void {

@@ -11,7 +11,9 @@
 // counted in `stats().cutOff` (received, never delivered, never answered) and never throws here.
 //
 //   POST /v1/projects/{project}/messages:send   → 200 { name: "projects/{project}/messages/<n>" } or FCM's error body
-//   POST /token                                 → an OAuth token (only if a test uses real credentials)
+//   POST /token                                 → an OAuth token (only if a test uses real credentials), one per
+//                                                  service account (the assertion's `iss`), so each send's bearer
+//                                                  token says which credential sent it (`Receipt.client`)
 //
 // firebase-admin's HTTP/2 client sends `:scheme: "https:"`, which Node's HTTP/2 server (nghttp2) resets with
 // PROTOCOL_ERROR before any JS sees the stream; nothing here can normalise it. Clients of the HTTP/2 path must go
@@ -80,6 +82,8 @@ export interface Receipt {
   jobId: string | undefined;
   /** performance.now() when the request's body had been read */
   at: number;
+  /** The service account (client_email) whose access token, issued by this fake's /token, the request carried. */
+  client: string | undefined;
 }
 
 export interface FakeFcmOptions {
@@ -221,6 +225,8 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
 
   const received: ReceivedMessage[] = [];
   const receipts: Receipt[] = [];
+  /** Access tokens this fake issued, by the service account they were issued to. */
+  const tokenOwners = new Map<string, string>();
   const attempts = new Map<string, number>();
   const delivered = new Map<string, number>();
   let stats = emptyStats();
@@ -266,7 +272,10 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     const method = req.method ?? '';
     if (method === 'POST' && path === '/token') {
       stats.oauthTokens++;
-      return reply(res, 200, { access_token: 'fake-fcm-access-token', expires_in: 3600, token_type: 'Bearer' });
+      const owner = assertionIssuer(body);
+      const accessToken = owner === undefined ? 'fake-fcm-access-token' : `fake-fcm-access-token.${Buffer.from(owner).toString('base64url')}`;
+      if (owner !== undefined) tokenOwners.set(accessToken, owner);
+      return reply(res, 200, { access_token: accessToken, expires_in: 3600, token_type: 'Bearer' });
     }
     const match = SEND_PATH.exec(path);
     if (method !== 'POST' || !match) {
@@ -291,7 +300,10 @@ export async function startFakeFcm(options: FakeFcmOptions = {}): Promise<FakeFc
     const attempt = (attempts.get(key) ?? 0) + 1;
     attempts.set(key, attempt);
     stats.received++;
-    if (record === 'all') receipts.push({ token: key, jobId: message.data?.['job_id'] ?? message.data?.['jobId'], at: performance.now() });
+    if (record === 'all') {
+      const client = tokenOwners.get(/^Bearer (\S+)/.exec(String(req.headers['authorization'] ?? ''))?.[1] ?? '');
+      receipts.push({ token: key, jobId: message.data?.['job_id'] ?? message.data?.['jobId'], at: performance.now(), client });
+    }
     notify();
     const outcome = decide({ token, attempt, message });
     const delay = typeof latency === 'function' ? latency(message) : (latency ?? 0);
@@ -490,6 +502,18 @@ export function errorBody(code: FcmErrorCode): object {
 interface OpenRequest {
   /** Writes the answer; false when it was already written or the stream is gone. */
   answer: () => boolean;
+}
+
+/** The `iss` (the service account's client_email) of a token request's JWT assertion; not verified (a fake). */
+function assertionIssuer(body: string): string | undefined {
+  const payload = new URLSearchParams(body).get('assertion')?.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const iss = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The response's stream or connection is gone (destroyed, reset, closed): nothing can be written to it. */

@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function serviceAccountFile(projectId: string): string {
+/** `sender` names the account (its client_email), so that the fake FCM can tell two senders of one project apart. */
+export function serviceAccountFile(projectId: string, sender = 'sender'): string {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const dir = mkdtempSync(join(tmpdir(), 'fcm-sa-'));
   const file = join(dir, 'service-account.json');
@@ -16,7 +17,7 @@ export function serviceAccountFile(projectId: string): string {
       project_id: projectId,
       private_key_id: 'test-key',
       private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      client_email: `sender@${projectId}.iam.gserviceaccount.com`,
+      client_email: `${sender}@${projectId}.iam.gserviceaccount.com`,
       client_id: '1',
       token_uri: 'https://oauth2.googleapis.com/token',
     }),
