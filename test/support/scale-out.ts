@@ -6,8 +6,7 @@ import { adminToken, startFcmWorld, type FcmWorld } from './dispatch.js';
 import type { FakeFcmOptions } from './fcm/fake-fcm-server.js';
 import { startLoadBalancer, type LoadBalancer, type ServerName } from './load-balancer.js';
 import { createTestDatabase, servicesEnv, type TestDatabase } from './services.js';
-import { waitFor } from './wait.js';
-import { startNodeProcess, type NodeProcess } from './worker-process.js';
+import { killNodeProcess, startReadyNodeProcess, type NodeProcess } from './worker-process.js';
 
 export const API_IDS = ['api-1', 'api-2'] as const;
 export const WORKER_IDS = ['worker-1', 'worker-2'] as const;
@@ -53,15 +52,6 @@ export const SCALE_OUT_TIMINGS: Record<string, string> = {
   LOG_LEVEL: 'warn',
 };
 
-async function startReady(role: 'api' | 'worker', env: Record<string, string>): Promise<NodeProcess> {
-  const p = await startNodeProcess(role, env, 60_000);
-  await waitFor(`${env.NODE_ID} ready`, async () => (await fetch(`${p.opsUrl}/health/ready`).catch(() => undefined))?.status === 200, 90_000).catch((e: unknown) => {
-    p.child.kill('SIGKILL');
-    throw new Error(`${String(e)}; output:\n${p.output().slice(-3000)}`);
-  });
-  return p;
-}
-
 export async function startScaleOutWorld(options: ScaleOutOptions): Promise<ScaleOutWorld> {
   const services = servicesEnv();
   const db = await createTestDatabase();
@@ -76,8 +66,7 @@ export async function startScaleOutWorld(options: ScaleOutOptions): Promise<Scal
   const workers = new Map<WorkerId, NodeProcess>();
   let lb: LoadBalancer | undefined;
   const close = async (): Promise<void> => {
-    for (const p of [...apis.values(), ...workers.values()]) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all([...apis.values(), ...workers.values()].map((p) => p.exited));
+    await Promise.all([...apis.values(), ...workers.values()].map(killNodeProcess));
     await lb?.close();
     await fcm.close();
     await sql.end();
@@ -85,11 +74,11 @@ export async function startScaleOutWorld(options: ScaleOutOptions): Promise<Scal
   };
   try {
     // The first API migrates the database; the others start on it once it is ready.
-    apis.set('api-1', await startReady('api', { ...shared, ...storage, NODE_ID: 'api-1' }));
+    apis.set('api-1', await startReadyNodeProcess('api', 'api-1', { ...shared, ...storage }, 90_000));
     const [api2, w1, w2] = await Promise.all([
-      startReady('api', { ...shared, ...storage, NODE_ID: 'api-2' }),
-      startReady('worker', { ...shared, ...fcm.env, NODE_ID: 'worker-1' }),
-      startReady('worker', { ...shared, ...fcm.env, NODE_ID: 'worker-2' }),
+      startReadyNodeProcess('api', 'api-2', { ...shared, ...storage }, 90_000),
+      startReadyNodeProcess('worker', 'worker-1', { ...shared, ...fcm.env }, 90_000),
+      startReadyNodeProcess('worker', 'worker-2', { ...shared, ...fcm.env }, 90_000),
     ]);
     apis.set('api-2', api2);
     workers.set('worker-1', w1);
