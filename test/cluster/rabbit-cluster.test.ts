@@ -161,7 +161,8 @@ describe('a three-node RabbitMQ cluster in network namespaces', () => {
     await publishConfirmed(majority, queue, range('during', 100));
     console.info(`100 confirmed-published through the majority during the cut in ${since(t0)}`);
     const committed = Math.max(...(await cluster.quorumStatus(queue, majority)).map((m) => m.commitIndex ?? 0));
-    expect((await cluster.quorumStatus(queue, majority)).find((m) => m.node === cluster.nodes[cut]!.name)!.raftState).toBe('nodedown');
+    // Its replica is out of reach: a connection attempt behind a link that is down fails (nodedown) or hangs (timeout).
+    expect(['nodedown', 'timeout']).toContain((await cluster.quorumStatus(queue, majority)).find((m) => m.node === cluster.nodes[cut]!.name)!.raftState);
 
     t0 = Date.now();
     await cluster.heal(cut);

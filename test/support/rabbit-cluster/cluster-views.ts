@@ -13,7 +13,7 @@ export interface ClusterStatus {
 export interface QuorumMember {
   /** rabbit@10.254.X.1N */
   readonly node: string;
-  /** leader, follower, candidate …; "nodedown" when the member's node cannot be reached. */
+  /** leader, follower, candidate …; "nodedown" (refused) or "timeout" (no answer: a cut link) when unreachable. */
   readonly raftState: string;
   /** Undefined when the member did not answer (node down). */
   readonly logIndex: number | undefined;
