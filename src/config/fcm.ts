@@ -17,6 +17,8 @@ export const fcmEnv = z.object({
   FCM_THREAD_MAX_YOUNG_MB: int(16, 0, 1_024).refine((n) => n === 0 || n >= 4, { message: "must be 0 (V8's default) or at least 4" }),
   /** Sends in flight at once per pool thread (http1: over a keep-alive agent of 64 sockets). */
   FCM_SENDS_PER_THREAD: int(200, 1, 10_000),
+  /** http2-session: one send's bound, answer included (firebase-admin's own is 15 s). */
+  FCM_REQUEST_TIMEOUT_MS: int(15_000, 1_000, 600_000),
 });
 
 /**
@@ -39,6 +41,8 @@ export type FcmConfig =
       /** http2-session: HTTP/2 sessions each thread keeps open side by side. */
       sessionsPerThread: number;
       sendsPerThread: number;
+      /** http2-session: one send's bound, answer included. */
+      requestTimeoutMs: number;
       /** V8 heap limits of each pool thread, MB (0: V8's default). */
       threadMaxOldMb: number;
       threadMaxYoungMb: number;
@@ -57,6 +61,7 @@ export function fcmConfig(e: z.infer<typeof fcmEnv>, sandbox: boolean): FcmConfi
         urgentThreads: e.FCM_URGENT_THREADS,
         sessionsPerThread: e.FCM_SESSIONS_PER_THREAD,
         sendsPerThread: e.FCM_SENDS_PER_THREAD,
+        requestTimeoutMs: e.FCM_REQUEST_TIMEOUT_MS,
         threadMaxOldMb: e.FCM_THREAD_MAX_OLD_MB,
         threadMaxYoungMb: e.FCM_THREAD_MAX_YOUNG_MB,
       }

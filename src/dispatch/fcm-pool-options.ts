@@ -43,7 +43,7 @@ export function fcmPoolOptionsFor(config: Config): FcmPoolActorOptions {
             mode: 'pool',
             threads: d.fcm.threads,
             urgentThreads: d.fcm.urgentThreads,
-            options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile, maxInFlight: d.fcm.sendsPerThread, sessions: d.fcm.sessionsPerThread },
+            options: { projectId: d.fcm.projectId, credential: d.fcm.credentialsFile, transport: d.fcm.transport, proxyUrl: d.fcm.proxyUrl, extraCaFile: d.fcm.extraCaFile, maxInFlight: d.fcm.sendsPerThread, sessions: d.fcm.sessionsPerThread, requestTimeoutMs: d.fcm.requestTimeoutMs },
             // 0: V8's default, i.e. no limit given to Node (which would take 0 literally)
             resourceLimits: {
               ...(d.fcm.threadMaxOldMb > 0 ? { maxOldGenerationSizeMb: d.fcm.threadMaxOldMb } : {}),

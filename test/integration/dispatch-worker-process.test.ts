@@ -102,6 +102,9 @@ beforeAll(async () => {
     FCM_URGENT_THREADS: '1',
     FCM_SESSIONS_PER_THREAD: '1',
     FCM_SENDS_PER_THREAD: String(SENDS_IN_FLIGHT),
+    // The fake holds answers until the test releases them, which on a loaded machine can outlast the default 15 s:
+    // a send timing out would be recorded as an answer the fake never gave.
+    FCM_REQUEST_TIMEOUT_MS: '300000',
     SHUTDOWN_TIMEOUT_MS: '20000',
   };
   admin = await adminToken(sql);

@@ -36,6 +36,8 @@ export interface FcmSenderOptions {
    * keep the tunnel alive and prove it, and an urgent send should not pay a TLS handshake through the proxy.
    */
   readonly sessionIdleTimeoutMs?: number | undefined;
+  /** http2-session: one send's bound, its answer included. Default 15 s (firebase-admin's). */
+  readonly requestTimeoutMs?: number | undefined;
   /** http2-session: sessions kept open side by side (messages spread over them, maxInFlight shared). Default 1. */
   readonly sessions?: number | undefined;
   /** http2-session: ping period; a ping unanswered for a period destroys the session. Default 15 s; 0: none. */

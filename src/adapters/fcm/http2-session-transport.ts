@@ -12,7 +12,7 @@ import { H2TransportError } from './h2-transport-error.js';
 import { firebaseMessagingInternals } from './messaging-internals.js';
 import { failureOf, responseInfo } from './response-info.js';
 
-/** firebase-admin's timeout for one FCM request (FIREBASE_MESSAGING_TIMEOUT). */
+/** firebase-admin's timeout for one FCM request (FIREBASE_MESSAGING_TIMEOUT): the default. */
 const FCM_REQUEST_TIMEOUT_MS = 15_000;
 const FCM_ORIGIN = 'https://fcm.googleapis.com';
 
@@ -22,6 +22,7 @@ export interface Http2SessionOptions {
   readonly proxyUrl?: string | undefined;
   readonly maxInFlight?: number | undefined;
   readonly sessionIdleTimeoutMs?: number | undefined;
+  readonly requestTimeoutMs?: number | undefined;
   readonly sessions?: number | undefined;
   readonly sessionPingIntervalMs?: number | undefined;
   readonly dialOverride?: { readonly host: string; readonly port: number } | undefined;
@@ -50,7 +51,7 @@ export function createHttp2SessionTransport(app: App, options: Http2SessionOptio
       proxyUrl: options.proxyUrl,
       dialOverride: options.dialOverride,
       maxInFlight: perSession,
-      requestTimeoutMs: FCM_REQUEST_TIMEOUT_MS,
+      requestTimeoutMs: options.requestTimeoutMs ?? FCM_REQUEST_TIMEOUT_MS,
       connectTimeoutMs: 10_000,
       idleTimeoutMs: Math.max(1, options.sessionIdleTimeoutMs ?? 600_000),
       pingIntervalMs: Math.max(0, options.sessionPingIntervalMs ?? 15_000),
