@@ -136,15 +136,34 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
   };
   const clusterStatus = async (i: number): Promise<ClusterStatus> => parseClusterStatus(await at(i).ctl(['-q', 'cluster_status', '--formatter', 'json']));
   // Settled: every live node sees exactly the live nodes running and no partition. The management API is polled
-  // (a CLI call boots an Erlang VM: seconds on a loaded machine), then cluster_status confirms on every node.
+  // (a CLI call boots an Erlang VM: seconds on a loaded machine), cluster_status when it does not answer, and
+  // cluster_status confirms on every node at the end. What each node said last goes into a timeout's message.
   const settled = async (): Promise<void> => {
     const live = nodes.filter((n) => !down.has(n.index));
     const want = live.map((n) => n.name).sort().join();
-    await until(`cluster ${r.id} to list ${want} running with no partition`, timeoutMs, async () => {
-      const views = await Promise.all(live.map((n) => managementNodes(`http://${n.link.address}:${MANAGEMENT_PORT}`, user, password)));
-      if (!views.every((v) => v.filter((m) => m.running).map((m) => m.name).sort().join() === want && v.every((m) => m.partitions.length === 0))) return false;
-      const statuses = await Promise.all(live.map((n) => clusterStatus(n.index)));
-      return statuses.every((s) => s.runningNodes.slice().sort().join() === want && !reportsPartition(s));
+    const lastSeen = new Map<string, string>();
+    const agrees = (n: RabbitNode, via: string, running: readonly string[], partitioned: boolean): boolean => {
+      lastSeen.set(n.name, `${via}: running ${running.join(' ')}${partitioned ? ', partitioned' : ''}`);
+      return running.slice().sort().join() === want && !partitioned;
+    };
+    const cli = async (n: RabbitNode): Promise<boolean> => {
+      const s = await clusterStatus(n.index);
+      return agrees(n, 'cluster_status', s.runningNodes, reportsPartition(s));
+    };
+    const cheap = async (n: RabbitNode): Promise<boolean> => {
+      try {
+        const v = await managementNodes(`http://${n.link.address}:${MANAGEMENT_PORT}`, user, password);
+        return agrees(n, 'management', v.filter((m) => m.running).map((m) => m.name), v.some((m) => m.partitions.length > 0));
+      } catch (e) {
+        const err = e as Error & { cause?: Error };
+        lastSeen.set(n.name, `management API failed (${err.cause?.message ?? err.message})`);
+        return cli(n);
+      }
+    };
+    const detail = (): string => [...lastSeen].map(([node, seen]) => `${node} ${seen}`).join('; ');
+    await until(() => `cluster ${r.id} to list ${want} running with no partition (last seen: ${detail()})`, timeoutMs, async () => {
+      if (!(await Promise.all(live.map(cheap))).every(Boolean)) return false;
+      return (await Promise.all(live.map(cli))).every(Boolean);
     });
   };
   await settled();
@@ -205,7 +224,7 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
   };
 }
 
-async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+async function until(what: () => string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -214,7 +233,7 @@ async function until(what: string, timeoutMs: number, probe: () => Promise<boole
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((res) => setTimeout(res, 250));
   }
 }
