@@ -74,14 +74,17 @@ describe('scale-out: a 20,000-device broadcast survives a RabbitMQ node, a worke
     await waitJobsSettled(world.sql, [jobId], 300_000);
     const report = await traffic.stop();
     const { duplicates, bound } = await expectBroadcastComplete(world, jobId, DEVICES, inFlightAtKills);
-    const failedAtLb = world.lb.requests().filter((r) => r.status >= 500 || r.status < 0);
-    console.log(`[scale-out kills] duplicates ${duplicates} (bound ${bound}); traffic ok ${report.ok}, failed ${report.failures.length} (HAProxy logged ${failedAtLb.length} failed: ${failedAtLb.map((r) => `${r.status} ${r.termination}`).join(', ')})`);
+    // A failed request in HAProxy's log: an error status, none (-1), or a session the server side ended abnormally
+    // (termination S…: a response cut off after its status line was forwarded, as a SIGKILL mid-body does).
+    const failedAtLb = world.lb.requests().filter((r) => r.status >= 500 || r.status < 0 || r.termination.startsWith('S'));
+    console.log(`[scale-out kills] duplicates ${duplicates} (bound ${bound}); traffic ok ${report.ok}, failed ${report.failures.length} (${report.failures.map((f) => `${f.status} ${f.error ?? ''} sent ${Math.round(apiGoneAt - f.sentAt)} ms before api-1 was gone`).join('; ')}); HAProxy logged ${failedAtLb.length} failed: ${failedAtLb.map((r) => `${r.server} ${r.status} ${r.termination}`).join(', ')}; not ended normally: ${world.lb.requests().filter((r) => r.termination !== '--').map((r) => `${r.server} ${r.status} ${r.termination}`).join(', ')}`);
     // HTTP: failures only among the requests in flight on api-1 when it died — at most the traffic's concurrency,
-    // each sent before it was gone; HAProxy's log has each of them, on api-1.
+    // each sent before it was gone; every failure HAProxy logged is on api-1. (Not an equality with the client's
+    // count: a client connection HAProxy closes before a request line is complete is not logged — dontlognull —
+    // so the client can see a reset HAProxy never records.)
     expect(report.ok).toBeGreaterThan(0);
     expect(report.failures.length).toBeLessThanOrEqual(TRAFFIC_CONCURRENCY);
     for (const f of report.failures) expect(f.sentAt, `a failed request (${f.status} ${f.error ?? ''}) sent before api-1 was gone`).toBeLessThan(apiGoneAt);
-    expect(failedAtLb.length, 'failed requests in HAProxy’s log').toBe(report.failures.length);
     for (const r of failedAtLb) expect(r.server, `${r.method} ${r.path} answered ${r.status} (${r.termination})`).toBe(LB_SERVER['api-1']);
   }, 900_000);
 });
