@@ -76,12 +76,16 @@ describe('the control plane in one process', () => {
     expect(nodes).toEqual([expect.objectContaining({ node: NODE, role: 'all', incarnation: registered.rows[0]!.incarnation, pid: process.pid })]);
     expect(nodes[0]!.snapshotAgeMs).toBeLessThan(30_000);
 
-    const res = await get('/admin/supervisors');
-    expect(res.status).toBe(200);
-    const { nodes: trees } = (await res.json()) as { nodes: NodeTree[] };
+    // The tree is the node's latest snapshot (every 200 ms here): one taken while the previous test's restart was
+    // still attaching the consumers shows them backing off, so the running state is awaited, not read once.
+    const trees = await waitFor('a snapshot with the urgent consumer running', async () => {
+      const res = await get('/admin/supervisors');
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { nodes: NodeTree[] };
+      return find(body.nodes[0]!.tree, consumerName('urgent'))?.stats.state === 'running' ? body.nodes : undefined;
+    });
     expect(trees.map((t) => t.node)).toEqual([NODE]);
     expect(find(trees[0]!.tree, 'consumers')?.kind).toBe('supervisor');
-    expect(find(trees[0]!.tree, consumerName('urgent'))?.stats.state).toBe('running');
 
     expect((await get(`/admin/supervisors?node=${NODE}`)).status).toBe(200);
     const missing = await get('/admin/supervisors?node=nobody-here');
