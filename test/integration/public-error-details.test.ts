@@ -23,8 +23,8 @@ describe('public error details while the database is down', () => {
     witness = await waitFor(
       'postgres reporting its outage',
       () => {
-        const pg = node.runtime.tree().children!.find((c) => c.name === 'resources')!.children!.find((c) => c.name === 'postgres')!;
-        return pg.stats.state === 'backing-off' && pg.stats.lastError ? { detail: pg.stats.detail ?? '', lastError: pg.stats.lastError.message } : undefined;
+        const pg = postgresStats();
+        return pg.state === 'backing-off' && pg.lastError ? { detail: pg.detail ?? '', lastError: pg.lastError.message } : undefined;
       },
       20_000,
     );
@@ -33,6 +33,8 @@ describe('public error details while the database is down', () => {
     await node?.stop();
     await server?.destroy();
   });
+
+  const postgresStats = () => node.runtime.tree().children!.find((c) => c.name === 'resources')!.children!.find((c) => c.name === 'postgres')!.stats;
 
   /** Internal texts a public body must not carry: the actor's error, and where the database listens. */
   const leaks = (text: string) => [witness.lastError, witness.detail, String(server.port), 'ECONNREFUSED'].filter((s) => s !== '' && text.includes(s));
@@ -50,10 +52,15 @@ describe('public error details while the database is down', () => {
   });
 
   it('keeps each part’s detail on the ops port', async () => {
+    // The actor keeps probing and its last error moves on (a terminated connection, then a refused one): the detail
+    // served is the actor's own at some instant of the request, so it holds the last error read before or after it.
+    const before = postgresStats().lastError?.message;
     const res = await fetch(`${node.opsUrl}/health/ready`);
+    const after = postgresStats().lastError?.message;
     expect(res.status).toBe(503);
     const body = (await res.json()) as { parts: Array<{ name: string; detail?: string }> };
-    expect(body.parts.find((p) => p.name === 'postgres')?.detail).toContain(witness.lastError);
+    const detail = body.parts.find((p) => p.name === 'postgres')?.detail ?? '';
+    expect([before, after].filter((e) => e !== undefined && detail.includes(e)), `detail "${detail}" holds the actor's last error ("${before}" or "${after}")`).not.toEqual([]);
   });
 
   it('answers a public route that needs the database with 503 DATABASE_UNAVAILABLE and no internal text', async () => {
