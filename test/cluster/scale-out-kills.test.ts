@@ -66,6 +66,8 @@ describe('scale-out: a 20,000-device broadcast survives a RabbitMQ node, a worke
 
     // 3. An API process, with the traffic's requests in flight on it.
     expect(world.lb.requests().filter((r) => r.server === LB_SERVER['api-1']).length, 'requests api-1 served before its kill').toBeGreaterThan(0);
+    expect(world.fcm.fake.deliveredTokens().size, 'devices answered before the API kill: the broadcast still under way').toBeLessThan(DEVICES);
+    const apiKilledAt = performance.now();
     await world.kill('api-1');
     // Requests sent until the process is gone (its exit seen) may have reached it.
     const apiGoneAt = performance.now();
@@ -84,7 +86,11 @@ describe('scale-out: a 20,000-device broadcast survives a RabbitMQ node, a worke
     // so the client can see a reset HAProxy never records.)
     expect(report.ok).toBeGreaterThan(0);
     expect(report.failures.length).toBeLessThanOrEqual(TRAFFIC_CONCURRENCY);
-    for (const f of report.failures) expect(f.sentAt, `a failed request (${f.status} ${f.error ?? ''}) sent before api-1 was gone`).toBeLessThan(apiGoneAt);
+    for (const f of report.failures) {
+      expect(f.sentAt, `a failed request (${f.status} ${f.error ?? ''}) sent before api-1 was gone`).toBeLessThan(apiGoneAt);
+      // In flight on api-1 when it died: it failed at the kill or after, never during the RabbitMQ or worker kill.
+      expect(f.failedAt, `a failed request (${f.status} ${f.error ?? ''}) failed after api-1 was killed`).toBeGreaterThanOrEqual(apiKilledAt);
+    }
     for (const r of failedAtLb) expect(r.server, `${r.method} ${r.path} answered ${r.status} (${r.termination})`).toBe(LB_SERVER['api-1']);
   }, 900_000);
 });

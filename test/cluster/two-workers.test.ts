@@ -11,7 +11,8 @@
 //   worker's own gauge): each urgent job's latency (202 → its last token received at the fake) in units of one low
 //   batch's send time measured in the same test on the idle workers, under URGENT_BOUND; FIFO would have cost over
 //   twice the bound; every urgent job received before the broadcast's last token. Measured 2026-12-04 on the loaded
-//   2-core machine (load average ~15): 1.6–5.1 batch send times (batch ≈ 280–485 ms), FIFO 44–116;
+//   2-core machine (load average ~15): 1.6–5.1 batch send times (batch ≈ 280–485 ms), FIFO 44–116; in the
+//   fresh-clone CI run of 2026-12-05: 0.23–0.33 (batch ≈ 234 ms), FIFO ~51;
 // - the shared FCM rate limit: FCM_RATE_PER_MINUTE at 100/s, a 4,000-device low-priority broadcast; over the window
 //   where both workers send, the rate the fake receives (less what the bucket and the workers can hold at its start)
 //   over the limit stays under 1.25 — measured 0.83–0.87 —; the test can tell: the workers' unlimited rate (the
