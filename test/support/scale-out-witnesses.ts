@@ -56,10 +56,10 @@ export async function connectionsByNode(cluster: RabbitCluster, askNode: number)
   return counts;
 }
 
-/** The cluster node serving the most of the product's connections: a fault there cuts work in flight. */
-export async function busiestNode(cluster: RabbitCluster): Promise<{ index: number; connections: number; total: number }> {
+/** The cluster node serving the most of the product's connections (outside `excluded` node names): a fault there cuts work in flight. */
+export async function busiestNode(cluster: RabbitCluster, excluded: ReadonlySet<string> = new Set()): Promise<{ index: number; connections: number; total: number }> {
   const byNode = await connectionsByNode(cluster, 0);
-  const [name, connections] = [...byNode.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+  const [name, connections] = [...byNode.entries()].filter(([node]) => !excluded.has(node)).sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
   return { index: cluster.nodes.findIndex((n) => n.name === name), connections, total: [...byNode.values()].reduce((a, b) => a + b, 0) };
 }
 
@@ -72,15 +72,10 @@ export async function busiestNode(cluster: RabbitCluster): Promise<{ index: numb
 export async function busiestFollower(cluster: RabbitCluster, queues: readonly string[]): Promise<{ index: number; connections: number; total: number; leaders: string[] }> {
   const leaders = new Set<string>();
   for (const queue of queues) {
-    const members = await waitFor(`a leader for ${queue}`, async () => {
-      const m = await cluster.quorumStatus(queue).catch(() => []);
-      return m.some((x) => x.raftState === 'leader') && m;
-    }, 30_000);
-    leaders.add(members.find((x) => x.raftState === 'leader')!.node);
+    const leader = await waitFor(`a leader for ${queue}`, async () => (await cluster.quorumStatus(queue).catch(() => [])).find((m) => m.raftState === 'leader')?.node, 30_000);
+    leaders.add(leader);
   }
-  const byNode = await connectionsByNode(cluster, 0);
-  const [name, connections] = [...byNode.entries()].filter(([node]) => !leaders.has(node)).sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
-  return { index: cluster.nodes.findIndex((n) => n.name === name), connections, total: [...byNode.values()].reduce((a, b) => a + b, 0), leaders: [...leaders] };
+  return { ...(await busiestNode(cluster, leaders)), leaders: [...leaders] };
 }
 
 /** Waits until `total` product connections are open on the nodes other than `lost` (asked of a node other than it). */
