@@ -4,7 +4,7 @@
 // replica catches up with what was published meanwhile. Needs root (ip netns). Durations go to the test's output.
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type QuorumMember, type RabbitCluster, reportsPartition, startRabbitCluster } from '../support/rabbit-cluster.js';
+import { type RabbitCluster, reportsPartition, startRabbitCluster } from '../support/rabbit-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 const NET_TICKTIME = 5;
@@ -93,16 +93,6 @@ async function leaderOf(queue: string): Promise<number> {
   return cluster.nodes.findIndex((n) => n.name === members.find((x) => x.raftState === 'leader')!.node);
 }
 
-/** Waits until every member is leader or follower with one and the same commit index, at least `atLeast`. */
-async function caughtUp(queue: string, atLeast: number): Promise<readonly QuorumMember[]> {
-  return waitFor(`every replica of ${queue} at commit index ≥ ${atLeast}`, async () => {
-    const members = await cluster.quorumStatus(queue);
-    const indexes = new Set(members.map((m) => m.commitIndex));
-    const ok = members.length === 3 && members.every((m) => ['leader', 'follower'].includes(m.raftState) && (m.commitIndex ?? -1) >= atLeast) && indexes.size === 1;
-    return ok && members;
-  }, WAIT);
-}
-
 describe('a three-node RabbitMQ cluster in network namespaces', () => {
   it('forms: three running nodes, pause_minority and the low net_ticktime in effect, a quorum queue with three members', async () => {
     for (let i = 0; i < 3; i++) {
@@ -150,7 +140,7 @@ describe('a three-node RabbitMQ cluster in network namespaces', () => {
     t0 = Date.now();
     await cluster.start(victim);
     console.info(`node ${victim + 1} restarted and rejoined in ${since(t0)}`);
-    const members = await caughtUp(queue, committed);
+    const members = await cluster.replicasCaughtUp(queue, committed);
     console.info(`replicas caught up ${since(t0)} after the restart: ${JSON.stringify(members)}`);
     expect(members.find((m) => m.node === cluster.nodes[victim]!.name)!.commitIndex).toBeGreaterThanOrEqual(committed);
   });
@@ -192,7 +182,7 @@ describe('a three-node RabbitMQ cluster in network namespaces', () => {
       expect(status.runningNodes).toHaveLength(3);
       expect(reportsPartition(status)).toBe(false);
     }
-    const members = await caughtUp(queue, committed);
+    const members = await cluster.replicasCaughtUp(queue, committed);
     console.info(`replicas caught up ${since(t0)} after the heal: ${JSON.stringify(members)}`);
     // The rejoined node serves again: everything published before and during the cut comes out through it.
     expect(await cluster.acceptsAmqp(cut)).toBe(true);

@@ -14,7 +14,6 @@ import { startRabbitCluster, type RabbitCluster } from '../support/rabbit-cluste
 import { startScaleOutWorld, type ScaleOutWorld } from '../support/scale-out.js';
 import { batchesInFlight, busiestFollower, connectionsMovedOff, expectBroadcastComplete, progressBy } from '../support/scale-out-witnesses.js';
 import { mintToken } from '../support/tokens.js';
-import { waitFor } from '../support/wait.js';
 
 const DEVICES = 20_000;
 /** ~65 s of broadcast: the cut is noticed (heartbeats) and the majority seen going on well before it ends. */
@@ -67,12 +66,9 @@ describe('scale-out: a RabbitMQ node cut off by its link during a broadcast', ()
     // The link returns: the node rejoins, and each priority queue's replica on it catches up with the leader.
     await cluster.heal(cut.index);
     for (const queue of PRIORITY_QUEUES) {
-      await waitFor(`${queue}: the rejoined node's replica caught up`, async () => {
-        const members = await cluster.quorumStatus(queue);
-        const leader = members.find((m) => m.raftState === 'leader');
-        const rejoined = members.find((m) => m.node === cluster.nodes[cut.index]!.name);
-        return leader !== undefined && rejoined?.raftState === 'follower' && rejoined.logIndex === leader.logIndex && rejoined.commitIndex === leader.commitIndex;
-      }, 120_000);
+      // Leader or follower: a member coming back may win an election (seen here for high_priority), caught up all the same.
+      const members = await cluster.replicasCaughtUp(queue);
+      expect(['leader', 'follower'], `${queue}'s replica on the rejoined node`).toContain(members.find((m) => m.node === cluster.nodes[cut.index]!.name)?.raftState);
     }
   }, 900_000);
 });

@@ -80,6 +80,12 @@ export interface RabbitCluster {
   clusterStatus(i: number): Promise<ClusterStatus>;
   /** rabbitmq-queues quorum_status of a queue in the cluster's vhost, asked of node `via` (the first node up). */
   quorumStatus(queue: string, via?: number): Promise<QuorumMember[]>;
+  /**
+   * Waits until a queue has a member on every node, each leader or follower, with the leader's log index and one
+   * commit index (at least `atLeast`); returns the members. A timeout names what each member said last and carries
+   * the log tail of each node whose member was behind.
+   */
+  replicasCaughtUp(queue: string, atLeast?: number): Promise<readonly QuorumMember[]>;
   /** Kills every node and process in the namespaces, removes namespaces, links, bridge and data. Safe twice. */
   stop(): Promise<void>;
 }
@@ -167,6 +173,11 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
     });
   };
   await settled();
+  const quorumStatus = async (queue: string, via?: number): Promise<QuorumMember[]> => {
+    const node = via === undefined ? nodes.find((n) => !down.has(n.index)) : at(via);
+    if (!node) throw new Error('every node is down');
+    return parseQuorumStatus(await node.queues(['-q', 'quorum_status', queue, '--vhost', vhost, '--formatter', 'json']));
+  };
 
   const urls = nodes.map((n) => `amqp://${user}:${encodeURIComponent(password)}@${n.link.address}:${AMQP_PORT}/${encodeURIComponent(vhost)}`);
   const managementUrls = nodes.map((n) => `http://${n.link.address}:${MANAGEMENT_PORT}`);
@@ -204,17 +215,38 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
     heal: async (i) => {
       await setLink(at(i).link, true);
       down.delete(i);
-      await at(i).awaitStartup(timeoutMs);
-      await settled();
+      try {
+        await at(i).awaitStartup(timeoutMs);
+        await settled();
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${at(i).name}'s log ends:\n${at(i).logTail()}`);
+      }
     },
     acceptsAmqp: (i) => at(i).acceptsAmqp(),
     ctl: (i, args) => at(i).ctl(args),
     queues: (i, args) => at(i).queues(args),
     clusterStatus,
-    quorumStatus: async (queue, via) => {
-      const node = via === undefined ? nodes.find((n) => !down.has(n.index)) : at(via);
-      if (!node) throw new Error('every node is down');
-      return parseQuorumStatus(await node.queues(['-q', 'quorum_status', queue, '--vhost', vhost, '--formatter', 'json']));
+    quorumStatus,
+    replicasCaughtUp: async (queue, atLeast = 0) => {
+      let last: readonly QuorumMember[] = [];
+      const behind = (members: readonly QuorumMember[]): RabbitNode[] => {
+        const leader = members.find((m) => m.raftState === 'leader');
+        return nodes.filter((n) => {
+          const m = members.find((x) => x.node === n.name);
+          if (!m || !leader) return true;
+          return !['leader', 'follower'].includes(m.raftState) || m.logIndex !== leader.logIndex || m.commitIndex !== leader.commitIndex || (m.commitIndex ?? -1) < atLeast;
+        });
+      };
+      try {
+        await until(() => `every replica of ${queue} caught up with its leader at commit index ≥ ${atLeast}`, timeoutMs, async () => {
+          last = await quorumStatus(queue);
+          return behind(last).length === 0;
+        });
+      } catch (e) {
+        const tails = behind(last).map((n) => `${n.name}'s log ends:\n${n.logTail(20)}`);
+        throw new Error([`${(e as Error).message}; members last seen: ${JSON.stringify(last)}`, ...tails].join('\n'));
+      }
+      return last;
     },
     stop: async () => {
       if (stopped) return;

@@ -66,6 +66,15 @@ export class RabbitNode {
     return join(this.dir, 'log', `${this.name}.log`);
   }
 
+  /** The last lines of the node's log, for a failed wait's message ('' when there is no log yet). */
+  logTail(lines = 40): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
   /** Boots the VM (detached, in the namespace; its epmd starts there too) and waits until the app runs. */
   async boot(timeoutMs: number): Promise<void> {
     await this.inNamespace(join(BIN, 'rabbitmq-server'), ['-detached'], 30_000);
