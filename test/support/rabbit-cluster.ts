@@ -159,7 +159,7 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
     const cheap = async (n: RabbitNode): Promise<boolean> => {
       try {
         const v = await managementNodes(`http://${n.link.address}:${MANAGEMENT_PORT}`, user, password);
-        return agrees(n, 'management', v.filter((m) => m.running).map((m) => m.name), v.some((m) => m.partitions.length > 0));
+        return agrees(n, 'management', v.filter((m) => m.running).map((m) => m.name), v.some((m) => (m.partitions?.length ?? 0) > 0));
       } catch (e) {
         const err = e as Error & { cause?: Error };
         lastSeen.set(n.name, `management API failed (${err.cause?.message ?? err.message})`);

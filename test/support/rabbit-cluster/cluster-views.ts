@@ -46,14 +46,14 @@ export function parseQuorumStatus(json: string): QuorumMember[] {
   });
 }
 
-/** One node's answer to GET /api/nodes: each member's running flag and the partitions it reports. */
-export async function managementNodes(url: string, user: string, password: string): Promise<{ name: string; running: boolean; partitions: string[] }[]> {
+/** One node's answer to GET /api/nodes: each member's running flag and the partitions it reports (absent for a member that is not running). */
+export async function managementNodes(url: string, user: string, password: string): Promise<{ name: string; running: boolean; partitions?: string[] }[]> {
   const res = await fetch(`${url}/api/nodes?columns=name,running,partitions`, {
     headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
     signal: AbortSignal.timeout(10_000),
   });
   if (!res.ok) throw new Error(`GET ${url}/api/nodes answered ${res.status}`);
-  return (await res.json()) as { name: string; running: boolean; partitions: string[] }[];
+  return (await res.json()) as { name: string; running: boolean; partitions?: string[] }[];
 }
 
 /** True when the asked node reports any partition (an empty list per node counts as none). */
