@@ -18,7 +18,7 @@ import {
   teardown,
 } from './rabbit-cluster/network.js';
 import { AMQP_PORT, MANAGEMENT_PORT, RabbitNode } from './rabbit-cluster/rabbit-node.js';
-import { type ClusterStatus, type QuorumMember, managementNodes, parseClusterStatus, parseQuorumStatus, reportsPartition } from './rabbit-cluster/cluster-views.js';
+import { type ClusterStatus, type QuorumMember, managementNodes, managementView, parseClusterStatus, parseQuorumStatus, reportsPartition } from './rabbit-cluster/cluster-views.js';
 
 export { cleanupLeftoverClusters } from './rabbit-cluster/network.js';
 export { reportsPartition } from './rabbit-cluster/cluster-views.js';
@@ -68,7 +68,10 @@ export interface RabbitCluster {
   start(i: number): Promise<void>;
   /** Takes node i's link down: it reaches neither the other nodes nor the clients. */
   cut(i: number): Promise<void>;
-  /** Brings node i's link up; resolves once every node lists all live nodes running and no partition. */
+  /**
+   * Brings node i's link up; resolves once every node lists all live nodes running and no partition. A node left
+   * paused by RabbitMQ 3.10.8's Erlang global hang (its log says so) is restarted, with a warning (ops/RUNBOOK.md).
+   */
   heal(i: number): Promise<void>;
   /** Whether node i's AMQP port accepts connections, tried from its own namespace (works while it is cut). */
   acceptsAmqp(i: number): Promise<boolean>;
@@ -158,8 +161,8 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
     };
     const cheap = async (n: RabbitNode): Promise<boolean> => {
       try {
-        const v = await managementNodes(`http://${n.link.address}:${MANAGEMENT_PORT}`, user, password);
-        return agrees(n, 'management', v.filter((m) => m.running).map((m) => m.name), v.some((m) => (m.partitions?.length ?? 0) > 0));
+        const v = managementView(await managementNodes(`http://${n.link.address}:${MANAGEMENT_PORT}`, user, password));
+        return agrees(n, 'management', v.running, v.partitioned);
       } catch (e) {
         const err = e as Error & { cause?: Error };
         lastSeen.set(n.name, `management API failed (${err.cause?.message ?? err.message})`);

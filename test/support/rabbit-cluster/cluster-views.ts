@@ -47,13 +47,20 @@ export function parseQuorumStatus(json: string): QuorumMember[] {
 }
 
 /** One node's answer to GET /api/nodes: each member's running flag and the partitions it reports (absent for a member that is not running). */
-export async function managementNodes(url: string, user: string, password: string): Promise<{ name: string; running: boolean; partitions?: string[] }[]> {
+export async function managementNodes(url: string, user: string, password: string): Promise<ManagementNode[]> {
   const res = await fetch(`${url}/api/nodes?columns=name,running,partitions`, {
     headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
     signal: AbortSignal.timeout(10_000),
   });
   if (!res.ok) throw new Error(`GET ${url}/api/nodes answered ${res.status}`);
-  return (await res.json()) as { name: string; running: boolean; partitions?: string[] }[];
+  return (await res.json()) as ManagementNode[];
+}
+
+export type ManagementNode = { name: string; running: boolean; partitions?: string[] };
+
+/** The management API's view as the settled wait reads it: the members it lists running, and whether any reports a partition. */
+export function managementView(members: readonly ManagementNode[]): { running: string[]; partitioned: boolean } {
+  return { running: members.filter((m) => m.running).map((m) => m.name), partitioned: members.some((m) => (m.partitions?.length ?? 0) > 0) };
 }
 
 /** True when the asked node reports any partition (an empty list per node counts as none). */
