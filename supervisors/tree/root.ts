@@ -61,12 +61,13 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
         }),
       }),
       // Every role: this node on the control bus (its own connection, so a broker restart leaves on-call a way in).
+      // Connections are named <purpose>-<role>:<node id>: RabbitMQ's management UI shows which process holds which.
       actor({
         name: CONTROL_PLANE,
         readiness: 'optional',
         behaviour: controlPlaneActor({
           identity: ctx.identity,
-          bus: () => createControlBus({ urls: config.broker.urls, firstNode: config.broker.firstNode, connectionName: `samaconso-control-${config.role}`, log: ctx.log.child({ part: 'control-bus' }) }),
+          bus: () => createControlBus({ urls: config.broker.urls, firstNode: config.broker.firstNode, connectionName: `samaconso-control-${config.role}:${ctx.identity.nodeId}`, log: ctx.log.child({ part: 'control-bus' }) }),
           keepSnapshots: config.role !== 'worker',
           snapshotMs: config.control.snapshotMs,
           commandTimeoutMs: config.control.commandTimeoutMs,
@@ -82,7 +83,7 @@ export function rootSpec(ctx: TreeContext): SupervisorSpec {
         readiness: config.role === 'worker' ? 'required' : 'optional',
         behaviour: brokerActor(
           config.broker.urls.length > 0
-            ? { mode: 'amqp', urls: config.broker.urls, firstNode: config.broker.firstNode, connectionName: `samaconso-${config.role}`, topology }
+            ? { mode: 'amqp', urls: config.broker.urls, firstNode: config.broker.firstNode, connectionName: `samaconso-${config.role}:${ctx.identity.nodeId}`, topology }
             : { mode: 'memory', topology },
         ),
       }),

@@ -4,8 +4,9 @@
 // namespace taken down: no RST, no FIN — the clients learn it from AMQP heartbeats and the cluster from its
 // net_ticktime). The cluster runs pause_minority: the cut node pauses itself, the two others go on. The same
 // guarantees as the kills: every device gets it, duplicates within the batches in flight at the cut, the job settles
-// right, and — no process being killed — no HTTP request to the load balancer fails. When the link returns the node
-// rejoins, and the quorum queues' replica on it catches up (RabbitMQ's own quorum_status).
+// right, and — no process being killed — no HTTP request to the load balancer fails. The link returns while the
+// broadcast still runs: the node rejoins by itself, and the quorum queues' replica on it catches up (RabbitMQ's own
+// quorum_status).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRIORITY_QUEUES } from '../../src/domain/priority.js';
 import { postJob, seedCustomers, waitJobsSettled } from '../support/dispatch.js';
@@ -14,6 +15,7 @@ import { startRabbitCluster, type RabbitCluster } from '../support/rabbit-cluste
 import { startScaleOutWorld, type ScaleOutWorld } from '../support/scale-out.js';
 import { batchesInFlight, busiestFollower, connectionsMovedOff, expectBroadcastComplete, progressBy } from '../support/scale-out-witnesses.js';
 import { mintToken } from '../support/tokens.js';
+import { waitFor } from '../support/wait.js';
 
 const DEVICES = 20_000;
 /** ~65 s of broadcast: the cut is noticed (heartbeats) and the majority seen going on well before it ends. */
@@ -41,7 +43,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('scale-out: a RabbitMQ node cut off by its link during a broadcast', () => {
-  it('every device gets it, duplicates stay within the batches in flight at the cut, no request fails, and the node rejoins with its replicas caught up', async () => {
+  it('every device gets it, duplicates stay within the batches in flight at the cut and the heal, no request fails, and the node rejoins by itself mid-broadcast with its replicas caught up', async () => {
     const { users } = await seedCustomers(world.sql, DEVICES, { devices: 1, agency: 'PART', prefix: 'part' });
     const customer = await mintToken({ role: 'customer', sub: users[0]! });
     const traffic = startTraffic(world.lb.url, customer, { path: '/v1/me/notifications', concurrency: TRAFFIC_CONCURRENCY });
@@ -50,23 +52,31 @@ describe('scale-out: a RabbitMQ node cut off by its link during a broadcast', ()
     await progressBy(world, 2_000, 'the broadcast under way', jobId);
     const cut = await busiestFollower(cluster, PRIORITY_QUEUES);
     expect(cut.connections, `product connections on the RabbitMQ node cut off (queue leaders: ${cut.leaders.join(', ')})`).toBeGreaterThan(0);
-    const inFlightAtCut = await batchesInFlight(world, jobId);
+    const inFlightBeforeCut = await batchesInFlight(world, jobId);
     await cluster.cut(cut.index);
-    // The majority goes on without it: the product's connections reopen on the two others, the broadcast proceeds.
+    const inFlightAtFaults = [Math.max(inFlightBeforeCut, await batchesInFlight(world, jobId))];
+    // The majority goes on without it: the product's connections reopen on the two others, the broadcast proceeds,
+    // and the cut node pauses itself (pause_minority: its rabbit app stopped, asked from its own namespace).
     await connectionsMovedOff(cluster, cut.index, cut.total);
+    await waitFor(`node ${cut.index + 1} to pause`, async () => (await cluster.ctl(cut.index, ['-q', 'eval', 'rabbit:is_running().'])).trim() === 'false', 60_000);
     await progressBy(world, 2_000, 'after the cut', jobId);
+
+    // The link returns while the broadcast goes on: the node rejoins by itself (no restart allowed here), under load.
+    expect(world.fcm.fake.deliveredTokens().size, 'devices answered before the heal: the broadcast still under way').toBeLessThan(DEVICES);
+    inFlightAtFaults.push(await batchesInFlight(world, jobId));
+    await cluster.heal(cut.index);
+    console.log(`[scale-out partition] node ${cut.index + 1} rejoined with ${world.fcm.fake.deliveredTokens().size} of ${DEVICES} devices answered`);
 
     await waitJobsSettled(world.sql, [jobId], 300_000);
     const report = await traffic.stop();
-    const { duplicates, bound } = await expectBroadcastComplete(world, jobId, DEVICES, [inFlightAtCut]);
+    const { duplicates, bound } = await expectBroadcastComplete(world, jobId, DEVICES, inFlightAtFaults);
     console.log(`[scale-out partition] duplicates ${duplicates} (bound ${bound}); traffic ok ${report.ok}, failed ${report.failures.length}`);
     expect(report.ok).toBeGreaterThan(0);
     expect(report.failures, 'HTTP requests that failed during the partition').toEqual([]);
 
-    // The link returns: the node rejoins, and each priority queue's replica on it catches up with the leader.
-    await cluster.heal(cut.index);
+    // Each priority queue's replica on the rejoined node catches up with the leader (quorum_status: log and commit
+    // index). Leader or follower: a member coming back may win an election (seen here for high_priority).
     for (const queue of PRIORITY_QUEUES) {
-      // Leader or follower: a member coming back may win an election (seen here for high_priority), caught up all the same.
       const members = await cluster.replicasCaughtUp(queue);
       expect(['leader', 'follower'], `${queue}'s replica on the rejoined node`).toContain(members.find((m) => m.node === cluster.nodes[cut.index]!.name)?.raftState);
     }

@@ -175,7 +175,7 @@ describe('AMQP_URL with several nodes', () => {
     expect(part()!.detail).toBe(`connected to ${nodeAddress(b.url)}`);
     await waitFor('both connections of the node on B', async () => {
       const names = await connections(b);
-      return names.includes('samaconso-api') && names.includes('samaconso-control-api');
+      return names.some((n) => n.startsWith('samaconso-api:')) && names.some((n) => n.startsWith('samaconso-control-api:'));
     }, BOUND_MS);
   }, 120_000);
 });

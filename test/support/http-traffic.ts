@@ -18,8 +18,6 @@ export interface TrafficReport {
 }
 
 export interface Traffic {
-  /** Answers so far (ok and failed). */
-  progress(): TrafficReport;
   /** Stops sending; resolves once every loop's last request has settled. */
   stop(): Promise<TrafficReport>;
 }
@@ -45,7 +43,6 @@ export function startTraffic(baseUrl: string, token: string, options: { path: st
   const loops = Array.from({ length: options.concurrency }, loop);
   const report = (): TrafficReport => ({ ok, failures: [...failures] });
   return {
-    progress: report,
     async stop() {
       running = false;
       await Promise.all(loops);

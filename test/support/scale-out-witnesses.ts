@@ -7,9 +7,12 @@ import type { RabbitCluster } from './rabbit-cluster.js';
 import type { ScaleOutWorld } from './scale-out.js';
 import { waitFor } from './wait.js';
 
-/** Batch claims of the job not finished now: the batches in flight, whoever holds them. */
-export async function batchesInFlight(world: ScaleOutWorld, jobId: string): Promise<number> {
-  const { rows } = await world.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_claims WHERE job_id = $1 AND expires_at <> 'infinity'`, [jobId]);
+/** Batch claims of the job not finished now: the batches in flight — of one holder (a node incarnation), or of all. */
+export async function batchesInFlight(world: ScaleOutWorld, jobId: string, holder?: string): Promise<number> {
+  const { rows } = await world.sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM batch_claims WHERE job_id = $1 AND expires_at <> 'infinity' AND ($2::text IS NULL OR holder::text = $2::text)`,
+    [jobId, holder ?? null],
+  );
   return rows[0]!.n;
 }
 
@@ -43,17 +46,32 @@ export async function stateOf(world: ScaleOutWorld, jobId: string | undefined): 
   return lines.join('\n');
 }
 
-/** The product's connections per RabbitMQ node, from node `askNode`'s management API (connection names samaconso-…). */
-export async function connectionsByNode(cluster: RabbitCluster, askNode: number): Promise<Map<string, number>> {
+/** The product's connections (named samaconso-…) as node `askNode`'s management API lists them: name and node. */
+async function productConnections(cluster: RabbitCluster, askNode: number): Promise<{ name: string; node: string }[]> {
   const res = await fetch(`${cluster.managementUrls[askNode]}/api/connections?columns=node,client_properties.connection_name`, {
     headers: { authorization: `Basic ${Buffer.from(`${cluster.user}:${cluster.password}`).toString('base64')}` },
     signal: AbortSignal.timeout(10_000),
   });
   if (res.status !== 200) throw new Error(`GET /api/connections on node ${askNode} answered ${res.status}`);
   const rows = (await res.json()) as { node: string; client_properties?: { connection_name?: string } }[];
+  return rows.flatMap((r) => (r.client_properties?.connection_name?.startsWith('samaconso') ? [{ name: r.client_properties.connection_name, node: r.node }] : []));
+}
+
+/** The product's connections per RabbitMQ node, from node `askNode`'s management API. */
+export async function connectionsByNode(cluster: RabbitCluster, askNode: number): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  for (const r of rows) if (r.client_properties?.connection_name?.startsWith('samaconso')) counts.set(r.node, (counts.get(r.node) ?? 0) + 1);
+  for (const { node } of await productConnections(cluster, askNode)) counts.set(node, (counts.get(node) ?? 0) + 1);
   return counts;
+}
+
+/** The RabbitMQ node of each process's control-bus connection (named samaconso-control-<role>:<node id>), by node id. */
+export async function controlConnectionNodes(cluster: RabbitCluster, askNode: number): Promise<Map<string, string>> {
+  const byProcess = new Map<string, string>();
+  for (const { name, node } of await productConnections(cluster, askNode)) {
+    const m = /^samaconso-control-\w+:(.+)$/.exec(name);
+    if (m) byProcess.set(m[1]!, node);
+  }
+  return byProcess;
 }
 
 /** The cluster node serving the most of the product's connections (outside `excluded` node names): a fault there cuts work in flight. */

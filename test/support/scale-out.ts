@@ -12,6 +12,13 @@ export const API_IDS = ['api-1', 'api-2'] as const;
 export const WORKER_IDS = ['worker-1', 'worker-2'] as const;
 export type ApiId = (typeof API_IDS)[number];
 export type WorkerId = (typeof WORKER_IDS)[number];
+/**
+ * The cluster node each process connects to first (BROKER_FIRST_NODE, modulo the nodes in AMQP_URL): spread, so that
+ * the control plane is seen crossing nodes and every node serves some. api-1 declares the queues, so their leaders
+ * start on its node (RabbitMQ's client-local leader placement); the busiest node is another, holding an API and a
+ * worker.
+ */
+export const FIRST_NODE: Record<ApiId | WorkerId, number> = { 'api-1': 0, 'worker-1': 1, 'api-2': 1, 'worker-2': 2 };
 /** Where each API process sits in the load balancer: the blue colour of each API host. */
 export const LB_SERVER: Record<ApiId, ServerName> = { 'api-1': 'api1-blue', 'api-2': 'api2-blue' };
 
@@ -62,6 +69,8 @@ export async function startScaleOutWorld(options: ScaleOutOptions): Promise<Scal
       ? { S3_ENDPOINT: services.TEST_S3_ENDPOINT, S3_ACCESS_KEY_ID: services.TEST_S3_ACCESS_KEY, S3_SECRET_ACCESS_KEY: services.TEST_S3_SECRET_KEY, S3_BUCKET: services.TEST_S3_BUCKET }
       : {};
   const shared = { DATABASE_URL: db.url, REDIS_URL: services.TEST_REDIS_URL!, AMQP_URL: options.amqpUrl, ...SCALE_OUT_TIMINGS, ...options.env };
+  const nodes = options.amqpUrl.split(',').length;
+  const placed = (id: ApiId | WorkerId): Record<string, string> => ({ BROKER_FIRST_NODE: String(FIRST_NODE[id] % nodes) });
   const apis = new Map<ApiId, NodeProcess>();
   const workers = new Map<WorkerId, NodeProcess>();
   let lb: LoadBalancer | undefined;
@@ -74,11 +83,11 @@ export async function startScaleOutWorld(options: ScaleOutOptions): Promise<Scal
   };
   try {
     // The first API migrates the database; the others start on it once it is ready.
-    apis.set('api-1', await startReadyNodeProcess('api', 'api-1', { ...shared, ...storage }, 90_000));
+    apis.set('api-1', await startReadyNodeProcess('api', 'api-1', { ...shared, ...storage, ...placed('api-1') }, 90_000));
     const [api2, w1, w2] = await Promise.all([
-      startReadyNodeProcess('api', 'api-2', { ...shared, ...storage }, 90_000),
-      startReadyNodeProcess('worker', 'worker-1', { ...shared, ...fcm.env }, 90_000),
-      startReadyNodeProcess('worker', 'worker-2', { ...shared, ...fcm.env }, 90_000),
+      startReadyNodeProcess('api', 'api-2', { ...shared, ...storage, ...placed('api-2') }, 90_000),
+      startReadyNodeProcess('worker', 'worker-1', { ...shared, ...fcm.env, ...placed('worker-1') }, 90_000),
+      startReadyNodeProcess('worker', 'worker-2', { ...shared, ...fcm.env, ...placed('worker-2') }, 90_000),
     ]);
     apis.set('api-2', api2);
     workers.set('worker-1', w1);
