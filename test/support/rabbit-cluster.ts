@@ -24,6 +24,10 @@ import { type ClusterStatus, type QuorumMember, managementNodes, managementView,
 export { reportsPartition } from './rabbit-cluster/cluster-views.js';
 export type { ClusterStatus, QuorumMember } from './rabbit-cluster/cluster-views.js';
 
+/** A heal that has not brought the node back after this long, with the hang's mark in its log, is the hang (heals
+ *  take 4–6 s here). */
+const HUNG_AFTER_MS = 45_000;
+
 export interface RabbitClusterOptions {
   /** Nodes in the cluster (3). */
   readonly nodes?: number;
@@ -71,8 +75,8 @@ export interface RabbitCluster {
   /**
    * Brings node i's link up; resolves once every node lists all live nodes running and no partition: 'rejoined'.
    * A node left paused by RabbitMQ 3.10.8's Erlang global hang (its log says so) fails the heal, unless
-   * `restartIfHung` is set: then it is restarted as ops/RUNBOOK.md says, with a warning, and the answer is
-   * 'restarted' — never for a test whose claim is that the node rejoins by itself.
+   * `restartIfHung` is set: then it is restarted as ops/RUNBOOK.md says (after HUNG_AFTER_MS without the node back),
+   * with a warning, and the answer is 'restarted' — never for a test whose claim is that the node rejoins by itself.
    */
   heal(i: number, options?: { restartIfHung?: boolean }): Promise<'rejoined' | 'restarted'>;
   /** Whether node i's AMQP port accepts connections, tried from its own namespace (works while it is cut). */
@@ -218,24 +222,31 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
     heal: async (i, options = {}) => {
       await setLink(at(i).link, true);
       down.delete(i);
-      try {
-        await at(i).awaitStartup(timeoutMs);
-        await settled();
-        return 'rejoined';
-      } catch (e) {
-        const tail = at(i).logTail();
-        // RabbitMQ 3.10.8 on OTP 25: global's sync can hang as the paused node restarts its broker, and RabbitMQ's
-        // workaround (fake nodedown/nodeup) is ignored by OTP 25's global; the runbook's remedy is a node restart.
-        const hung = tail.includes('Faking nodedown/nodeup');
-        if (!hung || !options.restartIfHung) {
-          const why = hung ? ' (the Erlang global hang: ops/RUNBOOK.md)' : '';
-          throw new Error(`${(e as Error).message}${why}\n${at(i).name}'s log ends:\n${tail}`);
+      const deadline = Date.now() + timeoutMs;
+      // Allowed a restart, the wait is cut in slices: a node stuck in the hang is restarted after one, not at the end.
+      const slice = options.restartIfHung ? HUNG_AFTER_MS : timeoutMs;
+      for (;;) {
+        try {
+          await at(i).awaitStartup(Math.min(slice, deadline - Date.now()));
+          await settled();
+          return 'rejoined';
+        } catch (e) {
+          const tail = at(i).logTail();
+          // RabbitMQ 3.10.8 on OTP 25: global's sync can hang as the paused node restarts its broker, and RabbitMQ's
+          // workaround (fake nodedown/nodeup) is ignored by OTP 25's global; the runbook's remedy is a node restart.
+          const hung = tail.includes('Faking nodedown/nodeup');
+          if (hung && options.restartIfHung) {
+            console.warn(`${at(i).name} stayed paused after the heal (Erlang global hang, ops/RUNBOOK.md): restarted as the runbook says`);
+            await at(i).kill();
+            await at(i).boot(timeoutMs);
+            await settled();
+            return 'restarted';
+          }
+          if (Date.now() >= deadline - 1_000 || !options.restartIfHung) {
+            const why = hung ? ' (the Erlang global hang: ops/RUNBOOK.md)' : '';
+            throw new Error(`${(e as Error).message}${why}\n${at(i).name}'s log ends:\n${tail}`);
+          }
         }
-        console.warn(`${at(i).name} stayed paused after the heal (Erlang global hang, ops/RUNBOOK.md): restarted as the runbook says`);
-        await at(i).kill();
-        await at(i).boot(timeoutMs);
-        await settled();
-        return 'restarted';
       }
     },
     acceptsAmqp: (i) => at(i).acceptsAmqp(),
