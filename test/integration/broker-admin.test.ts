@@ -63,23 +63,28 @@ describe('GET /admin/queues', () => {
     expect(before.find((q) => q.name === 'low_priority')).toMatchObject({ kind: 'priority', paused: false });
     const publishedBefore = before.find((q) => q.name === 'dead_letters')!.published;
 
-    // Straight into the dead-letter queue (nothing consumes it): its depth and publish counter both grow.
+    // Straight into the dead-letter queue (nothing consumes it): its depth and publish counter both grow. The channel
+    // stays open until the counters show them: the broker counts a channel's publishes in that channel's metrics, which
+    // its statistics collector reads on an interval, and a channel closed before the next read may take them along.
     const conn = await amqp.connect(vhost.url);
+    let last: Queue | undefined;
     try {
       const ch = await conn.createConfirmChannel();
       for (let i = 0; i < 3; i++) ch.sendToQueue('dead_letters', Buffer.from('{}'), { persistent: true });
       await ch.waitForConfirms();
+      await waitFor(
+        'the management counters to show the three messages',
+        async () => {
+          last = ((await get('/admin/queues', admin)).body.queues as Queue[]).find((q) => q.name === 'dead_letters')!;
+          return last.ready >= 3 && last.published >= publishedBefore + 3;
+        },
+        60_000,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message} (published before ${publishedBefore}; last seen ${JSON.stringify(last)})`);
+      });
     } finally {
       await conn.close();
     }
-    await waitFor(
-      'the management counters to show the three messages',
-      async () => {
-        const dl = ((await get('/admin/queues', admin)).body.queues as Queue[]).find((q) => q.name === 'dead_letters')!;
-        return dl.ready >= 3 && dl.published >= publishedBefore + 3;
-      },
-      60_000,
-    );
   }, 90_000);
 
   it('shows a paused queue as paused (queue_pauses)', async () => {

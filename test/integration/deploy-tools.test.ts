@@ -164,6 +164,14 @@ describe('systemd units', () => {
     expect(verified.out).toContain('no-such-node');
   });
 
+  it("systemd-analyze verify accepts the RabbitMQ nodes' global-sync watchdog, its service and timer", async () => {
+    const dir = mkdtempSync(join(scratch, 'rabbit-units-'));
+    const units = ['rabbitmq-global-sync-watchdog.service', 'rabbitmq-global-sync-watchdog.timer'];
+    for (const u of units) cpSync(join(DEPLOY, 'rabbitmq', u), join(dir, u));
+    const verified = await tool('systemd-analyze', ['verify', '--man=no', ...units.map((u) => `./${u}`)], dir);
+    expect(verified, verified.out).toEqual({ code: 0, out: '' });
+  });
+
   it('every long-running unit runs as the dedicated user, hardened', () => {
     for (const u of units) {
       const text = readFileSync(join(DEPLOY, 'systemd', u), 'utf8');

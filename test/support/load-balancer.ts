@@ -21,9 +21,6 @@ export interface ServerState {
   readonly status: string;
   /** Requests the server was given (HAProxy's stot). */
   readonly sessions: number;
-  /** Requests HAProxy had sent the server whose answer never came whole (eresp: the server closed or reset the
-   *  connection first, as a SIGKILL does): the requests in flight on it when it died. */
-  readonly responseErrors: number;
 }
 
 /** One request as HAProxy logged it (option httplog). */
@@ -131,7 +128,7 @@ function parseStat(csv: string): ServerState[] {
   return rows
     .map((r) => r.split(','))
     .filter((r) => at(r, 'pxname') === 'samaconso_api' && !['FRONTEND', 'BACKEND'].includes(at(r, 'svname')))
-    .map((r) => ({ name: at(r, 'svname'), status: at(r, 'status'), sessions: Number(at(r, 'stot')), responseErrors: Number(at(r, 'eresp')) }));
+    .map((r) => ({ name: at(r, 'svname'), status: at(r, 'status'), sessions: Number(at(r, 'stot')) }));
 }
 
 // httplog: … frontend backend/server Tq/Tw/Tc/Tr/Ta status bytes - - TERM … "METHOD PATH HTTP/1.1"

@@ -24,9 +24,9 @@ import { type ClusterStatus, type QuorumMember, managementNodes, managementView,
 export { reportsPartition } from './rabbit-cluster/cluster-views.js';
 export type { ClusterStatus, QuorumMember } from './rabbit-cluster/cluster-views.js';
 
-/** A heal that has not brought the node back after this long, with the hang's mark in its log, is the hang (heals
- *  take 4–6 s here). */
-const HUNG_AFTER_MS = 45_000;
+/** A heal waits for the node in slices this long; after each one without the node back, the deployment's global-sync
+ *  watchdog runs on it once, as its timer would (heals take 4–6 s here). */
+const WATCHDOG_EVERY_MS = 15_000;
 
 export interface RabbitClusterOptions {
   /** Nodes in the cluster (3). */
@@ -73,12 +73,13 @@ export interface RabbitCluster {
   /** Takes node i's link down: it reaches neither the other nodes nor the clients. */
   cut(i: number): Promise<void>;
   /**
-   * Brings node i's link up; resolves once every node lists all live nodes running and no partition: 'rejoined'.
-   * A node left paused by RabbitMQ 3.10.8's Erlang global hang (its log says so) fails the heal, unless
-   * `restartIfHung` is set: then it is restarted as ops/RUNBOOK.md says (after HUNG_AFTER_MS without the node back),
-   * with a warning, and the answer is 'restarted' — never for a test whose claim is that the node rejoins by itself.
+   * Brings node i's link up; resolves once every node lists all live nodes running and no partition. The node is
+   * left to come back by itself, with the deployment's global-sync watchdog (ops/deploy/rabbitmq/
+   * global-sync-watchdog.sh) run on it every WATCHDOG_EVERY_MS until it is, as its timer runs on every production
+   * node: 'unblocked' when the watchdog found RabbitMQ 3.10.8's Erlang global hang and undid it (with a warning),
+   * 'rejoined' otherwise. The node is never restarted.
    */
-  heal(i: number, options?: { restartIfHung?: boolean }): Promise<'rejoined' | 'restarted'>;
+  heal(i: number): Promise<'rejoined' | 'unblocked'>;
   /** Whether node i's AMQP port accepts connections, tried from its own namespace (works while it is cut). */
   acceptsAmqp(i: number): Promise<boolean>;
   /** rabbitmqctl -n <node i> args (run in its namespace: works while it is cut). */
@@ -219,32 +220,31 @@ async function build(r: Reservation, size: number, vhost: string, timeoutMs: num
       await setLink(at(i).link, false);
       down.add(i);
     },
-    heal: async (i, options = {}) => {
+    heal: async (i) => {
       await setLink(at(i).link, true);
       down.delete(i);
       const deadline = Date.now() + timeoutMs;
-      // Allowed a restart, the wait is cut in slices: a node stuck in the hang is restarted after one, not at the end.
-      const slice = options.restartIfHung ? HUNG_AFTER_MS : timeoutMs;
+      const unblocked: string[] = [];
       for (;;) {
         try {
-          await at(i).awaitStartup(Math.min(slice, deadline - Date.now()));
+          await at(i).awaitStartup(Math.min(WATCHDOG_EVERY_MS, deadline - Date.now()));
           await settled();
-          return 'rejoined';
+          return unblocked.length > 0 ? 'unblocked' : 'rejoined';
         } catch (e) {
-          const tail = at(i).logTail();
-          // RabbitMQ 3.10.8 on OTP 25: global's sync can hang as the paused node restarts its broker, and RabbitMQ's
-          // workaround (fake nodedown/nodeup) is ignored by OTP 25's global; the runbook's remedy is a node restart.
-          const hung = tail.includes('Faking nodedown/nodeup');
-          if (hung && options.restartIfHung) {
-            console.warn(`${at(i).name} stayed paused after the heal (Erlang global hang, ops/RUNBOOK.md): restarted as the runbook says`);
-            await at(i).kill();
-            await at(i).boot(timeoutMs);
-            await settled();
-            return 'restarted';
+          if (Date.now() >= deadline - 1_000) {
+            const hung = at(i).logTail().includes('Faking nodedown/nodeup') ? ' (the Erlang global hang: ops/RUNBOOK.md)' : '';
+            const watchdog = unblocked.length > 0 ? `; the watchdog acted: ${unblocked.join('; ')}` : '; the watchdog found nothing stuck';
+            throw new Error(`${(e as Error).message}${hung}${watchdog}\n${at(i).name}'s log ends:\n${at(i).logTail()}`);
           }
-          if (Date.now() >= deadline - 1_000 || !options.restartIfHung) {
-            const why = hung ? ' (the Erlang global hang: ops/RUNBOOK.md)' : '';
-            throw new Error(`${(e as Error).message}${why}\n${at(i).name}'s log ends:\n${tail}`);
+          // RabbitMQ 3.10.8 on OTP 25: global's sync can hang as the paused node restarts its broker (its own
+          // workaround sends messages OTP 25's global ignores); the deployment's watchdog undoes it.
+          const acted = await at(i).globalSyncWatchdog().catch((error: Error) => {
+            console.warn(`global-sync-watchdog.sh on ${at(i).name} failed: ${error.message}`);
+            return '';
+          });
+          if (acted) {
+            unblocked.push(acted);
+            console.warn(`${at(i).name} had not come back ${Math.round((Date.now() - deadline + timeoutMs) / 1000)} s after the heal; global-sync-watchdog.sh: ${acted}`);
           }
         }
       }

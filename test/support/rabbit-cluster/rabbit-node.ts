@@ -12,6 +12,8 @@ export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
 // The deployment's own settings (partition handling) are what the test cluster runs, so the test proves the file.
 const DEPLOY_CONF = fileURLToPath(new URL('../../../ops/deploy/rabbitmq/rabbitmq.conf', import.meta.url));
+// The deployment's watchdog for the Erlang global hang of RabbitMQ 3.10.8 (ops/RUNBOOK.md).
+const GLOBAL_SYNC_WATCHDOG = fileURLToPath(new URL('../../../ops/deploy/rabbitmq/global-sync-watchdog.sh', import.meta.url));
 
 export interface NodeFiles {
   /** The cluster's folder: HOME (with the shared .erlang.cookie) and the enabled plugins. */
@@ -142,9 +144,14 @@ export class RabbitNode {
     return this.inNamespace(join(BIN, 'rabbitmq-queues'), ['-n', this.name, ...args], timeoutMs);
   }
 
-  private inNamespace(cmd: string, args: readonly string[], timeoutMs: number): Promise<string> {
+  /** One run of the deployment's global-sync watchdog on this node; what it printed ('' when it found nothing stuck). */
+  async globalSyncWatchdog(): Promise<string> {
+    return (await this.inNamespace(GLOBAL_SYNC_WATCHDOG, [this.name], 60_000, { RABBITMQCTL: join(BIN, 'rabbitmqctl') })).trim();
+  }
+
+  private inNamespace(cmd: string, args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile('ip', ['netns', 'exec', this.link.namespace, cmd, ...args], { env: this.env, timeout: timeoutMs }, (error, stdout, stderr) => {
+      execFile('ip', ['netns', 'exec', this.link.namespace, cmd, ...args], { env: { ...this.env, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
         if (error) reject(new Error(`${cmd.split('/').pop()} ${args.join(' ')} failed: ${stderr.trim() || stdout.trim() || error.message}`));
         else resolve(stdout);
       });
