@@ -62,6 +62,9 @@ function getOnce(url: string, token: string, timeoutMs: number): Promise<number>
       res.resume();
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', reject);
+      res.once('close', () => {
+        if (!res.complete) reject(new Error('the connection closed before the whole answer came'));
+      });
     });
     req.once('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.once('error', reject);

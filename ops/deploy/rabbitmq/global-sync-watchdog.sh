@@ -4,9 +4,9 @@
 # a peer never finishes, and RabbitMQ's own workaround ("Global hang workaround … Faking nodedown/nodeup" in its
 # log) sends messages OTP 25's `global` ignores (fixed upstream in 3.10.9 and later: rabbitmq-server#6046). Does what
 # that fixed workaround achieves, with a real disconnect: on a node whose broker is not running, a peer whose
-# `global` sync has not moved for 5 s is disconnected; both sides see a real nodedown, the next contact starts a fresh
-# sync, and the broker finishes starting. A node whose broker runs is never touched (a disconnect there would be a
-# partial partition). Run on every RabbitMQ node every 30 s (rabbitmq-global-sync-watchdog.timer); the test cluster
+# `global` sync has not moved for 10 s is disconnected; both sides see a real nodedown, the next contact starts a
+# fresh sync, and the broker finishes starting. A node whose broker runs is never touched (a disconnect there would be a
+# partial partition). Run on every RabbitMQ node every 15 s (rabbitmq-global-sync-watchdog.timer); the test cluster
 # runs it on a healed node (test/support/rabbit-cluster.ts). Harmless on a RabbitMQ that does not have the bug.
 #
 # Usage: global-sync-watchdog.sh [node name]    (default: rabbitmqctl's own default node, rabbit@<host>)
@@ -18,7 +18,7 @@ node_args=()
 if [[ $# -gt 0 ]]; then node_args=(-n "$1"); fi
 
 # global_name_server keeps {sync_tag_his, Peer} in its process dictionary while a sync with Peer is under way; the
-# same tag 5 s later is a sync that is not moving.
+# same tag 10 s later is a sync that is not moving.
 read -r -d '' CHECK <<'ERL' || true
 case rabbit:is_running() of
   true -> [];
@@ -30,7 +30,7 @@ case rabbit:is_running() of
       end
     end,
     Before = Tags(),
-    timer:sleep(5000),
+    timer:sleep(10000),
     Stuck = [N || {N, T} <- Tags(), lists:member({N, T}, Before), lists:member(N, nodes())],
     [erlang:disconnect_node(N) || N <- Stuck],
     Stuck
