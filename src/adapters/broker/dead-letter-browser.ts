@@ -1,11 +1,15 @@
 // Reads the first messages of the dead-letter queue without taking them: a private connection gets up to `limit`
-// messages unacknowledged, then closes, and the broker puts every one of them back in the queue.
-import type { ChannelModel, GetMessage } from 'amqplib';
+// messages unacknowledged, then closes its channel, and the broker puts every one of them back in the queue. It
+// does so asynchronously (measured: the queue showed 0 ready right after a browse of 200), so the browse answers
+// only once the queue holds as many ready messages as before it (bounded: a replay may take some meanwhile).
+import type { Channel, ChannelModel, GetMessage } from 'amqplib';
 import { connectToAny } from './node-rotation.js';
 import { BrokerUnavailableError } from './broker.js';
 import { DEAD_LETTER_QUEUE, HEADERS } from './topology.js';
 
 export const MAX_DEAD_LETTER_BROWSE = 1_000;
+/** How long a browse waits for the broker to put back what it read. */
+const RETURN_WAIT_MS = 2_000;
 
 export interface DeadLetterView {
   readonly messageId: string | null;
@@ -50,7 +54,7 @@ export function viewDeadLetter(msg: Pick<GetMessage, 'content' | 'properties'>):
   };
 }
 
-/** The first `limit` (≤ 1000) dead letters, oldest first; none is consumed. Rejects BROKER_UNAVAILABLE. */
+/** The first `limit` (≤ 1000) dead letters in the queue's order (a browse puts back what it read, not always in the same order); none is consumed. Rejects BROKER_UNAVAILABLE. */
 export async function browseDeadLetters(urls: readonly string[], limit: number): Promise<DeadLetterView[]> {
   if (urls.length === 0) throw new BrokerUnavailableError('No AMQP_URL: this process has no RabbitMQ to browse.');
   const bounded = Math.max(1, Math.min(limit, MAX_DEAD_LETTER_BROWSE));
@@ -62,17 +66,28 @@ export async function browseDeadLetters(urls: readonly string[], limit: number):
   }
   try {
     const ch = await conn.createChannel();
+    const readyBefore = (await ch.checkQueue(DEAD_LETTER_QUEUE)).messageCount;
     const out: DeadLetterView[] = [];
     while (out.length < bounded) {
       const msg = await ch.get(DEAD_LETTER_QUEUE, { noAck: false });
       if (msg === false) break;
       out.push(viewDeadLetter(msg));
     }
+    // Closing the channel with the messages unacknowledged returns every one of them to the queue.
+    await ch.close();
+    if (out.length > 0) await awaitReturned(await conn.createChannel(), readyBefore);
     return out;
   } catch (e) {
     throw new BrokerUnavailableError('Browsing the dead letters failed.', { cause: e });
   } finally {
-    // Closing with the messages unacknowledged returns every one of them to the queue.
     await conn.close().catch(() => undefined);
+  }
+}
+
+/** Waits (at most RETURN_WAIT_MS) until the dead-letter queue holds `ready` ready messages again. */
+async function awaitReturned(ch: Channel, ready: number): Promise<void> {
+  const deadline = Date.now() + RETURN_WAIT_MS;
+  while ((await ch.checkQueue(DEAD_LETTER_QUEUE)).messageCount < ready && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
