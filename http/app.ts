@@ -24,7 +24,7 @@ import { assertPublicRoutes } from './public-routes.js';
 import { mountRoutes } from './mount-routes.js';
 import type { RouteDefinition } from './route.js';
 import type { MetricsSource } from './routes/metrics-routes.js';
-import { routesBySurface, type Surface } from './routes/route-catalogue.js';
+import { CLIENT_SURFACES, routesBySurface, type Surface } from './routes/route-catalogue.js';
 
 export interface HttpDeps {
   readonly config: Config;
@@ -32,7 +32,7 @@ export interface HttpDeps {
   /** The only way into the actor system. */
   readonly gateway: Gateway;
   readonly auth: TokenVerifier;
-  /** 'api': v1/admin, health, OpenAPI and docs. 'ops': health and metrics. */
+  /** 'api': v1, admin, health, OpenAPI and docs; 'public' and 'admin': those split in two (ADMIN_PORT); 'ops': health and metrics. */
   readonly surface: Surface;
   readonly metrics?: MetricsSource;
   /** Where request durations are recorded (samaconso_http_request_duration_seconds); none in some tests. */
@@ -82,7 +82,7 @@ export function createHttpApp(deps: HttpDeps): Koa<HttpState> {
     .use(compression({ threshold: 1024 }))
     .use(etag())
     .use(router.routes());
-  if (deps.surface === 'api') {
+  if (CLIENT_SURFACES.includes(deps.surface)) {
     // The live inbox is served on the server's upgrade event (http/live.ts); a plain request here learns how.
     registerWebSocketPath(
       registry,

@@ -10,7 +10,7 @@ import { cacheConfig, cacheEnv, type CacheConfig } from './config/cache.js';
 import { dashboardConfig, dashboardEnv, type DashboardConfig } from './config/dashboard.js';
 import { dispatchEnv, dispatchProblems, dispatchTuning, type DispatchTuning } from './config/dispatch.js';
 import { fcmConfig, fcmEnv, fcmProblems, type FcmConfig } from './config/fcm.js';
-import { httpConfig, httpEnv, type HttpConfig } from './config/http.js';
+import { httpConfig, httpEnv, httpProblems, type HttpConfig } from './config/http.js';
 import { instanceEnv, instanceProblems, roleFromArgv, type Role } from './config/instance.js';
 import { ldapConfig, ldapEnv, ldapProblems, ldapRisks, type LdapConfig } from './config/ldap.js';
 import { objectsConfig, objectsEnv, objectsProblems, type ObjectsConfig } from './config/objects.js';
@@ -133,6 +133,7 @@ export class ConfigError extends AppError {
 function crossProblems(raw: NodeJS.ProcessEnv, sources: { problems: readonly string[] }): string[] {
   return [
     ...productionProblems(raw),
+    ...httpProblems(raw),
     ...brokerProblems(raw),
     ...fcmProblems(raw),
     ...instanceProblems(raw),

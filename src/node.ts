@@ -3,6 +3,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../http/app.js';
+import { CLIENT_SURFACES, type Surface } from '../http/routes/route-catalogue.js';
 import { createTokenVerifier, refusingEndedSessions, reportingSessionChecks, TOKEN_CLOCK_TOLERANCE_S } from '../http/auth.js';
 import { rememberingVerifiedTokens } from '../http/verified-tokens.js';
 import type { RouteDefinition } from '../http/route.js';
@@ -83,6 +84,8 @@ export interface RunningNode {
   readonly runtime: Runtime;
   /** http://host:port of the API listener, when this role serves the API. */
   readonly apiUrl: string | undefined;
+  /** http://host:port of the admin listener (the on-call page and /admin routes), when ADMIN_PORT gives them one. */
+  readonly adminUrl: string | undefined;
   /** http://host:port of the ops listener (health and metrics). */
   readonly opsUrl: string;
   /** The token keys in use; `generated` when none were configured (development). */
@@ -209,10 +212,11 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   const liveEndpoints: LiveEndpoint[] = [];
   const inFlight = new Set<ServerResponse>();
   let draining = false;
-  const listen = async (surface: 'api' | 'ops', host: string, port: number): Promise<string> => {
-    const app = createHttpApp({ ...common, surface, ...(surface === 'api' && options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}) });
+  const listen = async (surface: Surface, host: string, port: number): Promise<string> => {
+    const clients = CLIENT_SURFACES.includes(surface);
+    const app = createHttpApp({ ...common, surface, ...(clients && options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}) });
     const server = createServer(app.callback());
-    if (surface === 'api') {
+    if (clients) {
       liveEndpoints.push(attachLiveEndpoint(server, { gateway, verifier, corsOrigins: config.http.corsOrigins, log: log.child({ part: 'live' }), deadlineMs: config.queryDeadlineMs, now: () => clock.now() }));
     }
     server.keepAliveTimeout = 65_000; // longer than a typical load balancer's idle timeout
@@ -234,9 +238,12 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   };
 
   let apiUrl: string | undefined;
+  let adminUrl: string | undefined;
   let opsUrl: string;
   try {
-    if (config.role !== 'worker') apiUrl = await listen('api', config.http.host, config.http.port);
+    const admin = config.http.admin;
+    if (config.role !== 'worker') apiUrl = await listen(admin ? 'public' : 'api', config.http.host, config.http.port);
+    if (config.role !== 'worker' && admin) adminUrl = await listen('admin', admin.host, admin.port);
     opsUrl = await listen('ops', config.http.opsHost, config.http.opsPort);
   } catch (e) {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -272,5 +279,5 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
       instruments.close();
     })());
 
-  return { runtime, apiUrl, opsUrl, keys, links, stop };
+  return { runtime, apiUrl, adminUrl, opsUrl, keys, links, stop };
 }

@@ -1,4 +1,6 @@
-// Every route of the HTTP layer, by surface: 'api' (clients and on-call) and 'ops' (a worker's small ops port).
+// Every route of the HTTP layer, by surface: 'api' (clients and on-call on one listener, the default), 'public' and
+// 'admin' (the same routes split over two listeners when ADMIN_PORT is set: the on-call page and routes, with the
+// staff sign-in they need, leave the public listener) and 'ops' (health with detail, and metrics).
 import type { Gateway } from '../../src/contracts/gateway.js';
 import type { OpenApiDocument } from '../openapi.js';
 import type { RouteDefinition } from '../route.js';
@@ -22,8 +24,14 @@ import { queuePauseRoutes } from './queue-pauses-routes.js';
 import { onCallEventsRoutes } from './on-call-events-routes.js';
 import { onCallPageRoutes } from './on-call-page-routes.js';
 
-export const SURFACES = ['api', 'ops'] as const;
+export const SURFACES = ['api', 'public', 'admin', 'ops'] as const;
 export type Surface = (typeof SURFACES)[number];
+
+/** The surfaces that serve clients: the live inbox's WebSocket is attached to their listener. */
+export const CLIENT_SURFACES: readonly Surface[] = ['api', 'public'];
+
+/** What the on-call page signs in, refreshes and signs out with: the admin listener serves these too. */
+const STAFF_SIGN_IN_PATHS: ReadonlySet<string> = new Set(['/v1/auth/agent-login', '/v1/auth/refresh', '/v1/auth/logout']);
 
 export interface RouteDeps {
   readonly gateway: Gateway;
@@ -40,14 +48,21 @@ export interface RouteDeps {
 }
 
 export function routesBySurface(deps: RouteDeps): Record<Surface, readonly RouteDefinition[]> {
+  const health = healthRoutes(deps, false);
+  const docs = [openApiRoute(deps), ...docsRoutes()];
+  const onCall = [...onCallPageRoutes(), ...onCallEventsRoutes(deps), ...supervisorRoutes(deps), ...queuePauseRoutes(deps), ...operationsRoutes(deps)];
+  const auth = authRoutes(deps);
+  const product = [...referenceRoutes(deps), ...dashboardRoutes(deps), ...auth, ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)];
   return {
-    api: [...healthRoutes(deps, false), openApiRoute(deps), ...docsRoutes(), ...onCallPageRoutes(), ...onCallEventsRoutes(deps), ...supervisorRoutes(deps), ...queuePauseRoutes(deps), ...operationsRoutes(deps), ...referenceRoutes(deps), ...dashboardRoutes(deps), ...authRoutes(deps), ...meRoutes(deps), ...notificationRoutes(deps), ...inboxRoutes(deps), ...subscriptionRoutes(deps), ...meterRoutes(deps), ...meterDataRoutes(deps), ...requestRoutes(deps)],
+    api: [...health, ...docs, ...onCall, ...product],
+    public: [...health, ...docs, ...product],
+    admin: [...health, ...onCall, ...auth.filter((r) => STAFF_SIGN_IN_PATHS.has(r.path))],
     ops: [...healthRoutes(deps, true), metricsRoute(deps)],
   };
 }
 
 /** Every distinct route across surfaces: what the public-route check and the route tests walk. */
 export function allRoutes(deps: RouteDeps): RouteDefinition[] {
-  const { api, ops } = routesBySurface(deps);
-  return [...new Map([...api, ...ops].map((r) => [r.key, r])).values()];
+  const surfaces = routesBySurface(deps);
+  return [...new Map(SURFACES.flatMap((s) => surfaces[s]).map((r) => [r.key, r])).values()];
 }
