@@ -11,6 +11,8 @@ install_missing_packages() {
   # Not services: the tools npm test checks the deployment files with (ops/deploy).
   [[ -x /usr/bin/promtool ]] || missing+=(prometheus)
   [[ -x /usr/bin/amtool ]] || missing+=(prometheus-alertmanager)
+  # systemd-analyze verify checks the units of ops/deploy/systemd/ (test/integration/deploy-tools.test.ts).
+  [[ -x /usr/bin/systemd-analyze ]] || missing+=(systemd)
   # The browser the on-call dashboard's test drives through playwright-core (test/e2e/on-call-dashboard.test.ts).
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   # The load balancer in front of two API processes in the scale-out tests (test/cluster/), and the check of

@@ -1,7 +1,8 @@
 // The deployment files (ops/deploy) checked by the tools production uses: promtool on the Prometheus config and the
 // alert rules (with the rules' own unit tests), amtool on the Alertmanager routing, systemd-analyze on the units.
-// ops/services/install.sh installs promtool and amtool (Debian's prometheus, prometheus-alertmanager). The metrics
-// the alerts read are checked against src/metric-names.ts and a real node's /metrics (no hand list of names).
+// ops/services/install.sh installs promtool, amtool and systemd-analyze (Debian's prometheus, prometheus-alertmanager,
+// systemd). The metrics the alerts read are checked against src/metric-names.ts and a real node's /metrics (no hand
+// list of names).
 // Shown failing (applied locally to alerts.yml, run, reverted): `samaconso_outbox_age_seconds` for
 // `samaconso_outbox_oldest_age_seconds` → "OutboxBacklog reads samaconso_outbox_age_seconds: not a family of
 // src/metric-names.ts"; `{result!="sent"}` for `{outcome!="sent"}` → "FcmFailureRatioHigh matches
@@ -147,11 +148,13 @@ describe('Alertmanager', () => {
 
 describe('systemd units', () => {
   const units = readdirSync(join(DEPLOY, 'systemd')).filter((f) => f.endsWith('.service'));
+  const timers = readdirSync(join(DEPLOY, 'systemd')).filter((f) => f.endsWith('.timer'));
 
-  it('systemd-analyze verify accepts every unit, templates instantiated as deployed (no warning either)', async () => {
+  it('systemd-analyze verify accepts every unit and timer, templates instantiated as deployed (no warning either)', async () => {
+    expect(timers).toContain('samaconso-pg-backup.timer');
     const dir = mkdtempSync(join(scratch, 'units-'));
     cpSync(join(DEPLOY, 'systemd'), dir, { recursive: true });
-    const instances = units.map((u) => (u.endsWith('@.service') ? u.replace('@.service', '@blue.service') : u));
+    const instances = [...units, ...timers].map((u) => (u.endsWith('@.service') ? u.replace('@.service', '@blue.service') : u));
     const verified = await tool('systemd-analyze', ['verify', '--man=no', ...instances.map((u) => `./${u}`)], dir);
     expect(verified, verified.out).toEqual({ code: 0, out: '' });
   });
@@ -172,13 +175,26 @@ describe('systemd units', () => {
     expect(verified, verified.out).toEqual({ code: 0, out: '' });
   });
 
-  it('every long-running unit runs as the dedicated user, hardened', () => {
+  // systemd-analyze verify accepts a timer whose service is missing (tried): each timer's service is checked here.
+  it('every timer starts a service of the folder', () => {
+    for (const t of timers) expect(units, `${t} has no service`).toContain(t.replace(/\.timer$/, '.service'));
+  });
+
+  // The backup runs on the database host as postgres (peer login); every other unit as the dedicated samaconso user.
+  it('every unit runs as its user, hardened; the backup writes only its folder', () => {
+    const users: Record<string, string> = { 'samaconso-pg-backup.service': 'postgres' };
     for (const u of units) {
       const text = readFileSync(join(DEPLOY, 'systemd', u), 'utf8');
-      for (const line of ['User=samaconso', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
+      for (const line of [`User=${users[u] ?? 'samaconso'}$`, 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=']) {
         expect(text, `${u} lacks ${line}`).toMatch(new RegExp(`^${line}`, 'm'));
       }
     }
+    const backup = readFileSync(join(DEPLOY, 'systemd/samaconso-pg-backup.service'), 'utf8');
+    const dir = /^Environment=BACKUP_DIR=(\S+)/m.exec(backup)?.[1];
+    expect(dir).toBe('/var/backups/samaconso');
+    expect(backup).toMatch(new RegExp(`^ReadWritePaths=${dir}$`, 'm'));
+    // As User=postgres it would remove the running server's shared memory when the backup stops.
+    expect(backup).not.toMatch(/^RemoveIPC=/m);
   });
 });
 
