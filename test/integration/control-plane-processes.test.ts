@@ -44,7 +44,8 @@ beforeAll(async () => {
   db = await createTestDatabase();
   sql = new pg.Pool({ connectionString: db.url, max: 2 });
   vhost = await createTestVhost();
-  fcm = await startFcmWorld();
+  // The FCM pool restart's pushes answer slowly, so the restart lands with sends in flight.
+  fcm = await startFcmWorld({ latencyMs: (m) => (m.token?.startsWith('fcmrestart') ? 400 : 0) });
   const shared = {
     DATABASE_URL: db.url,
     REDIS_URL: servicesEnv().TEST_REDIS_URL,
@@ -94,6 +95,7 @@ const workerMetric = async (series: string): Promise<number> => {
   return Number(line?.split(' ').at(-1) ?? Number.NaN);
 };
 const consumersRestarts = () => workerMetric('samaconso_actor_restarts_total{actor="consumers"}');
+const fcmRestarts = () => workerMetric('samaconso_actor_restarts_total{actor="fcm"}');
 
 interface QueueCounts {
   ready: number;
@@ -159,6 +161,32 @@ describe('the control plane across an api and a worker process', () => {
     expect(row!.at.getTime()).toBeGreaterThanOrEqual(startedAt - 5_000);
 
     // Every queued push reached FCM: one per seeded token, none lost by the restart.
+    await waitFor('every token received at the fake FCM', () => tokens.every((t) => received(t) >= 1), 60_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}: ${tokens.filter((t) => received(t) === 0).length} of ${tokens.length} never received`);
+    });
+  }, 120_000);
+
+  it('restarts the worker’s FCM pool from the api mid-send: the pool is back running, every token received, the consumers untouched', async () => {
+    const { users, tokens } = await seedCustomers(sql, 40, { devices: 1, prefix: 'fcmrestart' });
+    const [fcmBefore, consumersBefore] = [await fcmRestarts(), await consumersRestarts()];
+    expect(fcmBefore).toBeGreaterThanOrEqual(0);
+    await Promise.all(users.map((u, i) => job([u], i % 2 === 0 ? 'outage' : 'planned_works')));
+    // Sends are under way (the fake saw some, each answered after 400 ms), not all of them done.
+    await waitFor('the first pushes at the fake', () => tokens.some((t) => received(t) >= 1), 30_000);
+    const res = await post('/admin/supervisors/fcm/restart', { reason: 'FCM sender threads wedged', node: WORKER });
+    const seenAtRestart = tokens.filter((t) => received(t) >= 1).length;
+    const outcome = (await res.json()) as RestartOutcome;
+    expect(res.status, JSON.stringify(outcome)).toBe(202);
+    expect(outcome.results).toEqual([expect.objectContaining({ node: WORKER, outcome: 'ok', result: { restarted: 'fcm' } })]);
+    expect(seenAtRestart).toBeLessThan(tokens.length);
+
+    // The worker's own counters: fcm restarted once, consumers not at all; its tree shows the pool running again.
+    await waitFor('the worker counts one restart of fcm', async () => (await fcmRestarts()) === fcmBefore + 1, 15_000);
+    expect(await consumersRestarts()).toBe(consumersBefore);
+    await waitFor('the pool running in the worker’s snapshot', async () => find(await workerTree(), 'fcm-pool')?.stats.state === 'running', 15_000);
+    expect((await auditRow(outcome.auditId))).toMatchObject({ action: 'supervisor.restart', target: 'fcm', node: WORKER, reason: 'FCM sender threads wedged', outcome: 'ok' });
+
+    // What the pool held when it stopped went back to RabbitMQ and was sent after: every token reached the fake.
     await waitFor('every token received at the fake FCM', () => tokens.every((t) => received(t) >= 1), 60_000).catch((e: unknown) => {
       throw new Error(`${String(e)}: ${tokens.filter((t) => received(t) === 0).length} of ${tokens.length} never received`);
     });
