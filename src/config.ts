@@ -188,6 +188,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, argv: readon
     dispatch: { prefetch: parsePrefetch(e.CONSUMER_PREFETCH).value, fcm: fcmConfig(e, sandbox), ...dispatchTuning(e) },
     sessions: {
       ...DEFAULT_SESSION_POLICY,
+      accessTtlMs: e.ACCESS_TOKEN_TTL_MS,
       customerMaxMs: e.CUSTOMER_SESSION_MAX_MS,
       agentMaxMs: e.AGENT_SESSION_MAX_MS,
       directoryRecheckMs: e.DIRECTORY_RECHECK_MS,

@@ -4,6 +4,8 @@ import { DEFAULT_SESSION_POLICY } from '../domain/session-policy.js';
 import { int } from './env-fields.js';
 
 export const accountsEnv = z.object({
+  /** Access tokens' lifetime; clients refresh before it ends (the on-call page a fifth of it, at most a minute, ahead). */
+  ACCESS_TOKEN_TTL_MS: int(DEFAULT_SESSION_POLICY.accessTtlMs, 10_000, 3_600_000),
   /** Sessions (src/accounts/sessions.ts): absolute lifetimes from the login, and the directory re-check of agents. */
   CUSTOMER_SESSION_MAX_MS: int(DEFAULT_SESSION_POLICY.customerMaxMs, 60_000),
   AGENT_SESSION_MAX_MS: int(DEFAULT_SESSION_POLICY.agentMaxMs, 60_000),

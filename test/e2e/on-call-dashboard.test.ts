@@ -69,6 +69,8 @@ beforeAll(async () => {
     LDAP_BIND_PASSWORD: env.TEST_LDAP_BIND_PASSWORD,
     LDAP_BASE_DN: env.TEST_LDAP_BASE_DN,
     ADMIN_EVENTS_INTERVAL_MS: '1000',
+    // Short, so the page must refresh its tokens (and reopen the event stream) before the restart below.
+    ACCESS_TOKEN_TTL_MS: String(ACCESS_TTL_MS),
   });
   apiUrl = /listening on (http:\/\/\S+)/.exec(api.output())![1]!;
   await mkdir(ARTEFACTS, { recursive: true });
@@ -102,13 +104,21 @@ async function giveReason(reason: string): Promise<void> {
   await dialog.locator('button[type="submit"]').click();
 }
 
+/** The access token's life on the api: the page refreshes it a fifth of that ahead. */
+const ACCESS_TTL_MS = 12_000;
+
 describe('the on-call dashboard in headless Chromium', () => {
   it("signs in as admin, restarts the worker's consumers supervisor, pauses low_priority, and shows a job title as text", async () => {
     const env = servicesEnv();
     await page.goto(`${apiUrl}/admin`);
     await page.locator('#sign-in-form input[name="login"]').fill(env.TEST_LDAP_AGENT_UID);
     await page.locator('#sign-in-form input[name="password"]').fill(env.TEST_LDAP_AGENT_PASSWORD);
+    const refreshes: number[] = [];
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/v1/auth/refresh') refreshes.push(r.status());
+    });
     await page.locator('#sign-in-form button[type="submit"]').click();
+    const signedInAt = Date.now();
 
     // The four consumers, running, on the node that runs them.
     const consumers = consumersRow();
@@ -117,6 +127,12 @@ describe('the on-call dashboard in headless Chromium', () => {
       await expect.poll(() => consumers.locator(`li[data-name="consumer.${queue}"]`).getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
     }
     await expect.poll(() => consumers.getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
+    // Past the first access token's life: the page refreshed it (tokens in memory), and what follows (the restart's
+    // POST, the snapshots showing its effect over a reopened stream) runs on the refreshed token.
+    await expect.poll(() => refreshes, { timeout: 30_000 }).toContain(200);
+    await page.waitForTimeout(Math.max(0, signedInAt + ACCESS_TTL_MS + 1_000 - Date.now()));
+    expect(refreshes.every((status) => status === 200), JSON.stringify(refreshes)).toBe(true);
+    expect(await page.locator('#sign-in-form').isVisible()).toBe(false);
     const before = Number(await consumers.getAttribute('data-restarts'));
 
     await consumers.locator(':scope > .tree-line button[data-action="restart"]').click();

@@ -156,6 +156,12 @@ describe('config', () => {
     expect(overridden.risks).toEqual([expect.stringMatching(/^LDAP_ALLOW_PLAINTEXT: .*passwords/), expect.stringMatching(/^SMS_GATEWAY_ALLOW_PLAINTEXT: .*codes/)]);
   });
 
+  it('reads the access tokens\' life (15 min by default, 10 s to 1 h) and the agents\' session limit', () => {
+    expect(loadConfig({}).sessions).toMatchObject({ accessTtlMs: 900_000, agentMaxActiveSessions: 5, maxActiveSessions: 2 });
+    expect(loadConfig({ ACCESS_TOKEN_TTL_MS: '12000', AGENT_MAX_SESSIONS: '3' }).sessions).toMatchObject({ accessTtlMs: 12_000, agentMaxActiveSessions: 3 });
+    for (const bad of ['9999', '3600001', 'soon']) expect(() => loadConfig({ ACCESS_TOKEN_TTL_MS: bad }), bad).toThrow(/ACCESS_TOKEN_TTL_MS/);
+  });
+
   it('reads LDAP_STARTTLS into the directory settings', () => {
     const c = loadConfig({ LDAP_URL: 'ldap://ad.example', LDAP_BIND_DN: 'cn=svc', LDAP_BIND_PASSWORD: 'pw', LDAP_BASE_DN: 'dc=x', LDAP_STARTTLS: 'true' });
     expect(c.ldap).toMatchObject({ url: 'ldap://ad.example', startTls: true });
