@@ -17,11 +17,18 @@ import { type MeterLinkFixture, seedMeterLinks } from '../support/meter-link-row
 import { ACCOUNT, METER, POLICE } from '../support/source-twin-rows.js';
 import { tdsTestCa } from '../support/tds/test-ca.js';
 import { TdsPeer } from '../support/tds/tds-peer.js';
-import { sampleSum, scrape } from '../support/prometheus-text.js';
+import { type Family, scrape } from '../support/prometheus-text.js';
 import { CIRCUIT_STATE_VALUE } from '../../src/metric-names.js';
 import { waitFor } from '../support/wait.js';
 
 const MINUTE = 60_000;
+
+/** The value of the one sample `name` with `labels`; fails when there is none (or more than one), never reads 0 for absent. */
+function onlySample(families: Map<string, Family>, name: string, labels: Record<string, string>): number {
+  const found = [...families.values()].flatMap((f) => f.samples).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  if (found.length !== 1) throw new Error(`expected one ${name} sample with ${JSON.stringify(labels)} on /metrics, found ${found.length}`);
+  return found[0]!.value;
+}
 
 let db: TestDatabase;
 let sql: pg.Pool;
@@ -208,7 +215,7 @@ describe('meter data through the API', () => {
     expect(fresh.status).toBe(200);
     expect(fresh.body!.stale).toBeUndefined();
     // /metrics as a scraper reads it: the source's circuit closed before the fault, open once it hit (issue 13, Build 4).
-    const circuit = async () => sampleSum(await scrape(node.opsUrl), 'samaconso_source_circuit_state', { source: 'histh2mc' });
+    const circuit = async () => onlySample(await scrape(node.opsUrl), 'samaconso_source_circuit_state', { source: 'histh2mc' });
     expect(await circuit()).toBe(CIRCUIT_STATE_VALUE.closed);
     await peer.refuseConnections();
     clock.advance(6 * MINUTE); // past the bills' 5 minutes of freshness
