@@ -60,6 +60,12 @@ export interface ActorBehaviour<S, M extends Message> {
    * ActorCrashedError at once and the supervisor decides.
    */
   handle(state: S, msg: M, ctx: ActorContext<M>): S | Promise<S>;
+  /**
+   * Its handlers start work and reply when it settles, beside the mailbox (the service actors): a graceful stop
+   * (shutdown, on-call restart) waits for the replies of the queries already handled, bounded by the shutdown
+   * timeout, before failing what is left. A crash restart does not wait.
+   */
+  readonly drainsOnStop?: boolean;
   /** Runs once when the incarnation stops (shutdown, restart, give-up), bounded by the shutdown timeout. */
   cleanup?(state: S, ctx: ActorContext<M>): void | Promise<void>;
   /** Observes a crash (for logging or metrics); it cannot change the decision and its own errors are contained. */

@@ -22,6 +22,7 @@ import { SystemClock, type Clock } from './clock.js';
 import { largestUploadDeadlineMs } from './config/requests.js';
 import type { Config } from './config.js';
 import type { Gateway } from './contracts/gateway.js';
+import { waitingOutRestarts } from './waiting-out-restarts.js';
 import type { Logger } from './logger.js';
 import { AuthWatch } from './accounts/auth-watch.js';
 import { createMetrics, type DispatchSnapshot, type QueueDepth, type StoreSnapshot } from './metrics.js';
@@ -188,8 +189,10 @@ export async function startNode(config: Config, log: Logger, options: NodeOption
   }
 
   const gateway: Gateway = {
-    // The routes apply their deadlines (http/deadlines.ts); the default here serves callers that give none.
-    ask: (actor, type, payload, opts) => runtime.ask(actor, type as never, payload as never, opts?.deadlineMs ?? config.queryDeadlineMs) as never,
+    // The routes apply their deadlines (http/deadlines.ts); the default here serves callers that give none. A query
+    // the actor never started because it was restarting is sent again once it is back, within that deadline.
+    ask: (actor, type, payload, opts) =>
+      waitingOutRestarts((deadlineMs) => runtime.ask(actor, type as never, payload as never, deadlineMs), { deadlineMs: opts?.deadlineMs ?? config.queryDeadlineMs }) as never,
   };
   // Verified once per token and process (the signature is the costliest part of a request); ended sessions are
   // still refused on every request, outside the remembered verification.

@@ -48,6 +48,8 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
   private readonly ctx: ActorContext<M>;
   private initDone: Promise<void> | undefined;
   private inFlight: Promise<unknown> | undefined;
+  /** Pending replies whose message the handler took: a stop fails them as started (they may have had an effect). */
+  private readonly started = new WeakSet<PendingReply<unknown>>();
   private stopping: Promise<void> | undefined;
   /** Set once cleanup has run: a state arriving later is cleaned up on its own. */
   private cleanedUp = false;
@@ -155,10 +157,8 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
   }
 
   /** Fails every pending reply now (a restart was decided): callers must not wait for the stop to finish. */
-  failPending(error: (name: string) => Error): void {
-    if (this.pending.size === 0) return;
-    const err = error(this.name);
-    for (const r of [...this.pending]) r.fail(err);
+  failPending(error: (name: string, started: boolean) => Error): void {
+    for (const r of [...this.pending]) r.fail(error(this.name, this.started.has(r)));
     this.pending.clear();
   }
 
@@ -196,6 +196,8 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
       this.runtime.dropped(this.name, msg);
       return nstate;
     }
+    const reply = pendingReplyOf(msg);
+    if (reply && !reply.settled) this.started.add(reply);
     let result: S | Promise<S>;
     try {
       result = this.behaviour.handle(this.state as S, msg, this.ctx);
@@ -280,7 +282,7 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
    * Stops this incarnation for good: lets the in-flight message finish (bounded), fails every pending
    * reply with `pendingError`, clears its timers, aborts its signal, stops the mailbox, runs cleanup.
    */
-  stop(pendingError: (name: string) => Error): Promise<void> {
+  stop(pendingError: (name: string, started: boolean) => Error): Promise<void> {
     if (this.stopping) return this.stopping;
     const wasStarting = this.phase === 'starting';
     this.phase = 'stopping';
@@ -288,12 +290,15 @@ export class ActorCell<S, M extends Message> implements ReplyHolder {
       // What init or the in-flight handler opens must reach cleanup: wait for them (bounded).
       if (wasStarting && this.initDone) await this.runtime.within(this.initDone, this.shutdownTimeoutMs);
       if (this.inFlight) await this.runtime.within(this.inFlight, this.shutdownTimeoutMs);
+      if (this.behaviour.drainsOnStop) {
+        // The queries already handled, whose replies come when their work settles: let them answer (bounded).
+        const answering = [...this.pending].filter((r) => this.started.has(r)).map((r) => r.promise.catch(() => undefined));
+        if (answering.length > 0) await this.runtime.within(Promise.all(answering), this.shutdownTimeoutMs);
+      }
       for (const h of this.timers) this.runtime.clock.clearTimeout(h);
       this.timers.clear();
       this.abort.abort();
-      const err = pendingError(this.name);
-      for (const r of [...this.pending]) r.fail(err);
-      this.pending.clear();
+      this.failPending(pendingError);
       if (this.nactRef) nactStop(this.nactRef);
       this.queue = [];
       this.head = 0;

@@ -35,10 +35,11 @@ interface ChildRecord {
   removed: boolean;
 }
 
-type ErrorFactory = (name: string) => Error;
+/** The error a pending query gets; `started`: its handler had taken it. */
+type ErrorFactory = (name: string, started: boolean) => Error;
 type Tomb = 'restarting' | 'stopped';
 const stoppedError: ErrorFactory = (n) => new ActorStoppedError(n);
-const restartingError: ErrorFactory = (n) => new ActorRestartingError(n);
+const restartingError: ErrorFactory = (n, started) => new ActorRestartingError(n, started);
 
 /** What a supervisor needs from the runtime (which implements it): a view, so supervisor.ts never imports runtime.ts. */
 export interface SupervisorHost extends CellHost {

@@ -18,6 +18,8 @@ export interface ServiceActorOptions<S, M extends Query> {
 export function serviceActor<S, M extends Query>(options: ServiceActorOptions<S, M>): () => ActorBehaviour<S, M> {
   return () => ({
     init: (ctx) => options.service(ctx),
+    // A restart or shutdown lets the operations under way answer first (bounded by the shutdown timeout).
+    drainsOnStop: true,
     handle(service, msg, ctx) {
       const run = options.operations[msg.type as M['type']] as (s: S, m: M) => Promise<unknown>;
       const reply = msg.replyTo as Reply<unknown>;

@@ -46,8 +46,9 @@ export function supervisorRoutes(deps: { gateway: Gateway }): RouteDefinition[] 
       summary: 'Restart one supervisor by name (e.g. consumers) on one node, or on every alive node running it.',
       description:
         'The command goes through the control plane to the node(s) owning the supervisor, whichever API instance took ' +
-        'the call. On each, the supervisor and its descendants are stopped (cleanup runs, pending queries get ' +
-        'ACTOR_RESTARTING) and started again, the rest of the node serving on; no restart budget is spent. Each ' +
+        'the call. On each, the supervisor and its descendants are stopped (the queries under way answer first, bounded; ' +
+        'HTTP requests arriving meanwhile wait for the restart) and started again, the rest of the node serving on; no ' +
+        'restart budget is spent. Each ' +
         "node's answer is in `results` (`timeout` when it did not answer within CONTROL_COMMAND_TIMEOUT_MS). An " +
         'operations_audit row records who, when, why, the node(s) and the outcome, whatever it is. With `node`: ' +
         '404 `NODE_NOT_FOUND` when it is not alive, 504 `NODE_TIMEOUT` naming it when it did not answer. The root ' +

@@ -1,11 +1,15 @@
 // Errors the actor runtime replies with, so a caller never waits for a timeout when the callee knows.
 import { AppError } from './app-error.js';
 
-/** The actor restarted (or is waiting to restart) while the query was pending or being sent. */
+/**
+ * The actor restarted (or is waiting to restart) while the query was pending or being sent. `started`: whether its
+ * handler had taken the query. One never started had no effect, so it is safe to send again once the actor is back
+ * (the HTTP gateway does, src/waiting-out-restarts.ts); one started may have had part of its effect.
+ */
 export class ActorRestartingError extends AppError {
   readonly code = 'ACTOR_RESTARTING';
-  constructor(readonly actor: string) {
-    super(`actor ${actor} is restarting`);
+  constructor(readonly actor: string, readonly started = false) {
+    super(started ? `actor ${actor} restarted while handling the query` : `actor ${actor} is restarting`);
   }
 }
 

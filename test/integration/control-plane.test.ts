@@ -66,6 +66,31 @@ describe('the control plane in one process', () => {
     await waitFor('the consumers running again', () => actorNode(n.node, consumerName('urgent'))?.stats.state === 'running');
   });
 
+  it('restarts the supervisor the fired requests go through (services): every request fired across the restart succeeds', async () => {
+    const before = restartsOf('services');
+    // Eight clients in a loop from before the restart until after it: some requests meet the actors stopping or
+    // starting again, and must still be answered (a query the stopping actor never started is sent again).
+    let restarted = false;
+    const failures: string[] = [];
+    let answered = 0;
+    const client = async (i: number) => {
+      for (let k = 0; !restarted || k < 10; k++) {
+        const r = await get(i % 2 === 0 ? '/v1/notification-types' : '/v1/me');
+        if (r.status === 200) answered++;
+        else failures.push(`${r.status} ${await r.text()}`);
+        if (restarted) continue;
+      }
+    };
+    const clients = Promise.all(Array.from({ length: 8 }, (_, i) => client(i)));
+    await waitFor('requests answered', () => answered >= 40);
+    const res = await post('/admin/supervisors/services/restart', { reason: 'services restart under load', node: NODE });
+    restarted = true;
+    await clients;
+    expect(res.status, await res.text()).toBe(202);
+    expect(failures).toEqual([]);
+    expect(restartsOf('services')).toBe(before + 1);
+  });
+
   it('lists this node from the registry with the age of its snapshot, and serves its tree', async () => {
     const registered = await n.sql.query<{ incarnation: string }>(`SELECT incarnation FROM nodes WHERE node_id = $1 AND stopped_at IS NULL`, [NODE]);
     expect(registered.rows).toHaveLength(1);

@@ -318,6 +318,38 @@ describe('supervision', () => {
     await runtime.stop();
   });
 
+  it('ActorRestarting says whether the query had been started: only one never handled is safe to send again', async () => {
+    const { runtime } = testRuntime();
+    const p = probe();
+    let finishSlow!: () => void;
+    type SlowMsg = CounterMsg | { type: 'slow'; replyTo: Reply<number> };
+    const slow = (): ActorBehaviour<number, SlowMsg> => {
+      const base = counter('c', p)();
+      return {
+        ...base,
+        handle: (n, msg, ctx) =>
+          msg.type === 'slow'
+            ? new Promise<number>((resolve) => (finishSlow = () => (msg.replyTo.ok(n), resolve(n))))
+            : (base.handle(n, msg, ctx as never) as number),
+      };
+    };
+    await runtime.start(supervisor({ name: 'root', children: [supervisor({ name: 'svc', children: [actor({ name: 'c', behaviour: slow })] })] }));
+    const held = runtime.ask<CounterMsg, 'hold'>('c', 'hold', {}, 60_000).catch((e: unknown) => e);
+    const inFlight = runtime.ask<SlowMsg, 'slow'>('c', 'slow', {}, 60_000).catch((e: unknown) => e);
+    const queued = runtime.ask<CounterMsg, 'get'>('c', 'get', {}, 60_000).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    const restart = runtime.restartSupervisor('svc');
+    // Sent while the actor is stopping: never handled.
+    const during = await get(runtime, 'c').catch((e: unknown) => e);
+    finishSlow();
+    await restart;
+    expect(await inFlight).toBe(0); // the in-flight query finishes before the stop
+    expect(await held).toMatchObject({ code: 'ACTOR_RESTARTING', started: true });
+    expect(await queued).toMatchObject({ code: 'ACTOR_RESTARTING', started: false });
+    expect(during).toMatchObject({ code: 'ACTOR_RESTARTING', started: false });
+    await runtime.stop();
+  });
+
   it('a resource outage does not count as a crash', async () => {
     type ProbeMsg = { type: 'connect-failed' } | { type: 'connected' } | { type: 'ping'; replyTo: Reply<true> };
     const flaky = (): ActorBehaviour<null, ProbeMsg> => ({
