@@ -1,16 +1,9 @@
 // AMQP_URL as one node or a cluster's list, the node tried first, the quorum group size and the management API list.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
+import { configProblems } from '../../support/config-problems.js';
 
-const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-};
+const problems = configProblems;
 
 describe('broker config', () => {
   it('reads one node as a list of one, and no AMQP_URL as no node (the in-process broker)', () => {

@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTokenKeys } from '../../../src/accounts/token-keys.js';
-import { ConfigError, loadConfig, redactUrl } from '../../../src/config.js';
+import { loadConfig, redactUrl } from '../../../src/config.js';
+import { configProblems } from '../../support/config-problems.js';
 
-const problems = (env: NodeJS.ProcessEnv, argv: string[] = []): readonly string[] => {
-  try {
-    loadConfig(env, argv);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-};
+const problems = configProblems;
 
 // What production's API roles need besides: the utility's three databases (a twin is for development only).
 const SOURCE_URLS = { SQL_SIC_URL: 'mssql://app:pw@sic.example/SIC', SQL_HISTH2MC_URL: 'mssql://app:pw@hist.example/HISTH2MC', SQL_BI_ODS_URL: 'mssql://app:pw@bi.example/BI_ODS' };

@@ -1,17 +1,10 @@
 // The HTTP listeners' settings: the admin routes get a listener of their own only when ADMIN_PORT is set, and a port
 // shared with another listener is refused before anything starts.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
+import { configProblems } from '../../support/config-problems.js';
 
-const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-};
+const problems = configProblems;
 
 describe('http config', () => {
   it('serves the admin routes with the rest unless ADMIN_PORT is set', () => {

@@ -1,16 +1,9 @@
 // The S3_* settings: embedded without an endpoint, credentials from the environment when there is one, production's rule.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
+import { configProblems } from '../../support/config-problems.js';
 
-const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-};
+const problems = configProblems;
 
 describe('objects config', () => {
   it('is the embedded s3rver without S3_ENDPOINT, its folder beside the embedded database’s (none when that is in memory)', () => {

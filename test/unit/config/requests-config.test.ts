@@ -1,17 +1,10 @@
 // The REQUEST_* settings: the upload sweep age must stay above the longest upload, so a live upload is never swept.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
 import { largestUploadDeadlineMs, UPLOAD_SWEEP_MARGIN_MS } from '../../../src/config/requests.js';
+import { configProblems } from '../../support/config-problems.js';
 
-const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-};
+const problems = configProblems;
 
 describe('requests config', () => {
   it('takes the default sweep age (an hour), above the longest upload of the default 10 MB limit', () => {

@@ -2,17 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { loadConfig } from '../../../src/config.js';
+import { configProblems } from '../../support/config-problems.js';
 
-const problems = (env: NodeJS.ProcessEnv): readonly string[] => {
-  try {
-    loadConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-};
+const problems = configProblems;
 
 describe('sources config', () => {
   it('runs the three utility databases as PostgreSQL twins when no URL is set', () => {
